@@ -1,0 +1,45 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "latent",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "latent", targets: ["latent"]),
+        .library(name: "LatentKit", targets: ["PNGIO", "Tensor", "Imaging", "Pipeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    ],
+    targets: [
+        // System libraries, found through pkg-config.
+        .systemLibrary(
+            name: "CLibPNG", path: "Sources/CLibPNG", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+
+        // The only code that calls libpng (arms setjmp in every exported function).
+        .target(
+            name: "CPNG", dependencies: ["CLibPNG"], path: "Sources/CPNG",
+            cSettings: [.unsafeFlags(["-O2"])]),
+
+        .target(name: "PNGIO", dependencies: ["CPNG"]),
+        .target(name: "Tensor", dependencies: ["COpenBLAS"]),
+        .target(name: "Imaging", dependencies: ["PNGIO"]),
+        .target(name: "Pipeline", dependencies: ["PNGIO", "Imaging"]),
+        .executableTarget(
+            name: "latent",
+            dependencies: [
+                "PNGIO", "Imaging", "Pipeline", "Tensor",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+
+        .testTarget(name: "PNGIOTests", dependencies: ["PNGIO", "CPNG"], exclude: ["Fixtures/make_fixtures.py"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "PNGIO"]),
+        .testTarget(name: "CLITests", dependencies: ["latent", "PNGIO"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

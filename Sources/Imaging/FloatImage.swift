@@ -1,0 +1,76 @@
+import PNGIO
+
+/// A raster as Float planes in [0, 1]: `channels` planes of `height` rows of `width` values
+/// (planar, so a channel is one contiguous block a model can take as a row of a matrix).
+public struct FloatImage: Sendable, Equatable {
+    public var width: Int
+    public var height: Int
+    public var channels: Int
+    /// channel-major: data[(c * height + y) * width + x]
+    public var data: [Float]
+
+    public init(width: Int, height: Int, channels: Int, data: [Float]) {
+        precondition(data.count == width * height * channels, "FloatImage: size mismatch")
+        self.width = width
+        self.height = height
+        self.channels = channels
+        self.data = data
+    }
+
+    public init(width: Int, height: Int, channels: Int, value: Float = 0) {
+        self.init(width: width, height: height, channels: channels,
+                  data: [Float](repeating: value, count: width * height * channels))
+    }
+
+    public var planeSize: Int { width * height }
+
+    public subscript(x: Int, y: Int, c: Int) -> Float {
+        get { data[(c * height + y) * width + x] }
+        set { data[(c * height + y) * width + x] = newValue }
+    }
+
+    /// Samples scaled to [0, 1]: v / 255 or v / 65535. Interleaved channels become planes.
+    public init(_ image: PNGImage) {
+        let ch = image.layout.channels
+        let n = image.width * image.height
+        var data = [Float](repeating: 0, count: n * ch)
+        let scale: Float = 1 / Float(image.maxValue)
+        image.bytes.withUnsafeBytes { raw in
+            data.withUnsafeMutableBufferPointer { out in
+                if image.depth == 8 {
+                    let s = raw.bindMemory(to: UInt8.self)
+                    for p in 0..<n { for c in 0..<ch { out[c * n + p] = Float(s[p * ch + c]) * scale } }
+                } else {
+                    let s = raw.bindMemory(to: UInt16.self)
+                    for p in 0..<n { for c in 0..<ch { out[c * n + p] = Float(s[p * ch + c]) * scale } }
+                }
+            }
+        }
+        self.init(width: image.width, height: image.height, channels: ch, data: data)
+    }
+
+    /// Quantises to `depth` bits: round(clamp(v, 0, 1) · max). NaN becomes 0.
+    public func pngImage(layout: PixelLayout, depth: Int) -> PNGImage {
+        precondition(layout.channels == channels, "layout \(layout) does not have \(channels) channels")
+        var out = PNGImage(width: width, height: height, layout: layout, depth: depth)
+        let n = planeSize
+        let ch = channels
+        let maxv = Float(depth == 16 ? 65535 : 255)
+        data.withUnsafeBufferPointer { src in
+            out.bytes.withUnsafeMutableBytes { raw in
+                @inline(__always) func q(_ v: Float) -> Float {
+                    let c = v.isNaN ? 0 : Swift.min(Swift.max(v, 0), 1)
+                    return (c * maxv).rounded()
+                }
+                if depth == 8 {
+                    let d = raw.bindMemory(to: UInt8.self)
+                    for p in 0..<n { for c in 0..<ch { d[p * ch + c] = UInt8(q(src[c * n + p])) } }
+                } else {
+                    let d = raw.bindMemory(to: UInt16.self)
+                    for p in 0..<n { for c in 0..<ch { d[p * ch + c] = UInt16(q(src[c * n + p])) } }
+                }
+            }
+        }
+        return out
+    }
+}

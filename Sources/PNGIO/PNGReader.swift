@@ -1,0 +1,183 @@
+import CPNG
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What a PNG file holds, read from its header.
+public struct PNGHeader: Sendable, Equatable {
+    public var width: Int
+    public var height: Int
+    public var colorType: PNGColorType
+    /// Bit depth as stored in the file: 1, 2, 4, 8 or 16.
+    public var bitDepth: Int
+    public var interlaced: Bool
+    public var hasTransparency: Bool
+    /// The layout and depth the reader delivers when no conversion is asked for: palette
+    /// expanded to RGB, tRNS to alpha, 1/2/4-bit grey to 8 bits.
+    public var layout: PixelLayout
+    public var depth: Int
+}
+
+/// Streaming PNG decoder: opens the file, checks it against `PNGLimits`, then hands out row bands
+/// in order, so that memory stays proportional to one band. Interlaced (Adam7) images must be
+/// decoded whole; they are, within the pixel budget.
+///
+///     let reader = try PNGReader(path: "big.png")
+///     while let band = try reader.readBand(rows: 64, layout: .gray, depth: 8) { ... }
+///     let texts = try reader.finish()
+public final class PNGReader {
+    public let path: String
+    public let header: PNGHeader
+    public let limits: PNGLimits
+    private var handle: OpaquePointer?
+    private let rowBytes: Int
+    public private(set) var nextRow = 0
+
+    public init(path: String, limits: PNGLimits = .default) throws {
+        self.path = path
+        self.limits = limits
+        var climits = cpng_limits(
+            max_pixels: UInt64(max(0, limits.maxPixels)),
+            max_chunk_bytes: UInt64(max(0, limits.maxChunkBytes)),
+            max_alloc_bytes: UInt64(max(0, limits.maxAllocBytes)))
+        var info = cpng_info()
+        var reader: OpaquePointer?
+        var msg = [CChar](repeating: 0, count: 512)
+        let code = cpng_reader_open(path, &climits, &reader, &info, &msg, msg.count)
+        guard code == CPNG_OK, let reader else {
+            throw PNGError.from(code: code, message: cMessage(msg), file: path, limits: limits)
+        }
+        handle = reader
+        rowBytes = Int(info.row_bytes)
+        header = PNGHeader(
+            width: Int(info.width), height: Int(info.height),
+            colorType: PNGColorType(rawValue: info.color_type) ?? .gray,
+            bitDepth: Int(info.bit_depth), interlaced: info.interlaced != 0,
+            hasTransparency: info.has_trns != 0,
+            layout: PixelLayout(channels: Int(info.channels)) ?? .gray, depth: Int(info.depth))
+    }
+
+    deinit { cpng_reader_close(handle) }
+
+    public var rowsLeft: Int { header.height - nextRow }
+
+    /// The next `rows` rows (fewer at the end), as the file's own layout and depth, or converted to
+    /// `layout` / `depth` when given. Returns nil after the last row.
+    public func readBand(rows: Int, layout: PixelLayout? = nil, depth: Int? = nil) throws -> PNGImage? {
+        let n = min(rows, rowsLeft)
+        guard n > 0 else { return nil }
+        guard let handle else { throw PNGError.invalidArgument(file: path, reason: "reader closed") }
+        var bytes = [UInt8](repeating: 0, count: n * rowBytes)
+        var msg = [CChar](repeating: 0, count: 512)
+        let code = bytes.withUnsafeMutableBufferPointer {
+            cpng_reader_read_rows(handle, $0.baseAddress, UInt32(n), &msg, msg.count)
+        }
+        guard code == CPNG_OK else {
+            close()
+            throw PNGError.from(code: code, message: cMessage(msg), file: path, limits: limits)
+        }
+        nextRow += n
+        let band = PNGImage(width: header.width, height: n, layout: header.layout, depth: header.depth,
+                            bytes: bytes)
+        return band.converted(to: layout ?? header.layout, depth: depth ?? header.depth)
+    }
+
+    /// Reads the chunks after the image data (verifying the file to its end) and returns every
+    /// text chunk of the file as (keyword, text) pairs, in file order. Call after the last band.
+    @discardableResult
+    public func finish() throws -> [(key: String, text: String)] {
+        guard let handle else { throw PNGError.invalidArgument(file: path, reason: "reader closed") }
+        var msg = [CChar](repeating: 0, count: 512)
+        let code = cpng_reader_finish(handle, &msg, msg.count)
+        guard code == CPNG_OK else {
+            close()
+            throw PNGError.from(code: code, message: cMessage(msg), file: path, limits: limits)
+        }
+        return texts
+    }
+
+    /// Text chunks seen so far (before the image data; after `finish`, all of them).
+    public var texts: [(key: String, text: String)] {
+        guard let handle else { return [] }
+        var out: [(String, String)] = []
+        for i in 0..<cpng_reader_text_count(handle) {
+            var k: UnsafePointer<CChar>?
+            var t: UnsafePointer<CChar>?
+            if cpng_reader_text(handle, i, &k, &t) == CPNG_OK, let k, let t {
+                out.append((String(cString: k), String(cString: t)))
+            }
+        }
+        return out
+    }
+
+    /// libpng's warnings so far (for example an ancillary chunk with a bad CRC that was dropped).
+    public var warnings: [String] {
+        guard let handle, let w = cpng_reader_warnings(handle) else { return [] }
+        let s = String(cString: w)
+        return s.isEmpty ? [] : s.split(separator: "\n").map(String.init)
+    }
+
+    /// Releases the file early; further reads throw.
+    public func close() {
+        cpng_reader_close(handle)
+        handle = nil
+    }
+
+    /// Reads a whole image, converted to `layout` / `depth` when given, verifying the file to its end.
+    public static func read(path: String, layout: PixelLayout? = nil, depth: Int? = nil,
+                            limits: PNGLimits = .default) throws -> PNGImage {
+        let reader = try PNGReader(path: path, limits: limits)
+        let outLayout = layout ?? reader.header.layout
+        let outDepth = depth ?? reader.header.depth
+        var image = PNGImage(width: reader.header.width, height: 0, layout: outLayout, depth: outDepth,
+                             bytes: [])
+        image.bytes.reserveCapacity(reader.header.width * reader.header.height * outLayout.channels * outDepth / 8)
+        while let band = try reader.readBand(rows: 256, layout: outLayout, depth: outDepth) {
+            image.bytes.append(contentsOf: band.bytes)
+            image.height += band.height
+        }
+        try reader.finish()
+        return image
+    }
+}
+
+extension PNGError {
+    static func from(code: Int32, message: String, file: String, limits: PNGLimits) -> PNGError {
+        switch Int(code) {
+        case Int(CPNG_E_OPEN): return .unreadable(file: file, reason: message)
+        case Int(CPNG_E_EMPTY): return .empty(file: file)
+        case Int(CPNG_E_NOT_PNG): return .notPNG(file: file)
+        case Int(CPNG_E_TRUNCATED): return .truncated(file: file, reason: message)
+        case Int(CPNG_E_CRC): return .crcMismatch(file: file, reason: message)
+        case Int(CPNG_E_HEADER): return .badHeader(file: file, reason: message)
+        case Int(CPNG_E_BUDGET):
+            var (w, h) = parseSize(message)
+            if w == 0 { (w, h) = headerSize(file) }
+            return .overPixelBudget(file: file, width: w, height: h, limit: limits.maxPixels)
+        case Int(CPNG_E_TOO_LARGE): return .tooLarge(file: file, reason: message)
+        case Int(CPNG_E_WRITE): return .writeFailed(file: file, reason: message)
+        case Int(CPNG_E_ARGUMENT): return .invalidArgument(file: file, reason: message)
+        default: return .corrupt(file: file, reason: message)
+        }
+    }
+
+    /// Width and height straight from the IHDR bytes (when libpng stopped on one side alone).
+    private static func headerSize(_ file: String) -> (Int, Int) {
+        guard let fp = fopen(file, "rb") else { return (0, 0) }
+        defer { fclose(fp) }
+        var b = [UInt8](repeating: 0, count: 24)
+        guard fread(&b, 1, 24, fp) == 24 else { return (0, 0) }
+        func be(_ o: Int) -> Int { b[o..<o + 4].reduce(0) { $0 << 8 | Int($1) } }
+        return (be(16), be(20))
+    }
+
+    /// "WxH is ..." → (W, H); (0, 0) when libpng rejected one side alone before we saw both.
+    private static func parseSize(_ message: String) -> (Int, Int) {
+        let head = message.prefix { $0 != " " }
+        let parts = head.split(separator: "x")
+        if parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]) { return (w, h) }
+        return (0, 0)
+    }
+}

@@ -1,0 +1,44 @@
+import ArgumentParser
+import PNGIO
+
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info",
+        abstract: "Describe PNG files: size, colour type, bit depth, interlacing and text chunks.",
+        discussion: "Example:\n  latent info out/cat.png")
+
+    @Argument(help: "PNG files.")
+    var files: [String]
+
+    @Flag(help: "Print one JSON object per file.")
+    var json = false
+
+    @Option(help: "Refuse images of more pixels than this.")
+    var maxPixels: Int = PNGLimits.default.maxPixels
+
+    func run() throws {
+        var failed = false
+        for file in files {
+            do {
+                let r = try PNGReader(path: file, limits: PNGLimits(maxPixels: maxPixels))
+                while try r.readBand(rows: 256) != nil {}
+                let texts = try r.finish()
+                let h = r.header
+                if json {
+                    let t = texts.map { "\(jsonString($0.key)):\(jsonString($0.text))" }.joined(separator: ",")
+                    print("{\"file\":\(jsonString(file)),\"width\":\(h.width),\"height\":\(h.height),"
+                        + "\"color_type\":\"\(h.colorType)\",\"bit_depth\":\(h.bitDepth),"
+                        + "\"interlaced\":\(h.interlaced),\"transparency\":\(h.hasTransparency),\"text\":{\(t)}}")
+                } else {
+                    print("\(file): \(h.width)x\(h.height) \(h.colorType) \(h.bitDepth)-bit"
+                        + (h.interlaced ? " interlaced" : "") + (h.hasTransparency ? " tRNS" : ""))
+                    for (k, v) in texts { print("  \(k): \(v)") }
+                }
+            } catch {
+                printError("\(error)")
+                failed = true
+            }
+        }
+        if failed { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,17 @@
+import ArgumentParser
+
+@main
+struct Latent: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "latent",
+        abstract: "Put trained autoencoders to work on PNG files.",
+        discussion: """
+            Examples:
+              latent convert photos/ -o small/ --fit 256 --gray
+              latent info image.png
+            """,
+        version: version,
+        subcommands: [ConvertCommand.self, InfoCommand.self])
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import PNGIO
+
+/// Flags every batch command shares.
+struct BatchOptions: ParsableArguments {
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output folder (created if missing).", valueName: "OUTDIR"))
+    var output: String
+
+    @Option(help: "Files converted in parallel (default: the number of cores).")
+    var jobs: Int?
+
+    @Flag(help: "Replace outputs that exist (otherwise they are skipped, which makes a rerun resume).")
+    var overwrite = false
+
+    @Option(help: "zlib compression level of the outputs, 0 (none) to 9 (smallest); default 3.")
+    var compression: Int?
+
+    @Option(help: "Refuse images of more pixels than this (checked before decoding).")
+    var maxPixels: Int = PNGLimits.default.maxPixels
+
+    @Flag(name: .shortAndLong, help: "Print nothing but errors.")
+    var quiet = false
+
+    @Flag(help: "Print a machine-readable summary on standard output.")
+    var json = false
+
+    func validate() throws {
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1 (got \(jobs)).") }
+        if let compression, !(0...9).contains(compression) {
+            throw ValidationError("--compression must be 0-9 (got \(compression)).")
+        }
+        if maxPixels < 1 { throw ValidationError("--max-pixels must be positive (got \(maxPixels)).") }
+    }
+
+    var resolvedJobs: Int { jobs ?? ProcessInfoShim.cores }
+    var limits: PNGLimits { PNGLimits(maxPixels: maxPixels) }
+}

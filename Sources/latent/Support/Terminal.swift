@@ -1,0 +1,77 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Foundation
+import Pipeline
+import Synchronization
+
+enum ProcessInfoShim {
+    static var cores: Int { ProcessInfo.processInfo.activeProcessorCount }
+}
+
+/// Writes to standard error (the only place, with stdout, where latent prints).
+func printError(_ s: String) {
+    FileHandle.standardError.write((s + "\n").data(using: .utf8)!)
+}
+
+/// A progress bar with count, rate and ETA when stderr is a terminal; silent otherwise.
+final class ProgressBar: Sendable {
+    private let enabled: Bool
+    private let label: String
+    private let start = Date()
+    private let lastDraw = Mutex<Double>(0)
+
+    init(label: String, quiet: Bool) {
+        self.label = label
+        enabled = !quiet && isatty(2) != 0
+    }
+
+    func update(_ p: BatchProgress) {
+        guard enabled else { return }
+        let now = Date().timeIntervalSince(start)
+        let draw = lastDraw.withLock { last -> Bool in
+            if p.finished < p.total && now - last < 0.1 { return false }
+            last = now
+            return true
+        }
+        guard draw else { return }
+        let rate = now > 0 ? Double(p.finished) / now : 0
+        let eta = rate > 0 ? Double(p.total - p.finished) / rate : 0
+        let width = 30
+        let filled = p.total > 0 ? width * p.finished / p.total : width
+        let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
+        let line = String(format: "\r%@ [%@] %d/%d  %.0f files/s  ETA %@%@", label, bar, p.finished, p.total,
+                          rate, Self.clock(eta), p.failed > 0 ? "  \(p.failed) failed" : "")
+        FileHandle.standardError.write(line.data(using: .utf8)!)
+    }
+
+    func finish() {
+        guard enabled else { return }
+        FileHandle.standardError.write("\r\u{1B}[K".data(using: .utf8)!)
+    }
+
+    static func clock(_ s: Double) -> String {
+        let t = Int(s.rounded())
+        return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60)
+            : String(format: "%d:%02d", t / 60, t % 60)
+    }
+}
+
+/// Minimal JSON string escaping for summaries.
+func jsonString(_ s: String) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+        switch u {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        default:
+            if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+        }
+    }
+    return out + "\""
+}
