@@ -19,6 +19,9 @@ typedef struct {
     uint64_t alloc_budget;  // 0 = unlimited
     uint64_t allocated;
     int alloc_refused;
+    uint64_t refused_size;
+    uint32_t refused_chunk;  // chunk being read when an allocation was refused
+    uint32_t error_chunk;    // chunk being read when libpng raised its error
 } cpng_state;
 
 static void copy_msg(char *dst, size_t dstlen, const char *src) {
@@ -28,7 +31,10 @@ static void copy_msg(char *dst, size_t dstlen, const char *src) {
 
 static void on_error(png_structp png, png_const_charp message) {
     cpng_state *s = (cpng_state *)png_get_error_ptr(png);
-    if (s != NULL && s->message[0] == 0) copy_msg(s->message, sizeof s->message, message);
+    if (s != NULL && s->message[0] == 0) {
+        copy_msg(s->message, sizeof s->message, message);
+        s->error_chunk = png_get_io_chunk_type(png);
+    }
     png_longjmp(png, 1);
 }
 
@@ -46,6 +52,8 @@ static png_voidp on_malloc(png_structp png, png_alloc_size_t size) {
     cpng_state *s = (cpng_state *)png_get_mem_ptr(png);
     if (s != NULL && s->alloc_budget != 0 && s->allocated + size > s->alloc_budget) {
         s->alloc_refused = 1;
+        s->refused_size = size;
+        s->refused_chunk = png_get_io_chunk_type(png);
         return NULL;
     }
     unsigned char *block = malloc(size + 16);
@@ -66,8 +74,10 @@ static void on_free(png_structp png, png_voidp ptr) {
 }
 
 // Maps libpng's message (and what our callbacks saw) to a status code.
-static int classify(const cpng_state *s, int in_ihdr) {
+static int classify(const cpng_state *s) {
     const char *m = s->message;
+    int in_ihdr = s->error_chunk == 0x49484452u;  // 'IHDR'
+    if (strstr(m, "Invalid IHDR data") && strstr(s->warnings, "exceeds user limit")) return CPNG_E_BUDGET;
     if (s->truncated) return CPNG_E_TRUNCATED;
     if (s->io_failed) return CPNG_E_OPEN;
     if (strstr(m, "CRC error")) return CPNG_E_CRC;
@@ -120,16 +130,32 @@ static void collect_text(cpng_reader *r, png_infop info) {
     }
 }
 
-static int reader_fail(cpng_reader *r, int in_ihdr, char *msg, size_t msglen) {
-    int code = classify(&r->state, in_ihdr);
-    if (code == CPNG_E_TOO_LARGE && r->state.alloc_refused && r->state.message[0] != 0) {
-        char buf[600];
-        snprintf(buf, sizeof buf, "%s (allocation budget of %llu bytes)", r->state.message,
-                 (unsigned long long)r->state.alloc_budget);
-        copy_msg(msg, msglen, buf);
-    } else {
-        copy_msg(msg, msglen, r->state.message);
+static void chunk_name(uint32_t type, char out[5]) {
+    for (int i = 0; i < 4; i++) {
+        char c = (char)((type >> (24 - 8 * i)) & 0xff);
+        out[i] = (c >= 'A' && c <= 'z') ? c : '?';
     }
+    out[4] = 0;
+}
+
+static int reader_fail(cpng_reader *r, char *msg, size_t msglen) {
+    cpng_state *s = &r->state;
+    int code = classify(s);
+    char buf[1200];
+    if (s->alloc_refused) {
+        char name[5];
+        chunk_name(s->refused_chunk, name);
+        snprintf(buf, sizeof buf, "%s: needs %llu bytes, over the memory budget of %llu bytes", name,
+                 (unsigned long long)s->refused_size, (unsigned long long)s->alloc_budget);
+        code = CPNG_E_TOO_LARGE;
+    } else if (strcmp(s->message, "Invalid IHDR data") == 0 && s->warnings[0] != 0) {
+        // png_check_IHDR gives the details as warnings, then this generic error.
+        const char *last = strrchr(s->warnings, '\n');
+        snprintf(buf, sizeof buf, "%s", last ? last + 1 : s->warnings);
+    } else {
+        snprintf(buf, sizeof buf, "%s", s->message);
+    }
+    copy_msg(msg, msglen, buf);
     return code;
 }
 
@@ -181,9 +207,8 @@ int cpng_reader_open(const char *path, const cpng_limits *limits, cpng_reader **
         cpng_reader_close(r);
         return CPNG_E_TOO_LARGE;
     }
-    volatile int in_ihdr = 1;
     if (setjmp(png_jmpbuf(r->png))) {
-        int code = reader_fail(r, in_ihdr, msg, msglen);
+        int code = reader_fail(r, msg, msglen);
         cpng_reader_close(r);
         return code;
     }
@@ -207,7 +232,6 @@ int cpng_reader_open(const char *path, const cpng_limits *limits, cpng_reader **
 
     // Read the signature's next chunk (IHDR) first so the budget is checked before anything else.
     png_read_info(r->png, r->info);
-    in_ihdr = 0;
 
     png_uint_32 w = png_get_image_width(r->png, r->info);
     png_uint_32 h = png_get_image_height(r->png, r->info);
@@ -267,7 +291,7 @@ int cpng_reader_read_rows(cpng_reader *r, uint8_t *dst, uint32_t nrows, char *ms
     png_bytep *volatile rows = NULL;
     if (setjmp(png_jmpbuf(r->png))) {
         free(rows);
-        return reader_fail(r, 0, msg, msglen);
+        return reader_fail(r, msg, msglen);
     }
     if (r->out.interlaced) {
         if (r->whole == NULL) {
@@ -295,7 +319,7 @@ int cpng_reader_finish(cpng_reader *r, char *msg, size_t msglen) {
         copy_msg(msg, msglen, "finish before the last row");
         return CPNG_E_ARGUMENT;
     }
-    if (setjmp(png_jmpbuf(r->png))) return reader_fail(r, 0, msg, msglen);
+    if (setjmp(png_jmpbuf(r->png))) return reader_fail(r, msg, msglen);
     png_read_end(r->png, r->info);
     r->finished = 1;
     collect_text(r, r->info);

@@ -24,7 +24,7 @@ public struct FloatImage: Sendable, Equatable {
 
     public var planeSize: Int { width * height }
 
-    public subscript(x: Int, y: Int, c: Int) -> Float {
+    public subscript(x x: Int, y y: Int, c c: Int) -> Float {
         get { data[(c * height + y) * width + x] }
         set { data[(c * height + y) * width + x] = newValue }
     }

@@ -40,7 +40,7 @@ public enum InputWalker {
                 add(InputItem(path: input, relativeOutput: pngName(name)))
                 continue
             }
-            let root = canonical(input)
+            if let excluded, canonical(input) == excluded { throw InputError.outputIsInput(path: input) }
             var found: [String] = []
             guard let walker = fm.enumerator(atPath: input) else {
                 throw InputError.notAFolder(path: input, reason: "cannot list this folder")
@@ -58,7 +58,6 @@ public enum InputWalker {
                     }
                     continue
                 }
-                if let excluded, root.hasPrefix(excluded + "/") || root == excluded { continue }
                 if name.lowercased().hasSuffix(".png") { found.append(rel) }
             }
             for rel in found.sorted() {

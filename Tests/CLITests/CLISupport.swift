@@ -1,0 +1,65 @@
+import Foundation
+import PNGIO
+
+/// Runs the built `latent` binary the way a user does.
+struct CLIResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+enum CLI {
+    /// The `latent` binary beside the test bundle (SwiftPM builds it because this target depends on it).
+    static var binary: String {
+        if let env = ProcessInfo.processInfo.environment["LATENT_BIN"] { return env }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = dir.appendingPathComponent("latent").path
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: candidate, isDirectory: &isDir), !isDir.boolValue {
+                return candidate
+            }
+            dir = dir.deletingLastPathComponent()
+        }
+        return Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("latent").path
+    }
+
+    static func run(_ args: [String], cwd: String? = nil) throws -> CLIResult {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: binary)
+        p.arguments = args
+        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        // Read both pipes to the end before waiting, so a full pipe cannot block the child.
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return CLIResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                         stderr: String(decoding: e, as: UTF8.self))
+    }
+}
+
+func makeTempDir(_ tag: String) -> String {
+    let dir = NSTemporaryDirectory() + "latent-cli-\(tag)-\(getpid())-\(UUID().uuidString.prefix(8))"
+    try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    return dir
+}
+
+/// Writes a small test image with a recognisable pattern.
+func writeImage(_ path: String, width: Int, height: Int, layout: PixelLayout, depth: Int = 8, seed: Int = 1) throws {
+    try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                            withIntermediateDirectories: true)
+    let maxv = depth == 16 ? 65535 : 255
+    let samples = (0..<(width * height * layout.channels)).map { i in (i * 37 + seed * 101) % (maxv + 1) }
+    try PNGWriter.write(PNGImage(width: width, height: height, layout: layout, depth: depth, samples: samples), to: path)
+}
+
+/// Every regular file under `dir`, relative, sorted.
+func listFiles(_ dir: String) -> [String] {
+    (FileManager.default.enumerator(atPath: dir)?.allObjects as? [String] ?? [])
+        .filter { var d: ObjCBool = false; FileManager.default.fileExists(atPath: dir + "/" + $0, isDirectory: &d); return !d.boolValue }
+        .sorted()
+}
