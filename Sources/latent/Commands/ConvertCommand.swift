@@ -67,10 +67,10 @@ struct ConvertCommand: ParsableCommand {
             throw ExitCode(2)
         }
         // Refuse before touching anything if an output would land on an input.
-        let inputSet = Set(items.map { InputWalker.canonical($0.path) })
+        let inputSet = Set(items.map(\.canonicalPath))
+        let canonicalOut = InputWalker.canonical(outDir)
         for item in items {
-            let out = InputWalker.canonical((outDir as NSString).appendingPathComponent(item.relativeOutput))
-            if inputSet.contains(out) {
+            if inputSet.contains(canonicalOut + "/" + item.relativeOutput) {
                 printError("latent: \(InputError.outputIsInput(path: item.path))")
                 throw ExitCode(2)
             }
