@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "latent", targets: ["latent"]),
-        .library(name: "LatentKit", targets: ["PNGIO", "Tensor", "Imaging", "Pipeline"]),
+        .library(name: "LatentKit", targets: ["PNGIO", "Tensor", "NN", "Imaging", "Pipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -25,8 +25,14 @@ let package = Package(
             name: "CPNG", dependencies: ["CLibPNG"], path: "Sources/CPNG",
             cSettings: [.unsafeFlags(["-O2"])]),
 
+        // Fused elementwise kernels (vectorised C, AVX2 clones picked at load time).
+        .target(
+            name: "CKernels", path: "Sources/CKernels",
+            cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
+
         .target(name: "PNGIO", dependencies: ["CPNG"]),
         .target(name: "Tensor", dependencies: ["COpenBLAS"]),
+        .target(name: "NN", dependencies: ["Tensor", "CKernels"]),
         .target(name: "Imaging", dependencies: ["PNGIO"]),
         .target(name: "Pipeline", dependencies: ["PNGIO", "Imaging"]),
         .executableTarget(
@@ -38,6 +44,7 @@ let package = Package(
 
         .testTarget(name: "PNGIOTests", dependencies: ["PNGIO", "CPNG"], exclude: ["Fixtures/make_fixtures.py"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "CKernels"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "PNGIO"]),
         .testTarget(name: "CLITests", dependencies: ["latent", "PNGIO"]),
     ],

@@ -1,0 +1,65 @@
+// CKernels: fused elementwise kernels for training and inference. Plain C loops that the
+// compiler vectorises; each hot function is compiled twice (AVX2+FMA and baseline x86-64) and the
+// right one is picked at load time, so one binary runs everywhere and fast where it can.
+#ifndef CKERNELS_H
+#define CKERNELS_H
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Activation kinds (match Swift's `Activation`).
+enum { LK_IDENTITY = 0, LK_RELU = 1, LK_LEAKY_RELU = 2, LK_SIGMOID = 3, LK_TANH = 4 };
+
+/// y[r, :] = b for every row (the bias, before a GEMM with beta = 1).
+void lk_fill_rows(float *y, const float *b, size_t rows, size_t cols);
+
+/// y = f(y) in place.
+void lk_activation_forward(int kind, float *y, size_t n, float slope);
+
+/// dy *= f'(x) in place, where `y` = f(x) is the forward output.
+void lk_activation_backward(int kind, float *dy, const float *y, size_t n, float slope);
+
+/// db[c] += Σ_r dz[r, c]
+void lk_add_column_sums(const float *dz, float *db, size_t rows, size_t cols);
+
+/// Bernoulli cross-entropy from logits, summed: Σ max(l,0) − l·t + log(1 + e^−|l|).
+/// Writes grad = σ(l) − t (if grad != NULL) and, if row_loss != NULL, each row's sum.
+double lk_bce_logits(const float *logits, const float *target, float *grad, float *row_loss,
+                     size_t rows, size_t cols);
+
+/// Squared error Σ (y − t)²; grad = 2 (y − t) (if grad != NULL); per-row sums if row_loss.
+double lk_squared_error(const float *y, const float *target, float *grad, float *row_loss,
+                        size_t rows, size_t cols);
+
+/// out = σ(x)
+void lk_sigmoid(const float *x, float *out, size_t n);
+
+/// VAE reparameterisation on `stats` = [mu | logvar] rows of 2·z: out_z = mu + eps·exp(logvar/2).
+/// Returns the KL term Σ −½(1 + logvar − mu² − e^logvar) (per-row sums in row_kl if given).
+double lk_vae_sample(const float *stats, const float *eps, float *out_z, float *row_kl,
+                     size_t rows, size_t z);
+
+/// Backward of `lk_vae_sample` plus β·KL: d_stats = [dz + β·mu | dz·eps·½e^(logvar/2) + β·½(e^logvar − 1)].
+void lk_vae_sample_backward(const float *stats, const float *eps, const float *dz, float *d_stats,
+                            size_t rows, size_t z, float beta);
+
+/// One Adam step (PyTorch's form): m ← β1 m + (1−β1) g; v ← β2 v + (1−β2) g²;
+/// p ← p − step · m / (√v / bc2_sqrt + eps), with weight decay wd added to g first.
+/// Clears g afterwards when zero_grad is set.
+void lk_adam(float *p, float *g, float *m, float *v, size_t n, float step, float beta1,
+             float beta2, float bc2_sqrt, float eps, float wd, int zero_grad);
+
+/// y += a·x
+void lk_axpy(float *y, const float *x, float a, size_t n);
+
+/// Vector exp and log used by the kernels (max relative error about 2e-7 / 1e-7).
+void lk_exp(const float *x, float *out, size_t n);
+void lk_log(const float *x, float *out, size_t n);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
