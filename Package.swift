@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "latent", targets: ["latent"]),
-        .library(name: "LatentKit", targets: ["PNGIO", "Tensor", "NN", "Imaging", "Pipeline"]),
+        .library(name: "LatentKit", targets: ["PNGIO", "Tensor", "NN", "Models", "Training", "Imaging", "Pipeline"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -28,23 +28,27 @@ let package = Package(
         // Fused elementwise kernels (vectorised C, AVX2 clones picked at load time).
         .target(
             name: "CKernels", path: "Sources/CKernels",
-            cSettings: [.unsafeFlags(["-O3", "-fno-math-errno"])]),
+            cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-fno-trapping-math"])]),
 
         .target(name: "PNGIO", dependencies: ["CPNG"]),
         .target(name: "Tensor", dependencies: ["COpenBLAS"]),
         .target(name: "NN", dependencies: ["Tensor", "CKernels"]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "Models", dependencies: ["NN", "Tensor", "CKernels"], resources: [.copy("Builtin")]),
+        .target(name: "Training", dependencies: ["Models", "NN", "Tensor", "Imaging", "PNGIO", "Pipeline", "CZlib"]),
         .target(name: "Imaging", dependencies: ["PNGIO"]),
         .target(name: "Pipeline", dependencies: ["PNGIO", "Imaging"]),
         .executableTarget(
             name: "latent",
             dependencies: [
-                "PNGIO", "Imaging", "Pipeline", "Tensor",
+                "PNGIO", "Imaging", "Pipeline", "Tensor", "NN", "Models", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
         .testTarget(name: "PNGIOTests", dependencies: ["PNGIO", "CPNG"], exclude: ["Fixtures/make_fixtures.py"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "CKernels"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Tensor", "Training"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "PNGIO"]),
         .testTarget(name: "CLITests", dependencies: ["latent", "PNGIO"]),
     ],

@@ -118,6 +118,7 @@ LK_CLONES void lk_add_column_sums(const float *dz, float *db, size_t rows, size_
 
 LK_CLONES double lk_bce_logits(const float *logits, const float *target, float *grad,
                                float *row_loss, size_t rows, size_t cols) {
+#pragma clang fp reassociate(on)
     double total = 0;
     for (size_t r = 0; r < rows; r++) {
         const float *l = logits + r * cols, *t = target + r * cols;
@@ -145,6 +146,7 @@ LK_CLONES double lk_bce_logits(const float *logits, const float *target, float *
 
 LK_CLONES double lk_squared_error(const float *y, const float *target, float *grad,
                                   float *row_loss, size_t rows, size_t cols) {
+#pragma clang fp reassociate(on)
     double total = 0;
     for (size_t r = 0; r < rows; r++) {
         const float *a = y + r * cols, *t = target + r * cols;
@@ -166,6 +168,7 @@ LK_CLONES void lk_sigmoid(const float *x, float *out, size_t n) {
 
 LK_CLONES double lk_vae_sample(const float *stats, const float *eps, float *out_z, float *row_kl,
                                size_t rows, size_t z) {
+#pragma clang fp reassociate(on)
     double total = 0;
     for (size_t r = 0; r < rows; r++) {
         const float *mu = stats + r * 2 * z, *lv = mu + z;

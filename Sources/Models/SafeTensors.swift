@@ -1,0 +1,167 @@
+import Foundation
+
+/// Why a model file was refused. Every case names the file.
+public enum ModelFileError: Error, Equatable, CustomStringConvertible {
+    case unreadable(file: String, reason: String)
+    case truncated(file: String, reason: String)
+    case badHeader(file: String, reason: String)
+    case unsupportedDType(file: String, tensor: String, dtype: String)
+    case offsetsOutOfRange(file: String, tensor: String, reason: String)
+    case missingTensor(file: String, tensor: String)
+    case unexpectedTensor(file: String, tensor: String)
+    case wrongShape(file: String, tensor: String, expected: [Int], found: [Int])
+    case nonFinite(file: String, tensor: String)
+    case badMetadata(file: String, reason: String)
+    case writeFailed(file: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let f, let r): return "\(f): cannot read model file: \(r)"
+        case .truncated(let f, let r): return "\(f): truncated model file: \(r)"
+        case .badHeader(let f, let r): return "\(f): not a valid safetensors file: \(r)"
+        case .unsupportedDType(let f, let t, let d): return "\(f): tensor '\(t)' has dtype \(d); only F32 is supported"
+        case .offsetsOutOfRange(let f, let t, let r): return "\(f): tensor '\(t)': \(r)"
+        case .missingTensor(let f, let t): return "\(f): tensor '\(t)' is missing"
+        case .unexpectedTensor(let f, let t): return "\(f): unexpected tensor '\(t)' for this architecture"
+        case .wrongShape(let f, let t, let e, let s): return "\(f): tensor '\(t)' has shape \(s), expected \(e)"
+        case .nonFinite(let f, let t): return "\(f): tensor '\(t)' contains NaN or infinity"
+        case .badMetadata(let f, let r): return "\(f): \(r)"
+        case .writeFailed(let f, let r): return "\(f): cannot write: \(r)"
+        }
+    }
+}
+
+/// A named F32 tensor with its PyTorch shape.
+public struct NamedTensor: Equatable, Sendable {
+    public var name: String
+    public var shape: [Int]
+    public var values: [Float]
+
+    public init(name: String, shape: [Int], values: [Float]) {
+        precondition(shape.reduce(1, *) == values.count, "\(name): shape \(shape) does not hold \(values.count) values")
+        self.name = name
+        self.shape = shape
+        self.values = values
+    }
+}
+
+/// The safetensors format (as written by PyTorch and Hugging Face): an 8-byte little-endian
+/// header length N, N bytes of JSON mapping each tensor name to {dtype, shape, data_offsets}
+/// (offsets relative to the end of the header) plus an optional "__metadata__" object of
+/// strings, then the raw little-endian tensor data.
+public enum SafeTensors {
+    /// Largest header accepted (the format's own reference limit is 100 MB).
+    public static let maxHeaderBytes = 100_000_000
+
+    public static func encode(_ tensors: [NamedTensor], metadata: [String: String]) -> Data {
+        var header: [String: Any] = [:]
+        if !metadata.isEmpty { header["__metadata__"] = metadata }
+        var offset = 0
+        for t in tensors {
+            let bytes = t.values.count * 4
+            header[t.name] = ["dtype": "F32", "shape": t.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
+            offset += bytes
+        }
+        var json = try! JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
+        while json.count % 8 != 0 { json.append(0x20) }
+        var out = Data(capacity: 8 + json.count + offset)
+        var n = UInt64(json.count).littleEndian
+        withUnsafeBytes(of: &n) { out.append(contentsOf: $0) }
+        out.append(json)
+        for t in tensors {
+            t.values.withUnsafeBufferPointer { buf in
+                // Little-endian hosts only (x86_64, arm64): the bytes are already in file order.
+                out.append(UnsafeBufferPointer(start: UnsafeRawPointer(buf.baseAddress!).assumingMemoryBound(to: UInt8.self), count: buf.count * 4))
+            }
+        }
+        return out
+    }
+
+    /// Writes atomically: a temporary file beside `path`, renamed when complete.
+    public static func write(_ tensors: [NamedTensor], metadata: [String: String], to path: String) throws {
+        let data = encode(tensors, metadata: metadata)
+        let url = URL(fileURLWithPath: path)
+        let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).latent-tmp-\(getpid())")
+        do {
+            try data.write(to: tmp)
+            if rename(tmp.path, path) != 0 { throw ModelFileError.writeFailed(file: path, reason: String(cString: strerror(errno))) }
+        } catch let e as ModelFileError {
+            try? FileManager.default.removeItem(at: tmp)
+            throw e
+        } catch {
+            try? FileManager.default.removeItem(at: tmp)
+            throw ModelFileError.writeFailed(file: path, reason: error.localizedDescription)
+        }
+    }
+
+    /// Reads and validates a file: header length within the file, JSON well formed, every tensor
+    /// F32 with a shape whose size matches its byte range, ranges inside the data and not
+    /// overlapping, no NaN or infinity.
+    public static func read(path: String) throws -> (tensors: [String: NamedTensor], metadata: [String: String]) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            var isDir: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
+            throw ModelFileError.unreadable(file: path, reason: !exists ? "no such file" : isDir.boolValue ? "is a folder" : "permission denied")
+        }
+        return try decode(data, file: path)
+    }
+
+    public static func decode(_ data: Data, file: String) throws -> (tensors: [String: NamedTensor], metadata: [String: String]) {
+        guard data.count >= 8 else { throw ModelFileError.truncated(file: file, reason: "\(data.count) bytes, shorter than the 8-byte header length") }
+        let n = data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+        guard n >= 2, n <= UInt64(maxHeaderBytes) else { throw ModelFileError.badHeader(file: file, reason: "header length \(n) is not plausible") }
+        guard 8 + Int(n) <= data.count else {
+            throw ModelFileError.truncated(file: file, reason: "header claims \(n) bytes but the file has \(data.count - 8) after the length")
+        }
+        let headerData = data.subdata(in: 8..<(8 + Int(n)))
+        guard let obj = try? JSONSerialization.jsonObject(with: headerData), let header = obj as? [String: Any] else {
+            throw ModelFileError.badHeader(file: file, reason: "the header is not a JSON object")
+        }
+        let base = 8 + Int(n)
+        let available = data.count - base
+        var metadata: [String: String] = [:]
+        var tensors: [String: NamedTensor] = [:]
+        var ranges: [(Int, Int, String)] = []
+        for (name, value) in header {
+            if name == "__metadata__" {
+                guard let m = value as? [String: Any] else { throw ModelFileError.badHeader(file: file, reason: "__metadata__ is not an object") }
+                for (k, v) in m {
+                    guard let s = v as? String else { throw ModelFileError.badHeader(file: file, reason: "metadata '\(k)' is not a string") }
+                    metadata[k] = s
+                }
+                continue
+            }
+            guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
+                  let shapeAny = entry["shape"] as? [Any], let offAny = entry["data_offsets"] as? [Any], offAny.count == 2 else {
+                throw ModelFileError.badHeader(file: file, reason: "tensor '\(name)' lacks dtype, shape or data_offsets")
+            }
+            guard dtype == "F32" else { throw ModelFileError.unsupportedDType(file: file, tensor: name, dtype: dtype) }
+            let shape = shapeAny.compactMap { ($0 as? NSNumber)?.intValue }
+            let offs = offAny.compactMap { ($0 as? NSNumber)?.intValue }
+            guard shape.count == shapeAny.count, shape.allSatisfy({ $0 >= 0 && $0 < 1 << 31 }), offs.count == 2 else {
+                throw ModelFileError.badHeader(file: file, reason: "tensor '\(name)' has a malformed shape or offsets")
+            }
+            let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
+            guard offs[0] >= 0, offs[1] >= offs[0], offs[1] <= available else {
+                throw ModelFileError.offsetsOutOfRange(file: file, tensor: name, reason: "data_offsets \(offs) outside the \(available) data bytes")
+            }
+            guard count != Int.max, offs[1] - offs[0] == count * 4 else {
+                throw ModelFileError.offsetsOutOfRange(file: file, tensor: name, reason: "data_offsets \(offs) hold \(offs[1] - offs[0]) bytes, shape \(shape) needs \(count * 4)")
+            }
+            ranges.append((offs[0], offs[1], name))
+            var values = [Float](repeating: 0, count: count)
+            values.withUnsafeMutableBytes { dst in
+                data.withUnsafeBytes { src in
+                    dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[(base + offs[0])..<(base + offs[1])]))
+                }
+            }
+            if values.contains(where: { !$0.isFinite }) { throw ModelFileError.nonFinite(file: file, tensor: name) }
+            tensors[name] = NamedTensor(name: name, shape: shape, values: values)
+        }
+        ranges.sort { $0.0 < $1.0 }
+        for (a, b) in zip(ranges, ranges.dropFirst()) where b.0 < a.1 {
+            throw ModelFileError.offsetsOutOfRange(file: file, tensor: b.2, reason: "its data overlaps tensor '\(a.2)'")
+        }
+        return (tensors, metadata)
+    }
+}

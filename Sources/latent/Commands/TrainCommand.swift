@@ -1,0 +1,177 @@
+import ArgumentParser
+import Foundation
+import Models
+import NN
+import Tensor
+import Training
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train an autoencoder (ae, dae, sparse, vae) on MNIST or a folder of PNGs.",
+        discussion: """
+            A checkpoint is written after every epoch beside the output (NAME.ckpt.safetensors); \
+            --resume continues a killed run exactly where it stopped.
+
+            Examples:
+              latent train --model vae --data ../shared/data/mnist --epochs 10 --latent 20 --hidden 400 -o mnist-vae.safetensors
+              latent train --model dae --noise gaussian:0.5 --hidden 512 --latent 128 --data mnist/ -o dae.safetensors
+              latent train --model sparse --sparsity l1:1e-3 --data faces/ --size 32x32 --rgb -o faces.safetensors
+            """)
+
+    @Option(help: "Model kind: ae, dae, sparse or vae.")
+    var model: String
+
+    @Option(help: "MNIST folder (standard IDX names, gzipped or not), an IDX images file, or a folder of PNGs.")
+    var data: String
+
+    @Option(name: [.short, .customLong("output")], help: "Model file to write (safetensors).")
+    var output: String
+
+    @Option(help: "Epochs.") var epochs: Int = 10
+    @Option(help: "Images per batch.") var batch: Int = 128
+    @Option(help: "Adam learning rate.") var lr: Float = 1e-3
+    @Option(help: "Latent (code) size.") var latent: Int = 20
+    @Option(help: "Hidden layer sizes, e.g. 400 or 512,128.") var hidden: String = "400"
+    @Option(help: "Hidden activation: relu, leakyrelu[:slope], tanh, sigmoid.") var activation: String = "relu"
+    @Option(help: "Decoder likelihood: bernoulli or gaussian.") var decoder: String = "bernoulli"
+    @Option(help: "KL weight of a VAE (beta-VAE when > 1).") var beta: Float = 1
+    @Option(help: "DAE corruption: gaussian:SIGMA, mask:P or saltpepper:P.") var noise: String?
+    @Option(help: "Sparse AE penalty: l1:WEIGHT or kl:RHO[:WEIGHT].") var sparsity: String?
+    @Option(help: "Seed for initialisation, shuffling and noise.") var seed: UInt64 = 1
+    @Option(help: "OpenBLAS threads (default: cores).") var threads: Int?
+    @Option(help: "Held-out fraction of a PNG folder (or of MNIST's training set with --val-from-train).") var val: Double = 0.1
+    @Option(help: ArgumentHelp("Image size for a PNG folder (MNIST is 28x28).", valueName: "WxH")) var size: String = "28x28"
+    @Flag(help: "Train on RGB images (PNG folders; default grey).") var rgb = false
+    @Flag(help: "Continue from the checkpoint beside the output.") var resume = false
+    @Option(help: "Use only the first N training images (quick runs).") var limit: Int?
+    @Flag(name: .shortAndLong, help: "Print nothing but errors.") var quiet = false
+    @Flag(help: "Print one JSON object per epoch on stdout.") var json = false
+
+    func validate() throws {
+        guard ModelKind(rawValue: model) != nil else { throw ValidationError("--model must be ae, dae, sparse or vae (got '\(model)').") }
+        guard epochs >= 1, batch >= 1, latent >= 1 else { throw ValidationError("--epochs, --batch and --latent must be at least 1.") }
+        guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive.") }
+        guard parseHidden() != nil else { throw ValidationError("--hidden wants sizes like 400 or 512,128 (got '\(hidden)').") }
+        guard Activation(activation) != nil else { throw ValidationError("--activation must be relu, leakyrelu, tanh or sigmoid.") }
+        guard DecoderKind(rawValue: decoder) != nil else { throw ValidationError("--decoder must be bernoulli or gaussian.") }
+        if let noise, Corruption(noise) == nil { throw ValidationError("--noise wants gaussian:SIGMA, mask:P or saltpepper:P (got '\(noise)').") }
+        if model == "dae" && noise == nil { throw ValidationError("--model dae needs --noise, e.g. gaussian:0.5.") }
+        if let sparsity, Sparsity(sparsity) == nil { throw ValidationError("--sparsity wants l1:WEIGHT or kl:RHO[:WEIGHT] (got '\(sparsity)').") }
+        if model == "sparse" && sparsity == nil { throw ValidationError("--model sparse needs --sparsity, e.g. l1:1e-3.") }
+        guard ConvertCommand.parseSize(size) != nil else { throw ValidationError("--size wants WxH (got '\(size)').") }
+        guard val > 0 && val < 1 else { throw ValidationError("--val must be between 0 and 1.") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
+    }
+
+    func parseHidden() -> [Int]? {
+        let parts = hidden.split(separator: ",")
+        let v = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        return v.count == parts.count && v.allSatisfy({ $0 > 0 && $0 <= 65536 }) ? v : nil
+    }
+
+    func run() throws {
+        if let threads { BLAS.setThreads(threads) }
+        let (train, validation, test) = try loadData()
+        let config = ModelConfig(kind: ModelKind(rawValue: model)!, width: train.width, height: train.height,
+                                 channels: train.channels, hidden: parseHidden()!, latent: latent,
+                                 activation: Activation(activation)!, decoder: DecoderKind(rawValue: decoder)!,
+                                 beta: beta, noise: noise.flatMap(Corruption.init), sparsity: sparsity.flatMap(Sparsity.init))
+        let ckpt = Self.checkpointPath(for: output)
+        let options = TrainingOptions(epochs: epochs, batch: batch, learningRate: lr, seed: seed, checkpointPath: ckpt)
+        let trainer: Trainer
+        if resume {
+            guard FileManager.default.fileExists(atPath: ckpt) else {
+                printError("latent: \(ckpt): no checkpoint to resume from")
+                throw ExitCode(2)
+            }
+            trainer = try Checkpoint.resume(path: ckpt, config: config, options: options)
+            if !quiet { printError("resuming after epoch \(trainer.completedEpochs) from \(ckpt)") }
+        } else {
+            trainer = Trainer(model: ModelFile.make(config, seed: seed), options: options)
+        }
+        if !quiet {
+            printError("training \(config.kind.rawValue) \(config.architecture) (\(trainer.model.parameterCount) parameters) on \(train.count) images, "
+                + "\(validation.map { "\($0.count) held out, " } ?? "")\(BLAS.threads) BLAS threads")
+        }
+        let tty = !quiet && isatty(2) != 0
+        try trainer.run(train: train, validation: validation) { event in
+            switch event {
+            case .batch(let e, let done, let total, let loss, let rate):
+                guard tty else { return }
+                let eta = rate > 0 ? Double(total - done) / rate : 0
+                let bar = String(repeating: "=", count: 24 * done / total) + String(repeating: " ", count: 24 - 24 * done / total)
+                FileHandle.standardError.write(String(format: "\repoch %d/%d [%@] loss %.2f  %.0f img/s  ETA %@ ", e, epochs, bar, loss, rate,
+                                                      ProgressBar.clock(eta)).data(using: .utf8)!)
+            case .epoch(let r):
+                if tty { FileHandle.standardError.write("\r\u{1B}[K".data(using: .utf8)!) }
+                if json {
+                    FileHandle.standardOutput.write(("{\"epoch\":\(r.epoch),\"train_loss\":\(fmt(r.trainLoss)),\"train_kl\":\(fmt(r.trainKL)),"
+                        + "\"val_loss\":\(r.validationLoss.map(fmt) ?? "null"),\"seconds\":\(fmt(r.seconds)),\"images_per_s\":\(fmt(r.imagesPerSecond))}\n").data(using: .utf8)!)
+                }
+                if !quiet {
+                    var line = String(format: "epoch %d/%d  train loss %.3f", r.epoch, epochs, r.trainLoss)
+                    if config.kind == .vae { line += String(format: " (rec %.3f + KL %.3f)", r.trainReconstruction, r.trainKL) }
+                    if let v = r.validationLoss { line += String(format: "  %@ loss %.3f", test != nil ? "test" : "val", v) }
+                    line += String(format: "  %.1f s  %.0f img/s", r.seconds, r.imagesPerSecond)
+                    printError(line)
+                }
+            }
+        }
+        var extra = options.metadata
+        extra["train_data"] = (data as NSString).lastPathComponent
+        extra["train_images"] = "\(train.count)"
+        if let heldOut = test ?? validation {
+            var rng = RandomGenerator(seed: seed ^ 0xE7A1)
+            let l = Evaluator.meanLoss(trainer.model, heldOut, rng: &rng)
+            extra[test != nil ? "test_loss" : "val_loss"] = String(format: "%.3f", l.total)
+            if config.kind == .vae { extra["test_kl"] = String(format: "%.3f", l.kl) }
+        }
+        try ModelFile.save(trainer.model, to: output, extra: extra)
+        if !quiet { printError("wrote \(output)") }
+    }
+
+    func fmt(_ v: Double) -> String { String(format: "%.4f", v) }
+
+    /// NAME.safetensors → NAME.ckpt.safetensors
+    static func checkpointPath(for output: String) -> String {
+        output.hasSuffix(".safetensors") ? String(output.dropLast(12)) + ".ckpt.safetensors" : output + ".ckpt"
+    }
+
+    /// (train, validation-or-test, test if the data has one)
+    func loadData() throws -> (Dataset, Dataset?, Dataset?) {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: data, isDirectory: &isDir) else {
+            printError("latent: \(data): no such file or folder")
+            throw ExitCode(2)
+        }
+        do {
+            if isDir.boolValue && MNIST.isMNISTFolder(data) {
+                var (train, test) = try MNIST.load(folder: data)
+                if let limit { train = train.prefix(limit) }
+                return (train, test, test)
+            }
+            if !isDir.boolValue {
+                var train = try MNIST.load(images: data)
+                if let limit { train = train.prefix(limit) }
+                let (tr, va) = train.split(validation: val, seed: seed)
+                return (tr, va, nil)
+            }
+            let (w, h) = ConvertCommand.parseSize(size)!
+            let (all, failures) = try PNGFolderDataset.load(folder: data, width: w, height: h, channels: rgb ? 3 : 1)
+            for f in failures { printError(f) }
+            if !failures.isEmpty { printError("skipped \(failures.count) unreadable PNG files") }
+            var d = all
+            if let limit { d = d.prefix(limit) }
+            guard d.count >= 2 else {
+                printError("latent: \(data): need at least 2 images to train and validate")
+                throw ExitCode(2)
+            }
+            let (tr, va) = d.split(validation: val, seed: seed)
+            return (tr, va, nil)
+        } catch let e as DatasetError {
+            printError("latent: \(e)")
+            throw ExitCode(2)
+        }
+    }
+}
