@@ -1,0 +1,87 @@
+import CZlib
+import Foundation
+import Testing
+@testable import Models
+import Tensor
+@testable import Training
+import PNGIO
+
+struct DataTests {
+    let dir = tempDir("data")
+
+    func writeIDX(_ path: String, shape: [Int], bytes: [UInt8], magicType: UInt8 = 8, gzip: Bool = true) {
+        var raw: [UInt8] = [0, 0, magicType, UInt8(shape.count)]
+        for s in shape { raw += [UInt8(s >> 24 & 255), UInt8(s >> 16 & 255), UInt8(s >> 8 & 255), UInt8(s & 255)] }
+        raw += bytes
+        if gzip {
+            let gz = gzopen(path, "wb")!
+            _ = raw.withUnsafeBufferPointer { gzwrite(gz, $0.baseAddress, UInt32($0.count)) }
+            gzclose(gz)
+        } else {
+            FileManager.default.createFile(atPath: path, contents: Data(raw))
+        }
+    }
+
+    @Test func readsMNISTFolders() throws {
+        let imgs = (0..<(5 * 4 * 3)).map { UInt8($0 * 4) }
+        writeIDX(dir + "/train-images-idx3-ubyte.gz", shape: [5, 4, 3], bytes: imgs)
+        writeIDX(dir + "/train-labels-idx1-ubyte.gz", shape: [5], bytes: [1, 2, 3, 4, 5])
+        writeIDX(dir + "/t10k-images-idx3-ubyte", shape: [2, 4, 3], bytes: Array(imgs[0..<24]), gzip: false)
+        #expect(MNIST.isMNISTFolder(dir))
+        let (train, test) = try MNIST.load(folder: dir)
+        #expect(train.count == 5 && train.width == 3 && train.height == 4)
+        #expect(train.labels == [1, 2, 3, 4, 5])
+        #expect(train.data[1] == Float(4) / 255)
+        #expect(test.count == 2)
+    }
+
+    @Test func badIDXFiles() {
+        writeIDX(dir + "/bad.gz", shape: [2, 2], bytes: [1, 2, 3, 4], magicType: 0x0D)
+        #expect(throws: DatasetError.self) { try MNIST.load(images: dir + "/bad.gz") }
+        writeIDX(dir + "/short.gz", shape: [3, 2, 2], bytes: [1, 2, 3])
+        do {
+            _ = try MNIST.load(images: dir + "/short.gz")
+            Issue.record("accepted a short file")
+        } catch let e as DatasetError {
+            guard case .badIDX(_, let reason) = e else { Issue.record("\(e)"); return }
+            #expect(reason.contains("needs 12 bytes"))
+        } catch { Issue.record("\(error)") }
+    }
+
+    @Test func pngFolderDatasetResizesAndSkipsBadFiles() throws {
+        for i in 0..<5 {
+            let img = PNGImage(width: 16, height: 12, layout: .rgb, depth: 8, samples: (0..<(16 * 12 * 3)).map { ($0 * 7 + i) % 256 })
+            try PNGWriter.write(img, to: dir + "/img\(i).png")
+        }
+        FileManager.default.createFile(atPath: dir + "/broken.png", contents: Data([0x89, 0x50, 0x4E, 0x47]))
+        let (d, failures) = try PNGFolderDataset.load(folder: dir, width: 8, height: 6, channels: 3)
+        #expect(d.count == 5)
+        #expect(d.dim == 8 * 6 * 3)
+        #expect(failures.count == 1 && failures[0].contains("broken.png"))
+        #expect(d.data.allSatisfy { $0 >= 0 && $0 <= 1 })
+        let (tr, va) = d.split(validation: 0.2, seed: 1)
+        #expect(tr.count == 4 && va.count == 1)
+    }
+
+    @Test func corruptionsParseAndBehave() {
+        #expect(Corruption("gaussian:0.5") == .gaussian(sigma: 0.5))
+        #expect(Corruption("mask:0.3") == .mask(p: 0.3))
+        #expect(Corruption("saltpepper:0.1") == .saltPepper(p: 0.1))
+        #expect(Corruption("mask:1.5") == nil)
+        #expect(Corruption("blur:2") == nil)
+        var rng = RandomGenerator(seed: 1)
+        let n = 100_000
+        let src = [Float](repeating: 0.5, count: n)
+        var dst = [Float](repeating: 0, count: n)
+        Corruption.mask(p: 0.3).apply(src, &dst, count: n, rng: &rng)
+        let zeros = dst.filter { $0 == 0 }.count
+        #expect(abs(Double(zeros) / Double(n) - 0.3) < 0.01)
+        Corruption.gaussian(sigma: 0.1).apply(src, &dst, count: n, rng: &rng)
+        let sd = (dst.reduce(0.0) { $0 + Double(($1 - 0.5) * ($1 - 0.5)) } / Double(n)).squareRoot()
+        #expect(abs(sd - 0.1) < 0.005)
+        Corruption.saltPepper(p: 0.2).apply(src, &dst, count: n, rng: &rng)
+        #expect(abs(Double(dst.filter { $0 == 1 }.count) / Double(n) - 0.1) < 0.01)
+        #expect(Sparsity("kl:0.05:3") == .kl(target: 0.05, weight: 3))
+        #expect(Sparsity("1e-3") == .l1(weight: 1e-3))
+    }
+}

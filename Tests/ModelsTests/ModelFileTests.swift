@@ -1,0 +1,184 @@
+import Foundation
+import Testing
+@testable import Models
+@testable import NN
+import Tensor
+@testable import Training
+
+struct ModelFileTests {
+    let dir = tempDir("files")
+
+    func savedModel(_ kind: ModelKind = .vae) throws -> (LatentModel, String) {
+        let config = ModelConfig(kind: kind, width: 8, height: 8, hidden: [16], latent: 3,
+                                 noise: kind == .dae ? .mask(p: 0.2) : nil, sparsity: kind == .sparse ? .kl(target: 0.05, weight: 3) : nil)
+        let model = ModelFile.make(config, seed: 11)
+        let path = dir + "/\(kind.rawValue).safetensors"
+        try ModelFile.save(model, to: path, extra: ["note": "test"])
+        return (model, path)
+    }
+
+    @Test(arguments: ModelKind.allCases)
+    func saveLoadRoundTripIsBitExact(_ kind: ModelKind) throws {
+        let (model, path) = try savedModel(kind)
+        let (loaded, meta) = try ModelFile.load(path: path)
+        #expect(loaded.config == model.config)
+        #expect(meta["note"] == "test")
+        #expect(meta["format_version"] == ModelConfig.formatVersion)
+        for (a, b) in zip(model.parameters, loaded.parameters) {
+            #expect(a.value.array.map(\.bitPattern) == b.value.array.map(\.bitPattern), "\(a.name)")
+        }
+        // And the model computes the same thing.
+        let x = batchMatrix(syntheticDataset(count: 4, seed: 1), 4)
+        #expect(model.reconstruct(x).array == loaded.reconstruct(x).array)
+    }
+
+    @Test func fileLayoutIsSafetensors() throws {
+        let (_, path) = try savedModel()
+        let data = FileManager.default.contents(atPath: path)!
+        let n = Int(data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) })
+        let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + n))) as! [String: Any]
+        let w = header["encoder.0.weight"] as! [String: Any]
+        #expect(w["dtype"] as? String == "F32")
+        #expect(w["shape"] as? [Int] == [16, 64])  // [out, in] as PyTorch's Linear
+        #expect((header["mu.weight"] as! [String: Any])["shape"] as? [Int] == [3, 16])
+        #expect((header["__metadata__"] as! [String: String])["kind"] == "vae")
+        #expect((8 + n) % 8 == 0)
+    }
+
+    func expectError(_ data: Data, _ check: (ModelFileError) -> Bool) {
+        let path = dir + "/bad-\(UUID().uuidString.prefix(6)).safetensors"
+        FileManager.default.createFile(atPath: path, contents: data)
+        do {
+            _ = try ModelFile.load(path: path)
+            Issue.record("loaded a bad file")
+        } catch let e as ModelFileError {
+            #expect(check(e), "unexpected error \(e)")
+            #expect(e.description.hasPrefix(path))
+        } catch {
+            Issue.record("wrong error type \(error)")
+        }
+    }
+
+    func rewrite(_ transform: (inout [String: NamedTensor], inout [String: String]) -> Void) throws -> Data {
+        let (_, path) = try savedModel()
+        var (t, m) = try SafeTensors.read(path: path)
+        transform(&t, &m)
+        return SafeTensors.encode(t.values.sorted { $0.name < $1.name }, metadata: m)
+    }
+
+    @Test func truncatedFiles() throws {
+        let (_, path) = try savedModel()
+        let data = FileManager.default.contents(atPath: path)!
+        expectError(data.prefix(5)) { if case .truncated = $0 { return true }; return false }
+        expectError(data.prefix(200)) { if case .truncated = $0 { return true }; return false }
+        // Header intact, tensor data cut short: offsets now point past the end.
+        expectError(data.prefix(data.count - 100)) { if case .offsetsOutOfRange = $0 { return true }; return false }
+    }
+
+    @Test func headerOffsetsOutOfRange() throws {
+        func file(_ header: String, dataBytes: Int) -> Data {
+            var h = Data(header.utf8)
+            while h.count % 8 != 0 { h.append(0x20) }
+            var d = Data()
+            var n = UInt64(h.count).littleEndian
+            withUnsafeBytes(of: &n) { d.append(contentsOf: $0) }
+            return d + h + Data(count: dataBytes)
+        }
+        // Range past the end of the data.
+        expectError(file(#"{"mu.bias":{"dtype":"F32","shape":[3],"data_offsets":[0,12]}}"#, dataBytes: 8)) {
+            if case .offsetsOutOfRange(_, "mu.bias", _) = $0 { return true }; return false
+        }
+        // Range that does not match the shape.
+        expectError(file(#"{"mu.bias":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, dataBytes: 16)) {
+            if case .offsetsOutOfRange(_, "mu.bias", let r) = $0 { return r.contains("needs 12") }; return false
+        }
+        // Two tensors sharing bytes.
+        expectError(file(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}}"#, dataBytes: 16)) {
+            if case .offsetsOutOfRange(_, _, let r) = $0 { return r.contains("overlaps") }; return false
+        }
+        // Negative offsets.
+        expectError(file(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[-4,0]}}"#, dataBytes: 16)) {
+            if case .offsetsOutOfRange = $0 { return true }; return false
+        }
+    }
+
+    @Test func absurdHeaderLength() {
+        var d = Data()
+        var n = UInt64(1 << 40).littleEndian
+        withUnsafeBytes(of: &n) { d.append(contentsOf: $0) }
+        d.append(Data("{}".utf8))
+        expectError(d) { if case .badHeader = $0 { return true }; return false }
+        expectError(Data([8, 0, 0, 0, 0, 0, 0, 0]) + Data("not json".utf8)) { if case .badHeader = $0 { return true }; return false }
+    }
+
+    @Test func wrongShapes() throws {
+        let d = try rewrite { t, _ in t["encoder.0.weight"] = NamedTensor(name: "encoder.0.weight", shape: [64, 16], values: t["encoder.0.weight"]!.values) }
+        expectError(d) {
+            if case .wrongShape(_, "encoder.0.weight", [16, 64], [64, 16]) = $0 { return true }; return false
+        }
+    }
+
+    @Test func missingAndUnexpectedTensors() throws {
+        expectError(try rewrite { t, _ in t["decoder.0.bias"] = nil }) { $0 == .missingTensor(file: $0.fileName, tensor: "decoder.0.bias") }
+        expectError(try rewrite { t, _ in t["extra.weight"] = NamedTensor(name: "extra.weight", shape: [1], values: [0]) }) {
+            if case .unexpectedTensor(_, "extra.weight") = $0 { return true }; return false
+        }
+    }
+
+    @Test func nanIsRejected() throws {
+        let d = try rewrite { t, _ in var w = t["output.weight"]!; w.values[3] = .nan; t["output.weight"] = w }
+        expectError(d) { if case .nonFinite(_, "output.weight") = $0 { return true }; return false }
+    }
+
+    @Test func otherDTypesAreRejected() throws {
+        let (_, path) = try savedModel()
+        var data = FileManager.default.contents(atPath: path)!
+        let n = Int(data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) })
+        let header = String(decoding: data.subdata(in: 8..<(8 + n)), as: UTF8.self)
+        // Same length: F32 → F16 on the first tensor.
+        let changed = header.replacingOccurrences(of: "\"F32\"", with: "\"F16\"")
+        data.replaceSubrange(8..<(8 + n), with: Data(changed.utf8))
+        expectError(data) { if case .unsupportedDType(_, _, "F16") = $0 { return true }; return false }
+    }
+
+    @Test func badMetadata() throws {
+        expectError(try rewrite { _, m in m["kind"] = "gan" }) { if case .badMetadata = $0 { return true }; return false }
+        expectError(try rewrite { _, m in m["format_version"] = "99" }) { if case .badMetadata(_, let r) = $0 { return r.contains("version 99") }; return false }
+        expectError(try rewrite { _, m in m["latent"] = "-3" }) { if case .badMetadata = $0 { return true }; return false }
+    }
+
+    @Test func missingFileAndFolder() {
+        #expect(throws: ModelFileError.unreadable(file: dir + "/none.safetensors", reason: "no such file")) {
+            try ModelFile.load(path: dir + "/none.safetensors")
+        }
+        #expect(throws: ModelFileError.unreadable(file: dir, reason: "is a folder")) { try ModelFile.load(path: dir) }
+    }
+
+    /// The classic PyTorch example's names (fc1, fc21, fc22, fc3, fc4) load without metadata.
+    @Test func pytorchExampleNamesLoad() throws {
+        let (model, _) = try savedModel()
+        let rename = ["encoder.0": "fc1", "mu": "fc21", "logvar": "fc22", "decoder.0": "fc3", "output": "fc4"]
+        let tensors = model.exportTensors().map { t -> NamedTensor in
+            let parts = t.name.split(separator: ".")
+            let base = parts.dropLast().joined(separator: ".")
+            return NamedTensor(name: rename[base]! + "." + parts.last!, shape: t.shape, values: t.values)
+        }
+        let path = dir + "/torch.safetensors"
+        try SafeTensors.write(tensors, metadata: [:], to: path)
+        let (loaded, _) = try ModelFile.load(path: path)
+        #expect(loaded.config.kind == .vae && loaded.config.latent == 3 && loaded.config.hidden == [16])
+        let x = batchMatrix(syntheticDataset(count: 3, seed: 2), 3)
+        #expect(model.reconstruct(x).array == loaded.reconstruct(x).array)
+    }
+}
+
+extension ModelFileError {
+    var fileName: String {
+        switch self {
+        case .unreadable(let f, _), .truncated(let f, _), .badHeader(let f, _), .unsupportedDType(let f, _, _),
+             .offsetsOutOfRange(let f, _, _), .missingTensor(let f, _), .unexpectedTensor(let f, _), .wrongShape(let f, _, _, _),
+             .nonFinite(let f, _), .badMetadata(let f, _), .writeFailed(let f, _):
+            return f
+        }
+    }
+}
