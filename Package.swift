@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "NN", dependencies: ["Tensor", "CKernels"]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Models", dependencies: ["NN", "Tensor", "CKernels"], resources: [.copy("Builtin")]),
-        .target(name: "Training", dependencies: ["Models", "NN", "Tensor", "Imaging", "PNGIO", "Pipeline", "CZlib"]),
+        .target(name: "Training", dependencies: ["Models", "NN", "Tensor", "CKernels", "Imaging", "PNGIO", "Pipeline", "CZlib"]),
         .target(name: "Imaging", dependencies: ["PNGIO"]),
         .target(name: "Pipeline", dependencies: ["PNGIO", "Imaging"]),
         .executableTarget(
@@ -44,6 +44,10 @@ let package = Package(
                 "PNGIO", "Imaging", "Pipeline", "Tensor", "NN", "Models", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+
+        .executableTarget(
+            name: "latent-bench",
+            dependencies: ["Tensor", "NN", "Models", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "PNGIOTests", dependencies: ["PNGIO", "CPNG"], exclude: ["Fixtures/make_fixtures.py"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),

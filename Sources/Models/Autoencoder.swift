@@ -20,16 +20,22 @@ public final class Autoencoder: LatentModel {
     private let outImage: Matrix
     private let rowBuffer: Matrix
 
-    public init(config: ModelConfig, seed: UInt64) {
+    public convenience init(config: ModelConfig, seed: UInt64) {
         precondition(config.kind != .vae, "use VAE for kind vae")
-        self.config = config
         var rng = RandomGenerator(seed: seed)
         var codeAct: Activation = .identity
         if case .kl? = config.sparsity { codeAct = .sigmoid }
-        encoder = Sequential(mlp([config.inputSize] + config.hidden + [config.latent], activation: config.activation,
-                                 last: codeAct, prefix: "encoder", firstNeedsInputGradient: false, rng: &rng))
-        decoder = Sequential(mlp([config.latent] + config.hidden.reversed() + [config.inputSize], activation: config.activation,
-                                 last: .identity, prefix: "decoder", firstNeedsInputGradient: true, rng: &rng))
+        let encoder = Sequential(mlp([config.inputSize] + config.hidden + [config.latent], activation: config.activation,
+                                     last: codeAct, prefix: "encoder", firstNeedsInputGradient: false, rng: &rng))
+        let decoder = Sequential(mlp([config.latent] + config.hidden.reversed() + [config.inputSize], activation: config.activation,
+                                     last: .identity, prefix: "decoder", firstNeedsInputGradient: true, rng: &rng))
+        self.init(config: config, encoder: encoder, decoder: decoder)
+    }
+
+    private init(config: ModelConfig, encoder: Sequential, decoder: Sequential) {
+        self.config = config
+        self.encoder = encoder
+        self.decoder = decoder
         corrupted = Matrix(rows: 0, cols: config.inputSize)
         dOut = Matrix(rows: 0, cols: config.inputSize)
         outImage = Matrix(rows: 0, cols: config.inputSize)
@@ -37,6 +43,10 @@ public final class Autoencoder: LatentModel {
     }
 
     public var parameters: [Parameter] { encoder.parameters + decoder.parameters }
+
+    public func replica() -> LatentModel {
+        Autoencoder(config: config, encoder: encoder.replica() as! Sequential, decoder: decoder.replica() as! Sequential)
+    }
 
     /// Reconstruction loss and its gradient into dOut.
     private func reconstructionLoss(_ out: Matrix, _ x: Matrix, grad: Matrix?, rowLoss: UnsafeMutablePointer<Float>?) -> Double {

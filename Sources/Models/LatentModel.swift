@@ -42,6 +42,9 @@ public protocol LatentModel: AnyObject {
     func exportTensors() -> [NamedTensor]
     /// Sets parameters from public tensors; every expected name must be there with its shape.
     func importTensors(_ tensors: [String: NamedTensor], file: String) throws
+    /// The same model sharing this one's parameter values, with its own gradients and buffers
+    /// (for data-parallel training: replicas run on shards of a batch at once).
+    func replica() -> LatentModel
 }
 
 extension LatentModel {

@@ -25,21 +25,29 @@ public final class VAE: LatentModel {
     private let outImage: Matrix
     private let meanCode: Matrix
 
-    public init(config: ModelConfig, seed: UInt64) {
+    public convenience init(config: ModelConfig, seed: UInt64) {
         precondition(config.kind == .vae, "VAE needs kind vae")
-        self.config = config
         var rng = RandomGenerator(seed: seed)
         let h = config.hidden.last ?? config.inputSize
-        encoder = Sequential(config.hidden.isEmpty ? [ActivationLayer(.identity, features: config.inputSize)]
+        let encoder = Sequential(config.hidden.isEmpty ? [ActivationLayer(.identity, features: config.inputSize)]
             : mlp([config.inputSize] + config.hidden, activation: config.activation, last: config.activation,
                   prefix: "encoder", firstNeedsInputGradient: false, rng: &rng))
         // PyTorch initialises fc21 and fc22 separately with the same bound; so do we, row-wise.
-        heads = Linear(h, 2 * config.latent, name: "heads", rng: &rng)
+        let heads = Linear(h, 2 * config.latent, name: "heads", rng: &rng)
         let decSizes = [config.latent] + config.hidden.reversed()
         let dec = decSizes.count > 1 ? mlp(decSizes, activation: config.activation, last: config.activation,
                                             prefix: "decoder", firstNeedsInputGradient: true, rng: &rng) : []
-        decoder = Sequential(dec.isEmpty ? [ActivationLayer(.identity, features: config.latent)] : dec)
-        output = Linear(decSizes.last!, config.inputSize, name: "output", rng: &rng)
+        let decoder = Sequential(dec.isEmpty ? [ActivationLayer(.identity, features: config.latent)] : dec)
+        let output = Linear(decSizes.last!, config.inputSize, name: "output", rng: &rng)
+        self.init(config: config, encoder: encoder, heads: heads, decoder: decoder, output: output)
+    }
+
+    private init(config: ModelConfig, encoder: Sequential, heads: Linear, decoder: Sequential, output: Linear) {
+        self.config = config
+        self.encoder = encoder
+        self.heads = heads
+        self.decoder = decoder
+        self.output = output
         eps = Matrix(rows: 0, cols: config.latent)
         z = Matrix(rows: 0, cols: config.latent)
         dOut = Matrix(rows: 0, cols: config.inputSize)
@@ -49,6 +57,11 @@ public final class VAE: LatentModel {
     }
 
     public var parameters: [Parameter] { encoder.parameters + heads.parameters + decoder.parameters + output.parameters }
+
+    public func replica() -> LatentModel {
+        VAE(config: config, encoder: encoder.replica() as! Sequential, heads: heads.replica() as! Linear,
+            decoder: decoder.replica() as! Sequential, output: output.replica() as! Linear)
+    }
 
     /// [μ | log σ²] for a batch: (batch, 2·latent).
     public func posterior(_ x: Matrix) -> Matrix { heads.forward(encoder.forward(x)) }

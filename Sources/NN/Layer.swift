@@ -10,6 +10,9 @@ public protocol Layer: AnyObject {
     var parameters: [Parameter] { get }
     func forward(_ x: Matrix) -> Matrix
     func backward(_ dy: Matrix) -> Matrix?
+    /// A layer computing the same function with the same parameter values (shared memory) but
+    /// its own gradients and buffers, for data-parallel training.
+    func replica() -> Layer
 }
 
 /// Layers applied one after the other.
@@ -33,6 +36,8 @@ public final class Sequential: Layer {
         for l in layers { h = l.forward(h) }
         return h
     }
+
+    public func replica() -> Layer { Sequential(layers.map { $0.replica() }) }
 
     public func backward(_ dy: Matrix) -> Matrix? {
         var g: Matrix? = dy

@@ -36,6 +36,17 @@ public final class Linear: Layer {
         for i in 0..<bias.count { bias.value.data[i] = (rng.uniform() * 2 - 1) * bound }
     }
 
+    private init(sharing other: Linear) {
+        weight = Parameter(sharing: other.weight)
+        bias = Parameter(sharing: other.bias)
+        activation = other.activation
+        computesInputGradient = other.computesInputGradient
+        output = Matrix(rows: 0, cols: other.outFeatures)
+        dInput = Matrix(rows: 0, cols: other.inFeatures)
+    }
+
+    public func replica() -> Layer { Linear(sharing: self) }
+
     public func forward(_ x: Matrix) -> Matrix {
         precondition(x.cols == inFeatures, "Linear \(weight.name): input has \(x.cols) features, expected \(inFeatures)")
         input = x
@@ -86,6 +97,8 @@ public final class ActivationLayer: Layer {
         self.features = features
         output = Matrix(rows: 0, cols: features)
     }
+
+    public func replica() -> Layer { ActivationLayer(activation, features: features) }
 
     public func forward(_ x: Matrix) -> Matrix {
         output.copy(from: x)

@@ -78,6 +78,15 @@ public final class Parameter: @unchecked Sendable {
         grad = Matrix(rows: rows, cols: cols)
     }
 
+    /// A parameter that shares `other`'s values (the same memory) with a gradient of its own:
+    /// for data-parallel replicas of a model.
+    public init(sharing other: Parameter) {
+        name = other.name
+        shape = other.shape
+        value = other.value
+        grad = Matrix(rows: other.value.rows, cols: other.value.cols)
+    }
+
     public var count: Int { value.count }
     public func zeroGrad() { grad.fill(0) }
 }

@@ -35,17 +35,29 @@ public final class Adam: Optimizer {
     }
 
     public func step(_ parameters: [Parameter]) {
+        advance(parameters)
+        update(parameters, part: 0, of: 1)
+    }
+
+    /// Counts a step and creates missing state; call once, then `update` (possibly from several
+    /// threads, each with its own `part`).
+    public func advance(_ parameters: [Parameter]) {
         t += 1
+        for p in parameters where state[p.name] == nil {
+            state[p.name] = (m: Matrix(rows: p.value.rows, cols: p.value.cols), v: Matrix(rows: p.value.rows, cols: p.value.cols))
+        }
+    }
+
+    /// Updates the `part`-th of `parts` equal slices of every parameter (and clears its gradient).
+    public func update(_ parameters: [Parameter], part: Int, of parts: Int) {
         let bc1 = 1 - Float(pow(Double(beta1), Double(t)))
         let bc2 = 1 - Float(pow(Double(beta2), Double(t)))
         let stepSize = learningRate / bc1
         for p in parameters {
-            let s = state[p.name] ?? {
-                let s = (m: Matrix(rows: p.value.rows, cols: p.value.cols), v: Matrix(rows: p.value.rows, cols: p.value.cols))
-                state[p.name] = s
-                return s
-            }()
-            lk_adam(p.value.data, p.grad.data, s.m.data, s.v.data, p.count, stepSize, beta1, beta2,
+            guard let s = state[p.name] else { continue }
+            let lo = p.count * part / parts, hi = p.count * (part + 1) / parts
+            guard hi > lo else { continue }
+            lk_adam(p.value.data + lo, p.grad.data + lo, s.m.data + lo, s.v.data + lo, hi - lo, stepSize, beta1, beta2,
                     bc2.squareRoot(), eps, weightDecay, 1)
         }
     }

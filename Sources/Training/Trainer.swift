@@ -1,3 +1,5 @@
+import CKernels
+import Dispatch
 import Foundation
 import Models
 import NN
@@ -11,18 +13,24 @@ public struct TrainingOptions: Sendable {
     public var seed: UInt64 = 1
     /// Where to save a checkpoint after every epoch (nil: none).
     public var checkpointPath: String?
+    /// Data-parallel workers: each batch is split into this many shards that run at once on
+    /// model replicas (one BLAS thread each); their gradients are summed before the Adam step.
+    /// Results depend on the worker count (each worker draws its own noise), not on timing.
+    public var workers: Int = 1
 
-    public init(epochs: Int = 10, batch: Int = 128, learningRate: Float = 1e-3, seed: UInt64 = 1, checkpointPath: String? = nil) {
+    public init(epochs: Int = 10, batch: Int = 128, learningRate: Float = 1e-3, seed: UInt64 = 1, checkpointPath: String? = nil,
+                workers: Int = 1) {
         self.epochs = epochs
         self.batch = batch
         self.learningRate = learningRate
         self.seed = seed
         self.checkpointPath = checkpointPath
+        self.workers = workers
     }
 
     public var metadata: [String: String] {
         ["train_epochs": "\(epochs)", "train_batch": "\(batch)", "train_lr": "\(learningRate)", "train_seed": "\(seed)",
-         "train_optimizer": "adam"]
+         "train_optimizer": "adam", "train_workers": "\(workers)"]
     }
 }
 
@@ -58,47 +66,81 @@ public final class Trainer {
         optimizer = Adam(learningRate: options.learningRate)
     }
 
-    static func epochGenerator(seed: UInt64, epoch: Int) -> RandomGenerator {
-        RandomGenerator(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
+    static func epochGenerator(seed: UInt64, epoch: Int, worker: Int = 0) -> RandomGenerator {
+        RandomGenerator(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(worker) &* 0xD1B5_4A32_D192_ED03)
     }
 
     /// Trains from `completedEpochs + 1` to `options.epochs`.
     public func run(train: Dataset, validation: Dataset?, progress: (TrainingEvent) -> Void) throws {
         precondition(train.dim == model.config.inputSize, "dataset images have \(train.dim) values, the model takes \(model.config.inputSize)")
-        let n = train.count
+        let n = train.count, dim = train.dim
         let b = max(1, min(options.batch, n))
-        let batch = Matrix(rows: b, cols: train.dim)
+        let w = max(1, min(options.workers, b))
+        let replicas = [model] + (1..<max(1, w)).map { _ in model.replica() }
+        let shards = replicas.map { _ in Matrix(rows: 0, cols: dim) }
         let params = model.parameters
+        let replicaParams = replicas.map(\.parameters)
+        let savedThreads = BLAS.threads
+        if w > 1 { BLAS.setThreads(1) }
+        defer { if w > 1 { BLAS.setThreads(savedThreads) } }
+        let rngs = UnsafeMutableBufferPointer<RandomGenerator>.allocate(capacity: w)
+        let losses = UnsafeMutableBufferPointer<StepLosses>.allocate(capacity: w)
+        defer { rngs.deallocate(); losses.deallocate() }
         guard completedEpochs < options.epochs else { return }
         for epoch in (completedEpochs + 1)...options.epochs {
-            var rng = Self.epochGenerator(seed: options.seed, epoch: epoch)
+            for k in 0..<w { rngs[k] = Self.epochGenerator(seed: options.seed, epoch: epoch, worker: k) }
             var order = Array(0..<n)
-            order.shuffle(using: &rng)
+            order.shuffle(using: &rngs[0])
             var sums = StepLosses()
             let start = Date()
             var lastReport = start
-            train.data.withUnsafeBufferPointer { src in
-                var i = 0
-                while i < n {
-                    let rows = min(b, n - i)
-                    batch.setRows(rows)
-                    for r in 0..<rows {
-                        (batch.data + r * train.dim).update(from: src.baseAddress! + order[i + r] * train.dim, count: train.dim)
-                    }
-                    sums += model.trainStep(batch, rng: &rng)
-                    optimizer.step(params)
-                    i += rows
-                    let now = Date()
-                    if now.timeIntervalSince(lastReport) > 0.2 || i == n {
-                        lastReport = now
-                        let secs = now.timeIntervalSince(start)
-                        progress(.batch(epoch: epoch, done: i, total: n, lossPerImage: sums.total / Double(i),
-                                        imagesPerSecond: secs > 0 ? Double(i) / secs : 0))
+            try train.data.withUnsafeBufferPointer { src in
+                try order.withUnsafeBufferPointer { ord in
+                    var i = 0
+                    while i < n {
+                        let rows = min(b, n - i)
+                        let first = i
+                        parallelFor(w) { k in
+                            let lo = rows * k / w, hi = rows * (k + 1) / w
+                            losses[k] = StepLosses()
+                            guard hi > lo else { return }
+                            let m = shards[k]
+                            m.setRows(hi - lo)
+                            for r in lo..<hi {
+                                (m.data + (r - lo) * dim).update(from: src.baseAddress! + ord[first + r] * dim, count: dim)
+                            }
+                            losses[k] = replicas[k].trainStep(m, rng: &rngs[k])
+                        }
+                        for k in 0..<w { sums += losses[k] }
+                        if w > 1 {
+                            // Sum the replicas' gradients into the model's, each worker a slice of every parameter.
+                            parallelFor(w) { part in
+                                for (j, p) in params.enumerated() {
+                                    let lo = p.count * part / w, hi = p.count * (part + 1) / w
+                                    guard hi > lo else { continue }
+                                    for r in 1..<w {
+                                        let g = replicaParams[r][j].grad.data
+                                        lk_axpy(p.grad.data + lo, g + lo, 1, hi - lo)
+                                        (g + lo).update(repeating: 0, count: hi - lo)
+                                    }
+                                }
+                            }
+                        }
+                        optimizer.advance(params)
+                        parallelFor(w) { part in optimizer.update(params, part: part, of: w) }
+                        i += rows
+                        if !sums.total.isFinite { throw TrainingError.diverged(epoch: epoch) }
+                        let now = Date()
+                        if now.timeIntervalSince(lastReport) > 0.2 || i == n {
+                            lastReport = now
+                            let secs = now.timeIntervalSince(start)
+                            progress(.batch(epoch: epoch, done: i, total: n, lossPerImage: sums.total / Double(i),
+                                            imagesPerSecond: secs > 0 ? Double(i) / secs : 0))
+                        }
                     }
                 }
             }
             let seconds = Date().timeIntervalSince(start)
-            if sums.total.isNaN { throw TrainingError.diverged(epoch: epoch) }
             var valLoss: Double?
             if let validation, validation.count > 0 {
                 var vrng = RandomGenerator(seed: options.seed ^ 0xE7A1)
@@ -174,4 +216,18 @@ public enum Checkpoint {
         trainer.restore(epoch: epoch, adamT: adamT, state: state)
         return trainer
     }
+}
+
+/// Runs body(0..<n) on n threads at once (inline when n == 1) and waits for all.
+func parallelFor(_ n: Int, _ body: (Int) -> Void) {
+    if n == 1 { body(0); return }
+    withoutActuallyEscaping(body) { escapable in
+        let box = UncheckedSendable(escapable)
+        DispatchQueue.concurrentPerform(iterations: n) { box.value($0) }
+    }
+}
+
+struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }

@@ -39,7 +39,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "DAE corruption: gaussian:SIGMA, mask:P or saltpepper:P.") var noise: String?
     @Option(help: "Sparse AE penalty: l1:WEIGHT or kl:RHO[:WEIGHT].") var sparsity: String?
     @Option(help: "Seed for initialisation, shuffling and noise.") var seed: UInt64 = 1
-    @Option(help: "OpenBLAS threads (default: cores).") var threads: Int?
+    @Option(help: "Threads (default: cores): the batch is split into this many shards trained at once.") var threads: Int?
+    @Option(help: "Data-parallel workers (default: --threads); with 1, OpenBLAS uses all the threads instead.") var workers: Int?
     @Option(help: "Held-out fraction of a PNG folder (or of MNIST's training set with --val-from-train).") var val: Double = 0.1
     @Option(help: ArgumentHelp("Image size for a PNG folder (MNIST is 28x28).", valueName: "WxH")) var size: String = "28x28"
     @Flag(help: "Train on RGB images (PNG folders; default grey).") var rgb = false
@@ -62,6 +63,7 @@ struct TrainCommand: ParsableCommand {
         guard ConvertCommand.parseSize(size) != nil else { throw ValidationError("--size wants WxH (got '\(size)').") }
         guard val > 0 && val < 1 else { throw ValidationError("--val must be between 0 and 1.") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1.") }
     }
 
     func parseHidden() -> [Int]? {
@@ -72,13 +74,14 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         if let threads { BLAS.setThreads(threads) }
+        let nWorkers = workers ?? threads ?? ProcessInfo.processInfo.activeProcessorCount
         let (train, validation, test) = try loadData()
         let config = ModelConfig(kind: ModelKind(rawValue: model)!, width: train.width, height: train.height,
                                  channels: train.channels, hidden: parseHidden()!, latent: latent,
                                  activation: Activation(activation)!, decoder: DecoderKind(rawValue: decoder)!,
                                  beta: beta, noise: noise.flatMap(Corruption.init), sparsity: sparsity.flatMap(Sparsity.init))
         let ckpt = Self.checkpointPath(for: output)
-        let options = TrainingOptions(epochs: epochs, batch: batch, learningRate: lr, seed: seed, checkpointPath: ckpt)
+        let options = TrainingOptions(epochs: epochs, batch: batch, learningRate: lr, seed: seed, checkpointPath: ckpt, workers: nWorkers)
         let trainer: Trainer
         if resume {
             guard FileManager.default.fileExists(atPath: ckpt) else {
@@ -92,7 +95,8 @@ struct TrainCommand: ParsableCommand {
         }
         if !quiet {
             printError("training \(config.kind.rawValue) \(config.architecture) (\(trainer.model.parameterCount) parameters) on \(train.count) images, "
-                + "\(validation.map { "\($0.count) held out, " } ?? "")\(BLAS.threads) BLAS threads")
+                + "\(validation.map { "\($0.count) held out, " } ?? "")"
+                + (nWorkers > 1 ? "\(nWorkers) data-parallel workers" : "\(BLAS.threads) BLAS threads"))
         }
         let tty = !quiet && isatty(2) != 0
         try trainer.run(train: train, validation: validation) { event in

@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+import PNGIO
+
+@Suite(.serialized)
+struct TrainCommandTests {
+    /// 60 grey 12x12 PNGs of bars, as a user's own folder of images.
+    func makeImageFolder() throws -> String {
+        let dir = makeTempDir("train")
+        try FileManager.default.createDirectory(atPath: dir + "/data", withIntermediateDirectories: true)
+        for i in 0..<60 {
+            var s = [Int](repeating: 0, count: 144)
+            let r = i % 12, c = (i * 5) % 12
+            for k in 0..<12 { s[r * 12 + k] = 220; s[k * 12 + c] = 180 }
+            try PNGWriter.write(PNGImage(width: 12, height: 12, layout: .gray, depth: 8, samples: s), to: dir + "/data/\(i).png")
+        }
+        return dir
+    }
+
+    @Test func trainsEvaluatesAndResumesOnAPNGFolder() throws {
+        let dir = try makeImageFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let model = dir + "/m.safetensors"
+        let r = try CLI.run(["train", "--model", "vae", "--data", dir + "/data", "--size", "12x12", "--hidden", "32", "--latent", "4",
+                             "--epochs", "2", "--batch", "16", "-o", model, "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stdout.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines[0].contains("\"epoch\":1"))
+        #expect(FileManager.default.fileExists(atPath: model))
+        #expect(FileManager.default.fileExists(atPath: dir + "/m.ckpt.safetensors"))
+        // Resume to 3 epochs: only epoch 3 runs.
+        let r2 = try CLI.run(["train", "--model", "vae", "--data", dir + "/data", "--size", "12x12", "--hidden", "32", "--latent", "4",
+                              "--epochs", "3", "--batch", "16", "-o", model, "--json", "--resume"])
+        #expect(r2.status == 0, "\(r2.stderr)")
+        #expect(r2.stdout.split(separator: "\n").count == 1)
+        #expect(r2.stdout.contains("\"epoch\":3"))
+        #expect(r2.stderr.contains("resuming after epoch 2"))
+        let e = try CLI.run(["eval", "--model", model, "--data", dir + "/data", "--iwae", "5", "--json"])
+        #expect(e.status == 0, "\(e.stderr)")
+        #expect(e.stdout.contains("\"kind\":\"vae\""))
+        #expect(e.stdout.contains("\"log_likelihood\""))
+    }
+
+    @Test func daeEvalReportsPSNR() throws {
+        let dir = try makeImageFolder()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let model = dir + "/d.safetensors"
+        let r = try CLI.run(["train", "--model", "dae", "--noise", "gaussian:0.3", "--data", dir + "/data", "--size", "12x12",
+                             "--hidden", "32", "--latent", "8", "--epochs", "2", "--batch", "16", "-o", model, "-q"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.isEmpty)
+        let e = try CLI.run(["eval", "--model", model, "--data", dir + "/data"])
+        #expect(e.status == 0)
+        #expect(e.stdout.contains("psnr_noisy"))
+        #expect(e.stdout.contains("psnr_denoised"))
+        #expect(e.stdout.contains("psnr_median3x3"))
+    }
+
+    @Test(arguments: [
+        (["train", "--model", "gan", "--data", "x", "-o", "m"], "--model must be ae, dae, sparse or vae"),
+        (["train", "--model", "dae", "--data", "x", "-o", "m"], "--model dae needs --noise"),
+        (["train", "--model", "sparse", "--data", "x", "-o", "m"], "--model sparse needs --sparsity"),
+        (["train", "--model", "vae", "--data", "x", "-o", "m", "--hidden", "4x"], "--hidden wants sizes"),
+        (["train", "--model", "dae", "--noise", "blur:3", "--data", "x", "-o", "m"], "--noise wants"),
+        (["eval", "--model", "m", "--data", "x", "--iwae", "0"], "--iwae must be at least 1"),
+    ])
+    func badArguments(_ args: [String], _ message: String) throws {
+        let r = try CLI.run(args)
+        #expect(r.status == 64)
+        #expect(r.stderr.contains(message), "stderr: \(r.stderr)")
+    }
+
+    @Test func wrongModelFileIsAClearError() throws {
+        let dir = makeTempDir("badmodel")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        FileManager.default.createFile(atPath: dir + "/m.safetensors", contents: Data("garbage!".utf8))
+        let r = try CLI.run(["eval", "--model", dir + "/m.safetensors", "--data", dir])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("m.safetensors: not a valid safetensors file"))
+        #expect(r.stderr.split(separator: "\n").count == 1)
+        let r2 = try CLI.run(["eval", "--model", "no-such-model", "--data", dir])
+        #expect(r2.status == 2)
+        #expect(r2.stderr.contains("not a built-in model"))
+    }
+
+    @Test func missingDataIsAClearError() throws {
+        let r = try CLI.run(["train", "--model", "vae", "--data", "/nonexistent/mnist", "-o", "/tmp/x.safetensors"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("/nonexistent/mnist: no such file or folder"))
+    }
+}
