@@ -37,7 +37,7 @@ let package = Package(
         .target(name: "Models", dependencies: ["NN", "Tensor", "CKernels"], resources: [.copy("Builtin")]),
         .target(name: "Training", dependencies: ["Models", "NN", "Tensor", "CKernels", "Imaging", "PNGIO", "Pipeline", "CZlib"]),
         .target(name: "Imaging", dependencies: ["PNGIO"]),
-        .target(name: "Pipeline", dependencies: ["PNGIO", "Imaging"]),
+        .target(name: "Pipeline", dependencies: ["PNGIO", "Imaging", "Models", "NN", "Tensor"]),
         .executableTarget(
             name: "latent",
             dependencies: [
@@ -54,6 +54,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "CKernels"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Tensor", "Training"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "PNGIO"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "NN", "Imaging", "PNGIO", "Tensor"]),
         .testTarget(name: "CLITests", dependencies: ["latent", "PNGIO"]),
     ],
     swiftLanguageModes: [.v6]

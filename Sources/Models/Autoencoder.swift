@@ -44,6 +44,8 @@ public final class Autoencoder: LatentModel {
 
     public var parameters: [Parameter] { encoder.parameters + decoder.parameters }
 
+    public var exactLayers: [Linear] { (encoder.layers + decoder.layers).compactMap { $0 as? Linear } }
+
     public func replica() -> LatentModel {
         Autoencoder(config: config, encoder: encoder.replica() as! Sequential, decoder: decoder.replica() as! Sequential)
     }

@@ -45,11 +45,19 @@ public protocol LatentModel: AnyObject {
     /// The same model sharing this one's parameter values, with its own gradients and buffers
     /// (for data-parallel training: replicas run on shards of a batch at once).
     func replica() -> LatentModel
+    /// The model's Linear layers.
+    var exactLayers: [Linear] { get }
 }
 
 extension LatentModel {
     /// decode(encode(x)): the model as a filter.
     public func reconstruct(_ x: Matrix) -> Matrix { decode(encode(x)) }
+
+    /// Switches every Linear layer to the batch-independent kernel (`Linear.exactInference`):
+    /// each image's result then depends only on that image, whatever it is batched with.
+    public func setExactInference(_ on: Bool) {
+        exactLayers.forEach { $0.exactInference = on }
+    }
 
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
 }

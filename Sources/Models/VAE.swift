@@ -58,6 +58,8 @@ public final class VAE: LatentModel {
 
     public var parameters: [Parameter] { encoder.parameters + heads.parameters + decoder.parameters + output.parameters }
 
+    public var exactLayers: [Linear] { (encoder.layers + [heads] + decoder.layers + [output]).compactMap { $0 as? Linear } }
+
     public func replica() -> LatentModel {
         VAE(config: config, encoder: encoder.replica() as! Sequential, heads: heads.replica() as! Linear,
             decoder: decoder.replica() as! Sequential, output: output.replica() as! Linear)

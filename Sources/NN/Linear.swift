@@ -14,6 +14,10 @@ public final class Linear: Layer {
     public var activation: Activation
     /// False for a first layer: its dx would be thrown away, so the GEMM is skipped.
     public var computesInputGradient: Bool
+    /// Forward with `lk_dense_forward_exact` instead of sgemm: slower, but each output row is
+    /// bit-identical whatever rows it is batched with (OpenBLAS's kernels treat rows differently
+    /// by their position in a block). For inference whose output must not depend on batching.
+    public var exactInference = false
 
     public var inFeatures: Int { weight.value.cols }
     public var outFeatures: Int { weight.value.rows }
@@ -53,10 +57,14 @@ public final class Linear: Layer {
         let n = x.rows
         output.setRows(n)
         // y = b (each row), then y += x · Wᵀ
-        lk_fill_rows(output.data, bias.value.data, n, outFeatures)
-        BLAS.gemm(transA: false, transB: true, m: n, n: outFeatures, k: inFeatures,
-                  a: x.data, lda: inFeatures, b: weight.value.data, ldb: inFeatures,
-                  beta: 1, c: output.data, ldc: outFeatures)
+        if exactInference {
+            lk_dense_forward_exact(x.data, n, inFeatures, weight.value.data, bias.value.data, outFeatures, output.data)
+        } else {
+            lk_fill_rows(output.data, bias.value.data, n, outFeatures)
+            BLAS.gemm(transA: false, transB: true, m: n, n: outFeatures, k: inFeatures,
+                      a: x.data, lda: inFeatures, b: weight.value.data, ldb: inFeatures,
+                      beta: 1, c: output.data, ldc: outFeatures)
+        }
         activation.forward(output.data, count: output.count)
         return output
     }

@@ -10,7 +10,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "latent-bench",
         abstract: "Measure sgemm peak and the FLOP rate of a training step.",
-        subcommands: [Gemm.self])
+        subcommands: [Gemm.self, Recon.self])
 }
 
 struct Gemm: ParsableCommand {
@@ -64,5 +64,28 @@ struct Gemm: ParsableCommand {
             let rate = perImage * ips / 1e9
             print(String(format: "at %.0f images/s: %.1f GFLOP/s = %.0f%% of sgemm peak", ips, rate, 100 * rate / peak))
         }
+    }
+}
+
+/// Writes a model's reconstructions (decode(encode(x)), floats) of raw float images, for
+/// comparing with another implementation.
+struct Recon: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Reconstruct raw little-endian float32 images (N x inputSize) into a raw float32 file.")
+
+    @Option(help: "Model file or built-in name.") var model: String
+    @Option(help: "Input: raw float32 images.") var input: String
+    @Option(help: "Output: raw float32 reconstructions.") var output: String
+
+    func run() throws {
+        let (m, _, _) = try BuiltinModels.resolve(model)
+        guard let data = FileManager.default.contents(atPath: input) else { throw ValidationError("cannot read \(input)") }
+        let dim = m.config.inputSize
+        let n = data.count / 4 / dim
+        var values = [Float](repeating: 0, count: n * dim)
+        _ = values.withUnsafeMutableBytes { data.copyBytes(to: $0) }
+        let x = Matrix(rows: n, cols: dim, values: values)
+        let out = m.reconstruct(x).array
+        try out.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: output)) }
+        print("reconstructed \(n) images of \(dim) values with \(m.config.kind.rawValue) \(m.config.architecture)")
     }
 }

@@ -13,5 +13,5 @@ struct Latent: ParsableCommand {
               latent info image.png
             """,
         version: version,
-        subcommands: [ConvertCommand.self, TrainCommand.self, EvalCommand.self, ModelsCommand.self, InfoCommand.self])
+        subcommands: [DenoiseCommand.self, ReconstructCommand.self, RunCommand.self, StagesCommand.self, ConvertCommand.self, TrainCommand.self, EvalCommand.self, ModelsCommand.self, InfoCommand.self])
 }

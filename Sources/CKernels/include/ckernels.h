@@ -63,3 +63,17 @@ void lk_log(const float *x, float *out, size_t n);
 }
 #endif
 #endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+/// y = x · wᵀ + b for x (rows, in), w (out, in), b (out), y (rows, out), computed so that each
+/// y[r, j] comes out bit-identical whatever the other rows are and however many there are: every
+/// row runs the same instruction sequence (8-lane partial sums over k, a fixed reduction, the
+/// tail). For inference whose output must not depend on batching. Rows are blocked by 8 so each
+/// weight row is loaded once per 8 input rows.
+void lk_dense_forward_exact(const float *x, size_t rows, size_t in, const float *w, const float *b,
+                            size_t out, float *y);
+#ifdef __cplusplus
+}
+#endif

@@ -1,0 +1,271 @@
+import Dispatch
+import Foundation
+import Imaging
+import PNGIO
+import Synchronization
+
+/// Settings of a pipeline run.
+public struct PipelineOptions: Sendable {
+    public var jobs: Int
+    public var overwrite: Bool
+    public var limits: PNGLimits
+    public var compression: Int?
+    /// Decoded pixels held at once (bounds memory; small images get large chunks so the model
+    /// sees large batches).
+    public var chunkPixels: Int
+    public var maxChunkImages: Int
+
+    public init(jobs: Int = 2, overwrite: Bool = false, limits: PNGLimits = .default, compression: Int? = nil,
+                chunkPixels: Int = 16 << 20, maxChunkImages: Int = 512) {
+        self.jobs = jobs
+        self.overwrite = overwrite
+        self.limits = limits
+        self.compression = compression
+        self.chunkPixels = chunkPixels
+        self.maxChunkImages = maxChunkImages
+    }
+}
+
+/// Runs a chain over a list of inputs, a chunk at a time: decoding and the per-image stages run
+/// on `jobs` threads; each model stage sees all of a chunk's images at once (so its GEMMs are
+/// large) and runs on one thread; encoding and writing run on `jobs` threads again. The chunk is
+/// the bounded queue between the stages: memory stays flat however many files there are, and
+/// every output depends only on its own input, never on `--jobs`, `--batch` or the order.
+public final class PipelineRunner: @unchecked Sendable {
+    public let plan: PipelinePlan
+    public let options: PipelineOptions
+    /// tEXt chunks every output gets.
+    public let provenance: [(key: String, text: String)]
+    /// Stages split at the batch stages: frame stages, batch stage, frame stages, ...
+    private let segments: [[any FrameStage]]
+    private let batchStages: [any BatchStage]
+
+    public init(plan: PipelinePlan, options: PipelineOptions, initialShape: ChainShape = ChainShape()) throws {
+        self.plan = plan
+        self.options = options
+        var segs: [[any FrameStage]] = [[]]
+        var batches: [any BatchStage] = []
+        var shape = initialShape
+        for s in plan.stages {
+            if let aware = s as? ShapeAware { shape = try aware.shape(after: shape) }
+            if let f = s as? any FrameStage {
+                segs[segs.count - 1].append(f)
+            } else if let b = s as? any BatchStage {
+                batches.append(b)
+                segs.append([])
+            }
+        }
+        segments = segs
+        batchStages = batches
+        var texts: [(String, String)] = [("Software", "latent \(LatentInfo.version)"), ("latent:chain", plan.chainSpec)]
+        for case let m as ModelStage in plan.stages {
+            texts.append(("latent:model", "\(m.modelName) \(m.config.kind.rawValue) \(m.config.architecture) fnv1a64:\(m.modelHash)"))
+        }
+        provenance = texts
+    }
+
+    /// Where `item`'s PNG goes (folder sinks).
+    public func outputPath(for item: InputItem) -> String? {
+        guard case .folder(let dir) = plan.sink else { return nil }
+        return (dir as NSString).appendingPathComponent(item.relativeOutput)
+    }
+
+    enum Failure: Error {
+        case png(PNGError)
+        case pipeline(PipelineError)
+
+        var message: String {
+            switch self {
+            case .png(let e): return e.description
+            case .pipeline(let e): return e.description
+            }
+        }
+    }
+
+    /// Reads one input into a frame.
+    func read(_ item: InputItem, index: Int) throws -> Frame {
+        let img = try PNGReader.read(path: item.path, limits: options.limits)
+        return Frame(item: item, index: index, image: FloatImage(img), layout: img.layout, depth: img.depth)
+    }
+
+    /// Runs the stages on a chunk: results in chunk order.
+    func process(_ items: ArraySlice<InputItem>, firstIndex: Int, skip: [Bool]) -> [Result<Frame, Failure>?] {
+        let n = items.count
+        let base = items.startIndex
+        var results = parallelMap(n, jobs: options.jobs) { i -> Result<Frame, Failure>? in
+            if skip[i] { return nil }
+            do {
+                var f = try self.read(items[base + i], index: firstIndex + i)
+                for s in self.segments[0] { f = try s.apply(f) }
+                return .success(f)
+            } catch let e as PNGError { return .failure(.png(e)) }
+            catch let e as PipelineError { return .failure(.pipeline(e)) }
+            catch { return .failure(.pipeline(.frame(file: items[base + i].path, reason: "\(error)"))) }
+        }
+        for (k, stage) in batchStages.enumerated() {
+            var idx: [Int] = []
+            var frames: [Frame] = []
+            for (i, r) in results.enumerated() { if case .success(let f)? = r { idx.append(i); frames.append(f) } }
+            if !frames.isEmpty {
+                for (i, r) in zip(idx, stage.apply(frames)) { results[i] = r.mapError { .pipeline($0) } }
+            }
+            let after = segments[k + 1]
+            if !after.isEmpty {
+                let current = results
+                results = parallelMap(n, jobs: options.jobs) { i in
+                    guard case .success(var f)? = current[i] else { return current[i] }
+                    do {
+                        for s in after { f = try s.apply(f) }
+                        return .success(f)
+                    } catch let e as PipelineError { return .failure(.pipeline(e)) }
+                    catch { return .failure(.pipeline(.frame(file: f.item.path, reason: "\(error)"))) }
+                }
+            }
+        }
+        return results
+    }
+
+    /// Runs the chain over `items` and returns the frames instead of writing them (for tests and
+    /// for callers that want the floats).
+    public func frames(_ items: [InputItem]) -> [Result<Frame, Error>] {
+        process(items[...], firstIndex: 0, skip: [Bool](repeating: false, count: items.count)).map { r in
+            switch r! {
+            case .success(let f): return .success(f)
+            case .failure(let e): return .failure(e)
+            }
+        }
+    }
+
+    /// Runs the chain and writes the results. `progress` is called after each item.
+    public func run(items: [InputItem], progress: (@Sendable (BatchProgress) -> Void)? = nil) throws -> [ItemOutcome] {
+        var outcomes = [ItemOutcome](repeating: .skipped, count: items.count)
+        var counts = BatchProgress(total: items.count)
+        var codeLines: [String] = []
+        if case .folder(let dir) = plan.sink {
+            var dirs = Set<String>([dir])
+            for item in items { dirs.insert((outputPath(for: item)! as NSString).deletingLastPathComponent) }
+            for d in dirs.sorted() {
+                try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+                AtomicOutput.removeStale(in: d)
+            }
+        }
+        var start = 0
+        var chunk = min(64, max(1, items.count))
+        while start < items.count {
+            let end = min(items.count, start + chunk)
+            let slice = items[start..<end]
+            let skip = slice.map { item -> Bool in
+                guard !options.overwrite, let out = outputPath(for: item) else { return false }
+                return FileManager.default.fileExists(atPath: out)
+            }
+            let results = process(slice, firstIndex: start, skip: skip)
+            // Adapt the chunk to the images' size: about chunkPixels decoded pixels at once.
+            var pixels = 0, seen = 0
+            for case .success(let f)? in results { pixels += f.image.data.count; seen += 1 }
+            if seen > 0 {
+                let per = max(1, pixels / seen)
+                chunk = max(options.jobs, min(options.maxChunkImages, options.chunkPixels / per))
+            }
+            switch plan.sink {
+            case .folder:
+                let written = parallelMap(results.count, jobs: options.jobs) { i -> ItemOutcome in
+                    guard let r = results[i] else { return .skipped }
+                    switch r {
+                    case .failure(let e): return .failed(e.message)
+                    case .success(let f):
+                        let out = self.outputPath(for: f.item)!
+                        do {
+                            let img = f.image.pngImage(layout: f.layout, depth: f.depth)
+                            try AtomicOutput.writePNG(img, to: out, compression: self.options.compression,
+                                                      texts: self.provenance + [("latent:source", f.item.relativeOutput)])
+                            return .done
+                        } catch let e as PNGError { return .failed(e.description) }
+                        catch { return .failed("\(out): \(error)") }
+                    }
+                }
+                for (i, o) in written.enumerated() { outcomes[start + i] = o }
+            case .codes(_, let csv):
+                for (i, r) in results.enumerated() {
+                    switch r {
+                    case nil: outcomes[start + i] = .skipped
+                    case .failure(let e)?: outcomes[start + i] = .failed(e.message)
+                    case .success(let f)?:
+                        let code = f.code ?? []
+                        if csv {
+                            codeLines.append(csvField(f.item.relativeOutput) + "," + code.map { String($0) }.joined(separator: ","))
+                        } else {
+                            codeLines.append("{\"file\":\(jsonQuote(f.item.path)),\"code\":[" + code.map { String($0) }.joined(separator: ",") + "]}")
+                        }
+                        outcomes[start + i] = .done
+                    }
+                }
+            }
+            for o in outcomes[start..<end] {
+                switch o {
+                case .done: counts.done += 1
+                case .skipped: counts.skipped += 1
+                case .failed: counts.failed += 1
+                }
+            }
+            progress?(counts)
+            start = end
+        }
+        if case .codes(let path, let csv) = plan.sink {
+            var text = ""
+            if csv, let enc = plan.stages.last as? EncodeStage {
+                text = "file," + (0..<enc.latent).map { "z\($0)" }.joined(separator: ",") + "\n"
+            }
+            text += codeLines.map { $0 + "\n" }.joined()
+            try AtomicOutput.write(to: path) { tmp in
+                guard FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8)) else {
+                    throw PNGError.writeFailed(file: path, reason: "cannot create the file")
+                }
+            }
+        }
+        return outcomes
+    }
+}
+
+func jsonQuote(_ s: String) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+        switch u {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        default: if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+        }
+    }
+    return out + "\""
+}
+
+func csvField(_ s: String) -> String {
+    s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+}
+
+/// body(0..<n) on up to `jobs` threads (workers pull the next index); results in index order.
+func parallelMap<T>(_ n: Int, jobs: Int, _ body: @escaping (Int) -> T) -> [T] {
+    if n == 0 { return [] }
+    let out = UnsafeMutableBufferPointer<T?>.allocate(capacity: n)
+    out.initialize(repeating: nil)
+    defer { out.deallocate() }
+    let next = Atomic<Int>(0)
+    let box = UncheckedBox((body, out))
+    let workers = max(1, min(jobs, n))
+    if workers == 1 {
+        for i in 0..<n { out[i] = body(i) }
+    } else {
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while true {
+                let i = next.add(1, ordering: .relaxed).oldValue
+                if i >= n { break }
+                box.value.1[i] = box.value.0(i)
+            }
+        }
+    }
+    return out.map { $0! }
+}
+
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ v: T) { value = v }
+}

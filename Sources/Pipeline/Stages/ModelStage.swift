@@ -1,0 +1,280 @@
+import Foundation
+import Imaging
+import Models
+import NN
+import Synchronization
+
+/// How images that are not the model's input size are handled.
+public enum ModelGeometry: String, Sendable {
+    /// Only images of exactly the model's size (others fail with a message that names the options).
+    case exact
+    /// Model-sized tiles with overlap, blended with smooth weights (no seams).
+    case tile
+    /// Scale to the model's size, filter, scale back.
+    case resizeToModel = "resize-to-model"
+}
+
+/// `denoise MODEL [tile|resize-to-model] [overlap=0.5]` and `reconstruct MODEL [...]`:
+/// x̂ = decode(encode(x)) through a trained model, batched: every tile of every image of a chunk
+/// becomes a row of one matrix, run through the model `batch` rows at a time, and scattered
+/// back. A grey model filters each colour plane of an RGB image; alpha is carried through.
+public final class ModelStage: BatchStage, ShapeAware, @unchecked Sendable {
+    public static let name = "denoise"
+    public static let usage = "denoise|reconstruct MODEL [tile|resize-to-model] [overlap=0.5]"
+    public static let summary = "filter through a trained model: decode(encode(x)); MODEL is a built-in name or a .safetensors file"
+    public let verb: String
+    public let modelName: String
+    public let modelHash: String
+    public let geometry: ModelGeometry
+    public let overlap: Double
+    public let batch: Int
+    private let model: LatentModel
+    private let lock = Mutex(())
+
+    public var config: ModelConfig { model.config }
+    public var spec: String {
+        "\(verb) \(modelName)" + (geometry != .exact ? " \(geometry.rawValue)" : "") + (geometry == .tile && overlap != 0.5 ? " overlap=\(overlap)" : "")
+    }
+
+    public init(verb: String, model spec: String, geometry: ModelGeometry = .exact, overlap: Double = 0.5, batch: Int = 256) throws {
+        guard verb == "denoise" || verb == "reconstruct" else { throw PipelineError.unknownStage(verb) }
+        guard (0..<1).contains(overlap) else { throw PipelineError.badParameter(stage: verb, reason: "overlap must be in [0, 1)") }
+        guard batch >= 1 else { throw PipelineError.badParameter(stage: verb, reason: "batch must be at least 1") }
+        let resolved: (model: LatentModel, metadata: [String: String], path: String)
+        do { resolved = try BuiltinModels.resolve(spec) } catch {
+            throw PipelineError.badParameter(stage: verb, reason: "\(error)")
+        }
+        self.verb = verb
+        modelName = spec
+        modelHash = ModelFile.contentHash(path: resolved.path) ?? "?"
+        model = resolved.model
+        model.setExactInference(true)
+        self.geometry = geometry
+        self.overlap = overlap
+        self.batch = batch
+    }
+
+    /// A stage around a model already in memory (for library callers and tests).
+    public init(verb: String, model: LatentModel, name: String, geometry: ModelGeometry = .exact, overlap: Double = 0.5, batch: Int = 256) {
+        self.verb = verb
+        modelName = name
+        modelHash = "in-memory"
+        self.model = model
+        model.setExactInference(true)
+        self.geometry = geometry
+        self.overlap = overlap
+        self.batch = batch
+    }
+
+    convenience init(verb: String, _ a: StageArguments, batch: Int) throws {
+        guard let m = a.positional.first else { throw a.fail("wants a model, e.g. \(verb) mnist-dae") }
+        var geometry = ModelGeometry.exact
+        for w in a.positional.dropFirst() {
+            guard let g = ModelGeometry(rawValue: w) else { throw a.fail("unknown option '\(w)' (tile, resize-to-model)") }
+            geometry = g
+        }
+        guard let o = Double(a.named["overlap"] ?? "0.5") else { throw a.fail("overlap must be a number") }
+        try self.init(verb: verb, model: m, geometry: geometry, overlap: o, batch: batch)
+    }
+
+    public func shape(after s: ChainShape) throws -> ChainShape {
+        let c = model.config
+        if let planes = s.colorPlanes, planes == 1 && c.channels == 3 {
+            throw PipelineError.geometry("\(modelName) takes RGB images but the chain gives it grey ones; put 'rgb' before '\(verb)'")
+        }
+        if geometry == .exact, let w = s.width, let h = s.height, (w, h) != (c.width, c.height) {
+            throw PipelineError.geometry("\(modelName) takes \(c.width)x\(c.height) images but the chain gives it \(w)x\(h); add 'resize \(c.width)x\(c.height)', or use 'tile' or 'resize-to-model'")
+        }
+        return s
+    }
+
+    /// One row of the model's input: which frame, which planes, where.
+    struct Row {
+        var frame: Int
+        var unit: Int      // first plane of this unit
+        var x: Int, y: Int // tile origin in the (possibly resized) unit image
+    }
+
+    public func apply(_ frames: [Frame]) -> [Result<Frame, PipelineError>] {
+        lock.withLock { _ in applyLocked(frames) }
+    }
+
+    private func applyLocked(_ frames: [Frame]) -> [Result<Frame, PipelineError>] {
+        let c = model.config
+        let mw = c.width, mh = c.height, mc = c.channels
+        var results = [Result<Frame, PipelineError>?](repeating: nil, count: frames.count)
+        // Per frame: the planes the model sees (resized for resize-to-model), and the tile grid.
+        var sources = [FloatImage?](repeating: nil, count: frames.count)
+        var rows: [Row] = []
+        for (i, f) in frames.enumerated() {
+            let planes = f.colorPlanes
+            if mc == 3 && planes == 1 {
+                results[i] = .failure(.frame(file: f.item.path, reason: "\(modelName) takes RGB images, this one is grey"))
+                continue
+            }
+            var color = FloatImage(width: f.width, height: f.height, channels: planes,
+                                   data: Array(f.image.data[0..<(planes * f.image.planeSize)]))
+            switch geometry {
+            case .exact:
+                if f.width != mw || f.height != mh {
+                    results[i] = .failure(.frame(file: f.item.path, reason: "\(f.width)x\(f.height) does not match \(modelName)'s input \(mw)x\(mh) (use --tile or --resize-to-model)"))
+                    continue
+                }
+            case .resizeToModel:
+                color = Resampler.resize(color, width: mw, height: mh)
+            case .tile:
+                break
+            }
+            sources[i] = color
+            let xs = Self.tileOrigins(length: color.width, tile: mw, overlap: overlap)
+            let ys = Self.tileOrigins(length: color.height, tile: mh, overlap: overlap)
+            for unit in stride(from: 0, to: planes, by: mc) {
+                for y in ys { for x in xs { rows.append(Row(frame: i, unit: unit, x: x, y: y)) } }
+            }
+        }
+        // Run the rows through the model, `batch` at a time.
+        let dim = c.inputSize
+        var outputs = [Float](repeating: 0, count: rows.count * dim)
+        let x = Matrix(rows: 0, cols: dim)
+        var start = 0
+        while start < rows.count {
+            let n = min(batch, rows.count - start)
+            x.setRows(n)
+            for r in 0..<n {
+                let row = rows[start + r]
+                Self.extract(sources[row.frame]!, planes: row.unit..<(row.unit + mc), x: row.x, y: row.y, w: mw, h: mh, into: x.data + r * dim)
+            }
+            let y = model.reconstruct(x)
+            outputs.withUnsafeMutableBufferPointer { ($0.baseAddress! + start * dim).update(from: y.data, count: n * dim) }
+            start += n
+        }
+        // Blend tiles back into each frame.
+        var acc = [FloatImage?](repeating: nil, count: frames.count)
+        var weight = [[Float]?](repeating: nil, count: frames.count)
+        for (i, s) in sources.enumerated() {
+            if let s {
+                acc[i] = FloatImage(width: s.width, height: s.height, channels: s.channels)
+                weight[i] = [Float](repeating: 0, count: s.width * s.height)
+            }
+        }
+        outputs.withUnsafeBufferPointer { out in
+            for (k, row) in rows.enumerated() {
+                let s = sources[row.frame]!
+                let wx = Self.ramp(origin: row.x, tile: mw, length: s.width)
+                let wy = Self.ramp(origin: row.y, tile: mh, length: s.height)
+                let base = out.baseAddress! + k * dim
+                for ty in 0..<mh {
+                    let iy = row.y + ty
+                    guard iy < s.height else { break }
+                    for tx in 0..<mw {
+                        let ix = row.x + tx
+                        guard ix < s.width else { break }
+                        let w = wx[tx] * wy[ty]
+                        if row.unit == 0 { weight[row.frame]![iy * s.width + ix] += w }
+                        for p in 0..<mc {
+                            acc[row.frame]!.data[((row.unit + p) * s.height + iy) * s.width + ix] += w * base[(p * mh + ty) * mw + tx]
+                        }
+                    }
+                }
+            }
+        }
+        for (i, f) in frames.enumerated() where results[i] == nil {
+            var a = acc[i]!
+            let wt = weight[i]!
+            let n = a.planeSize
+            for c in 0..<a.channels { for p in 0..<n { a.data[c * n + p] /= wt[p] } }
+            if geometry == .resizeToModel { a = Resampler.resize(a, width: f.width, height: f.height) }
+            var r = f
+            let planes = f.colorPlanes
+            r.image.data.replaceSubrange(0..<(planes * f.image.planeSize), with: a.data)
+            results[i] = .success(r)
+        }
+        return results.map { $0! }
+    }
+
+    /// Tile origins covering `length` with tiles of `tile`, stride tile·(1 − overlap); the last
+    /// tile ends at the border. One tile (at 0, padded) when the image is not larger than a tile.
+    static func tileOrigins(length: Int, tile: Int, overlap: Double) -> [Int] {
+        if length <= tile { return [0] }
+        let stride = max(1, Int((Double(tile) * (1 - overlap)).rounded(.down)))
+        var xs = Array(Swift.stride(from: 0, to: length - tile, by: stride))
+        if xs.last != length - tile { xs.append(length - tile) }
+        return xs
+    }
+
+    /// Blending weight along one axis of a tile: a raised cosine that falls towards the tile's
+    /// edges, except on a side that lies on the image border (flat there).
+    static func ramp(origin: Int, tile: Int, length: Int) -> [Float] {
+        (0..<tile).map { i in
+            let atStart = origin == 0 && i < tile / 2
+            let atEnd = origin + tile >= length && i >= tile / 2
+            if atStart || atEnd { return 1 }
+            let t = (Double(i) + 0.5) / Double(tile)
+            return Float(max(1e-3, 0.5 - 0.5 * cos(2 * Double.pi * t)))
+        }
+    }
+
+    /// Copies a w x h window of `planes` at (x, y) into `dst` (channel-major); outside the image
+    /// the edge is mirrored.
+    static func extract(_ img: FloatImage, planes: Range<Int>, x: Int, y: Int, w: Int, h: Int, into dst: UnsafeMutablePointer<Float>) {
+        func reflect(_ i: Int, _ n: Int) -> Int {
+            if n == 1 { return 0 }
+            var j = i
+            while j < 0 || j >= n { j = j < 0 ? -j : 2 * (n - 1) - j }
+            return j
+        }
+        var k = 0
+        for p in planes {
+            for ty in 0..<h {
+                let sy = reflect(y + ty, img.height)
+                let rowBase = (p * img.height + sy) * img.width
+                if x + w <= img.width {
+                    img.data.withUnsafeBufferPointer { (dst + k).update(from: $0.baseAddress! + rowBase + x, count: w) }
+                    k += w
+                } else {
+                    for tx in 0..<w { dst[k] = img.data[rowBase + reflect(x + tx, img.width)]; k += 1 }
+                }
+            }
+        }
+    }
+
+    /// Codes for frames of the model's size (used by `encode`).
+    func encode(_ frames: [Frame]) -> [Result<[Float], PipelineError>] {
+        lock.withLock { _ in
+            let c = model.config
+            var out = [Result<[Float], PipelineError>]()
+            let x = Matrix(rows: 1, cols: c.inputSize)
+            for f in frames {
+                guard f.width == c.width, f.height == c.height, f.colorPlanes == c.channels else {
+                    out.append(.failure(.frame(file: f.item.path, reason: "\(f.width)x\(f.height)x\(f.colorPlanes) does not match \(modelName)'s input \(c.width)x\(c.height)x\(c.channels) (add resize/gray/rgb stages)")))
+                    continue
+                }
+                x.copy(from: Array(f.image.data[0..<c.inputSize]))
+                out.append(.success(model.encode(x).array))
+            }
+            return out
+        }
+    }
+}
+
+/// `encode MODEL`: latent codes instead of images; the chain then ends in `write FILE.jsonl` or
+/// `write FILE.csv` (one line per image, in input order).
+public final class EncodeStage: BatchStage, @unchecked Sendable {
+    public static let name = "encode"
+    public static let usage = "encode MODEL   (then: write FILE.jsonl | FILE.csv)"
+    public static let summary = "latent codes (the posterior mean for a VAE) instead of images"
+    let inner: ModelStage
+    public var spec: String { "encode \(inner.modelName)" }
+    public var latent: Int { inner.config.latent }
+
+    init(_ a: StageArguments) throws {
+        guard a.positional.count == 1 else { throw a.fail("wants a model, e.g. encode mnist-vae") }
+        inner = try ModelStage(verb: "reconstruct", model: a.positional[0])
+    }
+
+    public func apply(_ frames: [Frame]) -> [Result<Frame, PipelineError>] {
+        zip(frames, inner.encode(frames)).map { f, r in
+            r.map { code in var g = f; g.code = code; return g }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import Imaging
+import Models
+import Tensor
+
+/// `noise gaussian:S|mask:P|saltpepper:P [seed=N]`: corrupts the colour planes (alpha untouched).
+/// Each image's noise comes from a generator seeded by (seed, the image's relative path), so it
+/// does not depend on `--jobs`, on the order of files, or on what else is in the batch.
+public struct NoiseStage: FrameStage, ShapeAware {
+    public static let name = "noise"
+    public static let usage = "noise gaussian:S|mask:P|saltpepper:P [seed=N]"
+    public static let summary = "add seeded noise to the colour planes (for test data and demos)"
+    public let corruption: Corruption
+    public let seed: UInt64
+    public var spec: String { "noise \(corruption)" + (seed != 1 ? " seed=\(seed)" : "") }
+
+    public init(_ corruption: Corruption, seed: UInt64 = 1) {
+        self.corruption = corruption
+        self.seed = seed
+    }
+
+    init(_ a: StageArguments) throws {
+        guard a.positional.count == 1, let c = Corruption(a.positional[0]) else { throw a.fail("wants gaussian:SIGMA, mask:P or saltpepper:P") }
+        guard let s = UInt64(a.named["seed"] ?? "1") else { throw a.fail("seed must be a non-negative integer") }
+        self.init(c, seed: s)
+    }
+
+    public func apply(_ f: Frame) throws -> Frame {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ seed
+        for b in f.item.relativeOutput.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        var rng = RandomGenerator(seed: h)
+        var r = f
+        let n = f.image.planeSize * f.colorPlanes
+        f.image.data.withUnsafeBufferPointer { src in
+            r.image.data.withUnsafeMutableBufferPointer { dst in
+                corruption.apply(src.baseAddress!, dst.baseAddress!, count: n, rng: &rng)
+            }
+        }
+        return r
+    }
+
+    public func shape(after s: ChainShape) -> ChainShape { s }
+}

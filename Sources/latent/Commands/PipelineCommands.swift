@@ -1,0 +1,238 @@
+import ArgumentParser
+import Foundation
+import Imaging
+import Models
+import PNGIO
+import Pipeline
+
+/// Runs a plan the way every pipeline command does: walk inputs, check the chain, progress bar,
+/// summary, exit code.
+struct PipelineExecution {
+    var plan: PipelinePlan
+    var batch: BatchOptions
+    var label: String
+
+    /// Returns the items and outcomes; throws ExitCode on set-up errors.
+    func run() throws -> ([InputItem], [ItemOutcome]) {
+        let outDir: String?
+        switch plan.sink {
+        case .folder(let d): outDir = d
+        case .codes: outDir = nil
+        }
+        let items: [InputItem]
+        do { items = try InputWalker.expand(plan.inputs, excluding: outDir) } catch {
+            printError("latent: \(error)")
+            throw ExitCode(2)
+        }
+        if let outDir {
+            let inputs = Set(items.map(\.canonicalPath))
+            let canon = InputWalker.canonical(outDir)
+            for item in items where inputs.contains(canon + "/" + item.relativeOutput) {
+                printError("latent: \(InputError.outputIsInput(path: item.path))")
+                throw ExitCode(2)
+            }
+        }
+        let runner: PipelineRunner
+        do {
+            runner = try PipelineRunner(plan: plan, options: PipelineOptions(jobs: batch.resolvedJobs, overwrite: batch.overwrite,
+                                                                            limits: batch.limits, compression: batch.compression))
+        } catch {
+            printError("latent: \(error)")
+            throw ExitCode(2)
+        }
+        let bar = ProgressBar(label: label, quiet: batch.quiet)
+        let start = Date()
+        let outcomes: [ItemOutcome]
+        do { outcomes = try runner.run(items: items) { bar.update($0) } } catch {
+            bar.finish()
+            printError("latent: \(error)")
+            throw ExitCode(1)
+        }
+        bar.finish()
+        Summary(outcomes: outcomes, verb: label == "denoise" ? "denoised" : "processed", seconds: Date().timeIntervalSince(start))
+            .report(quiet: batch.quiet, json: batch.json)
+        return (items, outcomes)
+    }
+}
+
+func exitIfFailures(_ outcomes: [ItemOutcome]) throws {
+    if outcomes.contains(where: { if case .failed = $0 { return true }; return false }) { throw ExitCode(1) }
+}
+
+/// Options shared by denoise and reconstruct.
+struct ModelOptions: ParsableArguments {
+    @Flag(help: "Split images larger than the model into overlapping model-sized tiles and blend the results.")
+    var tile = false
+
+    @Flag(help: "Scale images to the model's size, filter, and scale back.")
+    var resizeToModel = false
+
+    @Option(help: "Tile overlap, 0 to 0.9 (with --tile).") var overlap: Double = 0.5
+
+    @Option(help: "Rows (images or tiles) per model batch.") var batchSize: Int = 256
+
+    @Option(help: ArgumentHelp("Also write a comparison sheet (input | output, up to 32 rows) to this PNG.", valueName: "FILE.png"))
+    var sheet: String?
+
+    func validate() throws {
+        if tile && resizeToModel { throw ValidationError("Give --tile or --resize-to-model, not both.") }
+        if !(0...0.9).contains(overlap) { throw ValidationError("--overlap must be between 0 and 0.9.") }
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1.") }
+    }
+
+    var geometry: ModelGeometry { tile ? .tile : resizeToModel ? .resizeToModel : .exact }
+}
+
+func makeModelStage(verb: String, model: String, options: ModelOptions) throws -> ModelStage {
+    do {
+        return try ModelStage(verb: verb, model: model, geometry: options.geometry, overlap: options.overlap, batch: options.batchSize)
+    } catch {
+        printError("latent: \(error)")
+        throw ExitCode(2)
+    }
+}
+
+/// Writes a sheet of (input, output) pairs for the first items that succeeded.
+func writeComparisonSheet(_ path: String, items: [InputItem], outcomes: [ItemOutcome], outDir: String, limit: Int = 32) throws {
+    var rows: [[FloatImage?]] = []
+    for (item, o) in zip(items, outcomes) where rows.count < limit {
+        guard o != .skipped || FileManager.default.fileExists(atPath: (outDir as NSString).appendingPathComponent(item.relativeOutput)) else { continue }
+        if case .failed = o { continue }
+        guard let a = try? PNGReader.read(path: item.path),
+              let b = try? PNGReader.read(path: (outDir as NSString).appendingPathComponent(item.relativeOutput)) else { continue }
+        rows.append([FloatImage(a), FloatImage(b)])
+    }
+    guard !rows.isEmpty else { return }
+    // Two pairs per sheet row keeps small images readable.
+    var paired: [[FloatImage?]] = []
+    var i = 0
+    while i < rows.count {
+        paired.append(rows[i] + [nil] + (i + 1 < rows.count ? rows[i + 1] : []))
+        i += 2
+    }
+    let maxSide = rows.flatMap { $0 }.compactMap { $0 }.map { max($0.width, $0.height) }.max() ?? 1
+    let scale = max(1, min(8, 112 / maxSide))
+    let sheet = Sheet.compose(rows: paired, scale: scale, gutter: 2)
+    let layout: PixelLayout = sheet.channels == 3 ? .rgb : .gray
+    do {
+        try AtomicOutput.writePNG(sheet.pngImage(layout: layout, depth: 8), to: path,
+                                  texts: [("Software", "latent \(LatentInfo.version)"), ("Comment", "left: input, right: output")])
+    } catch {
+        printError("latent: \(error)")
+        throw ExitCode(1)
+    }
+}
+
+struct DenoiseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "denoise",
+        abstract: "Denoise PNG files and folders with a trained model.",
+        discussion: """
+            Outputs mirror the input tree under OUTDIR, are written atomically and carry provenance \
+            (latent info FILE shows it). Existing outputs are skipped unless --overwrite, so an \
+            interrupted run resumes. A grey model filters each colour plane; alpha is kept.
+
+            Examples:
+              latent denoise samples/noisy-digits -o clean/ --sheet clean/sheet.png
+              latent denoise scans/ -o clean/ --model my-dae.safetensors --tile
+            """)
+
+    @Argument(help: "PNG files and folders.") var inputs: [String]
+    @Option(help: "A built-in model (mnist-dae) or a .safetensors file.") var model: String = "mnist-dae"
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var batch: BatchOptions
+
+    func run() throws {
+        let stage = try makeModelStage(verb: "denoise", model: model, options: modelOptions)
+        let plan = PipelinePlan(inputs: inputs, stages: [stage], sink: .folder(batch.output))
+        let (items, outcomes) = try PipelineExecution(plan: plan, batch: batch, label: "denoise").run()
+        if let sheet = modelOptions.sheet { try writeComparisonSheet(sheet, items: items, outcomes: outcomes, outDir: batch.output) }
+        try exitIfFailures(outcomes)
+    }
+}
+
+struct ReconstructCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reconstruct",
+        abstract: "Pass PNG files through an autoencoder: decode(encode(x)) (a VAE uses its posterior mean).",
+        discussion: "Example:\n  latent reconstruct samples/digits -o recon/ --model mnist-vae --sheet recon/sheet.png")
+
+    @Argument(help: "PNG files and folders.") var inputs: [String]
+    @Option(help: "A built-in model or a .safetensors file.") var model: String
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var batch: BatchOptions
+
+    func run() throws {
+        let stage = try makeModelStage(verb: "reconstruct", model: model, options: modelOptions)
+        let plan = PipelinePlan(inputs: inputs, stages: [stage], sink: .folder(batch.output))
+        let (items, outcomes) = try PipelineExecution(plan: plan, batch: batch, label: "reconstruct").run()
+        if let sheet = modelOptions.sheet { try writeComparisonSheet(sheet, items: items, outcomes: outcomes, outDir: batch.output) }
+        try exitIfFailures(outcomes)
+    }
+}
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a chain of stages: \"read IN | stage | ... | write OUT\".",
+        discussion: """
+            'latent stages' lists the stages. The output folder comes from 'write'.
+
+            Examples:
+              latent run "read samples/digits | gray | noise gaussian:0.5 | denoise mnist-dae | write out/"
+              latent run "read photos/ | fit 256 | gray | write small/" --jobs 4
+              latent run "read samples/digits | encode mnist-vae | write codes.jsonl"
+              find scans -name '*.png' | latent run "read - | denoise mnist-dae tile | write clean/"
+            """)
+
+    @Argument(help: "The chain, quoted.") var chain: String
+    @Option(help: "Files processed in parallel (default: cores).") var jobs: Int?
+    @Option(help: "Rows per model batch.") var batchSize: Int = 256
+    @Flag(help: "Replace outputs that exist.") var overwrite = false
+    @Option(help: "zlib compression level 0-9 of the outputs.") var compression: Int?
+    @Option(help: "Refuse images of more pixels than this.") var maxPixels: Int = PNGLimits.default.maxPixels
+    @Flag(name: .shortAndLong, help: "Print nothing but errors.") var quiet = false
+    @Flag(help: "Print a machine-readable summary on standard output.") var json = false
+
+    func validate() throws {
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1.") }
+        if let compression, !(0...9).contains(compression) { throw ValidationError("--compression must be 0-9.") }
+    }
+
+    func run() throws {
+        let plan: PipelinePlan
+        do {
+            plan = try StageCatalog.parse(chain, batch: batchSize) {
+                var paths: [String] = []
+                while let line = readLine() { let t = line.trimmingCharacters(in: .whitespaces); if !t.isEmpty { paths.append(t) } }
+                return paths
+            }
+        } catch {
+            printError("latent: \(error)")
+            throw ExitCode(2)
+        }
+        var outDir = "."
+        if case .folder(let d) = plan.sink { outDir = d }
+        var b = try BatchOptions.parse(["-o", outDir])
+        b.jobs = jobs
+        b.overwrite = overwrite
+        b.compression = compression
+        b.maxPixels = maxPixels
+        b.quiet = quiet
+        b.json = json
+        let (_, outcomes) = try PipelineExecution(plan: plan, batch: b, label: "run").run()
+        try exitIfFailures(outcomes)
+    }
+}
+
+struct StagesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "stages", abstract: "List the stages 'latent run' understands.")
+
+    func run() throws {
+        for e in StageCatalog.entries {
+            print(e.usage)
+            print("    \(e.summary)")
+        }
+    }
+}
