@@ -5,11 +5,12 @@ LATENT := .build/release/latent
 
 .PHONY: demo test build setup bench-convert clean
 
-## Installs system packages if missing, builds, and runs the main job on samples/.
+## Installs system packages if missing, builds, and runs the main job on samples/: denoises the
+## noisy digits with the built-in model and writes a side-by-side comparison.
 demo: setup build
 	rm -rf out/demo
-	$(LATENT) convert samples -o out/demo --fit 128
-	@echo "outputs in out/demo:"; find out/demo -name '*.png' | sort | sed 's/^/  /'
+	$(LATENT) denoise samples/noisy-digits -o out/demo/denoised --model mnist-dae --sheet out/demo/comparison.png
+	@echo "open out/demo/comparison.png  (left: noisy input, right: denoised by mnist-dae)"
 
 ## Runs the test suite (needs no ../shared).
 test: setup
