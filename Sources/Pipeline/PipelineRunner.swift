@@ -16,7 +16,7 @@ public struct PipelineOptions: Sendable {
     public var maxChunkImages: Int
 
     public init(jobs: Int = 2, overwrite: Bool = false, limits: PNGLimits = .default, compression: Int? = nil,
-                chunkPixels: Int = 16 << 20, maxChunkImages: Int = 512) {
+                chunkPixels: Int = 8 << 20, maxChunkImages: Int = 256) {
         self.jobs = jobs
         self.overwrite = overwrite
         self.limits = limits
@@ -247,7 +247,10 @@ func parallelMap<T>(_ n: Int, jobs: Int, _ body: @escaping (Int) -> T) -> [T] {
     if n == 0 { return [] }
     let out = UnsafeMutableBufferPointer<T?>.allocate(capacity: n)
     out.initialize(repeating: nil)
-    defer { out.deallocate() }
+    defer {
+        _ = out.deinitialize()  // releases the results (their images), not only the buffer
+        out.deallocate()
+    }
     let next = Atomic<Int>(0)
     let box = UncheckedBox((body, out))
     let workers = max(1, min(jobs, n))
