@@ -1,5 +1,8 @@
 // CPNG: see include/cpng.h. Every exported function that calls libpng arms setjmp first.
+#define _GNU_SOURCE
 #include "cpng.h"
+
+#include <fcntl.h>
 
 #include <errno.h>
 #include <png.h>
@@ -586,3 +589,13 @@ int cpng_simple_read(const char *path, int format, int linear16, uint8_t *dst, s
 }
 
 const char *cpng_libpng_version(void) { return png_get_libpng_ver(NULL); }
+
+int cpng_open_tmpfile(const char *dir) {
+#ifdef O_TMPFILE
+    return open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+#else
+    (void)dir;
+    errno = EOPNOTSUPP;
+    return -1;
+#endif
+}

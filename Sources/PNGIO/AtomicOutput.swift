@@ -4,11 +4,13 @@ import Glibc
 import Darwin
 #endif
 import Synchronization
+import CPNG
 
-/// Atomic file output: write to a temporary file in the destination's folder, rename it over
-/// the destination when complete. A run killed at any moment leaves either no output or a
-/// complete one, plus at worst a hidden temporary file that `removeStale(in:)` cleans up on the
-/// next run (it only removes files whose writing process is gone).
+/// Atomic file output. On Linux the data go to an unnamed file in the destination's folder
+/// (O_TMPFILE) that is linked under its name only when complete: a run killed at any moment,
+/// even by SIGKILL, leaves either no file at all or a complete one. Where O_TMPFILE is not
+/// available, a hidden temporary file is renamed over the destination instead; one left by a
+/// killed run is removed by `removeStale(in:)` on the next run (only if its process is gone).
 public enum AtomicOutput {
     static let marker = ".latent-tmp-"
     private static let counter = Atomic<Int>(0)
@@ -23,6 +25,9 @@ public enum AtomicOutput {
     /// Runs `body` with a temporary path, then renames the result to `path`. If `body` throws or
     /// the rename fails, the temporary file is removed and the error passed on.
     public static func write(to path: String, _ body: (String) throws -> Void) throws {
+        #if os(Linux)
+        if let done = try writeUnnamed(to: path, body), done { return }
+        #endif
         let tmp = temporaryPath(for: path)
         do {
             try body(tmp)
@@ -36,6 +41,38 @@ public enum AtomicOutput {
             throw PNGError.writeFailed(file: path, reason: reason)
         }
     }
+
+    #if os(Linux)
+    /// O_TMPFILE + linkat. Returns nil (nothing done) when the folder does not support it.
+    static func writeUnnamed(to path: String, _ body: (String) throws -> Void) throws -> Bool? {
+        let (dir, _) = split(path)
+        let fd = cpng_open_tmpfile(dir.isEmpty ? "." : dir)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        let procPath = "/proc/self/fd/\(fd)"
+        guard access(procPath, F_OK) == 0 else { return nil }
+        // The temporary file's mode ignores the umask until linked; apply it as open(2) would.
+        let mask = umask(0)
+        umask(mask)
+        fchmod(fd, 0o644 & ~mask)
+        try body(procPath)
+        if linkat(AT_FDCWD, procPath, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 { return true }
+        guard errno == EEXIST else {
+            throw PNGError.writeFailed(file: path, reason: String(cString: strerror(errno)))
+        }
+        // Replacing an existing file: link under a hidden name, then rename over it.
+        let tmp = temporaryPath(for: path)
+        guard linkat(AT_FDCWD, procPath, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) == 0 else {
+            throw PNGError.writeFailed(file: path, reason: String(cString: strerror(errno)))
+        }
+        if rename(tmp, path) != 0 {
+            let reason = String(cString: strerror(errno))
+            unlink(tmp)
+            throw PNGError.writeFailed(file: path, reason: reason)
+        }
+        return true
+    }
+    #endif
 
     /// Writes `image` to `path` atomically.
     public static func writePNG(_ image: PNGImage, to path: String, compression: Int? = nil,

@@ -217,9 +217,10 @@ public final class PipelineRunner: @unchecked Sendable {
             }
             text += codeLines.map { $0 + "\n" }.joined()
             try AtomicOutput.write(to: path) { tmp in
-                guard FileManager.default.createFile(atPath: tmp, contents: Data(text.utf8)) else {
-                    throw PNGError.writeFailed(file: path, reason: "cannot create the file")
-                }
+                guard let fp = fopen(tmp, "wb") else { throw PNGError.writeFailed(file: path, reason: String(cString: strerror(errno))) }
+                let bytes = Array(text.utf8)
+                let ok = fwrite(bytes, 1, bytes.count, fp) == bytes.count
+                guard fclose(fp) == 0, ok else { throw PNGError.writeFailed(file: path, reason: String(cString: strerror(errno))) }
             }
         }
         return outcomes

@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+import PNGIO
+
+@Suite(.serialized)
+struct PipelineCommandTests {
+    /// `count` 28x28 grey digits-like PNGs in dir/in (MNIST's size, for the built-in models).
+    func makeDigits(_ dir: String, count: Int) throws {
+        try FileManager.default.createDirectory(atPath: dir + "/in/sub", withIntermediateDirectories: true)
+        for i in 0..<count {
+            var s = [Int](repeating: 0, count: 784)
+            for y in 6..<22 { s[y * 28 + 10 + i % 8] = 255; s[y * 28 + 11 + i % 8] = 200 }
+            let sub = i % 3 == 0 ? "/in/sub/" : "/in/"
+            try PNGWriter.write(PNGImage(width: 28, height: 28, layout: .gray, depth: 8, samples: s), to: dir + sub + String(format: "d%05d.png", i))
+        }
+    }
+
+    @Test func denoiseFolderWithACorruptFileInTheMiddle() throws {
+        let dir = makeTempDir("denoise")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try makeDigits(dir, count: 30)
+        FileManager.default.createFile(atPath: dir + "/in/d00015.png", contents: Data("broken".utf8))
+        try writeImage(dir + "/in/wide.png", width: 40, height: 28, layout: .rgba)
+        let r = try CLI.run(["denoise", dir + "/in", "-o", dir + "/out", "--json", "--sheet", dir + "/sheet.png"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("\(dir)/in/d00015.png: not a PNG file"))
+        #expect(r.stderr.contains("\(dir)/in/wide.png: 40x28 does not match mnist-dae's input 28x28 (use --tile or --resize-to-model)"))
+        #expect(r.stdout.contains("\"denoised\":30,\"skipped\":0,\"failed\":2"))
+        #expect(listFiles(dir + "/out").count == 30)
+        #expect(FileManager.default.fileExists(atPath: dir + "/sheet.png"))
+        let info = try CLI.run(["info", dir + "/out/sub/d00003.png"])
+        #expect(info.stdout.contains("latent:chain: denoise mnist-dae"))
+        #expect(info.stdout.contains("latent:model: mnist-dae dae 784-512-128 fnv1a64:"))
+        // --tile handles the wide image, keeping its alpha.
+        let t = try CLI.run(["denoise", dir + "/in/wide.png", "-o", dir + "/tiled", "--tile"])
+        #expect(t.status == 0)
+        let h = try PNGReader(path: dir + "/tiled/wide.png").header
+        #expect(h.width == 40 && h.height == 28 && h.layout == .rgba)
+        let a = try PNGReader.read(path: dir + "/in/wide.png"), b = try PNGReader.read(path: dir + "/tiled/wide.png")
+        #expect((0..<(40 * 28)).allSatisfy { a.sample(x: $0 % 40, y: $0 / 40, c: 3) == b.sample(x: $0 % 40, y: $0 / 40, c: 3) })
+    }
+
+    @Test func killDashNineLeavesNoPartialFileAndARerunCompletesExactlyTheRest() throws {
+        let dir = makeTempDir("kill")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let total = 3000
+        try makeDigits(dir, count: total)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: CLI.binary)
+        p.arguments = ["denoise", dir + "/in", "-o", dir + "/out", "--quiet", "--jobs", "2"]
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        // Wait until some outputs exist, then SIGKILL.
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {
+            let n = (try? FileManager.default.contentsOfDirectory(atPath: dir + "/out"))?.count ?? 0
+            if n > 40 { break }
+            usleep(2000)
+        }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        let all = (FileManager.default.enumerator(atPath: dir + "/out")?.allObjects as? [String]) ?? []
+        let files = all.filter { !$0.hasSuffix("sub") }
+        // Nothing but complete PNGs: no temporary or half-written file.
+        #expect(files.allSatisfy { $0.hasSuffix(".png") && !($0 as NSString).lastPathComponent.hasPrefix(".") }, "\(files.filter { !$0.hasSuffix(".png") })")
+        for f in files { #expect((try? PNGReader.read(path: dir + "/out/" + f)) != nil, "\(f) is not a complete PNG") }
+        let done = files.count
+        #expect(done > 0)
+        #expect(done < total, "the run finished before it could be killed; nothing was tested")
+        let r = try CLI.run(["denoise", dir + "/in", "-o", dir + "/out", "--json"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("\"denoised\":\(total - done),\"skipped\":\(done),\"failed\":0"), "\(r.stdout)")
+        #expect(listFiles(dir + "/out").count == total)
+    }
+
+    @Test func outputInsideTheInputTreeIsNotReadBack() throws {
+        let dir = makeTempDir("inside")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try makeDigits(dir, count: 6)
+        let r = try CLI.run(["run", "read \(dir)/in | noise gaussian:0.5 | denoise mnist-dae | write \(dir)/in/clean", "--json"])
+        #expect(r.status == 0)
+        #expect(r.stdout.contains("\"processed\":6"))
+        let again = try CLI.run(["run", "read \(dir)/in | noise gaussian:0.5 | denoise mnist-dae | write \(dir)/in/clean", "--json"])
+        #expect(again.stdout.contains("\"processed\":0,\"skipped\":6"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/in/clean/clean"))
+    }
+
+    @Test func geometryThatCannotFitFailsBeforeAnyFileIsTouched() throws {
+        let dir = makeTempDir("geom")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try makeDigits(dir, count: 3)
+        let r = try CLI.run(["run", "read \(dir)/in | resize 32x32 | denoise mnist-dae | write \(dir)/out"])
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("mnist-dae takes 28x28 images but the chain gives it 32x32"))
+        #expect(!FileManager.default.fileExists(atPath: dir + "/out"))
+        let bad = try CLI.run(["run", "read \(dir)/in | sharpen | write \(dir)/out"])
+        #expect(bad.status == 2)
+        #expect(bad.stderr.contains("unknown stage 'sharpen'"))
+    }
+
+    @Test func encodeWritesOneLinePerImageInInputOrder() throws {
+        let dir = makeTempDir("encode")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try makeDigits(dir, count: 5)
+        let r = try CLI.run(["run", "read \(dir)/in | encode mnist-vae | write \(dir)/codes.csv", "--jobs", "3"])
+        #expect(r.status == 0)
+        let lines = try String(contentsOfFile: dir + "/codes.csv", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 6)
+        #expect(lines[0].hasPrefix("file,z0,z1"))
+        #expect(lines[1].split(separator: ",").count == 21)
+        let j = try CLI.run(["run", "read \(dir)/in | encode mnist-vae | write \(dir)/codes.jsonl"])
+        #expect(j.status == 0)
+        let first = try String(contentsOfFile: dir + "/codes.jsonl", encoding: .utf8).split(separator: "\n")[0]
+        let obj = try JSONSerialization.jsonObject(with: Data(first.utf8)) as! [String: Any]
+        #expect((obj["code"] as! [Double]).count == 20)
+    }
+
+    @Test func stagesAreListed() throws {
+        let r = try CLI.run(["stages"])
+        for s in ["read", "gray", "rgb", "resize WxH", "fit N", "crop", "pad", "noise", "denoise", "reconstruct", "encode", "write"] {
+            #expect(r.stdout.contains(s))
+        }
+    }
+}
