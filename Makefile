@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(PATH):/opt/swift/usr/bin
 LATENT := .build/release/latent
 
-.PHONY: demo test build setup bench-convert clean
+.PHONY: demo test build setup bench-convert gallery clean
 
 ## Installs system packages if missing, builds, and runs the main job on samples/: denoises the
 ## noisy digits with the built-in model and writes a side-by-side comparison.
@@ -26,6 +26,15 @@ build:
 ## latent convert vs ImageMagick's mogrify on 10,000 MNIST PNGs (needs ../shared).
 bench-convert: setup build
 	bench/convert_vs_mogrify.sh
+
+## Regenerates the README gallery from the built-in models.
+gallery: build
+	mkdir -p docs/gallery
+	$(LATENT) traverse --model mnist-vae --dims 8 --steps 9 --scale 2 -o docs/gallery/traverse.png -q
+	$(LATENT) manifold --model mnist-vae2d --steps 15 --scale 1 -o docs/gallery/manifold.png -q
+	$(LATENT) interpolate samples/digits/digit-0.png samples/digits/digit-1.png samples/digits/digit-3.png --model mnist-vae --steps 8 --scale 2 -o docs/gallery/interpolate.png -q
+	$(LATENT) sample --model mnist-vae --count 48 --columns 12 --scale 2 --seed 3 -o docs/gallery/samples.png -q
+	$(LATENT) compare samples/digits --model mnist-dae --noise gaussian:0.5 --scale 2 -o docs/gallery/compare-dae.png -q
 
 clean:
 	rm -rf .build out

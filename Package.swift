@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "latent", targets: ["latent"]),
-        .library(name: "LatentKit", targets: ["PNGIO", "Tensor", "NN", "Models", "Training", "Imaging", "Pipeline"]),
+        .library(name: "LatentKit", targets: ["PNGIO", "Tensor", "NN", "Models", "Training", "Imaging", "Pipeline", "Render"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -38,10 +38,11 @@ let package = Package(
         .target(name: "Training", dependencies: ["Models", "NN", "Tensor", "CKernels", "Imaging", "PNGIO", "Pipeline", "CZlib"]),
         .target(name: "Imaging", dependencies: ["PNGIO"]),
         .target(name: "Pipeline", dependencies: ["PNGIO", "Imaging", "Models", "NN", "Tensor"]),
+        .target(name: "Render", dependencies: ["Models", "NN", "Tensor", "Imaging", "PNGIO"]),
         .executableTarget(
             name: "latent",
             dependencies: [
-                "PNGIO", "Imaging", "Pipeline", "Tensor", "NN", "Models", "Training",
+                "PNGIO", "Imaging", "Pipeline", "Tensor", "NN", "Models", "Training", "Render",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -54,6 +55,7 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "CKernels"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Tensor", "Training"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "PNGIO"]),
+        .testTarget(name: "RenderTests", dependencies: ["Render", "Models", "NN", "Tensor", "Imaging", "Training"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "NN", "Imaging", "PNGIO", "Tensor"]),
         .testTarget(name: "CLITests", dependencies: ["latent", "PNGIO"]),
     ],

@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+import PNGIO
+
+@Suite(.serialized)
+struct RenderCommandTests {
+    @Test func everyPictureCommandWritesAPNGOfTheExpectedSize() throws {
+        let dir = makeTempDir("render")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let digits = ["a", "b", "c"].map { dir + "/\($0).png" }
+        for (i, p) in digits.enumerated() {
+            var s = [Int](repeating: 0, count: 784)
+            for y in 5..<23 { s[y * 28 + 8 + 4 * i] = 255 }
+            try PNGWriter.write(PNGImage(width: 28, height: 28, layout: .gray, depth: 8, samples: s), to: p)
+        }
+        // tile 28x28 at scale 2 = 56, gutter 2: width = gutter + cols·(56 + 2)
+        let s = try CLI.run(["sample", "--model", "mnist-vae", "--count", "6", "--columns", "3", "--scale", "2", "-o", dir + "/s.png", "--json"])
+        #expect(s.status == 0, "\(s.stderr)")
+        var h = try PNGReader(path: dir + "/s.png").header
+        #expect(h.width == 2 + 3 * 58 && h.height == 2 + 2 * 58)
+        let m = try CLI.run(["manifold", "--model", "mnist-vae2d", "--steps", "5", "--scale", "1", "--gutter", "0", "-o", dir + "/m.png"])
+        #expect(m.status == 0)
+        h = try PNGReader(path: dir + "/m.png").header
+        #expect(h.width == 140 && h.height == 140)
+        let t = try CLI.run(["traverse", "--model", "mnist-vae", "--dims", "0,3", "--steps", "7", "--from", digits[0], "-o", dir + "/t.png", "--no-labels", "--scale", "1", "--gutter", "1"])
+        #expect(t.status == 0, "\(t.stderr)")
+        h = try PNGReader(path: dir + "/t.png").header
+        #expect(h.width == 1 + 7 * 29 && h.height == 1 + 2 * 29)
+        let auto = try CLI.run(["traverse", "--model", "mnist-vae", "--dims", "4", "-o", dir + "/ta.png", "--json"])
+        #expect(auto.stdout.contains("\"dims\":"))
+        let i = try CLI.run(["interpolate"] + digits + ["--model", "mnist-vae", "--steps", "5", "--slerp", "-o", dir + "/i.png", "--scale", "1", "--gutter", "0", "--no-labels"])
+        #expect(i.status == 0, "\(i.stderr)")
+        h = try PNGReader(path: dir + "/i.png").header
+        #expect(h.width == 7 * 28 && h.height == 2 * 28)
+        let c = try CLI.run(["compare"] + digits + ["--model", "mnist-dae", "--noise", "mask:0.3", "-o", dir + "/c.png"])
+        #expect(c.status == 0)
+        let info = try CLI.run(["info", dir + "/c.png"])
+        #expect(info.stdout.contains("latent:command: compare images=3 noise=mask:0.3"))
+        #expect(info.stdout.contains("latent:model: mnist-dae"))
+        // Deterministic given the seed.
+        _ = try CLI.run(["sample", "--model", "mnist-vae", "--count", "6", "--columns", "3", "--scale", "2", "-o", dir + "/s2.png"])
+        #expect(try PNGReader.read(path: dir + "/s.png") == PNGReader.read(path: dir + "/s2.png"))
+    }
+
+    @Test(arguments: [
+        ["sample", "--model", "mnist-dae", "-o", "/tmp/x.png"],
+        ["manifold", "--model", "mnist-dae", "-o", "/tmp/x.png"],
+        ["traverse", "--model", "mnist-dae", "-o", "/tmp/x.png"],
+    ])
+    func vaeOnlyCommandsRefuseOtherModels(_ args: [String]) throws {
+        let r = try CLI.run(args)
+        #expect(r.status == 2)
+        #expect(r.stderr.contains("mnist-dae: '\(args[0])' needs a VAE (it samples from the prior); this is a dae model"))
+    }
+}
