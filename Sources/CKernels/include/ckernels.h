@@ -77,3 +77,24 @@ void lk_dense_forward_exact(const float *x, size_t rows, size_t in, const float 
 #ifdef __cplusplus
 }
 #endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+/// im2col for a k x k convolution, stride 1, zero padding k/2: x (C, H, W) →
+/// cols (C·k·k, H·W), row (c·k + ky)·k + kx.
+void lk_im2col(const float *x, size_t C, size_t H, size_t W, size_t k, float *cols);
+
+/// The adjoint of lk_im2col: dx (C, H, W) += the columns scattered back.
+void lk_col2im_add(const float *cols, size_t C, size_t H, size_t W, size_t k, float *dx);
+
+/// Direct k x k convolution (stride 1) for inference, bit-exact whatever the image size or
+/// where a tile starts: out[co, y, x] = act(b[co] + Σ_ci Σ_ky Σ_kx w[co, ci, ky, kx] ·
+/// xp[ci, y + ky, x + kx]), accumulated with fused multiply-adds in that order for every pixel.
+/// xp is the input already zero-padded by k/2 on each side: (C, H + k − 1, W + k − 1).
+/// act: LK_IDENTITY or LK_RELU.
+void lk_conv_exact(const float *xp, size_t C, size_t H, size_t W, size_t k, const float *w, const float *b,
+                   size_t Cout, int act, float *out);
+#ifdef __cplusplus
+}
+#endif

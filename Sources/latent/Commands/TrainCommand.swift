@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Imaging
 import Models
 import NN
 import Tensor
@@ -45,12 +46,24 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Image size for a PNG folder (MNIST is 28x28).", valueName: "WxH")) var size: String = "28x28"
     @Flag(help: "Train on RGB images (PNG folders; default grey).") var rgb = false
     @Flag(help: "Continue from the checkpoint beside the output.") var resume = false
+    @Option(help: "conv-dae: patch side (multiple of 4).") var patch: Int = 64
+    @Option(help: "conv-dae: batches per epoch.") var stepsPerEpoch: Int = 500
+    @Option(help: "conv-dae: channels at full, 1/2 and 1/4 resolution.") var widths: String = "32,64,128"
+    @Option(help: "conv-dae: folder of validation PNGs (PSNR at σ=25 each epoch; default: 10% of --data).") var valData: String?
     @Option(help: "Use only the first N training images (quick runs).") var limit: Int?
     @Flag(name: .shortAndLong, help: "Print nothing but errors.") var quiet = false
     @Flag(help: "Print one JSON object per epoch on stdout.") var json = false
 
     func validate() throws {
-        guard ModelKind(rawValue: model) != nil else { throw ValidationError("--model must be ae, dae, sparse or vae (got '\(model)').") }
+        if model == "conv-dae" {
+            guard let noise, Self.sigmaRange(noise) != nil else {
+                throw ValidationError("--model conv-dae wants --noise gaussian:LO-HI (σ on the 0-255 scale), e.g. gaussian:0-55.")
+            }
+            guard patch >= 8, patch % 4 == 0 else { throw ValidationError("--patch must be a multiple of 4, at least 8.") }
+            guard Self.parseWidths(widths) != nil else { throw ValidationError("--widths wants three channel counts, e.g. 32,64,128.") }
+            return
+        }
+        guard ModelKind(rawValue: model) != nil else { throw ValidationError("--model must be ae, dae, sparse, vae or conv-dae (got '\(model)').") }
         guard epochs >= 1, batch >= 1, latent >= 1 else { throw ValidationError("--epochs, --batch and --latent must be at least 1.") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive.") }
         guard parseHidden() != nil else { throw ValidationError("--hidden wants sizes like 400 or 512,128 (got '\(hidden)').") }
@@ -72,7 +85,97 @@ struct TrainCommand: ParsableCommand {
         return v.count == parts.count && v.allSatisfy({ $0 > 0 && $0 <= 65536 }) ? v : nil
     }
 
+    static func sigmaRange(_ s: String) -> ClosedRange<Float>? {
+        let parts = s.lowercased().split(separator: ":")
+        guard parts.count == 2, parts[0] == "gaussian" else { return nil }
+        let r = parts[1].split(separator: "-").compactMap { Float($0) }
+        if r.count == 1, r[0] >= 0 { return r[0]...r[0] }
+        guard r.count == 2, r[0] >= 0, r[1] >= r[0], r[1] <= 255 else { return nil }
+        return r[0]...r[1]
+    }
+
+    static func parseWidths(_ s: String) -> (Int, Int, Int)? {
+        let v = s.split(separator: ",").compactMap { Int($0) }
+        guard v.count == 3, v.allSatisfy({ $0 > 0 && $0 <= 1024 }) else { return nil }
+        return (v[0], v[1], v[2])
+    }
+
+    func runConv() throws {
+        if let threads { BLAS.setThreads(threads) }
+        let channels = rgb ? 3 : 1
+        var train: [FloatImage], val: [FloatImage]
+        do {
+            let (all, failures) = try PatchTrainer.loadImages(data, channels: channels, minSide: patch)
+            for f in failures { printError(f) }
+            if let valData {
+                train = all
+                val = try PatchTrainer.loadImages(valData, channels: channels, minSide: 8).images
+            } else {
+                var rng = RandomGenerator(seed: seed)
+                let order = (0..<all.count).shuffled(using: &rng)
+                let nVal = max(1, all.count / 10)
+                val = order.prefix(nVal).map { all[$0] }
+                train = order.dropFirst(nVal).map { all[$0] }
+            }
+            if let limit { train = Array(train.prefix(limit)) }
+        } catch {
+            printError("latent: \(error)")
+            throw ExitCode(2)
+        }
+        var opts = PatchTrainingOptions()
+        opts.patch = patch
+        opts.batch = batch
+        opts.stepsPerEpoch = stepsPerEpoch
+        opts.epochs = epochs
+        opts.learningRate = lr
+        opts.sigmaRange = Self.sigmaRange(noise!)!
+        opts.seed = seed
+        let ckpt = Self.checkpointPath(for: output)
+        opts.checkpointPath = ckpt
+        let w = Self.parseWidths(widths)!
+        let model = ConvDenoiser(channels: channels, widths: w, seed: seed)
+        let trainer = PatchTrainer(model: model, options: opts)
+        if resume {
+            guard FileManager.default.fileExists(atPath: ckpt) else {
+                printError("latent: \(ckpt): no checkpoint to resume from")
+                throw ExitCode(2)
+            }
+            let (tensors, meta) = try SafeTensors.read(path: ckpt)
+            try model.importTensors(tensors, file: ckpt)
+            var state: [String: (m: [Float], v: [Float])] = [:]
+            for p in model.parameters {
+                if let m = tensors["optim.m." + p.name], let v = tensors["optim.v." + p.name] { state[p.name] = (m.values, v.values) }
+            }
+            trainer.restore(epoch: Int(meta["checkpoint_epoch"] ?? "0") ?? 0, adamT: Int(meta["adam_t"] ?? "0") ?? 0, state: state)
+            if !quiet { printError("resuming after epoch \(trainer.completedEpochs) from \(ckpt)") }
+        }
+        if !quiet {
+            printError("training conv-dae \(widths) (\(model.parameterCount) parameters, \(model.macsPerPixel) MACs/pixel) on \(train.count) images, "
+                + "\(val.count) for validation, patches \(patch)x\(patch), σ \(opts.sigmaRange.lowerBound)-\(opts.sigmaRange.upperBound), \(BLAS.threads) BLAS threads")
+        }
+        let tty = !quiet && isatty(2) != 0
+        try trainer.run(train: train, validation: val, progress: { r in
+            if tty { FileHandle.standardError.write("\r\u{1B}[K".data(using: .utf8)!) }
+            if json {
+                FileHandle.standardOutput.write(("{\"epoch\":\(r.epoch),\"loss\":\(fmt(r.loss)),\"val_psnr_25\":\(r.validationPSNR.map(fmt) ?? "null"),"
+                    + "\"seconds\":\(fmt(r.seconds)),\"patches_per_s\":\(fmt(r.patchesPerSecond))}\n").data(using: .utf8)!)
+            }
+            if !quiet {
+                printError(String(format: "epoch %d/%d  loss %.4f  val PSNR(σ=25) %@  %.0f s  %.1f patches/s", r.epoch, epochs, r.loss,
+                                  r.validationPSNR.map { String(format: "%.2f dB", $0) } ?? "-", r.seconds, r.patchesPerSecond))
+            }
+        }, batchProgress: { done, total, loss in
+            guard tty else { return }
+            FileHandle.standardError.write(String(format: "\rbatch %d/%d  loss %.4f ", done, total, loss).data(using: .utf8)!)
+        })
+        var meta = model.metadata
+        for (k, v) in opts.metadata { meta[k] = v }
+        try SafeTensors.write(model.exportTensors(), metadata: meta, to: output)
+        if !quiet { printError("wrote \(output)") }
+    }
+
     func run() throws {
+        if model == "conv-dae" { return try runConv() }
         if let threads { BLAS.setThreads(threads) }
         let nWorkers = workers ?? threads ?? ProcessInfo.processInfo.activeProcessorCount
         let (train, validation, test) = try loadData()

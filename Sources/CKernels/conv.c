@@ -1,0 +1,143 @@
+#include "ckernels.h"
+
+#include <math.h>
+#include <string.h>
+
+void lk_im2col(const float *x, size_t C, size_t H, size_t W, size_t k, float *cols) {
+    const long p = (long)k / 2;
+    const size_t HW = H * W;
+    for (size_t c = 0; c < C; c++) {
+        for (size_t ky = 0; ky < k; ky++) {
+            for (size_t kx = 0; kx < k; kx++) {
+                float *dst = cols + ((c * k + ky) * k + kx) * HW;
+                const long dx = (long)kx - p, dy = (long)ky - p;
+                for (size_t y = 0; y < H; y++) {
+                    const long sy = (long)y + dy;
+                    float *row = dst + y * W;
+                    if (sy < 0 || sy >= (long)H) {
+                        memset(row, 0, W * sizeof(float));
+                        continue;
+                    }
+                    const float *src = x + (c * H + (size_t)sy) * W;
+                    size_t x0 = dx < 0 ? (size_t)(-dx) : 0;
+                    size_t x1 = dx > 0 ? W - (size_t)dx : W;
+                    if (x0 > W) x0 = W;
+                    if (x1 > W) x1 = 0;
+                    for (size_t xx = 0; xx < x0; xx++) row[xx] = 0;
+                    if (x1 > x0) memcpy(row + x0, src + (long)x0 + dx, (x1 - x0) * sizeof(float));
+                    for (size_t xx = x1 > x0 ? x1 : x0; xx < W; xx++) row[xx] = 0;
+                }
+            }
+        }
+    }
+}
+
+void lk_col2im_add(const float *cols, size_t C, size_t H, size_t W, size_t k, float *dx) {
+    const long p = (long)k / 2;
+    const size_t HW = H * W;
+    for (size_t c = 0; c < C; c++) {
+        for (size_t ky = 0; ky < k; ky++) {
+            for (size_t kx = 0; kx < k; kx++) {
+                const float *src = cols + ((c * k + ky) * k + kx) * HW;
+                const long ox = (long)kx - p, oy = (long)ky - p;
+                for (size_t y = 0; y < H; y++) {
+                    const long sy = (long)y + oy;
+                    if (sy < 0 || sy >= (long)H) continue;
+                    float *drow = dx + (c * H + (size_t)sy) * W;
+                    const float *row = src + y * W;
+                    size_t x0 = ox < 0 ? (size_t)(-ox) : 0;
+                    size_t x1 = ox > 0 ? W - (size_t)ox : W;
+                    for (size_t xx = x0; xx < x1; xx++) drow[(long)xx + ox] += row[xx];
+                }
+            }
+        }
+    }
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+// 4 output channels x 16 pixels per block; every pixel sees the same fma sequence.
+__attribute__((target("avx2,fma"))) static void conv_avx2(const float *xp, size_t C, size_t H, size_t W, size_t k,
+                                                        const float *w, const float *b, size_t Cout, int act, float *out) {
+    const size_t Wp = W + k - 1, Hp = H + k - 1, kk = k * k;
+    const size_t w16 = W & ~(size_t)15;
+    for (size_t co0 = 0; co0 < Cout; co0 += 4) {
+        const size_t nco = Cout - co0 < 4 ? Cout - co0 : 4;
+        for (size_t y = 0; y < H; y++) {
+            for (size_t x = 0; x < w16; x += 16) {
+                __m256 acc[4][2];
+                for (size_t o = 0; o < 4; o++) { acc[o][0] = _mm256_setzero_ps(); acc[o][1] = _mm256_setzero_ps(); }
+                for (size_t ci = 0; ci < C; ci++) {
+                    const float *plane = xp + ci * Hp * Wp;
+                    for (size_t ky = 0; ky < k; ky++) {
+                        const float *row = plane + (y + ky) * Wp + x;
+                        for (size_t kx = 0; kx < k; kx++) {
+                            __m256 v0 = _mm256_loadu_ps(row + kx), v1 = _mm256_loadu_ps(row + kx + 8);
+                            const size_t widx = ci * kk + ky * k + kx;
+                            for (size_t o = 0; o < nco; o++) {
+                                __m256 wv = _mm256_broadcast_ss(w + (co0 + o) * C * kk + widx);
+                                acc[o][0] = _mm256_fmadd_ps(wv, v0, acc[o][0]);
+                                acc[o][1] = _mm256_fmadd_ps(wv, v1, acc[o][1]);
+                            }
+                        }
+                    }
+                }
+                for (size_t o = 0; o < nco; o++) {
+                    __m256 bv = _mm256_set1_ps(b[co0 + o]);
+                    __m256 r0 = _mm256_add_ps(acc[o][0], bv), r1 = _mm256_add_ps(acc[o][1], bv);
+                    if (act == LK_RELU) {
+                        r0 = _mm256_max_ps(r0, _mm256_setzero_ps());
+                        r1 = _mm256_max_ps(r1, _mm256_setzero_ps());
+                    }
+                    float *dst = out + ((co0 + o) * H + y) * W + x;
+                    _mm256_storeu_ps(dst, r0);
+                    _mm256_storeu_ps(dst + 8, r1);
+                }
+            }
+            // Tail pixels: the same fma sequence, one lane at a time.
+            for (size_t x = w16; x < W; x++) {
+                for (size_t o = 0; o < nco; o++) {
+                    float acc = 0;
+                    const float *wo = w + (co0 + o) * C * kk;
+                    for (size_t ci = 0; ci < C; ci++)
+                        for (size_t ky = 0; ky < k; ky++)
+                            for (size_t kx = 0; kx < k; kx++)
+                                acc = fmaf(wo[ci * kk + ky * k + kx], xp[(ci * Hp + y + ky) * Wp + x + kx], acc);
+                    float r = acc + b[co0 + o];
+                    if (act == LK_RELU && !(r > 0)) r = r > 0 ? r : 0;
+                    out[((co0 + o) * H + y) * W + x] = r;
+                }
+            }
+        }
+    }
+}
+#endif
+
+static void conv_generic(const float *xp, size_t C, size_t H, size_t W, size_t k, const float *w, const float *b,
+                         size_t Cout, int act, float *out) {
+    const size_t Wp = W + k - 1, Hp = H + k - 1, kk = k * k;
+    for (size_t co = 0; co < Cout; co++)
+        for (size_t y = 0; y < H; y++)
+            for (size_t x = 0; x < W; x++) {
+                float acc = 0;
+                for (size_t ci = 0; ci < C; ci++)
+                    for (size_t ky = 0; ky < k; ky++)
+                        for (size_t kx = 0; kx < k; kx++)
+                            acc = fmaf(w[(co * C + ci) * kk + ky * k + kx], xp[(ci * Hp + y + ky) * Wp + x + kx], acc);
+                float r = acc + b[co];
+                if (act == LK_RELU) r = r > 0 ? r : 0;
+                out[(co * H + y) * W + x] = r;
+            }
+}
+
+void lk_conv_exact(const float *xp, size_t C, size_t H, size_t W, size_t k, const float *w, const float *b,
+                   size_t Cout, int act, float *out) {
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        conv_avx2(xp, C, H, W, k, w, b, Cout, act, out);
+        return;
+    }
+#endif
+    conv_generic(xp, C, H, W, k, w, b, Cout, act, out);
+}

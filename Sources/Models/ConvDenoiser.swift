@@ -1,0 +1,168 @@
+import CKernels
+import NN
+import Tensor
+
+/// A fully convolutional denoising autoencoder for images of any size: a small U-Net that
+/// predicts the noise (residual learning, as DnCNN) — out = x − N(x).
+///
+///     e0 = relu(conv3(relu(conv3(x))))                          full resolution, c0 channels
+///     e1 = relu(conv3(relu(conv1(unshuffle(e0)))))              1/2, c1   (learned stride-2 down)
+///     e2 = relu(conv3(relu(conv3(relu(conv1(unshuffle(e1)))))))  1/4, c2
+///     s1 = relu(shuffle(conv1(e2)) + e1);  d1 = relu(conv3(s1)) 1/2  (learned stride-2 up + skip)
+///     s0 = relu(shuffle(conv1(d1)) + e0);  d0 = relu(conv3(s0)) full
+///     N  = conv3(d0);  out = x − N
+///
+/// Loss: ½ Σ (out − clean)² per image. Height and width must be multiples of 4 (the caller
+/// pads). Tensors: head0, head1, down1, enc1, down2, mid1, mid2, up1, dec1, up0, dec0, tail
+/// (`.weight` [out, in, k, k], `.bias` [out]).
+public final class ConvDenoiser {
+    public let channels: Int
+    public let widths: (Int, Int, Int)
+    let head0, head1, down1, enc1, down2, mid1, mid2, up1, dec1, up0, dec0, tail: Conv2d
+
+    // Kept for backward.
+    private var x: FeatureMaps?
+    private var u0 = Matrix(rows: 0, cols: 1), u1 = Matrix(rows: 0, cols: 1)
+    private var s1 = Matrix(rows: 0, cols: 1), s0 = Matrix(rows: 0, cols: 1)
+    private var e0: FeatureMaps?, e1: FeatureMaps?
+    private var out = Matrix(rows: 0, cols: 1)
+    private var shapes: [FeatureShape] = []
+
+    /// Rows and columns an output pixel depends on, each side (a safe bound for halos).
+    public static let receptiveRadius = 32
+
+    public init(channels: Int = 1, widths: (Int, Int, Int) = (32, 64, 128), seed: UInt64) {
+        self.channels = channels
+        self.widths = widths
+        var rng = RandomGenerator(seed: seed)
+        let (c0, c1, c2) = widths
+        head0 = Conv2d(channels, c0, kernel: 3, activation: .relu, name: "head0", computesInputGradient: false, rng: &rng)
+        head1 = Conv2d(c0, c0, kernel: 3, activation: .relu, name: "head1", rng: &rng)
+        down1 = Conv2d(4 * c0, c1, kernel: 1, activation: .relu, name: "down1", rng: &rng)
+        enc1 = Conv2d(c1, c1, kernel: 3, activation: .relu, name: "enc1", rng: &rng)
+        down2 = Conv2d(4 * c1, c2, kernel: 1, activation: .relu, name: "down2", rng: &rng)
+        mid1 = Conv2d(c2, c2, kernel: 3, activation: .relu, name: "mid1", rng: &rng)
+        mid2 = Conv2d(c2, c2, kernel: 3, activation: .relu, name: "mid2", rng: &rng)
+        up1 = Conv2d(c2, 4 * c1, kernel: 1, name: "up1", rng: &rng)
+        dec1 = Conv2d(c1, c1, kernel: 3, activation: .relu, name: "dec1", rng: &rng)
+        up0 = Conv2d(c1, 4 * c0, kernel: 1, name: "up0", rng: &rng)
+        dec0 = Conv2d(c0, c0, kernel: 3, activation: .relu, name: "dec0", rng: &rng)
+        tail = Conv2d(c0, channels, kernel: 3, name: "tail", rng: &rng)
+    }
+
+    public var layers: [Conv2d] { [head0, head1, down1, enc1, down2, mid1, mid2, up1, dec1, up0, dec0, tail] }
+    public var parameters: [Parameter] { layers.flatMap(\.parameters) }
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+
+    public func setExactInference(_ on: Bool) { layers.forEach { $0.exactInference = on } }
+
+    /// Multiply-adds per pixel of a forward pass.
+    public var macsPerPixel: Int {
+        let (c0, c1, c2) = widths
+        return channels * c0 * 9 + c0 * c0 * 9 + (4 * c0 * c1 + c1 * c1 * 9) / 4 + (4 * c1 * c2 + 2 * c2 * c2 * 9) / 16
+            + (c2 * 4 * c1) / 16 + (c1 * c1 * 9) / 4 + (c1 * 4 * c0) / 4 + c0 * c0 * 9 + c0 * channels * 9
+    }
+
+    private func resize(_ m: inout Matrix, rows: Int, cols: Int) {
+        if m.cols != cols { m = Matrix(rows: rows, cols: cols) } else { m.setRows(rows) }
+    }
+
+    /// Denoised images for a batch of noisy ones (n, channels·H·W), H and W multiples of 4.
+    public func forward(_ input: FeatureMaps) -> FeatureMaps {
+        let s = input.shape
+        precondition(s.c == channels && s.h % 4 == 0 && s.w % 4 == 0, "ConvDenoiser needs \(channels)xHxW with H, W multiples of 4, got \(s)")
+        x = input
+        let n = input.n
+        let a0 = head1.forward(head0.forward(input))
+        e0 = a0
+        let half = FeatureShape(c: 4 * widths.0, h: s.h / 2, w: s.w / 2)
+        resize(&u0, rows: n, cols: half.count)
+        for b in 0..<n { PixelShuffle.unshuffle(a0.data.data + b * a0.shape.count, a0.shape, u0.data + b * half.count) }
+        let a1 = enc1.forward(down1.forward(FeatureMaps(data: u0, shape: half)))
+        e1 = a1
+        let quarter = FeatureShape(c: 4 * widths.1, h: s.h / 4, w: s.w / 4)
+        resize(&u1, rows: n, cols: quarter.count)
+        for b in 0..<n { PixelShuffle.unshuffle(a1.data.data + b * a1.shape.count, a1.shape, u1.data + b * quarter.count) }
+        let a2 = mid2.forward(mid1.forward(down2.forward(FeatureMaps(data: u1, shape: quarter))))
+        let t1 = up1.forward(a2)
+        resize(&s1, rows: n, cols: a1.shape.count)
+        for b in 0..<n {
+            let dst = s1.data + b * a1.shape.count
+            dst.update(from: a1.data.data + b * a1.shape.count, count: a1.shape.count)
+            PixelShuffle.shuffle(t1.data.data + b * t1.shape.count, a1.shape, dst, add: true)
+        }
+        Activation.relu.forward(s1.data, count: s1.count)
+        let d1 = dec1.forward(FeatureMaps(data: s1, shape: a1.shape))
+        let t0 = up0.forward(d1)
+        resize(&s0, rows: n, cols: a0.shape.count)
+        for b in 0..<n {
+            let dst = s0.data + b * a0.shape.count
+            dst.update(from: a0.data.data + b * a0.shape.count, count: a0.shape.count)
+            PixelShuffle.shuffle(t0.data.data + b * t0.shape.count, a0.shape, dst, add: true)
+        }
+        Activation.relu.forward(s0.data, count: s0.count)
+        let d0 = dec0.forward(FeatureMaps(data: s0, shape: a0.shape))
+        let noise = tail.forward(d0)
+        resize(&out, rows: n, cols: s.count)
+        for i in 0..<(n * s.count) { out.data[i] = input.data.data[i] - noise.data.data[i] }
+        return FeatureMaps(data: out, shape: s)
+    }
+
+    /// ½ Σ (out − clean)² summed over the batch, with the gradient propagated to every
+    /// parameter (accumulated). Call after `forward`.
+    public func backward(clean: Matrix) -> Double {
+        guard let x, let e0, let e1 else { preconditionFailure("backward before forward") }
+        let n = x.n, s = x.shape
+        var loss = 0.0
+        // d out = out − clean; d noise = −(out − clean)
+        let dNoise = Matrix(rows: n, cols: s.count)
+        for i in 0..<(n * s.count) {
+            let d = out.data[i] - clean.data[i]
+            loss += Double(d * d)
+            dNoise.data[i] = -d
+        }
+        let dd0 = tail.backward(dNoise)!
+        let dS0 = dec0.backward(dd0)!
+        Activation.relu.backward(dS0.data, output: s0.data, count: dS0.count)
+        let dE0 = dS0.clone()                                   // skip into e0
+        let t0Shape = FeatureShape(c: 4 * widths.0, h: s.h / 2, w: s.w / 2)
+        let dt0 = Matrix(rows: n, cols: t0Shape.count)
+        for b in 0..<n { PixelShuffle.unshuffle(dS0.data + b * e0.shape.count, e0.shape, dt0.data + b * t0Shape.count) }
+        let dd1 = up0.backward(dt0)!
+        let dS1 = dec1.backward(dd1)!
+        Activation.relu.backward(dS1.data, output: s1.data, count: dS1.count)
+        let dE1 = dS1.clone()
+        let t1Shape = FeatureShape(c: 4 * widths.1, h: s.h / 4, w: s.w / 4)
+        let dt1 = Matrix(rows: n, cols: t1Shape.count)
+        for b in 0..<n { PixelShuffle.unshuffle(dS1.data + b * e1.shape.count, e1.shape, dt1.data + b * t1Shape.count) }
+        let de2 = up1.backward(dt1)!
+        let dU1 = down2.backward(mid1.backward(mid2.backward(de2)!)!)!
+        for b in 0..<n { PixelShuffle.shuffle(dU1.data + b * t1Shape.count, e1.shape, dE1.data + b * e1.shape.count, add: true) }
+        let dU0 = down1.backward(enc1.backward(dE1)!)!
+        for b in 0..<n { PixelShuffle.shuffle(dU0.data + b * t0Shape.count, e0.shape, dE0.data + b * e0.shape.count, add: true) }
+        _ = head0.backward(head1.backward(dE0)!)
+        return 0.5 * loss
+    }
+
+    public func exportTensors() -> [NamedTensor] {
+        parameters.map { NamedTensor(name: $0.name, shape: $0.shape, values: $0.value.array) }
+    }
+
+    public func importTensors(_ tensors: [String: NamedTensor], file: String) throws {
+        var expected = Set<String>()
+        for p in parameters {
+            expected.insert(p.name)
+            guard let t = tensors[p.name] else { throw ModelFileError.missingTensor(file: file, tensor: p.name) }
+            guard t.shape == p.shape else { throw ModelFileError.wrongShape(file: file, tensor: p.name, expected: p.shape, found: t.shape) }
+            p.value.copy(from: t.values)
+        }
+        if let extra = tensors.keys.sorted().first(where: { !expected.contains($0) && !$0.hasPrefix("optim.") }) {
+            throw ModelFileError.unexpectedTensor(file: file, tensor: extra)
+        }
+    }
+
+    public var metadata: [String: String] {
+        ["format": "latent", "format_version": ModelConfig.formatVersion, "kind": "conv-dae", "channels": "\(channels)",
+         "widths": "\(widths.0),\(widths.1),\(widths.2)", "width": "0", "height": "0", "hidden": "", "latent": "1"]
+    }
+}

@@ -1,0 +1,190 @@
+import CKernels
+import Tensor
+
+/// Shape of one image's feature map: channels x height x width, stored channel-major.
+public struct FeatureShape: Equatable, Sendable, CustomStringConvertible {
+    public var c: Int
+    public var h: Int
+    public var w: Int
+    public init(c: Int, h: Int, w: Int) { self.c = c; self.h = h; self.w = w }
+    public var count: Int { c * h * w }
+    public var description: String { "\(c)x\(h)x\(w)" }
+}
+
+/// A batch of feature maps: rows of a Matrix, each row one image's (c, h, w) map.
+public struct FeatureMaps {
+    public var data: Matrix
+    public var shape: FeatureShape
+    public var n: Int { data.rows }
+    public init(data: Matrix, shape: FeatureShape) {
+        precondition(data.cols == shape.count, "feature maps: \(data.cols) values per row for shape \(shape)")
+        self.data = data
+        self.shape = shape
+    }
+}
+
+/// 2-D convolution, k x k (odd k), stride 1, zero padding k/2, with a fused activation:
+///
+///     y[co, p] = f(b[co] + Σ_{ci, ky, kx} W[co, ci, ky, kx] · x[ci, p + (ky − k/2, kx − k/2)])
+///
+/// - Shapes: x (n, Cin·H·W), y (n, Cout·H·W); W [Cout, Cin, k, k] as PyTorch's `nn.Conv2d`.
+/// - Training path: im2col + one sgemm per image: y_b (Cout, HW) = W (Cout, Cin·k²) · cols_b.
+///   Backward with dz = dy ⊙ f'(y): dW += dz_b · cols_bᵀ, db += Σ dz, dcols = Wᵀ · dz_b, then col2im.
+/// - Inference path (`exactInference`): `lk_conv_exact`, where every output pixel is computed with
+///   the same instruction sequence whatever the image size: band- or tile-wise inference then
+///   equals whole-image inference bit for bit.
+/// - Initialisation (PyTorch's): W and b uniform in ±1/√(Cin·k²).
+public final class Conv2d {
+    public let weight: Parameter
+    public let bias: Parameter
+    public let inChannels: Int
+    public let outChannels: Int
+    public let kernel: Int
+    public var activation: Activation
+    public var computesInputGradient: Bool
+    public var exactInference = false
+
+    private var input: FeatureMaps?
+    private var output = Matrix(rows: 0, cols: 1)
+    private var outShape = FeatureShape(c: 0, h: 0, w: 0)
+    private var cols = [Float]()
+    private var dcols = [Float]()
+    private var dInput = Matrix(rows: 0, cols: 1)
+    private var padded = [Float]()
+
+    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, activation: Activation = .identity, name: String,
+                computesInputGradient: Bool = true, rng: inout RandomGenerator) {
+        precondition(kernel % 2 == 1, "odd kernels only")
+        self.inChannels = inChannels
+        self.outChannels = outChannels
+        self.kernel = kernel
+        self.activation = activation
+        self.computesInputGradient = computesInputGradient
+        let fanIn = inChannels * kernel * kernel
+        weight = Parameter(name: name + ".weight", shape: [outChannels, inChannels, kernel, kernel], rows: outChannels, cols: fanIn)
+        bias = Parameter(name: name + ".bias", shape: [outChannels], rows: 1, cols: outChannels)
+        let bound = 1 / Float(fanIn).squareRoot()
+        for i in 0..<weight.count { weight.value.data[i] = (rng.uniform() * 2 - 1) * bound }
+        for i in 0..<bias.count { bias.value.data[i] = (rng.uniform() * 2 - 1) * bound }
+    }
+
+    public var parameters: [Parameter] { [weight, bias] }
+
+    public func forward(_ x: FeatureMaps) -> FeatureMaps {
+        precondition(x.shape.c == inChannels, "\(weight.name): input has \(x.shape.c) channels, expected \(inChannels)")
+        input = x
+        let (h, w) = (x.shape.h, x.shape.w), hw = h * w, k = kernel
+        outShape = FeatureShape(c: outChannels, h: h, w: w)
+        if output.cols != outShape.count { output = Matrix(rows: x.n, cols: outShape.count) } else { output.setRows(x.n) }
+        if exactInference {
+            let p = k / 2, hp = h + k - 1, wp = w + k - 1
+            if padded.count < inChannels * hp * wp { padded = [Float](repeating: 0, count: inChannels * hp * wp) }
+            for b in 0..<x.n {
+                padded.withUnsafeMutableBufferPointer { pb in
+                    let base = pb.baseAddress!
+                    base.update(repeating: 0, count: inChannels * hp * wp)
+                    for c in 0..<inChannels {
+                        for y in 0..<h {
+                            (base + (c * hp + y + p) * wp + p).update(from: x.data.data + b * x.shape.count + (c * h + y) * w, count: w)
+                        }
+                    }
+                    lk_conv_exact(base, inChannels, h, w, k, weight.value.data, bias.value.data, outChannels,
+                                  activation == .relu ? Int32(LK_RELU) : Int32(LK_IDENTITY), output.data + b * outShape.count)
+                }
+                if activation != .relu && activation != .identity {
+                    activation.forward(output.data + b * outShape.count, count: outShape.count)
+                }
+            }
+            return FeatureMaps(data: output, shape: outShape)
+        }
+        let kdim = inChannels * k * k
+        if cols.count < kdim * hw { cols = [Float](repeating: 0, count: kdim * hw) }
+        cols.withUnsafeMutableBufferPointer { cb in
+            for b in 0..<x.n {
+                let y = output.data + b * outShape.count
+                lk_im2col(x.data.data + b * x.shape.count, inChannels, h, w, k, cb.baseAddress!)
+                for co in 0..<outChannels { (y + co * hw).update(repeating: bias.value.data[co], count: hw) }
+                BLAS.gemm(transA: false, transB: false, m: outChannels, n: hw, k: kdim, a: weight.value.data, lda: kdim,
+                          b: cb.baseAddress!, ldb: hw, beta: 1, c: y, ldc: hw)
+            }
+        }
+        activation.forward(output.data, count: output.count)
+        return FeatureMaps(data: output, shape: outShape)
+    }
+
+    /// dy (n, Cout·H·W), overwritten; returns dx or nil.
+    public func backward(_ dy: Matrix) -> Matrix? {
+        guard let x = input else { preconditionFailure("Conv2d.backward before forward") }
+        let (h, w) = (x.shape.h, x.shape.w), hw = h * w, k = kernel, kdim = inChannels * k * k
+        activation.backward(dy.data, output: output.data, count: dy.count)
+        if computesInputGradient {
+            if dInput.cols != x.shape.count { dInput = Matrix(rows: x.n, cols: x.shape.count) } else { dInput.setRows(x.n) }
+            dInput.fill(0)
+        }
+        if cols.count < kdim * hw { cols = [Float](repeating: 0, count: kdim * hw) }
+        if computesInputGradient && dcols.count < kdim * hw { dcols = [Float](repeating: 0, count: kdim * hw) }
+        cols.withUnsafeMutableBufferPointer { cb in
+            dcols.withUnsafeMutableBufferPointer { db in
+                for b in 0..<x.n {
+                    let dz = dy.data + b * outShape.count
+                    lk_im2col(x.data.data + b * x.shape.count, inChannels, h, w, k, cb.baseAddress!)
+                    // dW (Cout, kdim) += dz (Cout, HW) · colsᵀ (HW, kdim)
+                    BLAS.gemm(transA: false, transB: true, m: outChannels, n: kdim, k: hw, a: dz, lda: hw,
+                              b: cb.baseAddress!, ldb: hw, beta: 1, c: weight.grad.data, ldc: kdim)
+                    for co in 0..<outChannels {
+                        var s: Float = 0
+                        let row = dz + co * hw
+                        for i in 0..<hw { s += row[i] }
+                        bias.grad.data[co] += s
+                    }
+                    if computesInputGradient {
+                        // dcols (kdim, HW) = Wᵀ (kdim, Cout) · dz (Cout, HW)
+                        BLAS.gemm(transA: true, transB: false, m: kdim, n: hw, k: outChannels, a: weight.value.data, lda: kdim,
+                                  b: dz, ldb: hw, beta: 0, c: db.baseAddress!, ldc: hw)
+                        lk_col2im_add(db.baseAddress!, inChannels, h, w, k, dInput.data + b * x.shape.count)
+                    }
+                }
+            }
+        }
+        return computesInputGradient ? dInput : nil
+    }
+}
+
+/// Space-to-depth by 2 (PixelUnshuffle): (C, H, W) → (4C, H/2, W/2), channel c·4 + 2·dy + dx.
+/// With a 1x1 convolution after it, a learned stride-2 downsampling; its inverse (PixelShuffle)
+/// after a 1x1 convolution is a stride-2 transposed convolution. Both are permutations, so each
+/// one's backward is the other.
+public enum PixelShuffle {
+    public static func unshuffle(_ x: UnsafePointer<Float>, _ s: FeatureShape, _ out: UnsafeMutablePointer<Float>) {
+        let h2 = s.h / 2, w2 = s.w / 2
+        for c in 0..<s.c {
+            for dy in 0..<2 {
+                for dx in 0..<2 {
+                    let oc = c * 4 + dy * 2 + dx
+                    for y in 0..<h2 {
+                        let src = x + (c * s.h + 2 * y + dy) * s.w + dx
+                        let dst = out + (oc * h2 + y) * w2
+                        for xx in 0..<w2 { dst[xx] = src[2 * xx] }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The inverse: (4C, H/2, W/2) given as `small` → (C, H, W) of shape `s`.
+    public static func shuffle(_ x: UnsafePointer<Float>, _ s: FeatureShape, _ out: UnsafeMutablePointer<Float>, add: Bool = false) {
+        let h2 = s.h / 2, w2 = s.w / 2
+        for c in 0..<s.c {
+            for dy in 0..<2 {
+                for dx in 0..<2 {
+                    let ic = c * 4 + dy * 2 + dx
+                    for y in 0..<h2 {
+                        let src = x + (ic * h2 + y) * w2
+                        let dst = out + (c * s.h + 2 * y + dy) * s.w + dx
+                        if add { for xx in 0..<w2 { dst[2 * xx] += src[xx] } } else { for xx in 0..<w2 { dst[2 * xx] = src[xx] } }
+                    }
+                }
+            }
+        }
+    }
+}

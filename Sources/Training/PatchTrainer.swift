@@ -1,0 +1,191 @@
+import Foundation
+import Imaging
+import Models
+import NN
+import PNGIO
+import Pipeline
+import Tensor
+
+/// Settings of a patch-training run for the convolutional denoiser.
+public struct PatchTrainingOptions: Sendable {
+    public var patch = 64
+    public var batch = 16
+    public var stepsPerEpoch = 500
+    public var epochs = 20
+    public var learningRate: Float = 1e-3
+    /// Noise σ range on the 0-255 scale, drawn per patch (blind denoising).
+    public var sigmaRange: ClosedRange<Float> = 0...55
+    /// σ (0-255) of the validation PSNR each epoch.
+    public var validationSigma: Float = 25
+    public var seed: UInt64 = 1
+    public var checkpointPath: String?
+    public init() {}
+
+    public var metadata: [String: String] {
+        ["train_patch": "\(patch)", "train_batch": "\(batch)", "train_steps_per_epoch": "\(stepsPerEpoch)", "train_epochs": "\(epochs)",
+         "train_lr": "\(learningRate)", "train_sigma": "\(sigmaRange.lowerBound)-\(sigmaRange.upperBound)", "train_seed": "\(seed)"]
+    }
+
+    /// Cosine decay from lr to lr/100 over the whole run (a function of the step only, so resuming
+    /// continues the schedule exactly).
+    func learningRate(step: Int) -> Float {
+        let total = max(1, epochs * stepsPerEpoch)
+        let t = min(1, Double(step) / Double(total))
+        return learningRate * Float(0.01 + 0.99 * 0.5 * (1 + cos(Double.pi * t)))
+    }
+}
+
+public struct PatchEpochReport: Sendable {
+    public var epoch: Int
+    public var loss: Double
+    public var validationPSNR: Double?
+    public var seconds: Double
+    public var patchesPerSecond: Double
+}
+
+/// Random crops with the 8 flips/rotations, fresh Gaussian noise per batch, Adam with a cosine
+/// schedule, validation PSNR at one σ each epoch, a checkpoint after each epoch.
+public final class PatchTrainer {
+    public let model: ConvDenoiser
+    public let options: PatchTrainingOptions
+    public let optimizer: Adam
+    public private(set) var completedEpochs = 0
+
+    public init(model: ConvDenoiser, options: PatchTrainingOptions) {
+        self.model = model
+        self.options = options
+        optimizer = Adam(learningRate: options.learningRate)
+    }
+
+    /// Grey (or RGB) images of a folder as Float planes, at their own size (at least one patch).
+    public static func loadImages(_ folder: String, channels: Int, minSide: Int) throws -> (images: [FloatImage], failures: [String]) {
+        let items = try InputWalker.expand([folder], excluding: nil)
+        var out: [FloatImage] = []
+        var failures: [String] = []
+        for item in items {
+            do {
+                let img = try PNGReader.read(path: item.path, layout: channels == 3 ? .rgb : .gray, depth: 16)
+                if img.width < minSide || img.height < minSide { failures.append("\(item.path): smaller than the \(minSide)-pixel patch"); continue }
+                out.append(FloatImage(img))
+            } catch { failures.append("\(error)") }
+        }
+        guard !out.isEmpty else { throw DatasetError.empty(path: folder, reason: "no usable PNG images") }
+        return (out, failures)
+    }
+
+    /// One random patch (with a random flip/rotation) of a random image into dst.
+    static func samplePatch(_ images: [FloatImage], size p: Int, rng: inout RandomGenerator, into dst: UnsafeMutablePointer<Float>) {
+        let img = images[Int(rng.next() % UInt64(images.count))]
+        let x0 = Int(rng.next() % UInt64(img.width - p + 1)), y0 = Int(rng.next() % UInt64(img.height - p + 1))
+        let t = Int(rng.next() % 8)
+        for c in 0..<img.channels {
+            for y in 0..<p {
+                for x in 0..<p {
+                    var sx = x, sy = y
+                    if t & 1 != 0 { sx = p - 1 - sx }
+                    if t & 2 != 0 { sy = p - 1 - sy }
+                    if t & 4 != 0 { swap(&sx, &sy) }
+                    dst[(c * p + y) * p + x] = img.data[(c * img.height + y0 + sy) * img.width + x0 + sx]
+                }
+            }
+        }
+    }
+
+    public func restore(epoch: Int, adamT: Int, state: [String: (m: [Float], v: [Float])]) {
+        completedEpochs = epoch
+        optimizer.restore(t: adamT, state: state)
+    }
+
+    public func run(train: [FloatImage], validation: [FloatImage], progress: (PatchEpochReport) -> Void,
+                    batchProgress: ((Int, Int, Double) -> Void)? = nil) throws {
+        let p = options.patch, ch = model.channels
+        let shape = FeatureShape(c: ch, h: p, w: p)
+        let clean = Matrix(rows: options.batch, cols: shape.count)
+        let noisy = Matrix(rows: options.batch, cols: shape.count)
+        let params = model.parameters
+        guard completedEpochs < options.epochs else { return }
+        for epoch in (completedEpochs + 1)...options.epochs {
+            var rng = RandomGenerator(seed: options.seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
+            let start = Date()
+            var lossSum = 0.0
+            for step in 0..<options.stepsPerEpoch {
+                for b in 0..<options.batch {
+                    Self.samplePatch(train, size: p, rng: &rng, into: clean.data + b * shape.count)
+                    let sigma = (options.sigmaRange.lowerBound + rng.uniform() * (options.sigmaRange.upperBound - options.sigmaRange.lowerBound)) / 255
+                    for i in 0..<shape.count {
+                        noisy.data[b * shape.count + i] = clean.data[b * shape.count + i] + sigma * rng.normal()
+                    }
+                }
+                _ = model.forward(FeatureMaps(data: noisy, shape: shape))
+                let loss = model.backward(clean: clean)
+                if !loss.isFinite { throw TrainingError.diverged(epoch: epoch) }
+                lossSum += loss
+                optimizer.learningRate = options.learningRate(step: (epoch - 1) * options.stepsPerEpoch + step)
+                optimizer.step(params)
+                batchProgress?(step + 1, options.stepsPerEpoch, lossSum / Double((step + 1) * options.batch))
+            }
+            let seconds = Date().timeIntervalSince(start)
+            let psnr = validation.isEmpty ? nil : Self.psnr(model, validation, sigma: options.validationSigma, seed: 7).mean
+            completedEpochs = epoch
+            if let path = options.checkpointPath { try saveCheckpoint(to: path) }
+            progress(PatchEpochReport(epoch: epoch, loss: lossSum / Double(options.stepsPerEpoch * options.batch), validationPSNR: psnr,
+                                      seconds: seconds, patchesPerSecond: Double(options.stepsPerEpoch * options.batch) / seconds))
+        }
+    }
+
+    public func saveCheckpoint(to path: String) throws {
+        var tensors = model.exportTensors()
+        for p in model.parameters {
+            if let s = optimizer.state[p.name] {
+                tensors.append(NamedTensor(name: "optim.m." + p.name, shape: [p.count], values: s.m.array))
+                tensors.append(NamedTensor(name: "optim.v." + p.name, shape: [p.count], values: s.v.array))
+            }
+        }
+        var meta = model.metadata
+        for (k, v) in options.metadata { meta[k] = v }
+        meta["checkpoint_epoch"] = "\(completedEpochs)"
+        meta["adam_t"] = "\(optimizer.t)"
+        try SafeTensors.write(tensors, metadata: meta, to: path)
+    }
+
+    /// The standard protocol: clean 8-bit image, noisy = clean + σ·N(0,1) in floating point
+    /// (seeded), output rounded and clipped to 8 bits, PSNR = 10·log10(255²/MSE) over the image.
+    /// Returns the per-image PSNRs and their mean.
+    public static func psnr(_ model: ConvDenoiser, _ images: [FloatImage], sigma: Float, seed: UInt64) -> (mean: Double, each: [Double]) {
+        var each: [Double] = []
+        for (i, img) in images.enumerated() {
+            var rng = RandomGenerator(seed: seed &+ UInt64(i))
+            let clean8 = img.data.map { ($0 * 255).rounded() }
+            let noisy = clean8.map { ($0 + sigma * rng.normal()) / 255 }
+            let out = denoise(model, FloatImage(width: img.width, height: img.height, channels: img.channels, data: noisy))
+            var se = 0.0
+            for j in 0..<out.data.count {
+                let o = min(255, max(0, (out.data[j] * 255).rounded()))
+                let d = Double(o - clean8[j])
+                se += d * d
+            }
+            each.append(10 * log10(255 * 255 / max(1e-10, se / Double(out.data.count))))
+        }
+        return (each.reduce(0, +) / Double(max(1, each.count)), each)
+    }
+
+    /// Whole-image denoising: pads to multiples of 4 (edge replicate), runs, crops.
+    public static func denoise(_ model: ConvDenoiser, _ img: FloatImage) -> FloatImage {
+        let h4 = (img.height + 3) / 4 * 4, w4 = (img.width + 3) / 4 * 4
+        let shape = FeatureShape(c: img.channels, h: h4, w: w4)
+        let x = Matrix(rows: 1, cols: shape.count)
+        for c in 0..<img.channels {
+            for y in 0..<h4 {
+                for xx in 0..<w4 {
+                    x.data[(c * h4 + y) * w4 + xx] = img[x: min(xx, img.width - 1), y: min(y, img.height - 1), c: c]
+                }
+            }
+        }
+        let out = model.forward(FeatureMaps(data: x, shape: shape))
+        var r = FloatImage(width: img.width, height: img.height, channels: img.channels)
+        for c in 0..<img.channels {
+            for y in 0..<img.height { for xx in 0..<img.width { r[x: xx, y: y, c: c] = out.data.data[(c * h4 + y) * w4 + xx] } }
+        }
+        return r
+    }
+}

@@ -1,0 +1,107 @@
+import Testing
+@testable import NN
+import Tensor
+
+struct ConvTests {
+    static func maps(_ n: Int, _ s: FeatureShape, _ rng: inout RandomGenerator) -> FeatureMaps {
+        FeatureMaps(data: Matrix(rows: n, cols: s.count, values: (0..<(n * s.count)).map { _ in rng.uniform() * 2 - 1 }), shape: s)
+    }
+
+    /// L = Σ r ⊙ conv(x) recomputed in Double straight from the definition (zero padding),
+    /// so that central differences with a tiny step are exact enough even next to ReLU kinks.
+    static func referenceLoss(_ W: [Double], _ B: [Double], _ x: [Double], _ r: Matrix, n: Int, cin: Int, cout: Int, k: Int,
+                              h: Int, w: Int, relu: Bool) -> Double {
+        var L = 0.0
+        let p = k / 2
+        for b in 0..<n { for co in 0..<cout { for y in 0..<h { for xx in 0..<w {
+            var acc = B[co]
+            for ci in 0..<cin { for ky in 0..<k { for kx in 0..<k {
+                let sy = y + ky - p, sx = xx + kx - p
+                if sy >= 0 && sy < h && sx >= 0 && sx < w { acc += W[((co * cin + ci) * k + ky) * k + kx] * x[b * cin * h * w + (ci * h + sy) * w + sx] }
+            } } }
+            L += (relu ? max(0, acc) : acc) * Double(r.data[b * cout * h * w + (co * h + y) * w + xx])
+        } } } }
+        return L
+    }
+
+    @Test(arguments: [(3, Activation.identity), (3, .relu), (1, .relu), (1, .identity)])
+    func conv2dGradients(_ arg: (Int, Activation)) {
+        let (k, act) = arg
+        var rng = RandomGenerator(seed: 5)
+        let (cin, cout, h, w, n) = (3, 4, 5, 6, 2)
+        let conv = Conv2d(cin, cout, kernel: k, activation: act, name: "c", rng: &rng)
+        let x = Self.maps(n, FeatureShape(c: cin, h: h, w: w), &rng)
+        let r = Matrix(rows: n, cols: cout * h * w, values: (0..<(n * cout * h * w)).map { _ in rng.uniform() - 0.5 })
+        let y = conv.forward(x)
+        let dx = conv.backward(r.clone())!.array
+        let W = conv.weight.value.array.map(Double.init), B = conv.bias.value.array.map(Double.init)
+        let X = x.data.array.map(Double.init)
+        let relu = act == .relu
+        func L(_ W: [Double], _ B: [Double], _ X: [Double]) -> Double {
+            Self.referenceLoss(W, B, X, r, n: n, cin: cin, cout: cout, k: k, h: h, w: w, relu: relu)
+        }
+        // The forward itself against the definition.
+        #expect(abs(GradientCheckTests.dot(y.data, r) - L(W, B, X)) < 1e-4)
+        let eps = 1e-6
+        func central(_ which: Int, _ i: Int) -> Double {
+            var (w1, b1, x1) = (W, B, X), (w2, b2, x2) = (W, B, X)
+            switch which {
+            case 0: w1[i] += eps; w2[i] -= eps
+            case 1: b1[i] += eps; b2[i] -= eps
+            default: x1[i] += eps; x2[i] -= eps
+            }
+            return (L(w1, b1, x1) - L(w2, b2, x2)) / (2 * eps)
+        }
+        let nW = (0..<W.count).map { central(0, $0) }
+        let nB = (0..<B.count).map { central(1, $0) }
+        let nX = (0..<X.count).map { central(2, $0) }
+        #expect(GradientCheckTests.worst(conv.weight.grad.array, nW) < 1e-4, "dW")
+        #expect(GradientCheckTests.worst(conv.bias.grad.array, nB) < 1e-4, "db")
+        #expect(GradientCheckTests.worst(dx, nX) < 1e-4, "dx")
+    }
+
+    @Test(arguments: [(1, 3, 1), (1, 3, 3), (5, 7, 3), (8, 4, 1)])
+    func exactKernelMatchesIm2colPath(_ arg: (Int, Int, Int)) {
+        let (cin, cout, k) = arg
+        var rng = RandomGenerator(seed: 9)
+        let conv = Conv2d(cin, cout, kernel: k, activation: .relu, name: "c", rng: &rng)
+        for (h, w) in [(5, 7), (16, 33), (3, 17), (9, 16)] {
+            let x = Self.maps(2, FeatureShape(c: cin, h: h, w: w), &rng)
+            conv.exactInference = false
+            let a = conv.forward(x).data.array
+            conv.exactInference = true
+            let b = conv.forward(x).data.array
+            let worst = zip(a, b).map { abs($0 - $1) }.max()!
+            #expect(worst < 1e-5, "\(cin)->\(cout) k\(k) \(h)x\(w): \(worst)")
+        }
+    }
+
+    /// Exact inference: a pixel's value does not depend on how wide or tall the map is, only on
+    /// its neighbourhood.
+    @Test func exactKernelIsIndependentOfMapSize() {
+        var rng = RandomGenerator(seed: 2)
+        let conv = Conv2d(4, 5, kernel: 3, activation: .relu, name: "c", rng: &rng)
+        conv.exactInference = true
+        let big = Self.maps(1, FeatureShape(c: 4, h: 12, w: 40), &rng)
+        let full = conv.forward(big).data.array
+        // A window of rows 2..<10 and columns 5..<29: interior outputs (away from its edges) must match.
+        let (h, w) = (8, 24)
+        let small = Matrix(rows: 1, cols: 4 * h * w)
+        for c in 0..<4 { for y in 0..<h { for x in 0..<w { small.data[(c * h + y) * w + x] = big.data.data[(c * 12 + y + 2) * 40 + x + 5] } } }
+        let part = conv.forward(FeatureMaps(data: small, shape: FeatureShape(c: 4, h: h, w: w))).data.array
+        var same = true
+        for c in 0..<5 { for y in 1..<(h - 1) { for x in 1..<(w - 1) where part[(c * h + y) * w + x] != full[(c * 12 + y + 2) * 40 + x + 5] { same = false } } }
+        #expect(same)
+    }
+
+    @Test func pixelShuffleInvertsUnshuffle() {
+        var rng = RandomGenerator(seed: 1)
+        let s = FeatureShape(c: 3, h: 6, w: 8)
+        let x = (0..<s.count).map { _ in rng.uniform() }
+        var small = [Float](repeating: 0, count: s.count), back = [Float](repeating: 0, count: s.count)
+        x.withUnsafeBufferPointer { xp in small.withUnsafeMutableBufferPointer { PixelShuffle.unshuffle(xp.baseAddress!, s, $0.baseAddress!) } }
+        small.withUnsafeBufferPointer { sp in back.withUnsafeMutableBufferPointer { PixelShuffle.shuffle(sp.baseAddress!, s, $0.baseAddress!) } }
+        #expect(back == x)
+        #expect(small[0] == x[0] && small[1] == x[2], "channel 0 holds the even rows' even columns")
+    }
+}
