@@ -29,7 +29,7 @@ public final class ConvDenoiser {
     private var shapes: [FeatureShape] = []
 
     /// Rows and columns an output pixel depends on, each side (a safe bound for halos).
-    public static let receptiveRadius = 32
+    public static let receptiveRadius = 24
 
     public init(channels: Int = 1, widths: (Int, Int, Int) = (32, 64, 128), seed: UInt64) {
         self.channels = channels
@@ -164,5 +164,79 @@ public final class ConvDenoiser {
     public var metadata: [String: String] {
         ["format": "latent", "format_version": ModelConfig.formatVersion, "kind": "conv-dae", "channels": "\(channels)",
          "widths": "\(widths.0),\(widths.1),\(widths.2)", "width": "0", "height": "0", "hidden": "", "latent": "1"]
+    }
+}
+
+extension ConvDenoiser {
+    /// One layer, exact kernel, on one image: input planes (cin, h, w) → output planes.
+    private func apply(_ layer: Conv2d, _ x: [Float], h: Int, w: Int, relu: Bool, scratch: inout [Float]) -> [Float] {
+        let k = layer.kernel, p = k / 2, hp = h + k - 1, wp = w + k - 1, cin = layer.inChannels
+        var out = [Float](repeating: 0, count: layer.outChannels * h * w)
+        if k == 1 {
+            x.withUnsafeBufferPointer { xb in
+                out.withUnsafeMutableBufferPointer { ob in
+                    lk_conv_exact(xb.baseAddress!, cin, h, w, 1, layer.weight.value.data, layer.bias.value.data, layer.outChannels,
+                                  relu ? Int32(LK_RELU) : Int32(LK_IDENTITY), ob.baseAddress!)
+                }
+            }
+            return out
+        }
+        if scratch.count < cin * hp * wp { scratch = [Float](repeating: 0, count: cin * hp * wp) }
+        scratch.withUnsafeMutableBufferPointer { sb in
+            let base = sb.baseAddress!
+            base.update(repeating: 0, count: cin * hp * wp)
+            x.withUnsafeBufferPointer { xb in
+                for c in 0..<cin {
+                    for y in 0..<h { (base + (c * hp + y + p) * wp + p).update(from: xb.baseAddress! + (c * h + y) * w, count: w) }
+                }
+            }
+            out.withUnsafeMutableBufferPointer { ob in
+                lk_conv_exact(base, cin, h, w, k, layer.weight.value.data, layer.bias.value.data, layer.outChannels,
+                              relu ? Int32(LK_RELU) : Int32(LK_IDENTITY), ob.baseAddress!)
+            }
+        }
+        return out
+    }
+
+    /// Inference on one image (planes (channels, h, w), h and w multiples of 4) with the exact
+    /// kernels and only the buffers still needed alive: every output pixel depends only on the
+    /// input pixels within `receptiveRadius` of it, never on the image's size or where a band or
+    /// tile starts (when it starts on a multiple of 4). Returns the denoised planes.
+    public func infer(_ x: [Float], h: Int, w: Int) -> [Float] {
+        precondition(h % 4 == 0 && w % 4 == 0 && x.count == channels * h * w, "infer needs planes of multiples of 4")
+        var scratch: [Float] = []
+        let (c0, c1, _) = widths
+        var e0 = apply(head1, apply(head0, x, h: h, w: w, relu: true, scratch: &scratch), h: h, w: w, relu: true, scratch: &scratch)
+        let (h2, w2, h4, w4) = (h / 2, w / 2, h / 4, w / 4)
+        var u0 = [Float](repeating: 0, count: e0.count)
+        e0.withUnsafeBufferPointer { s in u0.withUnsafeMutableBufferPointer { PixelShuffle.unshuffle(s.baseAddress!, FeatureShape(c: c0, h: h, w: w), $0.baseAddress!) } }
+        var e1 = apply(enc1, apply(down1, u0, h: h2, w: w2, relu: true, scratch: &scratch), h: h2, w: w2, relu: true, scratch: &scratch)
+        u0 = []
+        var u1 = [Float](repeating: 0, count: e1.count)
+        e1.withUnsafeBufferPointer { s in u1.withUnsafeMutableBufferPointer { PixelShuffle.unshuffle(s.baseAddress!, FeatureShape(c: c1, h: h2, w: w2), $0.baseAddress!) } }
+        var a2 = apply(down2, u1, h: h4, w: w4, relu: true, scratch: &scratch)
+        u1 = []
+        a2 = apply(mid2, apply(mid1, a2, h: h4, w: w4, relu: true, scratch: &scratch), h: h4, w: w4, relu: true, scratch: &scratch)
+        var t1 = apply(up1, a2, h: h4, w: w4, relu: false, scratch: &scratch)
+        a2 = []
+        var s1 = e1
+        e1 = []
+        t1.withUnsafeBufferPointer { t in s1.withUnsafeMutableBufferPointer { PixelShuffle.shuffle(t.baseAddress!, FeatureShape(c: c1, h: h2, w: w2), $0.baseAddress!, add: true) } }
+        t1 = []
+        for i in 0..<s1.count where !(s1[i] > 0) { s1[i] = 0 }
+        var d1 = apply(dec1, s1, h: h2, w: w2, relu: true, scratch: &scratch)
+        s1 = []
+        var t0 = apply(up0, d1, h: h2, w: w2, relu: false, scratch: &scratch)
+        d1 = []
+        var s0 = e0
+        e0 = []
+        t0.withUnsafeBufferPointer { t in s0.withUnsafeMutableBufferPointer { PixelShuffle.shuffle(t.baseAddress!, FeatureShape(c: c0, h: h, w: w), $0.baseAddress!, add: true) } }
+        t0 = []
+        for i in 0..<s0.count where !(s0[i] > 0) { s0[i] = 0 }
+        let d0 = apply(dec0, s0, h: h, w: w, relu: true, scratch: &scratch)
+        s0 = []
+        scratch = []
+        let noise = apply(tail, d0, h: h, w: w, relu: false, scratch: &scratch)
+        return zip(x, noise).map { $0 - $1 }
     }
 }
