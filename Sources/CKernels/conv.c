@@ -57,32 +57,44 @@ void lk_col2im_add(const float *cols, size_t C, size_t H, size_t W, size_t k, fl
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-// 4 output channels x 16 pixels per block; every pixel sees the same fma sequence.
+// 6 output channels x 16 pixels per block (12 accumulators), weights repacked so the 6
+// broadcasts of a tap are contiguous; every pixel sees the same fma sequence (ci, ky, kx order).
+#include <stdlib.h>
 __attribute__((target("avx2,fma"))) static void conv_avx2(const float *xp, size_t C, size_t H, size_t W, size_t k,
                                                         const float *w, const float *b, size_t Cout, int act, float *out) {
-    const size_t Wp = W + k - 1, Hp = H + k - 1, kk = k * k;
+    const size_t Wp = W + k - 1, Hp = H + k - 1, kk = k * k, taps = C * kk;
     const size_t w16 = W & ~(size_t)15;
-    for (size_t co0 = 0; co0 < Cout; co0 += 4) {
-        const size_t nco = Cout - co0 < 4 ? Cout - co0 : 4;
+    const size_t nblk = (Cout + 5) / 6;
+    float *wr = calloc(nblk * taps * 6, sizeof(float));
+    if (wr == NULL) return;
+    for (size_t co = 0; co < Cout; co++)
+        for (size_t t = 0; t < taps; t++) wr[((co / 6) * taps + t) * 6 + co % 6] = w[co * taps + t];
+    for (size_t blk = 0; blk < nblk; blk++) {
+        const size_t co0 = blk * 6, nco = Cout - co0 < 6 ? Cout - co0 : 6;
+        const float *wb = wr + blk * taps * 6;
         for (size_t y = 0; y < H; y++) {
             for (size_t x = 0; x < w16; x += 16) {
-                __m256 acc[4][2];
-                for (size_t o = 0; o < 4; o++) { acc[o][0] = _mm256_setzero_ps(); acc[o][1] = _mm256_setzero_ps(); }
+                __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
+                __m256 a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
+                const float *wt = wb;
                 for (size_t ci = 0; ci < C; ci++) {
-                    const float *plane = xp + ci * Hp * Wp;
+                    const float *plane = xp + ci * Hp * Wp + y * Wp + x;
                     for (size_t ky = 0; ky < k; ky++) {
-                        const float *row = plane + (y + ky) * Wp + x;
-                        for (size_t kx = 0; kx < k; kx++) {
+                        const float *row = plane + ky * Wp;
+                        for (size_t kx = 0; kx < k; kx++, wt += 6) {
                             __m256 v0 = _mm256_loadu_ps(row + kx), v1 = _mm256_loadu_ps(row + kx + 8);
-                            const size_t widx = ci * kk + ky * k + kx;
-                            for (size_t o = 0; o < nco; o++) {
-                                __m256 wv = _mm256_broadcast_ss(w + (co0 + o) * C * kk + widx);
-                                acc[o][0] = _mm256_fmadd_ps(wv, v0, acc[o][0]);
-                                acc[o][1] = _mm256_fmadd_ps(wv, v1, acc[o][1]);
-                            }
+                            __m256 w0 = _mm256_broadcast_ss(wt + 0), w1 = _mm256_broadcast_ss(wt + 1), w2 = _mm256_broadcast_ss(wt + 2);
+                            a00 = _mm256_fmadd_ps(w0, v0, a00); a01 = _mm256_fmadd_ps(w0, v1, a01);
+                            a10 = _mm256_fmadd_ps(w1, v0, a10); a11 = _mm256_fmadd_ps(w1, v1, a11);
+                            a20 = _mm256_fmadd_ps(w2, v0, a20); a21 = _mm256_fmadd_ps(w2, v1, a21);
+                            __m256 w3 = _mm256_broadcast_ss(wt + 3), w4 = _mm256_broadcast_ss(wt + 4), w5 = _mm256_broadcast_ss(wt + 5);
+                            a30 = _mm256_fmadd_ps(w3, v0, a30); a31 = _mm256_fmadd_ps(w3, v1, a31);
+                            a40 = _mm256_fmadd_ps(w4, v0, a40); a41 = _mm256_fmadd_ps(w4, v1, a41);
+                            a50 = _mm256_fmadd_ps(w5, v0, a50); a51 = _mm256_fmadd_ps(w5, v1, a51);
                         }
                     }
                 }
+                __m256 acc[6][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}, {a40, a41}, {a50, a51}};
                 for (size_t o = 0; o < nco; o++) {
                     __m256 bv = _mm256_set1_ps(b[co0 + o]);
                     __m256 r0 = _mm256_add_ps(acc[o][0], bv), r1 = _mm256_add_ps(acc[o][1], bv);
@@ -99,18 +111,19 @@ __attribute__((target("avx2,fma"))) static void conv_avx2(const float *xp, size_
             for (size_t x = w16; x < W; x++) {
                 for (size_t o = 0; o < nco; o++) {
                     float acc = 0;
-                    const float *wo = w + (co0 + o) * C * kk;
+                    const float *wo = w + (co0 + o) * taps;
                     for (size_t ci = 0; ci < C; ci++)
                         for (size_t ky = 0; ky < k; ky++)
                             for (size_t kx = 0; kx < k; kx++)
                                 acc = fmaf(wo[ci * kk + ky * k + kx], xp[(ci * Hp + y + ky) * Wp + x + kx], acc);
                     float r = acc + b[co0 + o];
-                    if (act == LK_RELU && !(r > 0)) r = r > 0 ? r : 0;
+                    if (act == LK_RELU) r = r > 0 ? r : 0;
                     out[((co0 + o) * H + y) * W + x] = r;
                 }
             }
         }
     }
+    free(wr);
 }
 #endif
 

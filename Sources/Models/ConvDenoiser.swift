@@ -1,4 +1,5 @@
 import CKernels
+import Foundation
 import NN
 import Tensor
 
@@ -238,5 +239,55 @@ extension ConvDenoiser {
         scratch = []
         let noise = apply(tail, d0, h: h, w: w, relu: false, scratch: &scratch)
         return zip(x, noise).map { $0 - $1 }
+    }
+}
+
+/// Loading convolutional denoisers (metadata kind "conv-dae").
+public enum ConvModelFile {
+    public static func isConv(_ metadata: [String: String]) -> Bool { metadata["kind"] == "conv-dae" }
+
+    public static func load(path: String) throws -> (model: ConvDenoiser, metadata: [String: String]) {
+        let (tensors, meta) = try SafeTensors.read(path: path)
+        return (try make(tensors: tensors, metadata: meta, file: path), meta)
+    }
+
+    static func make(tensors: [String: NamedTensor], metadata meta: [String: String], file: String) throws -> ConvDenoiser {
+        guard isConv(meta) else { throw ModelFileError.badMetadata(file: file, reason: "not a conv-dae model (kind '\(meta["kind"] ?? "none")')") }
+        if let v = meta["format_version"], v != ModelConfig.formatVersion {
+            throw ModelFileError.badMetadata(file: file, reason: "model format version \(v) is not supported")
+        }
+        guard let ch = Int(meta["channels"] ?? ""), ch == 1 || ch == 3 else { throw ModelFileError.badMetadata(file: file, reason: "channels must be 1 or 3") }
+        let w = (meta["widths"] ?? "").split(separator: ",").compactMap { Int($0) }
+        guard w.count == 3, w.allSatisfy({ $0 > 0 && $0 <= 1024 }) else { throw ModelFileError.badMetadata(file: file, reason: "widths must be three channel counts") }
+        let model = ConvDenoiser(channels: ch, widths: (w[0], w[1], w[2]), seed: 0)
+        try model.importTensors(tensors, file: file)
+        model.setExactInference(true)
+        return model
+    }
+}
+
+/// A model of either family, as `--model` resolves it.
+public enum AnyModel {
+    case mlp(LatentModel)
+    case conv(ConvDenoiser)
+}
+
+extension BuiltinModels {
+    /// Resolves `--model` to either family.
+    public static func resolveAny(_ spec: String) throws -> (model: AnyModel, metadata: [String: String], path: String) {
+        let path: String
+        if isBuiltinName(spec) {
+            guard let p = self.path(of: spec) else {
+                throw ModelFileError.unreadable(file: spec, reason: "built-in model not installed (looked in \(searchPaths.joined(separator: ", ")))")
+            }
+            path = p
+        } else {
+            path = spec
+        }
+        if FileManager.default.fileExists(atPath: path), let (tensors, meta) = try? SafeTensors.read(path: path), ConvModelFile.isConv(meta) {
+            return (.conv(try ConvModelFile.make(tensors: tensors, metadata: meta, file: path)), meta, path)
+        }
+        let (m, meta, p) = try resolve(spec)
+        return (.mlp(m), meta, p)
     }
 }

@@ -165,3 +165,7 @@ public struct BandDenoiser {
         }
     }
 }
+
+/// `ConvDenoiser.infer` keeps all its state in locals and only reads the weights, so one
+/// BandDenoiser may serve several files at once.
+extension BandDenoiser: @unchecked Sendable {}

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import Imaging
+import Pipeline
 import Models
 import NN
 import Tensor
@@ -23,6 +25,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Seed for sampling and noise.") var seed: UInt64 = 2024
     @Option(help: "OpenBLAS threads (default: cores).") var threads: Int?
     @Flag(help: "Print JSON.") var json = false
+    @Option(help: "conv-dae models: noise σ on the 0-255 scale (the standard protocol; default 25).") var sigma: Float = 25
+    @Flag(help: "conv-dae models: quantise the noisy images to 8 bits first, as a saved PNG would be.") var noisyPng = false
 
     func validate() throws {
         if let iwae, iwae < 1 { throw ValidationError("--iwae must be at least 1.") }
@@ -30,8 +34,60 @@ struct EvalCommand: ParsableCommand {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1.") }
     }
 
+    /// The standard denoising protocol on a folder of grey (or RGB) PNGs.
+    func runConv(_ model: ConvDenoiser) throws {
+        let images: [FloatImage]
+        do {
+            let (imgs, failures) = try PatchTrainer.loadImages(data, channels: model.channels, minSide: 4)
+            for f in failures { printError(f) }
+            images = limit.map { Array(imgs.prefix($0)) } ?? imgs
+        } catch {
+            printError("latent: \(error)")
+            throw ExitCode(2)
+        }
+        let band = BandDenoiser(model: model)
+        var psnrs: [Double] = [], noisyPsnrs: [Double] = []
+        var cpu = 0.0
+        var pixels = 0
+        for (i, img) in images.enumerated() {
+            var rng = RandomGenerator(seed: seed &+ UInt64(i))
+            let clean8 = img.data.map { ($0 * 255).rounded() }
+            var noisy = clean8.map { $0 + sigma * rng.normal() }
+            if noisyPng { noisy = noisy.map { min(255, max(0, $0.rounded())) } }
+            func psnr(_ v: [Float]) -> Double {
+                var se = 0.0
+                for j in 0..<v.count { let d = Double(min(255, max(0, v[j].rounded())) - clean8[j]); se += d * d }
+                return 10 * log10(255 * 255 / max(1e-10, se / Double(v.count)))
+            }
+            noisyPsnrs.append(psnr(noisy))
+            let t0 = cpuSeconds()
+            let out = band.wholeImage(FloatImage(width: img.width, height: img.height, channels: img.channels, data: noisy.map { $0 / 255 }))
+            cpu += cpuSeconds() - t0
+            pixels += img.width * img.height
+            psnrs.append(psnr(out.data.map { $0 * 255 }))
+        }
+        let mean = psnrs.reduce(0, +) / Double(psnrs.count), noisyMean = noisyPsnrs.reduce(0, +) / Double(noisyPsnrs.count)
+        let perMP = cpu / (Double(pixels) / 1e6)
+        if json {
+            print("{\"model\":\(jsonString(self.model)),\"images\":\(images.count),\"sigma\":\(sigma),\"noisy_png\":\(noisyPng),"
+                + "\"psnr_noisy\":\(String(format: "%.3f", noisyMean)),\"psnr_denoised\":\(String(format: "%.3f", mean)),"
+                + "\"cpu_s_per_mp\":\(String(format: "%.3f", perMP)),\"per_image\":[\(psnrs.map { String(format: "%.3f", $0) }.joined(separator: ","))]}")
+        } else {
+            print("model            \(self.model) (conv-dae \(model.widths.0),\(model.widths.1),\(model.widths.2))")
+            print("images           \(images.count)")
+            print("sigma            \(sigma)\(noisyPng ? " (noisy images quantised to 8 bits)" : "")")
+            print(String(format: "psnr_noisy       %.3f", noisyMean))
+            print(String(format: "psnr_denoised    %.3f", mean))
+            print(String(format: "cpu_s_per_mp     %.3f", perMP))
+            print("per_image        " + psnrs.map { String(format: "%.2f", $0) }.joined(separator: " "))
+        }
+    }
+
     func run() throws {
         if let threads { BLAS.setThreads(threads) }
+        if let (m, _, _) = try? BuiltinModels.resolveAny(model), case .conv(let conv) = m {
+            return try runConv(conv)
+        }
         let resolved: (model: LatentModel, metadata: [String: String], path: String)
         do { resolved = try BuiltinModels.resolve(model) } catch {
             printError("latent: \(error)")
@@ -91,4 +147,11 @@ struct EvalCommand: ParsableCommand {
             for (k, v) in out { print("\(k.padding(toLength: 16, withPad: " ", startingAt: 0)) \(v)") }
         }
     }
+}
+
+/// User + system CPU seconds of this process so far.
+func cpuSeconds() -> Double {
+    var u = rusage()
+    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
+    return Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6 + Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6
 }

@@ -132,20 +132,112 @@ struct DenoiseCommand: ParsableCommand {
             (latent info FILE shows it). Existing outputs are skipped unless --overwrite, so an \
             interrupted run resumes. A grey model filters each colour plane; alpha is kept.
 
+            --model auto (the default) uses mnist-dae for 28x28 images and the convolutional photo \
+            model for every other size (band-streamed: any image size, memory independent of height).
+
             Examples:
               latent denoise samples/noisy-digits -o clean/ --sheet clean/sheet.png
+              latent denoise scans/ -o clean/ --model photo
               latent denoise scans/ -o clean/ --model my-dae.safetensors --tile
             """)
 
     @Argument(help: "PNG files and folders.") var inputs: [String]
-    @Option(help: "A built-in model (mnist-dae) or a .safetensors file.") var model: String = "mnist-dae"
+    @Option(help: "auto, a built-in model (mnist-dae, photo) or a .safetensors file.") var model: String = "auto"
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var batch: BatchOptions
 
     func run() throws {
-        let stage = try makeModelStage(verb: "denoise", model: model, options: modelOptions)
-        let plan = PipelinePlan(inputs: inputs, stages: [stage], sink: .folder(batch.output))
-        let (items, outcomes) = try PipelineExecution(plan: plan, batch: batch, label: "denoise").run()
+        var items: [InputItem]
+        do { items = try InputWalker.expand(inputs, excluding: batch.output) } catch {
+            printError("latent: \(error)")
+            throw ExitCode(2)
+        }
+        // Route each file: MLP models go through the batched pipeline, conv models band-stream.
+        var mlpName: String?
+        var convName: String?
+        var convModel: ConvDenoiser?
+        var routeConv = [Bool](repeating: false, count: items.count)
+        if model == "auto" {
+            mlpName = "mnist-dae"
+            if BuiltinModels.path(of: "photo") != nil { convName = "photo" }
+            for (i, item) in items.enumerated() {
+                if let r = try? PNGReader(path: item.path, limits: batch.limits) {
+                    routeConv[i] = !(r.header.width == 28 && r.header.height == 28) && convName != nil
+                }
+            }
+        } else {
+            do {
+                let (m, _, _) = try BuiltinModels.resolveAny(model)
+                switch m {
+                case .conv(let c): convName = model; convModel = c; routeConv = routeConv.map { _ in true }
+                case .mlp: mlpName = model
+                }
+            } catch {
+                printError("latent: \(error)")
+                throw ExitCode(2)
+            }
+        }
+        if convName != nil && convModel == nil, let name = convName {
+            guard case .conv(let c)? = try? BuiltinModels.resolveAny(name).model else {
+                printError("latent: \(name): cannot load the convolutional model")
+                throw ExitCode(2)
+            }
+            convModel = c
+        }
+        var outcomes = [ItemOutcome](repeating: .skipped, count: items.count)
+        let start = Date()
+        let mlpIdx = (0..<items.count).filter { !routeConv[$0] }
+        let convIdx = (0..<items.count).filter { routeConv[$0] }
+        if !mlpIdx.isEmpty, let name = mlpName {
+            let stage = try makeModelStage(verb: "denoise", model: name, options: modelOptions)
+            var quiet = batch
+            quiet.json = false
+            quiet.quiet = true
+            let plan = PipelinePlan(inputs: inputs, stages: [stage], sink: .folder(batch.output))
+            let runner: PipelineRunner
+            do {
+                runner = try PipelineRunner(plan: plan, options: PipelineOptions(jobs: batch.resolvedJobs, overwrite: batch.overwrite,
+                                                                                limits: batch.limits, compression: batch.compression))
+            } catch {
+                printError("latent: \(error)")
+                throw ExitCode(2)
+            }
+            let bar = ProgressBar(label: "denoise", quiet: batch.quiet)
+            let sub = mlpIdx.map { items[$0] }
+            let result = try runner.run(items: sub) { bar.update($0) }
+            bar.finish()
+            for (k, i) in mlpIdx.enumerated() { outcomes[i] = result[k] }
+        }
+        if !convIdx.isEmpty, let c = convModel, let name = convName {
+            let hash = BuiltinModels.path(of: name).flatMap(ModelFile.contentHash) ?? ModelFile.contentHash(path: name) ?? "?"
+            let texts: [(key: String, text: String)] = [("Software", "latent \(LatentInfo.version)"), ("latent:chain", "denoise \(name) (band-streamed)"),
+                                                        ("latent:model", "\(name) conv-dae \(c.widths.0),\(c.widths.1),\(c.widths.2) fnv1a64:\(hash)")]
+            let outDir = batch.output
+            for i in convIdx {
+                let dir = ((outDir as NSString).appendingPathComponent(items[i].relativeOutput) as NSString).deletingLastPathComponent
+                try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            }
+            let bar = ProgressBar(label: "denoise", quiet: batch.quiet)
+            let limits = batch.limits, overwrite = batch.overwrite, compression = batch.compression
+            let list = convIdx.map { items[$0] }
+            let band = BandDenoiser(model: c)
+            let result = BatchRunner.run(count: list.count, jobs: batch.resolvedJobs, progress: { bar.update($0) }) { k in
+                let item = list[k]
+                let out = (outDir as NSString).appendingPathComponent(item.relativeOutput)
+                if !overwrite && FileManager.default.fileExists(atPath: out) { return .skipped }
+                do {
+                    try band.denoiseFile(input: item.path, output: out, limits: limits, compression: compression,
+                                         texts: texts + [("latent:source", item.relativeOutput)])
+                    return .done
+                } catch { return .failed("\(error)") }
+            }
+            bar.finish()
+            for (k, i) in convIdx.enumerated() { outcomes[i] = result[k] }
+        }
+        if model == "auto" && convName == nil {
+            for i in convIdx { outcomes[i] = .failed("\(items[i].path): no model for this size (the photo model is not installed); use --model") }
+        }
+        Summary(outcomes: outcomes, verb: "denoised", seconds: Date().timeIntervalSince(start)).report(quiet: batch.quiet, json: batch.json)
         if let sheet = modelOptions.sheet { try writeComparisonSheet(sheet, items: items, outcomes: outcomes, outDir: batch.output) }
         try exitIfFailures(outcomes)
     }
