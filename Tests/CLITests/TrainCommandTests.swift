@@ -58,7 +58,7 @@ struct TrainCommandTests {
     }
 
     @Test(arguments: [
-        (["train", "--model", "gan", "--data", "x", "-o", "m"], "--model must be ae, dae, sparse or vae"),
+        (["train", "--model", "gan", "--data", "x", "-o", "m"], "--model must be ae, dae, sparse, vae or conv-dae"),
         (["train", "--model", "dae", "--data", "x", "-o", "m"], "--model dae needs --noise"),
         (["train", "--model", "sparse", "--data", "x", "-o", "m"], "--model sparse needs --sparsity"),
         (["train", "--model", "vae", "--data", "x", "-o", "m", "--hidden", "4x"], "--hidden wants sizes"),
@@ -88,5 +88,34 @@ struct TrainCommandTests {
         let r = try CLI.run(["train", "--model", "vae", "--data", "/nonexistent/mnist", "-o", "/tmp/x.safetensors"])
         #expect(r.status == 2)
         #expect(r.stderr.contains("/nonexistent/mnist: no such file or folder"))
+    }
+}
+
+extension TrainCommandTests {
+    @Test func convDaeTrainsOnAFolderAndDenoisesAnyImageSize() throws {
+        let dir = makeTempDir("conv")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/train", withIntermediateDirectories: true)
+        for i in 0..<6 {
+            let s = (0..<(40 * 36)).map { j in 128 + Int(60 * sin(Double(j % 40 + i) / 6) * cos(Double(j / 40) / 5)) }
+            try PNGWriter.write(PNGImage(width: 40, height: 36, layout: .gray, depth: 8, samples: s), to: dir + "/train/\(i).png")
+        }
+        let model = dir + "/c.safetensors"
+        let r = try CLI.run(["train", "--model", "conv-dae", "--data", dir + "/train", "--noise", "gaussian:10-30", "--patch", "16",
+                             "--batch", "4", "--steps-per-epoch", "5", "--epochs", "2", "--widths", "4,4,8", "-o", model, "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.split(separator: "\n").count == 2)
+        #expect(r.stdout.contains("\"val_psnr_25\":"))
+        let e = try CLI.run(["eval", "--model", model, "--data", dir + "/train", "--sigma", "25", "--json"])
+        #expect(e.status == 0, "\(e.stderr)")
+        #expect(e.stdout.contains("\"psnr_denoised\":"))
+        // Any size, alpha kept, provenance written.
+        try writeImage(dir + "/in/odd.png", width: 37, height: 23, layout: .rgba)
+        let d = try CLI.run(["denoise", dir + "/in", "-o", dir + "/out", "--model", model])
+        #expect(d.status == 0, "\(d.stderr)")
+        let h = try PNGReader(path: dir + "/out/odd.png").header
+        #expect(h.width == 37 && h.height == 23 && h.layout == .rgba)
+        let info = try CLI.run(["info", dir + "/out/odd.png"])
+        #expect(info.stdout.contains("(band-streamed)"))
     }
 }

@@ -69,7 +69,7 @@ struct ModelOptions: ParsableArguments {
 
     @Option(help: "Tile overlap, 0 to 0.9 (with --tile).") var overlap: Double = 0.5
 
-    @Option(help: "Rows (images or tiles) per model batch.") var batchSize: Int = 256
+    @Option(name: [.customLong("batch"), .customLong("batch-size")], help: "Rows (images or tiles) per model batch.") var batchSize: Int = 256
 
     @Option(help: ArgumentHelp("Also write a comparison sheet (input | output, up to 32 rows) to this PNG.", valueName: "FILE.png"))
     var sheet: String?
@@ -77,7 +77,7 @@ struct ModelOptions: ParsableArguments {
     func validate() throws {
         if tile && resizeToModel { throw ValidationError("Give --tile or --resize-to-model, not both.") }
         if !(0...0.9).contains(overlap) { throw ValidationError("--overlap must be between 0 and 0.9.") }
-        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1.") }
+        if batchSize < 1 { throw ValidationError("--batch must be at least 1.") }
     }
 
     var geometry: ModelGeometry { tile ? .tile : resizeToModel ? .resizeToModel : .exact }
@@ -279,7 +279,7 @@ struct RunCommand: ParsableCommand {
 
     @Argument(help: "The chain, quoted.") var chain: String
     @Option(help: "Files processed in parallel (default: cores).") var jobs: Int?
-    @Option(help: "Rows per model batch.") var batchSize: Int = 256
+    @Option(name: [.customLong("batch"), .customLong("batch-size")], help: "Rows per model batch.") var batchSize: Int = 256
     @Flag(help: "Replace outputs that exist.") var overwrite = false
     @Option(help: "zlib compression level 0-9 of the outputs.") var compression: Int?
     @Option(help: "Refuse images of more pixels than this.") var maxPixels: Int = PNGLimits.default.maxPixels
@@ -288,7 +288,7 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1.") }
-        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1.") }
+        if batchSize < 1 { throw ValidationError("--batch must be at least 1.") }
         if let compression, !(0...9).contains(compression) { throw ValidationError("--compression must be 0-9.") }
     }
 
