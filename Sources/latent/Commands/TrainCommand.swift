@@ -49,6 +49,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "conv-dae: patch side (multiple of 4).") var patch: Int = 64
     @Option(help: "conv-dae: batches per epoch.") var stepsPerEpoch: Int = 500
     @Option(help: "conv-dae: channels at full, 1/2 and 1/4 resolution.") var widths: String = "32,64,128"
+    @Option(help: "conv-dae: start from the weights of this model file (fine-tuning or a longer schedule).") var initFrom: String?
     @Option(help: "conv-dae: folder of validation PNGs (PSNR at σ=25 each epoch; default: 10% of --data).") var valData: String?
     @Option(help: "Use only the first N training images (quick runs).") var limit: Int?
     @Flag(name: .shortAndLong, help: "Print nothing but errors.") var quiet = false
@@ -135,6 +136,19 @@ struct TrainCommand: ParsableCommand {
         let w = Self.parseWidths(widths)!
         let model = ConvDenoiser(channels: channels, widths: w, seed: seed)
         let trainer = PatchTrainer(model: model, options: opts)
+        if let initFrom, !resume {
+            do {
+                let (tensors, meta) = try SafeTensors.read(path: initFrom)
+                guard meta["widths"] == widths || meta["widths"] == nil else {
+                    throw ModelFileError.badMetadata(file: initFrom, reason: "its widths \(meta["widths"] ?? "?") differ from --widths \(widths)")
+                }
+                try model.importTensors(tensors, file: initFrom)
+            } catch {
+                printError("latent: \(error)")
+                throw ExitCode(2)
+            }
+            if !quiet { printError("starting from the weights of \(initFrom)") }
+        }
         if resume {
             guard FileManager.default.fileExists(atPath: ckpt) else {
                 printError("latent: \(ckpt): no checkpoint to resume from")
