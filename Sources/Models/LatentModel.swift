@@ -91,3 +91,17 @@ func load(_ layers: [(Linear, String)], from tensors: [String: NamedTensor], fil
         throw ModelFileError.unexpectedTensor(file: file, tensor: extra)
     }
 }
+
+/// −log p(x | z) up to a constant for the decoder's likelihood, with its gradient: Bernoulli
+/// (cross-entropy from logits) or unit-variance Gaussian (½‖y − x‖²).
+func decoderLoss(_ kind: DecoderKind, output: Matrix, target: Matrix, grad: Matrix?, rowLoss: UnsafeMutablePointer<Float>?) -> Double {
+    switch kind {
+    case .bernoulli:
+        return Loss.bceWithLogits(logits: output, target: target, grad: grad, rowLoss: rowLoss)
+    case .gaussian:
+        let l = Loss.squaredError(output: output, target: target, grad: grad, rowLoss: rowLoss)
+        if let grad { for i in 0..<grad.count { grad.data[i] *= 0.5 } }
+        if let rowLoss { for r in 0..<output.rows { rowLoss[r] *= 0.5 } }
+        return 0.5 * l
+    }
+}

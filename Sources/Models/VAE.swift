@@ -72,15 +72,7 @@ public final class VAE: LatentModel {
     public func decoderOutput(_ z: Matrix) -> Matrix { output.forward(decoder.forward(z)) }
 
     private func reconstructionLoss(_ out: Matrix, _ x: Matrix, grad: Matrix?, rowLoss: UnsafeMutablePointer<Float>?) -> Double {
-        switch config.decoder {
-        case .bernoulli:
-            return Loss.bceWithLogits(logits: out, target: x, grad: grad, rowLoss: rowLoss)
-        case .gaussian:
-            let l = Loss.squaredError(output: out, target: x, grad: grad, rowLoss: rowLoss)
-            if let grad { for i in 0..<grad.count { grad.data[i] *= 0.5 } }
-            if let rowLoss { for r in 0..<out.rows { rowLoss[r] *= 0.5 } }
-            return 0.5 * l
-        }
+        decoderLoss(config.decoder, output: out, target: x, grad: grad, rowLoss: rowLoss)
     }
 
     private func fillNormal(_ m: Matrix, rows: Int, rng: inout RandomGenerator) {
