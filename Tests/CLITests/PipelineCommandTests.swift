@@ -21,7 +21,7 @@ struct PipelineCommandTests {
         try makeDigits(dir, count: 30)
         FileManager.default.createFile(atPath: dir + "/in/d00015.png", contents: Data("broken".utf8))
         try writeImage(dir + "/in/wide.png", width: 40, height: 28, layout: .rgba)
-        let r = try CLI.run(["denoise", dir + "/in", "-o", dir + "/out", "--json", "--sheet", dir + "/sheet.png"])
+        let r = try CLI.run(["denoise", dir + "/in", "-o", dir + "/out", "--model", "mnist-dae", "--json", "--sheet", dir + "/sheet.png"])
         #expect(r.status == 1)
         #expect(r.stderr.contains("\(dir)/in/d00015.png: not a PNG file"))
         #expect(r.stderr.contains("\(dir)/in/wide.png: 40x28 does not match mnist-dae's input 28x28 (use --tile or --resize-to-model)"))
@@ -32,12 +32,17 @@ struct PipelineCommandTests {
         #expect(info.stdout.contains("latent:chain: denoise mnist-dae"))
         #expect(info.stdout.contains("latent:model: mnist-dae dae 784-512-128 fnv1a64:"))
         // --tile handles the wide image, keeping its alpha.
-        let t = try CLI.run(["denoise", dir + "/in/wide.png", "-o", dir + "/tiled", "--tile"])
+        let t = try CLI.run(["denoise", dir + "/in/wide.png", "-o", dir + "/tiled", "--model", "mnist-dae", "--tile"])
         #expect(t.status == 0)
         let h = try PNGReader(path: dir + "/tiled/wide.png").header
         #expect(h.width == 40 && h.height == 28 && h.layout == .rgba)
         let a = try PNGReader.read(path: dir + "/in/wide.png"), b = try PNGReader.read(path: dir + "/tiled/wide.png")
         #expect((0..<(40 * 28)).allSatisfy { a.sample(x: $0 % 40, y: $0 / 40, c: 3) == b.sample(x: $0 % 40, y: $0 / 40, c: 3) })
+        // The default (auto) sends 28x28 images to mnist-dae and the others to the photo model.
+        let auto = try CLI.run(["denoise", dir + "/in", "-o", dir + "/auto", "--json"])
+        #expect(auto.stdout.contains("\"denoised\":31,\"skipped\":0,\"failed\":1"))
+        #expect(try CLI.run(["info", dir + "/auto/wide.png"]).stdout.contains("latent:chain: denoise photo (band-streamed)"))
+        #expect(try CLI.run(["info", dir + "/auto/sub/d00003.png"]).stdout.contains("latent:chain: denoise mnist-dae"))
     }
 
     @Test func killDashNineLeavesNoPartialFileAndARerunCompletesExactlyTheRest() throws {
