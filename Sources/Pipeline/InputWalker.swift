@@ -27,7 +27,8 @@ public enum InputError: Error, Equatable, CustomStringConvertible {
 
 /// Expands the command line's files and folders into input items. Folders are walked
 /// recursively with readdir (PNG files only, hidden entries skipped, sorted for a stable order);
-/// relative paths under a folder are kept. An output folder inside an input folder is not walked.
+/// relative paths under a folder are kept. An output folder inside an input folder is not walked,
+/// and an output folder whose outputs would land on inputs is refused (`outputIsInput`).
 /// Paths are canonicalised once per folder argument, not per file, so a walk of 100,000 files
 /// costs no per-file stat.
 public enum InputWalker {
@@ -52,6 +53,13 @@ public enum InputWalker {
             try walk(dir: input, canonicalDir: root, rel: "", excluded: excluded, into: &found)
             for rel in found.sorted() {
                 add(InputItem(path: join(input, rel), relativeOutput: pngName(rel), canonicalPath: root + "/" + rel))
+            }
+        }
+        // Refuse before anything is touched if an output would land on an input.
+        if let excluded {
+            let inputSet = Set(items.map(\.canonicalPath))
+            if let clash = items.first(where: { inputSet.contains(excluded + "/" + $0.relativeOutput) }) {
+                throw InputError.outputIsInput(path: clash.path)
             }
         }
         return items

@@ -88,6 +88,14 @@ struct PipelineCommandTests {
         let again = try CLI.run(["run", "read \(dir)/in | noise gaussian:0.5 | denoise mnist-dae | write \(dir)/in/clean", "--json"])
         #expect(again.stdout.contains("\"processed\":0,\"skipped\":6"))
         #expect(!FileManager.default.fileExists(atPath: dir + "/in/clean/clean"))
+        // An output that would land on its input is refused, for every model family.
+        let before = FileManager.default.contents(atPath: dir + "/in/d00001.png")
+        for model in ["mnist-dae", "photo"] {
+            let r = try CLI.run(["denoise", dir + "/in/d00001.png", "-o", dir + "/in", "--model", model, "--overwrite"])
+            #expect(r.status == 2)
+            #expect(r.stderr.contains("d00001.png: the output would overwrite this input"))
+        }
+        #expect(FileManager.default.contents(atPath: dir + "/in/d00001.png") == before)
     }
 
     @Test func geometryThatCannotFitFailsBeforeAnyFileIsTouched() throws {

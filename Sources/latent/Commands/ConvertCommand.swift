@@ -66,15 +66,6 @@ struct ConvertCommand: ParsableCommand {
             printError("latent: \(error)")
             throw ExitCode(2)
         }
-        // Refuse before touching anything if an output would land on an input.
-        let inputSet = Set(items.map(\.canonicalPath))
-        let canonicalOut = InputWalker.canonical(outDir)
-        for item in items {
-            if inputSet.contains(canonicalOut + "/" + item.relativeOutput) {
-                printError("latent: \(InputError.outputIsInput(path: item.path))")
-                throw ExitCode(2)
-            }
-        }
         let fm = FileManager.default
         do {
             try fm.createDirectory(atPath: outDir, withIntermediateDirectories: true)

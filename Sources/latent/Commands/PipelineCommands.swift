@@ -24,14 +24,6 @@ struct PipelineExecution {
             printError("latent: \(error)")
             throw ExitCode(2)
         }
-        if let outDir {
-            let inputs = Set(items.map(\.canonicalPath))
-            let canon = InputWalker.canonical(outDir)
-            for item in items where inputs.contains(canon + "/" + item.relativeOutput) {
-                printError("latent: \(InputError.outputIsInput(path: item.path))")
-                throw ExitCode(2)
-            }
-        }
         let runner: PipelineRunner
         do {
             runner = try PipelineRunner(plan: plan, options: PipelineOptions(jobs: batch.resolvedJobs, overwrite: batch.overwrite,
