@@ -68,6 +68,27 @@ public final class ConvDenoiser {
         if m.cols != cols { m = Matrix(rows: rows, cols: cols) } else { m.setRows(rows) }
     }
 
+    /// Per image: m = unshuffle(x), x of shape s; returns the new shape (4c, h/2, w/2).
+    private static func unshuffle(_ x: Matrix, _ s: FeatureShape, into m: inout Matrix) -> FeatureShape {
+        let small = FeatureShape(c: 4 * s.c, h: s.h / 2, w: s.w / 2)
+        if m.cols != small.count { m = Matrix(rows: x.rows, cols: small.count) } else { m.setRows(x.rows) }
+        for b in 0..<x.rows { PixelShuffle.unshuffle(x.data + b * s.count, s, m.data + b * small.count) }
+        return small
+    }
+
+    /// Per image: dst += shuffle(x), dst of shape s, x of shape (4c, h/2, w/2).
+    private static func shuffleAdd(_ x: Matrix, onto dst: Matrix, _ s: FeatureShape) {
+        for b in 0..<x.rows { PixelShuffle.shuffle(x.data + b * x.cols, s, dst.data + b * s.count, add: true) }
+    }
+
+    /// A decoder level's input: m = relu(skip + shuffle(up)).
+    private static func skipJoin(skip: FeatureMaps, up: FeatureMaps, into m: inout Matrix) {
+        if m.cols != skip.shape.count { m = Matrix(rows: skip.n, cols: skip.shape.count) }
+        m.copy(from: skip.data)
+        shuffleAdd(up.data, onto: m, skip.shape)
+        Activation.relu.forward(m.data, count: m.count)
+    }
+
     /// Denoised images for a batch of noisy ones (n, channels·H·W), H and W multiples of 4.
     public func forward(_ input: FeatureMaps) -> FeatureMaps {
         let s = input.shape
@@ -76,32 +97,14 @@ public final class ConvDenoiser {
         let n = input.n
         let a0 = head1.forward(head0.forward(input))
         e0 = a0
-        let half = FeatureShape(c: 4 * widths.0, h: s.h / 2, w: s.w / 2)
-        resize(&u0, rows: n, cols: half.count)
-        for b in 0..<n { PixelShuffle.unshuffle(a0.data.data + b * a0.shape.count, a0.shape, u0.data + b * half.count) }
+        let half = Self.unshuffle(a0.data, a0.shape, into: &u0)
         let a1 = enc1.forward(down1.forward(FeatureMaps(data: u0, shape: half)))
         e1 = a1
-        let quarter = FeatureShape(c: 4 * widths.1, h: s.h / 4, w: s.w / 4)
-        resize(&u1, rows: n, cols: quarter.count)
-        for b in 0..<n { PixelShuffle.unshuffle(a1.data.data + b * a1.shape.count, a1.shape, u1.data + b * quarter.count) }
+        let quarter = Self.unshuffle(a1.data, a1.shape, into: &u1)
         let a2 = mid2.forward(mid1.forward(down2.forward(FeatureMaps(data: u1, shape: quarter))))
-        let t1 = up1.forward(a2)
-        resize(&s1, rows: n, cols: a1.shape.count)
-        for b in 0..<n {
-            let dst = s1.data + b * a1.shape.count
-            dst.update(from: a1.data.data + b * a1.shape.count, count: a1.shape.count)
-            PixelShuffle.shuffle(t1.data.data + b * t1.shape.count, a1.shape, dst, add: true)
-        }
-        Activation.relu.forward(s1.data, count: s1.count)
+        Self.skipJoin(skip: a1, up: up1.forward(a2), into: &s1)
         let d1 = dec1.forward(FeatureMaps(data: s1, shape: a1.shape))
-        let t0 = up0.forward(d1)
-        resize(&s0, rows: n, cols: a0.shape.count)
-        for b in 0..<n {
-            let dst = s0.data + b * a0.shape.count
-            dst.update(from: a0.data.data + b * a0.shape.count, count: a0.shape.count)
-            PixelShuffle.shuffle(t0.data.data + b * t0.shape.count, a0.shape, dst, add: true)
-        }
-        Activation.relu.forward(s0.data, count: s0.count)
+        Self.skipJoin(skip: a0, up: up0.forward(d1), into: &s0)
         let d0 = dec0.forward(FeatureMaps(data: s0, shape: a0.shape))
         let noise = tail.forward(d0)
         resize(&out, rows: n, cols: s.count)
@@ -126,21 +129,19 @@ public final class ConvDenoiser {
         let dS0 = dec0.backward(dd0)!
         Activation.relu.backward(dS0.data, output: s0.data, count: dS0.count)
         let dE0 = dS0.clone()                                   // skip into e0
-        let t0Shape = FeatureShape(c: 4 * widths.0, h: s.h / 2, w: s.w / 2)
-        let dt0 = Matrix(rows: n, cols: t0Shape.count)
-        for b in 0..<n { PixelShuffle.unshuffle(dS0.data + b * e0.shape.count, e0.shape, dt0.data + b * t0Shape.count) }
+        var dt0 = Matrix(rows: 0, cols: 1)
+        _ = Self.unshuffle(dS0, e0.shape, into: &dt0)           // shuffle's adjoint
         let dd1 = up0.backward(dt0)!
         let dS1 = dec1.backward(dd1)!
         Activation.relu.backward(dS1.data, output: s1.data, count: dS1.count)
         let dE1 = dS1.clone()
-        let t1Shape = FeatureShape(c: 4 * widths.1, h: s.h / 4, w: s.w / 4)
-        let dt1 = Matrix(rows: n, cols: t1Shape.count)
-        for b in 0..<n { PixelShuffle.unshuffle(dS1.data + b * e1.shape.count, e1.shape, dt1.data + b * t1Shape.count) }
+        var dt1 = Matrix(rows: 0, cols: 1)
+        _ = Self.unshuffle(dS1, e1.shape, into: &dt1)
         let de2 = up1.backward(dt1)!
         let dU1 = down2.backward(mid1.backward(mid2.backward(de2)!)!)!
-        for b in 0..<n { PixelShuffle.shuffle(dU1.data + b * t1Shape.count, e1.shape, dE1.data + b * e1.shape.count, add: true) }
+        Self.shuffleAdd(dU1, onto: dE1, e1.shape)               // unshuffle's adjoint
         let dU0 = down1.backward(enc1.backward(dE1)!)!
-        for b in 0..<n { PixelShuffle.shuffle(dU0.data + b * t0Shape.count, e0.shape, dE0.data + b * e0.shape.count, add: true) }
+        Self.shuffleAdd(dU0, onto: dE0, e0.shape)
         _ = head0.backward(head1.backward(dE0)!)
         return 0.5 * loss
     }
