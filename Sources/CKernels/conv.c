@@ -60,65 +60,73 @@ void lk_col2im_add(const float *cols, size_t C, size_t H, size_t W, size_t k, fl
 // 6 output channels x 16 pixels per block (12 accumulators), weights repacked so the 6
 // broadcasts of a tap are contiguous; every pixel sees the same fma sequence (ci, ky, kx order).
 #include <stdlib.h>
-__attribute__((target("avx2,fma"))) static void conv_avx2(const float *xp, size_t C, size_t H, size_t W, size_t k,
-                                                        const float *w, const float *b, size_t Cout, int act, float *out) {
-    const size_t Wp = W + k - 1, Hp = H + k - 1, kk = k * k, taps = C * kk;
-    const size_t w16 = W & ~(size_t)15;
+__attribute__((target("avx2,fma"))) static void conv_avx2(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H,
+                                                        size_t W, size_t k, const float *w, const float *b, size_t Cout,
+                                                        int act, float *out, size_t orow, size_t oplane) {
+    const size_t kk = k * k, taps = C * kk;
     const size_t nblk = (Cout + 5) / 6;
     float *wr = calloc(nblk * taps * 6, sizeof(float));
     if (wr == NULL) return;
     for (size_t co = 0; co < Cout; co++)
         for (size_t t = 0; t < taps; t++) wr[((co / 6) * taps + t) * 6 + co % 6] = w[co * taps + t];
-    for (size_t blk = 0; blk < nblk; blk++) {
-        const size_t co0 = blk * 6, nco = Cout - co0 < 6 ? Cout - co0 : 6;
-        const float *wb = wr + blk * taps * 6;
-        for (size_t y = 0; y < H; y++) {
-            for (size_t x = 0; x < w16; x += 16) {
-                __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
-                __m256 a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
-                const float *wt = wb;
-                for (size_t ci = 0; ci < C; ci++) {
-                    const float *plane = xp + ci * Hp * Wp + y * Wp + x;
-                    for (size_t ky = 0; ky < k; ky++) {
-                        const float *row = plane + ky * Wp;
-                        for (size_t kx = 0; kx < k; kx++, wt += 6) {
-                            __m256 v0 = _mm256_loadu_ps(row + kx), v1 = _mm256_loadu_ps(row + kx + 8);
-                            __m256 w0 = _mm256_broadcast_ss(wt + 0), w1 = _mm256_broadcast_ss(wt + 1), w2 = _mm256_broadcast_ss(wt + 2);
-                            a00 = _mm256_fmadd_ps(w0, v0, a00); a01 = _mm256_fmadd_ps(w0, v1, a01);
-                            a10 = _mm256_fmadd_ps(w1, v0, a10); a11 = _mm256_fmadd_ps(w1, v1, a11);
-                            a20 = _mm256_fmadd_ps(w2, v0, a20); a21 = _mm256_fmadd_ps(w2, v1, a21);
-                            __m256 w3 = _mm256_broadcast_ss(wt + 3), w4 = _mm256_broadcast_ss(wt + 4), w5 = _mm256_broadcast_ss(wt + 5);
-                            a30 = _mm256_fmadd_ps(w3, v0, a30); a31 = _mm256_fmadd_ps(w3, v1, a31);
-                            a40 = _mm256_fmadd_ps(w4, v0, a40); a41 = _mm256_fmadd_ps(w4, v1, a41);
-                            a50 = _mm256_fmadd_ps(w5, v0, a50); a51 = _mm256_fmadd_ps(w5, v1, a51);
+    const size_t XC = 128;   // pixels per chunk: the chunk's input rows stay in L2 across all output-channel blocks
+    for (size_t y = 0; y < H; y++) {
+        for (size_t xc = 0; xc < W; xc += XC) {
+            const size_t xe = xc + XC < W ? xc + XC : W;
+            for (size_t blk = 0; blk < nblk; blk++) {
+                const size_t co0 = blk * 6, nco = Cout - co0 < 6 ? Cout - co0 : 6;
+                const float *wb = wr + blk * taps * 6;
+                // A last partial block is computed as the 16 pixels ending at xe (overlapped
+                // pixels get the same values again); only rows narrower than 16 go scalar.
+                size_t x = xc;
+                for (size_t bx; W >= 16 && x < xe; x = bx + 16) {
+                    bx = x + 16 <= xe ? x : xe - 16;
+                    __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
+                    __m256 a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
+                    const float *wt = wb;
+                    for (size_t ci = 0; ci < C; ci++) {
+                        const float *plane = xp + ci * xplane + y * xrow + bx;
+                        for (size_t ky = 0; ky < k; ky++) {
+                            const float *row = plane + ky * xrow;
+                            for (size_t kx = 0; kx < k; kx++, wt += 6) {
+                                __m256 v0 = _mm256_loadu_ps(row + kx), v1 = _mm256_loadu_ps(row + kx + 8);
+                                __m256 w0 = _mm256_broadcast_ss(wt + 0), w1 = _mm256_broadcast_ss(wt + 1), w2 = _mm256_broadcast_ss(wt + 2);
+                                a00 = _mm256_fmadd_ps(w0, v0, a00); a01 = _mm256_fmadd_ps(w0, v1, a01);
+                                a10 = _mm256_fmadd_ps(w1, v0, a10); a11 = _mm256_fmadd_ps(w1, v1, a11);
+                                a20 = _mm256_fmadd_ps(w2, v0, a20); a21 = _mm256_fmadd_ps(w2, v1, a21);
+                                __m256 w3 = _mm256_broadcast_ss(wt + 3), w4 = _mm256_broadcast_ss(wt + 4), w5 = _mm256_broadcast_ss(wt + 5);
+                                a30 = _mm256_fmadd_ps(w3, v0, a30); a31 = _mm256_fmadd_ps(w3, v1, a31);
+                                a40 = _mm256_fmadd_ps(w4, v0, a40); a41 = _mm256_fmadd_ps(w4, v1, a41);
+                                a50 = _mm256_fmadd_ps(w5, v0, a50); a51 = _mm256_fmadd_ps(w5, v1, a51);
+                            }
                         }
                     }
-                }
-                __m256 acc[6][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}, {a40, a41}, {a50, a51}};
-                for (size_t o = 0; o < nco; o++) {
-                    __m256 bv = _mm256_set1_ps(b[co0 + o]);
-                    __m256 r0 = _mm256_add_ps(acc[o][0], bv), r1 = _mm256_add_ps(acc[o][1], bv);
-                    if (act == LK_RELU) {
-                        r0 = _mm256_max_ps(r0, _mm256_setzero_ps());
-                        r1 = _mm256_max_ps(r1, _mm256_setzero_ps());
+                    __m256 acc[6][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}, {a40, a41}, {a50, a51}};
+                    for (size_t o = 0; o < nco; o++) {
+                        __m256 bv = _mm256_set1_ps(b[co0 + o]);
+                        __m256 r0 = _mm256_add_ps(acc[o][0], bv), r1 = _mm256_add_ps(acc[o][1], bv);
+                        if (act == LK_RELU) {
+                            r0 = _mm256_max_ps(r0, _mm256_setzero_ps());
+                            r1 = _mm256_max_ps(r1, _mm256_setzero_ps());
+                        }
+                        float *dst = out + (co0 + o) * oplane + y * orow + bx;
+                        _mm256_storeu_ps(dst, r0);
+                        _mm256_storeu_ps(dst + 8, r1);
                     }
-                    float *dst = out + ((co0 + o) * H + y) * W + x;
-                    _mm256_storeu_ps(dst, r0);
-                    _mm256_storeu_ps(dst + 8, r1);
                 }
-            }
-            // Tail pixels: the same fma sequence, one lane at a time.
-            for (size_t x = w16; x < W; x++) {
-                for (size_t o = 0; o < nco; o++) {
-                    float acc = 0;
-                    const float *wo = w + (co0 + o) * taps;
-                    for (size_t ci = 0; ci < C; ci++)
-                        for (size_t ky = 0; ky < k; ky++)
-                            for (size_t kx = 0; kx < k; kx++)
-                                acc = fmaf(wo[ci * kk + ky * k + kx], xp[(ci * Hp + y + ky) * Wp + x + kx], acc);
-                    float r = acc + b[co0 + o];
-                    if (act == LK_RELU) r = r > 0 ? r : 0;
-                    out[((co0 + o) * H + y) * W + x] = r;
+                // Tail pixels: the same fma sequence, one lane at a time.
+                for (; x < xe; x++) {
+                    for (size_t o = 0; o < nco; o++) {
+                        float acc = 0;
+                        const float *wo = w + (co0 + o) * taps;
+                        for (size_t ci = 0; ci < C; ci++)
+                            for (size_t ky = 0; ky < k; ky++)
+                                for (size_t kx = 0; kx < k; kx++)
+                                    acc = fmaf(wo[ci * kk + ky * k + kx], xp[ci * xplane + (y + ky) * xrow + x + kx], acc);
+                        float r = acc + b[co0 + o];
+                        if (act == LK_RELU) r = r > 0 ? r : 0;
+                        out[(co0 + o) * oplane + y * orow + x] = r;
+                    }
                 }
             }
         }
@@ -127,9 +135,9 @@ __attribute__((target("avx2,fma"))) static void conv_avx2(const float *xp, size_
 }
 #endif
 
-static void conv_generic(const float *xp, size_t C, size_t H, size_t W, size_t k, const float *w, const float *b,
-                         size_t Cout, int act, float *out) {
-    const size_t Wp = W + k - 1, Hp = H + k - 1, kk = k * k;
+static void conv_generic(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H, size_t W, size_t k,
+                         const float *w, const float *b, size_t Cout, int act, float *out, size_t orow, size_t oplane) {
+    const size_t kk = k * k;
     for (size_t co = 0; co < Cout; co++)
         for (size_t y = 0; y < H; y++)
             for (size_t x = 0; x < W; x++) {
@@ -137,20 +145,48 @@ static void conv_generic(const float *xp, size_t C, size_t H, size_t W, size_t k
                 for (size_t ci = 0; ci < C; ci++)
                     for (size_t ky = 0; ky < k; ky++)
                         for (size_t kx = 0; kx < k; kx++)
-                            acc = fmaf(w[(co * C + ci) * kk + ky * k + kx], xp[(ci * Hp + y + ky) * Wp + x + kx], acc);
+                            acc = fmaf(w[(co * C + ci) * kk + ky * k + kx], xp[ci * xplane + (y + ky) * xrow + x + kx], acc);
                 float r = acc + b[co];
                 if (act == LK_RELU) r = r > 0 ? r : 0;
-                out[(co * H + y) * W + x] = r;
+                out[co * oplane + y * orow + x] = r;
             }
+}
+
+void lk_conv_exact_strided(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H, size_t W, size_t k,
+                           const float *w, const float *b, size_t Cout, int act, float *out, size_t orow, size_t oplane) {
+#if defined(__x86_64__)
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        conv_avx2(xp, xrow, xplane, C, H, W, k, w, b, Cout, act, out, orow, oplane);
+        return;
+    }
+#endif
+    conv_generic(xp, xrow, xplane, C, H, W, k, w, b, Cout, act, out, orow, oplane);
 }
 
 void lk_conv_exact(const float *xp, size_t C, size_t H, size_t W, size_t k, const float *w, const float *b,
                    size_t Cout, int act, float *out) {
-#if defined(__x86_64__)
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        conv_avx2(xp, C, H, W, k, w, b, Cout, act, out);
-        return;
-    }
-#endif
-    conv_generic(xp, C, H, W, k, w, b, Cout, act, out);
+    const size_t Wp = W + k - 1, Hp = H + k - 1;
+    lk_conv_exact_strided(xp, Wp, Hp * Wp, C, H, W, k, w, b, Cout, act, out, W, H * W);
+}
+
+void lk_conv_reference(const float *xp, size_t C, size_t H, size_t W, size_t k, const float *w, const float *b,
+                       size_t Cout, int act, float *out) {
+    const size_t Wp = W + k - 1, Hp = H + k - 1;
+    conv_generic(xp, Wp, Hp * Wp, C, H, W, k, w, b, Cout, act, out, W, H * W);
+}
+
+void lk_shuffle_add_relu(const float *t, const float *skip, size_t C, size_t H, size_t W, float *out, size_t orow,
+                         size_t oplane) {
+    const size_t h2 = H / 2, w2 = W / 2;
+    for (size_t c = 0; c < C; c++)
+        for (size_t y = 0; y < H; y++) {
+            const float *s = skip + (c * H + y) * W;
+            const float *t0 = t + ((c * 4 + (y & 1) * 2) * h2 + y / 2) * w2, *t1 = t0 + h2 * w2;
+            float *o = out + c * oplane + y * orow;
+            for (size_t x = 0; x < w2; x++) {
+                float a = s[2 * x] + t0[x], b = s[2 * x + 1] + t1[x];
+                o[2 * x] = a > 0 ? a : 0;
+                o[2 * x + 1] = b > 0 ? b : 0;
+            }
+        }
 }

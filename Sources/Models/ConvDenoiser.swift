@@ -169,77 +169,119 @@ public final class ConvDenoiser {
     }
 }
 
+/// Reusable buffers for `ConvDenoiser.infer`, one per thread. Tiles of one size reuse every
+/// buffer: no allocation, no page faults and no re-zeroing of the padding after the first tile.
+public final class ConvWorkspace {
+    private struct Slot {
+        var base: UnsafeMutablePointer<Float>?
+        var capacity = 0
+        var shape = [0, 0, 0, 0]
+    }
+    private var slots = [Slot](repeating: Slot(), count: 6)
+
+    public init() {}
+
+    deinit { for s in slots { s.base?.deallocate() } }
+
+    /// Floats held (for memory accounting).
+    public var capacity: Int { slots.reduce(0) { $0 + $1.capacity } }
+
+    /// Slot `i` as `c` planes of h x w with a zero border of `pad` pixels.
+    func planes(_ i: Int, c: Int, h: Int, w: Int, pad: Int) -> Planes {
+        let row = w + 2 * pad, plane = (h + 2 * pad) * row, n = c * plane
+        if slots[i].capacity < n {
+            slots[i].base?.deallocate()
+            slots[i].base = .allocate(capacity: n)
+            slots[i].capacity = n
+            slots[i].shape = []
+        }
+        let base = slots[i].base!
+        if slots[i].shape != [c, h, w, pad] {
+            if pad > 0 { base.update(repeating: 0, count: n) }
+            slots[i].shape = [c, h, w, pad]
+        }
+        return Planes(origin: base + pad * row + pad, c: c, h: h, w: w, pad: pad, row: row, plane: plane)
+    }
+}
+
+/// Feature planes inside a workspace slot: `origin` is pixel (0, 0) of channel 0; rows `row` and
+/// channels `plane` floats apart; `pad` zero pixels around each plane.
+struct Planes {
+    let origin: UnsafeMutablePointer<Float>
+    let c, h, w, pad, row, plane: Int
+}
+
 extension ConvDenoiser {
-    /// One layer, exact kernel, on one image: input planes (cin, h, w) → output planes.
-    private func apply(_ layer: Conv2d, _ x: [Float], h: Int, w: Int, relu: Bool, scratch: inout [Float]) -> [Float] {
-        let k = layer.kernel, p = k / 2, hp = h + k - 1, wp = w + k - 1, cin = layer.inChannels
-        var out = [Float](repeating: 0, count: layer.outChannels * h * w)
-        if k == 1 {
-            x.withUnsafeBufferPointer { xb in
-                out.withUnsafeMutableBufferPointer { ob in
-                    lk_conv_exact(xb.baseAddress!, cin, h, w, 1, layer.weight.value.data, layer.bias.value.data, layer.outChannels,
-                                  relu ? Int32(LK_RELU) : Int32(LK_IDENTITY), ob.baseAddress!)
-                }
-            }
-            return out
-        }
-        if scratch.count < cin * hp * wp { scratch = [Float](repeating: 0, count: cin * hp * wp) }
-        scratch.withUnsafeMutableBufferPointer { sb in
-            let base = sb.baseAddress!
-            base.update(repeating: 0, count: cin * hp * wp)
-            x.withUnsafeBufferPointer { xb in
-                for c in 0..<cin {
-                    for y in 0..<h { (base + (c * hp + y + p) * wp + p).update(from: xb.baseAddress! + (c * h + y) * w, count: w) }
-                }
-            }
-            out.withUnsafeMutableBufferPointer { ob in
-                lk_conv_exact(base, cin, h, w, k, layer.weight.value.data, layer.bias.value.data, layer.outChannels,
-                              relu ? Int32(LK_RELU) : Int32(LK_IDENTITY), ob.baseAddress!)
-            }
-        }
-        return out
+    private static func conv(_ layer: Conv2d, _ x: Planes, _ out: Planes, relu: Bool) {
+        let p = layer.kernel / 2
+        precondition(x.pad >= p && x.c == layer.inChannels && out.c == layer.outChannels && x.h == out.h && x.w == out.w)
+        lk_conv_exact_strided(x.origin - p * x.row - p, x.row, x.plane, x.c, x.h, x.w, layer.kernel,
+                              layer.weight.value.data, layer.bias.value.data, layer.outChannels,
+                              relu ? Int32(LK_RELU) : Int32(LK_IDENTITY), out.origin, out.row, out.plane)
     }
 
-    /// Inference on one image (planes (channels, h, w), h and w multiples of 4) with the exact
-    /// kernels and only the buffers still needed alive: every output pixel depends only on the
-    /// input pixels within `receptiveRadius` of it, never on the image's size or where a band or
-    /// tile starts (when it starts on a multiple of 4). Returns the denoised planes.
-    public func infer(_ x: [Float], h: Int, w: Int) -> [Float] {
-        precondition(h % 4 == 0 && w % 4 == 0 && x.count == channels * h * w, "infer needs planes of multiples of 4")
-        var scratch: [Float] = []
-        let (c0, c1, _) = widths
-        var e0 = apply(head1, apply(head0, x, h: h, w: w, relu: true, scratch: &scratch), h: h, w: w, relu: true, scratch: &scratch)
+    private static func unshuffle(_ x: Planes, into out: Planes) {
+        precondition(x.pad == 0 && out.pad == 0)
+        PixelShuffle.unshuffle(x.origin, FeatureShape(c: x.c, h: x.h, w: x.w), out.origin)
+    }
+
+    private static func join(_ t: Planes, skip: Planes, into out: Planes) {
+        precondition(t.pad == 0 && skip.pad == 0)
+        lk_shuffle_add_relu(t.origin, skip.origin, skip.c, skip.h, skip.w, out.origin, out.row, out.plane)
+    }
+
+    /// Inference on one image: `x` planes (channels, h, w), h and w multiples of 4, result (the
+    /// denoised planes) into `out`. Exact kernels: every output pixel depends only on the input
+    /// pixels within `receptiveRadius` of it, never on the image's size or where a band or tile
+    /// starts (when it starts on a multiple of 4). Layers write straight into the zero-padded
+    /// buffers of the next; six buffers in all (about 129 floats per pixel at the default widths).
+    public func infer(_ x: UnsafePointer<Float>, h: Int, w: Int, into out: UnsafeMutablePointer<Float>, workspace ws: ConvWorkspace) {
+        precondition(h % 4 == 0 && w % 4 == 0, "infer needs planes of multiples of 4")
+        let (c0, c1, c2) = widths, mc = channels
         let (h2, w2, h4, w4) = (h / 2, w / 2, h / 4, w / 4)
-        var u0 = [Float](repeating: 0, count: e0.count)
-        e0.withUnsafeBufferPointer { s in u0.withUnsafeMutableBufferPointer { PixelShuffle.unshuffle(s.baseAddress!, FeatureShape(c: c0, h: h, w: w), $0.baseAddress!) } }
-        var e1 = apply(enc1, apply(down1, u0, h: h2, w: w2, relu: true, scratch: &scratch), h: h2, w: w2, relu: true, scratch: &scratch)
-        u0 = []
-        var u1 = [Float](repeating: 0, count: e1.count)
-        e1.withUnsafeBufferPointer { s in u1.withUnsafeMutableBufferPointer { PixelShuffle.unshuffle(s.baseAddress!, FeatureShape(c: c1, h: h2, w: w2), $0.baseAddress!) } }
-        var a2 = apply(down2, u1, h: h4, w: w4, relu: true, scratch: &scratch)
-        u1 = []
-        a2 = apply(mid2, apply(mid1, a2, h: h4, w: w4, relu: true, scratch: &scratch), h: h4, w: w4, relu: true, scratch: &scratch)
-        var t1 = apply(up1, a2, h: h4, w: w4, relu: false, scratch: &scratch)
-        a2 = []
-        var s1 = e1
-        e1 = []
-        t1.withUnsafeBufferPointer { t in s1.withUnsafeMutableBufferPointer { PixelShuffle.shuffle(t.baseAddress!, FeatureShape(c: c1, h: h2, w: w2), $0.baseAddress!, add: true) } }
-        t1 = []
-        for i in 0..<s1.count where !(s1[i] > 0) { s1[i] = 0 }
-        var d1 = apply(dec1, s1, h: h2, w: w2, relu: true, scratch: &scratch)
-        s1 = []
-        var t0 = apply(up0, d1, h: h2, w: w2, relu: false, scratch: &scratch)
-        d1 = []
-        var s0 = e0
-        e0 = []
-        t0.withUnsafeBufferPointer { t in s0.withUnsafeMutableBufferPointer { PixelShuffle.shuffle(t.baseAddress!, FeatureShape(c: c0, h: h, w: w), $0.baseAddress!, add: true) } }
-        t0 = []
-        for i in 0..<s0.count where !(s0[i] > 0) { s0[i] = 0 }
-        let d0 = apply(dec0, s0, h: h, w: w, relu: true, scratch: &scratch)
-        s0 = []
-        scratch = []
-        let noise = apply(tail, d0, h: h, w: w, relu: false, scratch: &scratch)
-        return zip(x, noise).map { $0 - $1 }
+        let xin = ws.planes(0, c: mc, h: h, w: w, pad: 1)
+        for c in 0..<mc { for y in 0..<h { (xin.origin + c * xin.plane + y * xin.row).update(from: x + (c * h + y) * w, count: w) } }
+        let a0 = ws.planes(1, c: c0, h: h, w: w, pad: 1)
+        Self.conv(head0, xin, a0, relu: true)
+        let e0 = ws.planes(2, c: c0, h: h, w: w, pad: 0)
+        Self.conv(head1, a0, e0, relu: true)
+        let u0 = ws.planes(1, c: 4 * c0, h: h2, w: w2, pad: 0)
+        Self.unshuffle(e0, into: u0)
+        let d = ws.planes(3, c: c1, h: h2, w: w2, pad: 1)
+        Self.conv(down1, u0, d, relu: true)
+        let e1 = ws.planes(4, c: c1, h: h2, w: w2, pad: 0)
+        Self.conv(enc1, d, e1, relu: true)
+        let u1 = ws.planes(1, c: 4 * c1, h: h4, w: w4, pad: 0)
+        Self.unshuffle(e1, into: u1)
+        let m0 = ws.planes(3, c: c2, h: h4, w: w4, pad: 1)
+        Self.conv(down2, u1, m0, relu: true)
+        let m1 = ws.planes(5, c: c2, h: h4, w: w4, pad: 1)
+        Self.conv(mid1, m0, m1, relu: true)
+        let m2 = ws.planes(3, c: c2, h: h4, w: w4, pad: 0)
+        Self.conv(mid2, m1, m2, relu: true)
+        let t1 = ws.planes(1, c: 4 * c1, h: h4, w: w4, pad: 0)
+        Self.conv(up1, m2, t1, relu: false)
+        let s1 = ws.planes(3, c: c1, h: h2, w: w2, pad: 1)
+        Self.join(t1, skip: e1, into: s1)
+        let d1 = ws.planes(5, c: c1, h: h2, w: w2, pad: 0)
+        Self.conv(dec1, s1, d1, relu: true)
+        let t0 = ws.planes(1, c: 4 * c0, h: h2, w: w2, pad: 0)
+        Self.conv(up0, d1, t0, relu: false)
+        let s0 = ws.planes(3, c: c0, h: h, w: w, pad: 1)
+        Self.join(t0, skip: e0, into: s0)
+        let d0 = ws.planes(1, c: c0, h: h, w: w, pad: 1)
+        Self.conv(dec0, s0, d0, relu: true)
+        let noise = ws.planes(4, c: mc, h: h, w: w, pad: 0)
+        Self.conv(tail, d0, noise, relu: false)
+        for i in 0..<(mc * h * w) { out[i] = x[i] - noise.origin[i] }
+    }
+
+    /// `infer` on arrays with a workspace of its own (tests, one-off calls).
+    public func infer(_ x: [Float], h: Int, w: Int) -> [Float] {
+        precondition(x.count == channels * h * w, "infer: \(x.count) values for \(channels)x\(h)x\(w)")
+        var out = [Float](repeating: 0, count: x.count)
+        x.withUnsafeBufferPointer { xb in out.withUnsafeMutableBufferPointer { infer(xb.baseAddress!, h: h, w: w, into: $0.baseAddress!, workspace: ConvWorkspace()) } }
+        return out
     }
 }
 

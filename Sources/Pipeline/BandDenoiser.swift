@@ -14,12 +14,22 @@ public struct BandDenoiser {
     public var bandRows: Int
     public var tileColumns: Int
     public var halo: Int
+    private let pool = WorkspacePool()
 
-    /// Band rows for an image of `width` so that a band with its halo holds about `regionPixels`.
-    public static func bandRows(width: Int, tileColumns: Int = 1024, halo: Int = ConvDenoiser.receptiveRadius,
-                                regionPixels: Int = 280_000) -> Int {
-        let w = min((width + 3) / 4 * 4, tileColumns) + 2 * halo
-        return max(32, min(4096, (regionPixels / w - 2 * halo) / 4 * 4))
+    /// Pixels of one tile with its halo (workspace ≈ 129 floats a pixel at the default widths:
+    /// about 80 MB), chosen for the memory bar; tiles are about square so halos cost least.
+    public static let defaultRegionPixels = 160_000
+
+    /// Tile width and band height for an image of `width`: tiles of about `regionPixels` with
+    /// their halo, square unless the image is narrower (then the bands are full width and taller).
+    public static func geometry(width: Int, halo: Int = ConvDenoiser.receptiveRadius,
+                                regionPixels: Int = defaultRegionPixels) -> (bandRows: Int, tileColumns: Int) {
+        let side = Int(Double(regionPixels).squareRoot())
+        let tile = max(32, (side - 2 * halo) / 4 * 4)
+        let w4 = (width + 3) / 4 * 4
+        let cols = min(w4, tile)
+        let rows = max(32, min(4096, (regionPixels / (cols + 2 * halo) - 2 * halo) / 4 * 4))
+        return (rows, cols)
     }
 
     public init(model: ConvDenoiser, bandRows: Int = 128, tileColumns: Int = 1024, halo: Int = ConvDenoiser.receptiveRadius) {
@@ -38,58 +48,78 @@ public struct BandDenoiser {
         let h4 = (height + 3) / 4 * 4, w4 = (width + 3) / 4 * 4
         let mc = model.channels
         precondition(mc == 1 || mc == colorPlanes, "model channels")
-        // Rolling window of padded-image rows [winStart, winStart + winRows), planes (colorPlanes, rows, w4).
-        var window = [[Float]]()   // one array per row: colorPlanes · w4 values
+        let ws = pool.take()
+        defer { pool.give(ws) }
+        // Rolling window of padded-image rows [winStart, winStart + window.count): each row holds
+        // colorPlanes · w4 values (the last column repeated to w4).
+        var window = [[Float]]()
         var winStart = 0
         var readRows = 0
-        var lastRow: [Float]?
         func ensure(upTo row: Int) throws {   // rows of the padded image, exclusive
             while winStart + window.count < min(row, h4) {
                 if readRows < height {
                     guard let band = try nextRows() else { throw PNGError.truncated(file: "", reason: "fewer rows than the header says") }
-                    for y in 0..<band.height {
-                        var r = [Float](repeating: 0, count: colorPlanes * w4)
-                        for c in 0..<colorPlanes {
-                            for x in 0..<w4 { r[c * w4 + x] = band[x: min(x, width - 1), y: y, c: c] }
+                    band.data.withUnsafeBufferPointer { src in
+                        for y in 0..<band.height {
+                            var r = [Float](repeating: 0, count: colorPlanes * w4)
+                            r.withUnsafeMutableBufferPointer { dst in
+                                for c in 0..<colorPlanes {
+                                    let from = src.baseAddress! + c * band.planeSize + y * width, to = dst.baseAddress! + c * w4
+                                    to.update(from: from, count: width)
+                                    for x in width..<w4 { to[x] = from[width - 1] }
+                                }
+                            }
+                            window.append(r)
                         }
-                        window.append(r)
-                        lastRow = r
                     }
                     readRows += band.height
                 } else {
-                    window.append(lastRow!)   // bottom padding: the last row repeated
+                    window.append(window[window.count - 1])   // bottom padding: the last row repeated
                 }
             }
         }
+        var region = [Float](), result = [Float]()
         var r0 = 0
         while r0 < height {
             let r1 = min(h4, r0 + bandRows)
             let ra = max(0, r0 - halo), rb = min(h4, r1 + halo)
             try ensure(upTo: rb)
-            // Drop rows no longer needed.
-            if ra > winStart {
+            if ra > winStart {   // rows no longer needed
                 window.removeFirst(ra - winStart)
                 winStart = ra
             }
-            var out = FloatImage(width: width, height: min(r1, height) - r0, channels: colorPlanes)
+            let outRows = min(r1, height) - r0
+            var out = FloatImage(width: width, height: outRows, channels: colorPlanes)
             var c0 = 0
             while c0 < width {
                 let c1 = min(w4, c0 + tileColumns)
                 let ca = max(0, c0 - halo), cb = min(w4, c1 + halo)
-                let rh = rb - ra, cw = cb - ca
+                let rh = rb - ra, cw = cb - ca, n = mc * rh * cw
+                if region.count != n { region = [Float](repeating: 0, count: n); result = region }
+                let outCols = min(c1, width) - c0
                 for unit in stride(from: 0, to: colorPlanes, by: mc) {
-                    var region = [Float](repeating: 0, count: mc * rh * cw)
-                    for p in 0..<mc {
-                        for y in 0..<rh {
-                            let row = window[ra + y - winStart]
-                            for x in 0..<cw { region[(p * rh + y) * cw + x] = row[(unit + p) * w4 + ca + x] }
+                    region.withUnsafeMutableBufferPointer { reg in
+                        for p in 0..<mc {
+                            for y in 0..<rh {
+                                window[ra + y - winStart].withUnsafeBufferPointer { row in
+                                    (reg.baseAddress! + (p * rh + y) * cw).update(from: row.baseAddress! + (unit + p) * w4 + ca, count: cw)
+                                }
+                            }
                         }
                     }
-                    let result = model.infer(region, h: rh, w: cw)
-                    for p in 0..<mc {
-                        for y in r0..<min(r1, height) {
-                            for x in c0..<min(c1, width) {
-                                out[x: x, y: y - r0, c: unit + p] = result[(p * rh + y - ra) * cw + x - ca]
+                    region.withUnsafeBufferPointer { reg in
+                        result.withUnsafeMutableBufferPointer { res in
+                            model.infer(reg.baseAddress!, h: rh, w: cw, into: res.baseAddress!, workspace: ws)
+                        }
+                    }
+                    let plane = out.planeSize
+                    result.withUnsafeBufferPointer { res in
+                        out.data.withUnsafeMutableBufferPointer { o in
+                            for p in 0..<mc {
+                                for y in r0..<(r0 + outRows) {
+                                    (o.baseAddress! + (unit + p) * plane + (y - r0) * width + c0)
+                                        .update(from: res.baseAddress! + (p * rh + y - ra) * cw + c0 - ca, count: outCols)
+                                }
                             }
                         }
                     }
@@ -107,12 +137,14 @@ public struct BandDenoiser {
         let h4 = (img.height + 3) / 4 * 4, w4 = (img.width + 3) / 4 * 4
         let mc = model.channels
         var out = FloatImage(width: img.width, height: img.height, channels: img.channels)
+        let ws = pool.take()
+        defer { pool.give(ws) }
+        var x = [Float](repeating: 0, count: mc * h4 * w4), r = x
         for unit in stride(from: 0, to: img.channels, by: mc) {
-            var x = [Float](repeating: 0, count: mc * h4 * w4)
             for p in 0..<mc {
                 for y in 0..<h4 { for xx in 0..<w4 { x[(p * h4 + y) * w4 + xx] = img[x: min(xx, img.width - 1), y: min(y, img.height - 1), c: unit + p] } }
             }
-            let r = model.infer(x, h: h4, w: w4)
+            x.withUnsafeBufferPointer { xb in r.withUnsafeMutableBufferPointer { model.infer(xb.baseAddress!, h: h4, w: w4, into: $0.baseAddress!, workspace: ws) } }
             for p in 0..<mc {
                 for y in 0..<img.height { for xx in 0..<img.width { out[x: xx, y: y, c: unit + p] = r[(p * h4 + y) * w4 + xx] } }
             }
@@ -126,7 +158,7 @@ public struct BandDenoiser {
         let reader = try PNGReader(path: input, limits: limits)
         let h = reader.header
         var me = self
-        me.bandRows = Self.bandRows(width: h.width, tileColumns: tileColumns, halo: halo)
+        (me.bandRows, me.tileColumns) = Self.geometry(width: h.width, halo: halo)
         let layout = h.layout
         let depth = h.depth
         let planes = layout.colorChannels
@@ -166,6 +198,26 @@ public struct BandDenoiser {
     }
 }
 
-/// `ConvDenoiser.infer` keeps all its state in locals and only reads the weights, so one
-/// BandDenoiser may serve several files at once.
+/// `ConvDenoiser.infer` keeps its state in the workspace it is given and only reads the weights;
+/// workspaces come from a locked pool, one per file being denoised, so one BandDenoiser may
+/// serve several files at once.
 extension BandDenoiser: @unchecked Sendable {}
+
+/// Workspaces kept between files (at most one per worker thread): a batch of same-sized images
+/// allocates its buffers once per worker.
+final class WorkspacePool: @unchecked Sendable {
+    private let lock = NSLock()
+    private var free: [ConvWorkspace] = []
+
+    func take() -> ConvWorkspace {
+        lock.lock()
+        defer { lock.unlock() }
+        return free.popLast() ?? ConvWorkspace()
+    }
+
+    func give(_ ws: ConvWorkspace) {
+        lock.lock()
+        free.append(ws)
+        lock.unlock()
+    }
+}

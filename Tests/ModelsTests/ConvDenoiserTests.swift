@@ -46,6 +46,24 @@ struct ConvDenoiserTests {
         #expect(worst < 2e-2, "largest relative difference \(worst)")
     }
 
+    /// `infer` (exact kernels, buffers reused through a workspace) computes what the training
+    /// path computes, up to float rounding; a reused workspace gives the same result again.
+    @Test func inferMatchesTrainingForward() {
+        let model = ConvDenoiser(channels: 1, widths: (8, 12, 16), seed: 5)
+        var rng = RandomGenerator(seed: 6)
+        let ws = ConvWorkspace()
+        for (h, w) in [(24, 40), (12, 20), (24, 40)] {
+            let s = FeatureShape(c: 1, h: h, w: w)
+            let x = (0..<s.count).map { _ in rng.uniform() }
+            let trained = model.forward(FeatureMaps(data: Matrix(rows: 1, cols: s.count, values: x), shape: s)).data.array
+            var out = [Float](repeating: 0, count: s.count)
+            x.withUnsafeBufferPointer { xb in out.withUnsafeMutableBufferPointer { model.infer(xb.baseAddress!, h: h, w: w, into: $0.baseAddress!, workspace: ws) } }
+            let worst = zip(trained, out).map { abs($0 - $1) }.max()!
+            #expect(worst < 1e-4, "\(h)x\(w): \(worst)")
+            #expect(out == model.infer(x, h: h, w: w), "a reused workspace changes nothing")
+        }
+    }
+
     @Test func learnsToDenoiseALittle() throws {
         // Smooth 32x32 images: a few hundred steps must beat the noisy input clearly.
         var rng = RandomGenerator(seed: 1)

@@ -1,6 +1,7 @@
 import Testing
 @testable import NN
 import Tensor
+import CKernels
 
 struct ConvTests {
     static func maps(_ n: Int, _ s: FeatureShape, _ rng: inout RandomGenerator) -> FeatureMaps {
@@ -73,6 +74,24 @@ struct ConvTests {
             let b = conv.forward(x).data.array
             let worst = zip(a, b).map { abs($0 - $1) }.max()!
             #expect(worst < 1e-5, "\(cin)->\(cout) k\(k) \(h)x\(w): \(worst)")
+        }
+    }
+
+    /// The vector kernel (16-pixel blocks, the last block of a row overlapping the one before,
+    /// rows split into chunks) must give every pixel exactly the plain one-at-a-time sum.
+    @Test(arguments: [(3, 7, 3), (5, 13, 3), (16, 20, 1), (2, 1, 3)])
+    func vectorKernelEqualsPlainSumsBitForBit(_ arg: (Int, Int, Int)) {
+        let (cin, cout, k) = arg
+        var rng = RandomGenerator(seed: 11)
+        for (h, w) in [(5, 4), (3, 16), (4, 17), (2, 31), (3, 133), (2, 300)] {
+            let hp = h + k - 1, wp = w + k - 1
+            let x = (0..<(cin * hp * wp)).map { _ in rng.uniform() * 2 - 1 }
+            let wt = (0..<(cout * cin * k * k)).map { _ in rng.uniform() - 0.5 }
+            let b = (0..<cout).map { _ in rng.uniform() - 0.5 }
+            var fast = [Float](repeating: .nan, count: cout * h * w), plain = fast
+            lk_conv_exact(x, cin, h, w, k, wt, b, cout, Int32(LK_RELU), &fast)
+            lk_conv_reference(x, cin, h, w, k, wt, b, cout, Int32(LK_RELU), &plain)
+            #expect(fast.map(\.bitPattern) == plain.map(\.bitPattern), "\(cin)->\(cout) k\(k) \(h)x\(w)")
         }
     }
 

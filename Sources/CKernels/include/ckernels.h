@@ -95,6 +95,22 @@ void lk_col2im_add(const float *cols, size_t C, size_t H, size_t W, size_t k, fl
 /// act: LK_IDENTITY or LK_RELU.
 void lk_conv_exact(const float *xp, size_t C, size_t H, size_t W, size_t k, const float *w, const float *b,
                    size_t Cout, int act, float *out);
+
+/// lk_conv_exact on strided planes: xp points at input pixel (−k/2, −k/2) of channel 0, rows
+/// xrow and channels xplane floats apart; out rows orow and channels oplane apart (so a layer can
+/// write straight into the interior of the next layer's zero-padded buffer).
+void lk_conv_exact_strided(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H, size_t W, size_t k,
+                           const float *w, const float *b, size_t Cout, int act, float *out, size_t orow, size_t oplane);
+
+/// The same sums one pixel and one output channel at a time, plain C: what the vector kernel
+/// must equal bit for bit (tests).
+void lk_conv_reference(const float *xp, size_t C, size_t H, size_t W, size_t k, const float *w, const float *b,
+                       size_t Cout, int act, float *out);
+
+/// U-Net join: out[c, y, x] = max(0, skip[c, y, x] + t[4c + 2(y mod 2) + (x mod 2), y/2, x/2]),
+/// skip (C, H, W) dense, t (4C, H/2, W/2) dense, out strided (rows orow, channels oplane apart).
+void lk_shuffle_add_relu(const float *t, const float *skip, size_t C, size_t H, size_t W, float *out, size_t orow,
+                         size_t oplane);
 #ifdef __cplusplus
 }
 #endif
