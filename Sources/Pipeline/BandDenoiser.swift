@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Imaging
 import Models
 import PNGIO
@@ -14,11 +15,14 @@ public struct BandDenoiser {
     public var bandRows: Int
     public var tileColumns: Int
     public var halo: Int
+    /// Threads sharing the tiles of one band (for one large image; a batch of files is spread
+    /// over files instead).
+    public var tileJobs = 1
     private let pool = WorkspacePool()
 
     /// Pixels of one tile with its halo (workspace ≈ 129 floats a pixel at the default widths:
-    /// about 80 MB), chosen for the memory bar; tiles are about square so halos cost least.
-    public static let defaultRegionPixels = 160_000
+    /// about 62 MB), chosen for the memory bar; tiles are about square so halos cost least.
+    public static let defaultRegionPixels = 120_000
 
     /// Tile width and band height for an image of `width`: tiles of about `regionPixels` with
     /// their halo, square unless the image is narrower (then the bands are full width and taller).
@@ -48,8 +52,9 @@ public struct BandDenoiser {
         let h4 = (height + 3) / 4 * 4, w4 = (width + 3) / 4 * 4
         let mc = model.channels
         precondition(mc == 1 || mc == colorPlanes, "model channels")
-        let ws = pool.take()
-        defer { pool.give(ws) }
+        // One workspace and region buffer per tile worker, for the whole image.
+        let workers = (0..<max(1, tileJobs)).map { _ in TileWorker(workspace: pool.take()) }
+        defer { for w in workers { pool.give(w.workspace) } }
         // Rolling window of padded-image rows [winStart, winStart + window.count): each row holds
         // colorPlanes · w4 values (the last column repeated to w4).
         var window = [[Float]]()
@@ -78,7 +83,7 @@ public struct BandDenoiser {
                 }
             }
         }
-        var region = [Float](), result = [Float]()
+        let tiles = stride(from: 0, to: width, by: tileColumns).map { ($0, min(w4, $0 + tileColumns)) }
         var r0 = 0
         while r0 < height {
             let r1 = min(h4, r0 + bandRows)
@@ -90,41 +95,54 @@ public struct BandDenoiser {
             }
             let outRows = min(r1, height) - r0
             var out = FloatImage(width: width, height: outRows, channels: colorPlanes)
-            var c0 = 0
-            while c0 < width {
-                let c1 = min(w4, c0 + tileColumns)
-                let ca = max(0, c0 - halo), cb = min(w4, c1 + halo)
-                let rh = rb - ra, cw = cb - ca, n = mc * rh * cw
-                if region.count != n { region = [Float](repeating: 0, count: n); result = region }
-                let outCols = min(c1, width) - c0
-                for unit in stride(from: 0, to: colorPlanes, by: mc) {
-                    region.withUnsafeMutableBufferPointer { reg in
-                        for p in 0..<mc {
-                            for y in 0..<rh {
-                                window[ra + y - winStart].withUnsafeBufferPointer { row in
-                                    (reg.baseAddress! + (p * rh + y) * cw).update(from: row.baseAddress! + (unit + p) * w4 + ca, count: cw)
+            let rows = window, first = winStart, top = r0
+            out.data.withUnsafeMutableBufferPointer { ob in
+                let dest = SharedPointer(base: ob.baseAddress!)
+                let plane = width * outRows
+                // Each tile writes its own columns of `out`.
+                @Sendable func denoiseTile(_ t: Int, _ worker: TileWorker) {
+                    let (c0, c1) = tiles[t]
+                    let ca = max(0, c0 - halo), cb = min(w4, c1 + halo)
+                    let rh = rb - ra, cw = cb - ca, n = mc * rh * cw
+                    if worker.region.count != n { worker.region = [Float](repeating: 0, count: n); worker.result = worker.region }
+                    let outCols = min(c1, width) - c0
+                    for unit in stride(from: 0, to: colorPlanes, by: mc) {
+                        worker.region.withUnsafeMutableBufferPointer { reg in
+                            for p in 0..<mc {
+                                for y in 0..<rh {
+                                    rows[ra + y - first].withUnsafeBufferPointer { row in
+                                        (reg.baseAddress! + (p * rh + y) * cw).update(from: row.baseAddress! + (unit + p) * w4 + ca, count: cw)
+                                    }
                                 }
                             }
                         }
-                    }
-                    region.withUnsafeBufferPointer { reg in
-                        result.withUnsafeMutableBufferPointer { res in
-                            model.infer(reg.baseAddress!, h: rh, w: cw, into: res.baseAddress!, workspace: ws)
+                        worker.region.withUnsafeBufferPointer { reg in
+                            worker.result.withUnsafeMutableBufferPointer { res in
+                                model.infer(reg.baseAddress!, h: rh, w: cw, into: res.baseAddress!, workspace: worker.workspace)
+                            }
                         }
-                    }
-                    let plane = out.planeSize
-                    result.withUnsafeBufferPointer { res in
-                        out.data.withUnsafeMutableBufferPointer { o in
+                        worker.result.withUnsafeBufferPointer { res in
                             for p in 0..<mc {
-                                for y in r0..<(r0 + outRows) {
-                                    (o.baseAddress! + (unit + p) * plane + (y - r0) * width + c0)
+                                for y in top..<(top + outRows) {
+                                    (dest.base + (unit + p) * plane + (y - top) * width + c0)
                                         .update(from: res.baseAddress! + (p * rh + y - ra) * cw + c0 - ca, count: outCols)
                                 }
                             }
                         }
                     }
                 }
-                c0 = c1
+                if workers.count == 1 || tiles.count == 1 {
+                    for t in tiles.indices { denoiseTile(t, workers[0]) }
+                } else {
+                    let next = Atomic<Int>(0)
+                    DispatchQueue.concurrentPerform(iterations: min(workers.count, tiles.count)) { k in
+                        while true {
+                            let t = next.add(1, ordering: .relaxed).oldValue
+                            if t >= tiles.count { break }
+                            denoiseTile(t, workers[k])
+                        }
+                    }
+                }
             }
             try emit(out)
             r0 = r1
@@ -169,25 +187,42 @@ public struct BandDenoiser {
             do {
                 let writer = try PNGWriter(path: tmp, width: h.width, height: h.height,
                                            format: PNGFileFormat(layout: layout, depth: depth, compression: compression, texts: texts))
-                var alphaRows: [[Float]] = []
+                // Alpha is carried through as the file's own bytes, a row at a time.
+                let bps = depth / 8, ch = layout.channels
+                var alphaRows: [[UInt8]] = []
                 try me.run(width: h.width, height: h.height, colorPlanes: planes, nextRows: {
                     guard let band = try reader.readBand(rows: 16) else { return nil }
-                    let f = FloatImage(band)
-                    if layout.hasAlpha {
-                        for y in 0..<band.height { alphaRows.append((0..<h.width).map { f[x: $0, y: y, c: planes] }) }
-                    }
-                    return f
-                }, emit: { band in
-                    var full = FloatImage(width: band.width, height: band.height, channels: layout.channels)
-                    let n = band.planeSize
-                    full.data.replaceSubrange(0..<(planes * n), with: band.data)
                     if layout.hasAlpha {
                         for y in 0..<band.height {
-                            let a = alphaRows.removeFirst()
-                            for x in 0..<band.width { full[x: x, y: y, c: planes] = a[x] }
+                            var a = [UInt8](repeating: 0, count: h.width * bps)
+                            for x in 0..<h.width {
+                                for b in 0..<bps { a[x * bps + b] = band.bytes[((y * h.width + x) * ch + planes) * bps + b] }
+                            }
+                            alphaRows.append(a)
                         }
                     }
-                    try writer.write(full.pngImage(layout: layout, depth: depth))
+                    return FloatImage(band)
+                }, emit: { band in
+                    if !layout.hasAlpha {
+                        try writer.write(band.pngImage(layout: layout, depth: depth))
+                        return
+                    }
+                    // Colour planes quantised, then the untouched alpha samples put back in place.
+                    let colour = band.pngImage(layout: layout.withAlpha(false), depth: depth)
+                    var png = PNGImage(width: band.width, height: band.height, layout: layout, depth: depth)
+                    colour.bytes.withUnsafeBytes { src in
+                        png.bytes.withUnsafeMutableBytes { dst in
+                            for y in 0..<band.height {
+                                let a = alphaRows.removeFirst()
+                                for x in 0..<band.width {
+                                    let p = y * band.width + x
+                                    for b in 0..<(planes * bps) { dst[(p * ch) * bps + b] = src[(p * planes) * bps + b] }
+                                    for b in 0..<bps { dst[(p * ch + planes) * bps + b] = a[x * bps + b] }
+                                }
+                            }
+                        }
+                    }
+                    try writer.write(png)
                 })
                 try reader.finish()
                 try writer.finish()
@@ -202,6 +237,19 @@ public struct BandDenoiser {
 /// workspaces come from a locked pool, one per file being denoised, so one BandDenoiser may
 /// serve several files at once.
 extension BandDenoiser: @unchecked Sendable {}
+
+/// A tile thread's workspace and region buffers.
+final class TileWorker: @unchecked Sendable {
+    let workspace: ConvWorkspace
+    var region: [Float] = []
+    var result: [Float] = []
+    init(workspace: ConvWorkspace) { self.workspace = workspace }
+}
+
+/// An output buffer whose disjoint parts tile threads fill.
+struct SharedPointer: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Float>
+}
 
 /// Workspaces kept between files (at most one per worker thread): a batch of same-sized images
 /// allocates its buffers once per worker.

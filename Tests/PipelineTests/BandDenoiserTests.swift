@@ -22,8 +22,9 @@ struct BandDenoiserTests {
         let model = ConvDenoiser(channels: 1, widths: (4, 6, 8), seed: 5)
         let img = Self.image(size.0, size.1, channels: 1, seed: 3)
         let whole = BandDenoiser(model: model).wholeImage(img)
-        for (band, tile) in [(4, 1024), (8, 16), (12, 24), (32, 4), (64, 8)] {
-            let bd = BandDenoiser(model: model, bandRows: band, tileColumns: tile)
+        for (band, tile, jobs) in [(4, 1024, 1), (8, 16, 1), (12, 24, 3), (32, 4, 2), (64, 8, 1), (16, 20, 4)] {
+            var bd = BandDenoiser(model: model, bandRows: band, tileColumns: tile)
+            bd.tileJobs = jobs   // tiles shared by threads
             var rows: [FloatImage] = []
             var next = 0
             try bd.run(width: img.width, height: img.height, colorPlanes: 1, nextRows: {
@@ -36,7 +37,7 @@ struct BandDenoiserTests {
             }, emit: { rows.append($0) })
             let streamed = rows.flatMap(\.data)
             #expect(rows.reduce(0) { $0 + $1.height } == img.height)
-            #expect(streamed == whole.data, "\(size) band \(band) tile \(tile) differs")
+            #expect(streamed == whole.data, "\(size) band \(band) tile \(tile) jobs \(jobs) differs")
         }
     }
 

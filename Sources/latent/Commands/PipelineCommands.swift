@@ -212,8 +212,12 @@ struct DenoiseCommand: ParsableCommand {
             let bar = ProgressBar(label: "denoise", quiet: batch.quiet)
             let limits = batch.limits, overwrite = batch.overwrite, compression = batch.compression
             let list = convIdx.map { items[$0] }
-            let band = BandDenoiser(model: c)
-            let result = BatchRunner.run(count: list.count, jobs: batch.resolvedJobs, progress: { bar.update($0) }) { k in
+            var tiled = BandDenoiser(model: c)
+            // Fewer files than jobs: the spare threads share each image's tiles.
+            let jobs = batch.resolvedJobs
+            tiled.tileJobs = max(1, jobs / max(1, min(jobs, list.count)))
+            let band = tiled
+            let result = BatchRunner.run(count: list.count, jobs: jobs, progress: { bar.update($0) }) { k in
                 let item = list[k]
                 let out = (outDir as NSString).appendingPathComponent(item.relativeOutput)
                 if !overwrite && FileManager.default.fileExists(atPath: out) { return .skipped }
