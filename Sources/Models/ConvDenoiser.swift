@@ -51,6 +51,18 @@ public final class ConvDenoiser {
         tail = Conv2d(c0, channels, kernel: 3, name: "tail", rng: &rng)
     }
 
+    private init(sharing other: ConvDenoiser) {
+        channels = other.channels
+        widths = other.widths
+        let l = other.layers.map { Conv2d(sharing: $0) }
+        (head0, head1, down1, enc1, down2, mid1, mid2) = (l[0], l[1], l[2], l[3], l[4], l[5], l[6])
+        (up1, dec1, up0, dec0, tail) = (l[7], l[8], l[9], l[10], l[11])
+    }
+
+    /// A replica for data-parallel training: the same weights (shared memory), its own gradients
+    /// and activations.
+    public func replica() -> ConvDenoiser { ConvDenoiser(sharing: self) }
+
     public var layers: [Conv2d] { [head0, head1, down1, enc1, down2, mid1, mid2, up1, dec1, up0, dec0, tail] }
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }

@@ -68,6 +68,19 @@ public final class Conv2d {
         for i in 0..<bias.count { bias.value.data[i] = (rng.uniform() * 2 - 1) * bound }
     }
 
+    /// A layer sharing `other`'s weights (the same memory) with gradients and buffers of its own:
+    /// for data-parallel replicas.
+    public init(sharing other: Conv2d) {
+        inChannels = other.inChannels
+        outChannels = other.outChannels
+        kernel = other.kernel
+        activation = other.activation
+        computesInputGradient = other.computesInputGradient
+        exactInference = other.exactInference
+        weight = Parameter(sharing: other.weight)
+        bias = Parameter(sharing: other.bias)
+    }
+
     public var parameters: [Parameter] { [weight, bias] }
 
     public func forward(_ x: FeatureMaps) -> FeatureMaps {

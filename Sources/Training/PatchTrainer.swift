@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import Imaging
 import Models
@@ -18,6 +19,9 @@ public struct PatchTrainingOptions: Sendable {
     /// σ (0-255) of the validation PSNR each epoch.
     public var validationSigma: Float = 25
     public var seed: UInt64 = 1
+    /// Data-parallel workers: each a model replica on batch/workers patches with one BLAS thread;
+    /// their gradients are summed before the Adam step.
+    public var workers = 1
     public var checkpointPath: String?
     public init() {}
 
@@ -100,28 +104,60 @@ public final class PatchTrainer {
                     batchProgress: ((Int, Int, Double) -> Void)? = nil) throws {
         let p = options.patch, ch = model.channels
         let shape = FeatureShape(c: ch, h: p, w: p)
-        let clean = Matrix(rows: options.batch, cols: shape.count)
-        let noisy = Matrix(rows: options.batch, cols: shape.count)
+        let w = max(1, min(options.workers, options.batch))
+        let replicas = [model] + (1..<w).map { _ in model.replica() }
+        let shares = (0..<w).map { k in options.batch * (k + 1) / w - options.batch * k / w }
+        let clean = shares.map { Matrix(rows: $0, cols: shape.count) }
+        let noisy = shares.map { Matrix(rows: $0, cols: shape.count) }
         let params = model.parameters
+        let replicaParams = replicas.map(\.parameters)
+        let savedThreads = BLAS.threads
+        if w > 1 { BLAS.setThreads(1) }
+        defer { if w > 1 { BLAS.setThreads(savedThreads) } }
+        let rngs = UnsafeMutableBufferPointer<RandomGenerator>.allocate(capacity: w)
+        let losses = UnsafeMutableBufferPointer<Double>.allocate(capacity: w)
+        defer { rngs.deallocate(); losses.deallocate() }
         guard completedEpochs < options.epochs else { return }
         for epoch in (completedEpochs + 1)...options.epochs {
-            var rng = RandomGenerator(seed: options.seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15)
+            for k in 0..<w {
+                // One stream per worker (worker 0's is the single-worker stream).
+                rngs[k] = RandomGenerator(seed: options.seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(k) &* 0xD1B5_4A32_D192_ED03)
+            }
             let start = Date()
             var lossSum = 0.0
             for step in 0..<options.stepsPerEpoch {
-                for b in 0..<options.batch {
-                    Self.samplePatch(train, size: p, rng: &rng, into: clean.data + b * shape.count)
-                    let sigma = (options.sigmaRange.lowerBound + rng.uniform() * (options.sigmaRange.upperBound - options.sigmaRange.lowerBound)) / 255
-                    for i in 0..<shape.count {
-                        noisy.data[b * shape.count + i] = clean.data[b * shape.count + i] + sigma * rng.normal()
+                parallelFor(w) { k in
+                    let c = clean[k], x = noisy[k]
+                    for b in 0..<shares[k] {
+                        Self.samplePatch(train, size: p, rng: &rngs[k], into: c.data + b * shape.count)
+                        let sigma = (options.sigmaRange.lowerBound + rngs[k].uniform() * (options.sigmaRange.upperBound - options.sigmaRange.lowerBound)) / 255
+                        for i in 0..<shape.count {
+                            x.data[b * shape.count + i] = c.data[b * shape.count + i] + sigma * rngs[k].normal()
+                        }
                     }
+                    _ = replicas[k].forward(FeatureMaps(data: x, shape: shape))
+                    losses[k] = replicas[k].backward(clean: c)
                 }
-                _ = model.forward(FeatureMaps(data: noisy, shape: shape))
-                let loss = model.backward(clean: clean)
+                let loss = (0..<w).reduce(0.0) { $0 + losses[$1] }
                 if !loss.isFinite { throw TrainingError.diverged(epoch: epoch) }
                 lossSum += loss
+                if w > 1 {
+                    // Sum the replicas' gradients into the model's, each worker a slice of every parameter.
+                    parallelFor(w) { part in
+                        for (j, p) in params.enumerated() {
+                            let lo = p.count * part / w, hi = p.count * (part + 1) / w
+                            guard hi > lo else { continue }
+                            for r in 1..<w {
+                                let g = replicaParams[r][j].grad.data
+                                lk_axpy(p.grad.data + lo, g + lo, 1, hi - lo)
+                                (g + lo).update(repeating: 0, count: hi - lo)
+                            }
+                        }
+                    }
+                }
                 optimizer.learningRate = options.learningRate(step: (epoch - 1) * options.stepsPerEpoch + step)
-                optimizer.step(params)
+                optimizer.advance(params)
+                parallelFor(w) { part in optimizer.update(params, part: part, of: w) }
                 batchProgress?(step + 1, options.stepsPerEpoch, lossSum / Double((step + 1) * options.batch))
             }
             let seconds = Date().timeIntervalSince(start)

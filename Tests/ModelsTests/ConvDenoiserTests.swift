@@ -64,7 +64,31 @@ struct ConvDenoiserTests {
         }
     }
 
-    @Test func learnsToDenoiseALittle() throws {
+    /// Data parallelism: a replica's gradient on half the batch plus the model's on the other half
+    /// equals the model's gradient on the whole batch.
+    @Test func replicaGradientsSumToTheBatchGradient() {
+        let model = ConvDenoiser(channels: 1, widths: (4, 6, 8), seed: 8)
+        let replica = model.replica()
+        var rng = RandomGenerator(seed: 9)
+        let s = FeatureShape(c: 1, h: 8, w: 8)
+        let x = (0..<(4 * s.count)).map { _ in rng.uniform() }, y = (0..<(4 * s.count)).map { _ in rng.uniform() }
+        _ = model.forward(FeatureMaps(data: Matrix(rows: 4, cols: s.count, values: x), shape: s))
+        _ = model.backward(clean: Matrix(rows: 4, cols: s.count, values: y))
+        let whole = model.parameters.flatMap(\.grad.array)
+        model.parameters.forEach { $0.zeroGrad() }
+        let half = 2 * s.count
+        _ = model.forward(FeatureMaps(data: Matrix(rows: 2, cols: s.count, values: Array(x[..<half])), shape: s))
+        _ = model.backward(clean: Matrix(rows: 2, cols: s.count, values: Array(y[..<half])))
+        _ = replica.forward(FeatureMaps(data: Matrix(rows: 2, cols: s.count, values: Array(x[half...])), shape: s))
+        _ = replica.backward(clean: Matrix(rows: 2, cols: s.count, values: Array(y[half...])))
+        let summed = zip(model.parameters, replica.parameters).flatMap { a, b in zip(a.grad.array, b.grad.array).map { $0 + $1 } }
+        let worst = zip(whole, summed).map { abs($0 - $1) / max(1, abs($0)) }.max()!
+        #expect(worst < 1e-4, "worst relative difference \(worst)")
+        #expect(replica.parameters[0].value.data == model.parameters[0].value.data, "weights are shared")
+    }
+
+    @Test(arguments: [1, 2])
+    func learnsToDenoiseALittle(workers: Int) throws {
         // Smooth 32x32 images: a few hundred steps must beat the noisy input clearly.
         var rng = RandomGenerator(seed: 1)
         let images: [FloatImage] = (0..<8).map { i in
@@ -75,6 +99,7 @@ struct ConvDenoiserTests {
         _ = rng.next()
         var opts = PatchTrainingOptions()
         opts.patch = 16; opts.batch = 8; opts.stepsPerEpoch = 150; opts.epochs = 2; opts.learningRate = 3e-3; opts.sigmaRange = 20...30
+        opts.workers = workers
         let model = ConvDenoiser(channels: 1, widths: (8, 8, 8), seed: 2)
         let trainer = PatchTrainer(model: model, options: opts)
         var reports: [PatchEpochReport] = []

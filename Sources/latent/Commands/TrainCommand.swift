@@ -131,6 +131,7 @@ struct TrainCommand: ParsableCommand {
         opts.learningRate = lr
         opts.sigmaRange = Self.sigmaRange(noise!)!
         opts.seed = seed
+        opts.workers = workers ?? threads ?? ProcessInfo.processInfo.activeProcessorCount
         let ckpt = Self.checkpointPath(for: output)
         opts.checkpointPath = ckpt
         let w = Self.parseWidths(widths)!
@@ -165,7 +166,7 @@ struct TrainCommand: ParsableCommand {
         }
         if !quiet {
             printError("training conv-dae \(widths) (\(model.parameterCount) parameters, \(model.macsPerPixel) MACs/pixel) on \(train.count) images, "
-                + "\(val.count) for validation, patches \(patch)x\(patch), σ \(opts.sigmaRange.lowerBound)-\(opts.sigmaRange.upperBound), \(BLAS.threads) BLAS threads")
+                + "\(val.count) for validation, patches \(patch)x\(patch), σ \(opts.sigmaRange.lowerBound)-\(opts.sigmaRange.upperBound), " + (opts.workers > 1 ? "\(opts.workers) data-parallel workers" : "\(BLAS.threads) BLAS threads"))
         }
         let tty = !quiet && isatty(2) != 0
         try trainer.run(train: train, validation: val, progress: { r in
