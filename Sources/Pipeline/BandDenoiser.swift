@@ -55,31 +55,34 @@ public struct BandDenoiser {
         // One workspace and region buffer per tile worker, for the whole image.
         let workers = (0..<max(1, tileJobs)).map { _ in TileWorker(workspace: pool.take()) }
         defer { for w in workers { pool.give(w.workspace) } }
-        // Rolling window of padded-image rows [winStart, winStart + window.count): each row holds
+        // Rolling window of padded-image rows, a ring of bandRows + 2·halo + 16 rows (the reader
+        // hands out up to 16 at a time): row r lives in slot r mod capacity; each row holds
         // colorPlanes · w4 values (the last column repeated to w4).
-        var window = [[Float]]()
-        var winStart = 0
+        let ring = RowRing(rows: bandRows + 2 * halo + 16, rowSize: colorPlanes * w4)
+        var winStart = 0, winEnd = 0   // rows [winStart, winEnd) are in the ring
         var readRows = 0
         func ensure(upTo row: Int) throws {   // rows of the padded image, exclusive
-            while winStart + window.count < min(row, h4) {
+            while winEnd < min(row, h4) {
                 if readRows < height {
                     guard let band = try nextRows() else { throw PNGError.truncated(file: "", reason: "fewer rows than the header says") }
+                    if winEnd + band.height - winStart > ring.rows {   // a source handing out larger bands
+                        ring.grow(to: winEnd + band.height - winStart, keeping: winStart..<winEnd)
+                    }
                     band.data.withUnsafeBufferPointer { src in
                         for y in 0..<band.height {
-                            var r = [Float](repeating: 0, count: colorPlanes * w4)
-                            r.withUnsafeMutableBufferPointer { dst in
-                                for c in 0..<colorPlanes {
-                                    let from = src.baseAddress! + c * band.planeSize + y * width, to = dst.baseAddress! + c * w4
-                                    to.update(from: from, count: width)
-                                    for x in width..<w4 { to[x] = from[width - 1] }
-                                }
+                            let dst = ring.row(winEnd + y)
+                            for c in 0..<colorPlanes {
+                                let from = src.baseAddress! + c * band.planeSize + y * width, to = dst + c * w4
+                                to.update(from: from, count: width)
+                                for x in width..<w4 { to[x] = from[width - 1] }
                             }
-                            window.append(r)
                         }
                     }
+                    winEnd += band.height
                     readRows += band.height
                 } else {
-                    window.append(window[window.count - 1])   // bottom padding: the last row repeated
+                    ring.row(winEnd).update(from: ring.row(winEnd - 1), count: ring.rowSize)   // bottom padding: the last row repeated
+                    winEnd += 1
                 }
             }
         }
@@ -88,14 +91,11 @@ public struct BandDenoiser {
         while r0 < height {
             let r1 = min(h4, r0 + bandRows)
             let ra = max(0, r0 - halo), rb = min(h4, r1 + halo)
+            winStart = max(winStart, ra)   // rows above are no longer needed
             try ensure(upTo: rb)
-            if ra > winStart {   // rows no longer needed
-                window.removeFirst(ra - winStart)
-                winStart = ra
-            }
             let outRows = min(r1, height) - r0
             var out = FloatImage(width: width, height: outRows, channels: colorPlanes)
-            let rows = window, first = winStart, top = r0
+            let top = r0
             out.data.withUnsafeMutableBufferPointer { ob in
                 let dest = SharedPointer(base: ob.baseAddress!)
                 let plane = width * outRows
@@ -110,9 +110,7 @@ public struct BandDenoiser {
                         worker.region.withUnsafeMutableBufferPointer { reg in
                             for p in 0..<mc {
                                 for y in 0..<rh {
-                                    rows[ra + y - first].withUnsafeBufferPointer { row in
-                                        (reg.baseAddress! + (p * rh + y) * cw).update(from: row.baseAddress! + (unit + p) * w4 + ca, count: cw)
-                                    }
+                                    (reg.baseAddress! + (p * rh + y) * cw).update(from: ring.row(ra + y) + (unit + p) * w4 + ca, count: cw)
                                 }
                             }
                         }
@@ -237,6 +235,33 @@ public struct BandDenoiser {
 /// workspaces come from a locked pool, one per file being denoised, so one BandDenoiser may
 /// serve several files at once.
 extension BandDenoiser: @unchecked Sendable {}
+
+/// The rows a band needs, in a fixed buffer used round-robin.
+final class RowRing: @unchecked Sendable {
+    private(set) var rows: Int
+    let rowSize: Int
+    private var base: UnsafeMutablePointer<Float>
+
+    init(rows: Int, rowSize: Int) {
+        self.rows = rows
+        self.rowSize = rowSize
+        base = .allocate(capacity: rows * rowSize)
+    }
+
+    deinit { base.deallocate() }
+
+    /// Room for `newRows` rows, keeping the rows in `range`.
+    func grow(to newRows: Int, keeping range: Range<Int>) {
+        let bigger = UnsafeMutablePointer<Float>.allocate(capacity: newRows * rowSize)
+        for r in range { (bigger + (r % newRows) * rowSize).update(from: row(r), count: rowSize) }
+        base.deallocate()
+        base = bigger
+        rows = newRows
+    }
+
+    /// Row `r` of the padded image (valid while it is among the last `rows` rows stored).
+    func row(_ r: Int) -> UnsafeMutablePointer<Float> { base + (r % rows) * rowSize }
+}
 
 /// A tile thread's workspace and region buffers.
 final class TileWorker: @unchecked Sendable {
