@@ -48,7 +48,7 @@ let package = Package(
 
         .executableTarget(
             name: "latent-bench",
-            dependencies: ["Tensor", "NN", "Models", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Tensor", "NN", "Models", "CKernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "PNGIOTests", dependencies: ["PNGIO", "CPNG"], exclude: ["Fixtures/make_fixtures.py"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CKernels
 import Foundation
 import Models
 import NN
@@ -10,7 +11,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "latent-bench",
         abstract: "Measure sgemm peak and the FLOP rate of a training step.",
-        subcommands: [Gemm.self, Recon.self])
+        subcommands: [Gemm.self, Recon.self, Conv.self])
 }
 
 struct Gemm: ParsableCommand {
@@ -87,5 +88,68 @@ struct Recon: ParsableCommand {
         let out = m.reconstruct(x).array
         try out.withUnsafeBytes { try Data($0).write(to: URL(fileURLWithPath: output)) }
         print("reconstructed \(n) images of \(dim) values with \(m.config.kind.rawValue) \(m.config.architecture)")
+    }
+}
+
+/// The exact direct-convolution kernel (what `latent denoise` runs) against im2col + OpenBLAS
+/// sgemm (what training runs), one thread each, on the photo model's layer shapes, and the whole
+/// network both ways: CPU seconds, so a busy machine skews both sides alike.
+struct Conv: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Exact conv kernel vs im2col+sgemm on the photo model's layers (1 thread each).")
+
+    @Option(help: "Side of the full-resolution test image (a multiple of 4).") var size: Int = 256
+    @Option(help: "Repetitions (the best is kept).") var repeats: Int = 3
+
+    static func cpuSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
+    func best(_ body: () -> Void) -> Double {
+        (0..<repeats).map { _ in let t = Self.cpuSeconds(); body(); return Self.cpuSeconds() - t }.min()!
+    }
+
+    func run() throws {
+        BLAS.setThreads(1)
+        precondition(size % 4 == 0 && size >= 16, "--size: a multiple of 4, at least 16")
+        let model = ConvDenoiser(channels: 1, widths: (32, 64, 128), seed: 1)
+        print("layer      cin   cout   k    pixels   exact GF/s   sgemm GF/s   ratio (sgemm time / exact time)")
+        let scales = [1, 1, 2, 2, 4, 4, 4, 4, 2, 2, 1, 1]   // resolution divisor of each layer
+        for (layer, d) in zip(model.layers, scales) {
+            let h = size / d, w = size / d, k = layer.kernel, cin = layer.inChannels, cout = layer.outChannels
+            let hp = h + k - 1, wp = w + k - 1
+            var rng = RandomGenerator(seed: 2)
+            let xp = (0..<(cin * hp * wp)).map { _ in rng.uniform() }
+            let x = (0..<(cin * h * w)).map { _ in rng.uniform() }
+            var out = [Float](repeating: 0, count: cout * h * w)
+            var cols = [Float](repeating: 0, count: cin * k * k * h * w)
+            let flops = 2.0 * Double(cin * cout * k * k * h * w)
+            let exact = best { lk_conv_exact(xp, cin, h, w, k, layer.weight.value.data, layer.bias.value.data, cout, Int32(LK_RELU), &out) }
+            let gemm = best {
+                cols.withUnsafeMutableBufferPointer { cb in
+                    out.withUnsafeMutableBufferPointer { ob in
+                        lk_im2col(x, cin, h, w, k, cb.baseAddress!)
+                        BLAS.gemm(transA: false, transB: false, m: cout, n: h * w, k: cin * k * k, a: layer.weight.value.data, lda: cin * k * k,
+                                  b: cb.baseAddress!, ldb: h * w, c: ob.baseAddress!, ldc: h * w)
+                    }
+                }
+            }
+            print(String(format: "%-8@ %5d %6d %3d %9d %12.1f %12.1f %6.2fx", layer.weight.name.replacingOccurrences(of: ".weight", with: "") as NSString,
+                         cin, cout, k, h * w, flops / exact / 1e9, flops / gemm / 1e9, gemm / exact))
+        }
+        // The whole network on one image: exact inference vs the training path (im2col + sgemm).
+        var rng = RandomGenerator(seed: 3)
+        let img = (0..<(size * size)).map { _ in rng.uniform() }
+        let ws = ConvWorkspace()
+        var res = [Float](repeating: 0, count: size * size)
+        let exact = best {
+            img.withUnsafeBufferPointer { ib in res.withUnsafeMutableBufferPointer { model.infer(ib.baseAddress!, h: size, w: size, into: $0.baseAddress!, workspace: ws) } }
+        }
+        let batch = Matrix(rows: 1, cols: size * size, values: img)
+        let train = best { _ = model.forward(FeatureMaps(data: batch, shape: FeatureShape(c: 1, h: size, w: size))) }
+        let mp = Double(size * size) / 1e6
+        print(String(format: "whole network %dx%d (%d MACs/pixel): exact %.2f CPU-s/MP, im2col+sgemm %.2f CPU-s/MP, ratio %.2fx",
+                     size, size, model.macsPerPixel, exact / mp, train / mp, train / exact))
     }
 }
