@@ -69,6 +69,55 @@ __attribute__((target("avx2,fma"))) static void conv_avx2(const float *xp, size_
     if (wr == NULL) return;
     for (size_t co = 0; co < Cout; co++)
         for (size_t t = 0; t < taps; t++) wr[((co / 6) * taps + t) * 6 + co % 6] = w[co * taps + t];
+    if (k == 1 && W >= 16) {
+        // 1x1: a GEMM. Each 16-pixel column block of the input is packed once (C x 16 floats,
+        // contiguous, in L1) and then read sequentially by every output-channel block.
+        float *pk = aligned_alloc(64, ((C * 16 * sizeof(float)) + 63) / 64 * 64);
+        if (pk == NULL) { free(wr); return; }
+        for (size_t y = 0; y < H; y++) {
+            for (size_t x = 0, bx; x < W; x = bx + 16) {
+                bx = x + 16 <= W ? x : W - 16;
+                for (size_t ci = 0; ci < C; ci++) {
+                    const float *src = xp + ci * xplane + y * xrow + bx;
+                    _mm256_store_ps(pk + ci * 16, _mm256_loadu_ps(src));
+                    _mm256_store_ps(pk + ci * 16 + 8, _mm256_loadu_ps(src + 8));
+                }
+                for (size_t blk = 0; blk < nblk; blk++) {
+                    const size_t co0 = blk * 6, nco = Cout - co0 < 6 ? Cout - co0 : 6;
+                    const float *wt = wr + blk * taps * 6;
+                    __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
+                    __m256 a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
+                    const float *v = pk;
+                    for (size_t ci = 0; ci < C; ci++, wt += 6, v += 16) {
+                        __m256 v0 = _mm256_load_ps(v), v1 = _mm256_load_ps(v + 8);
+                        __m256 w0 = _mm256_broadcast_ss(wt + 0), w1 = _mm256_broadcast_ss(wt + 1), w2 = _mm256_broadcast_ss(wt + 2);
+                        a00 = _mm256_fmadd_ps(w0, v0, a00); a01 = _mm256_fmadd_ps(w0, v1, a01);
+                        a10 = _mm256_fmadd_ps(w1, v0, a10); a11 = _mm256_fmadd_ps(w1, v1, a11);
+                        a20 = _mm256_fmadd_ps(w2, v0, a20); a21 = _mm256_fmadd_ps(w2, v1, a21);
+                        __m256 w3 = _mm256_broadcast_ss(wt + 3), w4 = _mm256_broadcast_ss(wt + 4), w5 = _mm256_broadcast_ss(wt + 5);
+                        a30 = _mm256_fmadd_ps(w3, v0, a30); a31 = _mm256_fmadd_ps(w3, v1, a31);
+                        a40 = _mm256_fmadd_ps(w4, v0, a40); a41 = _mm256_fmadd_ps(w4, v1, a41);
+                        a50 = _mm256_fmadd_ps(w5, v0, a50); a51 = _mm256_fmadd_ps(w5, v1, a51);
+                    }
+                    __m256 acc[6][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}, {a40, a41}, {a50, a51}};
+                    for (size_t o = 0; o < nco; o++) {
+                        __m256 bv = _mm256_set1_ps(b[co0 + o]);
+                        __m256 r0 = _mm256_add_ps(acc[o][0], bv), r1 = _mm256_add_ps(acc[o][1], bv);
+                        if (act == LK_RELU) {
+                            r0 = _mm256_max_ps(r0, _mm256_setzero_ps());
+                            r1 = _mm256_max_ps(r1, _mm256_setzero_ps());
+                        }
+                        float *dst = out + (co0 + o) * oplane + y * orow + bx;
+                        _mm256_storeu_ps(dst, r0);
+                        _mm256_storeu_ps(dst + 8, r1);
+                    }
+                }
+            }
+        }
+        free(pk);
+        free(wr);
+        return;
+    }
     const size_t XC = 128;   // pixels per chunk: the chunk's input rows stay in L2 across all output-channel blocks
     for (size_t y = 0; y < H; y++) {
         for (size_t xc = 0; xc < W; xc += XC) {
