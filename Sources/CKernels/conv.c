@@ -60,6 +60,36 @@ void lk_col2im_add(const float *cols, size_t C, size_t H, size_t W, size_t k, fl
 // 6 output channels x 16 pixels per block (12 accumulators), weights repacked so the 6
 // broadcasts of a tap are contiguous; every pixel sees the same fma sequence (ci, ky, kx order).
 #include <stdlib.h>
+
+// One tap: 16 input pixels (v0, v1) times the tap's 6 weights at wt, into accumulators a00..a51.
+#define TAP_6x16(V0, V1, WT)                                                                                    \
+    do {                                                                                                        \
+        const __m256 v0 = (V0), v1 = (V1);                                                                      \
+        const float *w_ = (WT);                                                                                 \
+        __m256 w0 = _mm256_broadcast_ss(w_ + 0), w1 = _mm256_broadcast_ss(w_ + 1), w2 = _mm256_broadcast_ss(w_ + 2); \
+        a00 = _mm256_fmadd_ps(w0, v0, a00); a01 = _mm256_fmadd_ps(w0, v1, a01);                                \
+        a10 = _mm256_fmadd_ps(w1, v0, a10); a11 = _mm256_fmadd_ps(w1, v1, a11);                                \
+        a20 = _mm256_fmadd_ps(w2, v0, a20); a21 = _mm256_fmadd_ps(w2, v1, a21);                                \
+        __m256 w3 = _mm256_broadcast_ss(w_ + 3), w4 = _mm256_broadcast_ss(w_ + 4), w5 = _mm256_broadcast_ss(w_ + 5); \
+        a30 = _mm256_fmadd_ps(w3, v0, a30); a31 = _mm256_fmadd_ps(w3, v1, a31);                                \
+        a40 = _mm256_fmadd_ps(w4, v0, a40); a41 = _mm256_fmadd_ps(w4, v1, a41);                                \
+        a50 = _mm256_fmadd_ps(w5, v0, a50); a51 = _mm256_fmadd_ps(w5, v1, a51);                                \
+    } while (0)
+
+// Bias, activation and store of a block's first nco output channels (planes oplane apart).
+__attribute__((target("avx2,fma"), always_inline)) static inline void store_6x16(const __m256 acc[6][2], size_t nco, const float *b,
+                                                                               int act, float *dst, size_t oplane) {
+    for (size_t o = 0; o < nco; o++) {
+        __m256 bv = _mm256_set1_ps(b[o]);
+        __m256 r0 = _mm256_add_ps(acc[o][0], bv), r1 = _mm256_add_ps(acc[o][1], bv);
+        if (act == LK_RELU) {
+            r0 = _mm256_max_ps(r0, _mm256_setzero_ps());
+            r1 = _mm256_max_ps(r1, _mm256_setzero_ps());
+        }
+        _mm256_storeu_ps(dst + o * oplane, r0);
+        _mm256_storeu_ps(dst + o * oplane + 8, r1);
+    }
+}
 __attribute__((target("avx2,fma"))) static void conv_avx2(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H,
                                                         size_t W, size_t k, const float *w, const float *b, size_t Cout,
                                                         int act, float *out, size_t orow, size_t oplane) {
@@ -89,28 +119,10 @@ __attribute__((target("avx2,fma"))) static void conv_avx2(const float *xp, size_
                     __m256 a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
                     const float *v = pk;
                     for (size_t ci = 0; ci < C; ci++, wt += 6, v += 16) {
-                        __m256 v0 = _mm256_load_ps(v), v1 = _mm256_load_ps(v + 8);
-                        __m256 w0 = _mm256_broadcast_ss(wt + 0), w1 = _mm256_broadcast_ss(wt + 1), w2 = _mm256_broadcast_ss(wt + 2);
-                        a00 = _mm256_fmadd_ps(w0, v0, a00); a01 = _mm256_fmadd_ps(w0, v1, a01);
-                        a10 = _mm256_fmadd_ps(w1, v0, a10); a11 = _mm256_fmadd_ps(w1, v1, a11);
-                        a20 = _mm256_fmadd_ps(w2, v0, a20); a21 = _mm256_fmadd_ps(w2, v1, a21);
-                        __m256 w3 = _mm256_broadcast_ss(wt + 3), w4 = _mm256_broadcast_ss(wt + 4), w5 = _mm256_broadcast_ss(wt + 5);
-                        a30 = _mm256_fmadd_ps(w3, v0, a30); a31 = _mm256_fmadd_ps(w3, v1, a31);
-                        a40 = _mm256_fmadd_ps(w4, v0, a40); a41 = _mm256_fmadd_ps(w4, v1, a41);
-                        a50 = _mm256_fmadd_ps(w5, v0, a50); a51 = _mm256_fmadd_ps(w5, v1, a51);
+                        TAP_6x16(_mm256_load_ps(v), _mm256_load_ps(v + 8), wt);
                     }
-                    __m256 acc[6][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}, {a40, a41}, {a50, a51}};
-                    for (size_t o = 0; o < nco; o++) {
-                        __m256 bv = _mm256_set1_ps(b[co0 + o]);
-                        __m256 r0 = _mm256_add_ps(acc[o][0], bv), r1 = _mm256_add_ps(acc[o][1], bv);
-                        if (act == LK_RELU) {
-                            r0 = _mm256_max_ps(r0, _mm256_setzero_ps());
-                            r1 = _mm256_max_ps(r1, _mm256_setzero_ps());
-                        }
-                        float *dst = out + (co0 + o) * oplane + y * orow + bx;
-                        _mm256_storeu_ps(dst, r0);
-                        _mm256_storeu_ps(dst + 8, r1);
-                    }
+                    const __m256 acc[6][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}, {a40, a41}, {a50, a51}};
+                    store_6x16(acc, nco, b + co0, act, out + co0 * oplane + y * orow + bx, oplane);
                 }
             }
         }
@@ -138,30 +150,12 @@ __attribute__((target("avx2,fma"))) static void conv_avx2(const float *xp, size_
                         for (size_t ky = 0; ky < k; ky++) {
                             const float *row = plane + ky * xrow;
                             for (size_t kx = 0; kx < k; kx++, wt += 6) {
-                                __m256 v0 = _mm256_loadu_ps(row + kx), v1 = _mm256_loadu_ps(row + kx + 8);
-                                __m256 w0 = _mm256_broadcast_ss(wt + 0), w1 = _mm256_broadcast_ss(wt + 1), w2 = _mm256_broadcast_ss(wt + 2);
-                                a00 = _mm256_fmadd_ps(w0, v0, a00); a01 = _mm256_fmadd_ps(w0, v1, a01);
-                                a10 = _mm256_fmadd_ps(w1, v0, a10); a11 = _mm256_fmadd_ps(w1, v1, a11);
-                                a20 = _mm256_fmadd_ps(w2, v0, a20); a21 = _mm256_fmadd_ps(w2, v1, a21);
-                                __m256 w3 = _mm256_broadcast_ss(wt + 3), w4 = _mm256_broadcast_ss(wt + 4), w5 = _mm256_broadcast_ss(wt + 5);
-                                a30 = _mm256_fmadd_ps(w3, v0, a30); a31 = _mm256_fmadd_ps(w3, v1, a31);
-                                a40 = _mm256_fmadd_ps(w4, v0, a40); a41 = _mm256_fmadd_ps(w4, v1, a41);
-                                a50 = _mm256_fmadd_ps(w5, v0, a50); a51 = _mm256_fmadd_ps(w5, v1, a51);
+                                TAP_6x16(_mm256_loadu_ps(row + kx), _mm256_loadu_ps(row + kx + 8), wt);
                             }
                         }
                     }
-                    __m256 acc[6][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}, {a40, a41}, {a50, a51}};
-                    for (size_t o = 0; o < nco; o++) {
-                        __m256 bv = _mm256_set1_ps(b[co0 + o]);
-                        __m256 r0 = _mm256_add_ps(acc[o][0], bv), r1 = _mm256_add_ps(acc[o][1], bv);
-                        if (act == LK_RELU) {
-                            r0 = _mm256_max_ps(r0, _mm256_setzero_ps());
-                            r1 = _mm256_max_ps(r1, _mm256_setzero_ps());
-                        }
-                        float *dst = out + (co0 + o) * oplane + y * orow + bx;
-                        _mm256_storeu_ps(dst, r0);
-                        _mm256_storeu_ps(dst + 8, r1);
-                    }
+                    const __m256 acc[6][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}, {a40, a41}, {a50, a51}};
+                    store_6x16(acc, nco, b + co0, act, out + co0 * oplane + y * orow + bx, oplane);
                 }
                 // Tail pixels: the same fma sequence, one lane at a time.
                 for (; x < xe; x++) {

@@ -1,4 +1,3 @@
-import CKernels
 import Foundation
 import Imaging
 import Models
@@ -142,18 +141,8 @@ public final class PatchTrainer {
                 if !loss.isFinite { throw TrainingError.diverged(epoch: epoch) }
                 lossSum += loss
                 if w > 1 {
-                    // Sum the replicas' gradients into the model's, each worker a slice of every parameter.
-                    parallelFor(w) { part in
-                        for (j, p) in params.enumerated() {
-                            let lo = p.count * part / w, hi = p.count * (part + 1) / w
-                            guard hi > lo else { continue }
-                            for r in 1..<w {
-                                let g = replicaParams[r][j].grad.data
-                                lk_axpy(p.grad.data + lo, g + lo, 1, hi - lo)
-                                (g + lo).update(repeating: 0, count: hi - lo)
-                            }
-                        }
-                    }
+                    // Sum the replicas' gradients into the model's.
+                    parallelFor(w) { sumReplicaGradients(into: params, from: replicaParams, part: $0, of: w) }
                 }
                 optimizer.learningRate = options.learningRate(step: (epoch - 1) * options.stepsPerEpoch + step)
                 optimizer.advance(params)

@@ -114,17 +114,7 @@ public final class Trainer {
                         for k in 0..<w { sums += losses[k] }
                         if w > 1 {
                             // Sum the replicas' gradients into the model's, each worker a slice of every parameter.
-                            parallelFor(w) { part in
-                                for (j, p) in params.enumerated() {
-                                    let lo = p.count * part / w, hi = p.count * (part + 1) / w
-                                    guard hi > lo else { continue }
-                                    for r in 1..<w {
-                                        let g = replicaParams[r][j].grad.data
-                                        lk_axpy(p.grad.data + lo, g + lo, 1, hi - lo)
-                                        (g + lo).update(repeating: 0, count: hi - lo)
-                                    }
-                                }
-                            }
+                            parallelFor(w) { sumReplicaGradients(into: params, from: replicaParams, part: $0, of: w) }
                         }
                         optimizer.advance(params)
                         parallelFor(w) { part in optimizer.update(params, part: part, of: w) }
@@ -215,6 +205,20 @@ public enum Checkpoint {
         let trainer = Trainer(model: model, options: options)
         trainer.restore(epoch: epoch, adamT: adamT, state: state)
         return trainer
+    }
+}
+
+/// Adds the gradients of replicas 1... (`replicaParams[r]`, parallel to `params`) into `params`
+/// and clears them; the `part`-th of `parts` workers takes that slice of every parameter.
+func sumReplicaGradients(into params: [Parameter], from replicaParams: [[Parameter]], part: Int, of parts: Int) {
+    for (j, p) in params.enumerated() {
+        let lo = p.count * part / parts, hi = p.count * (part + 1) / parts
+        guard hi > lo else { continue }
+        for r in 1..<replicaParams.count {
+            let g = replicaParams[r][j].grad.data
+            lk_axpy(p.grad.data + lo, g + lo, 1, hi - lo)
+            (g + lo).update(repeating: 0, count: hi - lo)
+        }
     }
 }
 
