@@ -54,6 +54,41 @@ void lk_col2im_add(const float *cols, size_t C, size_t H, size_t W, size_t k, fl
     }
 }
 
+void lk_im2col_strided(const float *x, size_t C, size_t H, size_t W, size_t k, size_t stride, size_t pad, size_t Ho,
+                       size_t Wo, float *cols) {
+    const size_t HWo = Ho * Wo;
+    for (size_t c = 0; c < C; c++)
+        for (size_t ky = 0; ky < k; ky++)
+            for (size_t kx = 0; kx < k; kx++) {
+                float *dst = cols + ((c * k + ky) * k + kx) * HWo;
+                for (size_t oy = 0; oy < Ho; oy++) {
+                    const long sy = (long)(oy * stride + ky) - (long)pad;
+                    for (size_t ox = 0; ox < Wo; ox++) {
+                        const long sx = (long)(ox * stride + kx) - (long)pad;
+                        dst[oy * Wo + ox] = (sy >= 0 && sy < (long)H && sx >= 0 && sx < (long)W) ? x[(c * H + (size_t)sy) * W + (size_t)sx] : 0;
+                    }
+                }
+            }
+}
+
+void lk_col2im_add_strided(const float *cols, size_t C, size_t H, size_t W, size_t k, size_t stride, size_t pad, size_t Ho,
+                           size_t Wo, float *dx) {
+    const size_t HWo = Ho * Wo;
+    for (size_t c = 0; c < C; c++)
+        for (size_t ky = 0; ky < k; ky++)
+            for (size_t kx = 0; kx < k; kx++) {
+                const float *src = cols + ((c * k + ky) * k + kx) * HWo;
+                for (size_t oy = 0; oy < Ho; oy++) {
+                    const long sy = (long)(oy * stride + ky) - (long)pad;
+                    if (sy < 0 || sy >= (long)H) continue;
+                    for (size_t ox = 0; ox < Wo; ox++) {
+                        const long sx = (long)(ox * stride + kx) - (long)pad;
+                        if (sx >= 0 && sx < (long)W) dx[(c * H + (size_t)sy) * W + (size_t)sx] += src[oy * Wo + ox];
+                    }
+                }
+            }
+}
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 

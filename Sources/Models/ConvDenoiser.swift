@@ -226,7 +226,7 @@ struct Planes {
 extension ConvDenoiser {
     private static func conv(_ layer: Conv2d, _ x: Planes, _ out: Planes, relu: Bool) {
         let p = layer.kernel / 2
-        precondition(x.pad >= p && x.c == layer.inChannels && out.c == layer.outChannels && x.h == out.h && x.w == out.w)
+        precondition(layer.isSame && x.pad >= p && x.c == layer.inChannels && out.c == layer.outChannels && x.h == out.h && x.w == out.w)
         lk_conv_exact_strided(x.origin - p * x.row - p, x.row, x.plane, x.c, x.h, x.w, layer.kernel,
                               layer.weight.value.data, layer.bias.value.data, layer.outChannels,
                               relu ? Int32(LK_RELU) : Int32(LK_IDENTITY), out.origin, out.row, out.plane)

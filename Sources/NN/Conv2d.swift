@@ -23,16 +23,19 @@ public struct FeatureMaps {
     }
 }
 
-/// 2-D convolution, k x k (odd k), stride 1, zero padding k/2, with a fused activation:
+/// 2-D convolution, k x k, stride s, zero padding p (default: stride 1, padding k/2 for odd k, the
+/// "same" convolution), with a fused activation:
 ///
-///     y[co, p] = f(b[co] + Σ_{ci, ky, kx} W[co, ci, ky, kx] · x[ci, p + (ky − k/2, kx − k/2)])
+///     y[co, oy, ox] = f(b[co] + Σ_{ci, ky, kx} W[co, ci, ky, kx] · x[ci, oy·s + ky − p, ox·s + kx − p])
 ///
-/// - Shapes: x (n, Cin·H·W), y (n, Cout·H·W); W [Cout, Cin, k, k] as PyTorch's `nn.Conv2d`.
+/// - Shapes: x (n, Cin·H·W), y (n, Cout·Ho·Wo) with Ho = (H + 2p − k)/s + 1 (likewise Wo);
+///   W [Cout, Cin, k, k] as PyTorch's `nn.Conv2d`.
 /// - Training path: im2col + one sgemm per image: y_b (Cout, HW) = W (Cout, Cin·k²) · cols_b.
 ///   Backward with dz = dy ⊙ f'(y): dW += dz_b · cols_bᵀ, db += Σ dz, dcols = Wᵀ · dz_b, then col2im.
 /// - Inference path (`exactInference`): `lk_conv_exact`, where every output pixel is computed with
 ///   the same instruction sequence whatever the image size: band- or tile-wise inference then
-///   equals whole-image inference bit for bit.
+///   equals whole-image inference bit for bit. (Stride-1 "same" layers only; others keep the
+///   training path.)
 /// - Initialisation (PyTorch's): W and b uniform in ±1/√(Cin·k²).
 public final class Conv2d {
     public let weight: Parameter
@@ -40,6 +43,8 @@ public final class Conv2d {
     public let inChannels: Int
     public let outChannels: Int
     public let kernel: Int
+    public let stride: Int
+    public let padding: Int
     public var activation: Activation
     public var computesInputGradient: Bool
     public var exactInference = false
@@ -52,12 +57,15 @@ public final class Conv2d {
     private var dInput = Matrix(rows: 0, cols: 1)
     private var padded = [Float]()
 
-    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, activation: Activation = .identity, name: String,
-                computesInputGradient: Bool = true, rng: inout RandomGenerator) {
-        precondition(kernel % 2 == 1, "odd kernels only")
+    public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int? = nil,
+                activation: Activation = .identity, name: String, computesInputGradient: Bool = true, rng: inout RandomGenerator) {
+        precondition(kernel >= 1 && stride >= 1 && (padding ?? 0) >= 0, "kernel and stride at least 1, padding at least 0")
+        precondition(padding != nil || kernel % 2 == 1, "the default padding (k/2, same size) needs an odd kernel")
         self.inChannels = inChannels
         self.outChannels = outChannels
         self.kernel = kernel
+        self.stride = stride
+        self.padding = padding ?? kernel / 2
         self.activation = activation
         self.computesInputGradient = computesInputGradient
         let fanIn = inChannels * kernel * kernel
@@ -74,6 +82,8 @@ public final class Conv2d {
         inChannels = other.inChannels
         outChannels = other.outChannels
         kernel = other.kernel
+        stride = other.stride
+        padding = other.padding
         activation = other.activation
         computesInputGradient = other.computesInputGradient
         exactInference = other.exactInference
@@ -83,13 +93,31 @@ public final class Conv2d {
 
     public var parameters: [Parameter] { [weight, bias] }
 
+    /// "Same" geometry (stride 1, padding k/2, odd k): the fast im2col and the exact kernel apply.
+    public var isSame: Bool { stride == 1 && kernel % 2 == 1 && padding == kernel / 2 }
+
+    /// Output size for an input of h x w.
+    public func outputSize(h: Int, w: Int) -> (h: Int, w: Int) {
+        ((h + 2 * padding - kernel) / stride + 1, (w + 2 * padding - kernel) / stride + 1)
+    }
+
+    private func im2col(_ x: UnsafePointer<Float>, h: Int, w: Int, ho: Int, wo: Int, _ cols: UnsafeMutablePointer<Float>) {
+        if isSame { lk_im2col(x, inChannels, h, w, kernel, cols) } else { lk_im2col_strided(x, inChannels, h, w, kernel, stride, padding, ho, wo, cols) }
+    }
+
+    private func col2imAdd(_ cols: UnsafePointer<Float>, h: Int, w: Int, ho: Int, wo: Int, _ dx: UnsafeMutablePointer<Float>) {
+        if isSame { lk_col2im_add(cols, inChannels, h, w, kernel, dx) } else { lk_col2im_add_strided(cols, inChannels, h, w, kernel, stride, padding, ho, wo, dx) }
+    }
+
     public func forward(_ x: FeatureMaps) -> FeatureMaps {
         precondition(x.shape.c == inChannels, "\(weight.name): input has \(x.shape.c) channels, expected \(inChannels)")
         input = x
-        let (h, w) = (x.shape.h, x.shape.w), hw = h * w, k = kernel
-        outShape = FeatureShape(c: outChannels, h: h, w: w)
+        let (h, w) = (x.shape.h, x.shape.w), k = kernel
+        let (ho, wo) = outputSize(h: h, w: w), hw = ho * wo
+        precondition(ho >= 1 && wo >= 1, "\(weight.name): a \(h)x\(w) input is smaller than the \(k)x\(k) kernel")
+        outShape = FeatureShape(c: outChannels, h: ho, w: wo)
         if output.cols != outShape.count { output = Matrix(rows: x.n, cols: outShape.count) } else { output.setRows(x.n) }
-        if exactInference {
+        if exactInference && isSame {
             let p = k / 2, hp = h + k - 1, wp = w + k - 1
             if padded.count < inChannels * hp * wp { padded = [Float](repeating: 0, count: inChannels * hp * wp) }
             for b in 0..<x.n {
@@ -115,7 +143,7 @@ public final class Conv2d {
         cols.withUnsafeMutableBufferPointer { cb in
             for b in 0..<x.n {
                 let y = output.data + b * outShape.count
-                lk_im2col(x.data.data + b * x.shape.count, inChannels, h, w, k, cb.baseAddress!)
+                im2col(x.data.data + b * x.shape.count, h: h, w: w, ho: ho, wo: wo, cb.baseAddress!)
                 for co in 0..<outChannels { (y + co * hw).update(repeating: bias.value.data[co], count: hw) }
                 BLAS.gemm(transA: false, transB: false, m: outChannels, n: hw, k: kdim, a: weight.value.data, lda: kdim,
                           b: cb.baseAddress!, ldb: hw, beta: 1, c: y, ldc: hw)
@@ -125,10 +153,11 @@ public final class Conv2d {
         return FeatureMaps(data: output, shape: outShape)
     }
 
-    /// dy (n, Cout·H·W), overwritten; returns dx or nil.
+    /// dy (n, Cout·Ho·Wo), overwritten; returns dx or nil.
     public func backward(_ dy: Matrix) -> Matrix? {
         guard let x = input else { preconditionFailure("Conv2d.backward before forward") }
-        let (h, w) = (x.shape.h, x.shape.w), hw = h * w, k = kernel, kdim = inChannels * k * k
+        let (h, w) = (x.shape.h, x.shape.w), k = kernel, kdim = inChannels * k * k
+        let (ho, wo) = (outShape.h, outShape.w), hw = ho * wo
         activation.backward(dy.data, output: output.data, count: dy.count)
         if computesInputGradient {
             if dInput.cols != x.shape.count { dInput = Matrix(rows: x.n, cols: x.shape.count) } else { dInput.setRows(x.n) }
@@ -140,7 +169,7 @@ public final class Conv2d {
             dcols.withUnsafeMutableBufferPointer { db in
                 for b in 0..<x.n {
                     let dz = dy.data + b * outShape.count
-                    lk_im2col(x.data.data + b * x.shape.count, inChannels, h, w, k, cb.baseAddress!)
+                    im2col(x.data.data + b * x.shape.count, h: h, w: w, ho: ho, wo: wo, cb.baseAddress!)
                     // dW (Cout, kdim) += dz (Cout, HW) · colsᵀ (HW, kdim)
                     BLAS.gemm(transA: false, transB: true, m: outChannels, n: kdim, k: hw, a: dz, lda: hw,
                               b: cb.baseAddress!, ldb: hw, beta: 1, c: weight.grad.data, ldc: kdim)
@@ -154,7 +183,7 @@ public final class Conv2d {
                         // dcols (kdim, HW) = Wᵀ (kdim, Cout) · dz (Cout, HW)
                         BLAS.gemm(transA: true, transB: false, m: kdim, n: hw, k: outChannels, a: weight.value.data, lda: kdim,
                                   b: dz, ldb: hw, beta: 0, c: db.baseAddress!, ldc: hw)
-                        lk_col2im_add(db.baseAddress!, inChannels, h, w, k, dInput.data + b * x.shape.count)
+                        col2imAdd(db.baseAddress!, h: h, w: w, ho: ho, wo: wo, dInput.data + b * x.shape.count)
                     }
                 }
             }

@@ -8,38 +8,45 @@ struct ConvTests {
         FeatureMaps(data: Matrix(rows: n, cols: s.count, values: (0..<(n * s.count)).map { _ in rng.uniform() * 2 - 1 }), shape: s)
     }
 
-    /// L = Σ r ⊙ conv(x) recomputed in Double straight from the definition (zero padding),
-    /// so that central differences with a tiny step are exact enough even next to ReLU kinks.
+    /// L = Σ r ⊙ conv(x) recomputed in Double straight from the definition (zero padding `p`,
+    /// stride `s`), so that central differences with a tiny step are exact enough even next to
+    /// ReLU kinks.
     static func referenceLoss(_ W: [Double], _ B: [Double], _ x: [Double], _ r: Matrix, n: Int, cin: Int, cout: Int, k: Int,
-                              h: Int, w: Int, relu: Bool) -> Double {
+                              h: Int, w: Int, relu: Bool, stride s: Int = 1, pad: Int? = nil) -> Double {
         var L = 0.0
-        let p = k / 2
-        for b in 0..<n { for co in 0..<cout { for y in 0..<h { for xx in 0..<w {
+        let p = pad ?? k / 2
+        let ho = (h + 2 * p - k) / s + 1, wo = (w + 2 * p - k) / s + 1
+        for b in 0..<n { for co in 0..<cout { for y in 0..<ho { for xx in 0..<wo {
             var acc = B[co]
             for ci in 0..<cin { for ky in 0..<k { for kx in 0..<k {
-                let sy = y + ky - p, sx = xx + kx - p
+                let sy = y * s + ky - p, sx = xx * s + kx - p
                 if sy >= 0 && sy < h && sx >= 0 && sx < w { acc += W[((co * cin + ci) * k + ky) * k + kx] * x[b * cin * h * w + (ci * h + sy) * w + sx] }
             } } }
-            L += (relu ? max(0, acc) : acc) * Double(r.data[b * cout * h * w + (co * h + y) * w + xx])
+            L += (relu ? max(0, acc) : acc) * Double(r.data[b * cout * ho * wo + (co * ho + y) * wo + xx])
         } } } }
         return L
     }
 
-    @Test(arguments: [(3, Activation.identity), (3, .relu), (1, .relu), (1, .identity)])
-    func conv2dGradients(_ arg: (Int, Activation)) {
-        let (k, act) = arg
+    /// (kernel, stride, padding (nil: k/2), activation): "same" layers, strided down-sampling,
+    /// "valid" (no padding) and an even kernel.
+    @Test(arguments: [(3, 1, nil, Activation.identity), (3, 1, nil, .relu), (1, 1, nil, .relu), (1, 1, nil, .identity),
+                      (3, 2, 1, .relu), (2, 2, 0, .identity), (3, 1, 0, .relu), (4, 2, 1, .identity), (3, 3, 2, .relu)])
+    func conv2dGradients(_ arg: (Int, Int, Int?, Activation)) {
+        let (k, stride, pad, act) = arg
         var rng = RandomGenerator(seed: 5)
         let (cin, cout, h, w, n) = (3, 4, 5, 6, 2)
-        let conv = Conv2d(cin, cout, kernel: k, activation: act, name: "c", rng: &rng)
+        let conv = Conv2d(cin, cout, kernel: k, stride: stride, padding: pad, activation: act, name: "c", rng: &rng)
+        let (ho, wo) = conv.outputSize(h: h, w: w)
         let x = Self.maps(n, FeatureShape(c: cin, h: h, w: w), &rng)
-        let r = Matrix(rows: n, cols: cout * h * w, values: (0..<(n * cout * h * w)).map { _ in rng.uniform() - 0.5 })
+        let r = Matrix(rows: n, cols: cout * ho * wo, values: (0..<(n * cout * ho * wo)).map { _ in rng.uniform() - 0.5 })
         let y = conv.forward(x)
+        #expect(y.shape == FeatureShape(c: cout, h: ho, w: wo))
         let dx = conv.backward(r.clone())!.array
         let W = conv.weight.value.array.map(Double.init), B = conv.bias.value.array.map(Double.init)
         let X = x.data.array.map(Double.init)
         let relu = act == .relu
         func L(_ W: [Double], _ B: [Double], _ X: [Double]) -> Double {
-            Self.referenceLoss(W, B, X, r, n: n, cin: cin, cout: cout, k: k, h: h, w: w, relu: relu)
+            Self.referenceLoss(W, B, X, r, n: n, cin: cin, cout: cout, k: k, h: h, w: w, relu: relu, stride: stride, pad: pad)
         }
         // The forward itself against the definition.
         #expect(abs(GradientCheckTests.dot(y.data, r) - L(W, B, X)) < 1e-4)

@@ -88,6 +88,15 @@ void lk_im2col(const float *x, size_t C, size_t H, size_t W, size_t k, float *co
 /// The adjoint of lk_im2col: dx (C, H, W) += the columns scattered back.
 void lk_col2im_add(const float *cols, size_t C, size_t H, size_t W, size_t k, float *dx);
 
+/// im2col for any stride and zero padding: cols (C·k·k, Ho·Wo), entry (c·k + ky)·k + kx, (oy, ox) =
+/// x[c, oy·stride + ky − pad, ox·stride + kx − pad] (0 outside the image).
+void lk_im2col_strided(const float *x, size_t C, size_t H, size_t W, size_t k, size_t stride, size_t pad, size_t Ho,
+                       size_t Wo, float *cols);
+
+/// The adjoint of lk_im2col_strided: dx (C, H, W) += the columns scattered back.
+void lk_col2im_add_strided(const float *cols, size_t C, size_t H, size_t W, size_t k, size_t stride, size_t pad, size_t Ho,
+                           size_t Wo, float *dx);
+
 /// Direct k x k convolution (stride 1) for inference, bit-exact whatever the image size or
 /// where a tile starts: out[co, y, x] = act(b[co] + Σ_ci Σ_ky Σ_kx w[co, ci, ky, kx] ·
 /// xp[ci, y + ky, x + kx]), accumulated with fused multiply-adds in that order for every pixel.
