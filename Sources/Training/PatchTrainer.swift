@@ -15,6 +15,9 @@ public struct PatchTrainingOptions: Sendable {
     public var learningRate: Float = 1e-3
     /// Noise σ range on the 0-255 scale, drawn per patch (blind denoising).
     public var sigmaRange: ClosedRange<Float> = 0...55
+    /// Fraction of patches whose noisy input is rounded to 8 bits and clipped to [0, 1], as a
+    /// noisy image saved as a PNG is (what `latent denoise` sees); 0 keeps the float protocol.
+    public var pngNoiseFraction: Float = 0
     /// σ (0-255) of the validation PSNR each epoch.
     public var validationSigma: Float = 25
     public var seed: UInt64 = 1
@@ -26,7 +29,8 @@ public struct PatchTrainingOptions: Sendable {
 
     public var metadata: [String: String] {
         ["train_patch": "\(patch)", "train_batch": "\(batch)", "train_steps_per_epoch": "\(stepsPerEpoch)", "train_epochs": "\(epochs)",
-         "train_lr": "\(learningRate)", "train_sigma": "\(sigmaRange.lowerBound)-\(sigmaRange.upperBound)", "train_seed": "\(seed)"]
+         "train_lr": "\(learningRate)", "train_sigma": "\(sigmaRange.lowerBound)-\(sigmaRange.upperBound)", "train_seed": "\(seed)",
+         "train_png_noise": "\(pngNoiseFraction)"]
     }
 
     /// Cosine decay from lr to lr/100 over the whole run (a function of the step only, so resuming
@@ -94,6 +98,18 @@ public final class PatchTrainer {
         }
     }
 
+    /// A training input: clean + σ·N(0,1) with σ drawn from the options' range, rounded to 8 bits
+    /// and clipped for the options' fraction of patches.
+    static func addNoise(_ clean: UnsafePointer<Float>, into noisy: UnsafeMutablePointer<Float>, count: Int,
+                         options: PatchTrainingOptions, rng: inout RandomGenerator) {
+        let range = options.sigmaRange
+        let sigma = (range.lowerBound + rng.uniform() * (range.upperBound - range.lowerBound)) / 255
+        for i in 0..<count { noisy[i] = clean[i] + sigma * rng.normal() }
+        if options.pngNoiseFraction > 0 && rng.uniform() < options.pngNoiseFraction {
+            for i in 0..<count { noisy[i] = min(255, max(0, (noisy[i] * 255).rounded())) / 255 }
+        }
+    }
+
     public func restore(epoch: Int, adamT: Int, state: [String: (m: [Float], v: [Float])]) {
         completedEpochs = epoch
         optimizer.restore(t: adamT, state: state)
@@ -129,10 +145,8 @@ public final class PatchTrainer {
                     let c = clean[k], x = noisy[k]
                     for b in 0..<shares[k] {
                         Self.samplePatch(train, size: p, rng: &rngs[k], into: c.data + b * shape.count)
-                        let sigma = (options.sigmaRange.lowerBound + rngs[k].uniform() * (options.sigmaRange.upperBound - options.sigmaRange.lowerBound)) / 255
-                        for i in 0..<shape.count {
-                            x.data[b * shape.count + i] = c.data[b * shape.count + i] + sigma * rngs[k].normal()
-                        }
+                        Self.addNoise(c.data + b * shape.count, into: x.data + b * shape.count, count: shape.count,
+                                      options: options, rng: &rngs[k])
                     }
                     _ = replicas[k].forward(FeatureMaps(data: x, shape: shape))
                     losses[k] = replicas[k].backward(clean: c)

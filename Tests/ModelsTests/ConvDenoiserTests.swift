@@ -87,6 +87,25 @@ struct ConvDenoiserTests {
         #expect(replica.parameters[0].value.data == model.parameters[0].value.data, "weights are shared")
     }
 
+    /// Training inputs: float noise by default; with --png-noise 1, every patch as a saved 8-bit
+    /// PNG would hold it (on the 1/255 grid, clipped to [0, 1]).
+    @Test func pngNoiseQuantisesAndClips() {
+        let clean = (0..<4096).map { Float($0 % 256) / 255 }   // covers both ends of the range
+        var opts = PatchTrainingOptions()
+        opts.sigmaRange = 40...40
+        func noisy(_ fraction: Float) -> [Float] {
+            opts.pngNoiseFraction = fraction
+            var rng = RandomGenerator(seed: 3)
+            var out = [Float](repeating: 0, count: clean.count)
+            out.withUnsafeMutableBufferPointer { PatchTrainer.addNoise(clean, into: $0.baseAddress!, count: clean.count, options: opts, rng: &rng) }
+            return out
+        }
+        let float = noisy(0), png = noisy(1)
+        #expect(float.contains { $0 < 0 } && float.contains { $0 > 1 }, "float noise is not clipped")
+        #expect(png.allSatisfy { $0 >= 0 && $0 <= 1 && abs($0 * 255 - ($0 * 255).rounded()) < 1e-3 })
+        #expect(zip(float, png).allSatisfy { abs(min(1, max(0, $0)) - $1) <= 0.5 / 255 + 1e-6 }, "the same noise, rounded")
+    }
+
     @Test(arguments: [1, 2])
     func learnsToDenoiseALittle(workers: Int) throws {
         // Smooth 32x32 images: a few hundred steps must beat the noisy input clearly.

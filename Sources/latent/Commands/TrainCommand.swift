@@ -50,6 +50,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "conv-dae: batches per epoch.") var stepsPerEpoch: Int = 500
     @Option(help: "conv-dae: channels at full, 1/2 and 1/4 resolution.") var widths: String = "32,64,128"
     @Option(help: "conv-dae: start from the weights of this model file (fine-tuning or a longer schedule).") var initFrom: String?
+    @Option(help: "conv-dae: fraction of patches whose noisy input is rounded to 8 bits and clipped to 0-255, as in a saved noisy PNG.")
+    var pngNoise: Float = 0
     @Option(help: "conv-dae: folder of validation PNGs (PSNR at σ=25 each epoch; default: 10% of --data).") var valData: String?
     @Option(help: "Use only the first N training images (quick runs).") var limit: Int?
     @Flag(name: .shortAndLong, help: "Print nothing but errors.") var quiet = false
@@ -127,6 +129,7 @@ struct TrainCommand: ParsableCommand {
         opts.patch = patch
         opts.batch = batch
         opts.stepsPerEpoch = stepsPerEpoch
+        opts.pngNoiseFraction = pngNoise
         opts.epochs = epochs
         opts.learningRate = lr
         opts.sigmaRange = Self.sigmaRange(noise!)!
