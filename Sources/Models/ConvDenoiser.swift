@@ -195,9 +195,6 @@ public final class ConvWorkspace {
 
     deinit { for s in slots { s.base?.deallocate() } }
 
-    /// Floats held (for memory accounting).
-    public var capacity: Int { slots.reduce(0) { $0 + $1.capacity } }
-
     /// Slot `i` as `c` planes of h x w with a zero border of `pad` pixels.
     func planes(_ i: Int, c: Int, h: Int, w: Int, pad: Int) -> Planes {
         let row = w + 2 * pad, plane = (h + 2 * pad) * row, n = c * plane

@@ -24,16 +24,27 @@ struct PipelineExecution {
             printError("latent: \(error)")
             throw ExitCode(2)
         }
-        let runner: PipelineRunner
+        let start = Date()
+        let outcomes = try execute(items: items, runner: makeRunner())
+        Summary(outcomes: outcomes, verb: label == "denoise" ? "denoised" : "processed", seconds: Date().timeIntervalSince(start))
+            .report(quiet: batch.quiet, json: batch.json)
+        return (items, outcomes)
+    }
+
+    /// The plan's runner; a chain that cannot run is a set-up error (exit 2).
+    func makeRunner() throws -> PipelineRunner {
         do {
-            runner = try PipelineRunner(plan: plan, options: PipelineOptions(jobs: batch.resolvedJobs, overwrite: batch.overwrite,
-                                                                            limits: batch.limits, compression: batch.compression))
+            return try PipelineRunner(plan: plan, options: PipelineOptions(jobs: batch.resolvedJobs, overwrite: batch.overwrite,
+                                                                           limits: batch.limits, compression: batch.compression))
         } catch {
             printError("latent: \(error)")
             throw ExitCode(2)
         }
+    }
+
+    /// Runs `items` through `runner` behind a progress bar; a failure of the run itself exits 1.
+    func execute(items: [InputItem], runner: PipelineRunner) throws -> [ItemOutcome] {
         let bar = ProgressBar(label: label, quiet: batch.quiet)
-        let start = Date()
         let outcomes: [ItemOutcome]
         do { outcomes = try runner.run(items: items) { bar.update($0) } } catch {
             bar.finish()
@@ -41,9 +52,7 @@ struct PipelineExecution {
             throw ExitCode(1)
         }
         bar.finish()
-        Summary(outcomes: outcomes, verb: label == "denoise" ? "denoised" : "processed", seconds: Date().timeIntervalSince(start))
-            .report(quiet: batch.quiet, json: batch.json)
-        return (items, outcomes)
+        return outcomes
     }
 }
 
@@ -182,22 +191,9 @@ struct DenoiseCommand: ParsableCommand {
         let convIdx = (0..<items.count).filter { routeConv[$0] }
         if !mlpIdx.isEmpty, let name = mlpName {
             let stage = try makeModelStage(verb: "denoise", model: name, options: modelOptions)
-            var quiet = batch
-            quiet.json = false
-            quiet.quiet = true
             let plan = PipelinePlan(inputs: inputs, stages: [stage], sink: .folder(batch.output))
-            let runner: PipelineRunner
-            do {
-                runner = try PipelineRunner(plan: plan, options: PipelineOptions(jobs: batch.resolvedJobs, overwrite: batch.overwrite,
-                                                                                limits: batch.limits, compression: batch.compression))
-            } catch {
-                printError("latent: \(error)")
-                throw ExitCode(2)
-            }
-            let bar = ProgressBar(label: "denoise", quiet: batch.quiet)
-            let sub = mlpIdx.map { items[$0] }
-            let result = try runner.run(items: sub) { bar.update($0) }
-            bar.finish()
+            let exec = PipelineExecution(plan: plan, batch: batch, label: "denoise")
+            let result = try exec.execute(items: mlpIdx.map { items[$0] }, runner: exec.makeRunner())
             for (k, i) in mlpIdx.enumerated() { outcomes[i] = result[k] }
         }
         if !convIdx.isEmpty, let c = convModel, let name = convName {
