@@ -9,17 +9,29 @@ import Tensor
 ///     e0 = relu(conv3(relu(conv3(x))))                          full resolution, c0 channels
 ///     e1 = relu(conv3(relu(conv1(unshuffle(e0)))))              1/2, c1   (learned stride-2 down)
 ///     e2 = relu(conv3(relu(conv3(relu(conv1(unshuffle(e1)))))))  1/4, c2
+///     e2 = relu(e2 + conv3(e2))   for each of `blocks` residual blocks (zero-initialised)
 ///     s1 = relu(shuffle(conv1(e2)) + e1);  d1 = relu(conv3(s1)) 1/2  (learned stride-2 up + skip)
 ///     s0 = relu(shuffle(conv1(d1)) + e0);  d0 = relu(conv3(s0)) full
 ///     N  = conv3(d0);  out = x − N
 ///
 /// Loss: ½ Σ (out − clean)² per image. Height and width must be multiples of 4 (the caller
-/// pads). Tensors: head0, head1, down1, enc1, down2, mid1, mid2, up1, dec1, up0, dec0, tail
-/// (`.weight` [out, in, k, k], `.bias` [out]).
+/// pads). Tensors: head0, head1, down1, enc1, down2, mid1, mid2, [res1, ...], up1, dec1, up0,
+/// dec0, tail (`.weight` [out, in, k, k], `.bias` [out]).
+///
+/// With `noiseInput`, every layer is also conditioned on the noise level σ (FiLM, see `Conv2d`:
+/// features s = σ/50 and s², σ on the 0-255 scale). The conditioning tensors (`.film`) start at
+/// zero, so a blind model upgraded to a conditioned one computes the same function until it
+/// trains; at inference it folds into the weights and costs nothing per pixel.
 public final class ConvDenoiser {
     public let channels: Int
     public let widths: (Int, Int, Int)
+    /// Whether the layers are conditioned on the noise level (`forward`/`infer` then need σ).
+    public let noiseInput: Bool
     let head0, head1, down1, enc1, down2, mid1, mid2, up1, dec1, up0, dec0, tail: Conv2d
+    /// Residual blocks at quarter resolution.
+    let res: [Conv2d]
+    private var resOut: [Matrix] = []
+    private var features = Matrix(rows: 0, cols: 2)
 
     // Kept for backward.
     private var x: FeatureMaps?
@@ -29,41 +41,61 @@ public final class ConvDenoiser {
     private var out = Matrix(rows: 0, cols: 1)
     private var shapes: [FeatureShape] = []
 
-    /// Rows and columns an output pixel depends on, each side (a safe bound for halos).
+    /// Rows and columns an output pixel of the default network depends on, each side (a safe
+    /// bound for halos); each residual block adds 4 (a 3x3 layer at quarter resolution).
     public static let receptiveRadius = 24
+    public var receptiveRadius: Int { Self.receptiveRadius + 4 * res.count }
+    public var blocks: Int { res.count }
 
-    public init(channels: Int = 1, widths: (Int, Int, Int) = (32, 64, 128), seed: UInt64) {
+    /// Conditioning features of noise level σ (0-255 scale).
+    public static let featureCount = 2
+    public static func features(sigma: Float) -> [Float] {
+        let s = sigma / 50
+        return [s, s * s]
+    }
+
+    public init(channels: Int = 1, widths: (Int, Int, Int) = (32, 64, 128), blocks: Int = 0, noiseInput: Bool = false, seed: UInt64) {
         self.channels = channels
         self.widths = widths
+        self.noiseInput = noiseInput
         var rng = RandomGenerator(seed: seed)
         let (c0, c1, c2) = widths
-        head0 = Conv2d(channels, c0, kernel: 3, activation: .relu, name: "head0", computesInputGradient: false, rng: &rng)
-        head1 = Conv2d(c0, c0, kernel: 3, activation: .relu, name: "head1", rng: &rng)
-        down1 = Conv2d(4 * c0, c1, kernel: 1, activation: .relu, name: "down1", rng: &rng)
-        enc1 = Conv2d(c1, c1, kernel: 3, activation: .relu, name: "enc1", rng: &rng)
-        down2 = Conv2d(4 * c1, c2, kernel: 1, activation: .relu, name: "down2", rng: &rng)
-        mid1 = Conv2d(c2, c2, kernel: 3, activation: .relu, name: "mid1", rng: &rng)
-        mid2 = Conv2d(c2, c2, kernel: 3, activation: .relu, name: "mid2", rng: &rng)
-        up1 = Conv2d(c2, 4 * c1, kernel: 1, name: "up1", rng: &rng)
-        dec1 = Conv2d(c1, c1, kernel: 3, activation: .relu, name: "dec1", rng: &rng)
-        up0 = Conv2d(c1, 4 * c0, kernel: 1, name: "up0", rng: &rng)
-        dec0 = Conv2d(c0, c0, kernel: 3, activation: .relu, name: "dec0", rng: &rng)
-        tail = Conv2d(c0, channels, kernel: 3, name: "tail", rng: &rng)
+        let k = noiseInput ? Self.featureCount : 0
+        head0 = Conv2d(channels, c0, kernel: 3, activation: .relu, name: "head0", computesInputGradient: false, filmFeatures: k, rng: &rng)
+        head1 = Conv2d(c0, c0, kernel: 3, activation: .relu, name: "head1", filmFeatures: k, rng: &rng)
+        down1 = Conv2d(4 * c0, c1, kernel: 1, activation: .relu, name: "down1", filmFeatures: k, rng: &rng)
+        enc1 = Conv2d(c1, c1, kernel: 3, activation: .relu, name: "enc1", filmFeatures: k, rng: &rng)
+        down2 = Conv2d(4 * c1, c2, kernel: 1, activation: .relu, name: "down2", filmFeatures: k, rng: &rng)
+        mid1 = Conv2d(c2, c2, kernel: 3, activation: .relu, name: "mid1", filmFeatures: k, rng: &rng)
+        mid2 = Conv2d(c2, c2, kernel: 3, activation: .relu, name: "mid2", filmFeatures: k, rng: &rng)
+        up1 = Conv2d(c2, 4 * c1, kernel: 1, name: "up1", filmFeatures: k, rng: &rng)
+        dec1 = Conv2d(c1, c1, kernel: 3, activation: .relu, name: "dec1", filmFeatures: k, rng: &rng)
+        up0 = Conv2d(c1, 4 * c0, kernel: 1, name: "up0", filmFeatures: k, rng: &rng)
+        dec0 = Conv2d(c0, c0, kernel: 3, activation: .relu, name: "dec0", filmFeatures: k, rng: &rng)
+        tail = Conv2d(c0, channels, kernel: 3, name: "tail", filmFeatures: k, rng: &rng)
+        res = (0..<blocks).map { i in
+            let l = Conv2d(c2, c2, kernel: 3, name: "res\(i + 1)", filmFeatures: k, rng: &rng)
+            l.weight.value.fill(0)
+            l.bias.value.fill(0)
+            return l
+        }
     }
 
     private init(sharing other: ConvDenoiser) {
         channels = other.channels
         widths = other.widths
+        noiseInput = other.noiseInput
         let l = other.layers.map { Conv2d(sharing: $0) }
         (head0, head1, down1, enc1, down2, mid1, mid2) = (l[0], l[1], l[2], l[3], l[4], l[5], l[6])
         (up1, dec1, up0, dec0, tail) = (l[7], l[8], l[9], l[10], l[11])
+        res = Array(l[12...])
     }
 
     /// A replica for data-parallel training: the same weights (shared memory), its own gradients
     /// and activations.
     public func replica() -> ConvDenoiser { ConvDenoiser(sharing: self) }
 
-    public var layers: [Conv2d] { [head0, head1, down1, enc1, down2, mid1, mid2, up1, dec1, up0, dec0, tail] }
+    public var layers: [Conv2d] { [head0, head1, down1, enc1, down2, mid1, mid2, up1, dec1, up0, dec0, tail] + res }
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
 
@@ -73,7 +105,7 @@ public final class ConvDenoiser {
     public var macsPerPixel: Int {
         let (c0, c1, c2) = widths
         return channels * c0 * 9 + c0 * c0 * 9 + (4 * c0 * c1 + c1 * c1 * 9) / 4 + (4 * c1 * c2 + 2 * c2 * c2 * 9) / 16
-            + (c2 * 4 * c1) / 16 + (c1 * c1 * 9) / 4 + (c1 * 4 * c0) / 4 + c0 * c0 * 9 + c0 * channels * 9
+            + (c2 * 4 * c1) / 16 + (c1 * c1 * 9) / 4 + (c1 * 4 * c0) / 4 + c0 * c0 * 9 + c0 * channels * 9 + res.count * (c2 * c2 * 9) / 16
     }
 
     private func resize(_ m: inout Matrix, rows: Int, cols: Int) {
@@ -101,19 +133,36 @@ public final class ConvDenoiser {
         Activation.relu.forward(m.data, count: m.count)
     }
 
-    /// Denoised images for a batch of noisy ones (n, channels·H·W), H and W multiples of 4.
-    public func forward(_ input: FeatureMaps) -> FeatureMaps {
+    /// Denoised images for a batch of noisy ones (n, channels·H·W), H and W multiples of 4;
+    /// `sigmas` (0-255 scale, one per image) when the model is conditioned on the noise level.
+    public func forward(_ input: FeatureMaps, sigmas: [Float]? = nil) -> FeatureMaps {
         let s = input.shape
         precondition(s.c == channels && s.h % 4 == 0 && s.w % 4 == 0, "ConvDenoiser needs \(channels)xHxW with H, W multiples of 4, got \(s)")
         x = input
         let n = input.n
+        if noiseInput {
+            guard let sigmas, sigmas.count == n else { preconditionFailure("a noise-conditioned ConvDenoiser needs one σ per image") }
+            if features.rows != n { features = Matrix(rows: n, cols: Self.featureCount) }
+            for b in 0..<n { for (j, f) in Self.features(sigma: sigmas[b]).enumerated() { features.data[b * Self.featureCount + j] = f } }
+            for l in layers { l.filmFeatures = features }
+        }
         let a0 = head1.forward(head0.forward(input))
         e0 = a0
         let half = Self.unshuffle(a0.data, a0.shape, into: &u0)
         let a1 = enc1.forward(down1.forward(FeatureMaps(data: u0, shape: half)))
         e1 = a1
         let quarter = Self.unshuffle(a1.data, a1.shape, into: &u1)
-        let a2 = mid2.forward(mid1.forward(down2.forward(FeatureMaps(data: u1, shape: quarter))))
+        var a2 = mid2.forward(mid1.forward(down2.forward(FeatureMaps(data: u1, shape: quarter))))
+        while resOut.count < res.count { resOut.append(Matrix(rows: 0, cols: 1)) }
+        for (i, block) in res.enumerated() {
+            // relu(a2 + conv(a2)), kept for the backward pass
+            resize(&resOut[i], rows: n, cols: a2.shape.count)
+            resOut[i].copy(from: a2.data)
+            let r = block.forward(a2)
+            let o = resOut[i]
+            for j in 0..<o.count { o.data[j] = max(0, o.data[j] + r.data.data[j]) }
+            a2 = FeatureMaps(data: o, shape: a2.shape)
+        }
         Self.skipJoin(skip: a1, up: up1.forward(a2), into: &s1)
         let d1 = dec1.forward(FeatureMaps(data: s1, shape: a1.shape))
         Self.skipJoin(skip: a0, up: up0.forward(d1), into: &s0)
@@ -149,7 +198,14 @@ public final class ConvDenoiser {
         let dE1 = dS1.clone()
         var dt1 = Matrix(rows: 0, cols: 1)
         _ = Self.unshuffle(dS1, e1.shape, into: &dt1)
-        let de2 = up1.backward(dt1)!
+        var de2 = up1.backward(dt1)!
+        for (i, block) in res.enumerated().reversed() {
+            Activation.relu.backward(de2.data, output: resOut[i].data, count: de2.count)
+            let skip = de2.clone()
+            let dIn = block.backward(de2)!
+            for j in 0..<skip.count { skip.data[j] += dIn.data[j] }
+            de2 = skip
+        }
         let dU1 = down2.backward(mid1.backward(mid2.backward(de2)!)!)!
         Self.shuffleAdd(dU1, onto: dE1, e1.shape)               // unshuffle's adjoint
         let dU0 = down1.backward(enc1.backward(dE1)!)!
@@ -162,10 +218,14 @@ public final class ConvDenoiser {
         parameters.map { NamedTensor(name: $0.name, shape: $0.shape, values: $0.value.array) }
     }
 
-    public func importTensors(_ tensors: [String: NamedTensor], file: String) throws {
+    /// Loads every parameter from `tensors`. With `upgrading`, tensors the file lacks (the
+    /// conditioning and residual blocks a blind, shallower model has none of) keep their
+    /// zero initialisation, so the result computes what the file's model did.
+    public func importTensors(_ tensors: [String: NamedTensor], file: String, upgrading: Bool = false) throws {
         var expected = Set<String>()
         for p in parameters {
             expected.insert(p.name)
+            if upgrading && tensors[p.name] == nil && (p.name.hasSuffix(".film") || p.name.hasPrefix("res")) { continue }
             guard let t = tensors[p.name] else { throw ModelFileError.missingTensor(file: file, tensor: p.name) }
             guard t.shape == p.shape else { throw ModelFileError.wrongShape(file: file, tensor: p.name, expected: p.shape, found: t.shape) }
             p.value.copy(from: t.values)
@@ -177,7 +237,8 @@ public final class ConvDenoiser {
 
     public var metadata: [String: String] {
         ["format": "latent", "format_version": ModelConfig.formatVersion, "kind": "conv-dae", "channels": "\(channels)",
-         "widths": "\(widths.0),\(widths.1),\(widths.2)", "width": "0", "height": "0", "hidden": "", "latent": "1"]
+         "widths": "\(widths.0),\(widths.1),\(widths.2)", "width": "0", "height": "0", "hidden": "", "latent": "1",
+         "blocks": "\(res.count)", "noise_input": noiseInput ? "sigma" : "none"]
     }
 }
 
@@ -221,12 +282,28 @@ struct Planes {
 }
 
 extension ConvDenoiser {
-    private static func conv(_ layer: Conv2d, _ x: Planes, _ out: Planes, relu: Bool) {
+    /// Layer weights as inference uses them: the layer's own, or with the noise-level
+    /// conditioning folded in (one set per image, whatever the tile: tiles stay exact).
+    public struct InferenceWeights: @unchecked Sendable {
+        let folded: [ObjectIdentifier: (weight: [Float], bias: [Float])]
+        public init(_ model: ConvDenoiser, sigma: Float?) {
+            guard model.noiseInput else { folded = [:]; return }
+            guard let sigma else { preconditionFailure("a noise-conditioned ConvDenoiser needs σ") }
+            let phi = ConvDenoiser.features(sigma: sigma)
+            var f: [ObjectIdentifier: (weight: [Float], bias: [Float])] = [:]
+            for l in model.layers { f[ObjectIdentifier(l)] = l.effectiveWeights(phi) }
+            folded = f
+        }
+    }
+
+    private static func conv(_ layer: Conv2d, _ x: Planes, _ out: Planes, relu: Bool, _ weights: InferenceWeights) {
         let p = layer.kernel / 2
         precondition(layer.isSame && x.pad >= p && x.c == layer.inChannels && out.c == layer.outChannels && x.h == out.h && x.w == out.w)
-        lk_conv_exact_strided(x.origin - p * x.row - p, x.row, x.plane, x.c, x.h, x.w, layer.kernel,
-                              layer.weight.value.data, layer.bias.value.data, layer.outChannels,
-                              relu ? Int32(LK_RELU) : Int32(LK_IDENTITY), out.origin, out.row, out.plane)
+        func run(_ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>) {
+            lk_conv_exact_strided(x.origin - p * x.row - p, x.row, x.plane, x.c, x.h, x.w, layer.kernel, w, b, layer.outChannels,
+                                  relu ? Int32(LK_RELU) : Int32(LK_IDENTITY), out.origin, out.row, out.plane)
+        }
+        if let f = weights.folded[ObjectIdentifier(layer)] { run(f.weight, f.bias) } else { run(layer.weight.value.data, layer.bias.value.data) }
     }
 
     private static func unshuffle(_ x: Planes, into out: Planes) {
@@ -244,52 +321,66 @@ extension ConvDenoiser {
     /// pixels within `receptiveRadius` of it, never on the image's size or where a band or tile
     /// starts (when it starts on a multiple of 4). Layers write straight into the zero-padded
     /// buffers of the next; six buffers in all (about 129 floats per pixel at the default widths).
-    public func infer(_ x: UnsafePointer<Float>, h: Int, w: Int, into out: UnsafeMutablePointer<Float>, workspace ws: ConvWorkspace) {
+    public func infer(_ x: UnsafePointer<Float>, h: Int, w: Int, sigma: Float? = nil, into out: UnsafeMutablePointer<Float>, workspace ws: ConvWorkspace) {
+        infer(x, h: h, w: w, weights: InferenceWeights(self, sigma: sigma), into: out, workspace: ws)
+    }
+
+    public func infer(_ x: UnsafePointer<Float>, h: Int, w: Int, weights iw: InferenceWeights, into out: UnsafeMutablePointer<Float>, workspace ws: ConvWorkspace) {
         precondition(h % 4 == 0 && w % 4 == 0, "infer needs planes of multiples of 4")
         let (c0, c1, c2) = widths, mc = channels
         let (h2, w2, h4, w4) = (h / 2, w / 2, h / 4, w / 4)
         let xin = ws.planes(0, c: mc, h: h, w: w, pad: 1)
         for c in 0..<mc { for y in 0..<h { (xin.origin + c * xin.plane + y * xin.row).update(from: x + (c * h + y) * w, count: w) } }
         let a0 = ws.planes(1, c: c0, h: h, w: w, pad: 1)
-        Self.conv(head0, xin, a0, relu: true)
+        Self.conv(head0, xin, a0, relu: true, iw)
         let e0 = ws.planes(2, c: c0, h: h, w: w, pad: 0)
-        Self.conv(head1, a0, e0, relu: true)
+        Self.conv(head1, a0, e0, relu: true, iw)
         let u0 = ws.planes(1, c: 4 * c0, h: h2, w: w2, pad: 0)
         Self.unshuffle(e0, into: u0)
         let d = ws.planes(3, c: c1, h: h2, w: w2, pad: 1)
-        Self.conv(down1, u0, d, relu: true)
+        Self.conv(down1, u0, d, relu: true, iw)
         let e1 = ws.planes(4, c: c1, h: h2, w: w2, pad: 0)
-        Self.conv(enc1, d, e1, relu: true)
+        Self.conv(enc1, d, e1, relu: true, iw)
         let u1 = ws.planes(1, c: 4 * c1, h: h4, w: w4, pad: 0)
         Self.unshuffle(e1, into: u1)
         let m0 = ws.planes(3, c: c2, h: h4, w: w4, pad: 1)
-        Self.conv(down2, u1, m0, relu: true)
+        Self.conv(down2, u1, m0, relu: true, iw)
         let m1 = ws.planes(5, c: c2, h: h4, w: w4, pad: 1)
-        Self.conv(mid1, m0, m1, relu: true)
-        let m2 = ws.planes(3, c: c2, h: h4, w: w4, pad: 0)
-        Self.conv(mid2, m1, m2, relu: true)
+        Self.conv(mid1, m0, m1, relu: true, iw)
+        let m2 = ws.planes(3, c: c2, h: h4, w: w4, pad: res.isEmpty ? 0 : 1)
+        Self.conv(mid2, m1, m2, relu: true, iw)
+        for block in res {
+            let r = ws.planes(5, c: c2, h: h4, w: w4, pad: 0)
+            Self.conv(block, m2, r, relu: false, iw)
+            for c in 0..<c2 {
+                for y in 0..<h4 {
+                    let mp = m2.origin + c * m2.plane + y * m2.row, rp = r.origin + c * r.plane + y * r.row
+                    for i in 0..<w4 { mp[i] = max(0, mp[i] + rp[i]) }
+                }
+            }
+        }
         let t1 = ws.planes(1, c: 4 * c1, h: h4, w: w4, pad: 0)
-        Self.conv(up1, m2, t1, relu: false)
+        Self.conv(up1, m2, t1, relu: false, iw)
         let s1 = ws.planes(3, c: c1, h: h2, w: w2, pad: 1)
         Self.join(t1, skip: e1, into: s1)
         let d1 = ws.planes(5, c: c1, h: h2, w: w2, pad: 0)
-        Self.conv(dec1, s1, d1, relu: true)
+        Self.conv(dec1, s1, d1, relu: true, iw)
         let t0 = ws.planes(1, c: 4 * c0, h: h2, w: w2, pad: 0)
-        Self.conv(up0, d1, t0, relu: false)
+        Self.conv(up0, d1, t0, relu: false, iw)
         let s0 = ws.planes(3, c: c0, h: h, w: w, pad: 1)
         Self.join(t0, skip: e0, into: s0)
         let d0 = ws.planes(1, c: c0, h: h, w: w, pad: 1)
-        Self.conv(dec0, s0, d0, relu: true)
+        Self.conv(dec0, s0, d0, relu: true, iw)
         let noise = ws.planes(4, c: mc, h: h, w: w, pad: 0)
-        Self.conv(tail, d0, noise, relu: false)
+        Self.conv(tail, d0, noise, relu: false, iw)
         for i in 0..<(mc * h * w) { out[i] = x[i] - noise.origin[i] }
     }
 
     /// `infer` on arrays with a workspace of its own (tests, one-off calls).
-    public func infer(_ x: [Float], h: Int, w: Int) -> [Float] {
+    public func infer(_ x: [Float], h: Int, w: Int, sigma: Float? = nil) -> [Float] {
         precondition(x.count == channels * h * w, "infer: \(x.count) values for \(channels)x\(h)x\(w)")
         var out = [Float](repeating: 0, count: x.count)
-        x.withUnsafeBufferPointer { xb in out.withUnsafeMutableBufferPointer { infer(xb.baseAddress!, h: h, w: w, into: $0.baseAddress!, workspace: ConvWorkspace()) } }
+        x.withUnsafeBufferPointer { xb in out.withUnsafeMutableBufferPointer { infer(xb.baseAddress!, h: h, w: w, sigma: sigma, into: $0.baseAddress!, workspace: ConvWorkspace()) } }
         return out
     }
 }
@@ -311,7 +402,10 @@ public enum ConvModelFile {
         guard let ch = Int(meta["channels"] ?? ""), ch == 1 || ch == 3 else { throw ModelFileError.badMetadata(file: file, reason: "channels must be 1 or 3") }
         let w = (meta["widths"] ?? "").split(separator: ",").compactMap { Int($0) }
         guard w.count == 3, w.allSatisfy({ $0 > 0 && $0 <= 1024 }) else { throw ModelFileError.badMetadata(file: file, reason: "widths must be three channel counts") }
-        let model = ConvDenoiser(channels: ch, widths: (w[0], w[1], w[2]), seed: 0)
+        guard let blocks = Int(meta["blocks"] ?? "0"), (0...16).contains(blocks) else { throw ModelFileError.badMetadata(file: file, reason: "blocks must be 0-16") }
+        let noise = meta["noise_input"] ?? "none"
+        guard noise == "none" || noise == "sigma" else { throw ModelFileError.badMetadata(file: file, reason: "unknown noise_input '\(noise)'") }
+        let model = ConvDenoiser(channels: ch, widths: (w[0], w[1], w[2]), blocks: blocks, noiseInput: noise == "sigma", seed: 0)
         try model.importTensors(tensors, file: file)
         model.setExactInference(true)
         return model

@@ -37,9 +37,16 @@ public struct FeatureMaps {
 ///   equals whole-image inference bit for bit. (Stride-1 "same" layers only; others keep the
 ///   training path.)
 /// - Initialisation (PyTorch's): W and b uniform in ±1/√(Cin·k²).
+/// - Optional conditioning (FiLM) on K per-image features φ (the noise level, say): the
+///   pre-activation becomes (W·x + b)·(1 + φ·G) + φ·V, G and V of K x Cout stored together as
+///   `film` [2K, Cout], zero-initialised (so adding it to a trained layer changes nothing). At
+///   inference this folds into the weights: W' = diag(1 + φ·G)·W, b' = (1 + φ·G)·b + φ·V.
 public final class Conv2d {
     public let weight: Parameter
     public let bias: Parameter
+    public let film: Parameter?
+    /// The conditioning features for the next forward: (n, K), one row per image of the batch.
+    public var filmFeatures: Matrix?
     public let inChannels: Int
     public let outChannels: Int
     public let kernel: Int
@@ -56,9 +63,11 @@ public final class Conv2d {
     private var dcols = [Float]()
     private var dInput = Matrix(rows: 0, cols: 1)
     private var padded = [Float]()
+    private var preFilm = Matrix(rows: 0, cols: 1)
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int? = nil,
-                activation: Activation = .identity, name: String, computesInputGradient: Bool = true, rng: inout RandomGenerator) {
+                activation: Activation = .identity, name: String, computesInputGradient: Bool = true, filmFeatures k: Int = 0,
+                rng: inout RandomGenerator) {
         precondition(kernel >= 1 && stride >= 1 && (padding ?? 0) >= 0, "kernel and stride at least 1, padding at least 0")
         precondition(padding != nil || kernel % 2 == 1, "the default padding (k/2, same size) needs an odd kernel")
         self.inChannels = inChannels
@@ -74,6 +83,8 @@ public final class Conv2d {
         let bound = 1 / Float(fanIn).squareRoot()
         for i in 0..<weight.count { weight.value.data[i] = (rng.uniform() * 2 - 1) * bound }
         for i in 0..<bias.count { bias.value.data[i] = (rng.uniform() * 2 - 1) * bound }
+        film = k > 0 ? Parameter(name: name + ".film", shape: [2 * k, outChannels], rows: 2 * k, cols: outChannels) : nil
+        film?.value.fill(0)
     }
 
     /// A layer sharing `other`'s weights (the same memory) with gradients and buffers of its own:
@@ -89,9 +100,49 @@ public final class Conv2d {
         exactInference = other.exactInference
         weight = Parameter(sharing: other.weight)
         bias = Parameter(sharing: other.bias)
+        film = other.film.map { Parameter(sharing: $0) }
     }
 
-    public var parameters: [Parameter] { [weight, bias] }
+    public var parameters: [Parameter] { [weight, bias] + (film.map { [$0] } ?? []) }
+
+    /// K, the number of conditioning features (0: none).
+    public var filmCount: Int { (film?.value.rows ?? 0) / 2 }
+
+    /// Per output channel, the scale 1 + φ·G and shift φ·V for features φ (K values).
+    public func filmScaleShift(_ phi: UnsafePointer<Float>) -> (scale: [Float], shift: [Float]) {
+        var scale = [Float](repeating: 1, count: outChannels), shift = [Float](repeating: 0, count: outChannels)
+        guard let film else { return (scale, shift) }
+        let k = filmCount
+        for j in 0..<k {
+            for co in 0..<outChannels {
+                scale[co] += phi[j] * film.value.data[j * outChannels + co]
+                shift[co] += phi[j] * film.value.data[(k + j) * outChannels + co]
+            }
+        }
+        return (scale, shift)
+    }
+
+    /// Weights and bias with the conditioning for features φ folded in (the plain ones without
+    /// conditioning): what inference convolves with.
+    public func effectiveWeights(_ phi: UnsafePointer<Float>?) -> (weight: [Float], bias: [Float]) {
+        var w = weight.value.array, b = bias.value.array
+        guard film != nil, let phi else { return (w, b) }
+        let (scale, shift) = filmScaleShift(phi)
+        let fan = w.count / outChannels
+        for co in 0..<outChannels {
+            for i in 0..<fan { w[co * fan + i] *= scale[co] }
+            b[co] = b[co] * scale[co] + shift[co]
+        }
+        return (w, b)
+    }
+
+    private func filmRow(_ b: Int) -> UnsafePointer<Float>? {
+        guard film != nil else { return nil }
+        guard let f = filmFeatures, f.cols == filmCount, b < f.rows else {
+            preconditionFailure("\(weight.name): conditioned layer run without features for image \(b)")
+        }
+        return UnsafePointer(f.data + b * f.cols)
+    }
 
     /// "Same" geometry (stride 1, padding k/2, odd k): the fast im2col and the exact kernel apply.
     public var isSame: Bool { stride == 1 && kernel % 2 == 1 && padding == kernel / 2 }
@@ -129,7 +180,8 @@ public final class Conv2d {
                             (base + (c * hp + y + p) * wp + p).update(from: x.data.data + b * x.shape.count + (c * h + y) * w, count: w)
                         }
                     }
-                    lk_conv_exact(base, inChannels, h, w, k, weight.value.data, bias.value.data, outChannels,
+                    let (ew, eb) = effectiveWeights(filmRow(b))
+                    lk_conv_exact(base, inChannels, h, w, k, ew, eb, outChannels,
                                   activation == .relu ? Int32(LK_RELU) : Int32(LK_IDENTITY), output.data + b * outShape.count)
                 }
                 if activation != .relu && activation != .identity {
@@ -149,6 +201,19 @@ public final class Conv2d {
                           b: cb.baseAddress!, ldb: hw, beta: 1, c: y, ldc: hw)
             }
         }
+        if film != nil {
+            // Keep W·x + b for the gradient of G, then modulate.
+            if preFilm.cols != output.cols { preFilm = Matrix(rows: x.n, cols: output.cols) } else { preFilm.setRows(x.n) }
+            preFilm.copy(from: output)
+            for b in 0..<x.n {
+                let (scale, shift) = filmScaleShift(filmRow(b)!)
+                for co in 0..<outChannels {
+                    let y = output.data + b * outShape.count + co * hw
+                    let (g, v) = (scale[co], shift[co])
+                    for i in 0..<hw { y[i] = y[i] * g + v }
+                }
+            }
+        }
         activation.forward(output.data, count: output.count)
         return FeatureMaps(data: output, shape: outShape)
     }
@@ -159,6 +224,26 @@ public final class Conv2d {
         let (h, w) = (x.shape.h, x.shape.w), k = kernel, kdim = inChannels * k * k
         let (ho, wo) = (outShape.h, outShape.w), hw = ho * wo
         activation.backward(dy.data, output: output.data, count: dy.count)
+        if let film {
+            // dz is with respect to the modulated pre-activation: gradients of G and V, then
+            // dz ← dz·(1 + φ·G), the gradient with respect to W·x + b.
+            let kf = filmCount
+            for b in 0..<x.n {
+                let phi = filmRow(b)!
+                let (scale, _) = filmScaleShift(phi)
+                for co in 0..<outChannels {
+                    let dz = dy.data + b * outShape.count + co * hw, pre = preFilm.data + b * outShape.count + co * hw
+                    var s0: Float = 0, s1: Float = 0
+                    for i in 0..<hw { s0 += dz[i]; s1 += dz[i] * pre[i] }
+                    for j in 0..<kf {
+                        film.grad.data[j * outChannels + co] += phi[j] * s1
+                        film.grad.data[(kf + j) * outChannels + co] += phi[j] * s0
+                    }
+                    let g = scale[co]
+                    for i in 0..<hw { dz[i] *= g }
+                }
+            }
+        }
         if computesInputGradient {
             if dInput.cols != x.shape.count { dInput = Matrix(rows: x.n, cols: x.shape.count) } else { dInput.setRows(x.n) }
             dInput.fill(0)

@@ -18,7 +18,13 @@ public struct BandDenoiser {
     /// Threads sharing the tiles of one band (for one large image; a batch of files is spread
     /// over files instead).
     public var tileJobs = 1
+    /// The noise level (0-255 scale) given to a noise-conditioned model; nil: estimated for each
+    /// colour plane of each image (`NoiseEstimator`). Blind models ignore it.
+    public var sigma: Float?
     private let pool = WorkspacePool()
+
+    /// σ a conditioned model is given when the estimate fails (an image under 7 pixels a side).
+    public static let fallbackSigma: Float = 15
 
     /// Pixels of one tile with its halo (workspace ≈ 129 floats a pixel at the default widths:
     /// about 62 MB), chosen for the memory bar; tiles are about square so halos cost least.
@@ -36,22 +42,37 @@ public struct BandDenoiser {
         return (rows, cols)
     }
 
-    public init(model: ConvDenoiser, bandRows: Int = 128, tileColumns: Int = 1024, halo: Int = ConvDenoiser.receptiveRadius) {
-        precondition(bandRows % 4 == 0 && tileColumns % 4 == 0 && halo % 4 == 0 && halo >= 20, "bands, tiles and halo are multiples of 4")
+    public init(model: ConvDenoiser, bandRows: Int = 128, tileColumns: Int = 1024, halo: Int? = nil) {
+        let halo = halo ?? model.receptiveRadius
+        precondition(bandRows % 4 == 0 && tileColumns % 4 == 0 && halo % 4 == 0 && halo >= model.receptiveRadius,
+                     "bands, tiles and halo are multiples of 4, the halo at least the receptive radius")
         self.model = model
         self.bandRows = bandRows
         self.tileColumns = tileColumns
         self.halo = halo
     }
 
+    /// The σ per colour plane a conditioned model is given: `sigma`, else `estimate()`; nil
+    /// for a blind model (nothing to measure).
+    func planeSigmas(_ planes: Int, estimate: () throws -> [Float?]) rethrows -> [Float]? {
+        guard model.noiseInput else { return nil }
+        if let sigma { return [Float](repeating: sigma, count: planes) }
+        return try estimate().map { $0 ?? Self.fallbackSigma }
+    }
+
     /// Denoises every colour plane (channel-major planes of a `width` x `height` image); rows
     /// are pulled from `nextRows` (any number at a time, top to bottom) and results pushed to
     /// `emit` in order, `bandRows` at a time. Planes: `colorPlanes` (1 or 3).
-    public func run(width: Int, height: Int, colorPlanes: Int,
+    /// `sigmas`: the noise level of each colour plane, for a noise-conditioned model (a colour
+    /// model takes the first).
+    public func run(width: Int, height: Int, colorPlanes: Int, sigmas: [Float]? = nil,
                     nextRows: () throws -> FloatImage?, emit: (FloatImage) throws -> Void) throws {
         let h4 = (height + 3) / 4 * 4, w4 = (width + 3) / 4 * 4
         let mc = model.channels
         precondition(mc == 1 || mc == colorPlanes, "model channels")
+        precondition(!model.noiseInput || (sigmas?.count ?? 0) >= colorPlanes / mc, "a noise-conditioned model needs σ per plane")
+        // The weights each unit of planes is denoised with (the conditioning folded in once).
+        let unitWeights = stride(from: 0, to: colorPlanes, by: mc).map { ConvDenoiser.InferenceWeights(model, sigma: sigmas?[$0]) }
         // One workspace and region buffer per tile worker, for the whole image.
         let workers = (0..<max(1, tileJobs)).map { _ in TileWorker(workspace: pool.take()) }
         defer { for w in workers { pool.give(w.workspace) } }
@@ -116,7 +137,7 @@ public struct BandDenoiser {
                         }
                         worker.region.withUnsafeBufferPointer { reg in
                             worker.result.withUnsafeMutableBufferPointer { res in
-                                model.infer(reg.baseAddress!, h: rh, w: cw, into: res.baseAddress!, workspace: worker.workspace)
+                                model.infer(reg.baseAddress!, h: rh, w: cw, weights: unitWeights[unit / mc], into: res.baseAddress!, workspace: worker.workspace)
                             }
                         }
                         worker.result.withUnsafeBufferPointer { res in
@@ -156,11 +177,13 @@ public struct BandDenoiser {
         let ws = pool.take()
         defer { pool.give(ws) }
         var x = [Float](repeating: 0, count: mc * h4 * w4), r = x
+        let sigmas = planeSigmas(img.channels) { NoiseEstimator.estimate(img) }
         for unit in stride(from: 0, to: img.channels, by: mc) {
+            let weights = ConvDenoiser.InferenceWeights(model, sigma: sigmas?[unit])
             for p in 0..<mc {
                 for y in 0..<h4 { for xx in 0..<w4 { x[(p * h4 + y) * w4 + xx] = img[x: min(xx, img.width - 1), y: min(y, img.height - 1), c: unit + p] } }
             }
-            x.withUnsafeBufferPointer { xb in r.withUnsafeMutableBufferPointer { model.infer(xb.baseAddress!, h: h4, w: w4, into: $0.baseAddress!, workspace: ws) } }
+            x.withUnsafeBufferPointer { xb in r.withUnsafeMutableBufferPointer { model.infer(xb.baseAddress!, h: h4, w: w4, weights: weights, into: $0.baseAddress!, workspace: ws) } }
             for p in 0..<mc {
                 for y in 0..<img.height { for xx in 0..<img.width { out[x: xx, y: y, c: unit + p] = r[(p * h4 + y) * w4 + xx] } }
             }
@@ -181,14 +204,32 @@ public struct BandDenoiser {
         if model.channels == 3 && planes == 1 {
             throw PipelineError.frame(file: input, reason: "the model takes RGB images, this one is grey")
         }
+        // A conditioned model without a given σ: a first pass over the file measures each plane.
+        let sigmas = try planeSigmas(planes) {
+            let pass = try PNGReader(path: input, limits: limits)
+            let stride = NoiseEstimator.stride(forPixels: h.width * h.height)
+            let estimators = (0..<planes).map { _ in NoiseEstimator(width: h.width, stride: stride) }
+            while let band = try pass.readBand(rows: 16) {
+                let f = FloatImage(band)
+                f.data.withUnsafeBufferPointer { b in
+                    for c in 0..<planes { for y in 0..<f.height { estimators[c].add(row: b.baseAddress! + (c * f.height + y) * f.width) } }
+                }
+            }
+            try pass.finish()
+            return estimators.map { $0.estimate() }
+        }
+        // Provenance: the noise level the model was given.
+        let sigmaText: [(key: String, text: String)] = sigmas.map { v in
+            [("latent:sigma", (sigma != nil ? "given " : "measured ") + v.map { String(format: "%.2f", $0) }.joined(separator: ","))]
+        } ?? []
         try AtomicOutput.write(to: output) { tmp in
             do {
                 let writer = try PNGWriter(path: tmp, width: h.width, height: h.height,
-                                           format: PNGFileFormat(layout: layout, depth: depth, compression: compression, texts: texts))
+                                           format: PNGFileFormat(layout: layout, depth: depth, compression: compression, texts: texts + sigmaText))
                 // Alpha is carried through as the file's own bytes, a row at a time.
                 let bps = depth / 8, ch = layout.channels
                 var alphaRows: [[UInt8]] = []
-                try me.run(width: h.width, height: h.height, colorPlanes: planes, nextRows: {
+                try me.run(width: h.width, height: h.height, colorPlanes: planes, sigmas: sigmas, nextRows: {
                     guard let band = try reader.readBand(rows: 16) else { return nil }
                     if layout.hasAlpha {
                         for y in 0..<band.height {

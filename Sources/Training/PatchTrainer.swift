@@ -99,15 +99,18 @@ public final class PatchTrainer {
     }
 
     /// A training input: clean + σ·N(0,1) with σ drawn from the options' range, rounded to 8 bits
-    /// and clipped for the options' fraction of patches.
+    /// and clipped for the options' fraction of patches. Returns σ (0-255 scale).
+    @discardableResult
     static func addNoise(_ clean: UnsafePointer<Float>, into noisy: UnsafeMutablePointer<Float>, count: Int,
-                         options: PatchTrainingOptions, rng: inout RandomGenerator) {
+                         options: PatchTrainingOptions, rng: inout RandomGenerator) -> Float {
         let range = options.sigmaRange
-        let sigma = (range.lowerBound + rng.uniform() * (range.upperBound - range.lowerBound)) / 255
+        let sigma255 = range.lowerBound + rng.uniform() * (range.upperBound - range.lowerBound)
+        let sigma = sigma255 / 255
         for i in 0..<count { noisy[i] = clean[i] + sigma * rng.normal() }
         if options.pngNoiseFraction > 0 && rng.uniform() < options.pngNoiseFraction {
             for i in 0..<count { noisy[i] = min(255, max(0, (noisy[i] * 255).rounded())) / 255 }
         }
+        return sigma255
     }
 
     public func restore(epoch: Int, adamT: Int, state: [String: (m: [Float], v: [Float])]) {
@@ -124,6 +127,9 @@ public final class PatchTrainer {
         let shares = (0..<w).map { k in options.batch * (k + 1) / w - options.batch * k / w }
         let clean = shares.map { Matrix(rows: $0, cols: shape.count) }
         let noisy = shares.map { Matrix(rows: $0, cols: shape.count) }
+        let sigmas = UnsafeMutableBufferPointer<[Float]>.allocate(capacity: w)
+        sigmas.initialize(repeating: [])
+        defer { sigmas.deallocate() }
         let params = model.parameters
         let replicaParams = replicas.map(\.parameters)
         let savedThreads = BLAS.threads
@@ -143,12 +149,12 @@ public final class PatchTrainer {
             for step in 0..<options.stepsPerEpoch {
                 parallelFor(w) { k in
                     let c = clean[k], x = noisy[k]
-                    for b in 0..<shares[k] {
+                    sigmas[k] = (0..<shares[k]).map { b in
                         Self.samplePatch(train, size: p, rng: &rngs[k], into: c.data + b * shape.count)
-                        Self.addNoise(c.data + b * shape.count, into: x.data + b * shape.count, count: shape.count,
-                                      options: options, rng: &rngs[k])
+                        return Self.addNoise(c.data + b * shape.count, into: x.data + b * shape.count, count: shape.count,
+                                             options: options, rng: &rngs[k])
                     }
-                    _ = replicas[k].forward(FeatureMaps(data: x, shape: shape))
+                    _ = replicas[k].forward(FeatureMaps(data: x, shape: shape), sigmas: model.noiseInput ? sigmas[k] : nil)
                     losses[k] = replicas[k].backward(clean: c)
                 }
                 let loss = (0..<w).reduce(0.0) { $0 + losses[$1] }
@@ -196,7 +202,7 @@ public final class PatchTrainer {
             var rng = RandomGenerator(seed: seed &+ UInt64(i))
             let clean8 = img.data.map { ($0 * 255).rounded() }
             let noisy = clean8.map { ($0 + sigma * rng.normal()) / 255 }
-            let out = denoise(model, FloatImage(width: img.width, height: img.height, channels: img.channels, data: noisy))
+            let out = denoise(model, FloatImage(width: img.width, height: img.height, channels: img.channels, data: noisy), sigma: sigma)
             var se = 0.0
             for j in 0..<out.data.count {
                 let o = min(255, max(0, (out.data[j] * 255).rounded()))
@@ -208,8 +214,9 @@ public final class PatchTrainer {
         return (each.reduce(0, +) / Double(max(1, each.count)), each)
     }
 
-    /// Whole-image denoising: pads to multiples of 4 (edge replicate), runs, crops.
-    public static func denoise(_ model: ConvDenoiser, _ img: FloatImage) -> FloatImage {
+    /// Whole-image denoising: pads to multiples of 4 (edge replicate), runs, crops. `sigma` is
+    /// the noise level a conditioned model is given (ignored by a blind one).
+    public static func denoise(_ model: ConvDenoiser, _ img: FloatImage, sigma: Float) -> FloatImage {
         let h4 = (img.height + 3) / 4 * 4, w4 = (img.width + 3) / 4 * 4
         let shape = FeatureShape(c: img.channels, h: h4, w: w4)
         let x = Matrix(rows: 1, cols: shape.count)
@@ -220,7 +227,7 @@ public final class PatchTrainer {
                 }
             }
         }
-        let out = model.forward(FeatureMaps(data: x, shape: shape))
+        let out = model.forward(FeatureMaps(data: x, shape: shape), sigmas: model.noiseInput ? [sigma] : nil)
         var r = FloatImage(width: img.width, height: img.height, channels: img.channels)
         for c in 0..<img.channels {
             for y in 0..<img.height { for xx in 0..<img.width { r[x: xx, y: y, c: c] = out.data.data[(c * h4 + y) * w4 + xx] } }

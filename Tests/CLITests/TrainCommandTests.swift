@@ -117,5 +117,29 @@ extension TrainCommandTests {
         #expect(h.width == 37 && h.height == 23 && h.layout == .rgba)
         let info = try CLI.run(["info", dir + "/out/odd.png"])
         #expect(info.stdout.contains("(band-streamed)"))
+
+        // Upgrading it: a residual block and noise-level conditioning, fine-tuned from its weights.
+        let up = dir + "/up.safetensors"
+        let u = try CLI.run(["train", "--model", "conv-dae", "--data", dir + "/train", "--noise", "gaussian:10-30", "--patch", "16",
+                             "--batch", "4", "--steps-per-epoch", "3", "--epochs", "1", "--widths", "4,4,8", "--blocks", "1", "--noise-input",
+                             "--init-from", model, "-o", up])
+        #expect(u.status == 0, "\(u.stderr)")
+        #expect(u.stderr.contains("+1 blocks σ-conditioned"))
+        // ... and not the other way round.
+        let down = try CLI.run(["train", "--model", "conv-dae", "--data", dir + "/train", "--noise", "gaussian:10-30", "--patch", "16",
+                                "--epochs", "1", "--widths", "4,4,8", "--init-from", up, "-o", dir + "/down.safetensors"])
+        #expect(down.status == 2 && down.stderr.contains("--noise-input"), "\(down.stderr)")
+        // Eval measures σ (blind) or takes the true one.
+        let blind = try CLI.run(["eval", "--model", up, "--data", dir + "/train", "--sigma", "20", "--json"])
+        #expect(blind.status == 0 && blind.stdout.contains("\"sigma_input\":\"measured in each image\""), "\(blind.stdout)\(blind.stderr)")
+        let given = try CLI.run(["eval", "--model", up, "--data", dir + "/train", "--sigma", "20", "--given-sigma", "--json"])
+        #expect(given.status == 0 && given.stdout.contains("\"sigma_input\":\"given (the true σ)\""))
+        // Denoise records the σ it measured or was given.
+        #expect(try CLI.run(["denoise", dir + "/in", "-o", dir + "/out2", "--model", up]).status == 0)
+        #expect(try CLI.run(["info", dir + "/out2/odd.png"]).stdout.contains("latent:sigma: measured "))
+        #expect(try CLI.run(["denoise", dir + "/in", "-o", dir + "/out3", "--model", up, "--sigma", "12"]).status == 0)
+        #expect(try CLI.run(["info", dir + "/out3/odd.png"]).stdout.contains("latent:sigma: given 12.00,12.00,12.00"))
+        let bad = try CLI.run(["denoise", dir + "/in", "-o", dir + "/out4", "--model", up, "--sigma", "500"])
+        #expect(bad.status != 0 && bad.stderr.contains("--sigma must be between 0 and 100"))
     }
 }

@@ -6,20 +6,28 @@ import Tensor
 import Imaging
 
 struct ConvDenoiserTests {
-    @Test func wholeModelGradient() {
-        let model = ConvDenoiser(channels: 1, widths: (3, 4, 5), seed: 3)
+    /// Central differences against backward, for the plain network, one with residual blocks
+    /// and noise-level conditioning (its zero-initialised parts set to random values first, and
+    /// two images of different σ in the batch), and one with two blocks.
+    @Test(arguments: [(0, false), (1, true), (2, false)])
+    func wholeModelGradient(blocks: Int, noiseInput: Bool) {
+        let model = ConvDenoiser(channels: 1, widths: (3, 4, 5), blocks: blocks, noiseInput: noiseInput, seed: 3)
         var rng = RandomGenerator(seed: 4)
+        for p in model.parameters where p.name.hasSuffix(".film") || p.name.hasPrefix("res") {
+            for i in 0..<p.count { p.value.data[i] = (rng.uniform() * 2 - 1) * 0.5 }
+        }
         let s = FeatureShape(c: 1, h: 8, w: 12)
         let x = Matrix(rows: 2, cols: s.count, values: (0..<(2 * s.count)).map { _ in rng.uniform() })
         let clean = Matrix(rows: 2, cols: s.count, values: (0..<(2 * s.count)).map { _ in rng.uniform() })
+        let sigmas: [Float]? = noiseInput ? [15, 40] : nil
         func loss() -> Double {
-            _ = model.forward(FeatureMaps(data: x, shape: s))
+            _ = model.forward(FeatureMaps(data: x, shape: s), sigmas: sigmas)
             let l = model.backward(clean: clean)
             for p in model.parameters { p.zeroGrad() }
             return l
         }
         for p in model.parameters { p.zeroGrad() }
-        _ = model.forward(FeatureMaps(data: x, shape: s))
+        _ = model.forward(FeatureMaps(data: x, shape: s), sigmas: sigmas)
         _ = model.backward(clean: clean)
         let analytic = model.parameters.map { $0.grad.array }
         for p in model.parameters { p.zeroGrad() }
@@ -44,23 +52,50 @@ struct ConvDenoiserTests {
         }
         #expect(checked > 50)
         #expect(worst < 2e-2, "largest relative difference \(worst)")
+        if noiseInput || blocks > 0 {
+            let extra = model.parameters.filter { $0.name.hasSuffix(".film") || $0.name.hasPrefix("res") }
+            #expect(extra.contains { p in p.grad.array.contains { $0 != 0 } } == false, "gradients were zeroed")
+            #expect(extra.count == (noiseInput ? 13 * 1 + 2 * blocks : 2 * blocks))
+        }
+    }
+
+    /// Upgrading a blind model (adding residual blocks and conditioning, zero-initialised) keeps
+    /// what it computes, for any σ; once the new parts move, σ matters.
+    @Test func upgradingPreservesTheFunction() throws {
+        let plain = ConvDenoiser(channels: 1, widths: (4, 6, 8), seed: 11)
+        let tensors = Dictionary(uniqueKeysWithValues: plain.exportTensors().map { ($0.name, $0) })
+        let up = ConvDenoiser(channels: 1, widths: (4, 6, 8), blocks: 2, noiseInput: true, seed: 12)
+        try up.importTensors(tensors, file: "plain", upgrading: true)
+        #expect(throws: ModelFileError.self) { try up.importTensors(tensors, file: "plain") }
+        var rng = RandomGenerator(seed: 13)
+        let (h, w) = (16, 20)
+        let x = (0..<(h * w)).map { _ in rng.uniform() }
+        let reference = plain.infer(x, h: h, w: w)
+        for sigma: Float in [0, 25, 55] { #expect(up.infer(x, h: h, w: w, sigma: sigma) == reference, "σ \(sigma)") }
+        for p in up.parameters where p.name.hasSuffix(".film") { for i in 0..<p.count { p.value.data[i] = rng.uniform() * 0.2 } }
+        #expect(up.infer(x, h: h, w: w, sigma: 10) != up.infer(x, h: h, w: w, sigma: 40))
     }
 
     /// `infer` (exact kernels, buffers reused through a workspace) computes what the training
     /// path computes, up to float rounding; a reused workspace gives the same result again.
-    @Test func inferMatchesTrainingForward() {
-        let model = ConvDenoiser(channels: 1, widths: (8, 12, 16), seed: 5)
+    @Test(arguments: [false, true])
+    func inferMatchesTrainingForward(upgraded: Bool) {
+        let model = ConvDenoiser(channels: 1, widths: (8, 12, 16), blocks: upgraded ? 1 : 0, noiseInput: upgraded, seed: 5)
         var rng = RandomGenerator(seed: 6)
+        for p in model.parameters where p.name.hasSuffix(".film") || p.name.hasPrefix("res") {
+            for i in 0..<p.count { p.value.data[i] = (rng.uniform() * 2 - 1) * 0.2 }
+        }
         let ws = ConvWorkspace()
         for (h, w) in [(24, 40), (12, 20), (24, 40)] {
             let s = FeatureShape(c: 1, h: h, w: w)
             let x = (0..<s.count).map { _ in rng.uniform() }
-            let trained = model.forward(FeatureMaps(data: Matrix(rows: 1, cols: s.count, values: x), shape: s)).data.array
+            let sigma: Float = 30
+            let trained = model.forward(FeatureMaps(data: Matrix(rows: 1, cols: s.count, values: x), shape: s), sigmas: upgraded ? [sigma] : nil).data.array
             var out = [Float](repeating: 0, count: s.count)
-            x.withUnsafeBufferPointer { xb in out.withUnsafeMutableBufferPointer { model.infer(xb.baseAddress!, h: h, w: w, into: $0.baseAddress!, workspace: ws) } }
+            x.withUnsafeBufferPointer { xb in out.withUnsafeMutableBufferPointer { model.infer(xb.baseAddress!, h: h, w: w, sigma: sigma, into: $0.baseAddress!, workspace: ws) } }
             let worst = zip(trained, out).map { abs($0 - $1) }.max()!
             #expect(worst < 1e-4, "\(h)x\(w): \(worst)")
-            #expect(out == model.infer(x, h: h, w: w), "a reused workspace changes nothing")
+            #expect(out == model.infer(x, h: h, w: w, sigma: sigma), "a reused workspace changes nothing")
         }
     }
 
@@ -131,3 +166,33 @@ struct ConvDenoiserTests {
 #if canImport(Glibc)
 import Glibc
 #endif
+
+/// The halo bound: changing one input pixel changes no output farther than `receptiveRadius`
+/// away (rows and columns), with and without residual blocks; and the bound is not loose by
+/// more than one 4-pixel step.
+struct ReceptiveFieldTests {
+    @Test(arguments: [0, 1, 2])
+    func receptiveRadiusIsASafeBound(blocks: Int) {
+        let model = ConvDenoiser(channels: 1, widths: (4, 6, 8), blocks: blocks, noiseInput: true, seed: 21)
+        var rng = RandomGenerator(seed: 22)
+        for p in model.parameters where p.name.hasSuffix(".film") || p.name.hasPrefix("res") {
+            for i in 0..<p.count { p.value.data[i] = (rng.uniform() * 2 - 1) * 0.3 }
+        }
+        // Biases up so that ReLUs pass most values: the widest dependence shows.
+        for p in model.parameters where p.name.hasSuffix(".bias") { for i in 0..<p.count { p.value.data[i] = abs(p.value.data[i]) + 0.2 } }
+        let n = 96
+        let x = (0..<(n * n)).map { _ in rng.uniform() }
+        let base = model.infer(x, h: n, w: n, sigma: 20)
+        var reach = 0
+        for (py, px) in [(48, 48), (49, 50), (50, 51), (51, 49)] {
+            var y = x
+            y[py * n + px] += 1
+            let out = model.infer(y, h: n, w: n, sigma: 20)
+            for r in 0..<n {
+                for c in 0..<n where out[r * n + c] != base[r * n + c] { reach = max(reach, abs(r - py), abs(c - px)) }
+            }
+        }
+        #expect(reach <= model.receptiveRadius, "an input pixel reaches \(reach) > \(model.receptiveRadius)")
+        #expect(reach > model.receptiveRadius - 8, "the bound \(model.receptiveRadius) is loose: reach \(reach)")
+    }
+}

@@ -17,17 +17,30 @@ struct BandDenoiserTests {
 
     /// Band- (and tile-) streamed output equals whole-image output bit for bit, for several band
     /// heights, tile widths and odd image sizes.
-    @Test(arguments: [(37, 29), (61, 45), (16, 100), (90, 9)])
-    func bandStreamingEqualsWholeImage(_ size: (Int, Int)) throws {
-        let model = ConvDenoiser(channels: 1, widths: (4, 6, 8), seed: 5)
+    /// A model with two residual blocks and noise-level conditioning (random values in its
+    /// zero-initialised parts), as `bandStreamingEqualsWholeImage` takes it.
+    static func conditionedModel() -> ConvDenoiser {
+        let model = ConvDenoiser(channels: 1, widths: (4, 6, 8), blocks: 2, noiseInput: true, seed: 5)
+        var rng = RandomGenerator(seed: 6)
+        for p in model.parameters where p.name.hasSuffix(".film") || p.name.hasPrefix("res") {
+            for i in 0..<p.count { p.value.data[i] = (rng.uniform() * 2 - 1) * 0.3 }
+        }
+        return model
+    }
+
+    @Test(arguments: [(37, 29), (61, 45), (16, 100), (90, 9), (70, 77)], [false, true])
+    func bandStreamingEqualsWholeImage(_ size: (Int, Int), conditioned: Bool) throws {
+        let model = conditioned ? Self.conditionedModel() : ConvDenoiser(channels: 1, widths: (4, 6, 8), seed: 5)
         let img = Self.image(size.0, size.1, channels: 1, seed: 3)
-        let whole = BandDenoiser(model: model).wholeImage(img)
+        var reference = BandDenoiser(model: model)
+        reference.sigma = 20
+        let whole = reference.wholeImage(img)
         for (band, tile, jobs) in [(4, 1024, 1), (8, 16, 1), (12, 24, 3), (32, 4, 2), (64, 8, 1), (16, 20, 4)] {
             var bd = BandDenoiser(model: model, bandRows: band, tileColumns: tile)
             bd.tileJobs = jobs   // tiles shared by threads
             var rows: [FloatImage] = []
             var next = 0
-            try bd.run(width: img.width, height: img.height, colorPlanes: 1, nextRows: {
+            try bd.run(width: img.width, height: img.height, colorPlanes: 1, sigmas: conditioned ? [20] : nil, nextRows: {
                 guard next < img.height else { return nil }
                 let n = min(band == 4 ? 70 : 5, img.height - next)   // 5 rows at a time (70: more than the row ring holds)
                 var b = FloatImage(width: img.width, height: n, channels: 1)

@@ -27,6 +27,7 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
     @Option(help: "conv-dae models: noise σ on the 0-255 scale (the standard protocol; default 25).") var sigma: Float = 25
     @Flag(help: "conv-dae models: quantise the noisy images to 8 bits first, as a saved PNG would be.") var noisyPng = false
+    @Flag(help: "conv-dae models conditioned on the noise level: give them the true σ instead of measuring it in each image (non-blind).") var givenSigma = false
 
     func validate() throws {
         if let iwae, iwae < 1 { throw ValidationError("--iwae must be at least 1.") }
@@ -45,8 +46,9 @@ struct EvalCommand: ParsableCommand {
             printError("latent: \(error)")
             throw ExitCode(2)
         }
-        let band = BandDenoiser(model: model)
+        var band = BandDenoiser(model: model)
         var psnrs: [Double] = [], noisyPsnrs: [Double] = []
+        var sigmaErrors: [Double] = []
         var cpu = 0.0
         var pixels = 0
         for (i, img) in images.enumerated() {
@@ -61,21 +63,32 @@ struct EvalCommand: ParsableCommand {
             }
             noisyPsnrs.append(psnr(noisy))
             let t0 = cpuSeconds()
-            let out = band.wholeImage(FloatImage(width: img.width, height: img.height, channels: img.channels, data: noisy.map { $0 / 255 }))
+            let input = FloatImage(width: img.width, height: img.height, channels: img.channels, data: noisy.map { $0 / 255 })
+            if model.noiseInput {
+                // Blind: the σ the model is given is measured in the image (timed with it).
+                let measured = NoiseEstimator.estimate(input).map { $0 ?? BandDenoiser.fallbackSigma }
+                sigmaErrors += measured.map { Double($0 - sigma) }
+                band.sigma = givenSigma ? sigma : measured.reduce(0, +) / Float(measured.count)
+            }
+            let out = band.wholeImage(input)
             cpu += cpuSeconds() - t0
             pixels += img.width * img.height
             psnrs.append(psnr(out.data.map { $0 * 255 }))
         }
         let mean = psnrs.reduce(0, +) / Double(psnrs.count), noisyMean = noisyPsnrs.reduce(0, +) / Double(noisyPsnrs.count)
         let perMP = cpu / (Double(pixels) / 1e6)
+        let sigmaInput = !model.noiseInput ? "none (blind model)" : givenSigma ? "given (the true σ)" : "measured in each image"
+        let meanAbsError = sigmaErrors.isEmpty ? 0 : sigmaErrors.map(abs).reduce(0, +) / Double(sigmaErrors.count)
         if json {
             print("{\"model\":\(jsonString(self.model)),\"images\":\(images.count),\"sigma\":\(sigma),\"noisy_png\":\(noisyPng),"
                 + "\"psnr_noisy\":\(String(format: "%.3f", noisyMean)),\"psnr_denoised\":\(String(format: "%.3f", mean)),"
-                + "\"cpu_s_per_mp\":\(String(format: "%.3f", perMP)),\"per_image\":[\(psnrs.map { String(format: "%.3f", $0) }.joined(separator: ","))]}")
+                + "\"cpu_s_per_mp\":\(String(format: "%.3f", perMP)),\"sigma_input\":\(jsonString(sigmaInput)),"
+                + "\"sigma_estimate_mean_abs_error\":\(sigmaErrors.isEmpty ? "null" : String(format: "%.3f", meanAbsError)),\"per_image\":[\(psnrs.map { String(format: "%.3f", $0) }.joined(separator: ","))]}")
         } else {
-            print("model            \(self.model) (conv-dae \(model.widths.0),\(model.widths.1),\(model.widths.2))")
+            print("model            \(self.model) (conv-dae \(model.widths.0),\(model.widths.1),\(model.widths.2)\(model.blocks > 0 ? " +\(model.blocks) blocks" : ""))")
             print("images           \(images.count)")
             print("sigma            \(sigma)\(noisyPng ? " (noisy images quantised to 8 bits)" : "")")
+            print("sigma_input      \(sigmaInput)" + (sigmaErrors.isEmpty ? "" : String(format: " (estimate off by %.2f on average)", meanAbsError)))
             print(String(format: "psnr_noisy       %.3f", noisyMean))
             print(String(format: "psnr_denoised    %.3f", mean))
             print(String(format: "cpu_s_per_mp     %.3f", perMP))

@@ -134,18 +134,25 @@ struct DenoiseCommand: ParsableCommand {
             interrupted run resumes. A grey model filters each colour plane; alpha is kept.
 
             --model auto (the default) uses mnist-dae for 28x28 images and the convolutional photo \
-            model for every other size (band-streamed: any image size, memory independent of height).
+            model for every other size (band-streamed: any image size, memory independent of height).             The photo model is told each image's noise level: measured per colour plane (a first             quick pass over the file), or the one --sigma gives.
 
             Examples:
               latent denoise samples/noisy-digits -o clean/ --sheet clean/sheet.png
               latent denoise scans/ -o clean/ --model photo
+              latent denoise scans/ -o clean/ --model photo --sigma 30
               latent denoise scans/ -o clean/ --model my-dae.safetensors --tile
             """)
 
     @Argument(help: "PNG files and folders.") var inputs: [String]
     @Option(help: "auto, a built-in model (mnist-dae, photo) or a .safetensors file.") var model: String = "auto"
+    @Option(help: ArgumentHelp("Noise level σ of the inputs on the 0-255 scale, for the photo model (default: measured in each image). Higher removes more.", valueName: "SIGMA"))
+    var sigma: Float?
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var batch: BatchOptions
+
+    func validate() throws {
+        if let sigma, !(sigma >= 0 && sigma <= 100) { throw ValidationError("--sigma must be between 0 and 100 (the 0-255 scale).") }
+    }
 
     func run() throws {
         var items: [InputItem]
@@ -209,6 +216,7 @@ struct DenoiseCommand: ParsableCommand {
             let limits = batch.limits, overwrite = batch.overwrite, compression = batch.compression
             let list = convIdx.map { items[$0] }
             var tiled = BandDenoiser(model: c)
+            tiled.sigma = sigma
             // Fewer files than jobs: the spare threads share each image's tiles.
             let jobs = batch.resolvedJobs
             tiled.tileJobs = max(1, jobs / max(1, min(jobs, list.count)))
