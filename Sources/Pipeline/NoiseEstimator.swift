@@ -39,7 +39,7 @@ public final class NoiseEstimator {
     private var vector = [Double](repeating: 0, count: NoiseEstimator.dims)
 
     /// `stride`: distance between sampled patches, both ways (see `stride(forPixels:)`).
-    public init(width: Int, stride: Int = 2) {
+    public init(width: Int, stride: Int = 3) {
         precondition(stride >= 1)
         self.width = width
         self.stride = stride
@@ -49,8 +49,8 @@ public final class NoiseEstimator {
         products = [Double](repeating: 0, count: Self.binCount * Self.triangle)
     }
 
-    /// A patch stride that samples about a million patches at most (2 below 4 megapixels).
-    public static func stride(forPixels n: Int) -> Int { max(2, Int((Double(n) / 1e6).squareRoot().rounded(.up))) }
+    /// A patch stride that samples about a million patches at most (every third pixel both ways below 9 megapixels).
+    public static func stride(forPixels n: Int) -> Int { max(3, Int((Double(n) / 1e6).squareRoot().rounded(.up))) }
 
     /// The next row of the plane, values on the 0-1 scale.
     public func add(row: UnsafePointer<Float>) {
