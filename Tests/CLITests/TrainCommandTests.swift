@@ -125,6 +125,10 @@ extension TrainCommandTests {
                              "--init-from", model, "-o", up])
         #expect(u.status == 0, "\(u.stderr)")
         #expect(u.stderr.contains("+1 blocks σ-conditioned"))
+        // Resuming needs the same architecture options, else a clear error.
+        let wrong = try CLI.run(["train", "--model", "conv-dae", "--data", dir + "/train", "--noise", "gaussian:10-30", "--patch", "16",
+                                 "--batch", "4", "--steps-per-epoch", "3", "--epochs", "2", "--widths", "4,4,8", "--resume", "-o", up])
+        #expect(wrong.status == 2 && wrong.stderr.contains("--blocks 1 --noise-input; resume with the same options"), "\(wrong.stderr)")
         // ... and not the other way round.
         let down = try CLI.run(["train", "--model", "conv-dae", "--data", dir + "/train", "--noise", "gaussian:10-30", "--patch", "16",
                                 "--epochs", "1", "--widths", "4,4,8", "--init-from", up, "-o", dir + "/down.safetensors"])

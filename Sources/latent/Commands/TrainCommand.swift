@@ -168,6 +168,12 @@ struct TrainCommand: ParsableCommand {
                 throw ExitCode(2)
             }
             let (tensors, meta) = try SafeTensors.read(path: ckpt)
+            let ckptBlocks = Int(meta["blocks"] ?? "0") ?? 0, ckptNoise = (meta["noise_input"] ?? "none") != "none"
+            guard ckptBlocks == blocks && ckptNoise == noiseInput && (meta["widths"] ?? widths) == widths else {
+                printError("latent: \(ckpt): the checkpoint is of a conv-dae with --widths \(meta["widths"] ?? "?") --blocks \(ckptBlocks)"
+                    + (ckptNoise ? " --noise-input" : "") + "; resume with the same options")
+                throw ExitCode(2)
+            }
             try model.importTensors(tensors, file: ckpt)
             var state: [String: (m: [Float], v: [Float])] = [:]
             for p in model.parameters {
