@@ -11,7 +11,7 @@ public enum BuiltinModels {
         Entry(name: "mnist-vae", summary: "VAE 784-400-20 on MNIST (Bernoulli decoder)"),
         Entry(name: "mnist-vae2d", summary: "VAE 784-400-2 on MNIST, for 2-D manifold plots"),
         Entry(name: "mnist-dae", summary: "denoising autoencoder on MNIST, trained at gaussian:0.5"),
-        Entry(name: "photo", summary: "convolutional denoiser (U-Net) for grey photographs of any size, blind to noise levels 0-55"),
+        Entry(name: "photo", summary: "convolutional denoiser (U-Net) for grey photographs of any size, noise levels 0-55 (measured in each image)"),
     ]
 
     /// Folders searched for built-in model files, in order: $LATENT_MODELS_DIR, the resource
