@@ -394,6 +394,15 @@ public enum ConvModelFile {
         return (try make(tensors: tensors, metadata: meta, file: path), meta)
     }
 
+    /// The residual blocks and noise conditioning a file's metadata declares (none when absent,
+    /// as in files written before they existed).
+    public static func extras(_ meta: [String: String], file: String) throws -> (blocks: Int, noiseInput: Bool) {
+        guard let blocks = Int(meta["blocks"] ?? "0"), (0...16).contains(blocks) else { throw ModelFileError.badMetadata(file: file, reason: "blocks must be 0-16") }
+        let noise = meta["noise_input"] ?? "none"
+        guard noise == "none" || noise == "sigma" else { throw ModelFileError.badMetadata(file: file, reason: "unknown noise_input '\(noise)'") }
+        return (blocks, noise == "sigma")
+    }
+
     static func make(tensors: [String: NamedTensor], metadata meta: [String: String], file: String) throws -> ConvDenoiser {
         guard isConv(meta) else { throw ModelFileError.badMetadata(file: file, reason: "not a conv-dae model (kind '\(meta["kind"] ?? "none")')") }
         if let v = meta["format_version"], v != ModelConfig.formatVersion {
@@ -402,10 +411,8 @@ public enum ConvModelFile {
         guard let ch = Int(meta["channels"] ?? ""), ch == 1 || ch == 3 else { throw ModelFileError.badMetadata(file: file, reason: "channels must be 1 or 3") }
         let w = (meta["widths"] ?? "").split(separator: ",").compactMap { Int($0) }
         guard w.count == 3, w.allSatisfy({ $0 > 0 && $0 <= 1024 }) else { throw ModelFileError.badMetadata(file: file, reason: "widths must be three channel counts") }
-        guard let blocks = Int(meta["blocks"] ?? "0"), (0...16).contains(blocks) else { throw ModelFileError.badMetadata(file: file, reason: "blocks must be 0-16") }
-        let noise = meta["noise_input"] ?? "none"
-        guard noise == "none" || noise == "sigma" else { throw ModelFileError.badMetadata(file: file, reason: "unknown noise_input '\(noise)'") }
-        let model = ConvDenoiser(channels: ch, widths: (w[0], w[1], w[2]), blocks: blocks, noiseInput: noise == "sigma", seed: 0)
+        let (blocks, noiseInput) = try extras(meta, file: file)
+        let model = ConvDenoiser(channels: ch, widths: (w[0], w[1], w[2]), blocks: blocks, noiseInput: noiseInput, seed: 0)
         try model.importTensors(tensors, file: file)
         model.setExactInference(true)
         return model

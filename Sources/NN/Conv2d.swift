@@ -180,9 +180,13 @@ public final class Conv2d {
                             (base + (c * hp + y + p) * wp + p).update(from: x.data.data + b * x.shape.count + (c * h + y) * w, count: w)
                         }
                     }
-                    let (ew, eb) = effectiveWeights(filmRow(b))
-                    lk_conv_exact(base, inChannels, h, w, k, ew, eb, outChannels,
-                                  activation == .relu ? Int32(LK_RELU) : Int32(LK_IDENTITY), output.data + b * outShape.count)
+                    let act = activation == .relu ? Int32(LK_RELU) : Int32(LK_IDENTITY), y = output.data + b * outShape.count
+                    if film != nil {
+                        let (ew, eb) = effectiveWeights(filmRow(b))
+                        lk_conv_exact(base, inChannels, h, w, k, ew, eb, outChannels, act, y)
+                    } else {
+                        lk_conv_exact(base, inChannels, h, w, k, weight.value.data, bias.value.data, outChannels, act, y)
+                    }
                 }
                 if activation != .relu && activation != .identity {
                     activation.forward(output.data + b * outShape.count, count: outShape.count)

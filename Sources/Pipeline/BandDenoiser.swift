@@ -168,16 +168,23 @@ public struct BandDenoiser {
         }
     }
 
+    /// The σ per colour plane a conditioned model is given for `img`: `sigma`, else measured;
+    /// nil for a blind model.
+    public func sigmas(for img: FloatImage) -> [Float]? {
+        planeSigmas(img.channels) { NoiseEstimator.estimate(img) }
+    }
+
     /// The reference: the whole image in one piece (padded to multiples of 4 by repeating the
-    /// last row and column), for tests and small images.
-    public func wholeImage(_ img: FloatImage) -> FloatImage {
+    /// last row and column), for tests and small images. `sigmas`: as `sigmas(for:)` gives
+    /// (computed when not passed).
+    public func wholeImage(_ img: FloatImage, sigmas given: [Float]? = nil) -> FloatImage {
         let h4 = (img.height + 3) / 4 * 4, w4 = (img.width + 3) / 4 * 4
         let mc = model.channels
         var out = FloatImage(width: img.width, height: img.height, channels: img.channels)
         let ws = pool.take()
         defer { pool.give(ws) }
         var x = [Float](repeating: 0, count: mc * h4 * w4), r = x
-        let sigmas = planeSigmas(img.channels) { NoiseEstimator.estimate(img) }
+        let sigmas = given ?? sigmas(for: img)
         for unit in stride(from: 0, to: img.channels, by: mc) {
             let weights = ConvDenoiser.InferenceWeights(model, sigma: sigmas?[unit])
             for p in 0..<mc {
@@ -211,9 +218,7 @@ public struct BandDenoiser {
             let estimators = (0..<planes).map { _ in NoiseEstimator(width: h.width, stride: stride) }
             while let band = try pass.readBand(rows: 16) {
                 let f = FloatImage(band)
-                f.data.withUnsafeBufferPointer { b in
-                    for c in 0..<planes { for y in 0..<f.height { estimators[c].add(row: b.baseAddress! + (c * f.height + y) * f.width) } }
-                }
+                for c in 0..<planes { estimators[c].add(f, plane: c) }
             }
             try pass.finish()
             return estimators.map { $0.estimate() }

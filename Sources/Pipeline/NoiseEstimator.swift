@@ -146,14 +146,18 @@ public final class NoiseEstimator {
         return max(0, m)
     }
 
+    /// Every row of plane `c` of `img` (a whole image, or the next band of one).
+    public func add(_ img: FloatImage, plane c: Int) {
+        img.data.withUnsafeBufferPointer { b in
+            for y in 0..<img.height { add(row: b.baseAddress! + (c * img.height + y) * img.width) }
+        }
+    }
+
     /// σ of each colour plane of an image (alpha excluded), 0-255 scale; nil for planes too small.
     public static func estimate(_ img: FloatImage, planes: Int? = nil) -> [Float?] {
-        let count = planes ?? img.channels
-        return (0..<count).map { c in
+        (0..<(planes ?? img.channels)).map { c in
             let e = NoiseEstimator(width: img.width, stride: stride(forPixels: img.width * img.height))
-            img.data.withUnsafeBufferPointer { b in
-                for y in 0..<img.height { e.add(row: b.baseAddress! + (c * img.height + y) * img.width) }
-            }
+            e.add(img, plane: c)
             return e.estimate()
         }
     }

@@ -47,6 +47,7 @@ struct EvalCommand: ParsableCommand {
             throw ExitCode(2)
         }
         var band = BandDenoiser(model: model)
+        if givenSigma { band.sigma = sigma }
         var psnrs: [Double] = [], noisyPsnrs: [Double] = []
         var sigmaErrors: [Double] = []
         var cpu = 0.0
@@ -64,13 +65,10 @@ struct EvalCommand: ParsableCommand {
             noisyPsnrs.append(psnr(noisy))
             let t0 = cpuSeconds()
             let input = FloatImage(width: img.width, height: img.height, channels: img.channels, data: noisy.map { $0 / 255 })
-            if model.noiseInput {
-                // Blind: the σ the model is given is measured in the image (timed with it).
-                let measured = NoiseEstimator.estimate(input).map { $0 ?? BandDenoiser.fallbackSigma }
-                sigmaErrors += measured.map { Double($0 - sigma) }
-                band.sigma = givenSigma ? sigma : measured.reduce(0, +) / Float(measured.count)
-            }
-            let out = band.wholeImage(input)
+            // Blind (the default): a conditioned model's σ is measured in each plane, timed with it.
+            let used = band.sigmas(for: input)
+            if !givenSigma, let used { sigmaErrors += used.map { Double($0 - sigma) } }
+            let out = band.wholeImage(input, sigmas: used)
             cpu += cpuSeconds() - t0
             pixels += img.width * img.height
             psnrs.append(psnr(out.data.map { $0 * 255 }))

@@ -149,11 +149,12 @@ struct TrainCommand: ParsableCommand {
                 guard meta["widths"] == widths || meta["widths"] == nil else {
                     throw ModelFileError.badMetadata(file: initFrom, reason: "its widths \(meta["widths"] ?? "?") differ from --widths \(widths)")
                 }
-                if (meta["noise_input"] ?? "none") != "none" && !noiseInput {
+                let file = try ConvModelFile.extras(meta, file: initFrom)
+                if file.noiseInput && !noiseInput {
                     throw ModelFileError.badMetadata(file: initFrom, reason: "it is conditioned on the noise level: add --noise-input")
                 }
-                if let b = Int(meta["blocks"] ?? "0"), b > blocks {
-                    throw ModelFileError.badMetadata(file: initFrom, reason: "it has \(b) residual blocks: use --blocks \(b) or more")
+                if file.blocks > blocks {
+                    throw ModelFileError.badMetadata(file: initFrom, reason: "it has \(file.blocks) residual blocks: use --blocks \(file.blocks) or more")
                 }
                 try model.importTensors(tensors, file: initFrom, upgrading: true)
             } catch {
@@ -168,7 +169,7 @@ struct TrainCommand: ParsableCommand {
                 throw ExitCode(2)
             }
             let (tensors, meta) = try SafeTensors.read(path: ckpt)
-            let ckptBlocks = Int(meta["blocks"] ?? "0") ?? 0, ckptNoise = (meta["noise_input"] ?? "none") != "none"
+            let (ckptBlocks, ckptNoise) = try ConvModelFile.extras(meta, file: ckpt)
             guard ckptBlocks == blocks && ckptNoise == noiseInput && (meta["widths"] ?? widths) == widths else {
                 printError("latent: \(ckpt): the checkpoint is of a conv-dae with --widths \(meta["widths"] ?? "?") --blocks \(ckptBlocks)"
                     + (ckptNoise ? " --noise-input" : "") + "; resume with the same options")
