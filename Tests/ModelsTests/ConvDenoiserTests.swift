@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Models
 @testable import NN
@@ -194,5 +195,23 @@ struct ReceptiveFieldTests {
         }
         #expect(reach <= model.receptiveRadius, "an input pixel reaches \(reach) > \(model.receptiveRadius)")
         #expect(reach > model.receptiveRadius - 8, "the bound \(model.receptiveRadius) is loose: reach \(reach)")
+    }
+}
+
+/// A conv model file whose metadata declares impossible extras is refused with a clear error.
+struct ConvModelFileTests {
+    @Test(arguments: [("blocks", "99", "blocks must be 0-16"), ("blocks", "two", "blocks must be 0-16"),
+                      ("noise_input", "map", "unknown noise_input 'map'")])
+    func badExtrasAreRefused(key: String, value: String, reason: String) throws {
+        let model = ConvDenoiser(channels: 1, widths: (4, 4, 4), seed: 1)
+        var meta = model.metadata
+        meta[key] = value
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bad-extras-\(key)-\(value).safetensors").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try SafeTensors.write(model.exportTensors(), metadata: meta, to: path)
+        #expect(throws: ModelFileError.self) { try ConvModelFile.load(path: path) }
+        do { _ = try ConvModelFile.load(path: path) } catch {
+            #expect("\(error)".contains(reason) && "\(error)".contains(path), "\(error)")
+        }
     }
 }
