@@ -22,16 +22,26 @@ import Tensor
 /// features s = σ/50 and s², σ on the 0-255 scale). The conditioning tensors (`.film`) start at
 /// zero, so a blind model upgraded to a conditioned one computes the same function until it
 /// trains; at inference it folds into the weights and costs nothing per pixel.
+///
+/// With `noiseMap` (the colour model), the network instead takes a per-pixel noise map as
+/// `channels` extra input planes (FFDNet's conditioning): the standard deviation of the noise of
+/// each channel at each pixel, σ/50 on the 0-255 scale, so brighter and darker regions (and each
+/// channel) can get their own strength. head0 then sees 2·channels planes: the image, then the map.
 public final class ConvDenoiser {
     public let channels: Int
     public let widths: (Int, Int, Int)
     /// Whether the layers are conditioned on the noise level (`forward`/`infer` then need σ).
     public let noiseInput: Bool
+    /// Whether the network takes a per-pixel noise map (one plane per channel) with the image.
+    public let noiseMap: Bool
+    /// Planes the first layer reads: the image, and the noise map when `noiseMap`.
+    public var inputPlanes: Int { noiseMap ? 2 * channels : channels }
     let head0, head1, down1, enc1, down2, mid1, mid2, up1, dec1, up0, dec0, tail: Conv2d
     /// Residual blocks at quarter resolution.
     let res: [Conv2d]
     private var resOut: [Matrix] = []
     private var features = Matrix(rows: 0, cols: 2)
+    private var joined = Matrix(rows: 0, cols: 1)
 
     // Kept for backward.
     private var x: FeatureMaps?
@@ -54,14 +64,17 @@ public final class ConvDenoiser {
         return [s, s * s]
     }
 
-    public init(channels: Int = 1, widths: (Int, Int, Int) = (32, 64, 128), blocks: Int = 0, noiseInput: Bool = false, seed: UInt64) {
+    public init(channels: Int = 1, widths: (Int, Int, Int) = (32, 64, 128), blocks: Int = 0, noiseInput: Bool = false,
+                noiseMap: Bool = false, seed: UInt64) {
+        precondition(!(noiseInput && noiseMap), "a ConvDenoiser is conditioned on σ or on a noise map, not both")
         self.channels = channels
         self.widths = widths
         self.noiseInput = noiseInput
+        self.noiseMap = noiseMap
         var rng = RandomGenerator(seed: seed)
         let (c0, c1, c2) = widths
         let k = noiseInput ? Self.featureCount : 0
-        head0 = Conv2d(channels, c0, kernel: 3, activation: .relu, name: "head0", computesInputGradient: false, filmFeatures: k, rng: &rng)
+        head0 = Conv2d(noiseMap ? 2 * channels : channels, c0, kernel: 3, activation: .relu, name: "head0", computesInputGradient: false, filmFeatures: k, rng: &rng)
         head1 = Conv2d(c0, c0, kernel: 3, activation: .relu, name: "head1", filmFeatures: k, rng: &rng)
         down1 = Conv2d(4 * c0, c1, kernel: 1, activation: .relu, name: "down1", filmFeatures: k, rng: &rng)
         enc1 = Conv2d(c1, c1, kernel: 3, activation: .relu, name: "enc1", filmFeatures: k, rng: &rng)
@@ -85,6 +98,7 @@ public final class ConvDenoiser {
         channels = other.channels
         widths = other.widths
         noiseInput = other.noiseInput
+        noiseMap = other.noiseMap
         let l = other.layers.map { Conv2d(sharing: $0) }
         (head0, head1, down1, enc1, down2, mid1, mid2) = (l[0], l[1], l[2], l[3], l[4], l[5], l[6])
         (up1, dec1, up0, dec0, tail) = (l[7], l[8], l[9], l[10], l[11])
@@ -104,7 +118,7 @@ public final class ConvDenoiser {
     /// Multiply-adds per pixel of a forward pass.
     public var macsPerPixel: Int {
         let (c0, c1, c2) = widths
-        return channels * c0 * 9 + c0 * c0 * 9 + (4 * c0 * c1 + c1 * c1 * 9) / 4 + (4 * c1 * c2 + 2 * c2 * c2 * 9) / 16
+        return inputPlanes * c0 * 9 + c0 * c0 * 9 + (4 * c0 * c1 + c1 * c1 * 9) / 4 + (4 * c1 * c2 + 2 * c2 * c2 * 9) / 16
             + (c2 * 4 * c1) / 16 + (c1 * c1 * 9) / 4 + (c1 * 4 * c0) / 4 + c0 * c0 * 9 + c0 * channels * 9 + res.count * (c2 * c2 * 9) / 16
     }
 
@@ -134,19 +148,31 @@ public final class ConvDenoiser {
     }
 
     /// Denoised images for a batch of noisy ones (n, channels·H·W), H and W multiples of 4;
-    /// `sigmas` (0-255 scale, one per image) when the model is conditioned on the noise level.
-    public func forward(_ input: FeatureMaps, sigmas: [Float]? = nil) -> FeatureMaps {
+    /// `sigmas` (0-255 scale, one per image) when the model is conditioned on the noise level;
+    /// `maps` (n, channels·H·W: σ/50 per channel and pixel) when it takes a noise map.
+    public func forward(_ input: FeatureMaps, sigmas: [Float]? = nil, maps: Matrix? = nil) -> FeatureMaps {
         let s = input.shape
         precondition(s.c == channels && s.h % 4 == 0 && s.w % 4 == 0, "ConvDenoiser needs \(channels)xHxW with H, W multiples of 4, got \(s)")
         x = input
         let n = input.n
+        var first = input
+        if noiseMap {
+            guard let maps, maps.rows == n, maps.cols == s.count else { preconditionFailure("a noise-map ConvDenoiser needs a map per image") }
+            // head0's input per image: the image planes, then the map planes.
+            resize(&joined, rows: n, cols: 2 * s.count)
+            for b in 0..<n {
+                (joined.data + 2 * b * s.count).update(from: input.data.data + b * s.count, count: s.count)
+                (joined.data + (2 * b + 1) * s.count).update(from: maps.data + b * s.count, count: s.count)
+            }
+            first = FeatureMaps(data: joined, shape: FeatureShape(c: 2 * s.c, h: s.h, w: s.w))
+        }
         if noiseInput {
             guard let sigmas, sigmas.count == n else { preconditionFailure("a noise-conditioned ConvDenoiser needs one σ per image") }
             if features.rows != n { features = Matrix(rows: n, cols: Self.featureCount) }
             for b in 0..<n { for (j, f) in Self.features(sigma: sigmas[b]).enumerated() { features.data[b * Self.featureCount + j] = f } }
             for l in layers { l.filmFeatures = features }
         }
-        let a0 = head1.forward(head0.forward(input))
+        let a0 = head1.forward(head0.forward(first))
         e0 = a0
         let half = Self.unshuffle(a0.data, a0.shape, into: &u0)
         let a1 = enc1.forward(down1.forward(FeatureMaps(data: u0, shape: half)))
@@ -238,7 +264,7 @@ public final class ConvDenoiser {
     public var metadata: [String: String] {
         ["format": "latent", "format_version": ModelConfig.formatVersion, "kind": "conv-dae", "channels": "\(channels)",
          "widths": "\(widths.0),\(widths.1),\(widths.2)", "width": "0", "height": "0", "hidden": "", "latent": "1",
-         "blocks": "\(res.count)", "noise_input": noiseInput ? "sigma" : "none"]
+         "blocks": "\(res.count)", "noise_input": noiseInput ? "sigma" : noiseMap ? "map" : "none"]
     }
 }
 
@@ -316,8 +342,9 @@ extension ConvDenoiser {
         lk_shuffle_add_relu(t.origin, skip.origin, skip.c, skip.h, skip.w, out.origin, out.row, out.plane)
     }
 
-    /// Inference on one image: `x` planes (channels, h, w), h and w multiples of 4, result (the
-    /// denoised planes) into `out`. Exact kernels: every output pixel depends only on the input
+    /// Inference on one image: `x` planes (`inputPlanes`, h, w: the image, then the noise map
+    /// of a noise-map model), h and w multiples of 4, result (the denoised `channels` planes)
+    /// into `out`. Exact kernels: every output pixel depends only on the input
     /// pixels within `receptiveRadius` of it, never on the image's size or where a band or tile
     /// starts (when it starts on a multiple of 4). Layers write straight into the zero-padded
     /// buffers of the next; six buffers in all (about 129 floats per pixel at the default widths).
@@ -329,8 +356,8 @@ extension ConvDenoiser {
         precondition(h % 4 == 0 && w % 4 == 0, "infer needs planes of multiples of 4")
         let (c0, c1, c2) = widths, mc = channels
         let (h2, w2, h4, w4) = (h / 2, w / 2, h / 4, w / 4)
-        let xin = ws.planes(0, c: mc, h: h, w: w, pad: 1)
-        for c in 0..<mc { for y in 0..<h { (xin.origin + c * xin.plane + y * xin.row).update(from: x + (c * h + y) * w, count: w) } }
+        let xin = ws.planes(0, c: inputPlanes, h: h, w: w, pad: 1)
+        for c in 0..<inputPlanes { for y in 0..<h { (xin.origin + c * xin.plane + y * xin.row).update(from: x + (c * h + y) * w, count: w) } }
         let a0 = ws.planes(1, c: c0, h: h, w: w, pad: 1)
         Self.conv(head0, xin, a0, relu: true, iw)
         let e0 = ws.planes(2, c: c0, h: h, w: w, pad: 0)
@@ -378,8 +405,8 @@ extension ConvDenoiser {
 
     /// `infer` on arrays with a workspace of its own (tests, one-off calls).
     public func infer(_ x: [Float], h: Int, w: Int, sigma: Float? = nil) -> [Float] {
-        precondition(x.count == channels * h * w, "infer: \(x.count) values for \(channels)x\(h)x\(w)")
-        var out = [Float](repeating: 0, count: x.count)
+        precondition(x.count == inputPlanes * h * w, "infer: \(x.count) values for \(inputPlanes)x\(h)x\(w)")
+        var out = [Float](repeating: 0, count: channels * h * w)
         x.withUnsafeBufferPointer { xb in out.withUnsafeMutableBufferPointer { infer(xb.baseAddress!, h: h, w: w, sigma: sigma, into: $0.baseAddress!, workspace: ConvWorkspace()) } }
         return out
     }
@@ -396,11 +423,11 @@ public enum ConvModelFile {
 
     /// The residual blocks and noise conditioning a file's metadata declares (none when absent,
     /// as in files written before they existed).
-    public static func extras(_ meta: [String: String], file: String) throws -> (blocks: Int, noiseInput: Bool) {
+    public static func extras(_ meta: [String: String], file: String) throws -> (blocks: Int, noiseInput: Bool, noiseMap: Bool) {
         guard let blocks = Int(meta["blocks"] ?? "0"), (0...16).contains(blocks) else { throw ModelFileError.badMetadata(file: file, reason: "blocks must be 0-16") }
         let noise = meta["noise_input"] ?? "none"
-        guard noise == "none" || noise == "sigma" else { throw ModelFileError.badMetadata(file: file, reason: "unknown noise_input '\(noise)'") }
-        return (blocks, noise == "sigma")
+        guard ["none", "sigma", "map"].contains(noise) else { throw ModelFileError.badMetadata(file: file, reason: "unknown noise_input '\(noise)'") }
+        return (blocks, noise == "sigma", noise == "map")
     }
 
     static func make(tensors: [String: NamedTensor], metadata meta: [String: String], file: String) throws -> ConvDenoiser {
@@ -411,8 +438,8 @@ public enum ConvModelFile {
         guard let ch = Int(meta["channels"] ?? ""), ch == 1 || ch == 3 else { throw ModelFileError.badMetadata(file: file, reason: "channels must be 1 or 3") }
         let w = (meta["widths"] ?? "").split(separator: ",").compactMap { Int($0) }
         guard w.count == 3, w.allSatisfy({ $0 > 0 && $0 <= 1024 }) else { throw ModelFileError.badMetadata(file: file, reason: "widths must be three channel counts") }
-        let (blocks, noiseInput) = try extras(meta, file: file)
-        let model = ConvDenoiser(channels: ch, widths: (w[0], w[1], w[2]), blocks: blocks, noiseInput: noiseInput, seed: 0)
+        let (blocks, noiseInput, noiseMap) = try extras(meta, file: file)
+        let model = ConvDenoiser(channels: ch, widths: (w[0], w[1], w[2]), blocks: blocks, noiseInput: noiseInput, noiseMap: noiseMap, seed: 0)
         try model.importTensors(tensors, file: file)
         model.setExactInference(true)
         return model

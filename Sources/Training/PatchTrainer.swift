@@ -18,6 +18,10 @@ public struct PatchTrainingOptions: Sendable {
     /// Fraction of patches whose noisy input is rounded to 8 bits and clipped to [0, 1], as a
     /// noisy image saved as a PNG is (what `latent denoise` sees); 0 keeps the float protocol.
     public var pngNoiseFraction: Float = 0
+    /// Noise-map (colour) models: the share of patches given camera-like noise (`CameraNoise`)
+    /// instead of white Gaussian noise, and the share of those also JPEG-compressed.
+    public var cameraFraction: Float = 0
+    public var jpegFraction: Float = 0.5
     /// σ (0-255) of the validation PSNR each epoch.
     public var validationSigma: Float = 25
     public var seed: UInt64 = 1
@@ -30,7 +34,7 @@ public struct PatchTrainingOptions: Sendable {
     public var metadata: [String: String] {
         ["train_patch": "\(patch)", "train_batch": "\(batch)", "train_steps_per_epoch": "\(stepsPerEpoch)", "train_epochs": "\(epochs)",
          "train_lr": "\(learningRate)", "train_sigma": "\(sigmaRange.lowerBound)-\(sigmaRange.upperBound)", "train_seed": "\(seed)",
-         "train_png_noise": "\(pngNoiseFraction)"]
+         "train_png_noise": "\(pngNoiseFraction)", "train_camera_noise": "\(cameraFraction)", "train_jpeg": "\(jpegFraction)"]
     }
 
     /// Cosine decay from lr to lr/100 over the whole run (a function of the step only, so resuming
@@ -113,6 +117,35 @@ public final class PatchTrainer {
         return sigma255
     }
 
+    /// A training input and its noise map for a noise-map model (`map`: σ/50 per channel and
+    /// pixel, σ on the 0-255 scale). Camera-like noise for the options' share of RGB patches;
+    /// otherwise white Gaussian noise, the same σ in every channel for 70% of patches and one σ
+    /// per channel for the rest, rounded and clipped as `addNoise` does.
+    static func addNoiseWithMap(_ clean: UnsafePointer<Float>, into noisy: UnsafeMutablePointer<Float>, map: UnsafeMutablePointer<Float>,
+                                shape: FeatureShape, options: PatchTrainingOptions, rng: inout RandomGenerator) {
+        let plane = shape.h * shape.w
+        if shape.c == 3 && options.cameraFraction > 0 && rng.uniform() < options.cameraFraction {
+            let st = CameraNoise.Settings.random(&rng, jpegFraction: options.jpegFraction)
+            CameraNoise.apply(clean, h: shape.h, w: shape.w, settings: st, rng: &rng, noisy: noisy, map: map)
+            for i in 0..<shape.count { map[i] *= 255 / 50 }
+            return
+        }
+        let range = options.sigmaRange
+        func draw(_ rng: inout RandomGenerator) -> Float { range.lowerBound + rng.uniform() * (range.upperBound - range.lowerBound) }
+        let common = draw(&rng)
+        let perChannel = rng.uniform() < 0.3
+        let quantise = options.pngNoiseFraction > 0 && rng.uniform() < options.pngNoiseFraction
+        for c in 0..<shape.c {
+            let s255 = perChannel ? draw(&rng) : common
+            let s = s255 / 255
+            for i in (c * plane)..<((c + 1) * plane) {
+                let v = clean[i] + s * rng.normal()
+                noisy[i] = quantise ? min(255, max(0, (v * 255).rounded())) / 255 : v
+                map[i] = s255 / 50
+            }
+        }
+    }
+
     public func restore(epoch: Int, adamT: Int, state: [String: (m: [Float], v: [Float])]) {
         completedEpochs = epoch
         optimizer.restore(t: adamT, state: state)
@@ -127,6 +160,7 @@ public final class PatchTrainer {
         let shares = (0..<w).map { k in options.batch * (k + 1) / w - options.batch * k / w }
         let clean = shares.map { Matrix(rows: $0, cols: shape.count) }
         let noisy = shares.map { Matrix(rows: $0, cols: shape.count) }
+        let maps = shares.map { Matrix(rows: model.noiseMap ? $0 : 0, cols: shape.count) }
         let sigmas = UnsafeMutableBufferPointer<[Float]>.allocate(capacity: w)
         sigmas.initialize(repeating: [])
         defer { sigmas.deallocate() }
@@ -151,10 +185,16 @@ public final class PatchTrainer {
                     let c = clean[k], x = noisy[k]
                     sigmas[k] = (0..<shares[k]).map { b in
                         Self.samplePatch(train, size: p, rng: &rngs[k], into: c.data + b * shape.count)
+                        if model.noiseMap {
+                            Self.addNoiseWithMap(c.data + b * shape.count, into: x.data + b * shape.count, map: maps[k].data + b * shape.count,
+                                                 shape: shape, options: options, rng: &rngs[k])
+                            return 0
+                        }
                         return Self.addNoise(c.data + b * shape.count, into: x.data + b * shape.count, count: shape.count,
                                              options: options, rng: &rngs[k])
                     }
-                    _ = replicas[k].forward(FeatureMaps(data: x, shape: shape), sigmas: model.noiseInput ? sigmas[k] : nil)
+                    _ = replicas[k].forward(FeatureMaps(data: x, shape: shape), sigmas: model.noiseInput ? sigmas[k] : nil,
+                                            maps: model.noiseMap ? maps[k] : nil)
                     losses[k] = replicas[k].backward(clean: c)
                 }
                 let loss = (0..<w).reduce(0.0) { $0 + losses[$1] }
@@ -170,7 +210,8 @@ public final class PatchTrainer {
                 batchProgress?(step + 1, options.stepsPerEpoch, lossSum / Double((step + 1) * options.batch))
             }
             let seconds = Date().timeIntervalSince(start)
-            let psnr = validation.isEmpty ? nil : Self.psnr(model, validation, sigma: options.validationSigma, seed: 7).mean
+            let psnr = validation.isEmpty ? nil : Self.psnr(model, validation, sigma: options.validationSigma, seed: 7,
+                                                            quantized: model.noiseMap).mean
             completedEpochs = epoch
             if let path = options.checkpointPath { try saveCheckpoint(to: path) }
             progress(PatchEpochReport(epoch: epoch, loss: lossSum / Double(options.stepsPerEpoch * options.batch), validationPSNR: psnr,
@@ -195,13 +236,18 @@ public final class PatchTrainer {
 
     /// The standard protocol: clean 8-bit image, noisy = clean + σ·N(0,1) in floating point
     /// (seeded), output rounded and clipped to 8 bits, PSNR = 10·log10(255²/MSE) over the image.
-    /// Returns the per-image PSNRs and their mean.
-    public static func psnr(_ model: ConvDenoiser, _ images: [FloatImage], sigma: Float, seed: UInt64) -> (mean: Double, each: [Double]) {
+    /// Returns the per-image PSNRs and their mean. `quantized`: the noisy image rounded and
+    /// clipped to 8 bits, as a noisy PNG is.
+    public static func psnr(_ model: ConvDenoiser, _ images: [FloatImage], sigma: Float, seed: UInt64,
+                            quantized: Bool = false) -> (mean: Double, each: [Double]) {
         var each: [Double] = []
         for (i, img) in images.enumerated() {
             var rng = RandomGenerator(seed: seed &+ UInt64(i))
             let clean8 = img.data.map { ($0 * 255).rounded() }
-            let noisy = clean8.map { ($0 + sigma * rng.normal()) / 255 }
+            let noisy = clean8.map { v in
+                let n = v + sigma * rng.normal()
+                return (quantized ? min(255, max(0, n.rounded())) : n) / 255
+            }
             let out = denoise(model, FloatImage(width: img.width, height: img.height, channels: img.channels, data: noisy), sigma: sigma)
             var se = 0.0
             for j in 0..<out.data.count {
@@ -227,7 +273,9 @@ public final class PatchTrainer {
                 }
             }
         }
-        let out = model.forward(FeatureMaps(data: x, shape: shape), sigmas: model.noiseInput ? [sigma] : nil)
+        let maps = Matrix(rows: model.noiseMap ? 1 : 0, cols: shape.count)
+        if model.noiseMap { maps.data.update(repeating: sigma / 50, count: shape.count) }
+        let out = model.forward(FeatureMaps(data: x, shape: shape), sigmas: model.noiseInput ? [sigma] : nil, maps: model.noiseMap ? maps : nil)
         var r = FloatImage(width: img.width, height: img.height, channels: img.channels)
         for c in 0..<img.channels {
             for y in 0..<img.height { for xx in 0..<img.width { r[x: xx, y: y, c: c] = out.data.data[(c * h4 + y) * w4 + xx] } }

@@ -60,6 +60,61 @@ struct ConvDenoiserTests {
         }
     }
 
+    /// The noise-map (colour) network: central differences against backward, with a map that
+    /// varies per pixel and channel; the map's weights in head0 get gradient, and the training
+    /// forward equals exact inference with the map as extra planes.
+    @Test func noiseMapGradientAndInference() {
+        let model = ConvDenoiser(channels: 3, widths: (3, 4, 5), blocks: 1, noiseMap: true, seed: 8)
+        var rng = RandomGenerator(seed: 9)
+        for p in model.parameters where p.name.hasPrefix("res") {
+            for i in 0..<p.count { p.value.data[i] = (rng.uniform() * 2 - 1) * 0.5 }
+        }
+        let s = FeatureShape(c: 3, h: 8, w: 8)
+        let x = Matrix(rows: 2, cols: s.count, values: (0..<(2 * s.count)).map { _ in rng.uniform() })
+        let maps = Matrix(rows: 2, cols: s.count, values: (0..<(2 * s.count)).map { _ in rng.uniform() })
+        let clean = Matrix(rows: 2, cols: s.count, values: (0..<(2 * s.count)).map { _ in rng.uniform() })
+        func loss() -> Double {
+            _ = model.forward(FeatureMaps(data: x, shape: s), maps: maps)
+            let l = model.backward(clean: clean)
+            for p in model.parameters { p.zeroGrad() }
+            return l
+        }
+        for p in model.parameters { p.zeroGrad() }
+        _ = model.forward(FeatureMaps(data: x, shape: s), maps: maps)
+        _ = model.backward(clean: clean)
+        let analytic = model.parameters.map { $0.grad.array }
+        for p in model.parameters { p.zeroGrad() }
+        var worst = 0.0, checked = 0
+        let h: Float = 1e-3
+        for (pi, p) in model.parameters.enumerated() {
+            for i in stride(from: 0, to: p.count, by: max(1, p.count / 5)) {
+                let old = p.value.data[i]
+                p.value.data[i] = old + h
+                let up = loss()
+                p.value.data[i] = old - h
+                let down = loss()
+                p.value.data[i] = old
+                let f0 = loss()
+                guard abs((up - f0) - (f0 - down)) <= 0.02 * max(Double(h), abs(up - f0) + abs(f0 - down)) else { continue }
+                let numeric = (up - down) / (2 * Double(h))
+                let a = Double(analytic[pi][i])
+                worst = max(worst, abs(a - numeric) / max(1, abs(a) + abs(numeric)))
+                checked += 1
+            }
+        }
+        #expect(checked > 50)
+        #expect(worst < 2e-2, "largest relative difference \(worst)")
+        // head0's weights on the map planes (input channels 3-5) are trained.
+        let head0 = analytic[0], fan = 6 * 9
+        #expect((0..<3).contains { co in (27..<fan).contains { head0[co * fan + $0] != 0 } })
+        // Training forward = exact inference on [image, map] planes.
+        let trained = model.forward(FeatureMaps(data: Matrix(rows: 1, cols: s.count, values: Array(x.array.prefix(s.count))), shape: s),
+                                    maps: Matrix(rows: 1, cols: s.count, values: Array(maps.array.prefix(s.count)))).data.array
+        model.setExactInference(true)
+        let inferred = model.infer(Array(x.array.prefix(s.count)) + Array(maps.array.prefix(s.count)), h: 8, w: 8)
+        #expect(zip(trained, inferred).allSatisfy { abs($0 - $1) < 1e-4 })
+    }
+
     /// Upgrading a blind model (adding residual blocks and conditioning, zero-initialised) keeps
     /// what it computes, for any σ; once the new parts move, σ matters.
     @Test func upgradingPreservesTheFunction() throws {
@@ -201,7 +256,7 @@ struct ReceptiveFieldTests {
 /// A conv model file whose metadata declares impossible extras is refused with a clear error.
 struct ConvModelFileTests {
     @Test(arguments: [("blocks", "99", "blocks must be 0-16"), ("blocks", "two", "blocks must be 0-16"),
-                      ("noise_input", "map", "unknown noise_input 'map'")])
+                      ("noise_input", "film", "unknown noise_input 'film'")])
     func badExtrasAreRefused(key: String, value: String, reason: String) throws {
         let model = ConvDenoiser(channels: 1, widths: (4, 4, 4), seed: 1)
         var meta = model.metadata

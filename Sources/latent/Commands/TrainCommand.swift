@@ -52,6 +52,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "conv-dae: start from the weights of this model file (fine-tuning or a longer schedule). A model with fewer --blocks or without --noise-input is upgraded: the new parts start at zero, computing what the file's model did.") var initFrom: String?
     @Option(help: "conv-dae: residual 3x3 blocks at quarter resolution (each costs 9216 multiply-adds per pixel at the default widths).") var blocks: Int = 0
     @Flag(help: "conv-dae: condition every layer on the noise level σ (given with --sigma when denoising, or estimated from the image).") var noiseInput = false
+    @Flag(help: "conv-dae: take a per-pixel noise map (σ of each channel at each pixel) with the image instead of one σ (the colour model).") var noiseMap = false
+    @Option(help: "conv-dae --noise-map --rgb: share of patches with camera-like noise (Poisson-Gaussian in linear light, demosaiced, colour-mixed, tone-mapped, 8-bit) instead of white Gaussian noise.") var cameraNoise: Float = 0
+    @Option(help: "conv-dae: share of camera-noise patches also JPEG-compressed (quality 70-97).") var jpeg: Float = 0.5
     @Option(help: "conv-dae: fraction of patches whose noisy input is rounded to 8 bits and clipped to 0-255, as in a saved noisy PNG.")
     var pngNoise: Float = 0
     @Option(help: "conv-dae: folder of validation PNGs (PSNR at σ=25 each epoch; default: 10% of --data).") var valData: String?
@@ -67,6 +70,13 @@ struct TrainCommand: ParsableCommand {
             guard patch >= 8, patch % 4 == 0 else { throw ValidationError("--patch must be a multiple of 4, at least 8.") }
             guard Self.parseWidths(widths) != nil else { throw ValidationError("--widths wants three channel counts, e.g. 32,64,128.") }
             guard (0...16).contains(blocks) else { throw ValidationError("--blocks must be 0-16.") }
+            guard !(noiseMap && noiseInput) else { throw ValidationError("--noise-map and --noise-input exclude each other.") }
+            guard (0...1).contains(cameraNoise), (0...1).contains(jpeg), (0...1).contains(pngNoise) else {
+                throw ValidationError("--camera-noise, --jpeg and --png-noise are fractions between 0 and 1.")
+            }
+            guard cameraNoise == 0 || (noiseMap && rgb) else { throw ValidationError("--camera-noise needs --noise-map and --rgb.") }
+            guard epochs >= 1, batch >= 1, stepsPerEpoch >= 1 else { throw ValidationError("--epochs, --batch and --steps-per-epoch must be at least 1.") }
+            guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive.") }
             return
         }
         guard ModelKind(rawValue: model) != nil else { throw ValidationError("--model must be ae, dae, sparse, vae or conv-dae (got '\(model)').") }
@@ -133,6 +143,8 @@ struct TrainCommand: ParsableCommand {
         opts.batch = batch
         opts.stepsPerEpoch = stepsPerEpoch
         opts.pngNoiseFraction = pngNoise
+        opts.cameraFraction = cameraNoise
+        opts.jpegFraction = jpeg
         opts.epochs = epochs
         opts.learningRate = lr
         opts.sigmaRange = Self.sigmaRange(noise!)!
@@ -141,7 +153,7 @@ struct TrainCommand: ParsableCommand {
         let ckpt = Self.checkpointPath(for: output)
         opts.checkpointPath = ckpt
         let w = Self.parseWidths(widths)!
-        let model = ConvDenoiser(channels: channels, widths: w, blocks: blocks, noiseInput: noiseInput, seed: seed)
+        let model = ConvDenoiser(channels: channels, widths: w, blocks: blocks, noiseInput: noiseInput, noiseMap: noiseMap, seed: seed)
         let trainer = PatchTrainer(model: model, options: opts)
         if let initFrom, !resume {
             do {
@@ -150,6 +162,9 @@ struct TrainCommand: ParsableCommand {
                     throw ModelFileError.badMetadata(file: initFrom, reason: "its widths \(meta["widths"] ?? "?") differ from --widths \(widths)")
                 }
                 let file = try ConvModelFile.extras(meta, file: initFrom)
+                if file.noiseMap != noiseMap {
+                    throw ModelFileError.badMetadata(file: initFrom, reason: file.noiseMap ? "it takes a noise map: add --noise-map" : "it takes no noise map: drop --noise-map")
+                }
                 if file.noiseInput && !noiseInput {
                     throw ModelFileError.badMetadata(file: initFrom, reason: "it is conditioned on the noise level: add --noise-input")
                 }
@@ -169,10 +184,10 @@ struct TrainCommand: ParsableCommand {
                 throw ExitCode(2)
             }
             let (tensors, meta) = try SafeTensors.read(path: ckpt)
-            let (ckptBlocks, ckptNoise) = try ConvModelFile.extras(meta, file: ckpt)
-            guard ckptBlocks == blocks && ckptNoise == noiseInput && (meta["widths"] ?? widths) == widths else {
+            let (ckptBlocks, ckptNoise, ckptMap) = try ConvModelFile.extras(meta, file: ckpt)
+            guard ckptBlocks == blocks && ckptNoise == noiseInput && ckptMap == noiseMap && (meta["widths"] ?? widths) == widths else {
                 printError("latent: \(ckpt): the checkpoint is of a conv-dae with --widths \(meta["widths"] ?? "?") --blocks \(ckptBlocks)"
-                    + (ckptNoise ? " --noise-input" : "") + "; resume with the same options")
+                    + (ckptNoise ? " --noise-input" : "") + (ckptMap ? " --noise-map" : "") + "; resume with the same options")
                 throw ExitCode(2)
             }
             try model.importTensors(tensors, file: ckpt)
@@ -184,7 +199,7 @@ struct TrainCommand: ParsableCommand {
             if !quiet { printError("resuming after epoch \(trainer.completedEpochs) from \(ckpt)") }
         }
         if !quiet {
-            printError("training conv-dae \(widths)\(blocks > 0 ? " +\(blocks) blocks" : "")\(noiseInput ? " σ-conditioned" : "") (\(model.parameterCount) parameters, \(model.macsPerPixel) MACs/pixel) on \(train.count) images, "
+            printError("training conv-dae \(widths)\(blocks > 0 ? " +\(blocks) blocks" : "")\(noiseInput ? " σ-conditioned" : "")\(noiseMap ? " noise-map" : "")\(cameraNoise > 0 ? " camera noise \(cameraNoise)" : "") (\(model.parameterCount) parameters, \(model.macsPerPixel) MACs/pixel) on \(train.count) images, "
                 + "\(val.count) for validation, patches \(patch)x\(patch), σ \(opts.sigmaRange.lowerBound)-\(opts.sigmaRange.upperBound), " + (opts.workers > 1 ? "\(opts.workers) data-parallel workers" : "\(BLAS.threads) BLAS threads"))
         }
         let tty = !quiet && isatty(2) != 0

@@ -1,0 +1,282 @@
+import Foundation
+import Tensor
+
+/// Synthetic noise that looks like a camera's, for training the colour denoiser (after Brooks et
+/// al. 2019, "Unprocessing images for learned raw denoising", and Guo et al. 2019, CBDNet):
+///
+///  1. the clean sRGB patch is taken to linear light (the inverse sRGB curve) and into a
+///     camera's space (the inverse of a random colour matrix M, rows summing to 1) and its raw
+///     values (divided by random white-balance gains g);
+///  2. each pixel of a Bayer mosaic (random phase) gets Poisson–Gaussian noise of variance
+///     a·raw + b (a, b from Brooks' joint distribution of shot and read noise);
+///  3. the noise is demosaiced (bilinear: spatially correlated), white-balanced (×g), mixed by M,
+///     optionally blurred (an in-camera noise reduction: correlated further), and taken through
+///     the tone curve with the signal: noisy = srgb(linear + noise);
+///  4. rounded to 8 bits and, optionally, JPEG-compressed (8x8 DCT of YCbCr with the standard
+///     quantisation tables at a random quality).
+///
+/// The noise map it returns is the standard deviation each pixel's noise has before the 8-bit
+/// and JPEG steps, per channel: that of srgb(linear_c + N) with N of variance
+/// v_c = Σ_k M_ck² g_k² ρ_k (a·raw_k + b) (about srgb′(linear_c)·√v_c), with
+/// ρ_k the mean, over the four pixels of a Bayer cell, of the squared weights with which raw
+/// pixels of channel k reach a pixel through the demosaic and the blur (5/8 for green, 9/16 for
+/// red and blue without blur). Planes are channel-major, values on the 0-1 scale.
+public enum CameraNoise {
+    /// One camera's settings, drawn per patch.
+    public struct Settings: Sendable {
+        public var shot: Float        // a, raw units
+        public var read: Float        // b, a variance, raw units
+        public var gains: [Float]     // white balance g_k (R, G, B)
+        public var matrix: [Float]    // cam→sRGB M, row-major 3x3, rows summing to 1
+        public var bayerPhase: Int    // 0-3: where red sits in each 2x2 cell
+        public var blur: Float        // σ of the noise blur in pixels (0: none)
+        public var jpegQuality: Int?  // nil: no JPEG
+
+        /// Brooks' distribution (log shot noise uniform, read noise on a line in log-log with
+        /// scatter), widened to high ISO; colour matrices between none and strong saturation.
+        public static func random(_ rng: inout RandomGenerator, jpegFraction: Float) -> Settings {
+            let logShot = log(Float(1e-4)) + rng.uniform() * (log(Float(3e-2)) - log(Float(1e-4)))
+            let logRead = 2.18 * logShot + 1.2 + 0.26 * rng.normal()
+            let gains: [Float] = [1.6 + 0.9 * rng.uniform(), 1, 1.4 + 0.6 * rng.uniform()]
+            let s = 0.15 + 0.85 * rng.uniform()
+            var m = [Float](repeating: 0, count: 9)
+            for r in 0..<3 {
+                for c in 0..<3 { m[r * 3 + c] = (r == c ? 1 + s : 0) - s / 3 + 0.08 * (rng.uniform() * 2 - 1) }
+                let sum = m[r * 3] + m[r * 3 + 1] + m[r * 3 + 2]
+                for c in 0..<3 { m[r * 3 + c] /= sum }
+            }
+            let blur: Float = rng.uniform() < 0.3 ? 0.4 + 0.7 * rng.uniform() : 0
+            let jpeg: Int? = rng.uniform() < jpegFraction ? 70 + Int(rng.next() % 28) : nil
+            return Settings(shot: exp(logShot), read: exp(logRead), gains: gains, matrix: m, bayerPhase: Int(rng.next() % 4),
+                            blur: blur, jpegQuality: jpeg)
+        }
+    }
+
+    static let cross: [Float] = [0, 0.25, 0, 0.25, 1, 0.25, 0, 0.25, 0]
+    static let box: [Float] = [0.25, 0.5, 0.25, 0.5, 1, 0.5, 0.25, 0.5, 0.25]
+
+    /// ρ_k per channel (R, G, B): the variance a unit-variance white raw noise of channel k has
+    /// at a pixel after the bilinear demosaic and a separable blur (`kernel`, nil: none),
+    /// averaged over the four positions of a Bayer cell.
+    static func varianceGains(blur kernel: [Float]?) -> [Float] {
+        let g = kernel ?? [1], r = g.count / 2, reach = r + 1
+        return (0..<3).map { k in
+            let d = k == 1 ? cross : box
+            var total: Float = 0
+            for py in 0..<2 {
+                for px in 0..<2 {
+                    // Weight of raw pixel (jx, jy) (offsets from p) at p: Σ_a g(a) · d(p − a − j).
+                    for jy in -reach...reach {
+                        for jx in -reach...reach where bayer(px + jx + 8, py + jy + 8, 0) == k {
+                            var w: Float = 0
+                            for ay in -r...r {
+                                for ax in -r...r {
+                                    let dy = -ay - jy, dx = -ax - jx
+                                    guard abs(dx) <= 1 && abs(dy) <= 1 else { continue }
+                                    w += g[ay + r] * g[ax + r] * d[(dy + 1) * 3 + dx + 1]
+                                }
+                            }
+                            total += w * w
+                        }
+                    }
+                }
+            }
+            return total / 4
+        }
+    }
+
+    @inline(__always) static func toLinear(_ v: Float) -> Float {
+        v <= 0.04045 ? v / 12.92 : powf((v + 0.055) / 1.055, 2.4)
+    }
+    @inline(__always) static func toSRGB(_ v: Float) -> Float {
+        let l = min(1, max(0, v))
+        return l <= 0.0031308 ? 12.92 * l : 1.055 * powf(l, 1 / 2.4) - 0.055
+    }
+    /// Gauss–Hermite nodes and weights (5 points, weights normalised to sum 1).
+    static let hermite: [(x: Float, w: Float)] = [(-2.0201829, 0.011257411), (-0.95857246, 0.22207592), (0, 0.53333336),
+                                                  (0.95857246, 0.22207592), (2.0201829, 0.011257411)]
+
+    /// The standard deviation of srgb(l + N) for N ~ N(0, variance), clipping included
+    /// (Gauss–Hermite quadrature): the tone curve's first-order slope alone is off by 10-15%
+    /// where the noise is as large as a dark signal.
+    static func toneStd(_ l: Float, variance: Float) -> Float {
+        let s = (2 * variance).squareRoot()
+        var m: Float = 0, m2: Float = 0
+        for (x, w) in hermite {
+            let v = toSRGB(l + s * x)
+            m += w * v
+            m2 += w * v * v
+        }
+        return max(0, m2 - m * m).squareRoot()
+    }
+
+    /// The Bayer channel (0 R, 1 G, 2 B) at (x, y) for a phase.
+    @inline(__always) static func bayer(_ x: Int, _ y: Int, _ phase: Int) -> Int {
+        let px = (x + phase) & 1, py = (y + phase >> 1) & 1
+        return px == py ? (px == 0 ? 0 : 2) : 1
+    }
+
+    /// Noisy planes and the noise map for clean RGB planes (3 x h x w, 0-1).
+    public static func apply(_ clean: UnsafePointer<Float>, h: Int, w: Int, settings st: Settings, rng: inout RandomGenerator,
+                             noisy: UnsafeMutablePointer<Float>, map: UnsafeMutablePointer<Float>) {
+        let n = h * w
+        var lin = [Float](repeating: 0, count: 3 * n)
+        for i in 0..<(3 * n) { lin[i] = toLinear(clean[i]) }
+        // Camera raw per channel: raw = M⁻¹·linear / g.
+        let inv = invert3(st.matrix)
+        // Raw noise on the mosaic, scattered into per-channel sparse planes.
+        var sparse = [Float](repeating: 0, count: 3 * n)
+        var rawVar = [Float](repeating: 0, count: 3 * n)   // a·raw_k + b at every pixel, each channel
+        for y in 0..<h {
+            for x in 0..<w {
+                let i = y * w + x
+                let l = (lin[i], lin[n + i], lin[2 * n + i])
+                for k in 0..<3 {
+                    let cam = inv[k * 3] * l.0 + inv[k * 3 + 1] * l.1 + inv[k * 3 + 2] * l.2
+                    rawVar[k * n + i] = st.shot * max(0, cam / st.gains[k]) + st.read
+                }
+                let k = bayer(x, y, st.bayerPhase)
+                sparse[k * n + i] = rawVar[k * n + i].squareRoot() * rng.normal()
+            }
+        }
+        // Bilinear demosaic of the noise: green with the cross kernel, red/blue with the box.
+        var dem = [Float](repeating: 0, count: 3 * n)
+        for k in 0..<3 {
+            let kern = k == 1 ? cross : box
+            for y in 0..<h {
+                for x in 0..<w {
+                    var s: Float = 0
+                    for dy in -1...1 {
+                        let yy = reflect(y + dy, h)
+                        for dx in -1...1 { s += kern[(dy + 1) * 3 + dx + 1] * sparse[k * n + yy * w + reflect(x + dx, w)] }
+                    }
+                    dem[k * n + y * w + x] = s * st.gains[k]
+                }
+            }
+        }
+        // Mix into linear sRGB; optional blur.
+        var noise = [Float](repeating: 0, count: 3 * n)
+        for i in 0..<n {
+            for c in 0..<3 {
+                noise[c * n + i] = st.matrix[c * 3] * dem[i] + st.matrix[c * 3 + 1] * dem[n + i] + st.matrix[c * 3 + 2] * dem[2 * n + i]
+            }
+        }
+        let kernel = st.blur > 0 ? gaussian(st.blur) : nil
+        if let kernel { for c in 0..<3 { blurPlane(&noise, offset: c * n, h: h, w: w, kernel: kernel) } }
+        let rho = varianceGains(blur: kernel)
+        for i in 0..<n {
+            for c in 0..<3 {
+                var v: Float = 0
+                for k in 0..<3 {
+                    let m = st.matrix[c * 3 + k], g = st.gains[k]
+                    v += m * m * g * g * rho[k] * rawVar[k * n + i]
+                }
+                let l = lin[c * n + i]
+                map[c * n + i] = toneStd(l, variance: v)
+                noisy[c * n + i] = (toSRGB(l + noise[c * n + i]) * 255).rounded() / 255
+            }
+        }
+        if let q = st.jpegQuality { JPEGQuantizer.apply(noisy, h: h, w: w, quality: q) }
+    }
+
+    static func reflect(_ i: Int, _ n: Int) -> Int {
+        if n == 1 { return 0 }
+        var i = i
+        while i < 0 || i >= n { i = i < 0 ? -i : 2 * (n - 1) - i }
+        return i
+    }
+
+    static func gaussian(_ sigma: Float) -> [Float] {
+        let r = max(1, Int((3 * sigma).rounded(.up)))
+        var k = (-r...r).map { expf(-Float($0 * $0) / (2 * sigma * sigma)) }
+        let s = k.reduce(0, +)
+        for i in k.indices { k[i] /= s }
+        return k
+    }
+
+    static func blurPlane(_ p: inout [Float], offset: Int, h: Int, w: Int, kernel: [Float]) {
+        let r = kernel.count / 2
+        var tmp = [Float](repeating: 0, count: h * w)
+        for y in 0..<h {
+            for x in 0..<w {
+                var s: Float = 0
+                for j in -r...r { s += kernel[j + r] * p[offset + y * w + reflect(x + j, w)] }
+                tmp[y * w + x] = s
+            }
+        }
+        for y in 0..<h {
+            for x in 0..<w {
+                var s: Float = 0
+                for j in -r...r { s += kernel[j + r] * tmp[reflect(y + j, h) * w + x] }
+                p[offset + y * w + x] = s
+            }
+        }
+    }
+
+    static func invert3(_ m: [Float]) -> [Float] {
+        let (a, b, c, d, e, f, g, h, i) = (m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], m[8])
+        let det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g)
+        return [(e * i - f * h) / det, (c * h - b * i) / det, (b * f - c * e) / det,
+                (f * g - d * i) / det, (a * i - c * g) / det, (c * d - a * f) / det,
+                (d * h - e * g) / det, (b * g - a * h) / det, (a * e - b * d) / det]
+    }
+}
+
+/// Baseline JPEG's lossy step on RGB planes in place: RGB → YCbCr (JFIF), 8x8 DCT per block,
+/// quantisation with the standard tables (Annex K) scaled by quality as libjpeg does, inverse,
+/// back to 8-bit RGB. No chroma subsampling, no entropy coding (lossless anyway). Rows and columns
+/// past the last full block are left as they are.
+public enum JPEGQuantizer {
+    static let luma: [Float] = [16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56,
+                                14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
+                                49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99]
+    static let chroma: [Float] = [17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99, 24, 26, 56, 99, 99, 99, 99, 99,
+                                  47, 66, 99, 99, 99, 99, 99, 99] + [Float](repeating: 99, count: 32)
+    static let cosines: [Float] = (0..<64).map { i in
+        let (u, x) = (i / 8, i % 8)
+        return (u == 0 ? (0.125 as Float).squareRoot() : (0.25 as Float).squareRoot()) * cosf(Float(2 * x + 1) * Float(u) * .pi / 16)
+    }
+
+    static func table(_ base: [Float], quality: Int) -> [Float] {
+        let q = max(1, min(100, quality))
+        let scale: Float = q < 50 ? 5000 / Float(q) : Float(200 - 2 * q)
+        return base.map { max(1, min(255, (($0 * scale + 50) / 100).rounded(.down))) }
+    }
+
+    public static func apply(_ rgb: UnsafeMutablePointer<Float>, h: Int, w: Int, quality: Int) {
+        let tables = [table(luma, quality: quality), table(chroma, quality: quality), table(chroma, quality: quality)]
+        let n = h * w
+        var block = [Float](repeating: 0, count: 3 * 64), coef = [Float](repeating: 0, count: 64), tmp = coef
+        for by in stride(from: 0, through: h - 8, by: 8) {
+            for bx in stride(from: 0, through: w - 8, by: 8) {
+                for y in 0..<8 {
+                    for x in 0..<8 {
+                        let i = (by + y) * w + bx + x
+                        let (r, g, b) = (rgb[i] * 255, rgb[n + i] * 255, rgb[2 * n + i] * 255)
+                        block[y * 8 + x] = 0.299 * r + 0.587 * g + 0.114 * b - 128
+                        block[64 + y * 8 + x] = -0.168736 * r - 0.331264 * g + 0.5 * b
+                        block[128 + y * 8 + x] = 0.5 * r - 0.418688 * g - 0.081312 * b
+                    }
+                }
+                for c in 0..<3 {
+                    // coef = C · X · Cᵀ, quantised, then X = Cᵀ · coef · C.
+                    for u in 0..<8 { for x in 0..<8 { var s: Float = 0; for y in 0..<8 { s += cosines[u * 8 + y] * block[c * 64 + y * 8 + x] }; tmp[u * 8 + x] = s } }
+                    for u in 0..<8 { for v in 0..<8 { var s: Float = 0; for x in 0..<8 { s += tmp[u * 8 + x] * cosines[v * 8 + x] }; coef[u * 8 + v] = s } }
+                    for j in 0..<64 { coef[j] = (coef[j] / tables[c][j]).rounded() * tables[c][j] }
+                    for y in 0..<8 { for v in 0..<8 { var s: Float = 0; for u in 0..<8 { s += cosines[u * 8 + y] * coef[u * 8 + v] }; tmp[y * 8 + v] = s } }
+                    for y in 0..<8 { for x in 0..<8 { var s: Float = 0; for v in 0..<8 { s += tmp[y * 8 + v] * cosines[v * 8 + x] }; block[c * 64 + y * 8 + x] = s } }
+                }
+                for y in 0..<8 {
+                    for x in 0..<8 {
+                        let i = (by + y) * w + bx + x
+                        let (yy, cb, cr) = (block[y * 8 + x] + 128, block[64 + y * 8 + x], block[128 + y * 8 + x])
+                        let rgbv = (yy + 1.402 * cr, yy - 0.344136 * cb - 0.714136 * cr, yy + 1.772 * cb)
+                        rgb[i] = min(255, max(0, rgbv.0.rounded())) / 255
+                        rgb[n + i] = min(255, max(0, rgbv.1.rounded())) / 255
+                        rgb[2 * n + i] = min(255, max(0, rgbv.2.rounded())) / 255
+                    }
+                }
+            }
+        }
+    }
+}
