@@ -55,7 +55,7 @@ public struct BandDenoiser {
     /// The σ per colour plane a conditioned model is given: `sigma`, else `estimate()`; nil
     /// for a blind model (nothing to measure).
     func planeSigmas(_ planes: Int, estimate: () throws -> [Float?]) rethrows -> [Float]? {
-        guard model.noiseInput else { return nil }
+        guard model.noiseInput || model.noiseMap else { return nil }
         if let sigma { return [Float](repeating: sigma, count: planes) }
         return try estimate().map { $0 ?? Self.fallbackSigma }
     }
@@ -71,6 +71,8 @@ public struct BandDenoiser {
         let mc = model.channels
         precondition(mc == 1 || mc == colorPlanes, "model channels")
         precondition(!model.noiseInput || (sigmas?.count ?? 0) >= colorPlanes / mc, "a noise-conditioned model needs σ per plane")
+        precondition(!model.noiseMap || (sigmas?.count ?? 0) >= colorPlanes, "a noise-map model needs σ per plane")
+        let inPlanes = model.inputPlanes
         // The weights each unit of planes is denoised with (the conditioning folded in once).
         let unitWeights = stride(from: 0, to: colorPlanes, by: mc).map { ConvDenoiser.InferenceWeights(model, sigma: sigmas?[$0]) }
         // One workspace and region buffer per tile worker, for the whole image.
@@ -124,7 +126,7 @@ public struct BandDenoiser {
                 @Sendable func denoiseTile(_ t: Int, _ worker: TileWorker) {
                     let (c0, c1) = tiles[t]
                     let ca = max(0, c0 - halo), cb = min(w4, c1 + halo)
-                    let rh = rb - ra, cw = cb - ca, n = mc * rh * cw
+                    let rh = rb - ra, cw = cb - ca, n = inPlanes * rh * cw
                     if worker.region.count != n { worker.region = [Float](repeating: 0, count: n); worker.result = worker.region }
                     let outCols = min(c1, width) - c0
                     for unit in stride(from: 0, to: colorPlanes, by: mc) {
@@ -133,6 +135,8 @@ public struct BandDenoiser {
                                 for y in 0..<rh {
                                     (reg.baseAddress! + (p * rh + y) * cw).update(from: ring.row(ra + y) + (unit + p) * w4 + ca, count: cw)
                                 }
+                                // A noise-map model: the map planes (one σ per plane for now).
+                                if model.noiseMap { (reg.baseAddress! + (mc + p) * rh * cw).update(repeating: sigmas![unit + p] / 50, count: rh * cw) }
                             }
                         }
                         worker.region.withUnsafeBufferPointer { reg in
@@ -183,12 +187,13 @@ public struct BandDenoiser {
         var out = FloatImage(width: img.width, height: img.height, channels: img.channels)
         let ws = pool.take()
         defer { pool.give(ws) }
-        var x = [Float](repeating: 0, count: mc * h4 * w4), r = x
+        var x = [Float](repeating: 0, count: model.inputPlanes * h4 * w4), r = [Float](repeating: 0, count: mc * h4 * w4)
         let sigmas = given ?? sigmas(for: img)
         for unit in stride(from: 0, to: img.channels, by: mc) {
             let weights = ConvDenoiser.InferenceWeights(model, sigma: sigmas?[unit])
             for p in 0..<mc {
                 for y in 0..<h4 { for xx in 0..<w4 { x[(p * h4 + y) * w4 + xx] = img[x: min(xx, img.width - 1), y: min(y, img.height - 1), c: unit + p] } }
+                if model.noiseMap { for i in 0..<(h4 * w4) { x[(mc + p) * h4 * w4 + i] = sigmas![unit + p] / 50 } }
             }
             x.withUnsafeBufferPointer { xb in r.withUnsafeMutableBufferPointer { model.infer(xb.baseAddress!, h: h4, w: w4, weights: weights, into: $0.baseAddress!, workspace: ws) } }
             for p in 0..<mc {

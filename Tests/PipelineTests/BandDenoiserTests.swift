@@ -54,6 +54,40 @@ struct BandDenoiserTests {
         }
     }
 
+    /// A colour noise-map model: band- and tile-streamed output equals whole-image output bit
+    /// for bit, with a different σ per channel.
+    @Test(arguments: [(37, 29), (16, 100), (70, 77)])
+    func colourNoiseMapStreamingEqualsWholeImage(_ size: (Int, Int)) throws {
+        let model = ConvDenoiser(channels: 3, widths: (4, 6, 8), blocks: 1, noiseMap: true, seed: 5)
+        model.setExactInference(true)
+        let img = Self.image(size.0, size.1, channels: 3, seed: 4)
+        let sigmas: [Float] = [10, 20, 35]
+        let whole = BandDenoiser(model: model).wholeImage(img, sigmas: sigmas)
+        #expect(whole.data != BandDenoiser(model: model).wholeImage(img, sigmas: [20, 20, 20]).data, "the map matters")
+        for (band, tile, jobs) in [(8, 16, 1), (12, 24, 3), (32, 1024, 1)] {
+            var bd = BandDenoiser(model: model, bandRows: band, tileColumns: tile)
+            bd.tileJobs = jobs
+            var rows: [FloatImage] = []
+            var next = 0
+            try bd.run(width: img.width, height: img.height, colorPlanes: 3, sigmas: sigmas, nextRows: {
+                guard next < img.height else { return nil }
+                let n = min(7, img.height - next)
+                var b = FloatImage(width: img.width, height: n, channels: 3)
+                for c in 0..<3 { for y in 0..<n { for x in 0..<img.width { b[x: x, y: y, c: c] = img[x: x, y: next + y, c: c] } } }
+                next += n
+                return b
+            }, emit: { rows.append($0) })
+            var streamed = FloatImage(width: img.width, height: img.height, channels: 3)
+            var top = 0
+            for r in rows {
+                for c in 0..<3 { for y in 0..<r.height { for x in 0..<img.width { streamed[x: x, y: top + y, c: c] = r[x: x, y: y, c: c] } } }
+                top += r.height
+            }
+            #expect(top == img.height)
+            #expect(streamed.data == whole.data, "\(size) band \(band) tile \(tile) jobs \(jobs) differs")
+        }
+    }
+
     @Test func fileStreamingKeepsAlphaAndDepth() throws {
         let dir = tempDir("band")
         defer { try? FileManager.default.removeItem(atPath: dir) }

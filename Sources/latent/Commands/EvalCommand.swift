@@ -75,7 +75,7 @@ struct EvalCommand: ParsableCommand {
         }
         let mean = psnrs.reduce(0, +) / Double(psnrs.count), noisyMean = noisyPsnrs.reduce(0, +) / Double(noisyPsnrs.count)
         let perMP = cpu / (Double(pixels) / 1e6)
-        let sigmaInput = !model.noiseInput ? "none (blind model)" : givenSigma ? "given (the true σ)" : "measured in each image"
+        let sigmaInput = !(model.noiseInput || model.noiseMap) ? "none (blind model)" : givenSigma ? "given (the true σ)" : "measured in each image"
         let meanAbsError = sigmaErrors.isEmpty ? 0 : sigmaErrors.map(abs).reduce(0, +) / Double(sigmaErrors.count)
         if json {
             print("{\"model\":\(jsonString(self.model)),\"images\":\(images.count),\"sigma\":\(sigma),\"noisy_png\":\(noisyPng),"
