@@ -122,7 +122,9 @@ public enum SafeTensors {
         var metadata: [String: String] = [:]
         var tensors: [String: NamedTensor] = [:]
         var ranges: [(Int, Int, String)] = []
-        for (name, value) in header {
+        // Names in sorted order, so the same bad file always gets the same message.
+        for name in header.keys.sorted() {
+            let value = header[name]!
             if name == "__metadata__" {
                 guard let m = value as? [String: Any] else { throw ModelFileError.badHeader(file: file, reason: "__metadata__ is not an object") }
                 for (k, v) in m {
@@ -141,12 +143,16 @@ public enum SafeTensors {
             guard shape.count == shapeAny.count, shape.allSatisfy({ $0 >= 0 && $0 < 1 << 31 }), offs.count == 2 else {
                 throw ModelFileError.badHeader(file: file, reason: "tensor '\(name)' has a malformed shape or offsets")
             }
-            let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
+            // Element and byte counts with overflow checks: a shape of 2³¹ x 2³¹ must be refused, not trap.
+            var count: Int? = 1
+            for d in shape { count = count.flatMap { c in let (v, o) = c.multipliedReportingOverflow(by: d); return o ? nil : v } }
+            let bytes = count.flatMap { c -> Int? in let (v, o) = c.multipliedReportingOverflow(by: 4); return o ? nil : v }
             guard offs[0] >= 0, offs[1] >= offs[0], offs[1] <= available else {
                 throw ModelFileError.offsetsOutOfRange(file: file, tensor: name, reason: "data_offsets \(offs) outside the \(available) data bytes")
             }
-            guard count != Int.max, offs[1] - offs[0] == count * 4 else {
-                throw ModelFileError.offsetsOutOfRange(file: file, tensor: name, reason: "data_offsets \(offs) hold \(offs[1] - offs[0]) bytes, shape \(shape) needs \(count * 4)")
+            guard let count, let bytes, offs[1] - offs[0] == bytes else {
+                throw ModelFileError.offsetsOutOfRange(file: file, tensor: name, reason: "data_offsets \(offs) hold \(offs[1] - offs[0]) bytes, shape \(shape) needs "
+                    + (bytes.map { "\($0)" } ?? "more than can be addressed"))
             }
             ranges.append((offs[0], offs[1], name))
             var values = [Float](repeating: 0, count: count)

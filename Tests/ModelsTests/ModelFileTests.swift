@@ -100,6 +100,16 @@ struct ModelFileTests {
         expectError(file(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[-4,0]}}"#, dataBytes: 16)) {
             if case .offsetsOutOfRange = $0 { return true }; return false
         }
+        // A shape whose byte count overflows (this trapped with SIGILL before).
+        expectError(file(#"{"a":{"dtype":"F32","shape":[2147483647,2147483647],"data_offsets":[0,0]}}"#, dataBytes: 0)) {
+            if case .offsetsOutOfRange(_, "a", let r) = $0 { return r.contains("needs 18446744") || r.contains("more than") }; return false
+        }
+        expectError(file(#"{"a":{"dtype":"F32","shape":[2147483647,2147483647,2147483647],"data_offsets":[0,0]}}"#, dataBytes: 0)) {
+            if case .offsetsOutOfRange(_, "a", let r) = $0 { return r.contains("more than can be addressed") }; return false
+        }
+        // Several bad tensors: the same one is reported every time.
+        let many = file(#"{"b":{"dtype":"F32","shape":[9],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[9],"data_offsets":[0,4]},"c":{"dtype":"F32","shape":[9],"data_offsets":[0,4]}}"#, dataBytes: 4)
+        for _ in 0..<5 { expectError(many) { if case .offsetsOutOfRange(_, "a", _) = $0 { return true }; return false } }
     }
 
     @Test func absurdHeaderLength() {
