@@ -99,9 +99,7 @@ public enum AtomicOutput {
         defer { closedir(dir) }
         var removed = 0
         while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
+            let name = direntName(entry)
             guard isTemporary(name) else { continue }
             let parts = name.components(of: marker)
             guard parts.count == 2 else { continue }
@@ -159,4 +157,11 @@ extension String {
         out.append(current)
         return out
     }
+}
+
+/// The name of a directory entry, read in place: glibc's records are as long as their name, so
+/// copying the whole 256-byte `d_name` out of one reads past the buffer (AddressSanitizer).
+public func direntName(_ entry: UnsafeMutablePointer<dirent>) -> String {
+    let offset = MemoryLayout<dirent>.offset(of: \dirent.d_name)!
+    return String(cString: UnsafeRawPointer(entry).advanced(by: offset).assumingMemoryBound(to: CChar.self))
 }

@@ -74,9 +74,7 @@ public enum InputWalker {
         defer { closedir(d) }
         var subdirs: [String] = []
         while let e = readdir(d) {
-            let name = withUnsafePointer(to: e.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
+            let name = direntName(e)
             if name.hasPrefix(".") { continue }
             var type = Int32(e.pointee.d_type)
             if type == Int32(DT_UNKNOWN) || type == Int32(DT_LNK) {
