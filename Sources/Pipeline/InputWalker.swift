@@ -33,6 +33,13 @@ public enum InputError: Error, Equatable, CustomStringConvertible {
 /// costs no per-file stat.
 public enum InputWalker {
     public static func expand(_ inputs: [String], excluding outputDir: String?) throws -> [InputItem] {
+        var loops: [String] = []
+        return try expand(inputs, excluding: outputDir, skippedLoops: &loops)
+    }
+
+    /// As `expand(_:excluding:)`; folders reached a second time (a symlink to an enclosing folder,
+    /// `self -> .`, `up -> ..`) are not walked again, and their paths are added to `skippedLoops`.
+    public static func expand(_ inputs: [String], excluding outputDir: String?, skippedLoops: inout [String]) throws -> [InputItem] {
         let excluded = outputDir.map { canonical($0) }
         var items: [InputItem] = []
         var seen = Set<String>()
@@ -50,7 +57,8 @@ public enum InputWalker {
             let root = canonical(input)
             if let excluded, root == excluded { throw InputError.outputIsInput(path: input) }
             var found: [String] = []
-            try walk(dir: input, canonicalDir: root, rel: "", excluded: excluded, into: &found)
+            var visited = Set<FolderID>()
+            try walk(dir: input, canonicalDir: root, rel: "", excluded: excluded, visited: &visited, loops: &skippedLoops, into: &found)
             for rel in found.sorted() {
                 add(InputItem(path: join(input, rel), relativeOutput: pngName(rel), canonicalPath: root + "/" + rel))
             }
@@ -65,8 +73,21 @@ public enum InputWalker {
         return items
     }
 
+    /// A folder's identity: device and inode.
+    struct FolderID: Hashable {
+        let dev: UInt64
+        let ino: UInt64
+    }
+
     private static func walk(dir: String, canonicalDir: String, rel: String, excluded: String?,
-                             into found: inout [String]) throws {
+                             visited: inout Set<FolderID>, loops: inout [String], into found: inout [String]) throws {
+        var dst = stat()
+        if stat(dir, &dst) == 0 {
+            guard visited.insert(FolderID(dev: UInt64(dst.st_dev), ino: UInt64(dst.st_ino))).inserted else {
+                loops.append(dir)
+                return
+            }
+        }
         guard let d = opendir(dir) else {
             if rel.isEmpty { throw InputError.notAFolder(path: dir, reason: String(cString: strerror(errno))) }
             return
@@ -96,7 +117,7 @@ public enum InputWalker {
             let real = lstat(full, &lst) == 0 && (lst.st_mode & S_IFMT) == S_IFLNK ? canonical(full) : cdir
             if let excluded, real == excluded { continue }
             try walk(dir: full, canonicalDir: real, rel: rel.isEmpty ? name : rel + "/" + name,
-                     excluded: excluded, into: &found)
+                     excluded: excluded, visited: &visited, loops: &loops, into: &found)
         }
     }
 

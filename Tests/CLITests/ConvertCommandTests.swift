@@ -20,6 +20,23 @@ struct ConvertCommandTests {
         Dictionary(uniqueKeysWithValues: listFiles(dir).map { ($0, FileManager.default.contents(atPath: dir + "/" + $0)!) })
     }
 
+    /// Symlinks back to enclosing folders (`self -> .`, `up -> ..`): the walk finishes, every
+    /// file is converted once, and each skipped link is named.
+    @Test func symlinkLoopsAreWalkedOnce() throws {
+        let dir = makeTempDir("loops")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeImage(dir + "/in/a.png", width: 8, height: 8, layout: .rgb)
+        try writeImage(dir + "/in/sub/b.png", width: 8, height: 8, layout: .gray)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/in/self", withDestinationPath: ".")
+        try FileManager.default.createSymbolicLink(atPath: dir + "/in/sub/up", withDestinationPath: "..")
+        let r = try CLI.run(["convert", dir + "/in", "-o", dir + "/out", "--gray"])
+        #expect(r.status == 0)
+        #expect(listFiles(dir + "/out") == ["a.png", "sub/b.png"])
+        #expect(r.stderr.contains("converted 2, skipped 0, failed 0"))
+        #expect(r.stderr.contains("in/self: skipped, a symlink back to a folder already walked"))
+        #expect(r.stderr.contains("in/sub/up: skipped"))
+    }
+
     @Test func folderInFolderOutWithACorruptFileInTheMiddle() throws {
         let dir = try makeInputTree()
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -61,7 +61,7 @@ struct ConvertCommand: ParsableCommand {
         let outDir = batch.output
         let items: [InputItem]
         do {
-            items = try InputWalker.expand(inputs, excluding: outDir)
+            items = try InputWalker.expandNoting(inputs, excluding: outDir)
         } catch {
             printError("latent: \(error)")
             throw ExitCode(2)

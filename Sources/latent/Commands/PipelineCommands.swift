@@ -20,7 +20,7 @@ struct PipelineExecution {
         case .codes: outDir = nil
         }
         let items: [InputItem]
-        do { items = try InputWalker.expand(plan.inputs, excluding: outDir) } catch {
+        do { items = try InputWalker.expandNoting(plan.inputs, excluding: outDir) } catch {
             printError("latent: \(error)")
             throw ExitCode(2)
         }
@@ -156,7 +156,7 @@ struct DenoiseCommand: ParsableCommand {
 
     func run() throws {
         var items: [InputItem]
-        do { items = try InputWalker.expand(inputs, excluding: batch.output) } catch {
+        do { items = try InputWalker.expandNoting(inputs, excluding: batch.output) } catch {
             printError("latent: \(error)")
             throw ExitCode(2)
         }

@@ -75,3 +75,13 @@ func jsonString(_ s: String) -> String {
     }
     return out + "\""
 }
+
+extension InputWalker {
+    /// `expand`, saying on stderr which folders were reached twice through symlinks and skipped.
+    static func expandNoting(_ inputs: [String], excluding outputDir: String?) throws -> [InputItem] {
+        var loops: [String] = []
+        let items = try expand(inputs, excluding: outputDir, skippedLoops: &loops)
+        for l in loops { printError("latent: \(l): skipped, a symlink back to a folder already walked") }
+        return items
+    }
+}
