@@ -125,20 +125,21 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void store_6x16
         _mm256_storeu_ps(dst + o * oplane + 8, r1);
     }
 }
-__attribute__((target("avx2,fma"))) static void conv_avx2(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H,
+/// Returns 0, or -1 (output unwritten) when its weight buffers cannot be allocated.
+__attribute__((target("avx2,fma"))) static int conv_avx2(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H,
                                                         size_t W, size_t k, const float *w, const float *b, size_t Cout,
                                                         int act, float *out, size_t orow, size_t oplane) {
     const size_t kk = k * k, taps = C * kk;
     const size_t nblk = (Cout + 5) / 6;
     float *wr = calloc(nblk * taps * 6, sizeof(float));
-    if (wr == NULL) return;
+    if (wr == NULL) return -1;
     for (size_t co = 0; co < Cout; co++)
         for (size_t t = 0; t < taps; t++) wr[((co / 6) * taps + t) * 6 + co % 6] = w[co * taps + t];
     if (k == 1 && W >= 16) {
         // 1x1: a GEMM. Each 16-pixel column block of the input is packed once (C x 16 floats,
         // contiguous, in L1) and then read sequentially by every output-channel block.
         float *pk = aligned_alloc(64, ((C * 16 * sizeof(float)) + 63) / 64 * 64);
-        if (pk == NULL) { free(wr); return; }
+        if (pk == NULL) { free(wr); return -1; }
         for (size_t y = 0; y < H; y++) {
             for (size_t x = 0, bx; x < W; x = bx + 16) {
                 bx = x + 16 <= W ? x : W - 16;
@@ -163,7 +164,7 @@ __attribute__((target("avx2,fma"))) static void conv_avx2(const float *xp, size_
         }
         free(pk);
         free(wr);
-        return;
+        return 0;
     }
     const size_t XC = 128;   // pixels per chunk: the chunk's input rows stay in L2 across all output-channel blocks
     for (size_t y = 0; y < H; y++) {
@@ -210,6 +211,7 @@ __attribute__((target("avx2,fma"))) static void conv_avx2(const float *xp, size_
         }
     }
     free(wr);
+    return 0;
 }
 #endif
 
@@ -234,8 +236,8 @@ void lk_conv_exact_strided(const float *xp, size_t xrow, size_t xplane, size_t C
                            const float *w, const float *b, size_t Cout, int act, float *out, size_t orow, size_t oplane) {
 #if defined(__x86_64__)
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        conv_avx2(xp, xrow, xplane, C, H, W, k, w, b, Cout, act, out, orow, oplane);
-        return;
+        // On an allocation failure the plain kernel computes the same sums bit for bit.
+        if (conv_avx2(xp, xrow, xplane, C, H, W, k, w, b, Cout, act, out, orow, oplane) == 0) return;
     }
 #endif
     conv_generic(xp, xrow, xplane, C, H, W, k, w, b, Cout, act, out, orow, oplane);

@@ -3,7 +3,12 @@
 #include <math.h>
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__clang__)
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+// target_clones resolvers are ifuncs: they run before ThreadSanitizer's runtime is up and kill
+// every instrumented binary at load, so sanitizer builds use the portable code only.
+#if defined(__x86_64__) && defined(__clang__) && !__has_feature(thread_sanitizer) && !__has_feature(address_sanitizer)
 #define LK_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define LK_CLONES

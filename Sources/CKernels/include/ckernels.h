@@ -62,7 +62,6 @@ void lk_log(const float *x, float *out, size_t n);
 #ifdef __cplusplus
 }
 #endif
-#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -123,3 +122,5 @@ void lk_shuffle_add_relu(const float *t, const float *skip, size_t C, size_t H, 
 #ifdef __cplusplus
 }
 #endif
+
+#endif /* CKERNELS_H */

@@ -128,7 +128,6 @@ const char *cpng_libpng_version(void);
 #ifdef __cplusplus
 }
 #endif
-#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -140,3 +139,5 @@ int cpng_open_tmpfile(const char *dir);
 #ifdef __cplusplus
 }
 #endif
+
+#endif /* CPNG_H */
