@@ -18,7 +18,9 @@ struct EvalCommand: ParsableCommand {
             """)
 
     @Option(help: "A built-in model name or a .safetensors file.") var model: String
-    @Option(help: "MNIST folder (its t10k test set is used), an IDX images file, or a folder of PNGs.") var data: String
+    @Option(help: "MNIST folder (its t10k test set is used), an IDX images file, or a folder of PNGs.") var data: String = ""
+    @Option(help: ArgumentHelp("conv-dae models: score real noisy/clean pairs, a folder with noisy/ and clean/ PNGs of the same names (PSNR and SSIM of the denoised and the noisy images against the clean ones).", valueName: "DIR"))
+    var pairs: String?
     @Option(help: "Importance samples for the IWAE log-likelihood estimate (VAE).") var iwae: Int?
     @Option(help: "Corruption for the DAE figures (default: the one the model was trained with).") var noise: String?
     @Option(help: "Use only the first N test images.") var limit: Int?
@@ -30,6 +32,8 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "conv-dae models conditioned on the noise level: give them the true σ instead of measuring it in each image (non-blind).") var givenSigma = false
 
     func validate() throws {
+        if data.isEmpty && pairs == nil { throw ValidationError("give --data (a test set) or --pairs (a folder of noisy/ and clean/ pairs).") }
+        if !data.isEmpty && pairs != nil { throw ValidationError("--data and --pairs exclude each other.") }
         if let iwae, iwae < 1 { throw ValidationError("--iwae must be at least 1.") }
         if let noise, Corruption(noise) == nil { throw ValidationError("--noise wants gaussian:SIGMA, mask:P or saltpepper:P.") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1.") }
@@ -94,10 +98,63 @@ struct EvalCommand: ParsableCommand {
         }
     }
 
+    /// Real noisy/clean pairs: each noisy image denoised as `latent denoise` would.
+    func runPairs(_ model: ConvDenoiser, folder: String) throws {
+        let names: [String]
+        do {
+            let found = try PairEvaluation.pairs(in: folder)
+            names = limit.map { Array(found.names.prefix($0)) } ?? found.names
+            if !found.unmatched.isEmpty { printError("latent: \(found.unmatched.count) noisy images without a clean partner skipped: \(found.unmatched.prefix(3).joined(separator: ", "))") }
+        } catch {
+            printError("latent: \(error)")
+            throw ExitCode(2)
+        }
+        var band = BandDenoiser(model: model)
+        if givenSigma { band.sigma = sigma }
+        var scores: [PairEvaluation.Score] = []
+        var failures: [String] = []
+        var cpu = 0.0
+        for name in names {
+            let t0 = cpuSeconds()
+            do { scores.append(try PairEvaluation.score(name, folder: folder, denoiser: band)) } catch { failures.append("\(error)") }
+            cpu += cpuSeconds() - t0
+        }
+        for f in failures { printError("latent: \(f)") }
+        guard !scores.isEmpty else { throw ExitCode(1) }
+        func mean(_ k: KeyPath<PairEvaluation.Score, Double>) -> Double { scores.map { $0[keyPath: k] }.reduce(0, +) / Double(scores.count) }
+        let perMP = cpu / (Double(scores.reduce(0) { $0 + $1.pixels }) / 1e6)
+        func sig(_ s: PairEvaluation.Score) -> String { s.sigmas.map { $0.map { String(format: "%.2f", $0) }.joined(separator: ",") } ?? "none" }
+        if json {
+            let each = scores.map { s in
+                "{\"name\":\(jsonString(s.name)),\"psnr_noisy\":\(String(format: "%.3f", s.psnrNoisy)),\"psnr_denoised\":\(String(format: "%.3f", s.psnrDenoised)),"
+                    + "\"ssim_noisy\":\(String(format: "%.4f", s.ssimNoisy)),\"ssim_denoised\":\(String(format: "%.4f", s.ssimDenoised)),\"sigma\":\(jsonString(sig(s)))}"
+            }
+            print("{\"model\":\(jsonString(self.model)),\"pairs\":\(scores.count),\"failed\":\(failures.count),"
+                + "\"psnr_noisy\":\(String(format: "%.3f", mean(\.psnrNoisy))),\"psnr_denoised\":\(String(format: "%.3f", mean(\.psnrDenoised))),"
+                + "\"ssim_noisy\":\(String(format: "%.4f", mean(\.ssimNoisy))),\"ssim_denoised\":\(String(format: "%.4f", mean(\.ssimDenoised))),"
+                + "\"cpu_s_per_mp\":\(String(format: "%.3f", perMP)),\"per_image\":[\(each.joined(separator: ","))]}")
+        } else {
+            print("image                                PSNR noisy → denoised    SSIM noisy → denoised   σ")
+            for s in scores {
+                print(s.name.padding(toLength: 36, withPad: " ", startingAt: 0)
+                    + String(format: " %6.2f → %6.2f dB       %.4f → %.4f      ", s.psnrNoisy, s.psnrDenoised, s.ssimNoisy, s.ssimDenoised) + sig(s))
+            }
+            print(String(format: "mean (%d pairs)                       %6.2f → %6.2f dB       %.4f → %.4f", scores.count, mean(\.psnrNoisy), mean(\.psnrDenoised),
+                         mean(\.ssimNoisy), mean(\.ssimDenoised)))
+            print(String(format: "cpu_s_per_mp     %.3f", perMP))
+        }
+        if !failures.isEmpty { throw ExitCode(1) }
+    }
+
     func run() throws {
         if let threads { BLAS.setThreads(threads) }
         if let (m, _, _) = try? BuiltinModels.resolveAny(model), case .conv(let conv) = m {
+            if let pairs { return try runPairs(conv, folder: pairs) }
             return try runConv(conv)
+        }
+        if pairs != nil {
+            printError("latent: --pairs takes a convolutional (photo) model")
+            throw ExitCode(2)
         }
         let resolved: (model: LatentModel, metadata: [String: String], path: String)
         do { resolved = try BuiltinModels.resolve(model) } catch {
