@@ -134,7 +134,9 @@ struct DenoiseCommand: ParsableCommand {
             interrupted run resumes. A grey model filters each colour plane; alpha is kept.
 
             --model auto (the default) uses mnist-dae for 28x28 images and the convolutional photo \
-            model for every other size (band-streamed: any image size, memory independent of height).             The photo model is told each image's noise level: measured per colour plane (a first             quick pass over the file), or the one --sigma gives.
+            model for every other size (band-streamed: any image size, memory independent of height). \
+            The photo model is told each image's noise level: measured per colour plane (a first \
+            quick pass over the file), or the one --sigma gives.
 
             Examples:
               latent denoise samples/noisy-digits -o clean/ --sheet clean/sheet.png
