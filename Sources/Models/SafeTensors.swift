@@ -98,12 +98,54 @@ public enum SafeTensors {
     /// F32 with a shape whose size matches its byte range, ranges inside the data and not
     /// overlapping, no NaN or infinity.
     public static func read(path: String) throws -> (tensors: [String: NamedTensor], metadata: [String: String]) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            var isDir: ObjCBool = false
-            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDir)
-            throw ModelFileError.unreadable(file: path, reason: !exists ? "no such file" : isDir.boolValue ? "is a folder" : "permission denied")
+        try decode(readBounded(path: path), file: path)
+    }
+
+    /// Largest model file read (the shipped models are a few MB).
+    public static let maxFileBytes = 1 << 31
+
+    /// The file's bytes, after checks that cost nothing: a regular file (not a folder, FIFO or
+    /// device), the 8-byte header length plausible and inside the file, the file under
+    /// `maxFileBytes`. A bad or huge file is refused before its data is read; errors carry the
+    /// system's own reason.
+    static func readBounded(path: String) throws -> Data {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            throw ModelFileError.unreadable(file: path, reason: errno == ENOENT ? "no such file" : String(cString: strerror(errno)))
         }
-        return try decode(data, file: path)
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: break
+        case S_IFDIR: throw ModelFileError.unreadable(file: path, reason: "is a folder")
+        default: throw ModelFileError.unreadable(file: path, reason: "not a regular file (a FIFO, socket or device)")
+        }
+        let size = Int(st.st_size)
+        guard size >= 8 else { throw ModelFileError.truncated(file: path, reason: "\(size) bytes, shorter than the 8-byte header length") }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ModelFileError.unreadable(file: path, reason: String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var n: UInt64 = 0
+        guard pread(fd, &n, 8, 0) == 8 else { throw ModelFileError.unreadable(file: path, reason: String(cString: strerror(errno))) }
+        n = UInt64(littleEndian: n)
+        guard n >= 2, n <= UInt64(maxHeaderBytes) else { throw ModelFileError.badHeader(file: path, reason: "header length \(n) is not plausible") }
+        guard 8 + Int(n) <= size else {
+            throw ModelFileError.truncated(file: path, reason: "header claims \(n) bytes but the file has \(size - 8) after the length")
+        }
+        guard size <= maxFileBytes else { throw ModelFileError.unreadable(file: path, reason: "\(size) bytes is too large for a model file") }
+        var data = Data(count: size)
+        let got = data.withUnsafeMutableBytes { buf -> Int in
+            var done = 0
+            while done < size {
+                let r = pread(fd, buf.baseAddress! + done, size - done, off_t(done))
+                if r < 0 && errno == EINTR { continue }
+                if r <= 0 { return r < 0 ? -1 : done }
+                done += r
+            }
+            return done
+        }
+        guard got == size else {
+            throw ModelFileError.unreadable(file: path, reason: got < 0 ? String(cString: strerror(errno)) : "the file shrank while it was read")
+        }
+        return data
     }
 
     public static func decode(_ data: Data, file: String) throws -> (tensors: [String: NamedTensor], metadata: [String: String]) {

@@ -162,6 +162,20 @@ struct ModelFileTests {
             try ModelFile.load(path: dir + "/none.safetensors")
         }
         #expect(throws: ModelFileError.unreadable(file: dir, reason: "is a folder")) { try ModelFile.load(path: dir) }
+        // A FIFO and a device are refused without being opened (a FIFO would block), each with its reason.
+        let fifo = dir + "/fifo.safetensors"
+        unlink(fifo)
+        #expect(mkfifo(fifo, 0o600) == 0)
+        defer { unlink(fifo) }
+        #expect(throws: ModelFileError.unreadable(file: fifo, reason: "not a regular file (a FIFO, socket or device)")) { try ModelFile.load(path: fifo) }
+        #expect(throws: ModelFileError.unreadable(file: "/dev/zero", reason: "not a regular file (a FIFO, socket or device)")) { try ModelFile.load(path: "/dev/zero") }
+        // A 20 GB sparse file with a zero header length: refused after reading its first 8 bytes.
+        let sparse = dir + "/sparse.safetensors"
+        let fd = open(sparse, O_CREAT | O_WRONLY | O_TRUNC, 0o600)
+        #expect(fd >= 0 && ftruncate(fd, 20 << 30) == 0)
+        close(fd)
+        defer { unlink(sparse) }
+        #expect(throws: ModelFileError.badHeader(file: sparse, reason: "header length 0 is not plausible")) { try ModelFile.load(path: sparse) }
     }
 
     /// The classic PyTorch example's names (fc1, fc21, fc22, fc3, fc4) load without metadata.
