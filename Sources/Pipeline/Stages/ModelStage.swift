@@ -29,7 +29,7 @@ public final class ModelStage: BatchStage, ShapeAware, @unchecked Sendable {
     public let overlap: Double
     public let batch: Int
     private let model: LatentModel
-    private let lock = Mutex(())
+    private let lock = NSLock()   // a pthread lock: ThreadSanitizer sees it (it does not see Mutex's futex)
 
     public var config: ModelConfig { model.config }
     public var spec: String {
@@ -96,7 +96,7 @@ public final class ModelStage: BatchStage, ShapeAware, @unchecked Sendable {
     }
 
     public func apply(_ frames: [Frame]) -> [Result<Frame, PipelineError>] {
-        lock.withLock { _ in applyLocked(frames) }
+        lock.withLock { applyLocked(frames) }
     }
 
     private func applyLocked(_ frames: [Frame]) -> [Result<Frame, PipelineError>] {
@@ -240,7 +240,7 @@ public final class ModelStage: BatchStage, ShapeAware, @unchecked Sendable {
 
     /// Codes for frames of the model's size (used by `encode`).
     func encode(_ frames: [Frame]) -> [Result<[Float], PipelineError>] {
-        lock.withLock { _ in
+        lock.withLock {
             let c = model.config
             var out = [Result<[Float], PipelineError>]()
             let x = Matrix(rows: 1, cols: c.inputSize)
