@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(PATH):/opt/swift/usr/bin
 LATENT := .build/release/latent
 
-.PHONY: demo test build setup bench-convert gallery clean
+.PHONY: demo test build setup bench-convert gallery clean sanitize
 
 ## Installs system packages if missing, builds, and runs the main job on samples/: denoises the
 ## noisy digits with the built-in model and writes a side-by-side comparison.
@@ -16,6 +16,13 @@ demo: setup build
 test: setup
 	swift build --build-tests
 	swift test
+
+## Runs the test suite under ThreadSanitizer, then AddressSanitizer (separate build folders).
+sanitize: setup
+	swift build --build-tests --sanitize=thread --build-path .build-tsan
+	swift test --skip-build --sanitize=thread --build-path .build-tsan
+	ASAN_OPTIONS=detect_leaks=0 swift build --build-tests --sanitize=address --build-path .build-asan
+	ASAN_OPTIONS=detect_leaks=0 swift test --skip-build --sanitize=address --build-path .build-asan
 
 setup:
 	@scripts/setup.sh
