@@ -40,9 +40,9 @@ public enum PairEvaluation {
     /// Scores one pair with `denoiser` (its `sigma` set to give σ, nil to measure it).
     public static func score(_ name: String, folder: String, denoiser: BandDenoiser) throws -> Score {
         // Colour files stay colour (a grey model denoises each plane, as `latent denoise` does).
-        let colour = try PNGReader(path: folder + "/noisy/" + name).header.layout.colorChannels == 3
-        let layout: PixelLayout = denoiser.model.channels == 3 || colour ? .rgb : .gray
-        let noisyPNG = try PNGReader.read(path: folder + "/noisy/" + name, layout: layout, depth: 8)
+        let noisyFile = try PNGReader.read(path: folder + "/noisy/" + name)
+        let layout: PixelLayout = denoiser.model.channels == 3 || noisyFile.layout.colorChannels == 3 ? .rgb : .gray
+        let noisyPNG = noisyFile.converted(to: layout, depth: 8)
         let cleanPNG = try PNGReader.read(path: folder + "/clean/" + name, layout: layout, depth: 8)
         guard noisyPNG.width == cleanPNG.width && noisyPNG.height == cleanPNG.height else {
             throw PairError.layout(folder: folder, reason: "\(name): noisy is \(noisyPNG.width)x\(noisyPNG.height), clean \(cleanPNG.width)x\(cleanPNG.height)")
