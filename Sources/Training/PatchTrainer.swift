@@ -249,13 +249,7 @@ public final class PatchTrainer {
                 return (quantized ? min(255, max(0, n.rounded())) : n) / 255
             }
             let out = denoise(model, FloatImage(width: img.width, height: img.height, channels: img.channels, data: noisy), sigma: sigma)
-            var se = 0.0
-            for j in 0..<out.data.count {
-                let o = min(255, max(0, (out.data[j] * 255).rounded()))
-                let d = Double(o - clean8[j])
-                se += d * d
-            }
-            each.append(10 * log10(255 * 255 / max(1e-10, se / Double(out.data.count))))
+            each.append(ImageQuality.psnr(out, reference: img))
         }
         return (each.reduce(0, +) / Double(max(1, each.count)), each)
     }

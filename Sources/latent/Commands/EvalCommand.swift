@@ -75,7 +75,7 @@ struct EvalCommand: ParsableCommand {
             let out = band.wholeImage(input, sigmas: used)
             cpu += cpuSeconds() - t0
             pixels += img.width * img.height
-            psnrs.append(psnr(out.data.map { $0 * 255 }))
+            psnrs.append(ImageQuality.psnr(out, reference: img))
         }
         let mean = psnrs.reduce(0, +) / Double(psnrs.count), noisyMean = noisyPsnrs.reduce(0, +) / Double(noisyPsnrs.count)
         let perMP = cpu / (Double(pixels) / 1e6)
