@@ -119,16 +119,13 @@ public enum SafeTensors {
         default: throw ModelFileError.unreadable(file: path, reason: "not a regular file (a FIFO, socket or device)")
         }
         let size = Int(st.st_size)
-        guard size >= 8 else { throw ModelFileError.truncated(file: path, reason: "\(size) bytes, shorter than the 8-byte header length") }
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ModelFileError.unreadable(file: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
-        var n: UInt64 = 0
-        guard pread(fd, &n, 8, 0) == 8 else { throw ModelFileError.unreadable(file: path, reason: String(cString: strerror(errno))) }
-        n = UInt64(littleEndian: n)
-        guard n >= 2, n <= UInt64(maxHeaderBytes) else { throw ModelFileError.badHeader(file: path, reason: "header length \(n) is not plausible") }
-        guard 8 + Int(n) <= size else {
-            throw ModelFileError.truncated(file: path, reason: "header claims \(n) bytes but the file has \(size - 8) after the length")
+        _ = try headerLength(fileBytes: size, file: path) {
+            var n: UInt64 = 0
+            guard pread(fd, &n, 8, 0) == 8 else { throw ModelFileError.unreadable(file: path, reason: String(cString: strerror(errno))) }
+            return n
         }
         guard size <= maxFileBytes else { throw ModelFileError.unreadable(file: path, reason: "\(size) bytes is too large for a model file") }
         var data = Data(count: size)
@@ -148,13 +145,20 @@ public enum SafeTensors {
         return data
     }
 
-    public static func decode(_ data: Data, file: String) throws -> (tensors: [String: NamedTensor], metadata: [String: String]) {
-        guard data.count >= 8 else { throw ModelFileError.truncated(file: file, reason: "\(data.count) bytes, shorter than the 8-byte header length") }
-        let n = data.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+    /// The header length N from the file's first 8 bytes (`first8`, read only when the file has
+    /// them), checked: plausible, and the header inside the file's `fileBytes`.
+    static func headerLength(fileBytes: Int, file: String, first8: () throws -> UInt64) throws -> Int {
+        guard fileBytes >= 8 else { throw ModelFileError.truncated(file: file, reason: "\(fileBytes) bytes, shorter than the 8-byte header length") }
+        let n = UInt64(littleEndian: try first8())
         guard n >= 2, n <= UInt64(maxHeaderBytes) else { throw ModelFileError.badHeader(file: file, reason: "header length \(n) is not plausible") }
-        guard 8 + Int(n) <= data.count else {
-            throw ModelFileError.truncated(file: file, reason: "header claims \(n) bytes but the file has \(data.count - 8) after the length")
+        guard 8 + Int(n) <= fileBytes else {
+            throw ModelFileError.truncated(file: file, reason: "header claims \(n) bytes but the file has \(fileBytes - 8) after the length")
         }
+        return Int(n)
+    }
+
+    public static func decode(_ data: Data, file: String) throws -> (tensors: [String: NamedTensor], metadata: [String: String]) {
+        let n = try headerLength(fileBytes: data.count, file: file) { data.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } }
         let headerData = data.subdata(in: 8..<(8 + Int(n)))
         guard let obj = try? JSONSerialization.jsonObject(with: headerData), let header = obj as? [String: Any] else {
             throw ModelFileError.badHeader(file: file, reason: "the header is not a JSON object")
