@@ -7,6 +7,41 @@ import Tensor
 import Imaging
 
 struct ConvDenoiserTests {
+    /// Central differences against backward for about five entries of every parameter: `run`
+    /// does one forward and backward (accumulating gradients) and returns the loss. Entries with a
+    /// ReLU kink inside [x − h, x + h] are skipped. Returns the largest relative difference, how
+    /// many entries were compared, and the analytic gradients.
+    static func checkGradients(_ model: ConvDenoiser, run: () -> Double) -> (worst: Double, checked: Int, analytic: [[Float]]) {
+        func loss() -> Double {
+            let l = run()
+            for p in model.parameters { p.zeroGrad() }
+            return l
+        }
+        for p in model.parameters { p.zeroGrad() }
+        _ = run()
+        let analytic = model.parameters.map { $0.grad.array }
+        for p in model.parameters { p.zeroGrad() }
+        var worst = 0.0, checked = 0
+        let h: Float = 1e-3
+        for (pi, p) in model.parameters.enumerated() {
+            for i in stride(from: 0, to: p.count, by: max(1, p.count / 5)) {
+                let old = p.value.data[i]
+                p.value.data[i] = old + h
+                let up = loss()
+                p.value.data[i] = old - h
+                let down = loss()
+                p.value.data[i] = old
+                let f0 = loss()
+                guard abs((up - f0) - (f0 - down)) <= 0.02 * max(Double(h), abs(up - f0) + abs(f0 - down)) else { continue }
+                let numeric = (up - down) / (2 * Double(h))
+                let a = Double(analytic[pi][i])
+                worst = max(worst, abs(a - numeric) / max(1, abs(a) + abs(numeric)))
+                checked += 1
+            }
+        }
+        return (worst, checked, analytic)
+    }
+
     /// Central differences against backward, for the plain network, one with residual blocks
     /// and noise-level conditioning (its zero-initialised parts set to random values first, and
     /// two images of different σ in the batch), and one with two blocks.
@@ -21,35 +56,9 @@ struct ConvDenoiserTests {
         let x = Matrix(rows: 2, cols: s.count, values: (0..<(2 * s.count)).map { _ in rng.uniform() })
         let clean = Matrix(rows: 2, cols: s.count, values: (0..<(2 * s.count)).map { _ in rng.uniform() })
         let sigmas: [Float]? = noiseInput ? [15, 40] : nil
-        func loss() -> Double {
+        let (worst, checked, _) = Self.checkGradients(model) {
             _ = model.forward(FeatureMaps(data: x, shape: s), sigmas: sigmas)
-            let l = model.backward(clean: clean)
-            for p in model.parameters { p.zeroGrad() }
-            return l
-        }
-        for p in model.parameters { p.zeroGrad() }
-        _ = model.forward(FeatureMaps(data: x, shape: s), sigmas: sigmas)
-        _ = model.backward(clean: clean)
-        let analytic = model.parameters.map { $0.grad.array }
-        for p in model.parameters { p.zeroGrad() }
-        var worst = 0.0, checked = 0
-        let h: Float = 1e-3
-        for (pi, p) in model.parameters.enumerated() {
-            for i in stride(from: 0, to: p.count, by: max(1, p.count / 5)) {
-                let old = p.value.data[i]
-                p.value.data[i] = old + h
-                let up = loss()
-                p.value.data[i] = old - h
-                let down = loss()
-                p.value.data[i] = old
-                let f0 = loss()
-                // Skip entries with a ReLU kink inside [x − h, x + h].
-                guard abs((up - f0) - (f0 - down)) <= 0.02 * max(Double(h), abs(up - f0) + abs(f0 - down)) else { continue }
-                let numeric = (up - down) / (2 * Double(h))
-                let a = Double(analytic[pi][i])
-                worst = max(worst, abs(a - numeric) / max(1, abs(a) + abs(numeric)))
-                checked += 1
-            }
+            return model.backward(clean: clean)
         }
         #expect(checked > 50)
         #expect(worst < 2e-2, "largest relative difference \(worst)")
@@ -73,34 +82,9 @@ struct ConvDenoiserTests {
         let x = Matrix(rows: 2, cols: s.count, values: (0..<(2 * s.count)).map { _ in rng.uniform() })
         let maps = Matrix(rows: 2, cols: s.count, values: (0..<(2 * s.count)).map { _ in rng.uniform() })
         let clean = Matrix(rows: 2, cols: s.count, values: (0..<(2 * s.count)).map { _ in rng.uniform() })
-        func loss() -> Double {
+        let (worst, checked, analytic) = Self.checkGradients(model) {
             _ = model.forward(FeatureMaps(data: x, shape: s), maps: maps)
-            let l = model.backward(clean: clean)
-            for p in model.parameters { p.zeroGrad() }
-            return l
-        }
-        for p in model.parameters { p.zeroGrad() }
-        _ = model.forward(FeatureMaps(data: x, shape: s), maps: maps)
-        _ = model.backward(clean: clean)
-        let analytic = model.parameters.map { $0.grad.array }
-        for p in model.parameters { p.zeroGrad() }
-        var worst = 0.0, checked = 0
-        let h: Float = 1e-3
-        for (pi, p) in model.parameters.enumerated() {
-            for i in stride(from: 0, to: p.count, by: max(1, p.count / 5)) {
-                let old = p.value.data[i]
-                p.value.data[i] = old + h
-                let up = loss()
-                p.value.data[i] = old - h
-                let down = loss()
-                p.value.data[i] = old
-                let f0 = loss()
-                guard abs((up - f0) - (f0 - down)) <= 0.02 * max(Double(h), abs(up - f0) + abs(f0 - down)) else { continue }
-                let numeric = (up - down) / (2 * Double(h))
-                let a = Double(analytic[pi][i])
-                worst = max(worst, abs(a - numeric) / max(1, abs(a) + abs(numeric)))
-                checked += 1
-            }
+            return model.backward(clean: clean)
         }
         #expect(checked > 50)
         #expect(worst < 2e-2, "largest relative difference \(worst)")
