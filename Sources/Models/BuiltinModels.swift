@@ -39,19 +39,24 @@ public enum BuiltinModels {
     /// True if `spec` names a built-in model rather than a file.
     public static func isBuiltinName(_ spec: String) -> Bool { catalog.contains { $0.name == spec } }
 
-    /// Resolves `--model`: a built-in name or a path to a safetensors file.
-    public static func resolve(_ spec: String) throws -> (model: LatentModel, metadata: [String: String], path: String) {
+    /// The file `--model` names: a built-in model's installed file, or the path given.
+    public static func file(of spec: String) throws -> String {
         if isBuiltinName(spec) {
             guard let p = path(of: spec) else {
                 throw ModelFileError.unreadable(file: spec, reason: "built-in model not installed (looked in \(searchPaths.joined(separator: ", ")))")
             }
-            let (m, meta) = try ModelFile.load(path: p)
-            return (m, meta, p)
+            return p
         }
         if !spec.contains("/") && !spec.hasSuffix(".safetensors") && !FileManager.default.fileExists(atPath: spec) {
             throw ModelFileError.unreadable(file: spec, reason: "no such file, and not a built-in model (built-ins: \(catalog.map(\.name).joined(separator: ", ")))")
         }
-        let (m, meta) = try ModelFile.load(path: spec)
-        return (m, meta, spec)
+        return spec
+    }
+
+    /// Resolves `--model` to an MLP model (a built-in name or a path to a safetensors file).
+    public static func resolve(_ spec: String) throws -> (model: LatentModel, metadata: [String: String], path: String) {
+        let p = try file(of: spec)
+        let (m, meta) = try ModelFile.load(path: p)
+        return (m, meta, p)
     }
 }

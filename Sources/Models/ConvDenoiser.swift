@@ -72,26 +72,43 @@ public final class ConvDenoiser {
         self.noiseInput = noiseInput
         self.noiseMap = noiseMap
         var rng = RandomGenerator(seed: seed)
-        let (c0, c1, c2) = widths
         let k = noiseInput ? Self.featureCount : 0
-        head0 = Conv2d(noiseMap ? 2 * channels : channels, c0, kernel: 3, activation: .relu, name: "head0", computesInputGradient: false, filmFeatures: k, rng: &rng)
-        head1 = Conv2d(c0, c0, kernel: 3, activation: .relu, name: "head1", filmFeatures: k, rng: &rng)
-        down1 = Conv2d(4 * c0, c1, kernel: 1, activation: .relu, name: "down1", filmFeatures: k, rng: &rng)
-        enc1 = Conv2d(c1, c1, kernel: 3, activation: .relu, name: "enc1", filmFeatures: k, rng: &rng)
-        down2 = Conv2d(4 * c1, c2, kernel: 1, activation: .relu, name: "down2", filmFeatures: k, rng: &rng)
-        mid1 = Conv2d(c2, c2, kernel: 3, activation: .relu, name: "mid1", filmFeatures: k, rng: &rng)
-        mid2 = Conv2d(c2, c2, kernel: 3, activation: .relu, name: "mid2", filmFeatures: k, rng: &rng)
-        up1 = Conv2d(c2, 4 * c1, kernel: 1, name: "up1", filmFeatures: k, rng: &rng)
-        dec1 = Conv2d(c1, c1, kernel: 3, activation: .relu, name: "dec1", filmFeatures: k, rng: &rng)
-        up0 = Conv2d(c1, 4 * c0, kernel: 1, name: "up0", filmFeatures: k, rng: &rng)
-        dec0 = Conv2d(c0, c0, kernel: 3, activation: .relu, name: "dec0", filmFeatures: k, rng: &rng)
-        tail = Conv2d(c0, channels, kernel: 3, name: "tail", filmFeatures: k, rng: &rng)
-        res = (0..<blocks).map { i in
-            let l = Conv2d(c2, c2, kernel: 3, name: "res\(i + 1)", filmFeatures: k, rng: &rng)
-            l.weight.value.fill(0)
-            l.bias.value.fill(0)
-            return l
+        let l = Self.layerShapes(channels: channels, widths: widths, blocks: blocks, noiseMap: noiseMap).map { s in
+            Conv2d(s.input, s.output, kernel: s.kernel, activation: s.relu ? .relu : .identity, name: s.name,
+                   computesInputGradient: s.name != "head0", filmFeatures: k, rng: &rng)
         }
+        (head0, head1, down1, enc1, down2, mid1, mid2) = (l[0], l[1], l[2], l[3], l[4], l[5], l[6])
+        (up1, dec1, up0, dec0, tail) = (l[7], l[8], l[9], l[10], l[11])
+        res = Array(l[12...])
+        for r in res {
+            r.weight.value.fill(0)
+            r.bias.value.fill(0)
+        }
+    }
+
+    /// The layers in `layers` order: name, input and output channels, kernel size, ReLU.
+    static func layerShapes(channels: Int, widths: (Int, Int, Int), blocks: Int, noiseMap: Bool)
+        -> [(name: String, input: Int, output: Int, kernel: Int, relu: Bool)] {
+        let (c0, c1, c2) = widths
+        return [("head0", noiseMap ? 2 * channels : channels, c0, 3, true), ("head1", c0, c0, 3, true),
+                ("down1", 4 * c0, c1, 1, true), ("enc1", c1, c1, 3, true), ("down2", 4 * c1, c2, 1, true),
+                ("mid1", c2, c2, 3, true), ("mid2", c2, c2, 3, true), ("up1", c2, 4 * c1, 1, false),
+                ("dec1", c1, c1, 3, true), ("up0", c1, 4 * c0, 1, false), ("dec0", c0, c0, 3, true), ("tail", c0, channels, 3, false)]
+            + (0..<blocks).map { ("res\($0 + 1)", c2, c2, 3, false) }
+    }
+
+    /// Parameters of a network of this shape, computed without building it (nil on overflow):
+    /// what a model file's metadata implies, checked against its data before anything is allocated.
+    public static func parameterCount(channels: Int, widths: (Int, Int, Int), blocks: Int, noiseInput: Bool, noiseMap: Bool) -> Int? {
+        var total = 0
+        for s in layerShapes(channels: channels, widths: widths, blocks: blocks, noiseMap: noiseMap) {
+            let perOut = s.input * s.kernel * s.kernel + 1 + (noiseInput ? 2 * featureCount : 0)
+            let (n, o1) = perOut.multipliedReportingOverflow(by: s.output)
+            let (t, o2) = total.addingReportingOverflow(n)
+            if o1 || o2 { return nil }
+            total = t
+        }
+        return total
     }
 
     private init(sharing other: ConvDenoiser) {
@@ -417,8 +434,9 @@ public enum ConvModelFile {
     public static func isConv(_ metadata: [String: String]) -> Bool { metadata["kind"] == "conv-dae" }
 
     public static func load(path: String) throws -> (model: ConvDenoiser, metadata: [String: String]) {
-        let (tensors, meta) = try SafeTensors.read(path: path)
-        return (try make(tensors: tensors, metadata: meta, file: path), meta)
+        let loaded = try ModelLoader.load(path: path)
+        guard case .conv(let model) = loaded.model else { throw ModelFileError.badMetadata(file: path, reason: "not a conv-dae model (kind '\(loaded.metadata["kind"] ?? "none")')") }
+        return (model, loaded.metadata)
     }
 
     /// The residual blocks and noise conditioning a file's metadata declares (none when absent,
@@ -430,7 +448,15 @@ public enum ConvModelFile {
         return (blocks, noise == "sigma", noise == "map")
     }
 
-    static func make(tensors: [String: NamedTensor], metadata meta: [String: String], file: String) throws -> ConvDenoiser {
+    /// The architecture a conv-dae file's metadata declares, checked.
+    struct Shape {
+        var channels: Int, widths: (Int, Int, Int), blocks: Int, noiseInput: Bool, noiseMap: Bool
+        var parameterCount: Int? {
+            ConvDenoiser.parameterCount(channels: channels, widths: widths, blocks: blocks, noiseInput: noiseInput, noiseMap: noiseMap)
+        }
+    }
+
+    static func shape(metadata meta: [String: String], file: String) throws -> Shape {
         guard isConv(meta) else { throw ModelFileError.badMetadata(file: file, reason: "not a conv-dae model (kind '\(meta["kind"] ?? "none")')") }
         if let v = meta["format_version"], v != ModelConfig.formatVersion {
             throw ModelFileError.badMetadata(file: file, reason: "model format version \(v) is not supported")
@@ -439,35 +465,13 @@ public enum ConvModelFile {
         let w = (meta["widths"] ?? "").split(separator: ",").compactMap { Int($0) }
         guard w.count == 3, w.allSatisfy({ $0 > 0 && $0 <= 1024 }) else { throw ModelFileError.badMetadata(file: file, reason: "widths must be three channel counts") }
         let (blocks, noiseInput, noiseMap) = try extras(meta, file: file)
-        let model = ConvDenoiser(channels: ch, widths: (w[0], w[1], w[2]), blocks: blocks, noiseInput: noiseInput, noiseMap: noiseMap, seed: 0)
+        return Shape(channels: ch, widths: (w[0], w[1], w[2]), blocks: blocks, noiseInput: noiseInput, noiseMap: noiseMap)
+    }
+
+    static func make(_ s: Shape, tensors: [String: NamedTensor], file: String) throws -> ConvDenoiser {
+        let model = ConvDenoiser(channels: s.channels, widths: s.widths, blocks: s.blocks, noiseInput: s.noiseInput, noiseMap: s.noiseMap, seed: 0)
         try model.importTensors(tensors, file: file)
         model.setExactInference(true)
         return model
-    }
-}
-
-/// A model of either family, as `--model` resolves it.
-public enum AnyModel {
-    case mlp(LatentModel)
-    case conv(ConvDenoiser)
-}
-
-extension BuiltinModels {
-    /// Resolves `--model` to either family.
-    public static func resolveAny(_ spec: String) throws -> (model: AnyModel, metadata: [String: String], path: String) {
-        let path: String
-        if isBuiltinName(spec) {
-            guard let p = self.path(of: spec) else {
-                throw ModelFileError.unreadable(file: spec, reason: "built-in model not installed (looked in \(searchPaths.joined(separator: ", ")))")
-            }
-            path = p
-        } else {
-            path = spec
-        }
-        if FileManager.default.fileExists(atPath: path), let (tensors, meta) = try? SafeTensors.read(path: path), ConvModelFile.isConv(meta) {
-            return (.conv(try ConvModelFile.make(tensors: tensors, metadata: meta, file: path)), meta, path)
-        }
-        let (m, meta, p) = try resolve(spec)
-        return (.mlp(m), meta, p)
     }
 }

@@ -91,6 +91,39 @@ public struct ModelConfig: Sendable, Equatable {
     /// "784-400-20" style summary.
     public var architecture: String { ([inputSize] + hidden + [latent]).map(String.init).joined(separator: "-") }
 
+    /// Parameters of the model this configuration describes, computed without building it (nil
+    /// on overflow): what a file's metadata implies, checked against its data before allocating.
+    public var parameterCount: Int? {
+        // Dense layers between consecutive sizes: a·b weights and b biases each.
+        func dense(_ sizes: [Int]) -> Int? {
+            var total = 0
+            for (a, b) in zip(sizes, sizes.dropFirst()) {
+                let (n, o1) = (a + 1).multipliedReportingOverflow(by: b)
+                let (t, o2) = total.addingReportingOverflow(n)
+                if o1 || o2 { return nil }
+                total = t
+            }
+            return total
+        }
+        let input = inputSize
+        let parts: [Int?]
+        if kind == .vae {
+            let h = hidden.last ?? input
+            let last = hidden.first ?? latent
+            parts = [dense([input] + hidden), dense([h, 2 * latent]), dense([latent] + hidden.reversed()), dense([last, input])]
+        } else {
+            parts = [dense([input] + hidden + [latent]), dense([latent] + hidden.reversed() + [input])]
+        }
+        var total = 0
+        for p in parts {
+            guard let p else { return nil }
+            let (t, o) = total.addingReportingOverflow(p)
+            if o { return nil }
+            total = t
+        }
+        return total
+    }
+
     public var metadata: [String: String] {
         var m: [String: String] = [
             "format": "latent", "format_version": Self.formatVersion, "kind": kind.rawValue,

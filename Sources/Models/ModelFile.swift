@@ -16,23 +16,26 @@ public enum ModelFile {
         try SafeTensors.write(model.exportTensors(), metadata: meta, to: path)
     }
 
-    /// Loads and validates a model file. A file without latent's metadata (e.g. saved from the
-    /// classic PyTorch VAE example) is taken as a 784-H-Z VAE when its tensor names say so.
+    /// Loads and validates an MLP model file (see `ModelLoader`, which loads either family).
     public static func load(path: String) throws -> (model: LatentModel, metadata: [String: String]) {
-        let (tensors, meta) = try SafeTensors.read(path: path)
-        let config: ModelConfig
-        if meta["kind"] != nil {
-            config = try ModelConfig(metadata: meta, file: path)
-        } else if let fc1 = tensors["fc1.weight"], let fc21 = tensors["fc21.weight"], fc1.shape.count == 2, fc21.shape.count == 2 {
+        let loaded = try ModelLoader.load(path: path)
+        guard case .mlp(let model) = loaded.model else {
+            throw ModelFileError.badMetadata(file: path, reason: "a convolutional (conv-dae) model, not an MLP autoencoder")
+        }
+        return (model, loaded.metadata)
+    }
+
+    /// The MLP configuration of a file: from latent's metadata, or, for a file without it (e.g.
+    /// saved from the classic PyTorch VAE example), a 784-H-Z VAE when its tensor names say so.
+    static func config(of dir: SafeTensors.Directory) throws -> ModelConfig {
+        if dir.metadata["kind"] != nil { return try ModelConfig(metadata: dir.metadata, file: dir.file) }
+        if let fc1 = dir.entry("fc1.weight"), let fc21 = dir.entry("fc21.weight"), fc1.shape.count == 2, fc21.shape.count == 2,
+           fc1.shape[1] > 0, fc1.shape[1] <= 1 << 24, fc1.shape[0] > 0, fc21.shape[0] > 0 {
             let side = Int(Double(fc1.shape[1]).squareRoot())
             let (w, h) = side * side == fc1.shape[1] ? (side, side) : (fc1.shape[1], 1)
-            config = ModelConfig(kind: .vae, width: w, height: h, channels: 1, hidden: [fc1.shape[0]], latent: fc21.shape[0])
-        } else {
-            throw ModelFileError.badMetadata(file: path, reason: "no latent metadata (kind, width, height, channels, hidden, latent) and not a known PyTorch layout")
+            return ModelConfig(kind: .vae, width: w, height: h, channels: 1, hidden: [fc1.shape[0]], latent: fc21.shape[0])
         }
-        let model = make(config, seed: 0)
-        try model.importTensors(tensors, file: path)
-        return (model, meta)
+        throw ModelFileError.badMetadata(file: dir.file, reason: "no latent metadata (kind, width, height, channels, hidden, latent) and not a known PyTorch layout")
     }
 
     /// A short content hash of the file (FNV-1a 64 over its bytes), for provenance.

@@ -98,51 +98,66 @@ public enum SafeTensors {
     /// F32 with a shape whose size matches its byte range, ranges inside the data and not
     /// overlapping, no NaN or infinity.
     public static func read(path: String) throws -> (tensors: [String: NamedTensor], metadata: [String: String]) {
-        try decode(readBounded(path: path), file: path)
+        let file = try open(path: path)
+        return (try file.readTensors(), file.metadata)
     }
 
-    /// Largest model file read (the shipped models are a few MB).
+    /// Opens a file and reads only its header: the metadata and the directory of tensors, checked
+    /// (see `Directory`); no tensor data is read until `readTensors`.
+    public static func open(path: String) throws -> Directory {
+        let reader = try FileReader(path: path)
+        let n = try headerLength(fileBytes: reader.size, file: path) { try reader.read(at: 0, count: 8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } }
+        guard reader.size <= maxFileBytes else { throw ModelFileError.unreadable(file: path, reason: "\(reader.size) bytes is too large for a model file") }
+        let header = try reader.read(at: 8, count: n)
+        return try Directory(header: header, dataStart: 8 + n, fileBytes: reader.size, file: path) { try reader.read(at: $0, count: $1) }
+    }
+
+    /// Largest model file accepted (the shipped models are a few MB).
     public static let maxFileBytes = 1 << 31
 
-    /// The file's bytes, after checks that cost nothing: a regular file (not a folder, FIFO or
-    /// device), the 8-byte header length plausible and inside the file, the file under
-    /// `maxFileBytes`. A bad or huge file is refused before its data is read; errors carry the
-    /// system's own reason.
-    static func readBounded(path: String) throws -> Data {
-        var st = stat()
-        guard stat(path, &st) == 0 else {
-            throw ModelFileError.unreadable(file: path, reason: errno == ENOENT ? "no such file" : String(cString: strerror(errno)))
-        }
-        switch st.st_mode & S_IFMT {
-        case S_IFREG: break
-        case S_IFDIR: throw ModelFileError.unreadable(file: path, reason: "is a folder")
-        default: throw ModelFileError.unreadable(file: path, reason: "not a regular file (a FIFO, socket or device)")
-        }
-        let size = Int(st.st_size)
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ModelFileError.unreadable(file: path, reason: String(cString: strerror(errno))) }
-        defer { close(fd) }
-        _ = try headerLength(fileBytes: size, file: path) {
-            var n: UInt64 = 0
-            guard pread(fd, &n, 8, 0) == 8 else { throw ModelFileError.unreadable(file: path, reason: String(cString: strerror(errno))) }
-            return n
-        }
-        guard size <= maxFileBytes else { throw ModelFileError.unreadable(file: path, reason: "\(size) bytes is too large for a model file") }
-        var data = Data(count: size)
-        let got = data.withUnsafeMutableBytes { buf -> Int in
-            var done = 0
-            while done < size {
-                let r = pread(fd, buf.baseAddress! + done, size - done, off_t(done))
-                if r < 0 && errno == EINTR { continue }
-                if r <= 0 { return r < 0 ? -1 : done }
-                done += r
+    /// A model file opened for reading ranges, after checks that cost nothing: a regular file
+    /// (not a folder, FIFO or device). Errors carry the system's own reason.
+    final class FileReader {
+        let path: String
+        let size: Int
+        private let fd: Int32
+
+        init(path: String) throws {
+            self.path = path
+            var st = stat()
+            guard stat(path, &st) == 0 else {
+                throw ModelFileError.unreadable(file: path, reason: errno == ENOENT ? "no such file" : String(cString: strerror(errno)))
             }
-            return done
+            switch st.st_mode & S_IFMT {
+            case S_IFREG: break
+            case S_IFDIR: throw ModelFileError.unreadable(file: path, reason: "is a folder")
+            default: throw ModelFileError.unreadable(file: path, reason: "not a regular file (a FIFO, socket or device)")
+            }
+            size = Int(st.st_size)
+            fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw ModelFileError.unreadable(file: path, reason: String(cString: strerror(errno))) }
         }
-        guard got == size else {
-            throw ModelFileError.unreadable(file: path, reason: got < 0 ? String(cString: strerror(errno)) : "the file shrank while it was read")
+
+        deinit { close(fd) }
+
+        /// Exactly `count` bytes at `offset` (inside the file, as the caller has checked).
+        func read(at offset: Int, count: Int) throws -> Data {
+            var data = Data(count: count)
+            let got = data.withUnsafeMutableBytes { buf -> Int in
+                var done = 0
+                while done < count {
+                    let r = pread(fd, buf.baseAddress! + done, count - done, off_t(offset + done))
+                    if r < 0 && errno == EINTR { continue }
+                    if r <= 0 { return r < 0 ? -1 : done }
+                    done += r
+                }
+                return done
+            }
+            guard got == count else {
+                throw ModelFileError.unreadable(file: path, reason: got < 0 ? String(cString: strerror(errno)) : "the file shrank while it was read")
+            }
+            return data
         }
-        return data
     }
 
     /// The header length N from the file's first 8 bytes (`first8`, read only when the file has
@@ -157,63 +172,114 @@ public enum SafeTensors {
         return Int(n)
     }
 
+    /// `read` on a file's bytes held in memory.
     public static func decode(_ data: Data, file: String) throws -> (tensors: [String: NamedTensor], metadata: [String: String]) {
         let n = try headerLength(fileBytes: data.count, file: file) { data.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) } }
-        let headerData = data.subdata(in: 8..<(8 + Int(n)))
-        guard let obj = try? JSONSerialization.jsonObject(with: headerData), let header = obj as? [String: Any] else {
-            throw ModelFileError.badHeader(file: file, reason: "the header is not a JSON object")
+        let dir = try Directory(header: data.subdata(in: 8..<(8 + n)), dataStart: 8 + n, fileBytes: data.count, file: file) {
+            data.subdata(in: $0..<($0 + $1))
         }
-        let base = 8 + Int(n)
-        let available = data.count - base
-        var metadata: [String: String] = [:]
-        var tensors: [String: NamedTensor] = [:]
-        var ranges: [(Int, Int, String)] = []
-        // Names in sorted order, so the same bad file always gets the same message.
-        for name in header.keys.sorted() {
-            let value = header[name]!
-            if name == "__metadata__" {
+        return (try dir.readTensors(), dir.metadata)
+    }
+
+    /// A file's header, checked before any tensor data is read: JSON well formed, `__metadata__`
+    /// an object of strings, every tensor F32 with a shape whose element and byte counts
+    /// (overflow-checked) match its byte range, ranges inside the file and not overlapping.
+    /// Problems are reported in file order (by data offset, then name), so a bad file always gets
+    /// the same message.
+    public struct Directory {
+        public struct Entry: Sendable {
+            public var name: String
+            public var shape: [Int]
+            public var count: Int
+            /// Byte offset of the data in the file.
+            public var start: Int
+        }
+
+        public let file: String
+        public let metadata: [String: String]
+        /// The tensors in file order.
+        public let entries: [Entry]
+        private let readBytes: (Int, Int) throws -> Data
+
+        /// Values in all tensors together.
+        public var valueCount: Int { entries.reduce(0) { $0 + $1.count } }
+
+        public func entry(_ name: String) -> Entry? { entries.first { $0.name == name } }
+
+        init(header headerData: Data, dataStart base: Int, fileBytes: Int, file: String, readBytes: @escaping (Int, Int) throws -> Data) throws {
+            self.file = file
+            self.readBytes = readBytes
+            guard let obj = try? JSONSerialization.jsonObject(with: headerData), let header = obj as? [String: Any] else {
+                throw ModelFileError.badHeader(file: file, reason: "the header is not a JSON object")
+            }
+            let available = fileBytes - base
+            var metadata: [String: String] = [:]
+            if let value = header["__metadata__"] {
                 guard let m = value as? [String: Any] else { throw ModelFileError.badHeader(file: file, reason: "__metadata__ is not an object") }
-                for (k, v) in m {
-                    guard let s = v as? String else { throw ModelFileError.badHeader(file: file, reason: "metadata '\(k)' is not a string") }
+                for k in m.keys.sorted() {
+                    guard let s = m[k] as? String else { throw ModelFileError.badHeader(file: file, reason: "metadata '\(k)' is not a string") }
                     metadata[k] = s
                 }
-                continue
             }
-            guard let entry = value as? [String: Any], let dtype = entry["dtype"] as? String,
-                  let shapeAny = entry["shape"] as? [Any], let offAny = entry["data_offsets"] as? [Any], offAny.count == 2 else {
-                throw ModelFileError.badHeader(file: file, reason: "tensor '\(name)' lacks dtype, shape or data_offsets")
-            }
-            guard dtype == "F32" else { throw ModelFileError.unsupportedDType(file: file, tensor: name, dtype: dtype) }
-            let shape = shapeAny.compactMap { ($0 as? NSNumber)?.intValue }
-            let offs = offAny.compactMap { ($0 as? NSNumber)?.intValue }
-            guard shape.count == shapeAny.count, shape.allSatisfy({ $0 >= 0 && $0 < 1 << 31 }), offs.count == 2 else {
-                throw ModelFileError.badHeader(file: file, reason: "tensor '\(name)' has a malformed shape or offsets")
-            }
-            // Element and byte counts with overflow checks: a shape of 2³¹ x 2³¹ must be refused, not trap.
-            var count: Int? = 1
-            for d in shape { count = count.flatMap { c in let (v, o) = c.multipliedReportingOverflow(by: d); return o ? nil : v } }
-            let bytes = count.flatMap { c -> Int? in let (v, o) = c.multipliedReportingOverflow(by: 4); return o ? nil : v }
-            guard offs[0] >= 0, offs[1] >= offs[0], offs[1] <= available else {
-                throw ModelFileError.offsetsOutOfRange(file: file, tensor: name, reason: "data_offsets \(offs) outside the \(available) data bytes")
-            }
-            guard let count, let bytes, offs[1] - offs[0] == bytes else {
-                throw ModelFileError.offsetsOutOfRange(file: file, tensor: name, reason: "data_offsets \(offs) hold \(offs[1] - offs[0]) bytes, shape \(shape) needs "
-                    + (bytes.map { "\($0)" } ?? "more than can be addressed"))
-            }
-            ranges.append((offs[0], offs[1], name))
-            var values = [Float](repeating: 0, count: count)
-            values.withUnsafeMutableBytes { dst in
-                data.withUnsafeBytes { src in
-                    dst.copyMemory(from: UnsafeRawBufferPointer(rebasing: src[(base + offs[0])..<(base + offs[1])]))
+            // First the entries' own form, in name order (their offsets cannot be trusted yet).
+            var raw: [(name: String, shape: [Int], offs: [Int])] = []
+            for name in header.keys.sorted() where name != "__metadata__" {
+                guard let entry = header[name] as? [String: Any], let dtype = entry["dtype"] as? String,
+                      let shapeAny = entry["shape"] as? [Any], let offAny = entry["data_offsets"] as? [Any], offAny.count == 2 else {
+                    throw ModelFileError.badHeader(file: file, reason: "tensor '\(name)' lacks dtype, shape or data_offsets")
                 }
+                guard dtype == "F32" else { throw ModelFileError.unsupportedDType(file: file, tensor: name, dtype: dtype) }
+                let shape = shapeAny.compactMap { Self.integer($0) }
+                let offs = offAny.compactMap { Self.integer($0) }
+                guard shape.count == shapeAny.count, shape.count <= 8, shape.allSatisfy({ $0 >= 0 && $0 < 1 << 31 }), offs.count == 2 else {
+                    throw ModelFileError.badHeader(file: file, reason: "tensor '\(name)' has a malformed shape or offsets")
+                }
+                guard offs[0] >= 0, offs[1] >= offs[0], offs[1] <= available else {
+                    throw ModelFileError.offsetsOutOfRange(file: file, tensor: name, reason: "data_offsets \(offs) outside the \(available) data bytes")
+                }
+                raw.append((name, shape, offs))
             }
-            if values.contains(where: { !$0.isFinite }) { throw ModelFileError.nonFinite(file: file, tensor: name) }
-            tensors[name] = NamedTensor(name: name, shape: shape, values: values)
+            // Then in file order: sizes (overflow-checked: a shape of 2³¹ x 2³¹ is refused, not a trap) and overlaps.
+            raw.sort { ($0.offs[0], $0.offs[1], $0.name) < ($1.offs[0], $1.offs[1], $1.name) }
+            var entries: [Entry] = []
+            var previous: (end: Int, name: String)?
+            for (name, shape, offs) in raw {
+                var count: Int? = 1
+                for d in shape { count = count.flatMap { c in let (v, o) = c.multipliedReportingOverflow(by: d); return o ? nil : v } }
+                let bytes = count.flatMap { c -> Int? in let (v, o) = c.multipliedReportingOverflow(by: 4); return o ? nil : v }
+                guard let count, let bytes, offs[1] - offs[0] == bytes else {
+                    throw ModelFileError.offsetsOutOfRange(file: file, tensor: name, reason: "data_offsets \(offs) hold \(offs[1] - offs[0]) bytes, shape \(shape) needs "
+                        + (bytes.map { "\($0)" } ?? "more than can be addressed"))
+                }
+                if let previous, offs[0] < previous.end {
+                    throw ModelFileError.offsetsOutOfRange(file: file, tensor: name, reason: "its data overlaps tensor '\(previous.name)'")
+                }
+                if bytes > 0 { previous = (offs[1], name) }
+                entries.append(Entry(name: name, shape: shape, count: count, start: base + offs[0]))
+            }
+            self.metadata = metadata
+            self.entries = entries
         }
-        ranges.sort { $0.0 < $1.0 }
-        for (a, b) in zip(ranges, ranges.dropFirst()) where b.0 < a.1 {
-            throw ModelFileError.offsetsOutOfRange(file: file, tensor: b.2, reason: "its data overlaps tensor '\(a.2)'")
+
+        /// A JSON number that is an integer (not 2.5).
+        private static func integer(_ v: Any) -> Int? {
+            guard let n = v as? NSNumber else { return nil }
+            let d = n.doubleValue
+            guard d == d.rounded(), abs(d) < 9e15 else { return nil }
+            return n.intValue
         }
-        return (tensors, metadata)
+
+        /// Reads every tensor's data, in file order; NaN or infinity is refused.
+        public func readTensors() throws -> [String: NamedTensor] {
+            var tensors: [String: NamedTensor] = [:]
+            for e in entries {
+                let bytes = try readBytes(e.start, e.count * 4)
+                var values = [Float](repeating: 0, count: e.count)
+                values.withUnsafeMutableBytes { dst in bytes.withUnsafeBytes { dst.copyMemory(from: $0) } }
+                if values.contains(where: { !$0.isFinite }) { throw ModelFileError.nonFinite(file: file, tensor: e.name) }
+                tensors[e.name] = NamedTensor(name: e.name, shape: e.shape, values: values)
+            }
+            return tensors
+        }
     }
 }

@@ -178,6 +178,60 @@ struct ModelFileTests {
         #expect(throws: ModelFileError.badHeader(file: sparse, reason: "header length 0 is not plausible")) { try ModelFile.load(path: sparse) }
     }
 
+    /// The parameter counts the loader computes from metadata are the ones the models build.
+    @Test func impliedParameterCountsMatchBuiltModels() {
+        for kind in ModelKind.allCases {
+            for hidden in [[], [7], [9, 5]] {
+                let c = ModelConfig(kind: kind, width: 4, height: 3, channels: 3, hidden: hidden, latent: 2)
+                #expect(c.parameterCount == ModelFile.make(c, seed: 1).parameterCount, "\(kind) \(hidden)")
+            }
+        }
+        for (blocks, noiseInput, noiseMap) in [(0, false, false), (2, true, false), (1, false, true)] {
+            for ch in [1, 3] {
+                let m = ConvDenoiser(channels: ch, widths: (4, 6, 8), blocks: blocks, noiseInput: noiseInput, noiseMap: noiseMap, seed: 1)
+                #expect(ConvDenoiser.parameterCount(channels: ch, widths: (4, 6, 8), blocks: blocks, noiseInput: noiseInput, noiseMap: noiseMap) == m.parameterCount)
+            }
+        }
+    }
+
+    func headerOnly(_ json: String) -> Data {
+        let h = Data(json.utf8)
+        var d = Data()
+        var n = UInt64(h.count).littleEndian
+        withUnsafeBytes(of: &n) { d.append(contentsOf: $0) }
+        return d + h
+    }
+
+    /// A few bytes of metadata describing a huge model are refused before the model is built
+    /// (this 114-byte file aborted on a 4.4 TB allocation; the conv one took 1.7 GB).
+    @Test func hugeMetadataIsRefusedBeforeAllocating() throws {
+        let files = [
+            #"{"__metadata__":{"kind":"ae","width":"4096","height":"4096","channels":"1","hidden":"65536","latent":"1"}}"#,
+            #"{"__metadata__":{"kind":"vae","width":"28","height":"28","channels":"1","hidden":"16384,16384,16384,16384,16384,16384,16384,16384","latent":"8"}}"#,
+            #"{"__metadata__":{"kind":"conv-dae","channels":"3","widths":"1024,1024,1024","blocks":"16"}}"#,
+        ]
+        for json in files {
+            let path = dir + "/huge-\(UUID().uuidString.prefix(6)).safetensors"
+            FileManager.default.createFile(atPath: path, contents: headerOnly(json))
+            #expect(throws: ModelFileError.self) { try ModelLoader.load(path: path) }
+            do { _ = try ModelLoader.load(path: path) } catch {
+                #expect("\(error)".contains("the metadata describes a model of"), "\(error)")
+                #expect("\(error)".contains("the file holds 0 values"), "\(error)")
+            }
+        }
+    }
+
+    /// Two faults in one file: the one first in the file is reported, every time.
+    @Test func firstFaultInFileOrder() throws {
+        // "z" comes first in the data, "a" later; both have a range that does not match the shape.
+        var h = Data(#"{"a":{"dtype":"F32","shape":[3],"data_offsets":[8,12]},"z":{"dtype":"F32","shape":[5],"data_offsets":[0,8]}}"#.utf8)
+        while h.count % 8 != 0 { h.append(0x20) }
+        var d = Data()
+        var n = UInt64(h.count).littleEndian
+        withUnsafeBytes(of: &n) { d.append(contentsOf: $0) }
+        for _ in 0..<3 { expectError(d + h + Data(count: 16)) { if case .offsetsOutOfRange(_, "z", _) = $0 { return true }; return false } }
+    }
+
     /// The classic PyTorch example's names (fc1, fc21, fc22, fc3, fc4) load without metadata.
     @Test func pytorchExampleNamesLoad() throws {
         let (model, _) = try savedModel()

@@ -148,20 +148,23 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         if let threads { BLAS.setThreads(threads) }
-        if let (m, _, _) = try? BuiltinModels.resolveAny(model), case .conv(let conv) = m {
+        let loaded: AnyModel
+        do { loaded = try BuiltinModels.resolveAny(model).model } catch {
+            printError("latent: \(error)")
+            throw ExitCode(2)
+        }
+        let m: LatentModel
+        switch loaded {
+        case .conv(let conv):
             if let pairs { return try runPairs(conv, folder: pairs) }
             return try runConv(conv)
+        case .mlp(let mlp):
+            m = mlp
         }
         if pairs != nil {
             printError("latent: --pairs takes a convolutional (photo) model")
             throw ExitCode(2)
         }
-        let resolved: (model: LatentModel, metadata: [String: String], path: String)
-        do { resolved = try BuiltinModels.resolve(model) } catch {
-            printError("latent: \(error)")
-            throw ExitCode(2)
-        }
-        let m = resolved.model
         let c = m.config
         var test: Dataset
         do {

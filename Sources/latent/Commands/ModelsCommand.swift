@@ -17,7 +17,7 @@ struct ModelsCommand: ParsableCommand {
                 rows.append(json ? "{\"name\":\(jsonString(entry.name)),\"installed\":false}" : "\(entry.name)  (not installed)  \(entry.summary)")
                 continue
             }
-            if let (_, meta) = try? SafeTensors.read(path: path), ConvModelFile.isConv(meta) {
+            if let meta = try? SafeTensors.open(path: path).metadata, ConvModelFile.isConv(meta) {
                 let figs = ["val_psnr_25", "test_psnr_set12_25"].compactMap { k in meta[k].map { "\(k) \($0)" } }
                 rows.append(json ? "{\"name\":\(jsonString(entry.name)),\"installed\":true,\"path\":\(jsonString(path)),\"kind\":\"conv-dae\"}"
                     : "\(entry.name.padding(toLength: 12, withPad: " ", startingAt: 0)) conv-dae \(meta["widths"] ?? "?") any size  \(entry.summary)"
