@@ -209,7 +209,12 @@ public enum SafeTensors {
         init(header headerData: Data, dataStart base: Int, fileBytes: Int, file: String, readBytes: @escaping (Int, Int) throws -> Data) throws {
             self.file = file
             self.readBytes = readBytes
-            guard let obj = try? JSONSerialization.jsonObject(with: headerData), let header = obj as? [String: Any] else {
+            let obj: Any
+            do { obj = try JSONSerialization.jsonObject(with: headerData) } catch {
+                let detail = ((error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String).map { " (\($0))" } ?? ""
+                throw ModelFileError.badHeader(file: file, reason: "the header is not valid JSON\(detail)")
+            }
+            guard let header = obj as? [String: Any] else {
                 throw ModelFileError.badHeader(file: file, reason: "the header is not a JSON object")
             }
             let available = fileBytes - base
@@ -236,6 +241,9 @@ public enum SafeTensors {
                 }
                 guard offs[0] >= 0, offs[1] >= offs[0], offs[1] <= available else {
                     throw ModelFileError.offsetsOutOfRange(file: file, tensor: name, reason: "data_offsets \(offs) outside the \(available) data bytes")
+                }
+                guard offs[0] % 4 == 0 else {
+                    throw ModelFileError.offsetsOutOfRange(file: file, tensor: name, reason: "data_offsets \(offs) are not aligned to its 4-byte values")
                 }
                 raw.append((name, shape, offs))
             }

@@ -4,6 +4,8 @@ import PNGIO
 /// Runs the built `latent` binary the way a user does.
 struct CLIResult {
     var status: Int32
+    /// False when the process was ended by a signal (a crash).
+    var exited = true
     var stdout: String
     var stderr: String
 }
@@ -37,10 +39,13 @@ enum CLI {
         let o = out.fileHandleForReading.readDataToEndOfFile()
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        return CLIResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+        return CLIResult(status: p.terminationStatus, exited: p.terminationReason == .exit, stdout: String(decoding: o, as: UTF8.self),
                          stderr: String(decoding: e, as: UTF8.self))
     }
 }
+
+/// The repository's root (for committed fixtures such as fuzz/corpus).
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
 
 func makeTempDir(_ tag: String) -> String {
     let dir = NSTemporaryDirectory() + "latent-cli-\(tag)-\(getpid())-\(UUID().uuidString.prefix(8))"
