@@ -3,7 +3,7 @@
 seeds) and about fifty broken ones (bad-*), each a different way a safetensors model file can be
 wrong. Every bad file must get one line naming it and a non-zero exit from `latent denoise` and
 `latent reconstruct` (Tests/CLITests/HostileModelTests.swift), in bounded memory and time
-(scripts/hostile_models.sh). Deterministic: running it again writes the same bytes.
+(scripts/hostile_inputs.sh). Deterministic: running it again writes the same bytes.
 
     python3 scripts/make_model_corpus.py [OUT_DIR]
 """

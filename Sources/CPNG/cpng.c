@@ -246,6 +246,15 @@ int cpng_reader_open(const char *path, const cpng_limits *limits, cpng_reader **
         cpng_reader_close(r);
         return CPNG_E_BUDGET;
     }
+    if (w > CPNG_MAX_SIDE || h > CPNG_MAX_SIDE) {
+        // libpng writes no side over PNG_USER_WIDTH_MAX / PNG_USER_HEIGHT_MAX (and its readers
+        // refuse them by default): refused here, naming the input, not later at the output.
+        char buf[200];
+        snprintf(buf, sizeof buf, "%ux%u has a side over %u pixels, the largest PNG libpng writes", w, h, CPNG_MAX_SIDE);
+        copy_msg(msg, msglen, buf);
+        cpng_reader_close(r);
+        return CPNG_E_HEADER;
+    }
     int color_type = png_get_color_type(r->png, r->info);
     int bit_depth = png_get_bit_depth(r->png, r->info);
     int interlace = png_get_interlace_type(r->png, r->info);
@@ -318,7 +327,7 @@ int cpng_reader_read_rows(cpng_reader *r, uint8_t *dst, uint32_t nrows, char *ms
 int cpng_reader_finish(cpng_reader *r, char *msg, size_t msglen) {
     if (r == NULL) return CPNG_E_ARGUMENT;
     if (r->finished) return CPNG_OK;
-    if (r->next_row != r->out.height) {
+    if (r->next_row != r->out.height && r->next_row != 0) {
         copy_msg(msg, msglen, "finish before the last row");
         return CPNG_E_ARGUMENT;
     }

@@ -63,20 +63,37 @@ public final class PNGReader {
 
     public var rowsLeft: Int { header.height - nextRow }
 
+    /// Rows decoded at a time inside `readBand` (about this many bytes, at least one row).
+    static let chunkBytes = 1 << 20
+
+    /// Rows of a band of about `bytes` bytes of this file's delivered rows (at least one): band
+    /// sizes in bytes, so memory does not grow with the width.
+    public func bandRows(bytes: Int = 4 << 20) -> Int { max(1, bytes / max(1, rowBytes)) }
+
     /// The next `rows` rows (fewer at the end), as the file's own layout and depth, or converted to
     /// `layout` / `depth` when given. Returns nil after the last row.
     public func readBand(rows: Int, layout: PixelLayout? = nil, depth: Int? = nil) throws -> PNGImage? {
         let n = min(rows, rowsLeft)
         guard n > 0 else { return nil }
         guard let handle else { throw PNGError.invalidArgument(file: path, reason: "reader closed") }
-        var bytes = [UInt8](repeating: 0, count: n * rowBytes)
+        // The band's memory grows as its rows are decoded (a few at a time), so a file that
+        // declares a huge image but holds little data fails before much is allocated.
+        let step = max(1, Self.chunkBytes / max(1, rowBytes))
+        var bytes: [UInt8] = []
+        var done = 0
         var msg = [CChar](repeating: 0, count: 512)
-        let code = bytes.withUnsafeMutableBufferPointer {
-            cpng_reader_read_rows(handle, $0.baseAddress, UInt32(n), &msg, msg.count)
-        }
-        guard code == CPNG_OK else {
-            close()
-            throw PNGError.from(code: code, message: cMessage(msg), file: path, limits: limits)
+        while done < n {
+            let k = min(step, n - done)
+            if done + k < n { bytes.reserveCapacity(min(n, 2 * (done + k)) * rowBytes) }
+            bytes.append(contentsOf: repeatElement(0, count: k * rowBytes))
+            let code = bytes.withUnsafeMutableBufferPointer {
+                cpng_reader_read_rows(handle, $0.baseAddress! + done * rowBytes, UInt32(k), &msg, msg.count)
+            }
+            guard code == CPNG_OK else {
+                close()
+                throw PNGError.from(code: code, message: cMessage(msg), file: path, limits: limits)
+            }
+            done += k
         }
         nextRow += n
         let band = PNGImage(width: header.width, height: n, layout: header.layout, depth: header.depth,
@@ -85,10 +102,13 @@ public final class PNGReader {
     }
 
     /// Reads the chunks after the image data (verifying the file to its end) and returns every
-    /// text chunk of the file as (keyword, text) pairs, in file order. Call after the last band.
+    /// text chunk of the file as (keyword, text) pairs, in file order. Call after the last band,
+    /// or before the first to skip the pixels (the image data is still inflated and checked, in
+    /// a small buffer: describing a file costs no memory for its pixels).
     @discardableResult
     public func finish() throws -> [(key: String, text: String)] {
         guard let handle else { throw PNGError.invalidArgument(file: path, reason: "reader closed") }
+        skippedPixels = nextRow == 0 && header.height > 0
         var msg = [CChar](repeating: 0, count: 512)
         let code = cpng_reader_finish(handle, &msg, msg.count)
         guard code == CPNG_OK else {
@@ -116,8 +136,13 @@ public final class PNGReader {
     public var warnings: [String] {
         guard let handle, let w = cpng_reader_warnings(handle) else { return [] }
         let s = String(cString: w)
-        return s.isEmpty ? [] : s.split(separator: "\n").map(String.init)
+        let all = s.isEmpty ? [] : s.split(separator: "\n").map(String.init)
+        // Finishing before the first row, libpng finds all the image data "too much".
+        return skippedPixels ? all.filter { !$0.hasSuffix("Too much image data") } : all
     }
+
+    /// Whether `finish` was called before the first row.
+    private var skippedPixels = false
 
     /// Releases the file early; further reads throw.
     public func close() {
@@ -134,7 +159,7 @@ public final class PNGReader {
         var image = PNGImage(width: reader.header.width, height: 0, layout: outLayout, depth: outDepth,
                              bytes: [])
         image.bytes.reserveCapacity(reader.header.width * reader.header.height * outLayout.channels * outDepth / 8)
-        while let band = try reader.readBand(rows: 256, layout: outLayout, depth: outDepth) {
+        while let band = try reader.readBand(rows: reader.bandRows(), layout: outLayout, depth: outDepth) {
             image.bytes.append(contentsOf: band.bytes)
             image.height += band.height
         }

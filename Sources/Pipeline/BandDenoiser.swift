@@ -221,7 +221,7 @@ public struct BandDenoiser {
             let pass = try PNGReader(path: input, limits: limits)
             let stride = NoiseEstimator.stride(forPixels: h.width * h.height)
             let estimators = (0..<planes).map { _ in NoiseEstimator(width: h.width, stride: stride) }
-            while let band = try pass.readBand(rows: 16) {
+            while let band = try pass.readBand(rows: min(16, pass.bandRows(bytes: 1 << 20))) {
                 let f = FloatImage(band)
                 for c in 0..<planes { estimators[c].add(f, plane: c) }
             }
@@ -240,7 +240,7 @@ public struct BandDenoiser {
                 let bps = depth / 8, ch = layout.channels
                 var alphaRows: [[UInt8]] = []
                 try me.run(width: h.width, height: h.height, colorPlanes: planes, sigmas: sigmas, nextRows: {
-                    guard let band = try reader.readBand(rows: 16) else { return nil }
+                    guard let band = try reader.readBand(rows: min(16, reader.bandRows(bytes: 1 << 20))) else { return nil }
                     if layout.hasAlpha {
                         for y in 0..<band.height {
                             var a = [UInt8](repeating: 0, count: h.width * bps)

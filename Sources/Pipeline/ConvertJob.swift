@@ -30,8 +30,8 @@ public struct ConvertJob: Sendable {
     public var compression: Int?
     public var overwrite: Bool
     public var limits: PNGLimits
-    /// Rows per band when streaming.
-    public var bandRows: Int = 128
+    /// Bytes of decoded rows per band when streaming (the rows per band follow from the width).
+    public var bandBytes: Int = 4 << 20
 
     public enum LayoutChoice: Sendable, Equatable {
         case keep, gray, rgb, rgba
@@ -70,14 +70,14 @@ public struct ConvertJob: Sendable {
             do {
                 let writer = try PNGWriter(path: tmp, width: ow, height: oh, format: format)
                 if ow == h.width && oh == h.height {
-                    while let band = try reader.readBand(rows: bandRows, layout: outLayout, depth: outDepth) {
+                    while let band = try reader.readBand(rows: reader.bandRows(bytes: bandBytes), layout: outLayout, depth: outDepth) {
                         try writer.write(band)
                     }
                     try reader.finish()
                 } else {
                     // Resample at 16 bits when either side is 16-bit, else at the output depth.
                     var whole = PNGImage(width: h.width, height: 0, layout: outLayout, depth: max(outDepth, h.depth), bytes: [])
-                    while let band = try reader.readBand(rows: bandRows, layout: outLayout, depth: whole.depth) {
+                    while let band = try reader.readBand(rows: reader.bandRows(bytes: bandBytes), layout: outLayout, depth: whole.depth) {
                         whole.bytes.append(contentsOf: band.bytes)
                         whole.height += band.height
                     }

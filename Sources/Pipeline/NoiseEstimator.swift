@@ -43,7 +43,7 @@ public final class NoiseEstimator {
         precondition(stride >= 1)
         self.width = width
         self.stride = stride
-        ring = [Float](repeating: 0, count: Self.patch * max(1, width))
+        ring = []   // filled as rows arrive (a file that declares a huge width may hold no rows)
         counts = [Double](repeating: 0, count: Self.binCount)
         sums = [Double](repeating: 0, count: Self.binCount * Self.dims)
         products = [Double](repeating: 0, count: Self.binCount * Self.triangle)
@@ -55,7 +55,9 @@ public final class NoiseEstimator {
     /// The next row of the plane, values on the 0-1 scale.
     public func add(row: UnsafePointer<Float>) {
         let p = Self.patch
-        ring.withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: (rowsSeen % p) * width).update(from: row, count: width) }
+        if rowsSeen < p { ring.append(contentsOf: UnsafeBufferPointer(start: row, count: width)) } else {
+            ring.withUnsafeMutableBufferPointer { $0.baseAddress!.advanced(by: (rowsSeen % p) * width).update(from: row, count: width) }
+        }
         rowsSeen += 1
         let top = rowsSeen - p
         guard top >= 0, top % stride == 0, width >= p else { return }

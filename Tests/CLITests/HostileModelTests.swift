@@ -5,7 +5,7 @@ import Testing
 /// Every crafted model file of fuzz/corpus/model (written by scripts/make_model_corpus.py) and a
 /// sparse 20 GB file, a FIFO, /dev/zero and a folder, through `denoise` and `reconstruct`: one
 /// line on stderr naming the file, a non-zero exit, no crash. (Peak memory and time per file are
-/// measured by scripts/hostile_models.sh, not here.)
+/// measured by scripts/hostile_inputs.sh, not here.)
 struct HostileModelTests {
     static let corpus = repositoryRoot + "/fuzz/corpus/model"
 

@@ -150,6 +150,55 @@ struct BadInputTests {
         _ = elapsed  // printed by the benchmark, not asserted
     }
 
+    /// 1,000,000 x 256 RGBA 16-bit (inside the pixel budget) with a few bytes of image data: the
+    /// band grows only with decoded rows, so this fails on the first rows (it allocated and
+    /// zeroed 2 GB before). Peak memory is measured by the CLI test and scripts, not here.
+    @Test func hugeDeclaredImageWithTinyIDATFailsOnTheFirstRows() throws {
+        var chunks = Chunk.parse(try withIHDR(width: 1_000_000, height: 256, colorType: 6, bitDepth: 16))
+        chunks = chunks.filter { $0.type != "IDAT" }
+        chunks.insert(Chunk(type: "IDAT", data: [0x78, 0x9C, 0x63, 0x60, 0x00, 0x00, 0x00, 0x02, 0x00, 0x01]), at: chunks.count - 1)
+        writeBytes(Chunk.serialise(chunks), path("huge-declared.png"))
+        let reader = try PNGReader(path: path("huge-declared.png"))
+        #expect(reader.header.width == 1_000_000 && reader.bandRows() == 1)
+        #expect(throws: PNGError.corrupt(file: path("huge-declared.png"), reason: "Not enough image data")) { try reader.readBand(rows: 256) }
+        // Described without decoding pixels: the header, and no pixel memory.
+        let again = try PNGReader(path: path("huge-declared.png"))
+        #expect(try again.finish().isEmpty)
+    }
+
+    /// Wider or taller than libpng writes: refused when read, naming the input.
+    @Test func sideOverTheWritersLimit() throws {
+        let e = errorReading(try withIHDR(width: 1_000_001, height: 10))
+        guard case .badHeader(let f, let reason)? = e else { Issue.record("expected .badHeader, got \(String(describing: e))"); return }
+        #expect(f == path() && reason.contains("1000001x10") && reason.contains("1000000"))
+        guard case .badHeader? = errorReading(try withIHDR(width: 10, height: 1_000_001)) else { Issue.record("expected .badHeader"); return }
+    }
+
+    /// `finish` before the first band skips the pixels and still reads the text after the image
+    /// data and checks the compressed stream.
+    @Test func finishWithoutReadingRows() throws {
+        var chunks = Chunk.parse(try goodPNG())
+        chunks.insert(Chunk(type: "tEXt", data: Array("Late\0after IDAT".utf8)), at: chunks.count - 1)
+        writeBytes(Chunk.serialise(chunks), path("late-text.png"))
+        let reader = try PNGReader(path: path("late-text.png"))
+        let texts = try reader.finish()
+        #expect(texts.contains { $0.key == "Late" && $0.text == "after IDAT" })
+        // A broken deflate stream is still noticed (libpng reports it as a warning when it only
+        // checks the data).
+        var bad = Chunk.parse(try goodPNG())
+        let i = bad.firstIndex { $0.type == "IDAT" }!
+        for k in 2..<min(40, bad[i].data.count) { bad[i].data[k] ^= 0x5A }
+        bad[i].crc = nil
+        writeBytes(Chunk.serialise(bad), path("bad-deflate.png"))
+        let badReader = try PNGReader(path: path("bad-deflate.png"))
+        do {
+            try badReader.finish()
+            #expect(!badReader.warnings.isEmpty, "a broken deflate stream passed unnoticed")
+        } catch {
+            #expect(error is PNGError)
+        }
+    }
+
     @Test func budgetIsSettable() throws {
         let bytes = try goodPNG()
         #expect(errorReading(bytes, limits: PNGLimits(maxPixels: 1199)) ==

@@ -53,6 +53,10 @@ typedef struct {
     uint64_t row_bytes;  ///< delivered bytes per row
 } cpng_info;
 
+/// The largest width or height read or written: libpng's default user limit for both
+/// (PNG_USER_WIDTH_MAX, PNG_USER_HEIGHT_MAX), which its writer enforces and its readers apply.
+#define CPNG_MAX_SIDE 1000000u
+
 typedef struct cpng_reader cpng_reader;
 
 /// Opens `path`, checks signature and header against `limits`, reads every chunk up to the image
@@ -65,7 +69,9 @@ int cpng_reader_open(const char *path, const cpng_limits *limits, cpng_reader **
 /// later calls copy from it.
 int cpng_reader_read_rows(cpng_reader *r, uint8_t *dst, uint32_t nrows, char *msg, size_t msglen);
 
-/// After the last row: reads the chunks after the image data (checks IEND, collects late text).
+/// After the last row, or before the first (then no pixel is decoded: the rest of the image data
+/// is inflated into a small buffer, checking it, and dropped): reads the chunks after the image
+/// data (checks IEND, collects late text).
 int cpng_reader_finish(cpng_reader *r, char *msg, size_t msglen);
 
 /// Text chunks (tEXt, zTXt, iTXt) seen so far. Pointers stay valid until `cpng_reader_close`.

@@ -21,7 +21,8 @@ struct InfoCommand: ParsableCommand {
         for file in files {
             do {
                 let r = try PNGReader(path: file, limits: PNGLimits(maxPixels: maxPixels))
-                while try r.readBand(rows: 256) != nil {}
+                // No pixels are decoded: finish() inflates the rest of the image data into a
+                // small buffer (checking it) and reads the chunks after it.
                 let texts = try r.finish()
                 let h = r.header
                 if json {
@@ -33,6 +34,7 @@ struct InfoCommand: ParsableCommand {
                     print("\(file): \(h.width)x\(h.height) \(h.colorType) \(h.bitDepth)-bit"
                         + (h.interlaced ? " interlaced" : "") + (h.hasTransparency ? " tRNS" : ""))
                     for (k, v) in texts { print("  \(k): \(v)") }
+                    for w in r.warnings { print("  warning: \(w)") }
                 }
             } catch {
                 printError("\(error)")
