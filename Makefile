@@ -3,7 +3,7 @@ SHELL := /bin/bash
 export PATH := $(PATH):/opt/swift/usr/bin
 LATENT := .build/release/latent
 
-.PHONY: demo test build setup bench-convert gallery clean sanitize
+.PHONY: demo test build setup bench-convert gallery clean sanitize fuzz
 
 ## Installs system packages if missing, builds, and runs the main job on samples/: denoises the
 ## noisy digits with the built-in model and writes a side-by-side comparison.
@@ -23,6 +23,19 @@ sanitize: setup
 	swift test --skip-build --sanitize=thread --build-path .build-tsan
 	ASAN_OPTIONS=detect_leaks=0 swift build --build-tests --sanitize=address --build-path .build-asan
 	ASAN_OPTIONS=detect_leaks=0 swift test --skip-build --sanitize=address --build-path .build-asan
+
+## Builds the fuzz targets (libFuzzer + AddressSanitizer) and runs each for FUZZ_SECONDS; fails on
+## any crash, leak, out-of-memory (512 MB) or hang (10 s). See fuzz/README.md.
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS := -c release --build-path .build-fuzz -Xswiftc -sanitize=address,fuzzer -Xswiftc -DFUZZING -Xcc -fsanitize=fuzzer-no-link,address
+fuzz: setup
+	swift build $(FUZZ_FLAGS) --product fuzz-png 2>&1 | grep -v "Cannot export local symbol"; test $${PIPESTATUS[0]} -eq 0
+	swift build $(FUZZ_FLAGS) --product fuzz-model 2>&1 | grep -v "Cannot export local symbol"; test $${PIPESTATUS[0]} -eq 0
+	mkdir -p .build-fuzz/corpus/png .build-fuzz/corpus/model .build-fuzz/artifacts
+	ASAN_OPTIONS=quarantine_size_mb=32 .build-fuzz/release/fuzz-png -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=512 -timeout=10 \
+	  -dict=fuzz/png.dict -artifact_prefix=.build-fuzz/artifacts/ -print_final_stats=1 .build-fuzz/corpus/png fuzz/corpus/png
+	ASAN_OPTIONS=quarantine_size_mb=32 .build-fuzz/release/fuzz-model -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=512 -timeout=10 \
+	  -max_len=65536 -dict=fuzz/model.dict -artifact_prefix=.build-fuzz/artifacts/ -print_final_stats=1 .build-fuzz/corpus/model fuzz/corpus/model
 
 setup:
 	@scripts/setup.sh

@@ -50,6 +50,10 @@ let package = Package(
             name: "latent-bench",
             dependencies: ["Tensor", "NN", "Models", "CKernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        // Fuzz targets (see fuzz/README.md): libFuzzer entry points under -DFUZZING, else replayers.
+        .executableTarget(name: "fuzz-png", dependencies: ["PNGIO"]),
+        .executableTarget(name: "fuzz-model", dependencies: ["Models", "NN"]),
+
         .testTarget(name: "PNGIOTests", dependencies: ["PNGIO", "CPNG"], exclude: ["Fixtures/make_fixtures.py"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "CKernels"]),
