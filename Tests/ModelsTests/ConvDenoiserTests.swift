@@ -254,3 +254,58 @@ struct ConvModelFileTests {
         }
     }
 }
+
+struct NoiseMapEstimatorTests {
+    /// Central differences against backward for the asymmetric loss (targets on both sides of
+    /// the outputs, so both weights are exercised).
+    @Test func gradientMatchesFiniteDifferences() {
+        let est = NoiseMapEstimator(channels: 3, width: 5, depth: 2, seed: 9)
+        var rng = RandomGenerator(seed: 10)
+        let s = FeatureShape(c: 3, h: 8, w: 12)
+        let x = Matrix(rows: 2, cols: s.count)
+        for i in 0..<x.count { x.data[i] = rng.uniform() }
+        let t = Matrix(rows: 2, cols: 3 * 2 * 3)
+        for i in 0..<t.count { t.data[i] = rng.uniform() * 0.4 - 0.1 }
+        func run() -> Double {
+            _ = est.forward(FeatureMaps(data: x, shape: s))
+            return est.backward(target: t)
+        }
+        for p in est.parameters { p.zeroGrad() }
+        _ = run()
+        let analytic = est.parameters.map { $0.grad.array }
+        var worst = 0.0, checked = 0
+        let h: Float = 1e-3
+        for (pi, p) in est.parameters.enumerated() {
+            for i in stride(from: 0, to: p.count, by: max(1, p.count / 6)) {
+                let old = p.value.data[i]
+                p.value.data[i] = old + h
+                let up = run()
+                p.value.data[i] = old - h
+                let down = run()
+                p.value.data[i] = old
+                let f0 = run()
+                // Skip entries where a ReLU switches inside ±h (the loss is not smooth there).
+                guard abs((up - f0) - (f0 - down)) <= 0.02 * max(Double(h), abs(up - f0) + abs(f0 - down)) else { continue }
+                let numeric = (up - down) / (2 * Double(h))
+                let a = Double(analytic[pi][i])
+                worst = max(worst, abs(a - numeric) / max(1, abs(a) + abs(numeric)))
+                checked += 1
+            }
+        }
+        #expect(checked > 20)
+        #expect(worst < 2e-2, "worst relative difference \(worst)")
+    }
+
+    /// The targets are 4x4 block means, and `estimate` spreads each block's value over its pixels.
+    @Test func blockMeansAndFullResolutionMaps() {
+        let s = FeatureShape(c: 1, h: 4, w: 8)
+        let m = Matrix(rows: 1, cols: s.count, values: (0..<32).map { Float($0) })
+        let t = NoiseMapEstimator.blockMeans(m, shape: s)
+        // Block 0 holds columns 0-3 of rows 0-3: mean of {0..3, 8..11, 16..19, 24..27} = 13.5.
+        #expect(t.array == [13.5, 17.5])
+        let est = NoiseMapEstimator(channels: 1, width: 4, depth: 1, seed: 2)
+        let map = est.estimate([Float](repeating: 0.3, count: 32), h: 4, w: 8)
+        #expect(map.count == 32 && map.allSatisfy { $0 >= 0 })
+        #expect(Set(map[0..<4]).count == 1 && map[0] == map[8] && map[0] == map[24])
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import NN
+import Tensor
+
+/// A small network that reads the noise of an image: for each channel, the standard deviation
+/// of the noise at each pixel (a noise map, σ/50 on the 0-255 scale, as `ConvDenoiser` takes
+/// it), learned from the same synthetic camera-like and white noise the colour denoiser trains
+/// on, so that spatially correlated, signal-dependent noise is read for what it is (a white-noise
+/// estimator reads real photographs as almost clean). It works at quarter resolution, where the
+/// map varies slowly anyway:
+///
+///     q  = unshuffle(unshuffle(x))              (16c, H/4, W/4): every pixel kept
+///     h1 = relu(conv3(q));  h_i = relu(conv3(h_{i−1}))   i = 2…depth, `width` channels
+///     m  = conv3(h_depth)                       (c, H/4, W/4): σ/50 of each 4x4 block
+///
+/// Loss (CBDNet's asymmetric one): Σ |α − 1[m < t]| · (m − t)², t the block means of the true
+/// map and α = 0.3, so an underestimate (which leaves noise in) costs more than an
+/// overestimate. H and W must be multiples of 4. The map is read as max(0, m).
+public final class NoiseMapEstimator {
+    public let channels: Int
+    public let width: Int
+    let layers: [Conv2d]
+    /// α of the asymmetric loss.
+    public static let alpha: Float = 0.3
+
+    private var q = Matrix(rows: 0, cols: 1), half = Matrix(rows: 0, cols: 1)
+    private var out: FeatureMaps?
+
+    public init(channels: Int = 3, width: Int = 32, depth: Int = 4, seed: UInt64) {
+        precondition(depth >= 1)
+        self.channels = channels
+        self.width = width
+        var rng = RandomGenerator(seed: seed)
+        layers = Self.layerShapes(channels: channels, width: width, depth: depth).map { s in
+            Conv2d(s.input, s.output, kernel: 3, activation: s.relu ? .relu : .identity, name: s.name,
+                   computesInputGradient: s.name != "est0", rng: &rng)
+        }
+    }
+
+    static func layerShapes(channels: Int, width: Int, depth: Int) -> [(name: String, input: Int, output: Int, relu: Bool)] {
+        (0..<depth).map { ("est\($0)", $0 == 0 ? 16 * channels : width, width, true) } + [("est\(depth)", width, channels, false)]
+    }
+
+    public var parameters: [Parameter] { layers.flatMap(\.parameters) }
+    public var depth: Int { layers.count - 1 }
+    /// Full-resolution pixels an estimate depends on, each side of its 4x4 block.
+    public var receptiveRadius: Int { 4 * layers.count + 3 }
+
+    /// The quarter-resolution maps (n, c·H/4·W/4) of a batch of images (n, c·H·W).
+    public func forward(_ x: FeatureMaps) -> FeatureMaps {
+        let s = x.shape
+        precondition(s.c == channels && s.h % 4 == 0 && s.w % 4 == 0, "NoiseMapEstimator needs \(channels)xHxW with H, W multiples of 4, got \(s)")
+        let s2 = FeatureShape(c: 4 * s.c, h: s.h / 2, w: s.w / 2), s4 = FeatureShape(c: 16 * s.c, h: s.h / 4, w: s.w / 4)
+        if half.cols != s2.count || half.rows != x.n { half = Matrix(rows: x.n, cols: s2.count) }
+        if q.cols != s4.count || q.rows != x.n { q = Matrix(rows: x.n, cols: s4.count) }
+        for b in 0..<x.n {
+            PixelShuffle.unshuffle(x.data.data + b * s.count, s, half.data + b * s2.count)
+            PixelShuffle.unshuffle(half.data + b * s2.count, s2, q.data + b * s4.count)
+        }
+        var h = FeatureMaps(data: q, shape: s4)
+        for l in layers { h = l.forward(h) }
+        out = h
+        return h
+    }
+
+    /// The block means of full-resolution maps (n, c·H·W): the training targets.
+    public static func blockMeans(_ maps: Matrix, shape s: FeatureShape) -> Matrix {
+        let h4 = s.h / 4, w4 = s.w / 4
+        let t = Matrix(rows: maps.rows, cols: s.c * h4 * w4)
+        for b in 0..<maps.rows {
+            for c in 0..<s.c {
+                for y in 0..<h4 {
+                    for x in 0..<w4 {
+                        var sum: Float = 0
+                        for dy in 0..<4 { for dx in 0..<4 { sum += maps.data[b * s.count + (c * s.h + 4 * y + dy) * s.w + 4 * x + dx] } }
+                        t.data[b * t.cols + (c * h4 + y) * w4 + x] = sum / 16
+                    }
+                }
+            }
+        }
+        return t
+    }
+
+    /// The asymmetric loss against `target` (n, c·H/4·W/4), summed over the batch, with the
+    /// gradient propagated to every parameter (accumulated). Call after `forward`.
+    public func backward(target: Matrix) -> Double {
+        guard let out else { preconditionFailure("backward before forward") }
+        precondition(target.rows == out.n && target.cols == out.shape.count, "target shape")
+        let d = Matrix(rows: out.n, cols: out.shape.count)
+        var loss = 0.0
+        for i in 0..<d.count {
+            let e = out.data.data[i] - target.data[i]
+            let w = e < 0 ? 1 - Self.alpha : Self.alpha
+            loss += Double(w * e * e)
+            d.data[i] = 2 * w * e
+        }
+        var g: Matrix? = d
+        for l in layers.reversed() { g = l.backward(g!) }
+        return loss
+    }
+
+    /// Full-resolution noise maps (c, H, W) for one image (c, H, W), each 4x4 block given its
+    /// estimate (at least 0).
+    public func estimate(_ image: [Float], h: Int, w: Int) -> [Float] {
+        let s = FeatureShape(c: channels, h: h, w: w)
+        let m = forward(FeatureMaps(data: Matrix(rows: 1, cols: s.count, values: image), shape: s))
+        var map = [Float](repeating: 0, count: s.count)
+        let h4 = h / 4, w4 = w / 4
+        for c in 0..<channels {
+            for y in 0..<h { for x in 0..<w { map[(c * h + y) * w + x] = max(0, m.data.data[(c * h4 + y / 4) * w4 + x / 4]) } }
+        }
+        return map
+    }
+
+    public func exportTensors() -> [NamedTensor] {
+        parameters.map { NamedTensor(name: $0.name, shape: $0.shape, values: $0.value.array) }
+    }
+
+    public func importTensors(_ tensors: [String: NamedTensor], file: String) throws {
+        var expected = Set<String>()
+        for p in parameters {
+            expected.insert(p.name)
+            guard let t = tensors[p.name] else { throw ModelFileError.missingTensor(file: file, tensor: p.name) }
+            guard t.shape == p.shape else { throw ModelFileError.wrongShape(file: file, tensor: p.name, expected: p.shape, found: t.shape) }
+            p.value.copy(from: t.values)
+        }
+        if let extra = tensors.keys.sorted().first(where: { !expected.contains($0) && !$0.hasPrefix("optim.") }) {
+            throw ModelFileError.unexpectedTensor(file: file, tensor: extra)
+        }
+    }
+
+    public var metadata: [String: String] {
+        ["format": "latent", "format_version": ModelConfig.formatVersion, "kind": "noise-estimator", "channels": "\(channels)",
+         "est_width": "\(width)", "est_depth": "\(depth)"]
+    }
+}
