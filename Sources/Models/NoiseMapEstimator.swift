@@ -37,6 +37,16 @@ public final class NoiseMapEstimator {
         }
     }
 
+    private init(sharing other: NoiseMapEstimator) {
+        channels = other.channels
+        width = other.width
+        layers = other.layers.map { Conv2d(sharing: $0) }
+    }
+
+    /// A replica for data-parallel training: the same weights (shared memory), its own gradients
+    /// and activations.
+    public func replica() -> NoiseMapEstimator { NoiseMapEstimator(sharing: self) }
+
     static func layerShapes(channels: Int, width: Int, depth: Int) -> [(name: String, input: Int, output: Int, relu: Bool)] {
         (0..<depth).map { ("est\($0)", $0 == 0 ? 16 * channels : width, width, true) } + [("est\(depth)", width, channels, false)]
     }

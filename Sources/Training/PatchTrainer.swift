@@ -49,23 +49,100 @@ public struct PatchTrainingOptions: Sendable {
 public struct PatchEpochReport: Sendable {
     public var epoch: Int
     public var loss: Double
-    public var validationPSNR: Double?
+    /// The model's validation figure (`PatchModel.validation`), nil without validation images.
+    public var validation: Double?
     public var seconds: Double
     public var patchesPerSecond: Double
 }
 
-/// Random crops with the 8 flips/rotations, fresh Gaussian noise per batch, Adam with a cosine
-/// schedule, validation PSNR at one σ each epoch, a checkpoint after each epoch.
+/// A network trained on random patches of noisy images: the convolutional denoiser and the
+/// noise-map estimator share `PatchTrainer` (patch sampling, noise, data-parallel replicas,
+/// Adam, checkpoints, resume) through this.
+public protocol PatchModel: AnyObject {
+    var channels: Int { get }
+    var parameters: [Parameter] { get }
+    /// Whether each training input comes with its noise map (camera-like noise, or white noise of
+    /// one σ per channel) rather than one white-noise σ.
+    var trainsOnMaps: Bool { get }
+    /// A copy sharing the weights, with its own gradients and buffers (a data-parallel worker).
+    func patchReplica() -> PatchModel
+    /// Forward and backward on a batch of noisy patches: the summed loss; gradients accumulated.
+    /// `maps` when `trainsOnMaps`, else `sigmas` (one per patch, 0-255).
+    func trainStep(noisy: FeatureMaps, clean: Matrix, maps: Matrix?, sigmas: [Float]) -> Double
+    func exportTensors() -> [NamedTensor]
+    func importTensors(_ tensors: [String: NamedTensor], file: String) throws
+    /// Metadata of a saved model (architecture and kind).
+    var metadata: [String: String] { get }
+    /// The metadata keys a checkpoint must share with this model to be resumed into it.
+    var architectureKeys: [String] { get }
+    /// A summary for the start of a run.
+    var summary: String { get }
+    /// The figure reported after each epoch on held-out images (fixed noise, seeded).
+    func validation(_ images: [FloatImage], options: PatchTrainingOptions) -> Double
+}
+
+extension ConvDenoiser: PatchModel {
+    public var trainsOnMaps: Bool { noiseMap }
+    public func patchReplica() -> PatchModel { replica() }
+    public func trainStep(noisy: FeatureMaps, clean: Matrix, maps: Matrix?, sigmas: [Float]) -> Double {
+        _ = forward(noisy, sigmas: noiseInput ? sigmas : nil, maps: noiseMap ? maps : nil)
+        return backward(clean: clean)
+    }
+    public func importTensors(_ tensors: [String: NamedTensor], file: String) throws {
+        try importTensors(tensors, file: file, upgrading: false)
+    }
+    public var architectureKeys: [String] { ["kind", "channels", "widths", "blocks", "noise_input"] }
+    public var summary: String {
+        "conv-dae \(widths.0),\(widths.1),\(widths.2)\(blocks > 0 ? " +\(blocks) blocks" : "")\(noiseInput ? " σ-conditioned" : "")\(noiseMap ? " noise-map" : "")"
+            + " (\(parameterCount) parameters, \(macsPerPixel) MACs/pixel)"
+    }
+    /// PSNR (dB) at the options' validation σ (8-bit noisy inputs for a noise-map model).
+    public func validation(_ images: [FloatImage], options: PatchTrainingOptions) -> Double {
+        PatchTrainer.psnr(self, images, sigma: options.validationSigma, seed: 7, quantized: noiseMap).mean
+    }
+}
+
+/// Random crops with the 8 flips/rotations, fresh noise per batch, Adam with a cosine schedule,
+/// a validation figure each epoch, a checkpoint after each epoch.
 public final class PatchTrainer {
-    public let model: ConvDenoiser
+    public let model: PatchModel
     public let options: PatchTrainingOptions
     public let optimizer: Adam
     public private(set) var completedEpochs = 0
 
-    public init(model: ConvDenoiser, options: PatchTrainingOptions) {
+    public init(model: PatchModel, options: PatchTrainingOptions) {
         self.model = model
         self.options = options
         optimizer = Adam(learningRate: options.learningRate)
+    }
+
+    /// Continues from a checkpoint written by `saveCheckpoint`: the model's weights, Adam's
+    /// state and the epoch count. Refused (naming the file) when it is not a checkpoint, or of
+    /// another architecture or seed.
+    public func resume(from path: String) throws {
+        let file = try SafeTensors.open(path: path)
+        let meta = file.metadata
+        guard let epoch = Int(meta["checkpoint_epoch"] ?? ""), let adamT = Int(meta["adam_t"] ?? "") else {
+            throw ModelFileError.badMetadata(file: path, reason: "not a training checkpoint (no checkpoint_epoch / adam_t)")
+        }
+        // Keys absent from older files mean their defaults.
+        let defaults = ["blocks": "0", "noise_input": "none"]
+        let mine = model.metadata
+        let differing = model.architectureKeys.filter { (meta[$0] ?? defaults[$0] ?? "") != (mine[$0] ?? defaults[$0] ?? "") }
+        if !differing.isEmpty {
+            func list(_ m: [String: String]) -> String { differing.map { "\($0)=\(m[$0] ?? defaults[$0] ?? "none")" }.joined(separator: ", ") }
+            throw TrainingError.checkpointMismatch(file: path, reason: "the checkpoint has \(list(meta)), this run \(list(mine)); resume with the same options")
+        }
+        if let s = meta["train_seed"], s != "\(options.seed)" {
+            throw TrainingError.checkpointMismatch(file: path, reason: "it was trained with seed \(s)")
+        }
+        let tensors = try file.readTensors()
+        try model.importTensors(tensors.filter { !$0.key.hasPrefix("optim.") }, file: path)
+        var state: [String: (m: [Float], v: [Float])] = [:]
+        for p in model.parameters {
+            if let m = tensors["optim.m." + p.name], let v = tensors["optim.v." + p.name] { state[p.name] = (m.values, v.values) }
+        }
+        restore(epoch: epoch, adamT: adamT, state: state)
     }
 
     /// Grey (or RGB) images of a folder as Float planes, at their own size (at least one patch).
@@ -156,11 +233,11 @@ public final class PatchTrainer {
         let p = options.patch, ch = model.channels
         let shape = FeatureShape(c: ch, h: p, w: p)
         let w = max(1, min(options.workers, options.batch))
-        let replicas = [model] + (1..<w).map { _ in model.replica() }
+        let replicas = [model] + (1..<w).map { _ in model.patchReplica() }
         let shares = (0..<w).map { k in options.batch * (k + 1) / w - options.batch * k / w }
         let clean = shares.map { Matrix(rows: $0, cols: shape.count) }
         let noisy = shares.map { Matrix(rows: $0, cols: shape.count) }
-        let maps = shares.map { Matrix(rows: model.noiseMap ? $0 : 0, cols: shape.count) }
+        let maps = shares.map { Matrix(rows: model.trainsOnMaps ? $0 : 0, cols: shape.count) }
         let sigmas = UnsafeMutableBufferPointer<[Float]>.allocate(capacity: w)
         sigmas.initialize(repeating: [])
         defer { sigmas.deallocate() }
@@ -185,7 +262,7 @@ public final class PatchTrainer {
                     let c = clean[k], x = noisy[k]
                     sigmas[k] = (0..<shares[k]).map { b in
                         Self.samplePatch(train, size: p, rng: &rngs[k], into: c.data + b * shape.count)
-                        if model.noiseMap {
+                        if model.trainsOnMaps {
                             Self.addNoiseWithMap(c.data + b * shape.count, into: x.data + b * shape.count, map: maps[k].data + b * shape.count,
                                                  shape: shape, options: options, rng: &rngs[k])
                             return 0
@@ -193,9 +270,8 @@ public final class PatchTrainer {
                         return Self.addNoise(c.data + b * shape.count, into: x.data + b * shape.count, count: shape.count,
                                              options: options, rng: &rngs[k])
                     }
-                    _ = replicas[k].forward(FeatureMaps(data: x, shape: shape), sigmas: model.noiseInput ? sigmas[k] : nil,
-                                            maps: model.noiseMap ? maps[k] : nil)
-                    losses[k] = replicas[k].backward(clean: c)
+                    losses[k] = replicas[k].trainStep(noisy: FeatureMaps(data: x, shape: shape), clean: c,
+                                                      maps: model.trainsOnMaps ? maps[k] : nil, sigmas: sigmas[k])
                 }
                 let loss = (0..<w).reduce(0.0) { $0 + losses[$1] }
                 if !loss.isFinite { throw TrainingError.diverged(epoch: epoch) }
@@ -210,11 +286,10 @@ public final class PatchTrainer {
                 batchProgress?(step + 1, options.stepsPerEpoch, lossSum / Double((step + 1) * options.batch))
             }
             let seconds = Date().timeIntervalSince(start)
-            let psnr = validation.isEmpty ? nil : Self.psnr(model, validation, sigma: options.validationSigma, seed: 7,
-                                                            quantized: model.noiseMap).mean
+            let figure = validation.isEmpty ? nil : model.validation(validation, options: options)
             completedEpochs = epoch
             if let path = options.checkpointPath { try saveCheckpoint(to: path) }
-            progress(PatchEpochReport(epoch: epoch, loss: lossSum / Double(options.stepsPerEpoch * options.batch), validationPSNR: psnr,
+            progress(PatchEpochReport(epoch: epoch, loss: lossSum / Double(options.stepsPerEpoch * options.batch), validation: figure,
                                       seconds: seconds, patchesPerSecond: Double(options.stepsPerEpoch * options.batch) / seconds))
         }
     }

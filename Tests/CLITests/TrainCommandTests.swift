@@ -58,7 +58,7 @@ struct TrainCommandTests {
     }
 
     @Test(arguments: [
-        (["train", "--model", "gan", "--data", "x", "-o", "m"], "--model must be ae, dae, sparse, vae or conv-dae"),
+        (["train", "--model", "gan", "--data", "x", "-o", "m"], "--model must be ae, dae, sparse, vae, conv-dae or noise-estimator"),
         (["train", "--model", "dae", "--data", "x", "-o", "m"], "--model dae needs --noise"),
         (["train", "--model", "sparse", "--data", "x", "-o", "m"], "--model sparse needs --sparsity"),
         (["train", "--model", "vae", "--data", "x", "-o", "m", "--hidden", "4x"], "--hidden wants sizes"),
@@ -128,7 +128,14 @@ extension TrainCommandTests {
         // Resuming needs the same architecture options, else a clear error.
         let wrong = try CLI.run(["train", "--model", "conv-dae", "--data", dir + "/train", "--noise", "gaussian:10-30", "--patch", "16",
                                  "--batch", "4", "--steps-per-epoch", "3", "--epochs", "2", "--widths", "4,4,8", "--resume", "-o", up])
-        #expect(wrong.status == 2 && wrong.stderr.contains("--blocks 1 --noise-input; resume with the same options"), "\(wrong.stderr)")
+        #expect(wrong.status == 2 && wrong.stderr.contains("the checkpoint has blocks=1, noise_input=sigma, this run blocks=0, noise_input=none; resume with the same options"), "\(wrong.stderr)")
+        // A file that is not a checkpoint is refused, not resumed at epoch 0.
+        let notCkpt = dir + "/plain.safetensors"
+        try FileManager.default.copyItem(atPath: up, toPath: dir + "/plain.ckpt.safetensors")
+        let plain = try CLI.run(["train", "--model", "conv-dae", "--data", dir + "/train", "--noise", "gaussian:10-30", "--patch", "16",
+                                 "--batch", "4", "--steps-per-epoch", "3", "--epochs", "2", "--widths", "4,4,8", "--blocks", "1", "--noise-input",
+                                 "--resume", "-o", notCkpt])
+        #expect(plain.status == 2 && plain.stderr.contains("not a training checkpoint"), "\(plain.stderr)")
         // ... and not the other way round.
         let down = try CLI.run(["train", "--model", "conv-dae", "--data", dir + "/train", "--noise", "gaussian:10-30", "--patch", "16",
                                 "--epochs", "1", "--widths", "4,4,8", "--init-from", up, "-o", dir + "/down.safetensors"])

@@ -55,6 +55,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "conv-dae: take a per-pixel noise map (σ of each channel at each pixel) with the image instead of one σ (the colour model).") var noiseMap = false
     @Option(help: "conv-dae --noise-map --rgb: share of patches with camera-like noise (Poisson-Gaussian in linear light, demosaiced, colour-mixed, tone-mapped, 8-bit) instead of white Gaussian noise.") var cameraNoise: Float = 0
     @Option(help: "conv-dae: share of camera-noise patches also JPEG-compressed (quality 70-97).") var jpeg: Float = 0.5
+    @Option(help: "noise-estimator: channels of its layers.") var estWidth: Int = 32
+    @Option(help: "noise-estimator: 3x3 layers before its output layer (at quarter resolution).") var estDepth: Int = 4
     @Option(help: "conv-dae: fraction of patches whose noisy input is rounded to 8 bits and clipped to 0-255, as in a saved noisy PNG.")
     var pngNoise: Float = 0
     @Option(help: "conv-dae: folder of validation PNGs (PSNR at σ=25 each epoch; default: 10% of --data).") var valData: String?
@@ -63,7 +65,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per epoch on stdout.") var json = false
 
     func validate() throws {
-        if model == "conv-dae" {
+        if model == "conv-dae" || model == "noise-estimator" {
             guard let noise, Self.sigmaRange(noise) != nil else {
                 throw ValidationError("--model conv-dae wants --noise gaussian:LO-HI (σ on the 0-255 scale), e.g. gaussian:0-55.")
             }
@@ -74,12 +76,15 @@ struct TrainCommand: ParsableCommand {
             guard (0...1).contains(cameraNoise), (0...1).contains(jpeg), (0...1).contains(pngNoise) else {
                 throw ValidationError("--camera-noise, --jpeg and --png-noise are fractions between 0 and 1.")
             }
-            guard cameraNoise == 0 || (noiseMap && rgb) else { throw ValidationError("--camera-noise needs --noise-map and --rgb.") }
+            guard cameraNoise == 0 || ((noiseMap || model == "noise-estimator") && rgb) else {
+                throw ValidationError("--camera-noise needs --rgb (and --noise-map for a conv-dae).")
+            }
+            guard (1...256).contains(estWidth), (1...8).contains(estDepth) else { throw ValidationError("--est-width must be 1-256 and --est-depth 1-8.") }
             guard epochs >= 1, batch >= 1, stepsPerEpoch >= 1 else { throw ValidationError("--epochs, --batch and --steps-per-epoch must be at least 1.") }
             guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive.") }
             return
         }
-        guard ModelKind(rawValue: model) != nil else { throw ValidationError("--model must be ae, dae, sparse, vae or conv-dae (got '\(model)').") }
+        guard ModelKind(rawValue: model) != nil else { throw ValidationError("--model must be ae, dae, sparse, vae, conv-dae or noise-estimator (got '\(model)').") }
         guard epochs >= 1, batch >= 1, latent >= 1 else { throw ValidationError("--epochs, --batch and --latent must be at least 1.") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive.") }
         guard parseHidden() != nil else { throw ValidationError("--hidden wants sizes like 400 or 512,128 (got '\(hidden)').") }
@@ -152,10 +157,15 @@ struct TrainCommand: ParsableCommand {
         opts.workers = workers ?? threads ?? ProcessInfo.processInfo.activeProcessorCount
         let ckpt = Self.checkpointPath(for: output)
         opts.checkpointPath = ckpt
-        let w = Self.parseWidths(widths)!
-        let model = ConvDenoiser(channels: channels, widths: w, blocks: blocks, noiseInput: noiseInput, noiseMap: noiseMap, seed: seed)
+        let model: PatchModel
+        if self.model == "noise-estimator" {
+            model = NoiseMapEstimator(channels: channels, width: estWidth, depth: estDepth, seed: seed)
+        } else {
+            let w = Self.parseWidths(widths)!
+            model = ConvDenoiser(channels: channels, widths: w, blocks: blocks, noiseInput: noiseInput, noiseMap: noiseMap, seed: seed)
+        }
         let trainer = PatchTrainer(model: model, options: opts)
-        if let initFrom, !resume {
+        if let initFrom, !resume, let model = model as? ConvDenoiser {
             do {
                 let (tensors, meta) = try SafeTensors.read(path: initFrom)
                 guard meta["widths"] == widths || meta["widths"] == nil else {
@@ -183,35 +193,28 @@ struct TrainCommand: ParsableCommand {
                 printError("latent: \(ckpt): no checkpoint to resume from")
                 throw ExitCode(2)
             }
-            let (tensors, meta) = try SafeTensors.read(path: ckpt)
-            let (ckptBlocks, ckptNoise, ckptMap) = try ConvModelFile.extras(meta, file: ckpt)
-            guard ckptBlocks == blocks && ckptNoise == noiseInput && ckptMap == noiseMap && (meta["widths"] ?? widths) == widths else {
-                printError("latent: \(ckpt): the checkpoint is of a conv-dae with --widths \(meta["widths"] ?? "?") --blocks \(ckptBlocks)"
-                    + (ckptNoise ? " --noise-input" : "") + (ckptMap ? " --noise-map" : "") + "; resume with the same options")
+            do { try trainer.resume(from: ckpt) } catch {
+                printError("latent: \(error)")
                 throw ExitCode(2)
             }
-            try model.importTensors(tensors, file: ckpt)
-            var state: [String: (m: [Float], v: [Float])] = [:]
-            for p in model.parameters {
-                if let m = tensors["optim.m." + p.name], let v = tensors["optim.v." + p.name] { state[p.name] = (m.values, v.values) }
-            }
-            trainer.restore(epoch: Int(meta["checkpoint_epoch"] ?? "0") ?? 0, adamT: Int(meta["adam_t"] ?? "0") ?? 0, state: state)
             if !quiet { printError("resuming after epoch \(trainer.completedEpochs) from \(ckpt)") }
         }
         if !quiet {
-            printError("training conv-dae \(widths)\(blocks > 0 ? " +\(blocks) blocks" : "")\(noiseInput ? " σ-conditioned" : "")\(noiseMap ? " noise-map" : "")\(cameraNoise > 0 ? " camera noise \(cameraNoise)" : "") (\(model.parameterCount) parameters, \(model.macsPerPixel) MACs/pixel) on \(train.count) images, "
+            printError("training \(model.summary)\(cameraNoise > 0 ? " camera noise \(cameraNoise)" : "") on \(train.count) images, "
                 + "\(val.count) for validation, patches \(patch)x\(patch), σ \(opts.sigmaRange.lowerBound)-\(opts.sigmaRange.upperBound), " + (opts.workers > 1 ? "\(opts.workers) data-parallel workers" : "\(BLAS.threads) BLAS threads"))
         }
         let tty = !quiet && isatty(2) != 0
+        let isEstimator = model is NoiseMapEstimator
         try trainer.run(train: train, validation: val, progress: { r in
             if tty { FileHandle.standardError.write("\r\u{1B}[K".data(using: .utf8)!) }
             if json {
-                FileHandle.standardOutput.write(("{\"epoch\":\(r.epoch),\"loss\":\(fmt(r.loss)),\"val_psnr_25\":\(r.validationPSNR.map(fmt) ?? "null"),"
+                FileHandle.standardOutput.write(("{\"epoch\":\(r.epoch),\"loss\":\(fmt(r.loss)),\"\(isEstimator ? "val_sigma_error" : "val_psnr_25")\":\(r.validation.map(fmt) ?? "null"),"
                     + "\"seconds\":\(fmt(r.seconds)),\"patches_per_s\":\(fmt(r.patchesPerSecond))}\n").data(using: .utf8)!)
             }
             if !quiet {
-                printError(String(format: "epoch %d/%d  loss %.4f  val PSNR(σ=25) %@  %.0f s  %.1f patches/s", r.epoch, epochs, r.loss,
-                                  r.validationPSNR.map { String(format: "%.2f dB", $0) } ?? "-", r.seconds, r.patchesPerSecond))
+                printError(String(format: "epoch %d/%d  loss %.4f  %@ %@  %.0f s  %.1f patches/s", r.epoch, epochs, r.loss,
+                                  isEstimator ? "val σ error" : "val PSNR(σ=25)",
+                                  r.validation.map { String(format: isEstimator ? "%.3f" : "%.2f dB", $0) } ?? "-", r.seconds, r.patchesPerSecond))
             }
         }, batchProgress: { done, total, loss in
             guard tty else { return }
@@ -224,7 +227,7 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        if model == "conv-dae" { return try runConv() }
+        if model == "conv-dae" || model == "noise-estimator" { return try runConv() }
         if let threads { BLAS.setThreads(threads) }
         let nWorkers = workers ?? threads ?? ProcessInfo.processInfo.activeProcessorCount
         let (train, validation, test) = try loadData()
@@ -251,6 +254,7 @@ struct TrainCommand: ParsableCommand {
                 + (nWorkers > 1 ? "\(nWorkers) data-parallel workers" : "\(BLAS.threads) BLAS threads"))
         }
         let tty = !quiet && isatty(2) != 0
+        let isEstimator = model is NoiseMapEstimator
         try trainer.run(train: train, validation: validation) { event in
             switch event {
             case .batch(let e, let done, let total, let loss, let rate):
