@@ -39,6 +39,9 @@ public final class ConvDenoiser {
     let head0, head1, down1, enc1, down2, mid1, mid2, up1, dec1, up0, dec0, tail: Conv2d
     /// Residual blocks at quarter resolution.
     let res: [Conv2d]
+    /// A noise-map model's estimator, when its file carries one (tensors `estimator.*`): what
+    /// reads an image's noise level function for the map.
+    public var estimator: NoiseMapEstimator?
     private var resOut: [Matrix] = []
     private var features = Matrix(rows: 0, cols: 2)
     private var joined = Matrix(rows: 0, cols: 1)
@@ -451,8 +454,13 @@ public enum ConvModelFile {
     /// The architecture a conv-dae file's metadata declares, checked.
     struct Shape {
         var channels: Int, widths: (Int, Int, Int), blocks: Int, noiseInput: Bool, noiseMap: Bool
+        /// The bundled noise-map estimator's width and depth (metadata `estimator` = "W,D").
+        var estimator: (width: Int, depth: Int)?
         var parameterCount: Int? {
-            ConvDenoiser.parameterCount(channels: channels, widths: widths, blocks: blocks, noiseInput: noiseInput, noiseMap: noiseMap)
+            guard let n = ConvDenoiser.parameterCount(channels: channels, widths: widths, blocks: blocks, noiseInput: noiseInput, noiseMap: noiseMap)
+            else { return nil }
+            guard let e = estimator else { return n }
+            return n + NoiseMapEstimator.parameterCount(channels: channels, width: e.width, depth: e.depth)
         }
     }
 
@@ -465,12 +473,34 @@ public enum ConvModelFile {
         let w = (meta["widths"] ?? "").split(separator: ",").compactMap { Int($0) }
         guard w.count == 3, w.allSatisfy({ $0 > 0 && $0 <= 1024 }) else { throw ModelFileError.badMetadata(file: file, reason: "widths must be three channel counts") }
         let (blocks, noiseInput, noiseMap) = try extras(meta, file: file)
-        return Shape(channels: ch, widths: (w[0], w[1], w[2]), blocks: blocks, noiseInput: noiseInput, noiseMap: noiseMap)
+        var estimator: (Int, Int)?
+        if let e = meta["estimator"] {
+            let v = e.split(separator: ",").compactMap { Int($0) }
+            guard noiseMap, v.count == 2, (1...256).contains(v[0]), (1...8).contains(v[1]) else {
+                throw ModelFileError.badMetadata(file: file, reason: "metadata 'estimator' = '\(e)' is not WIDTH,DEPTH of a noise-map model's estimator")
+            }
+            estimator = (v[0], v[1])
+        }
+        return Shape(channels: ch, widths: (w[0], w[1], w[2]), blocks: blocks, noiseInput: noiseInput, noiseMap: noiseMap, estimator: estimator)
     }
+
+    /// Tensors of a bundled estimator carry this prefix in the file.
+    public static let estimatorPrefix = "estimator."
 
     static func make(_ s: Shape, tensors: [String: NamedTensor], file: String) throws -> ConvDenoiser {
         let model = ConvDenoiser(channels: s.channels, widths: s.widths, blocks: s.blocks, noiseInput: s.noiseInput, noiseMap: s.noiseMap, seed: 0)
-        try model.importTensors(tensors, file: file)
+        let own = tensors.filter { !$0.key.hasPrefix(estimatorPrefix) }
+        try model.importTensors(s.estimator == nil ? tensors : own, file: file)
+        if let e = s.estimator {
+            let est = NoiseMapEstimator(channels: s.channels, width: e.width, depth: e.depth, seed: 0)
+            var renamed: [String: NamedTensor] = [:]
+            for (k, t) in tensors where k.hasPrefix(estimatorPrefix) {
+                let name = String(k.dropFirst(estimatorPrefix.count))
+                renamed[name] = NamedTensor(name: name, shape: t.shape, values: t.values)
+            }
+            try est.importTensors(renamed, file: file)
+            model.estimator = est
+        }
         model.setExactInference(true)
         return model
     }

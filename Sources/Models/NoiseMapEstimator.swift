@@ -52,6 +52,11 @@ public final class NoiseMapEstimator {
     }
 
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
+
+    /// Parameters of an estimator of this shape, without building it.
+    public static func parameterCount(channels: Int, width: Int, depth: Int) -> Int {
+        layerShapes(channels: channels, width: width, depth: depth).reduce(0) { $0 + $1.output * ($1.input * 9 + 1) }
+    }
     public var depth: Int { layers.count - 1 }
     /// Full-resolution pixels an estimate depends on, each side of its 4x4 block.
     public var receptiveRadius: Int { 4 * layers.count + 3 }

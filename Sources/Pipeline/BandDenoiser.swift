@@ -21,6 +21,10 @@ public struct BandDenoiser {
     /// The noise level (0-255 scale) given to a noise-conditioned model; nil: estimated for each
     /// colour plane of each image (`NoiseEstimator`). Blind models ignore it.
     public var sigma: Float?
+    /// For a noise-map model: reads each image's noise level function (per channel and
+    /// brightness) in a first pass, and the map is taken from it; without one (or with `sigma`)
+    /// the map is one σ per colour plane.
+    public var estimator: NoiseMapEstimator?
     private let pool = WorkspacePool()
 
     /// σ a conditioned model is given when the estimate fails (an image under 7 pixels a side).
@@ -42,11 +46,18 @@ public struct BandDenoiser {
         return (rows, cols)
     }
 
+    /// The halo a model needs: its receptive radius, and for a noise-map model the map's local
+    /// mean too (rounded to a multiple of 4).
+    public static func halo(for model: ConvDenoiser) -> Int {
+        model.receptiveRadius + (model.noiseMap ? (NoiseLevelFunction.mapRadius + 3) / 4 * 4 : 0)
+    }
+
     public init(model: ConvDenoiser, bandRows: Int = 128, tileColumns: Int = 1024, halo: Int? = nil) {
-        let halo = halo ?? model.receptiveRadius
+        let halo = halo ?? Self.halo(for: model)
         precondition(bandRows % 4 == 0 && tileColumns % 4 == 0 && halo % 4 == 0 && halo >= model.receptiveRadius,
                      "bands, tiles and halo are multiples of 4, the halo at least the receptive radius")
         self.model = model
+        estimator = model.estimator
         self.bandRows = bandRows
         self.tileColumns = tileColumns
         self.halo = halo
@@ -65,13 +76,14 @@ public struct BandDenoiser {
     /// `emit` in order, `bandRows` at a time. Planes: `colorPlanes` (1 or 3).
     /// `sigmas`: the noise level of each colour plane, for a noise-conditioned model (a colour
     /// model takes the first).
-    public func run(width: Int, height: Int, colorPlanes: Int, sigmas: [Float]? = nil,
+    public func run(width: Int, height: Int, colorPlanes: Int, sigmas: [Float]? = nil, noiseLevels: NoiseLevelFunction? = nil,
                     nextRows: () throws -> FloatImage?, emit: (FloatImage) throws -> Void) throws {
         let h4 = (height + 3) / 4 * 4, w4 = (width + 3) / 4 * 4
         let mc = model.channels
         precondition(mc == 1 || mc == colorPlanes, "model channels")
         precondition(!model.noiseInput || (sigmas?.count ?? 0) >= colorPlanes / mc, "a noise-conditioned model needs σ per plane")
-        precondition(!model.noiseMap || (sigmas?.count ?? 0) >= colorPlanes, "a noise-map model needs σ per plane")
+        precondition(!model.noiseMap || (sigmas?.count ?? 0) >= colorPlanes || noiseLevels != nil, "a noise-map model needs σ per plane")
+        precondition(noiseLevels == nil || halo >= Self.halo(for: model), "a map from a noise level function needs the larger halo")
         let inPlanes = model.inputPlanes
         // The weights each unit of planes is denoised with (the conditioning folded in once).
         let unitWeights = stride(from: 0, to: colorPlanes, by: mc).map { ConvDenoiser.InferenceWeights(model, sigma: sigmas?[$0]) }
@@ -135,8 +147,15 @@ public struct BandDenoiser {
                                 for y in 0..<rh {
                                     (reg.baseAddress! + (p * rh + y) * cw).update(from: ring.row(ra + y) + (unit + p) * w4 + ca, count: cw)
                                 }
-                                // A noise-map model: the map planes (one σ per plane for now).
-                                if model.noiseMap { (reg.baseAddress! + (mc + p) * rh * cw).update(repeating: sigmas![unit + p] / 50, count: rh * cw) }
+                                // A noise-map model: the map planes, from the noise level function or one σ per plane.
+                                if model.noiseMap {
+                                    let map = reg.baseAddress! + (mc + p) * rh * cw
+                                    if let noiseLevels {
+                                        noiseLevels.fillMap(channel: unit + p, plane: reg.baseAddress! + p * rh * cw, h: rh, w: cw, into: map)
+                                    } else {
+                                        map.update(repeating: sigmas![unit + p] / 50, count: rh * cw)
+                                    }
+                                }
                             }
                         }
                         worker.region.withUnsafeBufferPointer { reg in
@@ -172,6 +191,17 @@ public struct BandDenoiser {
         }
     }
 
+    /// The noise level function a noise-map model is given for `img` (as `denoiseFile` measures
+    /// it): nil when `sigma` is given, or there is no estimator.
+    public func noiseLevels(for img: FloatImage) -> NoiseLevelFunction? {
+        guard model.noiseMap, sigma == nil, let estimator, estimator.channels == img.channels else { return nil }
+        var done = false
+        return try? NoiseLevelFunction.measure(with: estimator, width: img.width, height: img.height) {
+            defer { done = true }
+            return done ? nil : img
+        }
+    }
+
     /// The σ per colour plane a conditioned model is given for `img`: `sigma`, else measured;
     /// nil for a blind model.
     public func sigmas(for img: FloatImage) -> [Float]? {
@@ -181,19 +211,27 @@ public struct BandDenoiser {
     /// The reference: the whole image in one piece (padded to multiples of 4 by repeating the
     /// last row and column), for tests and small images. `sigmas`: as `sigmas(for:)` gives
     /// (computed when not passed).
-    public func wholeImage(_ img: FloatImage, sigmas given: [Float]? = nil) -> FloatImage {
+    public func wholeImage(_ img: FloatImage, sigmas given: [Float]? = nil, noiseLevels: NoiseLevelFunction? = nil) -> FloatImage {
         let h4 = (img.height + 3) / 4 * 4, w4 = (img.width + 3) / 4 * 4
         let mc = model.channels
         var out = FloatImage(width: img.width, height: img.height, channels: img.channels)
         let ws = pool.take()
         defer { pool.give(ws) }
         var x = [Float](repeating: 0, count: model.inputPlanes * h4 * w4), r = [Float](repeating: 0, count: mc * h4 * w4)
-        let sigmas = given ?? sigmas(for: img)
+        let sigmas = noiseLevels != nil ? nil : given ?? sigmas(for: img)
         for unit in stride(from: 0, to: img.channels, by: mc) {
             let weights = ConvDenoiser.InferenceWeights(model, sigma: sigmas?[unit])
             for p in 0..<mc {
                 for y in 0..<h4 { for xx in 0..<w4 { x[(p * h4 + y) * w4 + xx] = img[x: min(xx, img.width - 1), y: min(y, img.height - 1), c: unit + p] } }
-                if model.noiseMap { for i in 0..<(h4 * w4) { x[(mc + p) * h4 * w4 + i] = sigmas![unit + p] / 50 } }
+                if model.noiseMap {
+                    if let noiseLevels {
+                        x.withUnsafeMutableBufferPointer { xb in
+                            noiseLevels.fillMap(channel: unit + p, plane: xb.baseAddress! + p * h4 * w4, h: h4, w: w4, into: xb.baseAddress! + (mc + p) * h4 * w4)
+                        }
+                    } else {
+                        for i in 0..<(h4 * w4) { x[(mc + p) * h4 * w4 + i] = sigmas![unit + p] / 50 }
+                    }
+                }
             }
             x.withUnsafeBufferPointer { xb in r.withUnsafeMutableBufferPointer { model.infer(xb.baseAddress!, h: h4, w: w4, weights: weights, into: $0.baseAddress!, workspace: ws) } }
             for p in 0..<mc {
@@ -216,8 +254,18 @@ public struct BandDenoiser {
         if model.channels == 3 && planes == 1 {
             throw PipelineError.frame(file: input, reason: "the model takes RGB images, this one is grey")
         }
-        // A conditioned model without a given σ: a first pass over the file measures each plane.
-        let sigmas = try planeSigmas(planes) {
+        // A noise-map model with an estimator and no given σ: a first pass reads the noise level function.
+        let noiseLevels: NoiseLevelFunction? = try {
+            guard model.noiseMap, sigma == nil, let estimator, estimator.channels == planes else { return nil }
+            let pass = try PNGReader(path: input, limits: limits)
+            let f = try NoiseLevelFunction.measure(with: estimator, width: h.width, height: h.height) {
+                try pass.readBand(rows: min(16, pass.bandRows(bytes: 1 << 20))).map { FloatImage($0) }
+            }
+            try pass.finish()
+            return f
+        }()
+        // Otherwise a conditioned model without a given σ: a first pass over the file measures each plane.
+        let sigmas = noiseLevels != nil ? nil : try planeSigmas(planes) {
             let pass = try PNGReader(path: input, limits: limits)
             let stride = NoiseEstimator.stride(forPixels: h.width * h.height)
             let estimators = (0..<planes).map { _ in NoiseEstimator(width: h.width, stride: stride) }
@@ -229,7 +277,10 @@ public struct BandDenoiser {
             return estimators.map { $0.estimate() }
         }
         // Provenance: the noise level the model was given.
-        let sigmaText: [(key: String, text: String)] = sigmas.map { v in
+        let sigmaText: [(key: String, text: String)] = noiseLevels.map { f in
+            [("latent:sigma", "noise level function, mean " + f.meanSigmas.map { String(format: "%.2f", $0) }.joined(separator: ",")),
+             ("latent:noise-levels", f.table.map { $0.map { String(format: "%.2f", $0) }.joined(separator: " ") }.joined(separator: "; "))]
+        } ?? sigmas.map { v in
             [("latent:sigma", (sigma != nil ? "given " : "measured ") + v.map { String(format: "%.2f", $0) }.joined(separator: ","))]
         } ?? []
         try AtomicOutput.write(to: output) { tmp in
@@ -239,7 +290,7 @@ public struct BandDenoiser {
                 // Alpha is carried through as the file's own bytes, a row at a time.
                 let bps = depth / 8, ch = layout.channels
                 var alphaRows: [[UInt8]] = []
-                try me.run(width: h.width, height: h.height, colorPlanes: planes, sigmas: sigmas, nextRows: {
+                try me.run(width: h.width, height: h.height, colorPlanes: planes, sigmas: sigmas, noiseLevels: noiseLevels, nextRows: {
                     guard let band = try reader.readBand(rows: min(16, reader.bandRows(bytes: 1 << 20))) else { return nil }
                     if layout.hasAlpha {
                         for y in 0..<band.height {

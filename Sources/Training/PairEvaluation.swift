@@ -48,8 +48,9 @@ public enum PairEvaluation {
             throw PairError.layout(folder: folder, reason: "\(name): noisy is \(noisyPNG.width)x\(noisyPNG.height), clean \(cleanPNG.width)x\(cleanPNG.height)")
         }
         let noisy = FloatImage(noisyPNG), clean = FloatImage(cleanPNG)
-        let sigmas = denoiser.sigmas(for: noisy)
-        let out = denoiser.wholeImage(noisy, sigmas: sigmas)
+        let levels = denoiser.noiseLevels(for: noisy)
+        let sigmas = levels?.meanSigmas ?? denoiser.sigmas(for: noisy)
+        let out = denoiser.wholeImage(noisy, sigmas: sigmas, noiseLevels: levels)
         return Score(name: name, psnrNoisy: ImageQuality.psnr(noisy, reference: clean), psnrDenoised: ImageQuality.psnr(out, reference: clean),
                      ssimNoisy: ImageQuality.ssim(noisy, reference: clean), ssimDenoised: ImageQuality.ssim(out, reference: clean),
                      sigmas: sigmas, pixels: noisy.width * noisy.height)

@@ -239,6 +239,32 @@ struct ReceptiveFieldTests {
 
 /// A conv model file whose metadata declares impossible extras is refused with a clear error.
 struct ConvModelFileTests {
+    /// A noise-map model file may carry its estimator (tensors estimator.*, metadata
+    /// estimator=W,D): it loads with the model, weights intact; without the metadata the
+    /// tensors are refused as unexpected, and a bad value is refused with the file's name.
+    @Test func bundledEstimatorLoads() throws {
+        let model = ConvDenoiser(channels: 3, widths: (4, 4, 4), noiseMap: true, seed: 1)
+        let est = NoiseMapEstimator(channels: 3, width: 5, depth: 2, seed: 2)
+        let tensors = model.exportTensors() + est.exportTensors().map {
+            NamedTensor(name: ConvModelFile.estimatorPrefix + $0.name, shape: $0.shape, values: $0.values)
+        }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bundle-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var meta = model.metadata
+        meta["estimator"] = "5,2"
+        try SafeTensors.write(tensors, metadata: meta, to: dir + "/ok.safetensors")
+        let (loaded, _) = try ConvModelFile.load(path: dir + "/ok.safetensors")
+        #expect(loaded.estimator?.parameters.map { $0.value.array } == est.parameters.map { $0.value.array })
+        try SafeTensors.write(tensors, metadata: model.metadata, to: dir + "/no-meta.safetensors")
+        #expect(throws: ModelFileError.unexpectedTensor(file: dir + "/no-meta.safetensors", tensor: "estimator.est0.bias")) {
+            try ConvModelFile.load(path: dir + "/no-meta.safetensors")
+        }
+        meta["estimator"] = "5"
+        try SafeTensors.write(tensors, metadata: meta, to: dir + "/bad.safetensors")
+        #expect(throws: ModelFileError.self) { try ConvModelFile.load(path: dir + "/bad.safetensors") }
+    }
+
     @Test(arguments: [("blocks", "99", "blocks must be 0-16"), ("blocks", "two", "blocks must be 0-16"),
                       ("noise_input", "film", "unknown noise_input 'film'")])
     func badExtrasAreRefused(key: String, value: String, reason: String) throws {

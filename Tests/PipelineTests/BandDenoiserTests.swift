@@ -62,14 +62,17 @@ struct BandDenoiserTests {
         model.setExactInference(true)
         let img = Self.image(size.0, size.1, channels: 3, seed: 4)
         let sigmas: [Float] = [10, 20, 35]
-        let whole = BandDenoiser(model: model).wholeImage(img, sigmas: sigmas)
+        // A noise level function that varies with brightness, differently per channel.
+        let levels = NoiseLevelFunction(table: (0..<3).map { c in (0..<NoiseLevelFunction.brightnessBins).map { Float(5 + 3 * c + 2 * $0) } })
+        for useLevels in [false, true] {
+        let whole = BandDenoiser(model: model).wholeImage(img, sigmas: sigmas, noiseLevels: useLevels ? levels : nil)
         #expect(whole.data != BandDenoiser(model: model).wholeImage(img, sigmas: [20, 20, 20]).data, "the map matters")
         for (band, tile, jobs) in [(8, 16, 1), (12, 24, 3), (32, 1024, 1)] {
             var bd = BandDenoiser(model: model, bandRows: band, tileColumns: tile)
             bd.tileJobs = jobs
             var rows: [FloatImage] = []
             var next = 0
-            try bd.run(width: img.width, height: img.height, colorPlanes: 3, sigmas: sigmas, nextRows: {
+            try bd.run(width: img.width, height: img.height, colorPlanes: 3, sigmas: useLevels ? nil : sigmas, noiseLevels: useLevels ? levels : nil, nextRows: {
                 guard next < img.height else { return nil }
                 let n = min(7, img.height - next)
                 var b = FloatImage(width: img.width, height: n, channels: 3)
@@ -84,8 +87,38 @@ struct BandDenoiserTests {
                 top += r.height
             }
             #expect(top == img.height)
-            #expect(streamed.data == whole.data, "\(size) band \(band) tile \(tile) jobs \(jobs) differs")
+            #expect(streamed.data == whole.data, "\(size) band \(band) tile \(tile) jobs \(jobs) levels \(useLevels) differs")
         }
+        }
+    }
+
+    /// The noise level function measured from a stream is the same whatever size of row bands
+    /// the stream gives (integer histograms, fixed tiling), and follows its blocks' medians.
+    @Test func noiseLevelFunctionIsIndependentOfStreaming() throws {
+        let est = NoiseMapEstimator(channels: 3, width: 4, depth: 2, seed: 3)
+        let img = Self.image(70, 45, channels: 3, seed: 8)
+        var results: [NoiseLevelFunction?] = []
+        for chunk in [1, 7, 45] {
+            var next = 0
+            results.append(try NoiseLevelFunction.measure(with: est, width: img.width, height: img.height) {
+                guard next < img.height else { return nil }
+                let n = min(chunk, img.height - next)
+                var b = FloatImage(width: img.width, height: n, channels: 3)
+                for c in 0..<3 { for y in 0..<n { for x in 0..<img.width { b[x: x, y: y, c: c] = img[x: x, y: next + y, c: c] } } }
+                next += n
+                return b
+            })
+        }
+        #expect(results[0] != nil && results[0] == results[1] && results[1] == results[2])
+        // Medians per brightness bin; a bin with too few blocks takes its nearest full neighbour's.
+        let acc = NoiseLevelFunction.Accumulator(channels: 1)
+        for i in 0..<31 { acc.add(channel: 0, brightness: 0.1, sigma: Float(i)) }        // bin 1: median 15
+        for _ in 0..<20 { acc.add(channel: 0, brightness: 0.9, sigma: 40) }               // bin 14: 40
+        acc.add(channel: 0, brightness: 0.5, sigma: 99)                                     // bin 8: too few
+        let f = acc.result()!
+        #expect(abs(f.table[0][1] - 15.125) < 1e-4 && abs(f.table[0][14] - 40.125) < 1e-4)
+        #expect(f.table[0][0] == f.table[0][1] && f.table[0][7] == f.table[0][1] && f.table[0][8] == f.table[0][14] && f.table[0][15] == f.table[0][14])
+        #expect(NoiseLevelFunction.Accumulator(channels: 2).result() == nil)
     }
 
     @Test func fileStreamingKeepsAlphaAndDepth() throws {

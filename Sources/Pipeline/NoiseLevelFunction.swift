@@ -1,0 +1,193 @@
+import Foundation
+import Imaging
+import Models
+import NN
+
+/// How noisy an image is, per colour channel, as a function of brightness (a noise level
+/// function): real camera noise is signal-dependent, so one σ per image does not describe it.
+///
+/// It is measured with a `NoiseMapEstimator`, which reads the noise σ of every 4x4 block of the
+/// image (learnt on camera-like and white noise, so spatially correlated noise is not read as
+/// clean). Each block's estimate goes into a histogram by channel and by the block's mean
+/// brightness; the function is the median of each brightness bin (robust to the blocks where
+/// texture is read as noise), bins with too few blocks filled from their neighbours. Counts are
+/// integers, so the result does not depend on the order the blocks come in: streaming the file in
+/// bands gives what the whole image gives.
+public struct NoiseLevelFunction: Sendable, Equatable {
+    /// Brightness bins over 0-1.
+    public static let brightnessBins = 16
+    /// σ histogram resolution and range (0-255 scale).
+    static let sigmaStep: Float = 0.25
+    static let sigmaBins = 480
+    /// Blocks a bin needs to stand on its own.
+    static let minBlocks = 16
+
+    /// σ (0-255) at each brightness bin's centre, per channel.
+    public var table: [[Float]]
+
+    public init(table: [[Float]]) { self.table = table }
+
+    /// The same σ everywhere (a given `--sigma`).
+    public init(constant sigma: Float, channels: Int) {
+        table = Array(repeating: Array(repeating: sigma, count: Self.brightnessBins), count: channels)
+    }
+
+    /// σ (0-255) of `channel` at `brightness` (0-1): linear between bin centres, flat beyond.
+    @inline(__always)
+    public func sigma(channel: Int, brightness: Float) -> Float {
+        let t = table[channel]
+        let u = min(Float(Self.brightnessBins) - 0.5, max(0.5, brightness * Float(Self.brightnessBins))) - 0.5
+        let i = min(Self.brightnessBins - 2, Int(u))
+        let f = u - Float(i)
+        return t[i] * (1 - f) + t[i + 1] * f
+    }
+
+    /// Radius of the local mean whose brightness picks a pixel's σ in a noise map.
+    public static let mapRadius = 2
+
+    /// Fills `map` (h x w) with σ/50 for each pixel of `plane` (h x w, the image's channel
+    /// `channel`): the function at the mean of the pixel's (2r+1)² neighbourhood inside the
+    /// plane. A pixel's value depends only on pixels within `mapRadius`, computed in the same
+    /// order wherever the plane starts, so tiles with a halo give what the whole image gives.
+    public func fillMap(channel: Int, plane: UnsafePointer<Float>, h: Int, w: Int, into map: UnsafeMutablePointer<Float>) {
+        let r = Self.mapRadius
+        for y in 0..<h {
+            let y0 = max(0, y - r), y1 = min(h - 1, y + r)
+            for x in 0..<w {
+                let x0 = max(0, x - r), x1 = min(w - 1, x + r)
+                var s: Float = 0
+                for yy in y0...y1 { for xx in x0...x1 { s += plane[yy * w + xx] } }
+                map[y * w + x] = sigma(channel: channel, brightness: s / Float((y1 - y0 + 1) * (x1 - x0 + 1))) / 50
+            }
+        }
+    }
+
+    /// The mean over brightness bins of each channel's σ (a summary for reports and provenance).
+    public var meanSigmas: [Float] { table.map { $0.reduce(0, +) / Float($0.count) } }
+
+    /// Block estimates, histogrammed (see the type's description).
+    public final class Accumulator {
+        let channels: Int
+        private var counts: [Int32]
+
+        public init(channels: Int) {
+            self.channels = channels
+            counts = [Int32](repeating: 0, count: channels * NoiseLevelFunction.brightnessBins * NoiseLevelFunction.sigmaBins)
+        }
+
+        public func add(channel: Int, brightness: Float, sigma: Float) {
+            let b = min(NoiseLevelFunction.brightnessBins - 1, max(0, Int(brightness * Float(NoiseLevelFunction.brightnessBins))))
+            let s = min(NoiseLevelFunction.sigmaBins - 1, max(0, Int(sigma / NoiseLevelFunction.sigmaStep)))
+            counts[(channel * NoiseLevelFunction.brightnessBins + b) * NoiseLevelFunction.sigmaBins + s] += 1
+        }
+
+        /// The medians; nil if the image gave no blocks at all.
+        public func result() -> NoiseLevelFunction? {
+            let nb = NoiseLevelFunction.brightnessBins, ns = NoiseLevelFunction.sigmaBins
+            func median(_ hist: ArraySlice<Int32>) -> Float? {
+                let total = hist.reduce(0) { $0 + Int($1) }
+                guard total > 0 else { return nil }
+                var seen = 0
+                for (k, c) in hist.enumerated() {
+                    seen += Int(c)
+                    if 2 * seen >= total { return (Float(k) + 0.5) * NoiseLevelFunction.sigmaStep }
+                }
+                return nil
+            }
+            var table: [[Float]] = []
+            for c in 0..<channels {
+                let base = c * nb * ns
+                // The channel's overall median, for bins with no neighbour to borrow from.
+                var all = [Int32](repeating: 0, count: ns)
+                var enough = [Bool](repeating: false, count: nb)
+                var row = [Float](repeating: 0, count: nb)
+                for b in 0..<nb {
+                    let h = counts[(base + b * ns)..<(base + (b + 1) * ns)]
+                    for (k, v) in h.enumerated() { all[k] += v }
+                    if h.reduce(0, { $0 + Int($1) }) >= NoiseLevelFunction.minBlocks, let m = median(h) { row[b] = m; enough[b] = true }
+                }
+                guard let overall = median(all[...]) else { return nil }
+                let known = (0..<nb).filter { enough[$0] }
+                for b in 0..<nb where !enough[b] {
+                    // The nearest bin with enough blocks (the lower one on a tie), else the overall median.
+                    row[b] = known.min { abs($0 - b) < abs($1 - b) }.map { row[$0] } ?? overall
+                }
+                table.append(row)
+            }
+            return NoiseLevelFunction(table: table)
+        }
+    }
+
+    /// Rows of a band and the halo around it when measuring (multiples of 4; the halo covers the
+    /// estimator's receptive field, so a block's estimate sees what it would in the whole image
+    /// away from the image's edges); columns per tile likewise. Fixed, so the function depends
+    /// only on the image.
+    static let bandRows = 64, tileColumns = 256
+
+    /// Measures an image of `channels` planes streamed top to bottom (`nextRows` gives any
+    /// number of rows at a time, nil at the end).
+    public static func measure(with estimator: NoiseMapEstimator, width: Int, height: Int,
+                               nextRows: () throws -> FloatImage?) throws -> NoiseLevelFunction? {
+        let estimator = estimator.replica()   // buffers of its own: files may be measured at once
+        let ch = estimator.channels
+        let halo = (estimator.receptiveRadius + 3) / 4 * 4
+        let w4 = (width + 3) / 4 * 4, h4 = (height + 3) / 4 * 4
+        let acc = Accumulator(channels: ch)
+        // Rows of the padded image (the last row and column repeated), channel-major per row.
+        var rows: [[Float]] = []
+        var first = 0          // image row of rows[0]
+        var read = 0
+        func ensure(_ end: Int) throws {
+            while first + rows.count < min(end, h4) {
+                if read < height {
+                    guard let band = try nextRows() else { throw PipelineError.frame(file: "", reason: "fewer rows than the header says") }
+                    for y in 0..<band.height {
+                        var r = [Float](repeating: 0, count: ch * w4)
+                        for c in 0..<ch {
+                            for x in 0..<w4 { r[c * w4 + x] = band[x: min(x, width - 1), y: y, c: min(c, band.channels - 1)] }
+                        }
+                        rows.append(r)
+                    }
+                    read += band.height
+                } else {
+                    rows.append(rows[rows.count - 1])
+                }
+            }
+        }
+        var r0 = 0
+        while r0 < h4 {
+            let r1 = min(h4, r0 + bandRows)
+            let ra = max(0, r0 - halo), rb = min(h4, r1 + halo)
+            try ensure(rb)
+            if ra > first { rows.removeFirst(ra - first); first = ra }
+            var c0 = 0
+            while c0 < w4 {
+                let c1 = min(w4, c0 + tileColumns)
+                let ca = max(0, c0 - halo), cb = min(w4, c1 + halo)
+                let rh = rb - ra, cw = cb - ca
+                let shape = FeatureShape(c: ch, h: rh, w: cw)
+                let x = Matrix(rows: 1, cols: shape.count)
+                for c in 0..<ch {
+                    for y in 0..<rh { for xx in 0..<cw { x.data[(c * rh + y) * cw + xx] = rows[ra + y - first][c * w4 + ca + xx] } }
+                }
+                let m = estimator.forward(FeatureMaps(data: x, shape: shape))
+                let qw = cw / 4
+                // The blocks of this band and tile (inside the image).
+                for by in stride(from: r0, to: min(r1, height), by: 4) {
+                    for bx in stride(from: c0, to: min(c1, width), by: 4) {
+                        let qy = (by - ra) / 4, qx = (bx - ca) / 4
+                        for c in 0..<ch {
+                            var sum: Float = 0
+                            for dy in 0..<4 { for dx in 0..<4 { sum += x.data[(c * rh + by - ra + dy) * cw + bx - ca + dx] } }
+                            let est = max(0, m.data.data[(c * (rh / 4) + qy) * qw + qx]) * 50
+                            acc.add(channel: c, brightness: sum / 16, sigma: est)
+                        }
+                    }
+                }
+                c0 = c1
+            }
+            r0 = r1
+        }
+        return acc.result()
+    }
+}
