@@ -37,8 +37,33 @@ public enum PairEvaluation {
         return (names, png.filter { !cleanSet.contains($0) })
     }
 
-    /// Scores one pair with `denoiser` (its `sigma` set to give σ, nil to measure it).
-    public static func score(_ name: String, folder: String, denoiser: BandDenoiser) throws -> Score {
+    /// The noise level function of the actual noise (noisy − clean) of a pair: each 4x4 block's
+    /// standard deviation, by channel and mean brightness, into the same medians the estimator's
+    /// readings go into. A diagnostic only (it looks at the clean image): what a perfect
+    /// estimator would give the model.
+    public static func oracleLevels(noisy: FloatImage, clean: FloatImage) -> NoiseLevelFunction? {
+        let acc = NoiseLevelFunction.Accumulator(channels: noisy.channels)
+        for c in 0..<noisy.channels {
+            for by in stride(from: 0, through: noisy.height - 4, by: 4) {
+                for bx in stride(from: 0, through: noisy.width - 4, by: 4) {
+                    var s = 0.0, s2 = 0.0, b = 0.0
+                    for y in by..<(by + 4) {
+                        for x in bx..<(bx + 4) {
+                            let d = Double(noisy[x: x, y: y, c: c] - clean[x: x, y: y, c: c]) * 255
+                            s += d; s2 += d * d; b += Double(noisy[x: x, y: y, c: c])
+                        }
+                    }
+                    let variance = max(0, (s2 - s * s / 16) / 15)
+                    acc.add(channel: c, brightness: Float(b / 16), sigma: Float(variance.squareRoot()))
+                }
+            }
+        }
+        return acc.result()
+    }
+
+    /// Scores one pair with `denoiser` (its `sigma` set to give σ, nil to measure it; `oracle`:
+    /// the noise level function of the pair's actual noise instead, see `oracleLevels`).
+    public static func score(_ name: String, folder: String, denoiser: BandDenoiser, oracle: Bool = false) throws -> Score {
         // Colour files stay colour (a grey model denoises each plane, as `latent denoise` does).
         let noisyFile = try PNGReader.read(path: folder + "/noisy/" + name)
         let layout: PixelLayout = denoiser.model.channels == 3 || noisyFile.layout.colorChannels == 3 ? .rgb : .gray
@@ -48,7 +73,7 @@ public enum PairEvaluation {
             throw PairError.layout(folder: folder, reason: "\(name): noisy is \(noisyPNG.width)x\(noisyPNG.height), clean \(cleanPNG.width)x\(cleanPNG.height)")
         }
         let noisy = FloatImage(noisyPNG), clean = FloatImage(cleanPNG)
-        let levels = denoiser.noiseLevels(for: noisy)
+        let levels = oracle && denoiser.model.noiseMap ? oracleLevels(noisy: noisy, clean: clean) : denoiser.noiseLevels(for: noisy)
         let sigmas = levels?.meanSigmas ?? denoiser.sigmas(for: noisy)
         let out = denoiser.wholeImage(noisy, sigmas: sigmas, noiseLevels: levels)
         return Score(name: name, psnrNoisy: ImageQuality.psnr(noisy, reference: clean), psnrDenoised: ImageQuality.psnr(out, reference: clean),

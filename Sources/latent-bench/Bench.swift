@@ -2,6 +2,7 @@ import ArgumentParser
 import CKernels
 import Foundation
 import Models
+import Training
 import NN
 import Tensor
 
@@ -11,7 +12,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "latent-bench",
         abstract: "Measure sgemm peak and the FLOP rate of a training step.",
-        subcommands: [Gemm.self, Recon.self, Conv.self])
+        subcommands: [Gemm.self, Recon.self, Conv.self, NoiseStats.self])
 }
 
 struct Gemm: ParsableCommand {
@@ -151,5 +152,51 @@ struct Conv: ParsableCommand {
         let mp = Double(size * size) / 1e6
         print(String(format: "whole network %dx%d (%d MACs/pixel): exact %.2f CPU-s/MP, im2col+sgemm %.2f CPU-s/MP, ratio %.2fx",
                      size, size, model.macsPerPixel, exact / mp, train / mp, train / exact))
+    }
+}
+
+struct NoiseStats: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "noise-stats",
+        abstract: "Statistics of the synthetic camera noise (what the colour model trains on): σ, horizontal autocorrelation at lags 1-8 and cross-channel correlation, to set beside scripts/noise_stats.py on real noisy/clean pairs.")
+    @Option(help: "Patches (96x96, mid-grey with a gentle gradient).") var patches = 60
+    @Option(help: "Share of patches JPEG-compressed.") var jpeg: Float = 0.5
+    @Option(help: "Seed.") var seed: UInt64 = 3
+
+    func run() {
+        let h = 96, w = 96, n = h * w, lags = [1, 2, 3, 4, 6, 8]
+        var rng = RandomGenerator(seed: seed)
+        var ac = [Double](repeating: 0, count: lags.count), cross = [Double](repeating: 0, count: 3), sig = [Double](repeating: 0, count: 3)
+        for t in 0..<patches {
+            let st = CameraNoise.Settings.random(&rng, jpegFraction: jpeg)
+            let base: [Float] = [0.35 + 0.15 * Float(t % 3), 0.4, 0.45]
+            let clean = (0..<3).flatMap { c in (0..<n).map { i in base[c] + 0.05 * sinf(Float(i % w) / 9) } }
+            var noisy = [Float](repeating: 0, count: 3 * n), map = noisy
+            CameraNoise.apply(clean, h: h, w: w, settings: st, rng: &rng, noisy: &noisy, map: &map)
+            var e = (0..<(3 * n)).map { Double(noisy[$0] - clean[$0]) * 255 }
+            var v = [Double](repeating: 0, count: 3)
+            for c in 0..<3 {
+                let m = e[(c * n)..<((c + 1) * n)].reduce(0, +) / Double(n)
+                for i in (c * n)..<((c + 1) * n) { e[i] -= m }
+                v[c] = max(1e-9, e[(c * n)..<((c + 1) * n)].map { $0 * $0 }.reduce(0, +) / Double(n))
+                sig[c] += v[c].squareRoot()
+            }
+            for (k, lag) in lags.enumerated() {
+                for c in 0..<3 {
+                    var a = 0.0
+                    for y in 0..<h { for x in 0..<(w - lag) { a += e[c * n + y * w + x] * e[c * n + y * w + x + lag] } }
+                    ac[k] += a / Double(h * (w - lag)) / v[c] / 3
+                }
+            }
+            for (j, (a, b)) in [(0, 1), (0, 2), (1, 2)].enumerated() {
+                var s = 0.0
+                for i in 0..<n { s += e[a * n + i] * e[b * n + i] }
+                cross[j] += s / Double(n) / (v[a] * v[b]).squareRoot()
+            }
+        }
+        let p = Double(patches)
+        print("synthetic camera noise, \(patches) patches: sigma per channel " + sig.map { String(format: "%.2f", $0 / p) }.joined(separator: " "))
+        print("horizontal autocorrelation at lags \(lags.map(String.init).joined(separator: ",")): " + ac.map { String(format: "%.3f", $0 / p) }.joined(separator: " "))
+        print("cross-channel correlation RG RB GB: " + cross.map { String(format: "%.3f", $0 / p) }.joined(separator: " "))
     }
 }

@@ -30,6 +30,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "conv-dae models: noise σ on the 0-255 scale (the standard protocol; default 25).") var sigma: Float = 25
     @Flag(help: "conv-dae models: quantise the noisy images to 8 bits first, as a saved PNG would be.") var noisyPng = false
     @Flag(help: "conv-dae models conditioned on the noise level: give them the true σ instead of measuring it in each image (non-blind).") var givenSigma = false
+    @Flag(help: "--pairs with a noise-map model, a diagnostic: give it the noise level function of each pair's actual noise (noisy minus clean), what a perfect estimator would read.") var oracleNoise = false
 
     func validate() throws {
         if data.isEmpty && pairs == nil { throw ValidationError("give --data (a test set) or --pairs (a folder of noisy/ and clean/ pairs).") }
@@ -116,7 +117,7 @@ struct EvalCommand: ParsableCommand {
         var cpu = 0.0
         for name in names {
             let t0 = cpuSeconds()
-            do { scores.append(try PairEvaluation.score(name, folder: folder, denoiser: band)) } catch { failures.append("\(error)") }
+            do { scores.append(try PairEvaluation.score(name, folder: folder, denoiser: band, oracle: oracleNoise)) } catch { failures.append("\(error)") }
             cpu += cpuSeconds() - t0
         }
         for f in failures { printError("latent: \(f)") }
