@@ -2,6 +2,8 @@
 # Trains the colour noise-map model (issue 11), run 1. Checkpoint and log in /root/latent-runs/colour1/.
 #   scripts/train_colour.sh            start
 #   scripts/train_colour.sh --resume   continue after the last finished epoch
+# Epochs 1-38 ran without --camera-processing; it was added at the resume after epoch 38 (real
+# camera noise is coarser and more correlated across channels than the first recipe's).
 # On a fresh machine, put the committed checkpoint back first:
 #   mkdir -p /root/latent-runs/colour1 && cp train-state/colour1.ckpt.safetensors /root/latent-runs/colour1/colour.ckpt.safetensors
 set -euo pipefail
@@ -9,7 +11,7 @@ cd "$(dirname "$0")/.."
 run=/root/latent-runs/colour1
 mkdir -p "$run"
 [ -x "$run/latent-train-bin" ] || { swift build -c release --product latent; cp .build/release/latent "$run/latent-train-bin"; }
-nohup "$run/latent-train-bin" train --model conv-dae --rgb --noise-map --camera-noise 0.5 --jpeg 0.5 --png-noise 1 --blocks 2 \
+nohup "$run/latent-train-bin" train --model conv-dae --rgb --noise-map --camera-noise 0.5 --jpeg 0.5 --camera-processing --png-noise 1 --blocks 2 \
   --noise gaussian:0-60 --data ../shared/data/denoise/cbsd432 --patch 96 --batch 12 --steps-per-epoch 250 --epochs 120 --lr 1e-3 \
   --seed 11 --workers 2 -o "$run/colour.safetensors" "$@" >> "$run/train.log" 2>&1 &
 echo "training in the background: tail -f $run/train.log"

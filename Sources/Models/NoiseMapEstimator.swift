@@ -9,8 +9,8 @@ import Tensor
 /// estimator reads real photographs as almost clean). It works at quarter resolution, where the
 /// map varies slowly anyway:
 ///
-///     q  = unshuffle(unshuffle(x))              (16c, H/4, W/4): every pixel kept
-///     h1 = relu(conv3(q));  h_i = relu(conv3(h_{i−1}))   i = 2…depth, `width` channels
+///     q  = unshuffle(unshuffle(x)) − ½           (16c, H/4, W/4): every pixel kept
+///     h1 = lrelu(conv3(q));  h_i = lrelu(conv3(h_{i−1}))   i = 2…depth, `width` channels (leaky ReLU, slope 0.1)
 ///     m  = conv3(h_depth)                       (c, H/4, W/4): σ/50 of each 4x4 block
 ///
 /// Loss (CBDNet's asymmetric one): Σ |α − 1[m < t]| · (m − t)², t the block means of the true
@@ -22,6 +22,9 @@ public final class NoiseMapEstimator {
     let layers: [Conv2d]
     /// α of the asymmetric loss.
     public static let alpha: Float = 0.3
+    /// Leaky, so that no unit dies: with plain ReLUs the estimator collapsed on real photographs
+    /// within a few hundred steps (every hidden unit off, the output a constant).
+    static let hiddenActivation = Activation.leakyRelu(0.1)
 
     private var q = Matrix(rows: 0, cols: 1), half = Matrix(rows: 0, cols: 1)
     private var out: FeatureMaps?
@@ -32,7 +35,7 @@ public final class NoiseMapEstimator {
         self.width = width
         var rng = RandomGenerator(seed: seed)
         layers = Self.layerShapes(channels: channels, width: width, depth: depth).map { s in
-            Conv2d(s.input, s.output, kernel: 3, activation: s.relu ? .relu : .identity, name: s.name,
+            Conv2d(s.input, s.output, kernel: 3, activation: s.relu ? Self.hiddenActivation : .identity, name: s.name,
                    computesInputGradient: s.name != "est0", rng: &rng)
         }
     }
@@ -72,6 +75,8 @@ public final class NoiseMapEstimator {
             PixelShuffle.unshuffle(x.data.data + b * s.count, s, half.data + b * s2.count)
             PixelShuffle.unshuffle(half.data + b * s2.count, s2, q.data + b * s4.count)
         }
+        // Centred on mid-grey (the network sees x − 0.5).
+        for i in 0..<q.count { q.data[i] -= 0.5 }
         var h = FeatureMaps(data: q, shape: s4)
         for l in layers { h = l.forward(h) }
         out = h

@@ -31,10 +31,19 @@ public enum CameraNoise {
         public var bayerPhase: Int    // 0-3: where red sits in each 2x2 cell
         public var blur: Float        // σ of the noise blur in pixels (0: none)
         public var jpegQuality: Int?  // nil: no JPEG
+        /// In-camera noise reduction and processing that leave the noise coarser and mostly in
+        /// luma (what real cameras' noise shows: correlated over several pixels and across
+        /// channels). Applied to the noise in YCbCr after the blur: luma keeps (1 − lumaMix) of
+        /// itself and gains lumaMix of a Gaussian blur of σ lumaBlur; chroma is blurred by
+        /// chromaBlur and scaled by chromaScale. The defaults change nothing.
+        public var lumaMix: Float = 0
+        public var lumaBlur: Float = 0
+        public var chromaBlur: Float = 0
+        public var chromaScale: Float = 1
 
         /// Brooks' distribution (log shot noise uniform, read noise on a line in log-log with
         /// scatter), widened to high ISO; colour matrices between none and strong saturation.
-        public static func random(_ rng: inout RandomGenerator, jpegFraction: Float) -> Settings {
+        public static func random(_ rng: inout RandomGenerator, jpegFraction: Float, extendedProcessing: Bool = false) -> Settings {
             let logShot = log(Float(1e-4)) + rng.uniform() * (log(Float(3e-2)) - log(Float(1e-4)))
             let logRead = 2.18 * logShot + 1.2 + 0.26 * rng.normal()
             let gains: [Float] = [1.6 + 0.9 * rng.uniform(), 1, 1.4 + 0.6 * rng.uniform()]
@@ -47,8 +56,18 @@ public enum CameraNoise {
             }
             let blur: Float = rng.uniform() < 0.3 ? 0.4 + 0.7 * rng.uniform() : 0
             let jpeg: Int? = rng.uniform() < jpegFraction ? 70 + Int(rng.next() % 28) : nil
-            return Settings(shot: exp(logShot), read: exp(logRead), gains: gains, matrix: m, bayerPhase: Int(rng.next() % 4),
-                            blur: blur, jpegQuality: jpeg)
+            var st = Settings(shot: exp(logShot), read: exp(logRead), gains: gains, matrix: m, bayerPhase: Int(rng.next() % 4),
+                              blur: blur, jpegQuality: jpeg)
+            if extendedProcessing {
+                // In-camera processing, from none to strong, in 2/3 of patches.
+                if rng.uniform() < 2.0 / 3 {
+                    st.lumaMix = rng.uniform()
+                    st.lumaBlur = 1 + 2 * rng.uniform()
+                    st.chromaBlur = 0.5 + 2.5 * rng.uniform()
+                    st.chromaScale = 0.15 + 0.85 * rng.uniform()
+                }
+            }
+            return st
         }
     }
 
@@ -82,6 +101,112 @@ public enum CameraNoise {
                 }
             }
             return total / 4
+        }
+    }
+
+    /// JFIF's RGB → YCbCr matrix (no offsets: it acts on noise) and its inverse.
+    static let ycc: [Float] = [0.299, 0.587, 0.114, -0.168736, -0.331264, 0.5, 0.5, -0.418688, -0.081312]
+    static let yccInverse: [Float] = [1, 0, 1.402, 1, -0.344136, -0.714136, 1, 1.772, 0]
+
+    /// The 2-D kernels the noise of each YCbCr component is filtered with after mixing (the
+    /// blur, then the in-camera processing), as dense (2r+1)² arrays of one radius r.
+    static func componentKernels(_ st: Settings) -> (luma: [Float], chroma: [Float], radius: Int) {
+        func g(_ sigma: Float) -> [Float] { sigma > 0 ? gaussian(sigma) : [1] }
+        // 1-D convolution: the blur, then another (exactly what is applied, not a wider Gaussian).
+        func then(_ a: [Float], _ b: [Float]) -> [Float] {
+            var out = [Float](repeating: 0, count: a.count + b.count - 1)
+            for (i, x) in a.enumerated() { for (j, y) in b.enumerated() { out[i + j] += x * y } }
+            return out
+        }
+        let yFine = g(st.blur), yCoarse = then(g(st.blur), g(st.lumaBlur))
+        let c = then(g(st.blur), g(st.chromaBlur))
+        let r = max(yFine.count, yCoarse.count, c.count) / 2
+        let n = 2 * r + 1
+        func dense(_ k: [Float], _ weight: Float) -> [Float] {
+            let kr = k.count / 2
+            var out = [Float](repeating: 0, count: n * n)
+            for y in -kr...kr { for x in -kr...kr { out[(y + r) * n + x + r] = weight * k[y + kr] * k[x + kr] } }
+            return out
+        }
+        let mix = st.lumaBlur > 0 ? st.lumaMix : 0
+        let luma = zip(dense(yFine, 1 - mix), dense(yCoarse, mix)).map { $0 + $1 }
+        return (luma, dense(c, st.chromaScale), r)
+    }
+
+    /// ρ[c][k]: the variance a unit-variance white raw noise of camera channel k has at a pixel
+    /// of output channel c, through the whole linear chain (demosaic, white balance, colour
+    /// matrix, YCbCr filtering), averaged over the four positions of a Bayer cell:
+    /// Σ_j W_ck(p − j)² over k's mosaic sites j, with W_ck = Σ_comp T⁻¹[c][comp]·(T·M)[comp][k]·g_k·(K_comp ∗ d_k).
+    static func varianceWeights(_ st: Settings) -> [[Float]] {
+        let (kl, kc, r) = componentKernels(st)
+        let n = 2 * r + 1, wr = r + 1, wn = 2 * wr + 1
+        var tm = [Float](repeating: 0, count: 9)   // (T·M)[comp][k]
+        for comp in 0..<3 {
+            for k in 0..<3 {
+                var sum: Float = 0
+                for j in 0..<3 { sum += ycc[comp * 3 + j] * st.matrix[j * 3 + k] }
+                tm[comp * 3 + k] = sum
+            }
+        }
+        return (0..<3).map { (c: Int) -> [Float] in
+            (0..<3).map { (k: Int) -> Float in
+                let d = k == 1 ? cross : box
+                // E_comp = K_comp ∗ d_k (radius r + 1), then W = Σ_comp coefficient · E_comp.
+                var w = [Float](repeating: 0, count: wn * wn)
+                for comp in 0..<3 {
+                    let coef: Float = yccInverse[c * 3 + comp] * tm[comp * 3 + k] * st.gains[k]
+                    guard coef != 0 else { continue }
+                    let kern = comp == 0 ? kl : kc
+                    for ky in -r...r {
+                        for kx in -r...r {
+                            let kv = kern[(ky + r) * n + kx + r]
+                            guard kv != 0 else { continue }
+                            for dy in -1...1 {
+                                for dx in -1...1 {
+                                    let at = (ky + dy + wr) * wn + kx + dx + wr
+                                    w[at] += coef * kv * d[(dy + 1) * 3 + dx + 1]
+                                }
+                            }
+                        }
+                    }
+                }
+                // Raw site j reaches p with weight W(p − j); average over p's four cell positions.
+                var total: Float = 0
+                for py in 0..<2 {
+                    for px in 0..<2 {
+                        for oy in -wr...wr {
+                            for ox in -wr...wr where bayer(px - ox + 8, py - oy + 8, 0) == k {
+                                let v = w[(oy + wr) * wn + ox + wr]
+                                total += v * v
+                            }
+                        }
+                    }
+                }
+                return total / 4
+            }
+        }
+    }
+
+    /// Filters the three noise planes in YCbCr with the components' kernels (see `componentKernels`).
+    static func processInCamera(_ noise: inout [Float], h: Int, w: Int, settings st: Settings) {
+        let n = h * w
+        var comp = [Float](repeating: 0, count: 3 * n)
+        for i in 0..<n {
+            for q in 0..<3 { comp[q * n + i] = ycc[q * 3] * noise[i] + ycc[q * 3 + 1] * noise[n + i] + ycc[q * 3 + 2] * noise[2 * n + i] }
+        }
+        func g(_ sigma: Float) -> [Float]? { sigma > 0 ? gaussian(sigma) : nil }
+        // Luma: (1 − m)·itself + m·blurred; chroma: scaled and blurred (the common blur was applied before).
+        if st.lumaBlur > 0 && st.lumaMix > 0 {
+            var coarse = Array(comp[0..<n])
+            if let k = g(st.lumaBlur) { blurPlane(&coarse, offset: 0, h: h, w: w, kernel: k) }
+            for i in 0..<n { comp[i] = (1 - st.lumaMix) * comp[i] + st.lumaMix * coarse[i] }
+        }
+        for q in 1..<3 {
+            if let k = g(st.chromaBlur) { blurPlane(&comp, offset: q * n, h: h, w: w, kernel: k) }
+            for i in (q * n)..<((q + 1) * n) { comp[i] *= st.chromaScale }
+        }
+        for i in 0..<n {
+            for c in 0..<3 { noise[c * n + i] = yccInverse[c * 3] * comp[i] + yccInverse[c * 3 + 1] * comp[n + i] + yccInverse[c * 3 + 2] * comp[2 * n + i] }
         }
     }
 
@@ -163,11 +288,15 @@ public enum CameraNoise {
         }
         let kernel = st.blur > 0 ? gaussian(st.blur) : nil
         if let kernel { for c in 0..<3 { blurPlane(&noise, offset: c * n, h: h, w: w, kernel: kernel) } }
+        let processed = st.chromaScale != 1 || st.chromaBlur > 0 || (st.lumaMix > 0 && st.lumaBlur > 0)
+        if processed { processInCamera(&noise, h: h, w: w, settings: st) }
         let rho = varianceGains(blur: kernel)
+        let weights = processed ? varianceWeights(st) : nil
         for i in 0..<n {
             for c in 0..<3 {
                 var v: Float = 0
                 for k in 0..<3 {
+                    if let weights { v += weights[c][k] * rawVar[k * n + i]; continue }
                     let m = st.matrix[c * 3 + k], g = st.gains[k]
                     v += m * m * g * g * rho[k] * rawVar[k * n + i]
                 }

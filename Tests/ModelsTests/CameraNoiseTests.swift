@@ -7,9 +7,10 @@ struct CameraNoiseTests {
     /// On flat colour patches the synthetic camera noise's measured standard deviation per channel
     /// matches the noise map it reports (within 8%, after taking out 8-bit rounding's 1/12 LSB²),
     /// brighter patches are noisier in linear light, and the noise is spatially correlated
-    /// (neighbouring pixels' noise correlate positively: the demosaic).
-    @Test(arguments: [Float(0), 0.8])
-    func mapMatchesNoise(blur: Float) {
+    /// (neighbouring pixels' noise correlate positively: the demosaic), with and without the blur
+    /// and the in-camera processing (coarse luma, attenuated and blurred chroma).
+    @Test(arguments: [(Float(0), false), (0.8, false), (0, true), (0.6, true)])
+    func mapMatchesNoise(blur: Float, processed: Bool) {
         let h = 96, w = 96, n = h * w
         var rng = RandomGenerator(seed: 11)
         for (level, colour) in [(0, [Float](arrayLiteral: 0.2, 0.3, 0.25)), (1, [0.6, 0.5, 0.7])] {
@@ -17,6 +18,7 @@ struct CameraNoiseTests {
             for _ in 0..<8 {
                 var st = CameraNoise.Settings.random(&rng, jpegFraction: 0)
                 st.shot = 0.01; st.read = 2e-5; st.blur = blur
+                if processed { st.lumaMix = 0.6; st.lumaBlur = 2; st.chromaBlur = 1.5; st.chromaScale = 0.3 }
                 let clean = (0..<3).flatMap { c in [Float](repeating: colour[c], count: n) }
                 var noisy = [Float](repeating: 0, count: 3 * n), map = noisy
                 CameraNoise.apply(clean, h: h, w: w, settings: st, rng: &rng, noisy: &noisy, map: &map)
