@@ -59,9 +59,21 @@ for name, cin, cout, k in conv_layers:
     conv_t.append((name + ".weight", rng.uniform(-0.05, 0.05, (cout, cin, k, k))))
     conv_t.append((name + ".bias", np.zeros(cout)))
 
+# A tiny colour noise-map conv-dae with its noise-map estimator bundled (width 4, depth 1).
+map_meta = {"format": "latent", "format_version": "1", "kind": "conv-dae", "channels": "3", "widths": "4,4,4",
+            "noise_input": "map", "estimator": "4,1"}
+map_t = []
+for name, cin, cout, k in [("head0", 6, 4, 3)] + conv_layers[1:-1] + [("tail", 4, 3, 3)]:
+    map_t.append((name + ".weight", rng.uniform(-0.05, 0.05, (cout, cin, k, k))))
+    map_t.append((name + ".bias", np.zeros(cout)))
+for name, cin, cout in [("est0", 48, 4), ("est1", 4, 3)]:
+    map_t.append(("estimator." + name + ".weight", rng.uniform(-0.05, 0.05, (cout, cin, 3, 3))))
+    map_t.append(("estimator." + name + ".bias", np.full(cout, 0.1)))
+
 files = {}
 files["ok-dae"] = pack(*model(dae_t, dae_meta))
 files["ok-conv"] = pack(*model(conv_t, conv_meta))
+files["ok-conv-estimator"] = pack(*model(map_t, map_meta))
 
 good = files["ok-dae"]
 n = struct.unpack("<Q", good[:8])[0]
@@ -161,6 +173,10 @@ files["bad-conv-blocks"] = conv_meta_with(blocks="99")
 files["bad-conv-noise-input"] = conv_meta_with(noise_input="bogus")
 files["bad-conv-blocks-no-tensors"] = conv_meta_with(blocks="2")
 files["bad-conv-data-cut"] = files["ok-conv"][:-200]
+files["bad-estimator-no-tensors"] = pack(*model([t for t in map_t if not t[0].startswith("estimator.")], map_meta))
+files["bad-estimator-on-grey"] = pack(*model(conv_t, dict(conv_meta, estimator="4,1")))
+files["bad-estimator-shape"] = pack(*model(map_t, dict(map_meta, estimator="5,1")))
+files["bad-estimator-text"] = pack(*model(map_t, dict(map_meta, estimator="wide")))
 files["bad-pytorch-zero-shapes"] = pack({"fc1.weight": {"dtype": "F32", "shape": [65536, 0], "data_offsets": [0, 0]},
                                          "fc21.weight": {"dtype": "F32", "shape": [5, 0], "data_offsets": [0, 0]}})
 

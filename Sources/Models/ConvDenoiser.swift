@@ -493,12 +493,7 @@ public enum ConvModelFile {
         try model.importTensors(s.estimator == nil ? tensors : own, file: file)
         if let e = s.estimator {
             let est = NoiseMapEstimator(channels: s.channels, width: e.width, depth: e.depth, seed: 0)
-            var renamed: [String: NamedTensor] = [:]
-            for (k, t) in tensors where k.hasPrefix(estimatorPrefix) {
-                let name = String(k.dropFirst(estimatorPrefix.count))
-                renamed[name] = NamedTensor(name: name, shape: t.shape, values: t.values)
-            }
-            try est.importTensors(renamed, file: file)
+            try est.importTensors(tensors, file: file, prefix: estimatorPrefix)
             model.estimator = est
         }
         model.setExactInference(true)

@@ -137,14 +137,21 @@ public final class NoiseMapEstimator {
     }
 
     public func importTensors(_ tensors: [String: NamedTensor], file: String) throws {
+        try importTensors(tensors, file: file, prefix: "")
+    }
+
+    /// Loads every parameter from the tensors named `prefix` + its name (a bundled estimator's
+    /// are `estimator.*`); other tensors with that prefix are refused.
+    public func importTensors(_ tensors: [String: NamedTensor], file: String, prefix: String) throws {
         var expected = Set<String>()
         for p in parameters {
-            expected.insert(p.name)
-            guard let t = tensors[p.name] else { throw ModelFileError.missingTensor(file: file, tensor: p.name) }
-            guard t.shape == p.shape else { throw ModelFileError.wrongShape(file: file, tensor: p.name, expected: p.shape, found: t.shape) }
+            let name = prefix + p.name
+            expected.insert(name)
+            guard let t = tensors[name] else { throw ModelFileError.missingTensor(file: file, tensor: name) }
+            guard t.shape == p.shape else { throw ModelFileError.wrongShape(file: file, tensor: name, expected: p.shape, found: t.shape) }
             p.value.copy(from: t.values)
         }
-        if let extra = tensors.keys.sorted().first(where: { !expected.contains($0) && !$0.hasPrefix("optim.") }) {
+        if let extra = tensors.keys.sorted().first(where: { $0.hasPrefix(prefix) && !expected.contains($0) && !$0.hasPrefix("optim.") }) {
             throw ModelFileError.unexpectedTensor(file: file, tensor: extra)
         }
     }

@@ -59,10 +59,11 @@ struct HostileModelTests {
         let dir = makeTempDir("hostile-ok")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try writeImage(dir + "/in/digit.png", width: 28, height: 28, layout: .gray)
-        for name in ["ok-dae", "ok-conv"] {
-            let r = try CLI.run(["denoise", dir + "/in", "-o", dir + "/out-\(name)", "--model", Self.corpus + "/\(name).safetensors", "--quiet"])
+        try writeImage(dir + "/in-rgb/photo.png", width: 30, height: 22, layout: .rgb)
+        for (name, input, file) in [("ok-dae", "in", "digit.png"), ("ok-conv", "in", "digit.png"), ("ok-conv-estimator", "in-rgb", "photo.png")] {
+            let r = try CLI.run(["denoise", dir + "/" + input, "-o", dir + "/out-\(name)", "--model", Self.corpus + "/\(name).safetensors", "--quiet"])
             #expect(r.status == 0, "\(name): \(r.stderr)")
-            #expect(FileManager.default.fileExists(atPath: dir + "/out-\(name)/digit.png"))
+            #expect(FileManager.default.fileExists(atPath: dir + "/out-\(name)/" + file))
         }
     }
 }
