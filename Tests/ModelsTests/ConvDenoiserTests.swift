@@ -12,18 +12,22 @@ struct ConvDenoiserTests {
     /// ReLU kink inside [x − h, x + h] are skipped. Returns the largest relative difference, how
     /// many entries were compared, and the analytic gradients.
     static func checkGradients(_ model: ConvDenoiser, run: () -> Double) -> (worst: Double, checked: Int, analytic: [[Float]]) {
+        checkGradients(model.parameters, run: run)
+    }
+
+    static func checkGradients(_ parameters: [Parameter], run: () -> Double) -> (worst: Double, checked: Int, analytic: [[Float]]) {
         func loss() -> Double {
             let l = run()
-            for p in model.parameters { p.zeroGrad() }
+            for p in parameters { p.zeroGrad() }
             return l
         }
-        for p in model.parameters { p.zeroGrad() }
+        for p in parameters { p.zeroGrad() }
         _ = run()
-        let analytic = model.parameters.map { $0.grad.array }
-        for p in model.parameters { p.zeroGrad() }
+        let analytic = parameters.map { $0.grad.array }
+        for p in parameters { p.zeroGrad() }
         var worst = 0.0, checked = 0
         let h: Float = 1e-3
-        for (pi, p) in model.parameters.enumerated() {
+        for (pi, p) in parameters.enumerated() {
             for i in stride(from: 0, to: p.count, by: max(1, p.count / 5)) {
                 let old = p.value.data[i]
                 p.value.data[i] = old + h
@@ -296,28 +300,7 @@ struct NoiseMapEstimatorTests {
             _ = est.forward(FeatureMaps(data: x, shape: s))
             return est.backward(target: t)
         }
-        for p in est.parameters { p.zeroGrad() }
-        _ = run()
-        let analytic = est.parameters.map { $0.grad.array }
-        var worst = 0.0, checked = 0
-        let h: Float = 1e-3
-        for (pi, p) in est.parameters.enumerated() {
-            for i in stride(from: 0, to: p.count, by: max(1, p.count / 6)) {
-                let old = p.value.data[i]
-                p.value.data[i] = old + h
-                let up = run()
-                p.value.data[i] = old - h
-                let down = run()
-                p.value.data[i] = old
-                let f0 = run()
-                // Skip entries where a ReLU switches inside ±h (the loss is not smooth there).
-                guard abs((up - f0) - (f0 - down)) <= 0.02 * max(Double(h), abs(up - f0) + abs(f0 - down)) else { continue }
-                let numeric = (up - down) / (2 * Double(h))
-                let a = Double(analytic[pi][i])
-                worst = max(worst, abs(a - numeric) / max(1, abs(a) + abs(numeric)))
-                checked += 1
-            }
-        }
+        let (worst, checked, _) = ConvDenoiserTests.checkGradients(est.parameters, run: run)
         #expect(checked > 20)
         #expect(worst < 2e-2, "worst relative difference \(worst)")
     }
