@@ -90,10 +90,10 @@ public struct BandDenoiser {
         // One workspace and region buffer per tile worker, for the whole image.
         let workers = (0..<max(1, tileJobs)).map { _ in TileWorker(workspace: pool.take()) }
         defer { for w in workers { pool.give(w.workspace) } }
-        // Rolling window of padded-image rows, a ring of bandRows + 2·halo + 16 rows (the reader
-        // hands out up to 16 at a time): row r lives in slot r mod capacity; each row holds
+        // Rolling window of padded-image rows, a ring of bandRows + 2·halo + readRows rows (the reader
+        // hands out up to `readRows` at a time): row r lives in slot r mod capacity; each row holds
         // colorPlanes · w4 values (the last column repeated to w4).
-        let ring = RowRing(rows: bandRows + 2 * halo + 16, rowSize: colorPlanes * w4)
+        let ring = RowRing(rows: bandRows + 2 * halo + Self.readRows, rowSize: colorPlanes * w4)
         var winStart = 0, winEnd = 0   // rows [winStart, winEnd) are in the ring
         var readRows = 0
         func ensure(upTo row: Int) throws {   // rows of the padded image, exclusive
@@ -191,10 +191,24 @@ public struct BandDenoiser {
         }
     }
 
+    /// Rows a file's passes read at a time: at most about 1 MB, and at most 16 (the slack of
+    /// `run`'s row ring).
+    static let readRows = 16
+    static func nextRows(_ reader: PNGReader) throws -> PNGImage? {
+        try reader.readBand(rows: min(readRows, reader.bandRows(bytes: 1 << 20)))
+    }
+
+    /// The estimator that reads a noise level function for an image of `planes` colour planes:
+    /// a noise-map model's, unless `sigma` is given.
+    func levelEstimator(planes: Int) -> NoiseMapEstimator? {
+        guard model.noiseMap, sigma == nil, let estimator, estimator.channels == planes else { return nil }
+        return estimator
+    }
+
     /// The noise level function a noise-map model is given for `img` (as `denoiseFile` measures
     /// it): nil when `sigma` is given, or there is no estimator.
     public func noiseLevels(for img: FloatImage) -> NoiseLevelFunction? {
-        guard model.noiseMap, sigma == nil, let estimator, estimator.channels == img.channels else { return nil }
+        guard let estimator = levelEstimator(planes: img.channels) else { return nil }
         var done = false
         return try? NoiseLevelFunction.measure(with: estimator, width: img.width, height: img.height) {
             defer { done = true }
@@ -256,10 +270,10 @@ public struct BandDenoiser {
         }
         // A noise-map model with an estimator and no given σ: a first pass reads the noise level function.
         let noiseLevels: NoiseLevelFunction? = try {
-            guard model.noiseMap, sigma == nil, let estimator, estimator.channels == planes else { return nil }
+            guard let estimator = levelEstimator(planes: planes) else { return nil }
             let pass = try PNGReader(path: input, limits: limits)
             let f = try NoiseLevelFunction.measure(with: estimator, width: h.width, height: h.height) {
-                try pass.readBand(rows: min(16, pass.bandRows(bytes: 1 << 20))).map { FloatImage($0) }
+                try Self.nextRows(pass).map { FloatImage($0) }
             }
             try pass.finish()
             return f
@@ -269,7 +283,7 @@ public struct BandDenoiser {
             let pass = try PNGReader(path: input, limits: limits)
             let stride = NoiseEstimator.stride(forPixels: h.width * h.height)
             let estimators = (0..<planes).map { _ in NoiseEstimator(width: h.width, stride: stride) }
-            while let band = try pass.readBand(rows: min(16, pass.bandRows(bytes: 1 << 20))) {
+            while let band = try Self.nextRows(pass) {
                 let f = FloatImage(band)
                 for c in 0..<planes { estimators[c].add(f, plane: c) }
             }
@@ -291,7 +305,7 @@ public struct BandDenoiser {
                 let bps = depth / 8, ch = layout.channels
                 var alphaRows: [[UInt8]] = []
                 try me.run(width: h.width, height: h.height, colorPlanes: planes, sigmas: sigmas, noiseLevels: noiseLevels, nextRows: {
-                    guard let band = try reader.readBand(rows: min(16, reader.bandRows(bytes: 1 << 20))) else { return nil }
+                    guard let band = try Self.nextRows(reader) else { return nil }
                     if layout.hasAlpha {
                         for y in 0..<band.height {
                             var a = [UInt8](repeating: 0, count: h.width * bps)
