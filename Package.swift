@@ -51,8 +51,9 @@ let package = Package(
             dependencies: ["Tensor", "NN", "Models", "Training", "CKernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Fuzz targets (see fuzz/README.md): libFuzzer entry points under -DFUZZING, else replayers.
-        .executableTarget(name: "fuzz-png", dependencies: ["PNGIO"]),
-        .executableTarget(name: "fuzz-model", dependencies: ["Models", "NN"]),
+        .target(name: "FuzzSupport"),
+        .executableTarget(name: "fuzz-png", dependencies: ["PNGIO", "FuzzSupport"]),
+        .executableTarget(name: "fuzz-model", dependencies: ["Models", "NN", "FuzzSupport"]),
 
         .testTarget(name: "PNGIOTests", dependencies: ["PNGIO", "CPNG"], exclude: ["Fixtures/make_fixtures.py"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor"]),

@@ -2,8 +2,9 @@
 // count check, model construction, tensor import, and a small inference with what loaded.
 //
 // Built for libFuzzer by `make fuzz` (-DFUZZING, -sanitize=address,fuzzer); a plain build is a
-// replayer: `fuzz-model FILE...` runs the same code on files (crash reproduction, regressions).
+// replayer (FuzzSupport's driver): `fuzz-model FILE...` runs the same code on files (crash reproduction, regressions).
 import Foundation
+import FuzzSupport
 import Models
 import NN
 
@@ -26,39 +27,7 @@ func run(_ bytes: [UInt8]) {
     }
 }
 
-#if FUZZING
-/// libFuzzer's driver (compiler-rt), run from our own main: SwiftPM links executables with their
-/// module's main as the entry point, so libFuzzer's main is not used.
-@_silgen_name("LLVMFuzzerRunDriver")
-func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
-                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
-
-/// The entry point libFuzzer's archive refers to (its own main, which is not used, calls it).
-@_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
-    run(size == 0 ? [] : Array(UnsafeBufferPointer(start: data, count: size)))
-    return 0
-}
-
 @main
 struct Fuzz {
-    static func main() {
-        var argc = CommandLine.argc
-        var argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? = CommandLine.unsafeArgv
-        exit(LLVMFuzzerRunDriver(&argc, &argv) { fuzzOne($0, $1) })
-    }
+    static func main() { FuzzDriver.main(scratch: scratch, run: run) }
 }
-#else
-@main
-struct Replay {
-    static func main() {
-        let files = CommandLine.arguments.dropFirst()
-        for f in files {
-            guard let d = FileManager.default.contents(atPath: f) else { print("\(f): cannot read"); exit(2) }
-            run(Array(d))
-        }
-        try? FileManager.default.removeItem(atPath: scratch)
-        print("replayed \(files.count) inputs")
-    }
-}
-#endif
