@@ -1,0 +1,30 @@
+"""Reading and writing safetensors files for latent's scripts (no safetensors package needed):
+the header, the metadata and each tensor's raw bytes, written back atomically in name order."""
+import json, os, struct
+
+
+def read(path):
+    """(metadata, {name: (dtype, shape, bytes)})."""
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        data = f.read()
+    meta = header.pop("__metadata__", {})
+    tensors = {k: (v["dtype"], v["shape"], data[v["data_offsets"][0]:v["data_offsets"][1]]) for k, v in header.items()}
+    return meta, tensors
+
+
+def write(path, meta, tensors):
+    """Writes `tensors` ({name: (dtype, shape, bytes)}) in name order; returns the data bytes."""
+    header, blobs, off = {"__metadata__": meta}, [], 0
+    for k in sorted(tensors):
+        dtype, shape, blob = tensors[k]
+        header[k] = {"dtype": dtype, "shape": shape, "data_offsets": [off, off + len(blob)]}
+        blobs.append(blob)
+        off += len(blob)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    with open(path + ".tmp", "wb") as f:
+        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
+    os.replace(path + ".tmp", path)
+    return off
