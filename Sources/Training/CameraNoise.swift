@@ -22,6 +22,13 @@ import Tensor
 /// pixels of channel k reach a pixel through the demosaic and the blur (5/8 for green, 9/16 for
 /// red and blue without blur). Planes are channel-major, values on the 0-1 scale.
 public enum CameraNoise {
+    /// How much in-camera processing the drawn settings include: none; standard (noise coarser
+    /// over 1-3 pixels, chroma reduced and blurred); coarse (standard, and half of those patches
+    /// with luma noise blurred over 3-8 pixels).
+    public enum Processing: String, Sendable, CaseIterable {
+        case none, standard, coarse
+    }
+
     /// One camera's settings, drawn per patch.
     public struct Settings: Sendable {
         public var shot: Float        // a, raw units
@@ -43,7 +50,7 @@ public enum CameraNoise {
 
         /// Brooks' distribution (log shot noise uniform, read noise on a line in log-log with
         /// scatter), widened to high ISO; colour matrices between none and strong saturation.
-        public static func random(_ rng: inout RandomGenerator, jpegFraction: Float, extendedProcessing: Bool = false) -> Settings {
+        public static func random(_ rng: inout RandomGenerator, jpegFraction: Float, processing: Processing = .none) -> Settings {
             let logShot = log(Float(1e-4)) + rng.uniform() * (log(Float(3e-2)) - log(Float(1e-4)))
             let logRead = 2.18 * logShot + 1.2 + 0.26 * rng.normal()
             let gains: [Float] = [1.6 + 0.9 * rng.uniform(), 1, 1.4 + 0.6 * rng.uniform()]
@@ -58,13 +65,20 @@ public enum CameraNoise {
             let jpeg: Int? = rng.uniform() < jpegFraction ? 70 + Int(rng.next() % 28) : nil
             var st = Settings(shot: exp(logShot), read: exp(logRead), gains: gains, matrix: m, bayerPhase: Int(rng.next() % 4),
                               blur: blur, jpegQuality: jpeg)
-            if extendedProcessing {
+            if processing != .none {
                 // In-camera processing, from none to strong, in 2/3 of patches.
                 if rng.uniform() < 2.0 / 3 {
                     st.lumaMix = rng.uniform()
                     st.lumaBlur = 1 + 2 * rng.uniform()
                     st.chromaBlur = 0.5 + 2.5 * rng.uniform()
                     st.chromaScale = 0.15 + 0.85 * rng.uniform()
+                    // Coarse: half of those get blotchy noise several pixels wide, as strong
+                    // in-camera noise reduction and JPEG leave it (correlated 8+ pixels away).
+                    if processing == .coarse && rng.uniform() < 0.5 {
+                        st.lumaMix = 0.3 + 0.7 * rng.uniform()
+                        st.lumaBlur = 3 + 5 * rng.uniform()
+                        st.chromaBlur = 1 + 4 * rng.uniform()
+                    }
                 }
             }
             return st

@@ -24,7 +24,7 @@ public struct PatchTrainingOptions: Sendable {
     public var jpegFraction: Float = 0.5
     /// Camera-like noise also goes through in-camera processing (coarse luma, reduced and
     /// blurred chroma: `CameraNoise.Settings`) in two thirds of those patches.
-    public var cameraProcessing = false
+    public var cameraProcessing: CameraNoise.Processing = .none
     /// σ (0-255) of the validation PSNR each epoch.
     public var validationSigma: Float = 25
     public var seed: UInt64 = 1
@@ -38,7 +38,7 @@ public struct PatchTrainingOptions: Sendable {
         ["train_patch": "\(patch)", "train_batch": "\(batch)", "train_steps_per_epoch": "\(stepsPerEpoch)", "train_epochs": "\(epochs)",
          "train_lr": "\(learningRate)", "train_sigma": "\(sigmaRange.lowerBound)-\(sigmaRange.upperBound)", "train_seed": "\(seed)",
          "train_png_noise": "\(pngNoiseFraction)", "train_camera_noise": "\(cameraFraction)", "train_jpeg": "\(jpegFraction)",
-         "train_camera_processing": "\(cameraProcessing)"]
+         "train_camera_processing": cameraProcessing == .none ? "false" : cameraProcessing == .standard ? "true" : cameraProcessing.rawValue]
     }
 
     /// Cosine decay from lr to lr/100 over the whole run (a function of the step only, so resuming
@@ -206,7 +206,7 @@ public final class PatchTrainer {
                                 shape: FeatureShape, options: PatchTrainingOptions, rng: inout RandomGenerator) {
         let plane = shape.h * shape.w
         if shape.c == 3 && options.cameraFraction > 0 && rng.uniform() < options.cameraFraction {
-            let st = CameraNoise.Settings.random(&rng, jpegFraction: options.jpegFraction, extendedProcessing: options.cameraProcessing)
+            let st = CameraNoise.Settings.random(&rng, jpegFraction: options.jpegFraction, processing: options.cameraProcessing)
             CameraNoise.apply(clean, h: shape.h, w: shape.w, settings: st, rng: &rng, noisy: noisy, map: map)
             for i in 0..<shape.count { map[i] *= 255 / 50 }
             return

@@ -162,14 +162,14 @@ struct NoiseStats: ParsableCommand {
     @Option(help: "Patches (96x96, mid-grey with a gentle gradient).") var patches = 60
     @Option(help: "Share of patches JPEG-compressed.") var jpeg: Float = 0.5
     @Option(help: "Seed.") var seed: UInt64 = 3
-    @Flag(help: "With the in-camera processing (coarse luma, reduced chroma noise) of train --camera-processing.") var processing = false
+    @Option(help: "In-camera processing: none, standard (train --camera-processing) or coarse (train --coarse-noise).") var processing: CameraNoise.Processing = .none
 
     func run() {
         let h = 96, w = 96, n = h * w, lags = [1, 2, 3, 4, 6, 8]
         var rng = RandomGenerator(seed: seed)
         var ac = [Double](repeating: 0, count: lags.count), cross = [Double](repeating: 0, count: 3), sig = [Double](repeating: 0, count: 3)
         for t in 0..<patches {
-            let st = CameraNoise.Settings.random(&rng, jpegFraction: jpeg, extendedProcessing: processing)
+            let st = CameraNoise.Settings.random(&rng, jpegFraction: jpeg, processing: processing)
             let base: [Float] = [0.35 + 0.15 * Float(t % 3), 0.4, 0.45]
             let clean = (0..<3).flatMap { c in (0..<n).map { i in base[c] + 0.05 * sinf(Float(i % w) / 9) } }
             var noisy = [Float](repeating: 0, count: 3 * n), map = noisy
@@ -201,3 +201,5 @@ struct NoiseStats: ParsableCommand {
         print("cross-channel correlation RG RB GB: " + cross.map { String(format: "%.3f", $0 / p) }.joined(separator: " "))
     }
 }
+
+extension CameraNoise.Processing: ExpressibleByArgument {}

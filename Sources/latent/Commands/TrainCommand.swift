@@ -56,6 +56,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "conv-dae --noise-map --rgb: share of patches with camera-like noise (Poisson-Gaussian in linear light, demosaiced, colour-mixed, tone-mapped, 8-bit) instead of white Gaussian noise.") var cameraNoise: Float = 0
     @Option(help: "conv-dae: share of camera-noise patches also JPEG-compressed (quality 70-97).") var jpeg: Float = 0.5
     @Flag(help: "conv-dae, noise-estimator: camera-like noise also goes through in-camera processing (coarser luma noise, reduced and blurred chroma noise) in two thirds of its patches.") var cameraProcessing = false
+    @Flag(help: "conv-dae, noise-estimator: --camera-processing, and half of those patches get blotchy luma noise 3-8 pixels wide (strong in-camera noise reduction and JPEG).") var coarseNoise = false
     @Option(help: "noise-estimator: channels of its layers.") var estWidth: Int = 32
     @Option(help: "noise-estimator: 3x3 layers before its output layer (at quarter resolution).") var estDepth: Int = 4
     @Option(help: "conv-dae: fraction of patches whose noisy input is rounded to 8 bits and clipped to 0-255, as in a saved noisy PNG.")
@@ -151,7 +152,7 @@ struct TrainCommand: ParsableCommand {
         opts.pngNoiseFraction = pngNoise
         opts.cameraFraction = cameraNoise
         opts.jpegFraction = jpeg
-        opts.cameraProcessing = cameraProcessing
+        opts.cameraProcessing = coarseNoise ? .coarse : cameraProcessing ? .standard : .none
         opts.epochs = epochs
         opts.learningRate = lr
         opts.sigmaRange = Self.sigmaRange(noise!)!
