@@ -29,6 +29,25 @@ public struct FloatImage: Sendable, Equatable {
         set { data[(c * height + y) * width + x] = newValue }
     }
 
+    /// Rows `range` of every plane, as an image of their own.
+    public func rows(_ range: Range<Int>) -> FloatImage {
+        var out = FloatImage(width: width, height: range.count, channels: channels)
+        for c in 0..<channels {
+            out.data.replaceSubrange((c * range.count * width)..<((c + 1) * range.count * width),
+                                     with: data[((c * height + range.lowerBound) * width)..<((c * height + range.upperBound) * width)])
+        }
+        return out
+    }
+
+    /// Puts the first `planes` planes of `band` in place at row `top` (the other planes kept).
+    public mutating func setRows(_ band: FloatImage, at top: Int, planes: Int) {
+        precondition(band.width == width && top + band.height <= height && planes <= min(channels, band.channels))
+        for c in 0..<planes {
+            data.replaceSubrange(((c * height + top) * width)..<((c * height + top + band.height) * width),
+                                 with: band.data[(c * band.height * width)..<((c + 1) * band.height * width)])
+        }
+    }
+
     /// Samples scaled to [0, 1]: v / 255 or v / 65535. Interleaved channels become planes.
     public init(_ image: PNGImage) {
         let ch = image.layout.channels

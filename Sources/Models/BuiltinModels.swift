@@ -43,7 +43,7 @@ public enum BuiltinModels {
     public static func file(of spec: String) throws -> String {
         if isBuiltinName(spec) {
             guard let p = path(of: spec) else {
-                throw ModelFileError.unreadable(file: spec, reason: "built-in model not installed (looked in \(searchPaths.joined(separator: ", ")))")
+                throw ModelFileError.unreadable(file: spec, reason: "built-in model not installed (reinstall latent, or put \(spec).safetensors in a folder named by LATENT_MODELS_DIR)")
             }
             return p
         }

@@ -239,8 +239,11 @@ public enum SafeTensors {
                 guard shape.count == shapeAny.count, shape.count <= 8, shape.allSatisfy({ $0 >= 0 && $0 < 1 << 31 }), offs.count == 2 else {
                     throw ModelFileError.badHeader(file: file, reason: "tensor '\(name)' has a malformed shape or offsets")
                 }
-                guard offs[0] >= 0, offs[1] >= offs[0], offs[1] <= available else {
-                    throw ModelFileError.offsetsOutOfRange(file: file, tensor: name, reason: "data_offsets \(offs) outside the \(available) data bytes")
+                guard offs[0] >= 0, offs[1] >= offs[0] else {
+                    throw ModelFileError.offsetsOutOfRange(file: file, tensor: name, reason: "data_offsets \(offs) are not a range")
+                }
+                guard offs[1] <= available else {
+                    throw ModelFileError.truncated(file: file, reason: "tensor '\(name)' needs data bytes up to \(offs[1]), the file holds \(available)")
                 }
                 guard offs[0] % 4 == 0 else {
                     throw ModelFileError.offsetsOutOfRange(file: file, tensor: name, reason: "data_offsets \(offs) are not aligned to its 4-byte values")

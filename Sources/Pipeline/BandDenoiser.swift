@@ -18,9 +18,10 @@ public struct BandDenoiser {
     /// Threads sharing the tiles of one band (for one large image; a batch of files is spread
     /// over files instead).
     public var tileJobs = 1
-    /// The noise level (0-255 scale) given to a noise-conditioned model; nil: estimated for each
-    /// colour plane of each image (`NoiseEstimator`). Blind models ignore it.
-    public var sigma: Float?
+    /// The noise level (0-255 scale) given to a noise-conditioned model: one value for every
+    /// colour plane, or one per plane; nil: measured in each image (`NoiseEstimator`, or the
+    /// model's bundled estimator). Blind models ignore it.
+    public var sigma: [Float]?
     /// For a noise-map model: reads each image's noise level function (per channel and
     /// brightness) in a first pass, and the map is taken from it; without one (or with `sigma`)
     /// the map is one σ per colour plane.
@@ -67,8 +68,85 @@ public struct BandDenoiser {
     /// for a blind model (nothing to measure).
     func planeSigmas(_ planes: Int, estimate: () throws -> [Float?]) rethrows -> [Float]? {
         guard model.noiseInput || model.noiseMap else { return nil }
-        if let sigma { return [Float](repeating: sigma, count: planes) }
+        if let sigma { return sigma.count == planes ? sigma : [Float](repeating: sigma[0], count: planes) }
         return try estimate().map { $0 ?? Self.fallbackSigma }
+    }
+
+    /// What a conditioned model is told about one image's noise, and the provenance that
+    /// records it.
+    public struct NoiseReading: Sendable {
+        /// σ per colour plane (given or measured); nil with a noise level function or a blind model.
+        public var sigmas: [Float]?
+        public var levels: NoiseLevelFunction?
+        public var texts: [(key: String, text: String)]
+    }
+
+    /// One pass over an image's rows, top to bottom: `next` hands out bands (nil at the end),
+    /// `finish` checks the rest of the file.
+    public typealias RowPass = (next: () throws -> FloatImage?, finish: () throws -> Void)
+
+    /// Reads an image's noise for the model: the given σ, else a noise level function (a
+    /// noise-map model with an estimator) or σ per colour plane, measured in one pass over its
+    /// rows (`openPass` starts it; not called when nothing is measured).
+    public func readNoise(file: String, width: Int, height: Int, planes: Int, openPass: () throws -> RowPass) throws -> NoiseReading {
+        if let sigma, sigma.count != 1 && sigma.count != planes {
+            throw PipelineError.frame(file: file, reason: "\(sigma.count) noise levels given for an image of \(planes) colour plane\(planes == 1 ? "" : "s")")
+        }
+        var levels: NoiseLevelFunction?
+        if let estimator = levelEstimator(planes: planes) {
+            let pass = try openPass()
+            levels = try NoiseLevelFunction.measure(with: estimator, width: width, height: height, nextRows: pass.next)
+            try pass.finish()
+        }
+        let sigmas = levels != nil ? nil : try planeSigmas(planes) {
+            let pass = try openPass()
+            let stride = NoiseEstimator.stride(forPixels: width * height)
+            let estimators = (0..<planes).map { _ in NoiseEstimator(width: width, stride: stride) }
+            while let band = try pass.next() {
+                for c in 0..<planes { estimators[c].add(band, plane: c) }
+            }
+            try pass.finish()
+            return estimators.map { $0.estimate() }
+        }
+        let texts: [(key: String, text: String)] = levels.map { f in
+            [("latent:sigma", "noise level function, mean " + f.meanSigmas.map { String(format: "%.2f", $0) }.joined(separator: ",")),
+             ("latent:noise-levels", f.table.map { $0.map { String(format: "%.2f", $0) }.joined(separator: " ") }.joined(separator: "; "))]
+        } ?? sigmas.map { v in
+            [("latent:sigma", (sigma != nil ? "given " : "measured ") + v.map { String(format: "%.2f", $0) }.joined(separator: ","))]
+        } ?? []
+        return NoiseReading(sigmas: sigmas, levels: levels, texts: texts)
+    }
+
+    /// A pass over an image in memory, in bands of `readRows` rows as a file's passes read them.
+    static func memoryPass(_ img: FloatImage) -> RowPass {
+        var y = 0
+        return ({
+            guard y < img.height else { return nil }
+            defer { y += readRows }
+            return img.rows(y..<min(img.height, y + readRows))
+        }, {})
+    }
+
+    /// Denoises an image in memory (colour planes first, then alpha, as a `Frame` holds it) the
+    /// way `denoiseFile` streams a file: the same noise reading, bands and tiles, so the same
+    /// result; alpha planes are carried through. `file` names it in errors.
+    public func denoise(_ img: FloatImage, colorPlanes planes: Int, file: String) throws -> (image: FloatImage, noise: NoiseReading) {
+        if model.channels == 3 && planes == 1 {
+            throw PipelineError.frame(file: file, reason: "the model takes RGB images, this one is grey")
+        }
+        let pass = { Self.memoryPass(img) }
+        let noise = try readNoise(file: file, width: img.width, height: img.height, planes: planes, openPass: pass)
+        var me = self
+        (me.bandRows, me.tileColumns) = Self.geometry(width: img.width, halo: halo)
+        var out = img
+        var y0 = 0
+        let source = Self.memoryPass(img)
+        try me.run(width: img.width, height: img.height, colorPlanes: planes, sigmas: noise.sigmas, noiseLevels: noise.levels,
+                   nextRows: source.next, emit: { band in
+            out.setRows(band, at: y0, planes: planes)
+            y0 += band.height
+        })
+        return (out, noise)
     }
 
     /// Denoises every colour plane (channel-major planes of a `width` x `height` image); rows
@@ -209,11 +287,7 @@ public struct BandDenoiser {
     /// it): nil when `sigma` is given, or there is no estimator.
     public func noiseLevels(for img: FloatImage) -> NoiseLevelFunction? {
         guard let estimator = levelEstimator(planes: img.channels) else { return nil }
-        var done = false
-        return try? NoiseLevelFunction.measure(with: estimator, width: img.width, height: img.height) {
-            defer { done = true }
-            return done ? nil : img
-        }
+        return try? NoiseLevelFunction.measure(with: estimator, width: img.width, height: img.height, nextRows: Self.memoryPass(img).next)
     }
 
     /// The σ per colour plane a conditioned model is given for `img`: `sigma`, else measured;
@@ -268,43 +342,18 @@ public struct BandDenoiser {
         if model.channels == 3 && planes == 1 {
             throw PipelineError.frame(file: input, reason: "the model takes RGB images, this one is grey")
         }
-        // A noise-map model with an estimator and no given σ: a first pass reads the noise level function.
-        let noiseLevels: NoiseLevelFunction? = try {
-            guard let estimator = levelEstimator(planes: planes) else { return nil }
+        let noise = try readNoise(file: input, width: h.width, height: h.height, planes: planes) {
             let pass = try PNGReader(path: input, limits: limits)
-            let f = try NoiseLevelFunction.measure(with: estimator, width: h.width, height: h.height) {
-                try Self.nextRows(pass).map { FloatImage($0) }
-            }
-            try pass.finish()
-            return f
-        }()
-        // Otherwise a conditioned model without a given σ: a first pass over the file measures each plane.
-        let sigmas = noiseLevels != nil ? nil : try planeSigmas(planes) {
-            let pass = try PNGReader(path: input, limits: limits)
-            let stride = NoiseEstimator.stride(forPixels: h.width * h.height)
-            let estimators = (0..<planes).map { _ in NoiseEstimator(width: h.width, stride: stride) }
-            while let band = try Self.nextRows(pass) {
-                let f = FloatImage(band)
-                for c in 0..<planes { estimators[c].add(f, plane: c) }
-            }
-            try pass.finish()
-            return estimators.map { $0.estimate() }
+            return ({ try Self.nextRows(pass).map { FloatImage($0) } }, { try pass.finish() })
         }
-        // Provenance: the noise level the model was given.
-        let sigmaText: [(key: String, text: String)] = noiseLevels.map { f in
-            [("latent:sigma", "noise level function, mean " + f.meanSigmas.map { String(format: "%.2f", $0) }.joined(separator: ",")),
-             ("latent:noise-levels", f.table.map { $0.map { String(format: "%.2f", $0) }.joined(separator: " ") }.joined(separator: "; "))]
-        } ?? sigmas.map { v in
-            [("latent:sigma", (sigma != nil ? "given " : "measured ") + v.map { String(format: "%.2f", $0) }.joined(separator: ","))]
-        } ?? []
         try AtomicOutput.write(to: output) { tmp in
             do {
                 let writer = try PNGWriter(path: tmp, width: h.width, height: h.height,
-                                           format: PNGFileFormat(layout: layout, depth: depth, compression: compression, texts: texts + sigmaText))
+                                           format: PNGFileFormat(layout: layout, depth: depth, compression: compression, texts: texts + noise.texts))
                 // Alpha is carried through as the file's own bytes, a row at a time.
                 let bps = depth / 8, ch = layout.channels
                 var alphaRows: [[UInt8]] = []
-                try me.run(width: h.width, height: h.height, colorPlanes: planes, sigmas: sigmas, noiseLevels: noiseLevels, nextRows: {
+                try me.run(width: h.width, height: h.height, colorPlanes: planes, sigmas: noise.sigmas, noiseLevels: noise.levels, nextRows: {
                     guard let band = try Self.nextRows(reader) else { return nil }
                     if layout.hasAlpha {
                         for y in 0..<band.height {

@@ -13,6 +13,9 @@ public struct Frame: Sendable {
     public var depth: Int
     /// Latent code, once an `encode` stage has run.
     public var code: [Float]?
+    /// Provenance the stages add for this image (for instance the noise level a model was told),
+    /// written after the run's own.
+    public var texts: [(key: String, text: String)] = []
 
     public init(item: InputItem, index: Int, image: FloatImage, layout: PixelLayout, depth: Int) {
         precondition(image.channels == layout.channels, "frame planes do not match its layout")

@@ -58,10 +58,21 @@ public final class PipelineRunner: @unchecked Sendable {
         segments = segs
         batchStages = batches
         var texts: [(String, String)] = [("Software", "latent \(LatentInfo.version)"), ("latent:chain", plan.chainSpec)]
-        for case let m as ModelStage in plan.stages {
-            texts.append(("latent:model", "\(m.modelName) \(m.config.kind.rawValue) \(m.config.architecture) fnv1a64:\(m.modelHash)"))
+        for s in plan.stages {
+            if let m = s as? ModelStage {
+                texts.append(("latent:model", "\(m.modelName) \(m.config.kind.rawValue) \(m.config.architecture) fnv1a64:\(m.modelHash)"))
+            } else if let c = s as? ConvStage {
+                texts.append(("latent:model", c.modelDescription))
+            }
         }
         provenance = texts
+    }
+
+    /// The stage files stream through whole (file to file, memory independent of the image's
+    /// height): a chain of that one stage writing PNGs.
+    var streamingStage: (any StreamingStage)? {
+        guard plan.stages.count == 1, case .folder = plan.sink else { return nil }
+        return plan.stages[0] as? any StreamingStage
     }
 
     /// Where `item`'s PNG goes (folder sinks).
@@ -149,6 +160,7 @@ public final class PipelineRunner: @unchecked Sendable {
                 AtomicOutput.removeStale(in: d)
             }
         }
+        if let stage = streamingStage { return runStreaming(stage, items: items, progress: progress) }
         var start = 0
         var chunk = min(64, max(1, items.count))
         while start < items.count {
@@ -177,7 +189,7 @@ public final class PipelineRunner: @unchecked Sendable {
                         do {
                             let img = f.image.pngImage(layout: f.layout, depth: f.depth)
                             try AtomicOutput.writePNG(img, to: out, compression: self.options.compression,
-                                                      texts: self.provenance + [("latent:source", f.item.relativeOutput)])
+                                                      texts: self.provenance + [("latent:source", f.item.relativeOutput)] + f.texts)
                             return .done
                         } catch let e as PNGError { return .failed(e.description) }
                         catch { return .failed("\(out): \(error)") }
@@ -224,6 +236,25 @@ public final class PipelineRunner: @unchecked Sendable {
             }
         }
         return outcomes
+    }
+}
+
+extension PipelineRunner {
+    /// Streams each file through `stage` on `jobs` threads (fewer files than jobs: the spare
+    /// threads share each image's tiles).
+    func runStreaming(_ stage: any StreamingStage, items: [InputItem], progress: (@Sendable (BatchProgress) -> Void)?) -> [ItemOutcome] {
+        let jobs = options.jobs
+        let tileJobs = max(1, jobs / max(1, min(jobs, items.count)))
+        return BatchRunner.run(count: items.count, jobs: jobs, progress: progress) { k in
+            let item = items[k]
+            let out = self.outputPath(for: item)!
+            if !self.options.overwrite && FileManager.default.fileExists(atPath: out) { return .skipped }
+            do {
+                try stage.streamFile(input: item.path, output: out, limits: self.options.limits, compression: self.options.compression,
+                                     texts: self.provenance + [("latent:source", item.relativeOutput)], tileJobs: tileJobs)
+                return .done
+            } catch { return .failed("\(error)") }
+        }
     }
 }
 

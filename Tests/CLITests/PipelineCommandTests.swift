@@ -1,4 +1,5 @@
 import Foundation
+@testable import Models
 import Testing
 import PNGIO
 
@@ -41,7 +42,7 @@ struct PipelineCommandTests {
         // The default (auto) sends 28x28 images to mnist-dae and the others to the photo model.
         let auto = try CLI.run(["denoise", dir + "/in", "-o", dir + "/auto", "--json"])
         #expect(auto.stdout.contains("\"denoised\":31,\"skipped\":0,\"failed\":1"))
-        #expect(try CLI.run(["info", dir + "/auto/wide.png"]).stdout.contains("latent:chain: denoise photo (band-streamed)"))
+        #expect(try CLI.run(["info", dir + "/auto/wide.png"]).stdout.contains("latent:chain: denoise photo\n"))
         #expect(try CLI.run(["info", dir + "/auto/sub/d00003.png"]).stdout.contains("latent:chain: denoise mnist-dae"))
     }
 
@@ -134,4 +135,46 @@ struct PipelineCommandTests {
             #expect(r.stdout.contains(s))
         }
     }
+
+    /// The photo model is a stage like any other: `run … | denoise photo` writes the same bytes
+    /// as `latent denoise --model photo` (with and without sigma), reconstruct and compare take
+    /// it, a truncated copy is refused naming the file and the truncation.
+    @Test func photoModelIsAStageLikeAnyOther() throws {
+        let dir = makeTempDir("photostage")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeImage(dir + "/in/a.png", width: 45, height: 37, layout: .rgb)
+        try writeImage(dir + "/in/sub/b.png", width: 70, height: 20, layout: .grayAlpha, seed: 2)
+        try writeImage(dir + "/in/c.png", width: 33, height: 40, layout: .gray, depth: 16, seed: 3)
+        for (extra, param) in [([String](), ""), (["--sigma", "25"], " sigma=25")] {
+            let d = try CLI.run(["denoise", dir + "/in", "-o", dir + "/d\(param.count)", "--model", "photo"] + extra)
+            #expect(d.status == 0, "\(d.stderr)")
+            let r = try CLI.run(["run", "read \(dir)/in | denoise photo\(param) | write \(dir)/r\(param.count)"])
+            #expect(r.status == 0, "\(r.stderr)")
+            for f in ["a.png", "sub/b.png", "c.png"] {
+                let a = FileManager.default.contents(atPath: dir + "/d\(param.count)/" + f)
+                #expect(a != nil && a == FileManager.default.contents(atPath: dir + "/r\(param.count)/" + f), "\(f)\(param)")
+            }
+        }
+        let rec = try CLI.run(["reconstruct", dir + "/in", "-o", dir + "/rec", "--model", "photo"])
+        #expect(rec.status == 0 && FileManager.default.fileExists(atPath: dir + "/rec/sub/b.png"), "\(rec.stderr)")
+        let cmp = try CLI.run(["compare", dir + "/in", "--model", "photo", "--noise", "gaussian:0.1", "-o", dir + "/cmp.png"])
+        #expect(cmp.status == 0, "\(cmp.stderr)")
+        let sheet = try PNGReader(path: dir + "/cmp.png").header
+        #expect(sheet.width > 3 * 20 && sheet.height > 3 * 20)
+        // A truncated photo model: one line, the file and the truncation, no build path.
+        let photo = try #require(BuiltinModels.path(of: "photo"))
+        let bytes = try #require(FileManager.default.contents(atPath: photo))
+        FileManager.default.createFile(atPath: dir + "/cut.safetensors", contents: bytes.prefix(bytes.count / 2))
+        for args in [["run", "read \(dir)/in | denoise \(dir)/cut.safetensors | write \(dir)/x"],
+                     ["denoise", dir + "/in", "-o", dir + "/x", "--model", dir + "/cut.safetensors"]] {
+            let bad = try CLI.run(args)
+            #expect(bad.status == 2)
+            let lines = bad.stderr.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].contains(dir + "/cut.safetensors: truncated model file"), "\(bad.stderr)")
+            #expect(!bad.stderr.contains(".build") && !bad.stderr.contains("Sources/"))
+        }
+        let trav = try CLI.run(["traverse", "--model", "photo", "-o", dir + "/t.png"])
+        #expect(trav.status == 2 && trav.stderr.contains("no latent space"))
+    }
+
 }

@@ -116,7 +116,7 @@ extension TrainCommandTests {
         let h = try PNGReader(path: dir + "/out/odd.png").header
         #expect(h.width == 37 && h.height == 23 && h.layout == .rgba)
         let info = try CLI.run(["info", dir + "/out/odd.png"])
-        #expect(info.stdout.contains("(band-streamed)"))
+        #expect(info.stdout.contains("latent:chain: denoise \(model)\n"), "\(info.stdout)")
 
         // Upgrading it: a residual block and noise-level conditioning, fine-tuned from its weights.
         let up = dir + "/up.safetensors"
@@ -151,6 +151,21 @@ extension TrainCommandTests {
         #expect(try CLI.run(["denoise", dir + "/in", "-o", dir + "/out3", "--model", up, "--sigma", "12"]).status == 0)
         #expect(try CLI.run(["info", dir + "/out3/odd.png"]).stdout.contains("latent:sigma: given 12.00,12.00,12.00"))
         let bad = try CLI.run(["denoise", dir + "/in", "-o", dir + "/out4", "--model", up, "--sigma", "500"])
-        #expect(bad.status != 0 && bad.stderr.contains("--sigma must be between 0 and 100"))
+        #expect(bad.status != 0 && bad.stderr.contains("each between 0 and 100"))
+        // One σ per channel, recorded as given.
+        #expect(try CLI.run(["denoise", dir + "/in", "-o", dir + "/out5", "--model", up, "--sigma", "10,12,14"]).status == 0)
+        #expect(try CLI.run(["info", dir + "/out5/odd.png"]).stdout.contains("latent:sigma: given 10.00,12.00,14.00"))
+        // The same model as a stage of a chain, with a σ parameter: the same bytes as denoise.
+        let chained = try CLI.run(["run", "read \(dir)/in | denoise \(up) sigma=12 | write \(dir)/out6"])
+        #expect(chained.status == 0, "\(chained.stderr)")
+        #expect(FileManager.default.contents(atPath: dir + "/out6/odd.png") != nil)
+        let viaDenoise = try CLI.run(["denoise", dir + "/in", "-o", dir + "/out7", "--model", up, "--sigma", "12"])
+        #expect(viaDenoise.status == 0)
+        #expect(FileManager.default.contents(atPath: dir + "/out6/odd.png") == FileManager.default.contents(atPath: dir + "/out7/odd.png"))
+        // Options a convolutional model cannot use are refused, naming why.
+        let tile = try CLI.run(["denoise", dir + "/in", "-o", dir + "/out8", "--model", up, "--tile"])
+        #expect(tile.status == 2 && tile.stderr.contains("takes images of any size"), "\(tile.stderr)")
+        let mlpSigma = try CLI.run(["run", "read \(dir)/in | denoise mnist-dae sigma=3 | write \(dir)/out9"])
+        #expect(mlpSigma.status == 2 && mlpSigma.stderr.contains("not conditioned on a noise level"), "\(mlpSigma.stderr)")
     }
 }

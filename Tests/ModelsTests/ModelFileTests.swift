@@ -71,8 +71,8 @@ struct ModelFileTests {
         let data = FileManager.default.contents(atPath: path)!
         expectError(data.prefix(5)) { if case .truncated = $0 { return true }; return false }
         expectError(data.prefix(200)) { if case .truncated = $0 { return true }; return false }
-        // Header intact, tensor data cut short: offsets now point past the end.
-        expectError(data.prefix(data.count - 100)) { if case .offsetsOutOfRange = $0 { return true }; return false }
+        // Header intact, tensor data cut short: offsets now point past the end, reported as truncation.
+        expectError(data.prefix(data.count - 100)) { if case .truncated(_, let r) = $0 { return r.contains("needs data bytes up to") }; return false }
     }
 
     @Test func headerOffsetsOutOfRange() throws {
@@ -84,8 +84,12 @@ struct ModelFileTests {
             withUnsafeBytes(of: &n) { d.append(contentsOf: $0) }
             return d + h + Data(count: dataBytes)
         }
-        // Range past the end of the data.
+        // Range past the end of the data: the file is cut short.
         expectError(file(#"{"mu.bias":{"dtype":"F32","shape":[3],"data_offsets":[0,12]}}"#, dataBytes: 8)) {
+            if case .truncated(_, let r) = $0 { return r.contains("'mu.bias' needs data bytes up to 12, the file holds 8") }; return false
+        }
+        // A range that is not one.
+        expectError(file(#"{"mu.bias":{"dtype":"F32","shape":[3],"data_offsets":[12,0]}}"#, dataBytes: 16)) {
             if case .offsetsOutOfRange(_, "mu.bias", _) = $0 { return true }; return false
         }
         // Range that does not match the shape.

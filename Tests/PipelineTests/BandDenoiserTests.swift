@@ -33,7 +33,7 @@ struct BandDenoiserTests {
         let model = conditioned ? Self.conditionedModel() : ConvDenoiser(channels: 1, widths: (4, 6, 8), seed: 5)
         let img = Self.image(size.0, size.1, channels: 1, seed: 3)
         var reference = BandDenoiser(model: model)
-        reference.sigma = 20
+        reference.sigma = [20]
         let whole = reference.wholeImage(img)
         for (band, tile, jobs) in [(4, 1024, 1), (8, 16, 1), (12, 24, 3), (32, 4, 2), (64, 8, 1), (16, 20, 4)] {
             var bd = BandDenoiser(model: model, bandRows: band, tileColumns: tile)

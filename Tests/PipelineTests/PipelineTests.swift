@@ -66,7 +66,7 @@ struct PipelineExactnessTests {
             #expect(model.reconstruct(one).array == Array(want[(i * 64)..<((i + 1) * 64)]), "image \(i) alone differs")
         }
         for (jobs, batch) in [(1, 256), (3, 1), (2, 7), (4, 37), (2, 33), (1, 64)] {
-            let stage = ModelStage(verb: "denoise", model: model.replica(), name: "m", batch: batch)
+            let stage = try ModelStage(verb: "denoise", model: model.replica(), name: "m", batch: batch)
             let runner = try PipelineRunner(plan: PipelinePlan(inputs: [dir + "/in"], stages: [stage], sink: .folder(dir + "/out")),
                                             options: PipelineOptions(jobs: jobs))
             let frames = runner.frames(items)
@@ -84,7 +84,7 @@ struct PipelineExactnessTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let items = try writeImages(dir + "/in", count: 2, w: size.0, h: size.1, layout: .rgba)
         for overlap in [0.0, 0.5, 0.75] {
-            let stage = ModelStage(verb: "denoise", model: IdentityModel(width: 8, height: 8), name: "id", geometry: .tile, overlap: overlap, batch: 5)
+            let stage = try ModelStage(verb: "denoise", model: IdentityModel(width: 8, height: 8), name: "id", geometry: .tile, overlap: overlap, batch: 5)
             let runner = try PipelineRunner(plan: PipelinePlan(inputs: [dir + "/in"], stages: [stage], sink: .folder(dir + "/out")),
                                             options: PipelineOptions(jobs: 2))
             for (item, r) in zip(items, runner.frames(items)) {
@@ -110,11 +110,11 @@ struct PipelineExactnessTests {
 
     @Test func geometryMismatchIsCaughtBeforeAnyFileIsTouched() throws {
         let model = ModelFile.make(ModelConfig(kind: .ae, width: 8, height: 8, channels: 3, hidden: [4], latent: 2), seed: 1)
-        let stage = ModelStage(verb: "denoise", model: model, name: "rgb8")
+        let stage = try ModelStage(verb: "denoise", model: model, name: "rgb8")
         #expect(throws: PipelineError.self) {
             try PipelineRunner(plan: PipelinePlan(inputs: ["x"], stages: [GrayStage(), stage], sink: .folder("o")), options: PipelineOptions())
         }
-        let grey = ModelStage(verb: "denoise", model: ModelFile.make(ModelConfig(kind: .ae, width: 8, height: 8, hidden: [4], latent: 2), seed: 1), name: "g8")
+        let grey = try ModelStage(verb: "denoise", model: ModelFile.make(ModelConfig(kind: .ae, width: 8, height: 8, hidden: [4], latent: 2), seed: 1), name: "g8")
         do {
             _ = try PipelineRunner(plan: PipelinePlan(inputs: ["x"], stages: [try ResizeStage(width: 10, height: 10), grey], sink: .folder("o")),
                                    options: PipelineOptions())
@@ -129,7 +129,7 @@ struct PipelineExactnessTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let items = try writeImages(dir + "/in", count: 1, w: 8, h: 8, layout: .rgba)
         let model = ModelFile.make(ModelConfig(kind: .ae, width: 8, height: 8, hidden: [16], latent: 4), seed: 2)
-        let runner = try PipelineRunner(plan: PipelinePlan(inputs: [dir + "/in"], stages: [ModelStage(verb: "denoise", model: model, name: "g")],
+        let runner = try PipelineRunner(plan: PipelinePlan(inputs: [dir + "/in"], stages: [try ModelStage(verb: "denoise", model: model, name: "g")],
                                                            sink: .folder(dir + "/out")), options: PipelineOptions())
         let f = try runner.frames(items)[0].get()
         let input = FloatImage(try PNGReader.read(path: items[0].path))

@@ -36,45 +36,20 @@ public final class ModelStage: BatchStage, ShapeAware, @unchecked Sendable {
         "\(verb) \(modelName)" + (geometry != .exact ? " \(geometry.rawValue)" : "") + (geometry == .tile && overlap != 0.5 ? " overlap=\(overlap)" : "")
     }
 
-    public init(verb: String, model spec: String, geometry: ModelGeometry = .exact, overlap: Double = 0.5, batch: Int = 256) throws {
+    /// A stage around a loaded model (`hash`: of its file, for provenance).
+    public init(verb: String, model: LatentModel, name: String, hash: String = "in-memory", geometry: ModelGeometry = .exact,
+                overlap: Double = 0.5, batch: Int = 256) throws {
         guard verb == "denoise" || verb == "reconstruct" else { throw PipelineError.unknownStage(verb) }
         guard (0..<1).contains(overlap) else { throw PipelineError.badParameter(stage: verb, reason: "overlap must be in [0, 1)") }
         guard batch >= 1 else { throw PipelineError.badParameter(stage: verb, reason: "batch must be at least 1") }
-        let resolved: (model: LatentModel, metadata: [String: String], path: String)
-        do { resolved = try BuiltinModels.resolve(spec) } catch {
-            throw PipelineError.badParameter(stage: verb, reason: "\(error)")
-        }
-        self.verb = verb
-        modelName = spec
-        modelHash = ModelFile.contentHash(path: resolved.path) ?? "?"
-        model = resolved.model
-        model.setExactInference(true)
-        self.geometry = geometry
-        self.overlap = overlap
-        self.batch = batch
-    }
-
-    /// A stage around a model already in memory (for library callers and tests).
-    public init(verb: String, model: LatentModel, name: String, geometry: ModelGeometry = .exact, overlap: Double = 0.5, batch: Int = 256) {
         self.verb = verb
         modelName = name
-        modelHash = "in-memory"
+        modelHash = hash
         self.model = model
         model.setExactInference(true)
         self.geometry = geometry
         self.overlap = overlap
         self.batch = batch
-    }
-
-    convenience init(verb: String, _ a: StageArguments, batch: Int) throws {
-        guard let m = a.positional.first else { throw a.fail("wants a model, e.g. \(verb) mnist-dae") }
-        var geometry = ModelGeometry.exact
-        for w in a.positional.dropFirst() {
-            guard let g = ModelGeometry(rawValue: w) else { throw a.fail("unknown option '\(w)' (tile, resize-to-model)") }
-            geometry = g
-        }
-        guard let o = Double(a.named["overlap"] ?? "0.5") else { throw a.fail("overlap must be a number") }
-        try self.init(verb: verb, model: m, geometry: geometry, overlap: o, batch: batch)
     }
 
     public func shape(after s: ChainShape) throws -> ChainShape {
@@ -269,7 +244,10 @@ public final class EncodeStage: BatchStage, @unchecked Sendable {
 
     init(_ a: StageArguments) throws {
         guard a.positional.count == 1 else { throw a.fail("wants a model, e.g. encode mnist-vae") }
-        inner = try ModelStage(verb: "reconstruct", model: a.positional[0])
+        guard let m = try StageCatalog.modelStage(verb: "reconstruct", model: a.positional[0]) as? ModelStage else {
+            throw a.fail("\(a.positional[0]) is a convolutional denoiser: it has no latent code (encode takes an autoencoder or VAE)")
+        }
+        inner = m
     }
 
     public func apply(_ frames: [Frame]) -> [Result<Frame, PipelineError>] {

@@ -52,7 +52,7 @@ struct EvalCommand: ParsableCommand {
             throw ExitCode(2)
         }
         var band = BandDenoiser(model: model)
-        if givenSigma { band.sigma = sigma }
+        if givenSigma { band.sigma = [sigma] }
         var psnrs: [Double] = [], noisyPsnrs: [Double] = []
         var sigmaErrors: [Double] = []
         var cpu = 0.0
@@ -111,7 +111,7 @@ struct EvalCommand: ParsableCommand {
             throw ExitCode(2)
         }
         var band = BandDenoiser(model: model)
-        if givenSigma { band.sigma = sigma }
+        if givenSigma { band.sigma = [sigma] }
         var scores: [PairEvaluation.Score] = []
         var failures: [String] = []
         var cpu = 0.0

@@ -68,7 +68,7 @@ struct ModelOptions: ParsableArguments {
     @Flag(help: "Scale images to the model's size, filter, and scale back.")
     var resizeToModel = false
 
-    @Option(help: "Tile overlap, 0 to 0.9 (with --tile).") var overlap: Double = 0.5
+    @Option(help: "Tile overlap, 0 to 0.9 (with --tile).") var overlap: Double?
 
     @Option(name: [.customLong("batch"), .customLong("batch-size")], help: "Rows (images or tiles) per model batch.") var batchSize: Int = 256
 
@@ -77,16 +77,18 @@ struct ModelOptions: ParsableArguments {
 
     func validate() throws {
         if tile && resizeToModel { throw ValidationError("Give --tile or --resize-to-model, not both.") }
-        if !(0...0.9).contains(overlap) { throw ValidationError("--overlap must be between 0 and 0.9.") }
+        if let overlap, !(0...0.9).contains(overlap) { throw ValidationError("--overlap must be between 0 and 0.9.") }
+        if overlap != nil && !tile { throw ValidationError("--overlap applies with --tile.") }
         if batchSize < 1 { throw ValidationError("--batch must be at least 1.") }
     }
 
     var geometry: ModelGeometry { tile ? .tile : resizeToModel ? .resizeToModel : .exact }
 }
 
-func makeModelStage(verb: String, model: String, options: ModelOptions) throws -> ModelStage {
+func makeModelStage(verb: String, model: String, options: ModelOptions, sigma: [Float]? = nil) throws -> any Stage {
     do {
-        return try ModelStage(verb: verb, model: model, geometry: options.geometry, overlap: options.overlap, batch: options.batchSize)
+        return try StageCatalog.modelStage(verb: verb, model: model, geometry: options.geometry,
+                                           overlap: options.overlap, batch: options.batchSize, sigma: sigma)
     } catch {
         printError("latent: \(error)")
         throw ExitCode(2)
@@ -147,97 +149,36 @@ struct DenoiseCommand: ParsableCommand {
 
     @Argument(help: "PNG files and folders.") var inputs: [String]
     @Option(help: "auto, a built-in model (mnist-dae, photo) or a .safetensors file.") var model: String = "auto"
-    @Option(help: ArgumentHelp("Noise level σ of the inputs on the 0-255 scale, for the photo model (default: measured in each image). Higher removes more.", valueName: "SIGMA"))
-    var sigma: Float?
+    @Option(help: ArgumentHelp("Noise level σ of the inputs on the 0-255 scale, one value or one per channel (R,G,B), for the photo model (default: measured in each image). Higher removes more.", valueName: "SIGMA"))
+    var sigma: String?
+
+    var sigmaValues: [Float]? { sigma.flatMap(ConvStage.parseSigma) }
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var batch: BatchOptions
 
     func validate() throws {
-        if let sigma, !(sigma >= 0 && sigma <= 100) { throw ValidationError("--sigma must be between 0 and 100 (the 0-255 scale).") }
+        if let sigma {
+            guard let v = ConvStage.parseSigma(sigma), v.count == 1 || v.count == 3, v.allSatisfy({ $0 >= 0 && $0 <= ConvStage.maxSigma }) else {
+                throw ValidationError("--sigma must be one number or three (R,G,B), each between 0 and \(Int(ConvStage.maxSigma)) (the 0-255 scale).")
+            }
+        }
     }
 
     func run() throws {
-        var items: [InputItem]
+        let items: [InputItem]
         do { items = try InputWalker.expandNoting(inputs, excluding: batch.output) } catch {
             printError("latent: \(error)")
             throw ExitCode(2)
         }
-        // Route each file: MLP models go through the batched pipeline, conv models band-stream.
-        var mlpName: String?
-        var convName: String?
-        var convModel: ConvDenoiser?
-        var routeConv = [Bool](repeating: false, count: items.count)
-        if model == "auto" {
-            mlpName = "mnist-dae"
-            if BuiltinModels.path(of: "photo") != nil { convName = "photo" }
-            for (i, item) in items.enumerated() {
-                if let r = try? PNGReader(path: item.path, limits: batch.limits) {
-                    routeConv[i] = !(r.header.width == 28 && r.header.height == 28) && convName != nil
-                }
-            }
-        } else {
-            do {
-                let (m, _, _) = try BuiltinModels.resolveAny(model)
-                switch m {
-                case .conv(let c): convName = model; convModel = c; routeConv = routeConv.map { _ in true }
-                case .mlp: mlpName = model
-                }
-            } catch {
-                printError("latent: \(error)")
-                throw ExitCode(2)
-            }
-        }
-        if convName != nil && convModel == nil, let name = convName {
-            guard case .conv(let c)? = try? BuiltinModels.resolveAny(name).model else {
-                printError("latent: \(name): cannot load the convolutional model")
-                throw ExitCode(2)
-            }
-            convModel = c
-        }
+        let groups = model == "auto" ? AutoModel.route(items, limits: batch.limits) : [(model: model, indices: Array(items.indices))]
         var outcomes = [ItemOutcome](repeating: .skipped, count: items.count)
         let start = Date()
-        let mlpIdx = (0..<items.count).filter { !routeConv[$0] }
-        let convIdx = (0..<items.count).filter { routeConv[$0] }
-        if !mlpIdx.isEmpty, let name = mlpName {
-            let stage = try makeModelStage(verb: "denoise", model: name, options: modelOptions)
+        for group in groups where !group.indices.isEmpty {
+            let stage = try makeModelStage(verb: "denoise", model: group.model, options: modelOptions, sigma: sigmaValues)
             let plan = PipelinePlan(inputs: inputs, stages: [stage], sink: .folder(batch.output))
             let exec = PipelineExecution(plan: plan, batch: batch, label: "denoise")
-            let result = try exec.execute(items: mlpIdx.map { items[$0] }, runner: exec.makeRunner())
-            for (k, i) in mlpIdx.enumerated() { outcomes[i] = result[k] }
-        }
-        if !convIdx.isEmpty, let c = convModel, let name = convName {
-            let hash = BuiltinModels.path(of: name).flatMap(ModelFile.contentHash) ?? ModelFile.contentHash(path: name) ?? "?"
-            let texts: [(key: String, text: String)] = [("Software", "latent \(LatentInfo.version)"), ("latent:chain", "denoise \(name) (band-streamed)"),
-                                                        ("latent:model", "\(name) conv-dae \(c.widths.0),\(c.widths.1),\(c.widths.2) fnv1a64:\(hash)")]
-            let outDir = batch.output
-            for i in convIdx {
-                let dir = ((outDir as NSString).appendingPathComponent(items[i].relativeOutput) as NSString).deletingLastPathComponent
-                try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            }
-            let bar = ProgressBar(label: "denoise", quiet: batch.quiet)
-            let limits = batch.limits, overwrite = batch.overwrite, compression = batch.compression
-            let list = convIdx.map { items[$0] }
-            var tiled = BandDenoiser(model: c)
-            tiled.sigma = sigma
-            // Fewer files than jobs: the spare threads share each image's tiles.
-            let jobs = batch.resolvedJobs
-            tiled.tileJobs = max(1, jobs / max(1, min(jobs, list.count)))
-            let band = tiled
-            let result = BatchRunner.run(count: list.count, jobs: jobs, progress: { bar.update($0) }) { k in
-                let item = list[k]
-                let out = (outDir as NSString).appendingPathComponent(item.relativeOutput)
-                if !overwrite && FileManager.default.fileExists(atPath: out) { return .skipped }
-                do {
-                    try band.denoiseFile(input: item.path, output: out, limits: limits, compression: compression,
-                                         texts: texts + [("latent:source", item.relativeOutput)])
-                    return .done
-                } catch { return .failed("\(error)") }
-            }
-            bar.finish()
-            for (k, i) in convIdx.enumerated() { outcomes[i] = result[k] }
-        }
-        if model == "auto" && convName == nil {
-            for i in convIdx { outcomes[i] = .failed("\(items[i].path): no model for this size (the photo model is not installed); use --model") }
+            let result = try exec.execute(items: group.indices.map { items[$0] }, runner: exec.makeRunner())
+            for (k, i) in group.indices.enumerated() { outcomes[i] = result[k] }
         }
         Summary(outcomes: outcomes, verb: "denoised", seconds: Date().timeIntervalSince(start)).report(quiet: batch.quiet, json: batch.json)
         if let sheet = modelOptions.sheet { try writeComparisonSheet(sheet, items: items, outcomes: outcomes, outDir: batch.output) }

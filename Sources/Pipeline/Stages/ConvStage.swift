@@ -1,0 +1,96 @@
+import Foundation
+import Imaging
+import Models
+import PNGIO
+
+/// A stage that can also run file to file without holding the image: when it is the only stage
+/// of a chain that writes PNGs, the runner streams each file through it instead of decoding it
+/// whole (the result is the same bytes either way).
+public protocol StreamingStage: Stage {
+    /// Filters `input` into `output` (written atomically) with `texts` and what the stage adds
+    /// to the provenance; `tileJobs` threads share the work on the one image.
+    func streamFile(input: String, output: String, limits: PNGLimits, compression: Int?,
+                    texts: [(key: String, text: String)], tileJobs: Int) throws
+}
+
+/// `denoise MODEL [sigma=S | sigma=R,G,B]` (and `reconstruct`) for a convolutional model: band
+/// streamed and tiled with a halo (`BandDenoiser`), exact (the result does not depend on bands,
+/// tiles or threads), any image size. A noise-conditioned model is told the σ given (0-255
+/// scale, one value or one per colour plane) or what it measures in each image; what it was
+/// told goes into the output's provenance (`latent:sigma`). A grey model filters each colour
+/// plane of an RGB image; alpha is carried through.
+public final class ConvStage: FrameStage, StreamingStage, ShapeAware, @unchecked Sendable {
+    public static let name = "denoise"
+    public static let usage = "denoise|reconstruct MODEL [sigma=S | sigma=R,G,B]"
+    public static let summary = "a convolutional denoiser (photo): any size, band-streamed; σ (0-255) given or measured in each image"
+    public let verb: String
+    public let modelName: String
+    public let modelHash: String
+    public let sigma: [Float]?
+    public let denoiser: BandDenoiser
+
+    public var model: ConvDenoiser { denoiser.model }
+    public var spec: String {
+        "\(verb) \(modelName)" + (sigma.map { " sigma=" + $0.map { String(format: "%g", $0) }.joined(separator: ",") } ?? "")
+    }
+    /// The `latent:model` provenance line.
+    public var modelDescription: String {
+        "\(modelName) conv-dae \(model.widths.0),\(model.widths.1),\(model.widths.2)\(model.channels == 3 ? " rgb" : "") fnv1a64:\(modelHash)"
+    }
+
+    /// The largest σ accepted (0-255 scale).
+    public static let maxSigma: Float = 100
+
+    public init(verb: String, model: ConvDenoiser, name: String, hash: String, sigma: [Float]? = nil) throws {
+        guard verb == "denoise" || verb == "reconstruct" else { throw PipelineError.unknownStage(verb) }
+        if let sigma {
+            guard sigma.count == 1 || sigma.count == 3 else {
+                throw PipelineError.badParameter(stage: verb, reason: "sigma is one value or three (R,G,B), not \(sigma.count)")
+            }
+            guard sigma.allSatisfy({ $0 >= 0 && $0 <= Self.maxSigma }) else {
+                throw PipelineError.badParameter(stage: verb, reason: "sigma must be between 0 and \(Int(Self.maxSigma)) (the 0-255 scale)")
+            }
+        }
+        self.verb = verb
+        modelName = name
+        modelHash = hash
+        self.sigma = sigma
+        var d = BandDenoiser(model: model)
+        d.sigma = sigma
+        denoiser = d
+    }
+
+    /// "25" or "20,25,30" → σ values (nil if not numbers).
+    public static func parseSigma(_ text: String) -> [Float]? {
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Float($0.trimmingCharacters(in: .whitespaces)) }
+        guard !parts.isEmpty, parts.allSatisfy({ $0 != nil && $0!.isFinite }) else { return nil }
+        return parts.map { $0! }
+    }
+
+    public func shape(after s: ChainShape) throws -> ChainShape {
+        if let planes = s.colorPlanes {
+            if planes == 1 && model.channels == 3 {
+                throw PipelineError.geometry("\(modelName) takes RGB images but the chain gives it grey ones; put 'rgb' before '\(verb)'")
+            }
+            if let sigma, sigma.count != 1 && sigma.count != planes {
+                throw PipelineError.geometry("'\(spec)' gives \(sigma.count) noise levels but the chain gives it images of \(planes) colour plane\(planes == 1 ? "" : "s")")
+            }
+        }
+        return s
+    }
+
+    public func apply(_ frame: Frame) throws -> Frame {
+        let (image, noise) = try denoiser.denoise(frame.image, colorPlanes: frame.colorPlanes, file: frame.item.path)
+        var out = frame
+        out.image = image
+        out.texts += noise.texts
+        return out
+    }
+
+    public func streamFile(input: String, output: String, limits: PNGLimits, compression: Int?,
+                           texts: [(key: String, text: String)], tileJobs: Int) throws {
+        var d = denoiser
+        d.tileJobs = tileJobs
+        try d.denoiseFile(input: input, output: output, limits: limits, compression: compression, texts: texts)
+    }
+}
