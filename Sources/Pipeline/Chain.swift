@@ -30,72 +30,41 @@ public struct PipelinePlan: Sendable {
     }
 }
 
-/// Every stage `latent run` knows, for `latent stages` and the parser.
+/// Every stage `latent run` knows: the parser, `latent stages` and the shape checks all read
+/// this list (each descriptor lives in its stage's file).
 public enum StageCatalog {
-    public static let entries: [(name: String, usage: String, summary: String)] = [
-        ("read", "read PATH... | read -", "input files and folders (walked recursively); '-' reads a list of paths from stdin"),
-        (GrayStage.name, GrayStage.usage, GrayStage.summary),
-        (RGBStage.name, RGBStage.usage, RGBStage.summary),
-        (ResizeStage.name, ResizeStage.usage, ResizeStage.summary),
-        (FitStage.name, FitStage.usage, FitStage.summary),
-        (CropStage.name, CropStage.usage, CropStage.summary),
-        (PadStage.name, PadStage.usage, PadStage.summary),
-        (NoiseStage.name, NoiseStage.usage, NoiseStage.summary),
-        ("denoise", "denoise MODEL [tile|resize-to-model] [overlap=0.5]", ModelStage.summary),
-        ("denoise", "denoise CONV-MODEL [sigma=S | sigma=R,G,B]", ConvStage.summary),
-        ("reconstruct", "reconstruct MODEL [...]", "same as denoise (a VAE uses its posterior mean)"),
-        (EncodeStage.name, EncodeStage.usage, EncodeStage.summary),
-        ("write", "write DIR | write FILE.jsonl|FILE.csv", "outputs: PNGs under DIR mirroring the input tree (atomic), or codes after encode"),
+    public static let registry: [StageDescriptor] = [
+        GrayStage.descriptor, RGBStage.descriptor, ResizeStage.descriptor, FitStage.descriptor, CropStage.descriptor,
+        PadStage.descriptor, NoiseStage.descriptor, ModelVerbs.denoise, ModelVerbs.reconstruct, EncodeStage.descriptor,
     ]
 
-    /// The `denoise` / `reconstruct` stage for a model of either family (the file loaded once,
-    /// by the one loader, whose message names the file and the fault). Options a model cannot
-    /// use are refused: tile, resize-to-model and overlap are for fixed-size (MLP) models, sigma
-    /// for noise-conditioned convolutional ones.
-    public static func modelStage(verb: String, model name: String, geometry: ModelGeometry = .exact, overlap: Double? = nil,
-                                  batch: Int = 256, sigma: [Float]? = nil) throws -> any Stage {
-        let resolved: (model: AnyModel, metadata: [String: String], path: String)
-        do { resolved = try BuiltinModels.resolveAny(name) } catch { throw PipelineError.badParameter(stage: verb, reason: "\(error)") }
-        let hash = ModelFile.contentHash(path: resolved.path) ?? "?"
-        switch resolved.model {
-        case .conv(let c):
-            if geometry != .exact || overlap != nil {
-                throw PipelineError.badParameter(stage: verb, reason: "\(name) is convolutional and takes images of any size: \(geometry != .exact ? geometry.rawValue : "overlap") does not apply")
+    /// The ends of every chain (not stages: they say where images come from and go).
+    public static let ends: [(usage: String, summary: String)] = [
+        ("read PATH... | read -", "input files and folders (walked recursively); '-' reads a list of paths from stdin"),
+        ("write DIR | write FILE.jsonl|FILE.csv", "outputs: PNGs under DIR mirroring the input tree (atomic), or codes after encode"),
+    ]
+
+    /// What `latent stages` prints: each stage's usage, summary, parameters and shape behaviour.
+    public static func listing() -> String {
+        var out = ""
+        func line(_ s: String) { out += s + "\n" }
+        line(ends[0].usage)
+        line("    " + ends[0].summary)
+        for d in registry {
+            line(d.usage)
+            line("    " + d.summary + (d.aliases.isEmpty ? "" : " (also: \(d.aliases.joined(separator: ", ")))"))
+            for p in d.parameters {
+                line("      \(p.positional ? p.name : p.name + "="): \(p.help); \(p.kind.describe)" + (p.defaultValue.map { "; default \($0)" } ?? ""))
             }
-            if sigma != nil && !(c.noiseInput || c.noiseMap) {
-                throw PipelineError.badParameter(stage: verb, reason: "\(name) is a blind model: it takes no sigma")
-            }
-            return try ConvStage(verb: verb, model: c, name: name, hash: hash, sigma: sigma)
-        case .mlp(let m):
-            if sigma != nil {
-                throw PipelineError.badParameter(stage: verb, reason: "\(name) is not conditioned on a noise level: sigma applies to convolutional models such as photo")
-            }
-            return try ModelStage(verb: verb, model: m, name: name, hash: hash, geometry: geometry, overlap: overlap ?? 0.5, batch: batch)
+            line("      shape: " + d.shape)
         }
+        line(ends[1].usage)
+        line("    " + ends[1].summary)
+        return out
     }
 
-    /// `denoise MODEL [tile|resize-to-model] [overlap=O] [sigma=S|sigma=R,G,B]`.
-    static func modelStage(verb: String, _ a: StageArguments, batch: Int) throws -> any Stage {
-        guard let name = a.positional.first else { throw a.fail("wants a model, e.g. \(verb) mnist-dae or \(verb) photo") }
-        var geometry = ModelGeometry.exact
-        for w in a.positional.dropFirst() {
-            guard let g = ModelGeometry(rawValue: w) else { throw a.fail("unknown option '\(w)' (tile, resize-to-model, overlap=O, sigma=S)") }
-            geometry = g
-        }
-        if let bad = a.named.keys.sorted().first(where: { $0 != "overlap" && $0 != "sigma" }) {
-            throw a.fail("unknown parameter '\(bad)' (tile, resize-to-model, overlap=O, sigma=S)")
-        }
-        var overlap: Double?
-        if let o = a.named["overlap"] {
-            guard let v = Double(o) else { throw a.fail("overlap must be a number, not '\(o)'") }
-            overlap = v
-        }
-        var sigma: [Float]?
-        if let s = a.named["sigma"] {
-            guard let v = ConvStage.parseSigma(s) else { throw a.fail("sigma must be a number or three numbers R,G,B, not '\(s)'") }
-            sigma = v
-        }
-        return try modelStage(verb: verb, model: name, geometry: geometry, overlap: overlap, batch: batch, sigma: sigma)
+    public static func descriptor(named name: String) -> StageDescriptor? {
+        registry.first { $0.name == name || $0.aliases.contains(name) }
     }
 
     /// Parses "read samples/digits | gray | noise gaussian:0.5 | denoise mnist-dae | write out/".
@@ -114,21 +83,11 @@ public enum StageCatalog {
         let out = parts.last![1]
         var stages: [any Stage] = []
         for words in parts.dropFirst().dropLast() {
-            let a = StageArguments(stage: words[0], words: Array(words.dropFirst()))
-            func noArgs() throws { if !words.dropFirst().isEmpty { throw a.fail("takes no parameters") } }
-            switch words[0] {
-            case "gray", "grey": try noArgs(); stages.append(GrayStage())
-            case "rgb": try noArgs(); stages.append(RGBStage())
-            case "resize": stages.append(try ResizeStage(a))
-            case "fit": stages.append(try FitStage(a))
-            case "crop": stages.append(try CropStage(a))
-            case "pad": stages.append(try PadStage(a))
-            case "noise": stages.append(try NoiseStage(a))
-            case "denoise", "reconstruct": stages.append(try modelStage(verb: words[0], a, batch: batch))
-            case "encode": stages.append(try EncodeStage(a))
-            case "read", "write": throw PipelineError.badChain("'\(words[0])' may only start ('read') or end ('write') a chain")
-            default: throw PipelineError.unknownStage(words[0])
+            if words[0] == "read" || words[0] == "write" {
+                throw PipelineError.badChain("'\(words[0])' may only start ('read') or end ('write') a chain")
             }
+            guard let d = descriptor(named: words[0]) else { throw PipelineError.unknownStage(words[0]) }
+            stages.append(try d.build(StageArguments(stage: d.name, words: Array(words.dropFirst())), StageContext(batch: batch)))
         }
         let encodes = stages.contains { $0 is EncodeStage }
         if encodes {

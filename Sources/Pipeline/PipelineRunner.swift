@@ -47,7 +47,7 @@ public final class PipelineRunner: @unchecked Sendable {
         var batches: [any BatchStage] = []
         var shape = initialShape
         for s in plan.stages {
-            if let aware = s as? ShapeAware { shape = try aware.shape(after: shape) }
+            shape = try s.shape(after: shape)
             if let f = s as? any FrameStage {
                 segs[segs.count - 1].append(f)
             } else if let b = s as? any BatchStage {

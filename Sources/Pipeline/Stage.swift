@@ -20,14 +20,13 @@ public enum PipelineError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// A pipeline stage: a small object with a name, a one-line description and validated
-/// parameters, made by its initialiser. `spec` is how it is written in a chain (and in the
-/// provenance of every output).
+/// A pipeline stage: a small object with validated parameters, made by its initialiser (or by
+/// its `StageDescriptor` from a chain's words). `spec` is how it is written in a chain (and in
+/// the provenance of every output); `shape(after:)` is what it does to the images' size and
+/// colour planes, so that a chain that cannot run is refused before any file is read.
 public protocol Stage: Sendable {
-    static var name: String { get }
-    static var usage: String { get }
-    static var summary: String { get }
     var spec: String { get }
+    func shape(after: ChainShape) throws -> ChainShape
 }
 
 /// A stage that transforms one image at a time (run in parallel over images).
@@ -56,18 +55,13 @@ public struct ChainShape: Sendable, Equatable {
     }
 }
 
-/// Stages that can say what they do to the chain's shape.
-public protocol ShapeAware {
-    func shape(after: ChainShape) throws -> ChainShape
-}
-
 /// Parses stage arguments: positional words and key=value pairs.
-struct StageArguments {
-    let stage: String
-    var positional: [String]
-    var named: [String: String]
+public struct StageArguments: Sendable {
+    public let stage: String
+    public var positional: [String]
+    public var named: [String: String]
 
-    init(stage: String, words: [String]) {
+    public init(stage: String, words: [String]) {
         self.stage = stage
         positional = []
         named = [:]
@@ -80,7 +74,7 @@ struct StageArguments {
         }
     }
 
-    func fail(_ reason: String) -> PipelineError { .badParameter(stage: stage, reason: reason) }
+    public func fail(_ reason: String) -> PipelineError { .badParameter(stage: stage, reason: reason) }
 
     /// "WxH" → (W, H), each 1...maxSide.
     static func size(_ s: String, maxSide: Int = 1 << 16) -> (Int, Int)? {

@@ -154,7 +154,16 @@ struct ChainParserTests {
         ("read a | resize 28 | write o", "wants WxH"),
         ("read a | noise pink:3 | write o", "wants gaussian"),
         ("read a | | write o", "empty stage"),
-        ("read a | gray x | write o", "takes no parameters"),
+        ("read a | gray x | write o", "takes no words"),
+        ("read a | pad 28x28 value=2 | write o", "value: wants a number 0-1"),
+        ("read a | pad 28x28 fill=1 | write o", "unknown parameter 'fill' (it takes value)"),
+        ("read a | crop 20x20+1 | write o", "wants WxH or WxH+X+Y"),
+        ("read a | fit 0 | write o", "N: wants an integer 1-65536"),
+        ("read a | denoise photo sigma=1,2 | write o", "sigma: wants 1 or 3"),
+        ("read a | denoise photo tile | write o", "takes images of any size"),
+        ("read a | denoise mnist-dae sigma=20 | write o", "not conditioned on a noise level"),
+        ("read a | denoise mnist-dae tile overlap=0.95 | write o", "overlap: wants a number 0-0.9"),
+        ("read a | encode photo | write c.jsonl", "has no latent code"),
         ("read a | encode mnist-vae | write out/", "write to FILE.jsonl or FILE.csv"),
         ("read a | denoise no-such-model | write o", "not a built-in model"),
     ])
@@ -176,5 +185,38 @@ struct ChainParserTests {
         let b = try PipelineRunner(plan: plan, options: PipelineOptions(jobs: 3)).frames(Array(items.reversed())).map { try $0.get().image.data }
         #expect(a == Array(b.reversed()))
         #expect(a[0] != a[1])
+    }
+
+    /// A model stage after `pad`: the chain's shape is known to fit (pad declares its size), so it
+    /// is accepted; a pad smaller than a known size is refused up front.
+    @Test func padBeforeAModelFits() throws {
+        let plan = try StageCatalog.parse("read a | resize 20x20 | pad 28x28 | denoise mnist-dae | write o")
+        #expect(throws: Never.self) { _ = try PipelineRunner(plan: plan, options: PipelineOptions()) }
+        let small = try StageCatalog.parse("read a | resize 40x30 | pad 28x28 | write o")
+        #expect(throws: PipelineError.self) { _ = try PipelineRunner(plan: small, options: PipelineOptions()) }
+        #expect(throws: PipelineError.self) { _ = try PadStage(width: 10, height: 10).apply(Frame(item: InputItem(path: "x.png", relativeOutput: "x.png", canonicalPath: "/x.png"), index: 0,
+                                                                                            image: FloatImage(width: 11, height: 4, channels: 1), layout: .gray, depth: 8)) }
+    }
+
+    /// The registry is the one description of the stages: every stage in it parses from its own
+    /// usage's example words, is listed with its parameters, and each parameter's check refuses
+    /// a bad value.
+    @Test func registryDescribesEveryStage() throws {
+        let listing = StageCatalog.listing()
+        let examples = ["gray": "gray", "rgb": "rgb", "resize": "resize 8x8", "fit": "fit 8", "crop": "crop 4x4+1+1", "pad": "pad 64x64 value=0.5",
+                        "noise": "noise gaussian:0.1 seed=4", "denoise": "denoise mnist-dae tile overlap=0.25", "reconstruct": "reconstruct photo sigma=5,6,7",
+                        "encode": "encode mnist-vae"]
+        #expect(Set(examples.keys) == Set(StageCatalog.registry.map(\.name)))
+        for d in StageCatalog.registry {
+            #expect(listing.contains(d.usage + "\n"), "\(d.name) not listed")
+            for p in d.parameters { #expect(listing.contains("      \(p.positional ? p.name : p.name + "="): "), "\(d.name) \(p.name)") }
+            let sink = d.name == "encode" ? "write c.jsonl" : "write o"
+            let plan = try StageCatalog.parse("read a | \(examples[d.name]!) | \(sink)")
+            #expect(plan.chainSpec == examples[d.name]!.replacingOccurrences(of: " seed=4", with: " seed=4"), "\(d.name): \(plan.chainSpec)")
+        }
+        for (kind, bad) in [(ParameterKind.size, "0x5"), (.window, "4x4+1"), (.integer(1...3), "4"), (.number(0...1), "nan"),
+                            (.numbers(counts: [1, 3], range: 0...5), "1,2"), (.choice(["a"]), "b"), (.corruption, "pink:1")] {
+            #expect(kind.check(bad) != nil, "\(kind.describe) accepted \(bad)")
+        }
     }
 }

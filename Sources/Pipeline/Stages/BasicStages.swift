@@ -2,10 +2,10 @@ import Imaging
 import PNGIO
 
 /// `gray`: colour → grey (Rec. 709 luma of the stored values); alpha kept.
-public struct GrayStage: FrameStage, ShapeAware {
-    public static let name = "gray"
-    public static let usage = "gray"
-    public static let summary = "convert to grey (Rec. 709 luma); alpha is kept"
+public struct GrayStage: FrameStage {
+    public static let descriptor = StageDescriptor(
+        name: "gray", aliases: ["grey"], summary: "convert to grey (Rec. 709 luma); alpha is kept",
+        shape: "size kept; 1 colour plane") { _, _ in GrayStage() }
     public var spec: String { "gray" }
     public init() {}
 
@@ -27,10 +27,10 @@ public struct GrayStage: FrameStage, ShapeAware {
 }
 
 /// `rgb`: grey → RGB (replicated); alpha kept.
-public struct RGBStage: FrameStage, ShapeAware {
-    public static let name = "rgb"
-    public static let usage = "rgb"
-    public static let summary = "convert to RGB (grey is replicated); alpha is kept"
+public struct RGBStage: FrameStage {
+    public static let descriptor = StageDescriptor(
+        name: "rgb", summary: "convert to RGB (grey is replicated); alpha is kept",
+        shape: "size kept; 3 colour planes") { _, _ in RGBStage() }
     public var spec: String { "rgb" }
     public init() {}
 
@@ -50,10 +50,11 @@ public struct RGBStage: FrameStage, ShapeAware {
 }
 
 /// `resize WxH`: area averaging when shrinking, bilinear when enlarging, premultiplied alpha.
-public struct ResizeStage: FrameStage, ShapeAware {
-    public static let name = "resize"
-    public static let usage = "resize WxH"
-    public static let summary = "resize to exactly WxH (area average when shrinking, bilinear when enlarging)"
+public struct ResizeStage: FrameStage {
+    public static let descriptor = StageDescriptor(
+        name: "resize", summary: "resize to exactly WxH (area average when shrinking, bilinear when enlarging)",
+        parameters: [.positional("WxH", .size, "the new size")],
+        shape: "size WxH; colour planes kept") { a, _ in try ResizeStage(a) }
     public let width: Int
     public let height: Int
     public var spec: String { "resize \(width)x\(height)" }
@@ -81,10 +82,11 @@ public struct ResizeStage: FrameStage, ShapeAware {
 }
 
 /// `fit N`: longest side N, aspect kept.
-public struct FitStage: FrameStage, ShapeAware {
-    public static let name = "fit"
-    public static let usage = "fit N"
-    public static let summary = "resize so the longest side is N, keeping the aspect ratio"
+public struct FitStage: FrameStage {
+    public static let descriptor = StageDescriptor(
+        name: "fit", summary: "resize so the longest side is N, keeping the aspect ratio",
+        parameters: [.positional("N", .integer(1...65536), "the longest side after")],
+        shape: "size depends on each image; colour planes kept") { a, _ in try FitStage(a) }
     public let longest: Int
     public var spec: String { "fit \(longest)" }
 
@@ -109,10 +111,11 @@ public struct FitStage: FrameStage, ShapeAware {
 }
 
 /// `crop WxH[+X+Y]`: a WxH window at (X, Y), or centred.
-public struct CropStage: FrameStage, ShapeAware {
-    public static let name = "crop"
-    public static let usage = "crop WxH[+X+Y]"
-    public static let summary = "cut out a WxH window at X,Y (centred when no offset is given)"
+public struct CropStage: FrameStage {
+    public static let descriptor = StageDescriptor(
+        name: "crop", summary: "cut out a WxH window at X,Y (centred when no offset is given)",
+        parameters: [.positional("WxH[+X+Y]", .window, "the window")],
+        shape: "size WxH (an image smaller than the window fails); colour planes kept") { a, _ in try CropStage(a) }
     public let width: Int
     public let height: Int
     public let origin: (x: Int, y: Int)?
@@ -159,9 +162,11 @@ public struct CropStage: FrameStage, ShapeAware {
 
 /// `pad WxH [value=V]`: centre the image on a WxH canvas (no smaller than the image).
 public struct PadStage: FrameStage {
-    public static let name = "pad"
-    public static let usage = "pad WxH [value=0..1]"
-    public static let summary = "centre the image on a WxH canvas of a constant value (alpha 0 outside)"
+    public static let descriptor = StageDescriptor(
+        name: "pad", summary: "centre the image on a WxH canvas of a constant value (alpha 0 outside)",
+        parameters: [.positional("WxH", .size, "the canvas, no smaller than the image"),
+                     .named("value", .number(0...1), default: "0", "the canvas's value")],
+        shape: "size WxH (a larger image fails); colour planes kept") { a, _ in try PadStage(a) }
     public let width: Int
     public let height: Int
     public let value: Float
@@ -181,8 +186,18 @@ public struct PadStage: FrameStage {
         try self.init(width: w, height: h, value: v)
     }
 
+    public func shape(after s: ChainShape) throws -> ChainShape {
+        if let w = s.width, let h = s.height, w > width || h > height {
+            throw PipelineError.geometry("'\(spec)': the chain gives it \(w)x\(h) images, larger than the canvas; use fit or crop first")
+        }
+        return ChainShape(width: width, height: height, colorPlanes: s.colorPlanes)
+    }
+
     public func apply(_ f: Frame) throws -> Frame {
-        let w = max(width, f.width), h = max(height, f.height)
+        guard f.width <= width && f.height <= height else {
+            throw PipelineError.frame(file: f.item.path, reason: "\(f.width)x\(f.height) is larger than the canvas of '\(spec)'; use fit or crop first")
+        }
+        let w = width, h = height
         let x0 = (w - f.width) / 2, y0 = (h - f.height) / 2
         var out = FloatImage(width: w, height: h, channels: f.image.channels, value: value)
         if f.layout.hasAlpha {

@@ -19,10 +19,7 @@ public protocol StreamingStage: Stage {
 /// scale, one value or one per colour plane) or what it measures in each image; what it was
 /// told goes into the output's provenance (`latent:sigma`). A grey model filters each colour
 /// plane of an RGB image; alpha is carried through.
-public final class ConvStage: FrameStage, StreamingStage, ShapeAware, @unchecked Sendable {
-    public static let name = "denoise"
-    public static let usage = "denoise|reconstruct MODEL [sigma=S | sigma=R,G,B]"
-    public static let summary = "a convolutional denoiser (photo): any size, band-streamed; σ (0-255) given or measured in each image"
+public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
     public let verb: String
     public let modelName: String
     public let modelHash: String

@@ -18,10 +18,7 @@ public enum ModelGeometry: String, Sendable {
 /// x̂ = decode(encode(x)) through a trained model, batched: every tile of every image of a chunk
 /// becomes a row of one matrix, run through the model `batch` rows at a time, and scattered
 /// back. A grey model filters each colour plane of an RGB image; alpha is carried through.
-public final class ModelStage: BatchStage, ShapeAware, @unchecked Sendable {
-    public static let name = "denoise"
-    public static let usage = "denoise|reconstruct MODEL [tile|resize-to-model] [overlap=0.5]"
-    public static let summary = "filter through a trained model: decode(encode(x)); MODEL is a built-in name or a .safetensors file"
+public final class ModelStage: BatchStage, @unchecked Sendable {
     public let verb: String
     public let modelName: String
     public let modelHash: String
@@ -235,20 +232,23 @@ public final class ModelStage: BatchStage, ShapeAware, @unchecked Sendable {
 /// `encode MODEL`: latent codes instead of images; the chain then ends in `write FILE.jsonl` or
 /// `write FILE.csv` (one line per image, in input order).
 public final class EncodeStage: BatchStage, @unchecked Sendable {
-    public static let name = "encode"
-    public static let usage = "encode MODEL   (then: write FILE.jsonl | FILE.csv)"
-    public static let summary = "latent codes (the posterior mean for a VAE) instead of images"
+    public static let descriptor = StageDescriptor(
+        name: "encode", summary: "latent codes (the posterior mean for a VAE) instead of images; the chain then ends in write FILE.jsonl or FILE.csv",
+        parameters: [.positional("MODEL", .model, "an autoencoder or VAE")],
+        shape: "images become codes (the last stage before write)") { a, _ in try EncodeStage(a) }
     let inner: ModelStage
     public var spec: String { "encode \(inner.modelName)" }
     public var latent: Int { inner.config.latent }
 
     init(_ a: StageArguments) throws {
         guard a.positional.count == 1 else { throw a.fail("wants a model, e.g. encode mnist-vae") }
-        guard let m = try StageCatalog.modelStage(verb: "reconstruct", model: a.positional[0]) as? ModelStage else {
+        guard let m = try ModelVerbs.make(verb: "reconstruct", model: a.positional[0]) as? ModelStage else {
             throw a.fail("\(a.positional[0]) is a convolutional denoiser: it has no latent code (encode takes an autoencoder or VAE)")
         }
         inner = m
     }
+
+    public func shape(after s: ChainShape) throws -> ChainShape { try inner.shape(after: s) }
 
     public func apply(_ frames: [Frame]) -> [Result<Frame, PipelineError>] {
         zip(frames, inner.encode(frames)).map { f, r in

@@ -5,10 +5,12 @@ import Tensor
 /// `noise gaussian:S|mask:P|saltpepper:P [seed=N]`: corrupts the colour planes (alpha untouched).
 /// Each image's noise comes from a generator seeded by (seed, the image's relative path), so it
 /// does not depend on `--jobs`, on the order of files, or on what else is in the batch.
-public struct NoiseStage: FrameStage, ShapeAware {
-    public static let name = "noise"
-    public static let usage = "noise gaussian:S|mask:P|saltpepper:P [seed=N]"
-    public static let summary = "add seeded noise to the colour planes (for test data and demos)"
+public struct NoiseStage: FrameStage {
+    public static let descriptor = StageDescriptor(
+        name: "noise", summary: "add seeded noise to the colour planes (for test data and demos)",
+        parameters: [.positional("KIND:LEVEL", .corruption, "the noise"),
+                     .named("seed", .integer(0...Int.max), default: "1", "with the image's path, seeds its noise")],
+        shape: "kept") { a, _ in try NoiseStage(a) }
     public let corruption: Corruption
     public let seed: UInt64
     public var spec: String { "noise \(corruption)" + (seed != 1 ? " seed=\(seed)" : "") }

@@ -87,7 +87,7 @@ struct ModelOptions: ParsableArguments {
 
 func makeModelStage(verb: String, model: String, options: ModelOptions, sigma: [Float]? = nil) throws -> any Stage {
     do {
-        return try StageCatalog.modelStage(verb: verb, model: model, geometry: options.geometry,
+        return try ModelVerbs.make(verb: verb, model: model, geometry: options.geometry,
                                            overlap: options.overlap, batch: options.batchSize, sigma: sigma)
     } catch {
         printError("latent: \(error)")
@@ -265,9 +265,6 @@ struct StagesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "stages", abstract: "List the stages 'latent run' understands.")
 
     func run() throws {
-        for e in StageCatalog.entries {
-            print(e.usage)
-            print("    \(e.summary)")
-        }
+        print(StageCatalog.listing(), terminator: "")
     }
 }

@@ -1,0 +1,77 @@
+import Foundation
+import Models
+
+/// `denoise` and `reconstruct`: one verb for both model families. The model file is loaded once
+/// (by the one loader) and its family picks the stage: `ModelStage` for fixed-size MLP
+/// autoencoders and VAEs (batched), `ConvStage` for convolutional denoisers (any size, streamed).
+public enum ModelVerbs {
+    static func parameters(_ verb: String) -> [StageParameter] {
+        [.positional("MODEL", .model, "the model"),
+         .positional("tile|resize-to-model", .choice(["tile", "resize-to-model"]), optional: true,
+                     "fixed-size models: how images of another size are fed to it"),
+         .named("overlap", .number(0...0.9), default: "0.5", "with tile: overlap of neighbouring tiles"),
+         .named("sigma", .numbers(counts: [1, 3], range: 0...Double(ConvStage.maxSigma)), default: "measured",
+                "noise-conditioned convolutional models: the noise level on the 0-255 scale, one or R,G,B")]
+    }
+
+    public static let denoise = StageDescriptor(
+        name: "denoise", summary: "filter through a trained model: an autoencoder's decode(encode(x)) (batched), or a convolutional denoiser such as photo (any size, band-streamed, σ measured in each image unless given)",
+        parameters: parameters("denoise"),
+        shape: "kept (an MLP model needs its own size unless tile or resize-to-model)") { a, c in try make(verb: "denoise", a, batch: c.batch) }
+
+    public static let reconstruct = StageDescriptor(
+        name: "reconstruct", summary: "as denoise; for a VAE, decode of the posterior mean",
+        parameters: parameters("reconstruct"),
+        shape: "kept (an MLP model needs its own size unless tile or resize-to-model)") { a, c in try make(verb: "reconstruct", a, batch: c.batch) }
+
+    /// The `denoise` / `reconstruct` stage for a model of either family (the file loaded once,
+    /// by the one loader, whose message names the file and the fault). Options a model cannot
+    /// use are refused: tile, resize-to-model and overlap are for fixed-size (MLP) models, sigma
+    /// for noise-conditioned convolutional ones.
+    public static func make(verb: String, model name: String, geometry: ModelGeometry = .exact, overlap: Double? = nil,
+                                  batch: Int = 256, sigma: [Float]? = nil) throws -> any Stage {
+        let resolved: (model: AnyModel, metadata: [String: String], path: String)
+        do { resolved = try BuiltinModels.resolveAny(name) } catch { throw PipelineError.badParameter(stage: verb, reason: "\(error)") }
+        let hash = ModelFile.contentHash(path: resolved.path) ?? "?"
+        switch resolved.model {
+        case .conv(let c):
+            if geometry != .exact || overlap != nil {
+                throw PipelineError.badParameter(stage: verb, reason: "\(name) is convolutional and takes images of any size: \(geometry != .exact ? geometry.rawValue : "overlap") does not apply")
+            }
+            if sigma != nil && !(c.noiseInput || c.noiseMap) {
+                throw PipelineError.badParameter(stage: verb, reason: "\(name) is a blind model: it takes no sigma")
+            }
+            return try ConvStage(verb: verb, model: c, name: name, hash: hash, sigma: sigma)
+        case .mlp(let m):
+            if sigma != nil {
+                throw PipelineError.badParameter(stage: verb, reason: "\(name) is not conditioned on a noise level: sigma applies to convolutional models such as photo")
+            }
+            return try ModelStage(verb: verb, model: m, name: name, hash: hash, geometry: geometry, overlap: overlap ?? 0.5, batch: batch)
+        }
+    }
+
+    /// `denoise MODEL [tile|resize-to-model] [overlap=O] [sigma=S|sigma=R,G,B]`.
+    static func make(verb: String, _ a: StageArguments, batch: Int) throws -> any Stage {
+        guard let name = a.positional.first else { throw a.fail("wants a model, e.g. \(verb) mnist-dae or \(verb) photo") }
+        var geometry = ModelGeometry.exact
+        for w in a.positional.dropFirst() {
+            guard let g = ModelGeometry(rawValue: w) else { throw a.fail("unknown option '\(w)' (tile, resize-to-model, overlap=O, sigma=S)") }
+            geometry = g
+        }
+        if let bad = a.named.keys.sorted().first(where: { $0 != "overlap" && $0 != "sigma" }) {
+            throw a.fail("unknown parameter '\(bad)' (tile, resize-to-model, overlap=O, sigma=S)")
+        }
+        var overlap: Double?
+        if let o = a.named["overlap"] {
+            guard let v = Double(o) else { throw a.fail("overlap must be a number, not '\(o)'") }
+            overlap = v
+        }
+        var sigma: [Float]?
+        if let s = a.named["sigma"] {
+            guard let v = ConvStage.parseSigma(s) else { throw a.fail("sigma must be a number or three numbers R,G,B, not '\(s)'") }
+            sigma = v
+        }
+        return try make(verb: verb, model: name, geometry: geometry, overlap: overlap, batch: batch, sigma: sigma)
+    }
+
+}
