@@ -283,7 +283,7 @@ public final class ConvDenoiser {
 
     public var metadata: [String: String] {
         ["format": "latent", "format_version": ModelConfig.formatVersion, "kind": "conv-dae", "channels": "\(channels)",
-         "widths": "\(widths.0),\(widths.1),\(widths.2)", "width": "0", "height": "0", "hidden": "", "latent": "1",
+         "widths": "\(widths.0),\(widths.1),\(widths.2)",
          "blocks": "\(res.count)", "noise_input": noiseInput ? "sigma" : noiseMap ? "map" : "none"]
     }
 }

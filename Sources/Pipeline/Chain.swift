@@ -1,11 +1,6 @@
 import Foundation
 import Models
 
-/// latent's version, recorded in every output's provenance.
-public enum LatentInfo {
-    public static let version = "0.1.0"
-}
-
 /// Where a pipeline's results go.
 public enum Sink: Sendable, Equatable {
     /// PNGs under a folder that mirrors the input tree.

@@ -1,9 +1,8 @@
 import ArgumentParser
+import Pipeline
 
 @main
 struct Latent: ParsableCommand {
-    static let version = "0.1.0"
-
     static let configuration = CommandConfiguration(
         commandName: "latent",
         abstract: "Put trained autoencoders to work on PNG files.",
@@ -12,6 +11,6 @@ struct Latent: ParsableCommand {
               latent convert photos/ -o small/ --fit 256 --gray
               latent info image.png
             """,
-        version: version,
+        version: LatentInfo.version,
         subcommands: [DenoiseCommand.self, ReconstructCommand.self, RunCommand.self, StagesCommand.self, TraverseCommand.self, ManifoldCommand.self, InterpolateCommand.self, SampleCommand.self, CompareCommand.self, ConvertCommand.self, TrainCommand.self, EvalCommand.self, ModelsCommand.self, InfoCommand.self])
 }

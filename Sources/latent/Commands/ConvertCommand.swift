@@ -63,15 +63,13 @@ struct ConvertCommand: ParsableCommand {
         do {
             items = try InputWalker.expandNoting(inputs, excluding: outDir)
         } catch {
-            printError("latent: \(error)")
-            throw ExitCode(2)
+            throw Exit.cannotRun(error)
         }
         let fm = FileManager.default
         do {
             try fm.createDirectory(atPath: outDir, withIntermediateDirectories: true)
         } catch {
-            printError("latent: \(outDir): cannot create the output folder: \(error.localizedDescription)")
-            throw ExitCode(2)
+            throw Exit.cannotRun("\(outDir): cannot create the output folder: \(error.localizedDescription)")
         }
 
         let job = ConvertJob(
@@ -110,35 +108,6 @@ struct ConvertCommand: ParsableCommand {
         bar.finish()
         let seconds = Date().timeIntervalSince(start)
         Summary(outcomes: outcomes, verb: "converted", seconds: seconds).report(quiet: batch.quiet, json: batch.json)
-        if outcomes.contains(where: { if case .failed = $0 { return true } else { return false } }) {
-            throw ExitCode(1)
-        }
-    }
-}
-
-/// The end-of-batch report: failures (file: reason) and one count line on stderr, or JSON on stdout.
-struct Summary {
-    var outcomes: [ItemOutcome]
-    var verb: String
-    var seconds: Double
-
-    func report(quiet: Bool, json: Bool) {
-        var done = 0, skipped = 0
-        var failures: [String] = []
-        for o in outcomes {
-            switch o {
-            case .done: done += 1
-            case .skipped: skipped += 1
-            case .failed(let m): failures.append(m)
-            }
-        }
-        for f in failures { printError(f) }
-        let line = "\(verb) \(done), skipped \(skipped), failed \(failures.count)"
-        if !quiet || !failures.isEmpty { printError(line) }
-        if json {
-            let list = failures.map(jsonString).joined(separator: ",")
-            print("{\"\(verb)\":\(done),\"skipped\":\(skipped),\"failed\":\(failures.count),"
-                + "\"seconds\":\(String(format: "%.3f", seconds)),\"failures\":[\(list)]}")
-        }
+        try Exit.ifAnyFailed(outcomes)
     }
 }

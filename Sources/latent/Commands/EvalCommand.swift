@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
 import Imaging
-import Pipeline
 import Models
 import NN
+import Pipeline
 import Tensor
 import Training
 
@@ -48,8 +48,7 @@ struct EvalCommand: ParsableCommand {
             for f in failures { printError(f) }
             images = limit.map { Array(imgs.prefix($0)) } ?? imgs
         } catch {
-            printError("latent: \(error)")
-            throw ExitCode(2)
+            throw Exit.cannotRun(error)
         }
         var band = BandDenoiser(model: model)
         if givenSigma { band.sigma = [sigma] }
@@ -107,8 +106,7 @@ struct EvalCommand: ParsableCommand {
             names = limit.map { Array(found.names.prefix($0)) } ?? found.names
             if !found.unmatched.isEmpty { printError("latent: \(found.unmatched.count) noisy images without a clean partner skipped: \(found.unmatched.prefix(3).joined(separator: ", "))") }
         } catch {
-            printError("latent: \(error)")
-            throw ExitCode(2)
+            throw Exit.cannotRun(error)
         }
         var band = BandDenoiser(model: model)
         if givenSigma { band.sigma = [sigma] }
@@ -151,8 +149,7 @@ struct EvalCommand: ParsableCommand {
         if let threads { BLAS.setThreads(threads) }
         let loaded: AnyModel
         do { loaded = try BuiltinModels.resolveAny(model).model } catch {
-            printError("latent: \(error)")
-            throw ExitCode(2)
+            throw Exit.cannotRun(error)
         }
         let m: LatentModel
         switch loaded {
@@ -163,8 +160,7 @@ struct EvalCommand: ParsableCommand {
             m = mlp
         }
         if pairs != nil {
-            printError("latent: --pairs takes a convolutional (photo) model")
-            throw ExitCode(2)
+            throw Exit.cannotRun("--pairs takes a convolutional (photo) model")
         }
         let c = m.config
         var test: Dataset
@@ -181,12 +177,10 @@ struct EvalCommand: ParsableCommand {
                 test = d
             }
         } catch {
-            printError("latent: \(error)")
-            throw ExitCode(2)
+            throw Exit.cannotRun(error)
         }
         guard test.dim == c.inputSize else {
-            printError("latent: \(data): images are \(test.width)x\(test.height)x\(test.channels), the model takes \(c.width)x\(c.height)x\(c.channels)")
-            throw ExitCode(2)
+            throw Exit.cannotRun("\(data): images are \(test.width)x\(test.height)x\(test.channels), the model takes \(c.width)x\(c.height)x\(c.channels)")
         }
         if let limit { test = test.prefix(limit) }
         var out: [(String, String)] = [("model", model), ("kind", c.kind.rawValue), ("architecture", c.architecture), ("images", "\(test.count)")]
@@ -219,11 +213,4 @@ struct EvalCommand: ParsableCommand {
             for (k, v) in out { print("\(k.padding(toLength: 16, withPad: " ", startingAt: 0)) \(v)") }
         }
     }
-}
-
-/// User + system CPU seconds of this process so far.
-func cpuSeconds() -> Double {
-    var u = rusage()
-    getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &u)
-    return Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6 + Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6
 }

@@ -67,6 +67,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per epoch on stdout.") var json = false
 
     func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1.") }
+        guard val > 0 && val < 1 else { throw ValidationError("--val must be between 0 and 1.") }
         if model == "conv-dae" || model == "noise-estimator" {
             guard let noise, Self.sigmaRange(noise) != nil else {
                 throw ValidationError("--model conv-dae wants --noise gaussian:LO-HI (σ on the 0-255 scale), e.g. gaussian:0-55.")
@@ -97,9 +100,6 @@ struct TrainCommand: ParsableCommand {
         if let sparsity, Sparsity(sparsity) == nil { throw ValidationError("--sparsity wants l1:WEIGHT or kl:RHO[:WEIGHT] (got '\(sparsity)').") }
         if model == "sparse" && sparsity == nil { throw ValidationError("--model sparse needs --sparsity, e.g. l1:1e-3.") }
         guard ConvertCommand.parseSize(size) != nil else { throw ValidationError("--size wants WxH (got '\(size)').") }
-        guard val > 0 && val < 1 else { throw ValidationError("--val must be between 0 and 1.") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
-        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1.") }
     }
 
     func parseHidden() -> [Int]? {
@@ -142,8 +142,7 @@ struct TrainCommand: ParsableCommand {
             }
             if let limit { train = Array(train.prefix(limit)) }
         } catch {
-            printError("latent: \(error)")
-            throw ExitCode(2)
+            throw Exit.cannotRun(error)
         }
         var opts = PatchTrainingOptions()
         opts.patch = patch
@@ -186,19 +185,16 @@ struct TrainCommand: ParsableCommand {
                 }
                 try model.importTensors(tensors, file: initFrom, upgrading: true)
             } catch {
-                printError("latent: \(error)")
-                throw ExitCode(2)
+                throw Exit.cannotRun(error)
             }
             if !quiet { printError("starting from the weights of \(initFrom)") }
         }
         if resume {
             guard FileManager.default.fileExists(atPath: ckpt) else {
-                printError("latent: \(ckpt): no checkpoint to resume from")
-                throw ExitCode(2)
+                throw Exit.cannotRun("\(ckpt): no checkpoint to resume from")
             }
             do { try trainer.resume(from: ckpt) } catch {
-                printError("latent: \(error)")
-                throw ExitCode(2)
+                throw Exit.cannotRun(error)
             }
             if !quiet { printError("resuming after epoch \(trainer.completedEpochs) from \(ckpt)") }
         }
@@ -243,8 +239,7 @@ struct TrainCommand: ParsableCommand {
         let trainer: Trainer
         if resume {
             guard FileManager.default.fileExists(atPath: ckpt) else {
-                printError("latent: \(ckpt): no checkpoint to resume from")
-                throw ExitCode(2)
+                throw Exit.cannotRun("\(ckpt): no checkpoint to resume from")
             }
             trainer = try Checkpoint.resume(path: ckpt, config: config, options: options)
             if !quiet { printError("resuming after epoch \(trainer.completedEpochs) from \(ckpt)") }
@@ -305,8 +300,7 @@ struct TrainCommand: ParsableCommand {
     func loadData() throws -> (Dataset, Dataset?, Dataset?) {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: data, isDirectory: &isDir) else {
-            printError("latent: \(data): no such file or folder")
-            throw ExitCode(2)
+            throw Exit.cannotRun("\(data): no such file or folder")
         }
         do {
             if isDir.boolValue && MNIST.isMNISTFolder(data) {
@@ -327,14 +321,12 @@ struct TrainCommand: ParsableCommand {
             var d = all
             if let limit { d = d.prefix(limit) }
             guard d.count >= 2 else {
-                printError("latent: \(data): need at least 2 images to train and validate")
-                throw ExitCode(2)
+                throw Exit.cannotRun("\(data): need at least 2 images to train and validate")
             }
             let (tr, va) = d.split(validation: val, seed: seed)
             return (tr, va, nil)
         } catch let e as DatasetError {
-            printError("latent: \(e)")
-            throw ExitCode(2)
+            throw Exit.cannotRun(e)
         }
     }
 }

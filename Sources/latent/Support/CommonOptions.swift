@@ -1,12 +1,9 @@
 import ArgumentParser
 import PNGIO
 
-/// Flags every batch command shares.
-struct BatchOptions: ParsableArguments {
-    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output folder (created if missing).", valueName: "OUTDIR"))
-    var output: String
-
-    @Option(help: "Files converted in parallel (default: the number of cores).")
+/// How a batch runs: flags every batch command shares (`run` too, whose output comes from its chain).
+struct ProcessingOptions: ParsableArguments {
+    @Option(help: "Files processed in parallel (default: the number of cores).")
     var jobs: Int?
 
     @Flag(help: "Replace outputs that exist (otherwise they are skipped, which makes a rerun resume).")
@@ -34,4 +31,20 @@ struct BatchOptions: ParsableArguments {
 
     var resolvedJobs: Int { jobs ?? ProcessInfoShim.cores }
     var limits: PNGLimits { PNGLimits(maxPixels: maxPixels) }
+}
+
+/// An output folder and the processing flags: what convert, denoise and reconstruct share.
+struct BatchOptions: ParsableArguments {
+    @Option(name: [.short, .customLong("output")], help: ArgumentHelp("Output folder (created if missing).", valueName: "OUTDIR"))
+    var output: String
+
+    @OptionGroup var processing: ProcessingOptions
+
+    var jobs: Int? { processing.jobs }
+    var overwrite: Bool { processing.overwrite }
+    var compression: Int? { processing.compression }
+    var quiet: Bool { processing.quiet }
+    var json: Bool { processing.json }
+    var resolvedJobs: Int { processing.resolvedJobs }
+    var limits: PNGLimits { processing.limits }
 }

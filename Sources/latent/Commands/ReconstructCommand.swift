@@ -1,0 +1,26 @@
+import ArgumentParser
+import Foundation
+import Imaging
+import Models
+import PNGIO
+import Pipeline
+
+struct ReconstructCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reconstruct",
+        abstract: "Pass PNG files through an autoencoder: decode(encode(x)) (a VAE uses its posterior mean).",
+        discussion: "Example:\n  latent reconstruct samples/digits -o recon/ --model mnist-vae --sheet recon/sheet.png")
+
+    @Argument(help: "PNG files and folders.") var inputs: [String]
+    @Option(help: "A built-in model or a .safetensors file.") var model: String
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var batch: BatchOptions
+
+    func run() throws {
+        let stage = try makeModelStage(verb: "reconstruct", model: model, options: modelOptions)
+        let plan = PipelinePlan(inputs: inputs, stages: [stage], sink: .folder(batch.output))
+        let (items, outcomes) = try PipelineExecution(plan: plan, batch: batch.processing, label: "reconstruct").run()
+        if let sheet = modelOptions.sheet { try writeComparisonSheet(sheet, items: items, outcomes: outcomes, outDir: batch.output) }
+        try Exit.ifAnyFailed(outcomes)
+    }
+}

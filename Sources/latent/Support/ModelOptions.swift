@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import Imaging
+import Models
+import PNGIO
+import Pipeline
+
+/// Options shared by denoise and reconstruct.
+struct ModelOptions: ParsableArguments {
+    @Flag(help: "Split images larger than the model into overlapping model-sized tiles and blend the results.")
+    var tile = false
+
+    @Flag(help: "Scale images to the model's size, filter, and scale back.")
+    var resizeToModel = false
+
+    @Option(help: "Tile overlap, 0 to 0.9 (with --tile).") var overlap: Double?
+
+    @Option(name: [.customLong("batch"), .customLong("batch-size")], help: "Rows (images or tiles) per model batch.") var batchSize: Int = 256
+
+    @Option(help: ArgumentHelp("Also write a comparison sheet (input | output, up to 32 rows) to this PNG.", valueName: "FILE.png"))
+    var sheet: String?
+
+    func validate() throws {
+        if tile && resizeToModel { throw ValidationError("Give --tile or --resize-to-model, not both.") }
+        if let overlap, !(0...0.9).contains(overlap) { throw ValidationError("--overlap must be between 0 and 0.9.") }
+        if overlap != nil && !tile { throw ValidationError("--overlap applies with --tile.") }
+        if batchSize < 1 { throw ValidationError("--batch must be at least 1.") }
+    }
+
+    var geometry: ModelGeometry { tile ? .tile : resizeToModel ? .resizeToModel : .exact }
+}
+
+func makeModelStage(verb: String, model: String, options: ModelOptions, sigma: [Float]? = nil) throws -> any Stage {
+    do {
+        return try ModelVerbs.make(verb: verb, model: model, geometry: options.geometry,
+                                           overlap: options.overlap, batch: options.batchSize, sigma: sigma)
+    } catch {
+        throw Exit.cannotRun(error)
+    }
+}
+
+/// Writes a sheet of (input, output) pairs for the first items that succeeded.
+func writeComparisonSheet(_ path: String, items: [InputItem], outcomes: [ItemOutcome], outDir: String, limit: Int = 32) throws {
+    var rows: [[FloatImage?]] = []
+    for (item, o) in zip(items, outcomes) where rows.count < limit {
+        guard o != .skipped || FileManager.default.fileExists(atPath: (outDir as NSString).appendingPathComponent(item.relativeOutput)) else { continue }
+        if case .failed = o { continue }
+        guard let a = try? PNGReader.read(path: item.path),
+              let b = try? PNGReader.read(path: (outDir as NSString).appendingPathComponent(item.relativeOutput)) else { continue }
+        rows.append([FloatImage(a), FloatImage(b)])
+    }
+    guard !rows.isEmpty else { return }
+    // Two pairs per sheet row keeps small images readable.
+    var paired: [[FloatImage?]] = []
+    var i = 0
+    while i < rows.count {
+        paired.append(rows[i] + [nil] + (i + 1 < rows.count ? rows[i + 1] : []))
+        i += 2
+    }
+    let maxSide = rows.flatMap { $0 }.compactMap { $0 }.map { max($0.width, $0.height) }.max() ?? 1
+    let scale = max(1, min(8, 112 / maxSide))
+    let sheet = Sheet.compose(rows: paired, scale: scale, gutter: 2)
+    let layout: PixelLayout = sheet.channels == 3 ? .rgb : .gray
+    do {
+        try AtomicOutput.writePNG(sheet.pngImage(layout: layout, depth: 8), to: path,
+                                  texts: [("Software", "latent \(LatentInfo.version)"), ("Comment", "left: input, right: output")])
+    } catch {
+        throw Exit.failed(error)
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import Foundation
+import Imaging
+import Models
+import PNGIO
+import Pipeline
+
+/// Runs a plan the way every pipeline command does: walk inputs, check the chain, progress bar,
+/// summary, exit code.
+struct PipelineExecution {
+    var plan: PipelinePlan
+    var batch: ProcessingOptions
+    var label: String
+
+    /// Returns the items and outcomes; throws ExitCode on set-up errors.
+    func run() throws -> ([InputItem], [ItemOutcome]) {
+        let outDir: String?
+        switch plan.sink {
+        case .folder(let d): outDir = d
+        case .codes: outDir = nil
+        }
+        let items: [InputItem]
+        do { items = try InputWalker.expandNoting(plan.inputs, excluding: outDir) } catch {
+            throw Exit.cannotRun(error)
+        }
+        let start = Date()
+        let outcomes = try execute(items: items, runner: makeRunner())
+        Summary(outcomes: outcomes, verb: label == "denoise" ? "denoised" : "processed", seconds: Date().timeIntervalSince(start))
+            .report(quiet: batch.quiet, json: batch.json)
+        return (items, outcomes)
+    }
+
+    /// The plan's runner; a chain that cannot run is a set-up error (exit 2).
+    func makeRunner() throws -> PipelineRunner {
+        do {
+            return try PipelineRunner(plan: plan, options: PipelineOptions(jobs: batch.resolvedJobs, overwrite: batch.overwrite,
+                                                                           limits: batch.limits, compression: batch.compression))
+        } catch {
+            throw Exit.cannotRun(error)
+        }
+    }
+
+    /// Runs `items` through `runner` behind a progress bar; a failure of the run itself exits 1.
+    func execute(items: [InputItem], runner: PipelineRunner) throws -> [ItemOutcome] {
+        let bar = ProgressBar(label: label, quiet: batch.quiet)
+        let outcomes: [ItemOutcome]
+        do { outcomes = try runner.run(items: items) { bar.update($0) } } catch {
+            bar.finish()
+            throw Exit.failed(error)
+        }
+        bar.finish()
+        return outcomes
+    }
+}
