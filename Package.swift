@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "latent", targets: ["latent"]),
-        .library(name: "LatentKit", targets: ["PNGIO", "Tensor", "NN", "Models", "Training", "Imaging", "Pipeline", "Render"]),
+        .library(name: "LatentKit", targets: ["FileIO", "PNGIO", "Tensor", "NN", "Models", "Imaging", "Inference", "Training", "Pipeline", "Render"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -30,19 +30,26 @@ let package = Package(
             name: "CKernels", path: "Sources/CKernels",
             cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-fno-trapping-math"])]),
 
-        .target(name: "PNGIO", dependencies: ["CPNG"]),
-        .target(name: "Tensor", dependencies: ["COpenBLAS"]),
-        .target(name: "NN", dependencies: ["Tensor", "CKernels"]),
+        // O_TMPFILE for atomic outputs (a macro Swift cannot import).
+        .target(name: "CFileIO", path: "Sources/CFileIO"),
+
+        // Layers (each module imports only from layers below it; Tests/CLITests/LayeringTests checks it):
+        // 0 FileIO, Tensor; 1 PNGIO, NN; 2 Imaging, Models; 3 Inference; 4 Training, Pipeline, Render; 5 the executables.
+        .target(name: "FileIO", dependencies: ["CFileIO"], exclude: ["README.md"]),
+        .target(name: "PNGIO", dependencies: ["CPNG", "FileIO"], exclude: ["README.md"]),
+        .target(name: "Tensor", dependencies: ["COpenBLAS"], exclude: ["README.md"]),
+        .target(name: "NN", dependencies: ["Tensor", "CKernels"], exclude: ["README.md"]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
-        .target(name: "Models", dependencies: ["NN", "Tensor", "CKernels"], resources: [.copy("Builtin")]),
-        .target(name: "Training", dependencies: ["Models", "NN", "Tensor", "CKernels", "Imaging", "PNGIO", "Pipeline", "CZlib"]),
-        .target(name: "Imaging", dependencies: ["PNGIO"]),
-        .target(name: "Pipeline", dependencies: ["PNGIO", "Imaging", "Models", "NN", "Tensor"]),
-        .target(name: "Render", dependencies: ["Models", "NN", "Tensor", "Imaging", "PNGIO"]),
+        .target(name: "Models", dependencies: ["NN", "Tensor", "CKernels", "FileIO"], exclude: ["README.md"], resources: [.copy("Builtin")]),
+        .target(name: "Imaging", dependencies: ["PNGIO"], exclude: ["README.md"]),
+        .target(name: "Inference", dependencies: ["Models", "NN", "Tensor", "Imaging", "PNGIO", "FileIO"], exclude: ["README.md"]),
+        .target(name: "Training", dependencies: ["Models", "NN", "Tensor", "CKernels", "Imaging", "PNGIO", "FileIO", "Inference", "CZlib"], exclude: ["README.md"]),
+        .target(name: "Pipeline", dependencies: ["PNGIO", "Imaging", "Models", "NN", "Tensor", "FileIO", "Inference"], exclude: ["README.md"]),
+        .target(name: "Render", dependencies: ["Models", "NN", "Tensor", "Imaging", "PNGIO", "FileIO"], exclude: ["README.md"]),
         .executableTarget(
             name: "latent",
             dependencies: [
-                "PNGIO", "Imaging", "Pipeline", "Tensor", "NN", "Models", "Training", "Render",
+                "FileIO", "PNGIO", "Imaging", "Inference", "Pipeline", "Tensor", "NN", "Models", "Training", "Render",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
 
@@ -61,7 +68,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Tensor", "Training"]),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "PNGIO"]),
         .testTarget(name: "RenderTests", dependencies: ["Render", "Models", "NN", "Tensor", "Imaging", "Training"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Models", "NN", "Imaging", "PNGIO", "Tensor"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Inference", "FileIO", "Models", "NN", "Imaging", "PNGIO", "Tensor"]),
         .testTarget(name: "CLITests", dependencies: ["latent", "PNGIO"]),
     ],
     swiftLanguageModes: [.v6]

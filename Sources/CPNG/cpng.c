@@ -598,13 +598,3 @@ int cpng_simple_read(const char *path, int format, int linear16, uint8_t *dst, s
 }
 
 const char *cpng_libpng_version(void) { return png_get_libpng_ver(NULL); }
-
-int cpng_open_tmpfile(const char *dir) {
-#ifdef O_TMPFILE
-    return open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
-#else
-    (void)dir;
-    errno = EOPNOTSUPP;
-    return -1;
-#endif
-}

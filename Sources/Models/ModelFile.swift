@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import NN
 
@@ -41,10 +42,8 @@ public enum ModelFile {
     /// A short content hash of the file (FNV-1a 64 over its bytes), for provenance.
     public static func contentHash(path: String) -> String? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        data.withUnsafeBytes { raw in
-            for b in raw { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        }
-        return String(h, radix: 16)
+        var h = FNV1a()
+        data.withUnsafeBytes { h.add($0) }
+        return String(h.value, radix: 16)
     }
 }

@@ -44,7 +44,7 @@ public enum PNGError: Error, Equatable, Sendable, CustomStringConvertible {
         case .crcMismatch(_, let r): return "checksum error: \(r)"
         case .badHeader(_, let r): return "invalid header: \(r)"
         case .overPixelBudget(_, let w, let h, let limit):
-            return "\(w)x\(h) is over the pixel budget of \(limit) pixels (raise it with --max-pixels)"
+            return "\(w)x\(h) is over the pixel budget of \(limit) pixels"
         case .tooLarge(_, let r): return "over the memory limits: \(r)"
         case .corrupt(_, let r): return "corrupt: \(r)"
         case .writeFailed(_, let r): return "cannot write: \(r)"

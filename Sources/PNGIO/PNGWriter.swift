@@ -3,6 +3,7 @@ import CPNG
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
+import FileIO
 #endif
 
 /// How a PNG is stored: colour type, bit depth, palette, interlacing, compression and text chunks.

@@ -1,4 +1,5 @@
 import PNGIO
+import FileIO
 
 /// `--model auto`: the built-in model an image goes to, from its header alone.
 public enum AutoModel {

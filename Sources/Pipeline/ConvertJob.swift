@@ -1,6 +1,7 @@
 import Foundation
 import Imaging
 import PNGIO
+import FileIO
 
 /// How to resize during conversion.
 public enum ResizeSpec: Sendable, Equatable {

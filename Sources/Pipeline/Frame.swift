@@ -1,5 +1,6 @@
 import Imaging
 import PNGIO
+import FileIO
 
 /// An image travelling through a pipeline: Float planes in [0, 1] (colour planes first, then
 /// alpha if `layout` has one), where it came from, and the bit depth it had on disk (kept for

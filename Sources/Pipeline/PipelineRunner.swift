@@ -3,6 +3,7 @@ import Foundation
 import Imaging
 import PNGIO
 import Synchronization
+import FileIO
 
 /// Settings of a pipeline run.
 public struct PipelineOptions: Sendable {
@@ -258,49 +259,3 @@ extension PipelineRunner {
     }
 }
 
-func jsonQuote(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        default: if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-        }
-    }
-    return out + "\""
-}
-
-func csvField(_ s: String) -> String {
-    s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
-}
-
-/// body(0..<n) on up to `jobs` threads (workers pull the next index); results in index order.
-func parallelMap<T>(_ n: Int, jobs: Int, _ body: @escaping (Int) -> T) -> [T] {
-    if n == 0 { return [] }
-    let out = UnsafeMutableBufferPointer<T?>.allocate(capacity: n)
-    out.initialize(repeating: nil)
-    defer {
-        _ = out.deinitialize()  // releases the results (their images), not only the buffer
-        out.deallocate()
-    }
-    let next = Atomic<Int>(0)
-    let box = UncheckedBox((body, out))
-    let workers = max(1, min(jobs, n))
-    if workers == 1 {
-        for i in 0..<n { out[i] = body(i) }
-    } else {
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while true {
-                let i = next.add(1, ordering: .relaxed).oldValue
-                if i >= n { break }
-                box.value.1[i] = box.value.0(i)
-            }
-        }
-    }
-    return out.map { $0! }
-}
-
-struct UncheckedBox<T>: @unchecked Sendable {
-    let value: T
-    init(_ v: T) { value = v }
-}

@@ -2,8 +2,8 @@ import CZlib
 import Foundation
 import Imaging
 import PNGIO
-import Pipeline
 import Tensor
+import FileIO
 
 /// Why a dataset could not be loaded.
 public enum DatasetError: Error, Equatable, CustomStringConvertible {

@@ -2,7 +2,7 @@ import Foundation
 import Imaging
 import Models
 import PNGIO
-import Pipeline
+import Inference
 
 /// Scoring a denoiser on real noisy/clean pairs: a folder with `noisy/` and `clean/` holding
 /// PNGs of the same names (as PolyU's crops: one real shot and the mean of many). Each noisy

@@ -3,8 +3,8 @@ import Imaging
 import Models
 import NN
 import PNGIO
-import Pipeline
 import Tensor
+import FileIO
 
 /// Settings of a patch-training run for the convolutional denoiser.
 public struct PatchTrainingOptions: Sendable {

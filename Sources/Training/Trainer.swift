@@ -157,7 +157,7 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
 
     public var description: String {
         switch self {
-        case .diverged(let e): return "training diverged (loss is NaN) in epoch \(e); try a lower --lr"
+        case .diverged(let e): return "training diverged (loss is NaN) in epoch \(e); try a lower learning rate"
         case .checkpointMismatch(let f, let r): return "\(f): cannot resume: \(r)"
         }
     }
@@ -189,7 +189,7 @@ public enum Checkpoint {
             throw TrainingError.checkpointMismatch(file: path, reason: "it holds a \(saved.kind.rawValue) \(saved.architecture) model, not \(config.kind.rawValue) \(config.architecture) with these settings")
         }
         if let s = meta["train_seed"], s != "\(options.seed)" {
-            throw TrainingError.checkpointMismatch(file: path, reason: "it was trained with --seed \(s)")
+            throw TrainingError.checkpointMismatch(file: path, reason: "it was trained with seed \(s)")
         }
         guard let epoch = Int(meta["checkpoint_epoch"] ?? ""), let adamT = Int(meta["adam_t"] ?? "") else {
             throw ModelFileError.badMetadata(file: path, reason: "not a checkpoint (no checkpoint_epoch / adam_t)")

@@ -131,6 +131,7 @@ struct ConvertCommandTests {
         let r = try CLI.run(["convert", dir + "/in/a.png", "-o", dir + "/out", "--max-pixels", "100"])
         #expect(r.status == 1)
         #expect(r.stderr.contains("\(dir)/in/a.png: 30x20 is over the pixel budget of 100 pixels"))
+        #expect(r.stderr.contains("--max-pixels N raises the pixel budget"), "the CLI names its flag")
         #expect(listFiles(dir + "/out").isEmpty)
     }
 

@@ -25,7 +25,7 @@ struct PipelineCommandTests {
         let r = try CLI.run(["denoise", dir + "/in", "-o", dir + "/out", "--model", "mnist-dae", "--json", "--sheet", dir + "/sheet.png"])
         #expect(r.status == 1)
         #expect(r.stderr.contains("\(dir)/in/d00015.png: not a PNG file"))
-        #expect(r.stderr.contains("\(dir)/in/wide.png: 40x28 does not match mnist-dae's input 28x28 (use --tile or --resize-to-model)"))
+        #expect(r.stderr.contains("\(dir)/in/wide.png: 40x28 does not match mnist-dae's input 28x28 (tile it or resize it to the model: the tile or resize-to-model option)"))
         #expect(r.stdout.contains("\"denoised\":30,\"skipped\":0,\"failed\":2"))
         #expect(listFiles(dir + "/out").count == 30)
         #expect(FileManager.default.fileExists(atPath: dir + "/sheet.png"))

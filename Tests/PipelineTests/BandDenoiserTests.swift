@@ -6,6 +6,7 @@ import Testing
 @testable import PNGIO
 @testable import Pipeline
 import Tensor
+@testable import Inference
 
 struct BandDenoiserTests {
     static func image(_ w: Int, _ h: Int, channels: Int, seed: UInt64) -> FloatImage {

@@ -6,6 +6,8 @@ import Testing
 @testable import PNGIO
 @testable import Pipeline
 import Tensor
+@testable import Inference
+@testable import FileIO
 
 /// The convolutional model as a pipeline stage: streamed file to file when it is a chain's only
 /// stage, in memory otherwise, with the same result either way.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Pipeline
+@testable import FileIO
 
 struct InputWalkerTests {
     /// A folder of 2,000 entries with names of every length: each PNG is listed once, with its

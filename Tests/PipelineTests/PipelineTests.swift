@@ -6,6 +6,7 @@ import Testing
 @testable import PNGIO
 @testable import Pipeline
 import Tensor
+@testable import FileIO
 
 func tempDir(_ tag: String) -> String {
     let dir = NSTemporaryDirectory() + "latent-pipe-\(tag)-\(getpid())-\(UUID().uuidString.prefix(8))"

@@ -135,15 +135,4 @@ const char *cpng_libpng_version(void);
 }
 #endif
 
-#ifdef __cplusplus
-extern "C" {
-#endif
-/// Opens an unnamed file for writing in folder `dir` (Linux O_TMPFILE), for atomic outputs that
-/// leave nothing behind if the process is killed. Returns the descriptor, or -1 (errno set) where
-/// the kernel or file system does not support it.
-int cpng_open_tmpfile(const char *dir);
-#ifdef __cplusplus
-}
-#endif
-
 #endif /* CPNG_H */

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Inference
 import Models
 import PNGIO
 
@@ -77,7 +78,9 @@ public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
     }
 
     public func apply(_ frame: Frame) throws -> Frame {
-        let (image, noise) = try denoiser.denoise(frame.image, colorPlanes: frame.colorPlanes, file: frame.item.path)
+        let (image, noise): (FloatImage, BandDenoiser.NoiseReading)
+        do { (image, noise) = try denoiser.denoise(frame.image, colorPlanes: frame.colorPlanes, file: frame.item.path) }
+        catch let e as InferenceError { throw PipelineError.frame(file: frame.item.path, reason: "\(e)".replacingOccurrences(of: frame.item.path + ": ", with: "")) }
         var out = frame
         out.image = image
         out.texts += noise.texts

@@ -89,7 +89,7 @@ public final class ModelStage: BatchStage, @unchecked Sendable {
             switch geometry {
             case .exact:
                 if f.width != mw || f.height != mh {
-                    results[i] = .failure(.frame(file: f.item.path, reason: "\(f.width)x\(f.height) does not match \(modelName)'s input \(mw)x\(mh) (use --tile or --resize-to-model)"))
+                    results[i] = .failure(.frame(file: f.item.path, reason: "\(f.width)x\(f.height) does not match \(modelName)'s input \(mw)x\(mh) (tile it or resize it to the model: the tile or resize-to-model option)"))
                     continue
                 }
             case .resizeToModel:

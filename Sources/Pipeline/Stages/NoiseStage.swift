@@ -1,3 +1,4 @@
+import FileIO
 import Imaging
 import Models
 import Tensor
@@ -27,9 +28,9 @@ public struct NoiseStage: FrameStage {
     }
 
     public func apply(_ f: Frame) throws -> Frame {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ seed
-        for b in f.item.relativeOutput.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
-        var rng = RandomGenerator(seed: h)
+        var h = FNV1a(seed: seed)
+        h.add(f.item.relativeOutput.utf8)
+        var rng = RandomGenerator(seed: h.value)
         var r = f
         let n = f.image.planeSize * f.colorPlanes
         f.image.data.withUnsafeBufferPointer { src in

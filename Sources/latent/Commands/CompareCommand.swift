@@ -7,6 +7,7 @@ import Pipeline
 import Render
 import Tensor
 import Training
+import FileIO
 
 struct CompareCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,6 +3,7 @@ import Foundation
 import Imaging
 import PNGIO
 import Pipeline
+import FileIO
 
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

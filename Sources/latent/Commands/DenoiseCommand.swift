@@ -4,6 +4,7 @@ import Imaging
 import Models
 import PNGIO
 import Pipeline
+import FileIO
 
 struct DenoiseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

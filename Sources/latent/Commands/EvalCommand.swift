@@ -6,6 +6,8 @@ import NN
 import Pipeline
 import Tensor
 import Training
+import Inference
+import FileIO
 
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -82,9 +84,9 @@ struct EvalCommand: ParsableCommand {
         let sigmaInput = !(model.noiseInput || model.noiseMap) ? "none (blind model)" : givenSigma ? "given (the true σ)" : "measured in each image"
         let meanAbsError = sigmaErrors.isEmpty ? 0 : sigmaErrors.map(abs).reduce(0, +) / Double(sigmaErrors.count)
         if json {
-            print("{\"model\":\(jsonString(self.model)),\"images\":\(images.count),\"sigma\":\(sigma),\"noisy_png\":\(noisyPng),"
+            print("{\"model\":\(jsonQuote(self.model)),\"images\":\(images.count),\"sigma\":\(sigma),\"noisy_png\":\(noisyPng),"
                 + "\"psnr_noisy\":\(String(format: "%.3f", noisyMean)),\"psnr_denoised\":\(String(format: "%.3f", mean)),"
-                + "\"cpu_s_per_mp\":\(String(format: "%.3f", perMP)),\"sigma_input\":\(jsonString(sigmaInput)),"
+                + "\"cpu_s_per_mp\":\(String(format: "%.3f", perMP)),\"sigma_input\":\(jsonQuote(sigmaInput)),"
                 + "\"sigma_estimate_mean_abs_error\":\(sigmaErrors.isEmpty ? "null" : String(format: "%.3f", meanAbsError)),\"per_image\":[\(psnrs.map { String(format: "%.3f", $0) }.joined(separator: ","))]}")
         } else {
             print("model            \(self.model) (conv-dae \(model.widths.0),\(model.widths.1),\(model.widths.2)\(model.blocks > 0 ? " +\(model.blocks) blocks" : ""))")
@@ -125,10 +127,10 @@ struct EvalCommand: ParsableCommand {
         func sig(_ s: PairEvaluation.Score) -> String { s.sigmas.map { $0.map { String(format: "%.2f", $0) }.joined(separator: ",") } ?? "none" }
         if json {
             let each = scores.map { s in
-                "{\"name\":\(jsonString(s.name)),\"psnr_noisy\":\(String(format: "%.3f", s.psnrNoisy)),\"psnr_denoised\":\(String(format: "%.3f", s.psnrDenoised)),"
-                    + "\"ssim_noisy\":\(String(format: "%.4f", s.ssimNoisy)),\"ssim_denoised\":\(String(format: "%.4f", s.ssimDenoised)),\"sigma\":\(jsonString(sig(s)))}"
+                "{\"name\":\(jsonQuote(s.name)),\"psnr_noisy\":\(String(format: "%.3f", s.psnrNoisy)),\"psnr_denoised\":\(String(format: "%.3f", s.psnrDenoised)),"
+                    + "\"ssim_noisy\":\(String(format: "%.4f", s.ssimNoisy)),\"ssim_denoised\":\(String(format: "%.4f", s.ssimDenoised)),\"sigma\":\(jsonQuote(sig(s)))}"
             }
-            print("{\"model\":\(jsonString(self.model)),\"pairs\":\(scores.count),\"failed\":\(failures.count),"
+            print("{\"model\":\(jsonQuote(self.model)),\"pairs\":\(scores.count),\"failed\":\(failures.count),"
                 + "\"psnr_noisy\":\(String(format: "%.3f", mean(\.psnrNoisy))),\"psnr_denoised\":\(String(format: "%.3f", mean(\.psnrDenoised))),"
                 + "\"ssim_noisy\":\(String(format: "%.4f", mean(\.ssimNoisy))),\"ssim_denoised\":\(String(format: "%.4f", mean(\.ssimDenoised))),"
                 + "\"cpu_s_per_mp\":\(String(format: "%.3f", perMP)),\"per_image\":[\(each.joined(separator: ","))]}")
@@ -208,7 +210,7 @@ struct EvalCommand: ParsableCommand {
             out.append(("psnr_median3x3", String(format: "%.3f", f.psnrMedian)))
         }
         if json {
-            print("{" + out.map { k, v in "\(jsonString(k)):\(Double(v) != nil && k != "model" ? v : jsonString(v))" }.joined(separator: ",") + "}")
+            print("{" + out.map { k, v in "\(jsonQuote(k)):\(Double(v) != nil && k != "model" ? v : jsonQuote(v))" }.joined(separator: ",") + "}")
         } else {
             for (k, v) in out { print("\(k.padding(toLength: 16, withPad: " ", startingAt: 0)) \(v)") }
         }

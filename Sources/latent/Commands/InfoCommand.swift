@@ -1,5 +1,6 @@
 import ArgumentParser
 import PNGIO
+import FileIO
 
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,8 +27,8 @@ struct InfoCommand: ParsableCommand {
                 let texts = try r.finish()
                 let h = r.header
                 if json {
-                    let t = texts.map { "\(jsonString($0.key)):\(jsonString($0.text))" }.joined(separator: ",")
-                    print("{\"file\":\(jsonString(file)),\"width\":\(h.width),\"height\":\(h.height),"
+                    let t = texts.map { "\(jsonQuote($0.key)):\(jsonQuote($0.text))" }.joined(separator: ",")
+                    print("{\"file\":\(jsonQuote(file)),\"width\":\(h.width),\"height\":\(h.height),"
                         + "\"color_type\":\"\(h.colorType)\",\"bit_depth\":\(h.bitDepth),"
                         + "\"interlaced\":\(h.interlaced),\"transparency\":\(h.hasTransparency),\"text\":{\(t)}}")
                 } else {

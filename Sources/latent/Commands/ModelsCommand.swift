@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Models
+import FileIO
 
 struct ModelsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,12 +15,12 @@ struct ModelsCommand: ParsableCommand {
         var rows: [String] = []
         for entry in BuiltinModels.catalog {
             guard let path = BuiltinModels.path(of: entry.name) else {
-                rows.append(json ? "{\"name\":\(jsonString(entry.name)),\"installed\":false}" : "\(entry.name)  (not installed)  \(entry.summary)")
+                rows.append(json ? "{\"name\":\(jsonQuote(entry.name)),\"installed\":false}" : "\(entry.name)  (not installed)  \(entry.summary)")
                 continue
             }
             if let meta = try? SafeTensors.open(path: path).metadata, ConvModelFile.isConv(meta) {
                 let figs = ["val_psnr_25", "test_psnr_set12_25"].compactMap { k in meta[k].map { "\(k) \($0)" } }
-                rows.append(json ? "{\"name\":\(jsonString(entry.name)),\"installed\":true,\"path\":\(jsonString(path)),\"kind\":\"conv-dae\"}"
+                rows.append(json ? "{\"name\":\(jsonQuote(entry.name)),\"installed\":true,\"path\":\(jsonQuote(path)),\"kind\":\"conv-dae\"}"
                     : "\(entry.name.padding(toLength: 12, withPad: " ", startingAt: 0)) conv-dae \(meta["widths"] ?? "?") any size  \(entry.summary)"
                     + (figs.isEmpty ? "" : "\n              " + figs.joined(separator: ", ")))
                 continue
@@ -32,8 +33,8 @@ struct ModelsCommand: ParsableCommand {
                     if let v = meta[key] { figures.append("\(key) \(v)") }
                 }
                 if json {
-                    let m = meta.sorted { $0.key < $1.key }.map { "\(jsonString($0.key)):\(jsonString($0.value))" }.joined(separator: ",")
-                    rows.append("{\"name\":\(jsonString(entry.name)),\"installed\":true,\"path\":\(jsonString(path)),\"metadata\":{\(m)}}")
+                    let m = meta.sorted { $0.key < $1.key }.map { "\(jsonQuote($0.key)):\(jsonQuote($0.value))" }.joined(separator: ",")
+                    rows.append("{\"name\":\(jsonQuote(entry.name)),\"installed\":true,\"path\":\(jsonQuote(path)),\"metadata\":{\(m)}}")
                 } else {
                     rows.append("\(entry.name.padding(toLength: 12, withPad: " ", startingAt: 0)) \(c.kind.rawValue) \(c.architecture) "
                         + "\(c.width)x\(c.height)x\(c.channels)\(c.noise.map { " noise \($0)" } ?? "")  \(entry.summary)"

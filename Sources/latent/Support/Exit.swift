@@ -1,5 +1,6 @@
 import ArgumentParser
 import Pipeline
+import FileIO
 
 /// Exit codes, in one place. 0: everything done. 1: the request ran but some file (or the run)
 /// failed. 2: the request cannot run at all (bad arguments, a bad model file, a chain that does

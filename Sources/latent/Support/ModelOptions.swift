@@ -4,6 +4,7 @@ import Imaging
 import Models
 import PNGIO
 import Pipeline
+import FileIO
 
 /// Options shared by denoise and reconstruct.
 struct ModelOptions: ParsableArguments {

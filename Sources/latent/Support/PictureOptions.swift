@@ -7,6 +7,7 @@ import Pipeline
 import Render
 import Tensor
 import Training
+import FileIO
 
 /// Options every picture command shares.
 struct PictureOptions: ParsableArguments {
@@ -71,8 +72,8 @@ struct PictureOptions: ParsableArguments {
             throw Exit.failed(error)
         }
         if json {
-            let d = details.map { "\(jsonString($0.0)):\(jsonString($0.1))" }.joined(separator: ",")
-            print("{\"file\":\(jsonString(output)),\"width\":\(image.width),\"height\":\(image.height),\"rows\":\(g.rows),\"columns\":\(g.cols),\(d)}")
+            let d = details.map { "\(jsonQuote($0.0)):\(jsonQuote($0.1))" }.joined(separator: ",")
+            print("{\"file\":\(jsonQuote(output)),\"width\":\(image.width),\"height\":\(image.height),\"rows\":\(g.rows),\"columns\":\(g.cols),\(d)}")
         } else if !quiet {
             printError("wrote \(output) (\(image.width)x\(image.height), \(g.rows)x\(g.cols) tiles)")
         }

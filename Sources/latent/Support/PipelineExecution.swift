@@ -4,6 +4,7 @@ import Imaging
 import Models
 import PNGIO
 import Pipeline
+import FileIO
 
 /// Runs a plan the way every pipeline command does: walk inputs, check the chain, progress bar,
 /// summary, exit code.

@@ -3,6 +3,7 @@ import Foundation
 import Imaging
 import PNGIO
 import Pipeline
+import FileIO
 
 /// The end-of-batch report: failures (file: reason) and one count line on stderr, or JSON on stdout.
 struct Summary {
@@ -21,10 +22,13 @@ struct Summary {
             }
         }
         for f in failures { printError(f) }
+        if failures.contains(where: { $0.contains("over the pixel budget") }) {
+            printError("latent: --max-pixels N raises the pixel budget")
+        }
         let line = "\(verb) \(done), skipped \(skipped), failed \(failures.count)"
         if !quiet || !failures.isEmpty { printError(line) }
         if json {
-            let list = failures.map(jsonString).joined(separator: ",")
+            let list = failures.map(jsonQuote).joined(separator: ",")
             print("{\"\(verb)\":\(done),\"skipped\":\(skipped),\"failed\":\(failures.count),"
                 + "\"seconds\":\(String(format: "%.3f", seconds)),\"failures\":[\(list)]}")
         }

@@ -6,6 +6,7 @@ import Darwin
 import Foundation
 import Pipeline
 import Synchronization
+import FileIO
 
 enum ProcessInfoShim {
     static var cores: Int { ProcessInfo.processInfo.activeProcessorCount }
@@ -57,23 +58,6 @@ final class ProgressBar: Sendable {
         return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60)
             : String(format: "%d:%02d", t / 60, t % 60)
     }
-}
-
-/// Minimal JSON string escaping for summaries.
-func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-        }
-    }
-    return out + "\""
 }
 
 extension InputWalker {

@@ -140,7 +140,7 @@ public struct NoiseLevelFunction: Sendable, Equatable {
         func ensure(_ end: Int) throws {
             while first + rows.count < min(end, h4) {
                 if read < height {
-                    guard let band = try nextRows() else { throw PipelineError.frame(file: "", reason: "fewer rows than the header says") }
+                    guard let band = try nextRows() else { throw InferenceError.image(file: "", reason: "fewer rows than the header says") }
                     for y in 0..<band.height {
                         var r = [Float](repeating: 0, count: ch * w4)
                         for c in 0..<ch {

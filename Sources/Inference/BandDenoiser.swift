@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Imaging
 import Models
+import FileIO
 import PNGIO
 
 /// Band-streamed inference of a convolutional denoiser: the PNG is read in row bands, each band
@@ -90,7 +91,7 @@ public struct BandDenoiser {
     /// rows (`openPass` starts it; not called when nothing is measured).
     public func readNoise(file: String, width: Int, height: Int, planes: Int, openPass: () throws -> RowPass) throws -> NoiseReading {
         if let sigma, sigma.count != 1 && sigma.count != planes {
-            throw PipelineError.frame(file: file, reason: "\(sigma.count) noise levels given for an image of \(planes) colour plane\(planes == 1 ? "" : "s")")
+            throw InferenceError.image(file: file, reason: "\(sigma.count) noise levels given for an image of \(planes) colour plane\(planes == 1 ? "" : "s")")
         }
         var levels: NoiseLevelFunction?
         if let estimator = levelEstimator(planes: planes) {
@@ -132,7 +133,7 @@ public struct BandDenoiser {
     /// result; alpha planes are carried through. `file` names it in errors.
     public func denoise(_ img: FloatImage, colorPlanes planes: Int, file: String) throws -> (image: FloatImage, noise: NoiseReading) {
         if model.channels == 3 && planes == 1 {
-            throw PipelineError.frame(file: file, reason: "the model takes RGB images, this one is grey")
+            throw InferenceError.image(file: file, reason: "the model takes RGB images, this one is grey")
         }
         let pass = { Self.memoryPass(img) }
         let noise = try readNoise(file: file, width: img.width, height: img.height, planes: planes, openPass: pass)
@@ -340,7 +341,7 @@ public struct BandDenoiser {
         let depth = h.depth
         let planes = layout.colorChannels
         if model.channels == 3 && planes == 1 {
-            throw PipelineError.frame(file: input, reason: "the model takes RGB images, this one is grey")
+            throw InferenceError.image(file: input, reason: "the model takes RGB images, this one is grey")
         }
         let noise = try readNoise(file: input, width: h.width, height: h.height, planes: planes) {
             let pass = try PNGReader(path: input, limits: limits)

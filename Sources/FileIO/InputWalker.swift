@@ -1,5 +1,4 @@
 import Foundation
-import PNGIO
 
 /// One input file and where its output goes, relative to the output folder.
 public struct InputItem: Sendable, Equatable {

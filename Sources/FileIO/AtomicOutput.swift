@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Synchronization
-import CPNG
+import CFileIO
 
 /// Atomic file output. On Linux the data go to an unnamed file in the destination's folder
 /// (O_TMPFILE) that is linked under its name only when complete: a run killed at any moment,
@@ -38,7 +38,7 @@ public enum AtomicOutput {
         if rename(tmp, path) != 0 {
             let reason = String(cString: strerror(errno))
             unlink(tmp)
-            throw PNGError.writeFailed(file: path, reason: reason)
+            throw FileIOError.writeFailed(file: path, reason: reason)
         }
     }
 
@@ -46,7 +46,7 @@ public enum AtomicOutput {
     /// O_TMPFILE + linkat. Returns nil (nothing done) when the folder does not support it.
     static func writeUnnamed(to path: String, _ body: (String) throws -> Void) throws -> Bool? {
         let (dir, _) = split(path)
-        let fd = cpng_open_tmpfile(dir.isEmpty ? "." : dir)
+        let fd = cfileio_open_tmpfile(dir.isEmpty ? "." : dir)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
         let procPath = "/proc/self/fd/\(fd)"
@@ -58,33 +58,21 @@ public enum AtomicOutput {
         try body(procPath)
         if linkat(AT_FDCWD, procPath, AT_FDCWD, path, AT_SYMLINK_FOLLOW) == 0 { return true }
         guard errno == EEXIST else {
-            throw PNGError.writeFailed(file: path, reason: String(cString: strerror(errno)))
+            throw FileIOError.writeFailed(file: path, reason: String(cString: strerror(errno)))
         }
         // Replacing an existing file: link under a hidden name, then rename over it.
         let tmp = temporaryPath(for: path)
         guard linkat(AT_FDCWD, procPath, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) == 0 else {
-            throw PNGError.writeFailed(file: path, reason: String(cString: strerror(errno)))
+            throw FileIOError.writeFailed(file: path, reason: String(cString: strerror(errno)))
         }
         if rename(tmp, path) != 0 {
             let reason = String(cString: strerror(errno))
             unlink(tmp)
-            throw PNGError.writeFailed(file: path, reason: reason)
+            throw FileIOError.writeFailed(file: path, reason: reason)
         }
         return true
     }
     #endif
-
-    /// Writes `image` to `path` atomically.
-    public static func writePNG(_ image: PNGImage, to path: String, compression: Int? = nil,
-                                texts: [(key: String, text: String)] = []) throws {
-        try write(to: path) { tmp in
-            do {
-                try PNGWriter.write(image, to: tmp, compression: compression, texts: texts)
-            } catch let e as PNGError {
-                throw e.renamed(to: path)
-            }
-        }
-    }
 
     /// True if `name` is one of our temporary files.
     public static func isTemporary(_ name: String) -> Bool {
@@ -120,21 +108,13 @@ public enum AtomicOutput {
     }
 }
 
-extension PNGError {
-    /// The same error naming `file` instead (a temporary file's error reported on its target).
-    public func renamed(to file: String) -> PNGError {
+/// A file-system operation that failed, naming the file.
+public enum FileIOError: Error, Equatable, CustomStringConvertible {
+    case writeFailed(file: String, reason: String)
+
+    public var description: String {
         switch self {
-        case .unreadable(_, let r): return .unreadable(file: file, reason: r)
-        case .empty: return .empty(file: file)
-        case .notPNG: return .notPNG(file: file)
-        case .truncated(_, let r): return .truncated(file: file, reason: r)
-        case .crcMismatch(_, let r): return .crcMismatch(file: file, reason: r)
-        case .badHeader(_, let r): return .badHeader(file: file, reason: r)
-        case .overPixelBudget(_, let w, let h, let l): return .overPixelBudget(file: file, width: w, height: h, limit: l)
-        case .tooLarge(_, let r): return .tooLarge(file: file, reason: r)
-        case .corrupt(_, let r): return .corrupt(file: file, reason: r)
-        case .writeFailed(_, let r): return .writeFailed(file: file, reason: r)
-        case .invalidArgument(_, let r): return .invalidArgument(file: file, reason: r)
+        case .writeFailed(let f, let r): return "\(f): cannot write: \(r)"
         }
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import Imaging
 
 /// Estimates the standard deviation of additive white Gaussian noise in an image plane, fed a
 /// row at a time (so a large PNG can be measured while it streams, in constant memory).

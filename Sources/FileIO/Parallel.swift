@@ -1,0 +1,33 @@
+import Dispatch
+import Synchronization
+
+/// body(0..<n) on up to `jobs` threads (workers pull the next index); results in index order.
+public func parallelMap<T>(_ n: Int, jobs: Int, _ body: @escaping (Int) -> T) -> [T] {
+    if n == 0 { return [] }
+    let out = UnsafeMutableBufferPointer<T?>.allocate(capacity: n)
+    out.initialize(repeating: nil)
+    defer {
+        _ = out.deinitialize()  // releases the results (their images), not only the buffer
+        out.deallocate()
+    }
+    let next = Atomic<Int>(0)
+    let box = UncheckedBox((body, out))
+    let workers = max(1, min(jobs, n))
+    if workers == 1 {
+        for i in 0..<n { out[i] = body(i) }
+    } else {
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while true {
+                let i = next.add(1, ordering: .relaxed).oldValue
+                if i >= n { break }
+                box.value.1[i] = box.value.0(i)
+            }
+        }
+    }
+    return out.map { $0! }
+}
+
+public struct UncheckedBox<T>: @unchecked Sendable {
+    public let value: T
+    public init(_ v: T) { value = v }
+}
