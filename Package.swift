@@ -62,14 +62,16 @@ let package = Package(
         .executableTarget(name: "fuzz-png", dependencies: ["PNGIO", "FuzzSupport"]),
         .executableTarget(name: "fuzz-model", dependencies: ["Models", "NN", "FuzzSupport"]),
 
-        .testTarget(name: "PNGIOTests", dependencies: ["PNGIO", "CPNG"], exclude: ["Fixtures/make_fixtures.py"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TensorTests", dependencies: ["Tensor"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Tensor", "CKernels"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Tensor", "Training"]),
-        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "PNGIO"]),
-        .testTarget(name: "RenderTests", dependencies: ["Render", "Models", "NN", "Tensor", "Imaging", "Training"]),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Inference", "FileIO", "Models", "NN", "Imaging", "PNGIO", "Tensor"]),
-        .testTarget(name: "CLITests", dependencies: ["latent", "PNGIO"]),
+        // Helpers the test targets share (temporary folders, test images, the CLI runner).
+        .target(name: "TestSupport", dependencies: ["PNGIO"], path: "Tests/TestSupport"),
+        .testTarget(name: "PNGIOTests", dependencies: ["PNGIO", "CPNG", "TestSupport"], exclude: ["Fixtures/make_fixtures.py"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TensorTests", dependencies: ["TestSupport", "Tensor"]),
+        .testTarget(name: "NNTests", dependencies: ["TestSupport", "NN", "Tensor", "CKernels"]),
+        .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "NN", "Tensor", "Training"]),
+        .testTarget(name: "ImagingTests", dependencies: ["TestSupport", "Imaging", "PNGIO"]),
+        .testTarget(name: "RenderTests", dependencies: ["TestSupport", "Render", "Models", "NN", "Tensor", "Imaging", "Training"]),
+        .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline", "Inference", "FileIO", "Models", "NN", "Imaging", "PNGIO", "Tensor"]),
+        .testTarget(name: "CLITests", dependencies: ["latent", "PNGIO", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PNGIO
+import TestSupport
 
 @Suite(.serialized)
 struct ConvertCommandTests {

@@ -1,6 +1,7 @@
 import Foundation
 import PNGIO
 import Testing
+import TestSupport
 
 /// Every crafted model file of fuzz/corpus/model (written by scripts/make_model_corpus.py) and a
 /// sparse 20 GB file, a FIFO, /dev/zero and a folder, through `denoise` and `reconstruct`: one

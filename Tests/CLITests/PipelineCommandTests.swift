@@ -2,6 +2,7 @@ import Foundation
 @testable import Models
 import Testing
 import PNGIO
+import TestSupport
 
 @Suite(.serialized)
 struct PipelineCommandTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import PNGIO
+import TestSupport
 
 @Suite(.serialized)
 struct TrainCommandTests {

@@ -5,9 +5,10 @@ import Testing
 import Tensor
 @testable import Training
 import PNGIO
+import TestSupport
 
 struct DataTests {
-    let dir = tempDir("data")
+    let dir = makeTempDir("data")
 
     func writeIDX(_ path: String, shape: [Int], bytes: [UInt8], magicType: UInt8 = 8, gzip: Bool = true) {
         var raw: [UInt8] = [0, 0, magicType, UInt8(shape.count)]

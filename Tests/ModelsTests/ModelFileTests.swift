@@ -4,9 +4,10 @@ import Testing
 @testable import NN
 import Tensor
 @testable import Training
+import TestSupport
 
 struct ModelFileTests {
-    let dir = tempDir("files")
+    let dir = makeTempDir("files")
 
     func savedModel(_ kind: ModelKind = .vae) throws -> (LatentModel, String) {
         let config = ModelConfig(kind: kind, width: 8, height: 8, hidden: [16], latent: 3,

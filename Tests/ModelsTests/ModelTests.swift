@@ -4,12 +4,7 @@ import Testing
 @testable import NN
 import Tensor
 @testable import Training
-
-func tempDir(_ tag: String) -> String {
-    let dir = NSTemporaryDirectory() + "latent-models-\(tag)-\(getpid())-\(UUID().uuidString.prefix(8))"
-    try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
-}
+import TestSupport
 
 /// 8x8 images of bars and blobs: structured, so a small model can learn them.
 func syntheticDataset(count: Int, seed: UInt64) -> Dataset {
@@ -109,7 +104,7 @@ struct LearningTests {
     }
 
     @Test func resumeGivesTheSameParametersAsAnUninterruptedRun() throws {
-        let dir = tempDir("resume")
+        let dir = makeTempDir("resume")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let data = syntheticDataset(count: 200, seed: 3)
         let config = ModelConfig(kind: .vae, width: 8, height: 8, hidden: [16], latent: 3)
@@ -129,7 +124,7 @@ struct LearningTests {
     }
 
     @Test func resumeRefusesAnotherArchitecture() throws {
-        let dir = tempDir("resume2")
+        let dir = makeTempDir("resume2")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let data = syntheticDataset(count: 64, seed: 3)
         let config = ModelConfig(kind: .vae, width: 8, height: 8, hidden: [16], latent: 3)

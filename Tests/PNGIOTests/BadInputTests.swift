@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PNGIO
+import TestSupport
 
 /// Each kind of broken or hostile file gets its own exact error case, never a crash.
 struct BadInputTests {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import PNGIO
+import TestSupport
 
 /// Our writer → our reader, and our writer → libpng's simplified API, for every colour type x
 /// bit depth x interlace combination PNG allows.

@@ -2,12 +2,6 @@ import CPNG
 import Foundation
 @testable import PNGIO
 
-/// A fresh temporary folder per call.
-func makeTempDir(_ tag: String = "pngio") -> String {
-    let dir = NSTemporaryDirectory() + "latent-\(tag)-\(getpid())-\(UUID().uuidString.prefix(8))"
-    try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
-}
 
 /// CRC-32 as PNG uses it (ISO 3309), for building damaged files.
 func crc32(_ bytes: some Sequence<UInt8>) -> UInt32 {

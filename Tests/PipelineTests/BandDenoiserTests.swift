@@ -7,6 +7,7 @@ import Testing
 @testable import Pipeline
 import Tensor
 @testable import Inference
+import TestSupport
 
 struct BandDenoiserTests {
     static func image(_ w: Int, _ h: Int, channels: Int, seed: UInt64) -> FloatImage {
@@ -123,7 +124,7 @@ struct BandDenoiserTests {
     }
 
     @Test func fileStreamingKeepsAlphaAndDepth() throws {
-        let dir = tempDir("band")
+        let dir = makeTempDir("band")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let model = ConvDenoiser(channels: 1, widths: (4, 4, 4), seed: 1)
         var rng = RandomGenerator(seed: 2)

@@ -8,6 +8,7 @@ import Testing
 import Tensor
 @testable import Inference
 @testable import FileIO
+import TestSupport
 
 /// The convolutional model as a pipeline stage: streamed file to file when it is a chain's only
 /// stage, in memory otherwise, with the same result either way.
@@ -59,7 +60,7 @@ struct ConvStageTests {
           [nil, [Float(12)]])
     func streamedEqualsInMemory(_ c: (model: String, layout: PixelLayout, depth: Int), sigma: [Float]?) throws {
         let model = c.model == "grey" ? BandDenoiserTests.conditionedModel() : Self.colourModel()
-        let dir = tempDir("convstage")
+        let dir = makeTempDir("convstage")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let items = try Self.writeNoisy(dir + "/in", layout: c.layout, depth: c.depth, sizes: [(37, 29), (130, 21), (9, 70)])
         let stage = try ConvStage(verb: "denoise", model: model, name: "m", hash: "h", sigma: sigma)
@@ -95,7 +96,7 @@ struct ConvStageTests {
 
     /// In a longer chain the stage runs in memory, after the frame stages before it.
     @Test func inMemoryAfterAnotherStage() throws {
-        let dir = tempDir("convchain")
+        let dir = makeTempDir("convchain")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let items = try Self.writeNoisy(dir + "/in", layout: .rgb, depth: 8, sizes: [(40, 30)])
         let stage = try ConvStage(verb: "denoise", model: BandDenoiserTests.conditionedModel(), name: "m", hash: "h", sigma: [20])

@@ -7,12 +7,7 @@ import Testing
 @testable import Pipeline
 import Tensor
 @testable import FileIO
-
-func tempDir(_ tag: String) -> String {
-    let dir = NSTemporaryDirectory() + "latent-pipe-\(tag)-\(getpid())-\(UUID().uuidString.prefix(8))"
-    try! FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
-}
+import TestSupport
 
 /// Writes `count` 16-bit grey PNGs of size w x h (16-bit so that inputs are exact floats).
 func writeImages(_ dir: String, count: Int, w: Int, h: Int, layout: PixelLayout = .gray) throws -> [InputItem] {
@@ -49,7 +44,7 @@ final class IdentityModel: LatentModel {
 struct PipelineExactnessTests {
     /// Output floats through the pipeline equal the model applied directly, for any jobs and batch.
     @Test func denoiseEqualsTheModelAppliedDirectly() throws {
-        let dir = tempDir("exact")
+        let dir = makeTempDir("exact")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let items = try writeImages(dir + "/in", count: 37, w: 8, h: 8)
         let config = ModelConfig(kind: .dae, width: 8, height: 8, hidden: [24], latent: 6, noise: .gaussian(sigma: 0.2))
@@ -81,7 +76,7 @@ struct PipelineExactnessTests {
 
     @Test(arguments: [(20, 13), (8, 8), (5, 3), (31, 9)])
     func tilingAnIdentityModelReproducesTheImage(_ size: (Int, Int)) throws {
-        let dir = tempDir("tile")
+        let dir = makeTempDir("tile")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let items = try writeImages(dir + "/in", count: 2, w: size.0, h: size.1, layout: .rgba)
         for overlap in [0.0, 0.5, 0.75] {
@@ -126,7 +121,7 @@ struct PipelineExactnessTests {
     }
 
     @Test func greyModelFiltersEachColourPlaneAndKeepsAlpha() throws {
-        let dir = tempDir("planes")
+        let dir = makeTempDir("planes")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let items = try writeImages(dir + "/in", count: 1, w: 8, h: 8, layout: .rgba)
         let model = ModelFile.make(ModelConfig(kind: .ae, width: 8, height: 8, hidden: [16], latent: 4), seed: 2)
@@ -178,7 +173,7 @@ struct ChainParserTests {
     }
 
     @Test func noiseIsSeededPerImageNotPerRun() throws {
-        let dir = tempDir("noise")
+        let dir = makeTempDir("noise")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let items = try writeImages(dir + "/in", count: 6, w: 5, h: 5)
         let plan = PipelinePlan(inputs: [dir + "/in"], stages: [NoiseStage(.gaussian(sigma: 0.3), seed: 9)], sink: .folder(dir + "/o"))
