@@ -15,10 +15,13 @@ struct DenoiseCommand: ParsableCommand {
             (latent info FILE shows it). Existing outputs are skipped unless --overwrite, so an \
             interrupted run resumes. A grey model filters each colour plane; alpha is kept.
 
-            --model auto (the default) uses mnist-dae for 28x28 images and the convolutional photo \
-            model for every other size (band-streamed: any image size, memory independent of height). \
-            The photo model is told each image's noise level: measured per colour plane (a first \
-            quick pass over the file), or the one --sigma gives.
+            --model auto (the default) uses mnist-dae for 28x28 grey images and the convolutional \
+            photo model for every other image (band-streamed: any image size, memory independent of \
+            height). The photo model is told each image's noise level: measured per colour plane (a \
+            first quick pass over the file), or the one --sigma gives (one value, or R,G,B).
+
+            latent denoise IN -o OUT --model M is the chain 'latent run "read IN | denoise M | write \
+            OUT"' and writes the same bytes.
 
             Examples:
               latent denoise samples/noisy-digits -o clean/ --sheet clean/sheet.png

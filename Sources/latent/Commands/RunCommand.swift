@@ -15,6 +15,7 @@ struct RunCommand: ParsableCommand {
             Examples:
               latent run "read samples/digits | gray | noise gaussian:0.5 | denoise mnist-dae | write out/"
               latent run "read photos/ | fit 256 | gray | write small/" --jobs 4
+              latent run "read photos/ | denoise photo sigma=20 | write clean/"
               latent run "read samples/digits | encode mnist-vae | write codes.jsonl"
               find scans -name '*.png' | latent run "read - | denoise mnist-dae tile | write clean/"
             """)
