@@ -432,6 +432,31 @@ extension ConvDenoiser {
     }
 }
 
+extension ConvDenoiser {
+    /// Fine-tuning or a longer schedule: starts from the weights of the model file at `path`. The
+    /// file must have the same widths and noise input; a file with fewer residual blocks or
+    /// without noise-level conditioning is upgraded (the new parts start at zero, computing what
+    /// the file's model did). Refused, naming the file and the difference, otherwise.
+    public func initialise(from path: String) throws {
+        let (tensors, meta) = try SafeTensors.read(path: path)
+        let mine = "\(widths.0),\(widths.1),\(widths.2)"
+        guard meta["widths"] == mine || meta["widths"] == nil else {
+            throw ModelFileError.badMetadata(file: path, reason: "its widths \(meta["widths"] ?? "?") differ from this model's \(mine)")
+        }
+        let file = try ConvModelFile.extras(meta, file: path)
+        if file.noiseMap != noiseMap {
+            throw ModelFileError.badMetadata(file: path, reason: file.noiseMap ? "it takes a noise map, this model does not" : "it takes no noise map, this model does")
+        }
+        if file.noiseInput && !noiseInput {
+            throw ModelFileError.badMetadata(file: path, reason: "it is conditioned on the noise level, this model is not")
+        }
+        if file.blocks > blocks {
+            throw ModelFileError.badMetadata(file: path, reason: "it has \(file.blocks) residual blocks, this model \(blocks)")
+        }
+        try importTensors(tensors, file: path, upgrading: true)
+    }
+}
+
 /// Loading convolutional denoisers (metadata kind "conv-dae").
 public enum ConvModelFile {
     public static func isConv(_ metadata: [String: String]) -> Bool { metadata["kind"] == "conv-dae" }

@@ -150,33 +150,40 @@ public enum PNGFolderDataset {
         guard !items.isEmpty else { throw DatasetError.empty(path: folder, reason: "no PNG files in this folder") }
         let dim = width * height * channels
         let layout: PixelLayout = channels == 3 ? .rgb : .gray
-        let results = ConcurrentResults<[Float]>(count: items.count)
-        let errors = ConcurrentResults<String>(count: items.count)
-        _ = BatchRunner.run(count: items.count, jobs: jobs) { i in
-            do {
+        // One result per file, in input order (a failure names the file).
+        let loaded = parallelMap(items.count, jobs: jobs) { i -> Result<[Float], Error> in
+            Result {
                 let img = try PNGReader.read(path: items[i].path, layout: layout, depth: 8, limits: limits)
-                let f = Resampler.resize(FloatImage(img), width: width, height: height)
-                results.set(i, f.data)
-                return .done
-            } catch {
-                errors.set(i, "\(error)")
-                return .failed("\(error)")
+                return Resampler.resize(FloatImage(img), width: width, height: height).data
             }
         }
         var data = [Float]()
         data.reserveCapacity(items.count * dim)
-        for v in results.values { if let v { data.append(contentsOf: v) } }
-        let failures = errors.values.compactMap { $0 }
+        var failures: [String] = []
+        for r in loaded {
+            switch r {
+            case .success(let v): data.append(contentsOf: v)
+            case .failure(let e): failures.append("\(e)")
+            }
+        }
         guard !data.isEmpty else { throw DatasetError.empty(path: folder, reason: "none of the \(items.count) PNG files could be read") }
         return (Dataset(width: width, height: height, channels: channels, data: data), failures)
     }
 }
 
-/// Results written by index from several threads.
-final class ConcurrentResults<T>: @unchecked Sendable {
-    private var storage: [T?]
-    private let lock = NSLock()
-    init(count: Int) { storage = [T?](repeating: nil, count: count) }
-    func set(_ i: Int, _ v: T) { lock.lock(); storage[i] = v; lock.unlock() }
-    var values: [T?] { lock.lock(); defer { lock.unlock() }; return storage }
+/// A dataset named by path, whatever its kind: an MNIST folder (its train and test sets), an IDX
+/// images file, or a folder of PNGs (each converted to `channels` and resized to width x height).
+/// `train`, `eval` and the pictures all read their data through this.
+public enum DatasetLoader {
+    public static func load(_ path: String, width: Int, height: Int, channels: Int) throws -> (train: Dataset, test: Dataset?, failures: [String]) {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw DatasetError.missing(path: path) }
+        if isDir.boolValue && MNIST.isMNISTFolder(path) {
+            let (train, test) = try MNIST.load(folder: path)
+            return (train, test, [])
+        }
+        if !isDir.boolValue { return (try MNIST.load(images: path), nil, []) }
+        let (d, failures) = try PNGFolderDataset.load(folder: path, width: width, height: height, channels: channels)
+        return (d, nil, failures)
+    }
 }

@@ -80,4 +80,25 @@ public enum PairEvaluation {
                      ssimNoisy: ImageQuality.ssim(noisy, reference: clean), ssimDenoised: ImageQuality.ssim(out, reference: clean),
                      sigmas: sigmas, pixels: noisy.width * noisy.height)
     }
+
+    /// Every pair of `names` scored with `denoiser`, timed; a pair that cannot be scored is
+    /// reported (naming it) and the others go on.
+    public struct Report: Sendable {
+        public var scores: [Score] = []
+        public var failures: [String] = []
+        public var cpuSeconds = 0.0
+
+        public func mean(_ k: KeyPath<Score, Double>) -> Double { scores.map { $0[keyPath: k] }.reduce(0, +) / Double(max(1, scores.count)) }
+        public var cpuSecondsPerMegapixel: Double { cpuSeconds / max(1e-9, Double(scores.reduce(0) { $0 + $1.pixels }) / 1e6) }
+    }
+
+    public static func run(_ names: [String], folder: String, denoiser: BandDenoiser, oracle: Bool = false) -> Report {
+        var r = Report()
+        for name in names {
+            let t0 = CPUClock.seconds()
+            do { r.scores.append(try score(name, folder: folder, denoiser: denoiser, oracle: oracle)) } catch { r.failures.append("\(error)") }
+            r.cpuSeconds += CPUClock.seconds() - t0
+        }
+        return r
+    }
 }

@@ -149,6 +149,18 @@ public final class PatchTrainer {
         restore(epoch: epoch, adamT: adamT, state: state)
     }
 
+    /// Training and validation images: `folder`'s images (at least one patch a side) and
+    /// `validation`'s, or, without a validation folder, a seeded tenth of `folder` held out.
+    public static func loadSplit(_ folder: String, validation: String?, channels: Int, patch: Int, seed: UInt64) throws
+        -> (train: [FloatImage], validation: [FloatImage], failures: [String]) {
+        let (all, failures) = try loadImages(folder, channels: channels, minSide: patch)
+        if let validation { return (all, try loadImages(validation, channels: channels, minSide: 8).images, failures) }
+        var rng = RandomGenerator(seed: seed)
+        let order = (0..<all.count).shuffled(using: &rng)
+        let nVal = max(1, all.count / 10)
+        return (order.dropFirst(nVal).map { all[$0] }, order.prefix(nVal).map { all[$0] }, failures)
+    }
+
     /// Grey (or RGB) images of a folder as Float planes, at their own size (at least one patch).
     public static func loadImages(_ folder: String, channels: Int, minSide: Int) throws -> (images: [FloatImage], failures: [String]) {
         let items = try InputWalker.expand([folder], excluding: nil)
@@ -313,21 +325,14 @@ public final class PatchTrainer {
         try SafeTensors.write(tensors, metadata: meta, to: path)
     }
 
-    /// The standard protocol: clean 8-bit image, noisy = clean + σ·N(0,1) in floating point
-    /// (seeded), output rounded and clipped to 8 bits, PSNR = 10·log10(255²/MSE) over the image.
-    /// Returns the per-image PSNRs and their mean. `quantized`: the noisy image rounded and
-    /// clipped to 8 bits, as a noisy PNG is.
+    /// `DenoisingProtocol` with the training network's own forward pass (σ given): the
+    /// validation figure of each epoch. Returns the per-image PSNRs and their mean.
     public static func psnr(_ model: ConvDenoiser, _ images: [FloatImage], sigma: Float, seed: UInt64,
                             quantized: Bool = false) -> (mean: Double, each: [Double]) {
         var each: [Double] = []
         for (i, img) in images.enumerated() {
-            var rng = RandomGenerator(seed: seed &+ UInt64(i))
-            let clean8 = img.data.map { ($0 * 255).rounded() }
-            let noisy = clean8.map { v in
-                let n = v + sigma * rng.normal()
-                return (quantized ? min(255, max(0, n.rounded())) : n) / 255
-            }
-            let out = denoise(model, FloatImage(width: img.width, height: img.height, channels: img.channels, data: noisy), sigma: sigma)
+            let noisy = DenoisingProtocol.noisy(img, sigma: sigma, seed: seed, index: i, quantized: quantized)
+            let out = denoise(model, noisy, sigma: sigma)
             each.append(ImageQuality.psnr(out, reference: img))
         }
         return (each.reduce(0, +) / Double(max(1, each.count)), each)

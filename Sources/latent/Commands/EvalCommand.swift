@@ -54,35 +54,11 @@ struct EvalCommand: ParsableCommand {
         }
         var band = BandDenoiser(model: model)
         if givenSigma { band.sigma = [sigma] }
-        var psnrs: [Double] = [], noisyPsnrs: [Double] = []
-        var sigmaErrors: [Double] = []
-        var cpu = 0.0
-        var pixels = 0
-        for (i, img) in images.enumerated() {
-            var rng = RandomGenerator(seed: seed &+ UInt64(i))
-            let clean8 = img.data.map { ($0 * 255).rounded() }
-            var noisy = clean8.map { $0 + sigma * rng.normal() }
-            if noisyPng { noisy = noisy.map { min(255, max(0, $0.rounded())) } }
-            func psnr(_ v: [Float]) -> Double {
-                var se = 0.0
-                for j in 0..<v.count { let d = Double(min(255, max(0, v[j].rounded())) - clean8[j]); se += d * d }
-                return 10 * log10(255 * 255 / max(1e-10, se / Double(v.count)))
-            }
-            noisyPsnrs.append(psnr(noisy))
-            let t0 = cpuSeconds()
-            let input = FloatImage(width: img.width, height: img.height, channels: img.channels, data: noisy.map { $0 / 255 })
-            // Blind (the default): a conditioned model's σ is measured in each plane, timed with it.
-            let used = band.sigmas(for: input)
-            if !givenSigma, let used { sigmaErrors += used.map { Double($0 - sigma) } }
-            let out = band.wholeImage(input, sigmas: used)
-            cpu += cpuSeconds() - t0
-            pixels += img.width * img.height
-            psnrs.append(ImageQuality.psnr(out, reference: img))
-        }
-        let mean = psnrs.reduce(0, +) / Double(psnrs.count), noisyMean = noisyPsnrs.reduce(0, +) / Double(noisyPsnrs.count)
-        let perMP = cpu / (Double(pixels) / 1e6)
+        let report = DenoisingProtocol.run(band, images: images, sigma: sigma, seed: seed, quantized: noisyPng)
+        let mean = report.meanDenoised, noisyMean = report.meanNoisy, perMP = report.cpuSecondsPerMegapixel
+        let psnrs = report.psnrDenoised, sigmaErrors = report.sigmaErrors
         let sigmaInput = !(model.noiseInput || model.noiseMap) ? "none (blind model)" : givenSigma ? "given (the true σ)" : "measured in each image"
-        let meanAbsError = sigmaErrors.isEmpty ? 0 : sigmaErrors.map(abs).reduce(0, +) / Double(sigmaErrors.count)
+        let meanAbsError = report.meanAbsSigmaError ?? 0
         if json {
             print("{\"model\":\(jsonQuote(self.model)),\"images\":\(images.count),\"sigma\":\(sigma),\"noisy_png\":\(noisyPng),"
                 + "\"psnr_noisy\":\(String(format: "%.3f", noisyMean)),\"psnr_denoised\":\(String(format: "%.3f", mean)),"
@@ -112,18 +88,11 @@ struct EvalCommand: ParsableCommand {
         }
         var band = BandDenoiser(model: model)
         if givenSigma { band.sigma = [sigma] }
-        var scores: [PairEvaluation.Score] = []
-        var failures: [String] = []
-        var cpu = 0.0
-        for name in names {
-            let t0 = cpuSeconds()
-            do { scores.append(try PairEvaluation.score(name, folder: folder, denoiser: band, oracle: oracleNoise)) } catch { failures.append("\(error)") }
-            cpu += cpuSeconds() - t0
-        }
+        let report = PairEvaluation.run(names, folder: folder, denoiser: band, oracle: oracleNoise)
+        let scores = report.scores, failures = report.failures
         for f in failures { printError("latent: \(f)") }
         guard !scores.isEmpty else { throw ExitCode(1) }
-        func mean(_ k: KeyPath<PairEvaluation.Score, Double>) -> Double { scores.map { $0[keyPath: k] }.reduce(0, +) / Double(scores.count) }
-        let perMP = cpu / (Double(scores.reduce(0) { $0 + $1.pixels }) / 1e6)
+        let mean = report.mean, perMP = report.cpuSecondsPerMegapixel
         func sig(_ s: PairEvaluation.Score) -> String { s.sigmas.map { $0.map { String(format: "%.2f", $0) }.joined(separator: ",") } ?? "none" }
         if json {
             let each = scores.map { s in
@@ -167,17 +136,9 @@ struct EvalCommand: ParsableCommand {
         let c = m.config
         var test: Dataset
         do {
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: data, isDirectory: &isDir) else { throw DatasetError.missing(path: data) }
-            if isDir.boolValue && MNIST.isMNISTFolder(data) {
-                test = try MNIST.load(folder: data).test
-            } else if !isDir.boolValue {
-                test = try MNIST.load(images: data)
-            } else {
-                let (d, failures) = try PNGFolderDataset.load(folder: data, width: c.width, height: c.height, channels: c.channels)
-                for f in failures { printError(f) }
-                test = d
-            }
+            let loaded = try DatasetLoader.load(data, width: c.width, height: c.height, channels: c.channels)
+            for f in loaded.failures { printError(f) }
+            test = loaded.test ?? loaded.train
         } catch {
             throw Exit.cannotRun(error)
         }

@@ -128,18 +128,9 @@ struct TrainCommand: ParsableCommand {
         let channels = rgb ? 3 : 1
         var train: [FloatImage], val: [FloatImage]
         do {
-            let (all, failures) = try PatchTrainer.loadImages(data, channels: channels, minSide: patch)
-            for f in failures { printError(f) }
-            if let valData {
-                train = all
-                val = try PatchTrainer.loadImages(valData, channels: channels, minSide: 8).images
-            } else {
-                var rng = RandomGenerator(seed: seed)
-                let order = (0..<all.count).shuffled(using: &rng)
-                let nVal = max(1, all.count / 10)
-                val = order.prefix(nVal).map { all[$0] }
-                train = order.dropFirst(nVal).map { all[$0] }
-            }
+            let split = try PatchTrainer.loadSplit(data, validation: valData, channels: channels, patch: patch, seed: seed)
+            for f in split.failures { printError(f) }
+            (train, val) = (split.train, split.validation)
             if let limit { train = Array(train.prefix(limit)) }
         } catch {
             throw Exit.cannotRun(error)
@@ -168,23 +159,7 @@ struct TrainCommand: ParsableCommand {
         }
         let trainer = PatchTrainer(model: model, options: opts)
         if let initFrom, !resume, let model = model as? ConvDenoiser {
-            do {
-                let (tensors, meta) = try SafeTensors.read(path: initFrom)
-                guard meta["widths"] == widths || meta["widths"] == nil else {
-                    throw ModelFileError.badMetadata(file: initFrom, reason: "its widths \(meta["widths"] ?? "?") differ from --widths \(widths)")
-                }
-                let file = try ConvModelFile.extras(meta, file: initFrom)
-                if file.noiseMap != noiseMap {
-                    throw ModelFileError.badMetadata(file: initFrom, reason: file.noiseMap ? "it takes a noise map: add --noise-map" : "it takes no noise map: drop --noise-map")
-                }
-                if file.noiseInput && !noiseInput {
-                    throw ModelFileError.badMetadata(file: initFrom, reason: "it is conditioned on the noise level: add --noise-input")
-                }
-                if file.blocks > blocks {
-                    throw ModelFileError.badMetadata(file: initFrom, reason: "it has \(file.blocks) residual blocks: use --blocks \(file.blocks) or more")
-                }
-                try model.importTensors(tensors, file: initFrom, upgrading: true)
-            } catch {
+            do { try model.initialise(from: initFrom) } catch {
                 throw Exit.cannotRun(error)
             }
             if !quiet { printError("starting from the weights of \(initFrom)") }
@@ -298,32 +273,16 @@ struct TrainCommand: ParsableCommand {
 
     /// (train, validation-or-test, test if the data has one)
     func loadData() throws -> (Dataset, Dataset?, Dataset?) {
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: data, isDirectory: &isDir) else {
-            throw Exit.cannotRun("\(data): no such file or folder")
-        }
         do {
-            if isDir.boolValue && MNIST.isMNISTFolder(data) {
-                var (train, test) = try MNIST.load(folder: data)
-                if let limit { train = train.prefix(limit) }
-                return (train, test, test)
-            }
-            if !isDir.boolValue {
-                var train = try MNIST.load(images: data)
-                if let limit { train = train.prefix(limit) }
-                let (tr, va) = train.split(validation: val, seed: seed)
-                return (tr, va, nil)
-            }
             let (w, h) = ConvertCommand.parseSize(size)!
-            let (all, failures) = try PNGFolderDataset.load(folder: data, width: w, height: h, channels: rgb ? 3 : 1)
-            for f in failures { printError(f) }
-            if !failures.isEmpty { printError("skipped \(failures.count) unreadable PNG files") }
-            var d = all
-            if let limit { d = d.prefix(limit) }
-            guard d.count >= 2 else {
-                throw Exit.cannotRun("\(data): need at least 2 images to train and validate")
-            }
-            let (tr, va) = d.split(validation: val, seed: seed)
+            let loaded = try DatasetLoader.load(data, width: w, height: h, channels: rgb ? 3 : 1)
+            for f in loaded.failures { printError(f) }
+            if !loaded.failures.isEmpty { printError("skipped \(loaded.failures.count) unreadable PNG files") }
+            var train = loaded.train
+            if let limit { train = train.prefix(limit) }
+            if let test = loaded.test { return (train, test, test) }
+            guard train.count >= 2 else { throw Exit.cannotRun("\(data): need at least 2 images to train and validate") }
+            let (tr, va) = train.split(validation: val, seed: seed)
             return (tr, va, nil)
         } catch let e as DatasetError {
             throw Exit.cannotRun(e)

@@ -66,11 +66,8 @@ struct TraverseCommand: ParsableCommand {
 
     func loadSample(_ path: String, views: ModelViews) throws -> [FloatImage] {
         let c = views.config
-        var d: Dataset
-        if MNIST.isMNISTFolder(path) { d = try MNIST.load(folder: path).test } else {
-            d = try PNGFolderDataset.load(folder: path, width: c.width, height: c.height, channels: c.channels).dataset
-        }
-        d = d.prefix(2000)
+        let loaded = try DatasetLoader.load(path, width: c.width, height: c.height, channels: c.channels)
+        let d = (loaded.test ?? loaded.train).prefix(2000)
         guard d.dim == c.inputSize else { throw RenderError.badInput(file: path, reason: "images do not match the model's input") }
         return (0..<d.count).map { FloatImage(width: c.width, height: c.height, channels: c.channels, data: Array(d.data[($0 * d.dim)..<(($0 + 1) * d.dim)])) }
     }
