@@ -1,6 +1,8 @@
 # latent: the two commands README.md starts with, and a few more.
 SHELL := /bin/bash
 export PATH := $(PATH):/opt/swift/usr/bin
+# Optimised C kernels in every build of latent itself (see Package.swift).
+export LATENT_DEV := 1
 LATENT := .build/release/latent
 
 .PHONY: demo test build setup bench-convert gallery clean sanitize fuzz

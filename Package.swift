@@ -1,5 +1,14 @@
 // swift-tools-version:6.1
 import PackageDescription
+import Foundation
+
+// The C kernels are built optimised in debug builds too (the tests run the networks) and without
+// errno-setting maths. Those flags are `unsafeFlags`, which would make SwiftPM refuse LatentKit
+// as a versioned dependency, so they are added only when building latent itself through make
+// (which sets LATENT_DEV=1). A package depending on LatentKit gets SwiftPM's defaults (-O2 in
+// release), which compute the same results: the kernels' order of operations is fixed in code.
+let dev = ProcessInfo.processInfo.environment["LATENT_DEV"] == "1"
+func cFlags(_ flags: [String]) -> [CSetting] { dev ? [.unsafeFlags(flags)] : [] }
 
 let package = Package(
     name: "latent",
@@ -23,12 +32,12 @@ let package = Package(
         // The only code that calls libpng (arms setjmp in every exported function).
         .target(
             name: "CPNG", dependencies: ["CLibPNG"], path: "Sources/CPNG",
-            cSettings: [.unsafeFlags(["-O2"])]),
+            cSettings: cFlags(["-O2"])),
 
         // Fused elementwise kernels (vectorised C, AVX2 clones picked at load time).
         .target(
             name: "CKernels", path: "Sources/CKernels",
-            cSettings: [.unsafeFlags(["-O3", "-fno-math-errno", "-fno-trapping-math"])]),
+            cSettings: cFlags(["-O3", "-fno-math-errno", "-fno-trapping-math"])),
 
         // O_TMPFILE for atomic outputs (a macro Swift cannot import).
         .target(name: "CFileIO", path: "Sources/CFileIO"),
