@@ -54,6 +54,8 @@ public final class PipelineRunner: @unchecked Sendable {
             } else if let b = s as? any BatchStage {
                 batches.append(b)
                 segs.append([])
+            } else if !(plan.stages.count == 1 && s is any StreamingStage) {
+                throw PipelineError.badChain("'\(s.spec)' runs only as the one stage of a chain")
             }
         }
         segments = segs

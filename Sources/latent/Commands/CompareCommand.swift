@@ -54,14 +54,7 @@ struct CompareCommand: ParsableCommand {
             var labels = ["IN"]
             var fed = originals
             if let corruption = noise.flatMap(Corruption.init) {
-                var rng = RandomGenerator(seed: options.seed)
-                fed = originals.map { img in
-                    var out = img
-                    img.data.withUnsafeBufferPointer { s in
-                        out.data.withUnsafeMutableBufferPointer { d in corruption.apply(s.baseAddress!, d.baseAddress!, count: img.data.count, rng: &rng) }
-                    }
-                    return out
-                }
+                fed = Self.corrupted(originals, corruption, seed: options.seed, as8Bit: false)
                 rowsOut.append(fed)
                 labels.append("NOISY")
             }
@@ -103,16 +96,7 @@ struct CompareCommand: ParsableCommand {
             var rowsOut: [[FloatImage?]] = [images.map(centre)]
             var labels = ["IN"]
             if let corruption = noise.flatMap(Corruption.init) {
-                var rng = RandomGenerator(seed: options.seed)
-                fed = images.map { img in
-                    var out = img
-                    img.data.withUnsafeBufferPointer { s in
-                        out.data.withUnsafeMutableBufferPointer { d in corruption.apply(s.baseAddress!, d.baseAddress!, count: img.data.count, rng: &rng) }
-                    }
-                    // As a saved 8-bit PNG would hold it.
-                    for i in out.data.indices { out.data[i] = (min(1, max(0, out.data[i])) * 255).rounded() / 255 }
-                    return out
-                }
+                fed = Self.corrupted(images, corruption, seed: options.seed, as8Bit: true)
                 rowsOut.append(fed.map(centre))
                 labels.append("NOISY")
             }
@@ -125,5 +109,19 @@ struct CompareCommand: ParsableCommand {
             try options.write(grid, tiles: rowsOut, command: "compare", details: [("images", "\(items.count)"), ("noise", noise ?? "none"), ("crop", "\(side)")],
                               modelText: stage.modelDescription)
         } catch let e as ExitCode { throw e } catch { throw Exit.cannotRun(error) }
+    }
+
+    /// The images corrupted in turn from one seeded generator; `as8Bit`: rounded and clipped to
+    /// 8 bits, as a saved noisy PNG would hold them.
+    static func corrupted(_ images: [FloatImage], _ corruption: Corruption, seed: UInt64, as8Bit: Bool) -> [FloatImage] {
+        var rng = RandomGenerator(seed: seed)
+        return images.map { img in
+            var out = img
+            img.data.withUnsafeBufferPointer { s in
+                out.data.withUnsafeMutableBufferPointer { d in corruption.apply(s.baseAddress!, d.baseAddress!, count: img.data.count, rng: &rng) }
+            }
+            if as8Bit { for i in out.data.indices { out.data[i] = (min(1, max(0, out.data[i])) * 255).rounded() / 255 } }
+            return out
+        }
     }
 }

@@ -59,56 +59,12 @@ struct ConvertCommand: ParsableCommand {
     }
 
     func run() throws {
-        let outDir = batch.output
-        let items: [InputItem]
-        do {
-            items = try InputWalker.expandNoting(inputs, excluding: outDir)
-        } catch {
-            throw Exit.cannotRun(error)
-        }
-        let fm = FileManager.default
-        do {
-            try fm.createDirectory(atPath: outDir, withIntermediateDirectories: true)
-        } catch {
-            throw Exit.cannotRun("\(outDir): cannot create the output folder: \(error.localizedDescription)")
-        }
-
-        let job = ConvertJob(
-            layout: layout.map { f -> ConvertJob.LayoutChoice in
-                switch f { case .gray: return .gray; case .rgb: return .rgb; case .rgba: return .rgba }
-            } ?? .keep,
+        let stage = ConvertStage(
+            layout: layout.map { ConvertStage.LayoutChoice(rawValue: $0.rawValue)! } ?? .keep,
             depth: depth,
-            resize: resize.flatMap(Self.parseSize).map { ResizeSpec.exact(width: $0.0, height: $0.1) }
-                ?? fit.map { ResizeSpec.fit(longest: $0) } ?? .none,
-            compression: batch.compression, overwrite: batch.overwrite, limits: batch.limits)
-
-        // Create sub-folders first, and clean temporaries a killed run may have left.
-        var dirs = Set<String>([outDir])
-        for item in items {
-            let dir = ((outDir as NSString).appendingPathComponent(item.relativeOutput) as NSString).deletingLastPathComponent
-            dirs.insert(dir)
-        }
-        for dir in dirs.sorted() {
-            try? fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            AtomicOutput.removeStale(in: dir)
-        }
-
-        let bar = ProgressBar(label: "convert", quiet: batch.quiet)
-        let start = Date()
-        let outcomes = BatchRunner.run(count: items.count, jobs: batch.resolvedJobs, progress: { bar.update($0) }) { i in
-            let item = items[i]
-            let out = (outDir as NSString).appendingPathComponent(item.relativeOutput)
-            do {
-                return try job.run(input: item.path, output: out)
-            } catch let e as PNGError {
-                return .failed(e.description)
-            } catch {
-                return .failed("\(item.path): \(error)")
-            }
-        }
-        bar.finish()
-        let seconds = Date().timeIntervalSince(start)
-        Summary(outcomes: outcomes, verb: "converted", seconds: seconds).report(quiet: batch.quiet, json: batch.json)
+            resize: resize.flatMap(Self.parseSize).map { ResizeSpec.exact(width: $0.0, height: $0.1) } ?? fit.map { ResizeSpec.fit(longest: $0) } ?? .none)
+        let plan = PipelinePlan(inputs: inputs, stages: [stage], sink: .folder(batch.output))
+        let (_, outcomes) = try PipelineExecution(plan: plan, batch: batch.processing, label: "convert", verb: "converted").run()
         try Exit.ifAnyFailed(outcomes)
     }
 }

@@ -12,6 +12,8 @@ struct PipelineExecution {
     var plan: PipelinePlan
     var batch: ProcessingOptions
     var label: String
+    /// The summary's verb ("converted 3, skipped 0, failed 0").
+    var verb = "processed"
 
     /// Returns the items and outcomes; throws ExitCode on set-up errors.
     func run() throws -> ([InputItem], [ItemOutcome]) {
@@ -24,9 +26,15 @@ struct PipelineExecution {
         do { items = try InputWalker.expandNoting(plan.inputs, excluding: outDir) } catch {
             throw Exit.cannotRun(error)
         }
+        let runner = try makeRunner()
+        if let outDir {
+            do { try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true) } catch {
+                throw Exit.cannotRun("\(outDir): cannot create the output folder: \(error.localizedDescription)")
+            }
+        }
         let start = Date()
-        let outcomes = try execute(items: items, runner: makeRunner())
-        Summary(outcomes: outcomes, verb: label == "denoise" ? "denoised" : "processed", seconds: Date().timeIntervalSince(start))
+        let outcomes = try execute(items: items, runner: runner)
+        Summary(outcomes: outcomes, verb: verb, seconds: Date().timeIntervalSince(start))
             .report(quiet: batch.quiet, json: batch.json)
         return (items, outcomes)
     }

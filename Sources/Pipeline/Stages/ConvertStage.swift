@@ -20,21 +20,19 @@ public enum ResizeSpec: Sendable, Equatable {
     }
 }
 
-/// Converts one PNG into another: channel layout, bit depth, size. Streams the image in row
-/// bands when no resizing is asked for, so memory does not grow with the image.
-public struct ConvertJob: Sendable {
+/// `latent convert` as a stage: one PNG into another (channel layout, bit depth, size), streamed
+/// file to file in row bands when no resizing is asked for, so memory does not grow with the
+/// image. It runs only as a chain's one stage (`PipelineRunner` streams files through it).
+public struct ConvertStage: StreamingStage {
     /// Target channel layout; nil keeps the source's (palette → RGB(A), tRNS → alpha).
     public var layout: LayoutChoice
     /// Target bits per sample (8 or 16); nil keeps the source's (1/2/4-bit become 8).
     public var depth: Int?
     public var resize: ResizeSpec
-    public var compression: Int?
-    public var overwrite: Bool
-    public var limits: PNGLimits
     /// Bytes of decoded rows per band when streaming (the rows per band follow from the width).
     public var bandBytes: Int = 4 << 20
 
-    public enum LayoutChoice: Sendable, Equatable {
+    public enum LayoutChoice: String, Sendable, Equatable {
         case keep, gray, rgb, rgba
 
         func resolve(_ source: PixelLayout) -> PixelLayout {
@@ -47,26 +45,54 @@ public struct ConvertJob: Sendable {
         }
     }
 
-    public init(layout: LayoutChoice = .keep, depth: Int? = nil, resize: ResizeSpec = .none,
-                compression: Int? = nil, overwrite: Bool = false, limits: PNGLimits = .default) {
+    public init(layout: LayoutChoice = .keep, depth: Int? = nil, resize: ResizeSpec = .none) {
         self.layout = layout
         self.depth = depth
         self.resize = resize
-        self.compression = compression
-        self.overwrite = overwrite
-        self.limits = limits
     }
 
-    /// Converts `input` to `output` (written atomically). Returns `.skipped` if `output` exists
-    /// and `overwrite` is off. Throws `PNGError` naming the file at fault.
-    public func run(input: String, output: String) throws -> ItemOutcome {
-        if !overwrite && FileManager.default.fileExists(atPath: output) { return .skipped }
+    public var spec: String {
+        var words = ["convert"]
+        if layout != .keep { words.append(layout.rawValue) }
+        if let depth { words.append("depth=\(depth)") }
+        switch resize {
+        case .none: break
+        case .exact(let w, let h): words.append("resize=\(w)x\(h)")
+        case .fit(let n): words.append("fit=\(n)")
+        }
+        return words.joined(separator: " ")
+    }
+
+    public func shape(after s: ChainShape) -> ChainShape {
+        var out = s
+        switch layout {
+        case .keep: break
+        case .gray: out.colorPlanes = 1
+        case .rgb, .rgba: out.colorPlanes = 3
+        }
+        switch resize {
+        case .none: break
+        case .exact(let w, let h): (out.width, out.height) = (w, h)
+        case .fit: (out.width, out.height) = (nil, nil)
+        }
+        return out
+    }
+
+    public func streamFile(input: String, output: String, limits: PNGLimits, compression: Int?,
+                           texts: [(key: String, text: String)], tileJobs: Int) throws {
+        try run(input: input, output: output, limits: limits, compression: compression, texts: texts)
+    }
+
+    /// Converts `input` to `output` (written atomically, with `texts`). Throws `PNGError` naming
+    /// the file at fault.
+    public func run(input: String, output: String, limits: PNGLimits = .default, compression: Int? = nil,
+                    texts: [(key: String, text: String)] = []) throws {
         let reader = try PNGReader(path: input, limits: limits)
         let h = reader.header
         let outLayout = layout.resolve(h.layout)
         let outDepth = depth ?? h.depth
         let (ow, oh) = resize.size(width: h.width, height: h.height)
-        let format = PNGFileFormat(layout: outLayout, depth: outDepth, compression: compression)
+        let format = PNGFileFormat(layout: outLayout, depth: outDepth, compression: compression, texts: texts)
         try AtomicOutput.write(to: output) { tmp in
             do {
                 let writer = try PNGWriter(path: tmp, width: ow, height: oh, format: format)
@@ -91,6 +117,5 @@ public struct ConvertJob: Sendable {
                 throw e.renamed(to: output)
             }
         }
-        return .done
     }
 }
