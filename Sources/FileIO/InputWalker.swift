@@ -14,12 +14,16 @@ public enum InputError: Error, Equatable, CustomStringConvertible {
     case missing(path: String)
     case notAFolder(path: String, reason: String)
     case outputIsInput(path: String)
+    /// Several inputs would be written to the same output.
+    case collision(output: String, inputs: [String])
 
     public var description: String {
         switch self {
         case .missing(let p): return "\(p): no such file or folder"
         case .notAFolder(let p, let r): return "\(p): \(r)"
         case .outputIsInput(let p): return "\(p): the output would overwrite this input; choose another output folder"
+        case .collision(let o, let i):
+            return "\(i.joined(separator: " and ")) would all be written to \(o); give their folders instead (outputs keep the paths below each folder) or convert them separately"
         }
     }
 }
@@ -32,13 +36,36 @@ public enum InputError: Error, Equatable, CustomStringConvertible {
 /// costs no per-file stat.
 public enum InputWalker {
     public static func expand(_ inputs: [String], excluding outputDir: String?) throws -> [InputItem] {
-        var loops: [String] = []
-        return try expand(inputs, excluding: outputDir, skippedLoops: &loops)
+        try walk(inputs, excluding: outputDir).items
     }
 
-    /// As `expand(_:excluding:)`; folders reached a second time (a symlink to an enclosing folder,
-    /// `self -> .`, `up -> ..`) are not walked again, and their paths are added to `skippedLoops`.
-    public static func expand(_ inputs: [String], excluding outputDir: String?, skippedLoops: inout [String]) throws -> [InputItem] {
+    /// What a walk found besides the inputs.
+    public struct Walk: Sendable {
+        public var items: [InputItem]
+        /// Folders reached a second time (a symlink to an enclosing folder, `self -> .`,
+        /// `up -> ..`): not walked again.
+        public var skippedLoops: [String]
+        /// Regular files in the folders walked that are not PNGs by name (not inputs; reported).
+        public var otherFiles: [String]
+    }
+
+    /// As `expand(_:excluding:)`, with what was skipped. With an output folder, two inputs that
+    /// would be written to the same output are refused before anything is touched (`collision`).
+    public static func walk(_ inputs: [String], excluding outputDir: String?) throws -> Walk {
+        var loops: [String] = [], others: [String] = []
+        let items = try expand(inputs, excluding: outputDir, skippedLoops: &loops, otherFiles: &others)
+        if outputDir != nil {
+            var byOutput: [String: [InputItem]] = [:]
+            for item in items { byOutput[item.relativeOutput, default: []].append(item) }
+            if let clash = items.first(where: { byOutput[$0.relativeOutput]!.count > 1 }) {
+                throw InputError.collision(output: (outputDir! as NSString).appendingPathComponent(clash.relativeOutput),
+                                           inputs: byOutput[clash.relativeOutput]!.map(\.path))
+            }
+        }
+        return Walk(items: items, skippedLoops: loops, otherFiles: others)
+    }
+
+    static func expand(_ inputs: [String], excluding outputDir: String?, skippedLoops: inout [String], otherFiles: inout [String]) throws -> [InputItem] {
         let excluded = outputDir.map { canonical($0) }
         var items: [InputItem] = []
         var seen = Set<String>()
@@ -57,7 +84,7 @@ public enum InputWalker {
             if let excluded, root == excluded { throw InputError.outputIsInput(path: input) }
             var found: [String] = []
             var visited = Set<FolderID>()
-            try walk(dir: input, canonicalDir: root, rel: "", excluded: excluded, visited: &visited, loops: &skippedLoops, into: &found)
+            try walk(dir: input, canonicalDir: root, rel: "", excluded: excluded, visited: &visited, loops: &skippedLoops, others: &otherFiles, into: &found)
             for rel in found.sorted() {
                 add(InputItem(path: join(input, rel), relativeOutput: pngName(rel), canonicalPath: root + "/" + rel))
             }
@@ -79,7 +106,7 @@ public enum InputWalker {
     }
 
     private static func walk(dir: String, canonicalDir: String, rel: String, excluded: String?,
-                             visited: inout Set<FolderID>, loops: inout [String], into found: inout [String]) throws {
+                             visited: inout Set<FolderID>, loops: inout [String], others: inout [String], into found: inout [String]) throws {
         var dst = stat()
         if stat(dir, &dst) == 0 {
             guard visited.insert(FolderID(dev: UInt64(dst.st_dev), ino: UInt64(dst.st_ino))).inserted else {
@@ -104,8 +131,8 @@ public enum InputWalker {
             }
             if type == Int32(DT_DIR) {
                 subdirs.append(name)
-            } else if type == Int32(DT_REG), name.lowercased().hasSuffix(".png") {
-                found.append(rel.isEmpty ? name : rel + "/" + name)
+            } else if type == Int32(DT_REG) {
+                if name.lowercased().hasSuffix(".png") { found.append(rel.isEmpty ? name : rel + "/" + name) } else { others.append(join(dir, name)) }
             }
         }
         for name in subdirs {
@@ -116,7 +143,7 @@ public enum InputWalker {
             let real = lstat(full, &lst) == 0 && (lst.st_mode & S_IFMT) == S_IFLNK ? canonical(full) : cdir
             if let excluded, real == excluded { continue }
             try walk(dir: full, canonicalDir: real, rel: rel.isEmpty ? name : rel + "/" + name,
-                     excluded: excluded, visited: &visited, loops: &loops, into: &found)
+                     excluded: excluded, visited: &visited, loops: &loops, others: &others, into: &found)
         }
     }
 

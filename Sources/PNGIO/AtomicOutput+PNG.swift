@@ -21,6 +21,7 @@ extension PNGError {
         case .unreadable(_, let r): return .unreadable(file: file, reason: r)
         case .empty: return .empty(file: file)
         case .notPNG: return .notPNG(file: file)
+        case .otherFormat(_, let f): return .otherFormat(file: file, format: f)
         case .truncated(_, let r): return .truncated(file: file, reason: r)
         case .crcMismatch(_, let r): return .crcMismatch(file: file, reason: r)
         case .badHeader(_, let r): return .badHeader(file: file, reason: r)

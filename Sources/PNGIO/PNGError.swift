@@ -7,6 +7,8 @@ public enum PNGError: Error, Equatable, Sendable, CustomStringConvertible {
     case empty(file: String)
     /// The file does not start with the PNG signature.
     case notPNG(file: String)
+    /// The file is an image of another format (JPEG, GIF, ...), whatever its name says.
+    case otherFormat(file: String, format: String)
     /// The file ends before the PNG does.
     case truncated(file: String, reason: String)
     /// A critical chunk's checksum does not match its contents.
@@ -26,7 +28,7 @@ public enum PNGError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var file: String {
         switch self {
-        case .unreadable(let f, _), .empty(let f), .notPNG(let f), .truncated(let f, _),
+        case .unreadable(let f, _), .empty(let f), .notPNG(let f), .otherFormat(let f, _), .truncated(let f, _),
             .crcMismatch(let f, _), .badHeader(let f, _), .overPixelBudget(let f, _, _, _),
             .tooLarge(let f, _), .corrupt(let f, _), .writeFailed(let f, _),
             .invalidArgument(let f, _):
@@ -40,6 +42,7 @@ public enum PNGError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unreadable(_, let r): return "cannot read: \(r)"
         case .empty: return "empty file"
         case .notPNG: return "not a PNG file (no PNG signature)"
+        case .otherFormat(_, let f): return "is a \(f) file, not a PNG"
         case .truncated(_, let r): return "truncated: \(r)"
         case .crcMismatch(_, let r): return "checksum error: \(r)"
         case .badHeader(_, let r): return "invalid header: \(r)"

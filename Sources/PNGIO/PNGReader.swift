@@ -169,11 +169,32 @@ public final class PNGReader {
 }
 
 extension PNGError {
+    /// The image format a file's first bytes show, for a file that is not a PNG.
+    static func sniffFormat(_ file: String) -> String? {
+        guard let fp = fopen(file, "rb") else { return nil }
+        defer { fclose(fp) }
+        var b = [UInt8](repeating: 0, count: 12)
+        let n = fread(&b, 1, 12, fp)
+        return sniffFormat(Array(b.prefix(n)))
+    }
+
+    static func sniffFormat(_ b: [UInt8]) -> String? {
+        func starts(_ p: [UInt8], at i: Int = 0) -> Bool { b.count >= i + p.count && Array(b[i..<(i + p.count)]) == p }
+        if starts([0xFF, 0xD8, 0xFF]) { return "JPEG" }
+        if starts(Array("GIF8".utf8)) { return "GIF" }
+        if starts(Array("RIFF".utf8)) && starts(Array("WEBP".utf8), at: 8) { return "WebP" }
+        if starts([0x49, 0x49, 0x2A, 0x00]) || starts([0x4D, 0x4D, 0x00, 0x2A]) { return "TIFF" }
+        if starts(Array("BM".utf8)) { return "BMP" }
+        if starts(Array("ftyp".utf8), at: 4) { return "HEIF/AVIF" }
+        if starts([0xFF, 0x0A]) || starts([0x00, 0x00, 0x00, 0x0C, 0x4A, 0x58, 0x4C, 0x20]) { return "JPEG XL" }
+        return nil
+    }
+
     static func from(code: Int32, message: String, file: String, limits: PNGLimits) -> PNGError {
         switch Int(code) {
         case Int(CPNG_E_OPEN): return .unreadable(file: file, reason: message)
         case Int(CPNG_E_EMPTY): return .empty(file: file)
-        case Int(CPNG_E_NOT_PNG): return .notPNG(file: file)
+        case Int(CPNG_E_NOT_PNG): return sniffFormat(file).map { .otherFormat(file: file, format: $0) } ?? .notPNG(file: file)
         case Int(CPNG_E_TRUNCATED): return .truncated(file: file, reason: message)
         case Int(CPNG_E_CRC): return .crcMismatch(file: file, reason: message)
         case Int(CPNG_E_HEADER): return .badHeader(file: file, reason: message)

@@ -44,7 +44,10 @@ struct BadInputTests {
     }
 
     @Test func notAPNG() {
-        #expect(errorReading(Array("GIF89a this is not a png at all".utf8)) == .notPNG(file: path()))
+        #expect(errorReading(Array("GIF89a this is not a png at all".utf8)) == .otherFormat(file: path(), format: "GIF"))
+        #expect(errorReading([0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10] + Array("JFIF".utf8)) == .otherFormat(file: path(), format: "JPEG"))
+        #expect(PNGError.otherFormat(file: "a.png", format: "JPEG").description == "a.png: is a JPEG file, not a PNG")
+        #expect(errorReading(Array("plain text, no image".utf8)) == .notPNG(file: path()))
         #expect(errorReading([0x89, 0x50]) == .notPNG(file: path()))
     }
 

@@ -55,12 +55,17 @@ struct DenoiseCommand: ParsableCommand {
         let groups = model == "auto" ? AutoModel.route(items, limits: batch.limits) : [(model: model, indices: Array(items.indices))]
         var outcomes = [ItemOutcome](repeating: .skipped, count: items.count)
         let start = Date()
-        for group in groups where !group.indices.isEmpty {
+        // Every group's chain is made (and checked) before anything is written.
+        let runs = try groups.filter { !$0.indices.isEmpty }.map { group -> (PipelineExecution, PipelineRunner, [Int]) in
             let stage = try makeModelStage(verb: "denoise", model: group.model, options: modelOptions, sigma: sigmaValues)
-            let plan = PipelinePlan(inputs: inputs, stages: [stage], sink: .folder(batch.output))
-            let exec = PipelineExecution(plan: plan, batch: batch.processing, label: "denoise")
-            let result = try exec.execute(items: group.indices.map { items[$0] }, runner: exec.makeRunner())
-            for (k, i) in group.indices.enumerated() { outcomes[i] = result[k] }
+            let exec = PipelineExecution(plan: PipelinePlan(inputs: inputs, stages: [stage], sink: .folder(batch.output)),
+                                         batch: batch.processing, label: "denoise")
+            return (exec, try exec.makeRunner(), group.indices)
+        }
+        try PipelineExecution.prepareOutputFolder(batch.output)
+        for (exec, runner, indices) in runs {
+            let result = try exec.execute(items: indices.map { items[$0] }, runner: runner)
+            for (k, i) in indices.enumerated() { outcomes[i] = result[k] }
         }
         Summary(outcomes: outcomes, verb: "denoised", seconds: Date().timeIntervalSince(start)).report(quiet: batch.quiet, json: batch.json)
         if let sheet = modelOptions.sheet { try writeComparisonSheet(sheet, items: items, outcomes: outcomes, outDir: batch.output) }

@@ -27,11 +27,7 @@ struct PipelineExecution {
             throw Exit.cannotRun(error)
         }
         let runner = try makeRunner()
-        if let outDir {
-            do { try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true) } catch {
-                throw Exit.cannotRun("\(outDir): cannot create the output folder: \(error.localizedDescription)")
-            }
-        }
+        if let outDir { try Self.prepareOutputFolder(outDir) }
         let start = Date()
         let outcomes = try execute(items: items, runner: runner)
         Summary(outcomes: outcomes, verb: verb, seconds: Date().timeIntervalSince(start))
@@ -59,5 +55,17 @@ struct PipelineExecution {
         }
         bar.finish()
         return outcomes
+    }
+
+    /// Creates the output folder once, up front: a path that cannot be one (an existing file, no
+    /// permission) is one line and exit 2, not an error per input.
+    static func prepareOutputFolder(_ outDir: String) throws {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: outDir, isDirectory: &isDir), !isDir.boolValue {
+            throw Exit.cannotRun("\(outDir): cannot create the output folder: a file of that name exists")
+        }
+        do { try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true) } catch {
+            throw Exit.cannotRun("\(outDir): cannot create the output folder: \(error.localizedDescription)")
+        }
     }
 }

@@ -63,9 +63,12 @@ final class ProgressBar: Sendable {
 extension InputWalker {
     /// `expand`, saying on stderr which folders were reached twice through symlinks and skipped.
     static func expandNoting(_ inputs: [String], excluding outputDir: String?) throws -> [InputItem] {
-        var loops: [String] = []
-        let items = try expand(inputs, excluding: outputDir, skippedLoops: &loops)
-        for l in loops { printError("latent: \(l): skipped, a symlink back to a folder already walked") }
-        return items
+        let w = try walk(inputs, excluding: outputDir)
+        for l in w.skippedLoops { printError("latent: \(l): skipped, a symlink back to a folder already walked") }
+        if !w.otherFiles.isEmpty {
+            let n = w.otherFiles.count
+            printError("latent: skipped \(n) file\(n == 1 ? "" : "s") that \(n == 1 ? "is" : "are") not PNG by name (\(w.otherFiles.prefix(3).joined(separator: ", "))\(n > 3 ? ", ..." : ""))")
+        }
+        return w.items
     }
 }

@@ -1,0 +1,60 @@
+import Foundation
+import PNGIO
+import Testing
+import TestSupport
+
+/// Batches that would lose or hide data are refused or reported, through the built binary.
+@Suite(.serialized)
+struct BatchSafetyTests {
+    /// Two different inputs with the same name given as files: refused before anything is
+    /// written, naming both, for convert and denoise alike.
+    @Test func twoInputsOneOutputIsRefused() throws {
+        let dir = makeTempDir("collide")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeImage(dir + "/a/x.png", width: 9, height: 7, layout: .gray, seed: 1)
+        try writeImage(dir + "/b/x.png", width: 9, height: 7, layout: .gray, seed: 2)
+        for cmd in [["convert"], ["denoise", "--model", "photo"]] {
+            let r = try CLI.run(cmd + [dir + "/a/x.png", dir + "/b/x.png", "-o", dir + "/flat"])
+            #expect(r.status == 2, "\(cmd): \(r.stderr)")
+            #expect(r.stderr.contains("\(dir)/a/x.png and \(dir)/b/x.png would all be written to \(dir)/flat/x.png"), "\(r.stderr)")
+            #expect(listFiles(dir + "/flat").isEmpty)
+        }
+        // Their folders instead: the outputs keep the paths below each folder... which are the
+        // same here too (x.png in both), so that is refused as well.
+        let folders = try CLI.run(["convert", dir + "/a", dir + "/b", "-o", dir + "/flat2"])
+        #expect(folders.status == 2 && folders.stderr.contains("would all be written to"))
+        // The parent folder keeps them apart.
+        let parent = try CLI.run(["convert", dir, "-o", dir + "/../\(URL(fileURLWithPath: dir).lastPathComponent)-out", "--json"])
+        defer { try? FileManager.default.removeItem(atPath: dir + "-out") }
+        #expect(parent.status == 0 && parent.stdout.contains("\"converted\":2"), "\(parent.stderr)")
+    }
+
+    /// Files that are not PNGs in an input folder are counted and reported; a JPEG named .png
+    /// is named as a JPEG.
+    @Test func nonPNGFilesAreReported() throws {
+        let dir = makeTempDir("nonpng")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeImage(dir + "/in/a.png", width: 9, height: 7, layout: .rgb)
+        for name in ["notes.txt", "photo.jpg", "raw.dng"] { FileManager.default.createFile(atPath: dir + "/in/" + name, contents: Data("x".utf8)) }
+        FileManager.default.createFile(atPath: dir + "/in/fake.png", contents: Data([0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10] + Array("JFIF".utf8) + [0, 1]))
+        let r = try CLI.run(["convert", dir + "/in", "-o", dir + "/out", "--json"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("skipped 3 files that are not PNG by name"), "\(r.stderr)")
+        #expect(r.stderr.contains("\(dir)/in/fake.png: is a JPEG file, not a PNG"), "\(r.stderr)")
+        #expect(r.stdout.contains("\"converted\":1") && r.stdout.contains("\"failed\":1"), "\(r.stdout)")
+    }
+
+    /// An output "folder" that is an existing file: one message, exit 2, before any input.
+    @Test func outputFolderThatIsAFileIsRefusedOnce() throws {
+        let dir = makeTempDir("outfile")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for i in 0..<3 { try writeImage(dir + "/in/\(i).png", width: 9, height: 7, layout: .gray, seed: i) }
+        FileManager.default.createFile(atPath: dir + "/taken", contents: Data("x".utf8))
+        for cmd in [["convert"], ["denoise", "--model", "photo"]] {
+            let r = try CLI.run(cmd + [dir + "/in", "-o", dir + "/taken"])
+            #expect(r.status == 2, "\(r.stderr)")
+            let lines = r.stderr.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].contains("\(dir)/taken: cannot create the output folder"), "\(r.stderr)")
+        }
+    }
+}
