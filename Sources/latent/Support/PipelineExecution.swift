@@ -23,7 +23,7 @@ struct PipelineExecution {
         case .codes: outDir = nil
         }
         let items: [InputItem]
-        do { items = try InputWalker.expandNoting(plan.inputs, excluding: outDir) } catch {
+        do { items = try InputWalker.expandNoting(plan.inputs, excluding: outDir, quiet: batch.quiet) } catch {
             throw Exit.cannotRun(error)
         }
         let runner = try makeRunner()

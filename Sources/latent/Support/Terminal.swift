@@ -61,9 +61,11 @@ final class ProgressBar: Sendable {
 }
 
 extension InputWalker {
-    /// `expand`, saying on stderr which folders were reached twice through symlinks and skipped.
-    static func expandNoting(_ inputs: [String], excluding outputDir: String?) throws -> [InputItem] {
+    /// `walk`, saying on stderr (unless `quiet`) which folders were reached twice through
+    /// symlinks and which files were skipped as not PNG.
+    static func expandNoting(_ inputs: [String], excluding outputDir: String?, quiet: Bool = false) throws -> [InputItem] {
         let w = try walk(inputs, excluding: outputDir)
+        if quiet { return w.items }
         for l in w.skippedLoops { printError("latent: \(l): skipped, a symlink back to a folder already walked") }
         if !w.otherFiles.isEmpty {
             let n = w.otherFiles.count
