@@ -5,6 +5,9 @@ import Synchronization
 /// What happened to one item of a batch.
 public enum ItemOutcome: Sendable, Equatable {
     case done
+    /// Done, replacing an output made earlier by other settings or from another input.
+    case replacedStale
+    /// Its output exists, made by the same settings from the same input.
     case skipped
     case failed(String)
 }
@@ -13,6 +16,8 @@ public enum ItemOutcome: Sendable, Equatable {
 public struct BatchProgress: Sendable, Equatable {
     public var total: Int
     public var done = 0
+    /// Of `done`, how many replaced a stale output.
+    public var replacedStale = 0
     public var skipped = 0
     public var failed = 0
     public var finished: Int { done + skipped + failed }
@@ -40,6 +45,7 @@ public enum BatchRunner {
                 state.outcomes[i] = outcome
                 switch outcome {
                 case .done: state.progress.done += 1
+                case .replacedStale: state.progress.done += 1; state.progress.replacedStale += 1
                 case .skipped: state.progress.skipped += 1
                 case .failed: state.progress.failed += 1
                 }

@@ -71,11 +71,56 @@ public final class PipelineRunner: @unchecked Sendable {
         provenance = texts
     }
 
+    /// What the run's settings are, for the outputs' digest: the chain and its models (not the
+    /// version: a newer latent computing the same thing does not make outputs stale).
+    var settingsText: String { provenance.filter { $0.key != "Software" }.map { "\($0.key)=\($0.text)" }.joined(separator: "\n") }
+
+    /// The digest an output of `item` carries (`latent:digest`): the settings, and the input's
+    /// identity (canonical path, size and modification time). An existing output with the same
+    /// digest is up to date.
+    func digest(for item: InputItem) -> String {
+        var st = stat()
+        let id = stat(item.path, &st) == 0 ? "\(st.st_size) \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)" : "?"
+        var h = FNV1a()
+        h.add((settingsText + "\u{0}" + item.canonicalPath + "\u{0}" + id).utf8)
+        return String(h.value, radix: 16)
+    }
+
+    /// What is at `item`'s output path already.
+    enum Existing { case none, current, stale, foreign }
+
+    func existing(_ item: InputItem, digest: String) -> Existing {
+        guard let out = outputPath(for: item), FileManager.default.fileExists(atPath: out) else { return .none }
+        guard let r = try? PNGReader(path: out, limits: options.limits) else { return .foreign }
+        let texts = Dictionary(r.texts.map { ($0.key, $0.text) }, uniquingKeysWith: { a, _ in a })
+        r.close()
+        guard texts["latent:chain"] != nil || texts["latent:source"] != nil else { return .foreign }
+        return texts["latent:digest"] == digest ? .current : .stale
+    }
+
+    /// Whether to process `item`: nil to skip it (up to date, or not ours to replace: then the
+    /// outcome says why), else whether it replaces a stale output.
+    func decide(_ item: InputItem, digest: String) -> (process: Bool, outcome: ItemOutcome?) {
+        if options.overwrite { return (true, nil) }
+        switch existing(item, digest: digest) {
+        case .none: return (true, nil)
+        case .current: return (false, .skipped)
+        case .stale: return (true, .replacedStale)
+        case .foreign:
+            return (false, .failed("\(outputPath(for: item)!): exists and was not written by latent; not replaced (use --overwrite, or another output folder)"))
+        }
+    }
+
     /// The stage files stream through whole (file to file, memory independent of the image's
     /// height): a chain of that one stage writing PNGs.
     var streamingStage: (any StreamingStage)? {
         guard plan.stages.count == 1, case .folder = plan.sink else { return nil }
         return plan.stages[0] as? any StreamingStage
+    }
+
+    /// The provenance of `item`'s output: the run's, its source, its digest.
+    func outputTexts(_ item: InputItem, digest: String) -> [(key: String, text: String)] {
+        provenance + [("latent:source", item.relativeOutput), ("latent:digest", digest)]
     }
 
     /// Where `item`'s PNG goes (folder sinks).
@@ -169,11 +214,11 @@ public final class PipelineRunner: @unchecked Sendable {
         while start < items.count {
             let end = min(items.count, start + chunk)
             let slice = items[start..<end]
-            let skip = slice.map { item -> Bool in
-                guard !options.overwrite, let out = outputPath(for: item) else { return false }
-                return FileManager.default.fileExists(atPath: out)
+            let digests = slice.map { digest(for: $0) }
+            let decisions: [(process: Bool, outcome: ItemOutcome?)] = zip(slice, digests).map { item, d in
+                outputPath(for: item) == nil ? (true, nil) : decide(item, digest: d)
             }
-            let results = process(slice, firstIndex: start, skip: skip)
+            let results = process(slice, firstIndex: start, skip: decisions.map { !$0.process })
             // Adapt the chunk to the images' size: about chunkPixels decoded pixels at once.
             var pixels = 0, seen = 0
             for case .success(let f)? in results { pixels += f.image.data.count; seen += 1 }
@@ -184,7 +229,7 @@ public final class PipelineRunner: @unchecked Sendable {
             switch plan.sink {
             case .folder:
                 let written = parallelMap(results.count, jobs: options.jobs) { i -> ItemOutcome in
-                    guard let r = results[i] else { return .skipped }
+                    guard let r = results[i] else { return decisions[i].outcome ?? .skipped }
                     switch r {
                     case .failure(let e): return .failed(e.message)
                     case .success(let f):
@@ -192,8 +237,8 @@ public final class PipelineRunner: @unchecked Sendable {
                         do {
                             let img = f.image.pngImage(layout: f.layout, depth: f.depth)
                             try AtomicOutput.writePNG(img, to: out, compression: self.options.compression,
-                                                      texts: self.provenance + [("latent:source", f.item.relativeOutput)] + f.texts)
-                            return .done
+                                                      texts: self.outputTexts(f.item, digest: digests[i]) + f.texts)
+                            return decisions[i].outcome ?? .done
                         } catch let e as PNGError { return .failed(e.description) }
                         catch { return .failed("\(out): \(error)") }
                     }
@@ -218,6 +263,7 @@ public final class PipelineRunner: @unchecked Sendable {
             for o in outcomes[start..<end] {
                 switch o {
                 case .done: counts.done += 1
+                case .replacedStale: counts.done += 1; counts.replacedStale += 1
                 case .skipped: counts.skipped += 1
                 case .failed: counts.failed += 1
                 }
@@ -251,11 +297,13 @@ extension PipelineRunner {
         return BatchRunner.run(count: items.count, jobs: jobs, progress: progress) { k in
             let item = items[k]
             let out = self.outputPath(for: item)!
-            if !self.options.overwrite && FileManager.default.fileExists(atPath: out) { return .skipped }
+            let digest = self.digest(for: item)
+            let decision = self.decide(item, digest: digest)
+            guard decision.process else { return decision.outcome! }
             do {
                 try stage.streamFile(input: item.path, output: out, limits: self.options.limits, compression: self.options.compression,
-                                     texts: self.provenance + [("latent:source", item.relativeOutput)], tileJobs: tileJobs)
-                return .done
+                                     texts: self.outputTexts(item, digest: digest), tileJobs: tileJobs)
+                return decision.outcome ?? .done
             } catch { return .failed("\(error)") }
         }
     }

@@ -57,4 +57,36 @@ struct BatchSafetyTests {
             #expect(lines.count == 1 && lines[0].contains("\(dir)/taken: cannot create the output folder"), "\(r.stderr)")
         }
     }
+
+    /// Outputs carry a digest of the settings, the model and the input: a rerun skips only the
+    /// outputs it would make again; outputs of other settings or of a changed input are replaced
+    /// and counted; a PNG that latent did not write is never replaced without --overwrite.
+    @Test func staleOutputsAreReplacedAndReported() throws {
+        let dir = makeTempDir("stale")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for i in 0..<3 { try writeImage(dir + "/in/\(i).png", width: 40, height: 30, layout: .rgb, seed: i) }
+        func convert(_ extra: [String]) throws -> CLIResult { try CLI.run(["convert", dir + "/in", "-o", dir + "/out", "--json"] + extra) }
+        #expect(try convert(["--gray", "--fit", "32"]).stdout.contains("\"converted\":3,\"skipped\":0,\"failed\":0,\"stale_replaced\":0"))
+        #expect(try convert(["--gray", "--fit", "32"]).stdout.contains("\"converted\":0,\"skipped\":3,\"failed\":0"))
+        let other = try convert(["--gray", "--fit", "16"])
+        #expect(other.stdout.contains("\"converted\":3,\"skipped\":0,\"failed\":0,\"stale_replaced\":3"), "\(other.stdout)")
+        #expect(other.stderr.contains("converted 3 (3 replacing stale outputs"), "\(other.stderr)")
+        #expect(try PNGReader(path: dir + "/out/1.png").header.width == 16)
+        // A changed input makes its own output stale, not the others.
+        try writeImage(dir + "/in/1.png", width: 40, height: 30, layout: .rgb, seed: 9)
+        #expect(try convert(["--gray", "--fit", "16"]).stdout.contains("\"converted\":1,\"skipped\":2,\"failed\":0,\"stale_replaced\":1"))
+        // Another program's file where an output goes: reported, kept.
+        try writeImage(dir + "/out/2.png", width: 5, height: 5, layout: .gray)
+        let foreign = try convert(["--gray", "--fit", "16"])
+        #expect(foreign.status == 1 && foreign.stderr.contains("\(dir)/out/2.png: exists and was not written by latent"), "\(foreign.stderr)")
+        #expect(try PNGReader(path: dir + "/out/2.png").header.width == 5)
+        #expect(try convert(["--gray", "--fit", "16", "--overwrite"]).stdout.contains("\"converted\":3"))
+        // denoise: another σ, another model, are other settings.
+        let d = try CLI.run(["denoise", dir + "/in", "-o", dir + "/dn", "--model", "photo", "--json"])
+        #expect(d.stdout.contains("\"denoised\":3"), "\(d.stderr)")
+        let again = try CLI.run(["denoise", dir + "/in", "-o", dir + "/dn", "--model", "photo", "--json"])
+        #expect(again.stdout.contains("\"denoised\":0,\"skipped\":3"))
+        let sigma = try CLI.run(["denoise", dir + "/in", "-o", dir + "/dn", "--model", "photo", "--sigma", "30", "--json"])
+        #expect(sigma.stdout.contains("\"denoised\":3,\"skipped\":0,\"failed\":0,\"stale_replaced\":3"), "\(sigma.stdout)")
+    }
 }

@@ -12,11 +12,12 @@ struct Summary {
     var seconds: Double
 
     func report(quiet: Bool, json: Bool) {
-        var done = 0, skipped = 0
+        var done = 0, skipped = 0, stale = 0
         var failures: [String] = []
         for o in outcomes {
             switch o {
             case .done: done += 1
+            case .replacedStale: done += 1; stale += 1
             case .skipped: skipped += 1
             case .failed(let m): failures.append(m)
             }
@@ -25,11 +26,12 @@ struct Summary {
         if failures.contains(where: { $0.contains("over the pixel budget") }) {
             printError("latent: --max-pixels N raises the pixel budget")
         }
-        let line = "\(verb) \(done), skipped \(skipped), failed \(failures.count)"
+        let line = "\(verb) \(done)" + (stale > 0 ? " (\(stale) replacing stale outputs made by other settings or from other inputs)" : "")
+            + ", skipped \(skipped), failed \(failures.count)"
         if !quiet || !failures.isEmpty { printError(line) }
         if json {
             let list = failures.map(jsonQuote).joined(separator: ",")
-            print("{\"\(verb)\":\(done),\"skipped\":\(skipped),\"failed\":\(failures.count),"
+            print("{\"\(verb)\":\(done),\"skipped\":\(skipped),\"failed\":\(failures.count),\"stale_replaced\":\(stale),"
                 + "\"seconds\":\(String(format: "%.3f", seconds)),\"failures\":[\(list)]}")
         }
     }
