@@ -170,3 +170,30 @@ public enum InputWalker {
         return join(canonical(parent), (abs as NSString).lastPathComponent)
     }
 }
+
+/// One of N deterministic parts of a list of inputs, for running a folder on many machines: an
+/// input belongs to shard K when the FNV-1a hash of its relative output path is K mod N. The N
+/// shards cover every input exactly once, an input's shard never depends on what else is in the
+/// list (adding files moves none), and rerunning a shard resumes it.
+public struct Shard: Sendable, Equatable, CustomStringConvertible {
+    public let index: Int
+    public let count: Int
+
+    /// "K/N" with 0 <= K < N.
+    public init?(_ text: String) {
+        let p = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard p.count == 2, let k = Int(p[0]), let n = Int(p[1]), n >= 1, (0..<n).contains(k) else { return nil }
+        index = k
+        count = n
+    }
+
+    public var description: String { "\(index)/\(count)" }
+
+    public func contains(_ item: InputItem) -> Bool {
+        var h = FNV1a()
+        h.add(item.relativeOutput.utf8)
+        return Int(h.value % UInt64(count)) == index
+    }
+
+    public func select(_ items: [InputItem]) -> [InputItem] { items.filter(contains) }
+}

@@ -8,9 +8,12 @@ struct Latent: ParsableCommand {
         abstract: "Put trained autoencoders to work on PNG files.",
         discussion: """
             Examples:
+              latent denoise photos/ -o clean/                 (colour and grey photos, noise measured)
+              latent run "read scans/ | fit 1024 | denoise photo | write out/"
               latent convert photos/ -o small/ --fit 256 --gray
+              latent traverse --model mnist-vae -o traverse.png
               latent info image.png
             """,
         version: LatentInfo.version,
-        subcommands: [DenoiseCommand.self, ReconstructCommand.self, RunCommand.self, StagesCommand.self, TraverseCommand.self, ManifoldCommand.self, InterpolateCommand.self, SampleCommand.self, CompareCommand.self, ConvertCommand.self, TrainCommand.self, EvalCommand.self, ModelsCommand.self, InfoCommand.self])
+        subcommands: [DenoiseCommand.self, ReconstructCommand.self, RunCommand.self, StagesCommand.self, TraverseCommand.self, ManifoldCommand.self, InterpolateCommand.self, SampleCommand.self, CompareCommand.self, ConvertCommand.self, TrainCommand.self, EvalCommand.self, ModelsCommand.self, InfoCommand.self, ReportCommand.self])
 }

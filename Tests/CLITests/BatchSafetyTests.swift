@@ -89,4 +89,36 @@ struct BatchSafetyTests {
         let sigma = try CLI.run(["denoise", dir + "/in", "-o", dir + "/dn", "--model", "photo", "--sigma", "30", "--json"])
         #expect(sigma.stdout.contains("\"denoised\":3,\"skipped\":0,\"failed\":0,\"stale_replaced\":3"), "\(sigma.stdout)")
     }
+
+    /// N shards cover every input exactly once; a shard's selection does not change when files
+    /// are added; rerunning a shard resumes it; the shards' JSON reports merge into one.
+    @Test func shardsCoverEveryInputOnceAndMerge() throws {
+        let dir = makeTempDir("shard")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for i in 0..<40 { try writeImage(dir + "/in/sub\(i % 3)/\(i).png", width: 6, height: 5, layout: .gray, seed: i) }
+        var reports: [String] = []
+        for k in 0..<4 {
+            let r = try CLI.run(["convert", dir + "/in", "-o", dir + "/out", "--shard", "\(k)/4", "--json"])
+            #expect(r.status == 0, "\(r.stderr)")
+            let path = dir + "/shard-\(k).json"
+            try r.stdout.write(toFile: path, atomically: true, encoding: .utf8)
+            reports.append(path)
+        }
+        #expect(listFiles(dir + "/out").count == 40)
+        let merged = try CLI.run(["report", "merge"] + reports)
+        #expect(merged.status == 0 && merged.stdout.contains("{\"converted\":40,\"skipped\":0,\"failed\":0,\"stale_replaced\":0,"), "\(merged.stdout)\(merged.stderr)")
+        #expect(merged.stdout.contains("\"runs\":4"))
+        // Rerunning a shard resumes it (all skipped); a new file joins exactly one shard.
+        #expect(try CLI.run(["convert", dir + "/in", "-o", dir + "/out", "--shard", "2/4", "--json"]).stdout.contains("\"converted\":0"))
+        try writeImage(dir + "/in/new.png", width: 6, height: 5, layout: .gray)
+        var converted = 0
+        for k in 0..<4 {
+            let r = try CLI.run(["convert", dir + "/in", "-o", dir + "/out", "--shard", "\(k)/4", "--json"])
+            if r.stdout.contains("\"converted\":1,") { converted += 1 } else { #expect(r.stdout.contains("\"converted\":0,"), "\(r.stdout)") }
+        }
+        #expect(converted == 1)
+        #expect(try CLI.run(["convert", dir + "/in", "-o", dir + "/o2", "--shard", "4/4"]).stderr.contains("--shard wants K/N with 0 <= K < N"))
+        let bad = try CLI.run(["report", "merge", dir + "/in/new.png"])
+        #expect(bad.status == 2 && bad.stderr.contains("no JSON summary line"))
+    }
 }

@@ -84,7 +84,7 @@ struct CommandParsingTests {
         let update = ProcessInfo.processInfo.environment["LATENT_UPDATE_GOLDEN"] == "1"
         var commands: [(String, ParsableCommand.Type)] = [("latent", Latent.self)]
         for sub in Latent.configuration.subcommands { commands.append((sub.configuration.commandName!, sub)) }
-        #expect(commands.count == 15)
+        #expect(commands.count == 16)
         for (name, type) in commands {
             let help = Latent.helpMessage(for: type, columns: 100) + "\n"
             let path = dir + "/help-\(name).txt"

@@ -49,7 +49,7 @@ struct DenoiseCommand: ParsableCommand {
 
     func run() throws {
         let items: [InputItem]
-        do { items = try InputWalker.expandNoting(inputs, excluding: batch.output, quiet: batch.quiet) } catch {
+        do { items = try InputWalker.expandNoting(inputs, excluding: batch.output, quiet: batch.quiet, shard: batch.selectedShard) } catch {
             throw Exit.cannotRun(error)
         }
         let groups = model == "auto" ? AutoModel.route(items, limits: batch.limits) : [(model: model, indices: Array(items.indices))]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import PNGIO
+import FileIO
 
 /// How a batch runs: flags every batch command shares (`run` too, whose output comes from its chain).
 struct ProcessingOptions: ParsableArguments {
@@ -21,7 +22,11 @@ struct ProcessingOptions: ParsableArguments {
     @Flag(help: "Print a machine-readable summary on standard output.")
     var json = false
 
+    @Option(help: ArgumentHelp("Process only part K of N of the inputs (0 <= K < N; by a hash of each input's relative path, so N machines with K = 0...N-1 cover every input once). See docs/cluster.md.", valueName: "K/N"))
+    var shard: String?
+
     func validate() throws {
+        if let shard, Shard(shard) == nil { throw ValidationError("--shard wants K/N with 0 <= K < N, e.g. 3/16 (got '\(shard)').") }
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1 (got \(jobs)).") }
         if let compression, !(0...9).contains(compression) {
             throw ValidationError("--compression must be 0-9 (got \(compression)).")
@@ -31,6 +36,7 @@ struct ProcessingOptions: ParsableArguments {
 
     var resolvedJobs: Int { jobs ?? ProcessInfoShim.cores }
     var limits: PNGLimits { PNGLimits(maxPixels: maxPixels) }
+    var selectedShard: Shard? { shard.flatMap(Shard.init) }
 }
 
 /// An output folder and the processing flags: what convert, denoise and reconstruct share.
@@ -44,6 +50,7 @@ struct BatchOptions: ParsableArguments {
     var overwrite: Bool { processing.overwrite }
     var compression: Int? { processing.compression }
     var quiet: Bool { processing.quiet }
+    var selectedShard: Shard? { processing.selectedShard }
     var json: Bool { processing.json }
     var resolvedJobs: Int { processing.resolvedJobs }
     var limits: PNGLimits { processing.limits }

@@ -23,7 +23,7 @@ struct PipelineExecution {
         case .codes: outDir = nil
         }
         let items: [InputItem]
-        do { items = try InputWalker.expandNoting(plan.inputs, excluding: outDir, quiet: batch.quiet) } catch {
+        do { items = try InputWalker.expandNoting(plan.inputs, excluding: outDir, quiet: batch.quiet, shard: batch.selectedShard) } catch {
             throw Exit.cannotRun(error)
         }
         let runner = try makeRunner()

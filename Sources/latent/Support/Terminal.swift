@@ -63,8 +63,9 @@ final class ProgressBar: Sendable {
 extension InputWalker {
     /// `walk`, saying on stderr (unless `quiet`) which folders were reached twice through
     /// symlinks and which files were skipped as not PNG.
-    static func expandNoting(_ inputs: [String], excluding outputDir: String?, quiet: Bool = false) throws -> [InputItem] {
-        let w = try walk(inputs, excluding: outputDir)
+    static func expandNoting(_ inputs: [String], excluding outputDir: String?, quiet: Bool = false, shard: Shard? = nil) throws -> [InputItem] {
+        var w = try walk(inputs, excluding: outputDir)
+        if let shard { w.items = shard.select(w.items) }
         if quiet { return w.items }
         for l in w.skippedLoops { printError("latent: \(l): skipped, a symlink back to a folder already walked") }
         if !w.otherFiles.isEmpty {
