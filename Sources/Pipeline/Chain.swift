@@ -7,6 +7,28 @@ public enum Sink: Sendable, Equatable {
     case folder(String)
     /// One line of latent code per image (after `encode`).
     case codes(path: String, csv: Bool)
+    /// One PNG: the output of a chain with one input file, written to FILE.png.
+    case file(String)
+
+    /// Where `-o OUT` / `write OUT` puts the results of `inputs`: one file when OUT ends in .png,
+    /// is not a folder and there is one input that is a file; otherwise a folder.
+    public static func forOutput(_ out: String, inputs: [String]) -> Sink {
+        var isDir: ObjCBool = false
+        let outIsDir = FileManager.default.fileExists(atPath: out, isDirectory: &isDir) && isDir.boolValue
+        guard out.lowercased().hasSuffix(".png"), !outIsDir, inputs.count == 1 else { return .folder(out) }
+        var inDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: inputs[0], isDirectory: &inDir), !inDir.boolValue else { return .folder(out) }
+        return .file(out)
+    }
+
+    /// The folder the outputs go under (for a file, its parent).
+    public var folder: String? {
+        switch self {
+        case .folder(let d): return d
+        case .file(let f): let p = (f as NSString).deletingLastPathComponent; return p.isEmpty ? "." : p
+        case .codes: return nil
+        }
+    }
 }
 
 /// A parsed chain: `read INPUTS | stage | ... | write OUT`.
@@ -93,6 +115,6 @@ public enum StageCatalog {
             }
             return PipelinePlan(inputs: inputs, stages: stages, sink: .codes(path: out, csv: lower.hasSuffix(".csv")))
         }
-        return PipelinePlan(inputs: inputs, stages: stages, sink: .folder(out))
+        return PipelinePlan(inputs: inputs, stages: stages, sink: Sink.forOutput(out, inputs: inputs))
     }
 }

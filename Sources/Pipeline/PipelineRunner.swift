@@ -114,7 +114,7 @@ public final class PipelineRunner: @unchecked Sendable {
     /// The stage files stream through whole (file to file, memory independent of the image's
     /// height): a chain of that one stage writing PNGs.
     var streamingStage: (any StreamingStage)? {
-        guard plan.stages.count == 1, case .folder = plan.sink else { return nil }
+        guard plan.stages.count == 1, plan.sink.folder != nil else { return nil }
         return plan.stages[0] as? any StreamingStage
     }
 
@@ -125,6 +125,7 @@ public final class PipelineRunner: @unchecked Sendable {
 
     /// Where `item`'s PNG goes (folder sinks).
     public func outputPath(for item: InputItem) -> String? {
+        if case .file(let f) = plan.sink { return f }
         guard case .folder(let dir) = plan.sink else { return nil }
         return (dir as NSString).appendingPathComponent(item.relativeOutput)
     }
@@ -200,7 +201,7 @@ public final class PipelineRunner: @unchecked Sendable {
         var outcomes = [ItemOutcome](repeating: .skipped, count: items.count)
         var counts = BatchProgress(total: items.count)
         var codeLines: [String] = []
-        if case .folder(let dir) = plan.sink {
+        if let dir = plan.sink.folder {
             var dirs = Set<String>([dir])
             for item in items { dirs.insert((outputPath(for: item)! as NSString).deletingLastPathComponent) }
             for d in dirs.sorted() {
@@ -227,7 +228,7 @@ public final class PipelineRunner: @unchecked Sendable {
                 chunk = max(options.jobs, min(options.maxChunkImages, options.chunkPixels / per))
             }
             switch plan.sink {
-            case .folder:
+            case .folder, .file:
                 let written = parallelMap(results.count, jobs: options.jobs) { i -> ItemOutcome in
                     guard let r = results[i] else { return decisions[i].outcome ?? .skipped }
                     switch r {

@@ -121,4 +121,31 @@ struct BatchSafetyTests {
         let bad = try CLI.run(["report", "merge", dir + "/in/new.png"])
         #expect(bad.status == 2 && bad.stderr.contains("no JSON summary line"))
     }
+
+    /// One input file and -o FILE.png write that file; -o - writes the PNG to standard output;
+    /// the input itself is never the output.
+    @Test func singleFilesAndStandardOutput() throws {
+        let dir = makeTempDir("single")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeImage(dir + "/a.png", width: 40, height: 30, layout: .rgb)
+        let c = try CLI.run(["convert", dir + "/a.png", "-o", dir + "/small.png", "--fit", "20"])
+        #expect(c.status == 0, "\(c.stderr)")
+        #expect(try PNGReader(path: dir + "/small.png").header.width == 20)
+        let d = try CLI.run(["denoise", dir + "/a.png", "-o", dir + "/sub/clean.png", "--model", "photo", "--sigma", "10"])
+        #expect(d.status == 0 && FileManager.default.fileExists(atPath: dir + "/sub/clean.png"), "\(d.stderr)")
+        let r = try CLI.run(["run", "read \(dir)/a.png | gray | write \(dir)/grey.png"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(try PNGReader(path: dir + "/grey.png").header.layout == .gray)
+        let out = try CLI.run(["convert", dir + "/a.png", "-o", "-", "--gray"])
+        #expect(out.status == 0)
+        let path = dir + "/from-stdout.png"
+        FileManager.default.createFile(atPath: path, contents: out.stdoutData)
+        let h = try PNGReader(path: path).header
+        #expect(h.width == 40 && h.layout == .gray)
+        #expect(!FileManager.default.fileExists(atPath: dir + "/-"))
+        let same = try CLI.run(["convert", dir + "/a.png", "-o", dir + "/a.png"])
+        #expect(same.status == 2 && same.stderr.contains("the output would overwrite this input"))
+        let many = try CLI.run(["convert", dir, "-o", "-"])
+        #expect(many.status == 2 && many.stderr.contains("-o - (standard output) takes one input file"))
+    }
 }

@@ -37,6 +37,8 @@ public struct CLIResult: Sendable {
     public var exited = true
     public var stdout: String
     public var stderr: String
+    /// Standard output's bytes (for a PNG written to it).
+    public var stdoutData = Data()
 }
 
 /// Runs the built `latent` binary the way a user does.
@@ -71,6 +73,6 @@ public enum CLI {
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return CLIResult(status: p.terminationStatus, exited: p.terminationReason == .exit, stdout: String(decoding: o, as: UTF8.self),
-                         stderr: String(decoding: e, as: UTF8.self))
+                         stderr: String(decoding: e, as: UTF8.self), stdoutData: o)
     }
 }

@@ -63,8 +63,10 @@ struct ConvertCommand: ParsableCommand {
             layout: layout.map { ConvertStage.LayoutChoice(rawValue: $0.rawValue)! } ?? .keep,
             depth: depth,
             resize: resize.flatMap(Self.parseSize).map { ResizeSpec.exact(width: $0.0, height: $0.1) } ?? fit.map { ResizeSpec.fit(longest: $0) } ?? .none)
-        let plan = PipelinePlan(inputs: inputs, stages: [stage], sink: .folder(batch.output))
+        let (sink, stdoutCopy) = try PipelineExecution.sink(output: batch.output, inputs: inputs, json: batch.json)
+        let plan = PipelinePlan(inputs: inputs, stages: [stage], sink: sink)
         let (_, outcomes) = try PipelineExecution(plan: plan, batch: batch.processing, label: "convert", verb: "converted").run()
+        PipelineExecution.emit(stdoutCopy)
         try Exit.ifAnyFailed(outcomes)
     }
 }

@@ -48,26 +48,25 @@ struct DenoiseCommand: ParsableCommand {
     }
 
     func run() throws {
-        let items: [InputItem]
-        do { items = try InputWalker.expandNoting(inputs, excluding: batch.output, quiet: batch.quiet, shard: batch.selectedShard) } catch {
-            throw Exit.cannotRun(error)
-        }
+        let (sink, stdoutCopy) = try PipelineExecution.sink(output: batch.output, inputs: inputs, json: batch.json)
+        let walker = PipelineExecution(plan: PipelinePlan(inputs: inputs, stages: [], sink: sink), batch: batch.processing, label: "denoise")
+        let items = try walker.walk()
         let groups = model == "auto" ? AutoModel.route(items, limits: batch.limits) : [(model: model, indices: Array(items.indices))]
         var outcomes = [ItemOutcome](repeating: .skipped, count: items.count)
         let start = Date()
         // Every group's chain is made (and checked) before anything is written.
         let runs = try groups.filter { !$0.indices.isEmpty }.map { group -> (PipelineExecution, PipelineRunner, [Int]) in
             let stage = try makeModelStage(verb: "denoise", model: group.model, options: modelOptions, sigma: sigmaValues)
-            let exec = PipelineExecution(plan: PipelinePlan(inputs: inputs, stages: [stage], sink: .folder(batch.output)),
-                                         batch: batch.processing, label: "denoise")
+            let exec = PipelineExecution(plan: PipelinePlan(inputs: inputs, stages: [stage], sink: sink), batch: batch.processing, label: "denoise")
             return (exec, try exec.makeRunner(), group.indices)
         }
-        try PipelineExecution.prepareOutputFolder(batch.output)
+        if let folder = sink.folder { try PipelineExecution.prepareOutputFolder(folder) }
         for (exec, runner, indices) in runs {
             let result = try exec.execute(items: indices.map { items[$0] }, runner: runner)
             for (k, i) in indices.enumerated() { outcomes[i] = result[k] }
         }
         Summary(outcomes: outcomes, verb: "denoised", seconds: Date().timeIntervalSince(start)).report(quiet: batch.quiet, json: batch.json)
+        PipelineExecution.emit(stdoutCopy)
         if let sheet = modelOptions.sheet { try writeComparisonSheet(sheet, items: items, outcomes: outcomes, outDir: batch.output) }
         try Exit.ifAnyFailed(outcomes)
     }

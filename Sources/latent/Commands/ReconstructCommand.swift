@@ -18,7 +18,8 @@ struct ReconstructCommand: ParsableCommand {
 
     func run() throws {
         let stage = try makeModelStage(verb: "reconstruct", model: model, options: modelOptions)
-        let plan = PipelinePlan(inputs: inputs, stages: [stage], sink: .folder(batch.output))
+        let (sink, stdoutCopy) = try PipelineExecution.sink(output: batch.output, inputs: inputs, json: batch.json)
+        let plan = PipelinePlan(inputs: inputs, stages: [stage], sink: sink)
         let (items, outcomes) = try PipelineExecution(plan: plan, batch: batch.processing, label: "reconstruct", verb: "reconstructed").run()
         if let sheet = modelOptions.sheet { try writeComparisonSheet(sheet, items: items, outcomes: outcomes, outDir: batch.output) }
         try Exit.ifAnyFailed(outcomes)

@@ -17,15 +17,8 @@ struct PipelineExecution {
 
     /// Returns the items and outcomes; throws ExitCode on set-up errors.
     func run() throws -> ([InputItem], [ItemOutcome]) {
-        let outDir: String?
-        switch plan.sink {
-        case .folder(let d): outDir = d
-        case .codes: outDir = nil
-        }
-        let items: [InputItem]
-        do { items = try InputWalker.expandNoting(plan.inputs, excluding: outDir, quiet: batch.quiet, shard: batch.selectedShard) } catch {
-            throw Exit.cannotRun(error)
-        }
+        let outDir = plan.sink.folder
+        let items = try walk()
         let runner = try makeRunner()
         if let outDir { try Self.prepareOutputFolder(outDir) }
         let start = Date()
@@ -33,6 +26,40 @@ struct PipelineExecution {
         Summary(outcomes: outcomes, verb: verb, seconds: Date().timeIntervalSince(start))
             .report(quiet: batch.quiet, json: batch.json)
         return (items, outcomes)
+    }
+
+    /// The inputs (exit 2 if they cannot be walked, or an output would overwrite an input).
+    func walk() throws -> [InputItem] {
+        do {
+            if case .file(let out) = plan.sink {
+                let items = try InputWalker.expandNoting(plan.inputs, excluding: nil, quiet: batch.quiet)
+                if items.contains(where: { $0.canonicalPath == InputWalker.canonical(out) }) { throw InputError.outputIsInput(path: out) }
+                return items
+            }
+            return try InputWalker.expandNoting(plan.inputs, excluding: plan.sink.folder, quiet: batch.quiet, shard: batch.selectedShard)
+        } catch let e as ExitCode { throw e } catch {
+            throw Exit.cannotRun(error)
+        }
+    }
+
+    /// Where `-o OUT` sends the outputs of `inputs`: a folder, one FILE.png (one input file), or
+    /// with `-o -` standard output (one input file; the PNG is written to a temporary file first
+    /// and copied out when complete: `stdoutCopy`).
+    static func sink(output: String, inputs: [String], json: Bool) throws -> (sink: Sink, stdoutCopy: String?) {
+        guard output == "-" else { return (Sink.forOutput(output, inputs: inputs), nil) }
+        guard case .file = Sink.forOutput("x.png", inputs: inputs) else {
+            throw Exit.cannotRun("-o - (standard output) takes one input file, not \(inputs.joined(separator: " "))")
+        }
+        if json { throw Exit.cannotRun("-o - writes the PNG to standard output: --json cannot go there too") }
+        let tmp = NSTemporaryDirectory() + "latent-stdout-\(getpid())/out.png"
+        return (.file(tmp), tmp)
+    }
+
+    /// Copies the finished PNG to standard output and removes its temporary folder.
+    static func emit(_ stdoutCopy: String?) {
+        guard let path = stdoutCopy else { return }
+        defer { try? FileManager.default.removeItem(atPath: (path as NSString).deletingLastPathComponent) }
+        if let data = FileManager.default.contents(atPath: path) { FileHandle.standardOutput.write(data) }
     }
 
     /// The plan's runner; a chain that cannot run is a set-up error (exit 2).
