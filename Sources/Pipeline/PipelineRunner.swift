@@ -111,6 +111,24 @@ public final class PipelineRunner: @unchecked Sendable {
         }
     }
 
+    /// What a run would do with each item, without doing it (`--dry-run`).
+    public enum Intent: Sendable, Equatable {
+        case write, replaceStale, skipUpToDate, refuseForeign
+    }
+
+    public func intents(_ items: [InputItem]) -> [(item: InputItem, output: String?, intent: Intent)] {
+        items.map { item in
+            guard let out = outputPath(for: item) else { return (item, nil, .write) }
+            if options.overwrite { return (item, out, FileManager.default.fileExists(atPath: out) ? .replaceStale : .write) }
+            switch existing(item, digest: digest(for: item)) {
+            case .none: return (item, out, .write)
+            case .current: return (item, out, .skipUpToDate)
+            case .stale: return (item, out, .replaceStale)
+            case .foreign: return (item, out, .refuseForeign)
+            }
+        }
+    }
+
     /// The stage files stream through whole (file to file, memory independent of the image's
     /// height): a chain of that one stage writing PNGs.
     var streamingStage: (any StreamingStage)? {

@@ -148,4 +148,24 @@ struct BatchSafetyTests {
         let many = try CLI.run(["convert", dir, "-o", "-"])
         #expect(many.status == 2 && many.stderr.contains("-o - (standard output) takes one input file"))
     }
+
+    /// --dry-run says what would happen to each input and why, and writes nothing.
+    @Test func dryRunWritesNothing() throws {
+        let dir = makeTempDir("dry")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for i in 0..<3 { try writeImage(dir + "/in/\(i).png", width: 8, height: 6, layout: .gray, seed: i) }
+        let first = try CLI.run(["convert", dir + "/in", "-o", dir + "/out", "--dry-run"])
+        #expect(first.status == 0 && !FileManager.default.fileExists(atPath: dir + "/out"), "\(first.stderr)")
+        #expect(first.stdout.contains("write \(dir)/out/0.png <- \(dir)/in/0.png") && first.stderr.contains("dry run: write 3, replace 0, skip 0, refuse 0; nothing written"))
+        #expect(try CLI.run(["convert", dir + "/in", "-o", dir + "/out"]).status == 0)
+        try writeImage(dir + "/out/2.png", width: 3, height: 3, layout: .gray)
+        let modified = try FileManager.default.attributesOfItem(atPath: dir + "/out/1.png")[.modificationDate] as? Date
+        let second = try CLI.run(["convert", dir + "/in", "-o", dir + "/out", "--dry-run", "--fit", "4"])
+        #expect(second.stdout.contains("replace \(dir)/out/0.png <- \(dir)/in/0.png  (made by other settings"), "\(second.stdout)")
+        #expect(second.stdout.contains("refuse \(dir)/out/2.png"))
+        let third = try CLI.run(["denoise", dir + "/in", "-o", dir + "/out", "--dry-run"])
+        #expect(third.status == 0 && third.stdout.contains("replace \(dir)/out/1.png"), "\(third.stdout)\(third.stderr)")
+        #expect(try FileManager.default.attributesOfItem(atPath: dir + "/out/1.png")[.modificationDate] as? Date == modified)
+        #expect(try CLI.run(["convert", dir + "/in", "-o", dir + "/out", "--dry-run"]).stdout.contains("skip \(dir)/out/1.png <- \(dir)/in/1.png  (up to date)"))
+    }
 }

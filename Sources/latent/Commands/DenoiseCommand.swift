@@ -60,6 +60,10 @@ struct DenoiseCommand: ParsableCommand {
             let exec = PipelineExecution(plan: PipelinePlan(inputs: inputs, stages: [stage], sink: sink), batch: batch.processing, label: "denoise")
             return (exec, try exec.makeRunner(), group.indices)
         }
+        if batch.processing.dryRun {
+            for (_, runner, indices) in runs { _ = PipelineExecution.dryRun(indices.map { items[$0] }, runner: runner) }
+            return
+        }
         if let folder = sink.folder { try PipelineExecution.prepareOutputFolder(folder) }
         for (exec, runner, indices) in runs {
             let result = try exec.execute(items: indices.map { items[$0] }, runner: runner)

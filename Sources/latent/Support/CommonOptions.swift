@@ -22,6 +22,9 @@ struct ProcessingOptions: ParsableArguments {
     @Flag(help: "Print a machine-readable summary on standard output.")
     var json = false
 
+    @Flag(help: "List what would be written, replaced, skipped (and why) or refused, and write nothing.")
+    var dryRun = false
+
     @Option(help: ArgumentHelp("Process only part K of N of the inputs (0 <= K < N; by a hash of each input's relative path, so N machines with K = 0...N-1 cover every input once). See docs/cluster.md.", valueName: "K/N"))
     var shard: String?
 

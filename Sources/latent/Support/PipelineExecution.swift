@@ -20,6 +20,7 @@ struct PipelineExecution {
         let outDir = plan.sink.folder
         let items = try walk()
         let runner = try makeRunner()
+        if batch.dryRun { return (items, Self.dryRun(items, runner: runner)) }
         if let outDir { try Self.prepareOutputFolder(outDir) }
         let start = Date()
         let outcomes = try execute(items: items, runner: runner)
@@ -94,5 +95,23 @@ struct PipelineExecution {
         do { try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true) } catch {
             throw Exit.cannotRun("\(outDir): cannot create the output folder: \(error.localizedDescription)")
         }
+    }
+
+    /// `--dry-run`: one line per input on standard output (what would happen to it and why),
+    /// nothing written; the outcomes are all "skipped".
+    static func dryRun(_ items: [InputItem], runner: PipelineRunner) -> [ItemOutcome] {
+        var counts: [String: Int] = [:]
+        for (item, out, intent) in runner.intents(items) {
+            let (word, why): (String, String) = switch intent {
+            case .write: ("write", "")
+            case .replaceStale: ("replace", "  (made by other settings or from another input)")
+            case .skipUpToDate: ("skip", "  (up to date)")
+            case .refuseForeign: ("refuse", "  (exists and was not written by latent)")
+            }
+            counts[word, default: 0] += 1
+            print("\(word) \(out ?? "-") <- \(item.path)\(why)")
+        }
+        printError("dry run: " + ["write", "replace", "skip", "refuse"].map { "\($0) \(counts[$0] ?? 0)" }.joined(separator: ", ") + "; nothing written")
+        return items.map { _ in .skipped }
     }
 }
