@@ -5,7 +5,7 @@ export PATH := $(PATH):/opt/swift/usr/bin
 export LATENT_DEV := 1
 LATENT := .build/release/latent
 
-.PHONY: demo test build setup bench-convert gallery clean sanitize fuzz
+.PHONY: demo test build setup bench-convert gallery clean sanitize fuzz install
 
 ## Installs system packages if missing, builds, and runs the main job on samples/: denoises the
 ## noisy digits with the built-in model and writes a side-by-side comparison.
@@ -60,3 +60,21 @@ gallery: build
 
 clean:
 	rm -rf .build out
+
+## Installs latent under PREFIX (default /usr/local): the binary, the built-in models
+## (PREFIX/share/latent/models, found beside the binary), a man page and shell completions.
+## The installed binary needs neither the source tree nor the build folder.
+PREFIX ?= /usr/local
+install: build
+	install -d "$(DESTDIR)$(PREFIX)/bin" "$(DESTDIR)$(PREFIX)/share/latent/models" "$(DESTDIR)$(PREFIX)/share/man/man1" \
+	  "$(DESTDIR)$(PREFIX)/share/bash-completion/completions" "$(DESTDIR)$(PREFIX)/share/zsh/site-functions" \
+	  "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d"
+	install -m 755 $(LATENT) "$(DESTDIR)$(PREFIX)/bin/latent"
+	install -m 644 Sources/Models/Builtin/*.safetensors "$(DESTDIR)$(PREFIX)/share/latent/models/"
+	mkdir -p .build/man
+	swift package plugin --allow-writing-to-directory .build/man generate-manual --output-directory .build/man >/dev/null
+	install -m 644 .build/man/latent.1 "$(DESTDIR)$(PREFIX)/share/man/man1/latent.1"
+	$(LATENT) --generate-completion-script bash > "$(DESTDIR)$(PREFIX)/share/bash-completion/completions/latent"
+	$(LATENT) --generate-completion-script zsh > "$(DESTDIR)$(PREFIX)/share/zsh/site-functions/_latent"
+	$(LATENT) --generate-completion-script fish > "$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/latent.fish"
+	@echo "installed $(DESTDIR)$(PREFIX)/bin/latent (models in $(DESTDIR)$(PREFIX)/share/latent/models)"

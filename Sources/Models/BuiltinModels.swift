@@ -14,12 +14,15 @@ public enum BuiltinModels {
         Entry(name: "photo", summary: "convolutional denoiser (U-Net) for grey photographs of any size, noise levels 0-55 (measured in each image)"),
     ]
 
-    /// Folders searched for built-in model files, in order: $LATENT_MODELS_DIR, the resource
-    /// bundle beside the executable (as SwiftPM lays it out), and the source tree it was built from.
+    /// Folders searched for built-in model files, in order: $LATENT_MODELS_DIR, an installed
+    /// tree (PREFIX/share/latent/models beside PREFIX/bin/latent, as `make install` lays it out),
+    /// the resource bundle beside the executable (as SwiftPM lays it out), and the source tree it
+    /// was built from.
     public static var searchPaths: [String] {
         var paths: [String] = []
         if let env = ProcessInfo.processInfo.environment["LATENT_MODELS_DIR"] { paths.append(env) }
         let exe = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath().deletingLastPathComponent()
+        paths.append(exe.deletingLastPathComponent().appendingPathComponent("share/latent/models").path)
         paths.append(exe.appendingPathComponent("latent_Models.resources/Builtin").path)
         paths.append(exe.appendingPathComponent("latent_Models.resources").path)
         paths.append(Bundle.main.bundleURL.appendingPathComponent("latent_Models.resources/Builtin").path)
