@@ -11,7 +11,8 @@ public enum BuiltinModels {
         Entry(name: "mnist-vae", summary: "VAE 784-400-20 on MNIST (Bernoulli decoder)"),
         Entry(name: "mnist-vae2d", summary: "VAE 784-400-2 on MNIST, for 2-D manifold plots"),
         Entry(name: "mnist-dae", summary: "denoising autoencoder on MNIST, trained at gaussian:0.5"),
-        Entry(name: "photo", summary: "convolutional denoiser (U-Net) for grey photographs of any size, noise levels 0-55 (measured in each image)"),
+        Entry(name: "photo", summary: "convolutional denoiser (U-Net) for photographs of any size: this grey model for grey images, photo-color for colour ones (noise measured in each image)"),
+        Entry(name: "photo-color", summary: "colour photographs with real camera noise: one network on RGB with a per-pixel noise map from its bundled noise estimator (noise levels 0-60)"),
     ]
 
     /// Folders searched for built-in model files, in order: $LATENT_MODELS_DIR, an installed
@@ -38,6 +39,11 @@ public enum BuiltinModels {
         }
         return nil
     }
+
+    /// `photo` as a stage is a family: its own (grey) model for grey images, `photo-color` for
+    /// colour ones when installed.
+    public static let photoFamily = "photo"
+    public static let photoColour = "photo-color"
 
     /// True if `spec` names a built-in model rather than a file.
     public static func isBuiltinName(_ spec: String) -> Bool { catalog.contains { $0.name == spec } }

@@ -126,4 +126,30 @@ struct ConvStageTests {
         let grey3 = try ConvStage(verb: "denoise", model: BandDenoiserTests.conditionedModel(), name: "g", hash: "h", sigma: [5, 6, 7])
         #expect(throws: PipelineError.self) { _ = try grey3.shape(after: ChainShape(colorPlanes: 1)) }
     }
+
+    /// The photo family: grey images go to the grey model, colour ones to the colour model,
+    /// streamed or in memory alike; the provenance names both.
+    @Test func familySendsEachImageToItsModel() throws {
+        let grey = BandDenoiserTests.conditionedModel(), colour = Self.colourModel()
+        let dir = makeTempDir("family")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        _ = try Self.writeNoisy(dir + "/in/g", layout: .gray, depth: 8, sizes: [(30, 20)])
+        _ = try Self.writeNoisy(dir + "/in/c", layout: .rgba, depth: 8, sizes: [(30, 20)])
+        let items = try InputWalker.expand([dir + "/in"], excluding: nil)
+        let family = try ConvStage(verb: "denoise", model: grey, name: "fam", hash: "g", colour: (colour, "fam-colour", "c"))
+        #expect(family.modelDescription.contains("grey images fam conv-dae") && family.modelDescription.contains("colour images fam-colour conv-dae"))
+        let runner = try PipelineRunner(plan: PipelinePlan(inputs: [dir + "/in"], stages: [family], sink: .folder(dir + "/out")), options: PipelineOptions(jobs: 1))
+        _ = try runner.run(items: items)
+        let frames = runner.frames(items)
+        for (item, r) in zip(items, frames) {
+            let f = try r.get()
+            let (png, _) = try Self.readBack(runner.outputPath(for: item)!)
+            #expect(f.image.pngImage(layout: f.layout, depth: f.depth).bytes == png.bytes, "\(item.relativeOutput)")
+            let input = try runner.read(item, index: 0)
+            let alone = f.colorPlanes == 3 ? try ConvStage(verb: "denoise", model: colour, name: "x", hash: "x") : try ConvStage(verb: "denoise", model: grey, name: "x", hash: "x")
+            #expect(try alone.apply(input).image.data == f.image.data, "\(item.relativeOutput) went to the wrong model")
+        }
+        // Without a colour model, a colour model alone refuses grey chains; the family does not.
+        #expect(throws: Never.self) { _ = try family.shape(after: ChainShape(colorPlanes: 1)) }
+    }
 }

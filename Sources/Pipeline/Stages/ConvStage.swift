@@ -26,20 +26,31 @@ public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
     public let modelHash: String
     public let sigma: [Float]?
     public let denoiser: BandDenoiser
+    /// A second model for colour images (the photo family: a grey model for grey images, a colour
+    /// one for RGB and RGBA); nil: `denoiser` for every image.
+    public let colour: (denoiser: BandDenoiser, name: String, hash: String)?
 
     public var model: ConvDenoiser { denoiser.model }
+
+    /// The denoiser an image of `planes` colour planes gets.
+    public func denoiser(forPlanes planes: Int) -> BandDenoiser { planes == 3 ? colour?.denoiser ?? denoiser : denoiser }
     public var spec: String {
         "\(verb) \(modelName)" + (sigma.map { " sigma=" + $0.map { String(format: "%g", $0) }.joined(separator: ",") } ?? "")
     }
     /// The `latent:model` provenance line.
     public var modelDescription: String {
-        "\(modelName) conv-dae \(model.widths.0),\(model.widths.1),\(model.widths.2)\(model.channels == 3 ? " rgb" : "") fnv1a64:\(modelHash)"
+        func describe(_ m: ConvDenoiser, _ name: String, _ hash: String) -> String {
+            "\(name) conv-dae \(m.widths.0),\(m.widths.1),\(m.widths.2)\(m.channels == 3 ? " rgb" : "")\(m.estimator != nil ? " +estimator" : "") fnv1a64:\(hash)"
+        }
+        guard let colour else { return describe(model, modelName, modelHash) }
+        return "\(modelName): grey images \(describe(model, modelName, modelHash)); colour images \(describe(colour.denoiser.model, colour.name, colour.hash))"
     }
 
     /// The largest σ accepted (0-255 scale).
     public static let maxSigma: Float = 100
 
-    public init(verb: String, model: ConvDenoiser, name: String, hash: String, sigma: [Float]? = nil) throws {
+    public init(verb: String, model: ConvDenoiser, name: String, hash: String, sigma: [Float]? = nil,
+                colour: (model: ConvDenoiser, name: String, hash: String)? = nil) throws {
         guard verb == "denoise" || verb == "reconstruct" else { throw PipelineError.unknownStage(verb) }
         if let sigma {
             guard sigma.count == 1 || sigma.count == 3 else {
@@ -56,6 +67,11 @@ public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
         var d = BandDenoiser(model: model)
         d.sigma = sigma
         denoiser = d
+        self.colour = colour.map { c in
+            var cd = BandDenoiser(model: c.model)
+            cd.sigma = sigma
+            return (cd, c.name, c.hash)
+        }
     }
 
     /// "25" or "20,25,30" → σ values (nil if not numbers).
@@ -67,7 +83,7 @@ public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
 
     public func shape(after s: ChainShape) throws -> ChainShape {
         if let planes = s.colorPlanes {
-            if planes == 1 && model.channels == 3 {
+            if planes == 1 && model.channels == 3 && colour == nil {
                 throw PipelineError.geometry("\(modelName) takes RGB images but the chain gives it grey ones; put 'rgb' before '\(verb)'")
             }
             if let sigma, sigma.count != 1 && sigma.count != planes {
@@ -79,7 +95,7 @@ public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
 
     public func apply(_ frame: Frame) throws -> Frame {
         let (image, noise): (FloatImage, BandDenoiser.NoiseReading)
-        do { (image, noise) = try denoiser.denoise(frame.image, colorPlanes: frame.colorPlanes, file: frame.item.path) }
+        do { (image, noise) = try denoiser(forPlanes: frame.colorPlanes).denoise(frame.image, colorPlanes: frame.colorPlanes, file: frame.item.path) }
         catch let e as InferenceError { throw PipelineError.frame(file: frame.item.path, reason: "\(e)".replacingOccurrences(of: frame.item.path + ": ", with: "")) }
         var out = frame
         out.image = image
@@ -89,7 +105,7 @@ public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
 
     public func streamFile(input: String, output: String, limits: PNGLimits, compression: Int?,
                            texts: [(key: String, text: String)], tileJobs: Int) throws {
-        var d = denoiser
+        var d = colour == nil ? denoiser : denoiser(forPlanes: try PNGReader(path: input, limits: limits).header.layout.colorChannels)
         d.tileJobs = tileJobs
         try d.denoiseFile(input: input, output: output, limits: limits, compression: compression, texts: texts)
     }

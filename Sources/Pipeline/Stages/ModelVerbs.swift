@@ -41,7 +41,17 @@ public enum ModelVerbs {
             if sigma != nil && !(c.noiseInput || c.noiseMap) {
                 throw PipelineError.badParameter(stage: verb, reason: "\(name) is a blind model: it takes no sigma")
             }
-            return try ConvStage(verb: verb, model: c, name: name, hash: hash, sigma: sigma)
+            // The photo family: the colour model, when installed, takes the colour images.
+            var colour: (model: ConvDenoiser, name: String, hash: String)?
+            if name == BuiltinModels.photoFamily, let path = BuiltinModels.path(of: BuiltinModels.photoColour) {
+                do {
+                    guard case .conv(let cm) = try ModelLoader.load(path: path).model else {
+                        throw PipelineError.badParameter(stage: verb, reason: "\(BuiltinModels.photoColour): not a convolutional model")
+                    }
+                    colour = (cm, BuiltinModels.photoColour, ModelFile.contentHash(path: path) ?? "?")
+                } catch let e as PipelineError { throw e } catch { throw PipelineError.badParameter(stage: verb, reason: "\(error)") }
+            }
+            return try ConvStage(verb: verb, model: c, name: name, hash: hash, sigma: sigma, colour: colour)
         case .mlp(let m):
             if sigma != nil {
                 throw PipelineError.badParameter(stage: verb, reason: "\(name) is not conditioned on a noise level: sigma applies to convolutional models such as photo")
