@@ -63,6 +63,9 @@ public struct NoiseLevelFunction: Sendable, Equatable {
     }
 
     /// The mean over brightness bins of each channel's σ (a summary for reports and provenance).
+    /// Every level times `factor`.
+    public func scaled(by factor: Float) -> NoiseLevelFunction { NoiseLevelFunction(table: table.map { $0.map { $0 * factor } }) }
+
     public var meanSigmas: [Float] { table.map { $0.reduce(0, +) / Float($0.count) } }
 
     /// Block estimates, histogrammed (see the type's description).

@@ -33,6 +33,7 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "conv-dae models: quantise the noisy images to 8 bits first, as a saved PNG would be.") var noisyPng = false
     @Flag(help: "conv-dae models conditioned on the noise level: give them the true σ instead of measuring it in each image (non-blind).") var givenSigma = false
     @Flag(help: "--pairs with a noise-map model, a diagnostic: give it the noise level function of each pair's actual noise (noisy minus clean), what a perfect estimator would read.") var oracleNoise = false
+    @Option(help: "--pairs, a diagnostic: multiply the noise level the model is told (measured, or the oracle's) by this.") var noiseScale: Float = 1
 
     func validate() throws {
         if data.isEmpty && pairs == nil { throw ValidationError("give --data (a test set) or --pairs (a folder of noisy/ and clean/ pairs).") }
@@ -40,6 +41,7 @@ struct EvalCommand: ParsableCommand {
         if let iwae, iwae < 1 { throw ValidationError("--iwae must be at least 1.") }
         if let noise, Corruption(noise) == nil { throw ValidationError("--noise wants gaussian:SIGMA, mask:P or saltpepper:P.") }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1.") }
+        guard noiseScale > 0 && noiseScale <= 10 else { throw ValidationError("--noise-scale must be in (0, 10].") }
     }
 
     /// The standard denoising protocol on a folder of grey (or RGB) PNGs.
@@ -88,7 +90,7 @@ struct EvalCommand: ParsableCommand {
         }
         var band = BandDenoiser(model: model)
         if givenSigma { band.sigma = [sigma] }
-        let report = PairEvaluation.run(names, folder: folder, denoiser: band, oracle: oracleNoise)
+        let report = PairEvaluation.run(names, folder: folder, denoiser: band, oracle: oracleNoise, noiseScale: noiseScale)
         let scores = report.scores, failures = report.failures
         for f in failures { printError("latent: \(f)") }
         guard !scores.isEmpty else { throw ExitCode(1) }
