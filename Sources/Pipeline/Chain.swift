@@ -84,9 +84,37 @@ public enum StageCatalog {
         registry.first { $0.name == name || $0.aliases.contains(name) }
     }
 
+    /// The chain's stages as lists of words: split at `|` and white space, except inside
+    /// "double" or 'single' quotes (paths with spaces: `read "my photos/"`).
+    static func words(_ text: String) throws -> [[String]] {
+        var stages: [[String]] = [[]]
+        var word = "", inWord = false
+        var quote: Character?
+        func end() { if inWord { stages[stages.count - 1].append(word) }; word = ""; inWord = false }
+        for ch in text {
+            if let q = quote {
+                if ch == q { quote = nil } else { word.append(ch) }
+            } else if ch == "\"" || ch == "'" {
+                quote = ch
+                inWord = true
+            } else if ch == "|" {
+                end()
+                stages.append([])
+            } else if ch == " " || ch == "\t" || ch == "\n" {
+                end()
+            } else {
+                word.append(ch)
+                inWord = true
+            }
+        }
+        if quote != nil { throw PipelineError.badChain("a quote is not closed in the chain") }
+        end()
+        return stages
+    }
+
     /// Parses "read samples/digits | gray | noise gaussian:0.5 | denoise mnist-dae | write out/".
     public static func parse(_ text: String, batch: Int = 256, stdinPaths: () -> [String] = { [] }) throws -> PipelinePlan {
-        let parts = text.split(separator: "|").map { $0.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).map(String.init) }
+        let parts = try words(text)
         guard parts.count >= 2, !parts.contains(where: \.isEmpty) else {
             throw PipelineError.badChain("a chain is 'read INPUT... | stage | ... | write OUTPUT' (empty stage or missing '|')")
         }

@@ -185,6 +185,14 @@ struct ChainParserTests {
 
     /// A model stage after `pad`: the chain's shape is known to fit (pad declares its size), so it
     /// is accepted; a pad smaller than a known size is refused up front.
+    @Test func quotedPathsKeepTheirSpaces() throws {
+        let plan = try StageCatalog.parse(#"read "my photos/" 'a|b.png' plain | gray | write "out dir/""#)
+        #expect(plan.inputs == ["my photos/", "a|b.png", "plain"])
+        #expect(plan.sink == .folder("out dir/"))
+        #expect(throws: PipelineError.self) { _ = try StageCatalog.parse(#"read "unclosed | write o"#) }
+        #expect(throws: PipelineError.self) { _ = try StageCatalog.parse("read a |  | write o") }
+    }
+
     @Test func padBeforeAModelFits() throws {
         let plan = try StageCatalog.parse("read a | resize 20x20 | pad 28x28 | denoise mnist-dae | write o")
         #expect(throws: Never.self) { _ = try PipelineRunner(plan: plan, options: PipelineOptions()) }
