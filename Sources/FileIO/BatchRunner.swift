@@ -10,6 +10,8 @@ public enum ItemOutcome: Sendable, Equatable {
     /// Its output exists, made by the same settings from the same input.
     case skipped
     case failed(String)
+    /// Done, with something the user should know (for instance noise above the model's range).
+    case warned(String)
 }
 
 /// Counts of a finished (or running) batch.
@@ -44,7 +46,7 @@ public enum BatchRunner {
                 state.lock.lock()
                 state.outcomes[i] = outcome
                 switch outcome {
-                case .done: state.progress.done += 1
+                case .done, .warned: state.progress.done += 1
                 case .replacedStale: state.progress.done += 1; state.progress.replacedStale += 1
                 case .skipped: state.progress.skipped += 1
                 case .failed: state.progress.failed += 1

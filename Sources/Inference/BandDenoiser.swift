@@ -80,6 +80,9 @@ public struct BandDenoiser {
         public var sigmas: [Float]?
         public var levels: NoiseLevelFunction?
         public var texts: [(key: String, text: String)]
+        /// Set when the noise is above what the model was trained on (it will remove less than
+        /// it should): the image's file, its level, and the model's range.
+        public var warning: String?
     }
 
     /// One pass over an image's rows, top to bottom: `next` hands out bands (nil at the end),
@@ -115,7 +118,13 @@ public struct BandDenoiser {
         } ?? sigmas.map { v in
             [("latent:sigma", (sigma != nil ? "given " : "measured ") + v.map { String(format: "%.2f", $0) }.joined(separator: ","))]
         } ?? []
-        return NoiseReading(sigmas: sigmas, levels: levels, texts: texts)
+        var reading = NoiseReading(sigmas: sigmas, levels: levels, texts: texts)
+        let highest = levels?.table.flatMap { $0 }.max() ?? sigmas?.max()
+        if let top = model.trainedSigmaMax, let highest, highest > top * 1.05 {
+            reading.warning = "\(file): noise level \(String(format: "%.1f", highest)) is above what the model was trained on (up to \(String(format: "%g", top))); it will remove less noise than it should"
+            reading.texts.append(("latent:warning", reading.warning!))
+        }
+        return reading
     }
 
     /// A pass over an image in memory, in bands of `readRows` rows as a file's passes read them.
@@ -331,8 +340,9 @@ public struct BandDenoiser {
     }
 
     /// Streams `input` to `output` (written atomically), keeping alpha and the bit depth.
+    @discardableResult
     public func denoiseFile(input: String, output: String, limits: PNGLimits, compression: Int?,
-                            texts: [(key: String, text: String)]) throws {
+                            texts: [(key: String, text: String)]) throws -> NoiseReading {
         let reader = try PNGReader(path: input, limits: limits)
         let h = reader.header
         var me = self
@@ -394,6 +404,7 @@ public struct BandDenoiser {
                 throw e.renamed(to: output)
             }
         }
+        return noise
     }
 }
 

@@ -42,6 +42,9 @@ public final class ConvDenoiser {
     /// A noise-map model's estimator, when its file carries one (tensors `estimator.*`): what
     /// reads an image's noise level function for the map.
     public var estimator: NoiseMapEstimator?
+    /// The largest noise level (0-255) it was trained on, from its file's `train_sigma`; nil
+    /// when the file does not say.
+    public var trainedSigmaMax: Float?
     private var resOut: [Matrix] = []
     private var features = Matrix(rows: 0, cols: 2)
     private var joined = Matrix(rows: 0, cols: 1)
@@ -512,7 +515,7 @@ public enum ConvModelFile {
     /// Tensors of a bundled estimator carry this prefix in the file.
     public static let estimatorPrefix = "estimator."
 
-    static func make(_ s: Shape, tensors: [String: NamedTensor], file: String) throws -> ConvDenoiser {
+    static func make(_ s: Shape, tensors: [String: NamedTensor], file: String, metadata: [String: String] = [:]) throws -> ConvDenoiser {
         let model = ConvDenoiser(channels: s.channels, widths: s.widths, blocks: s.blocks, noiseInput: s.noiseInput, noiseMap: s.noiseMap, seed: 0)
         let own = tensors.filter { !$0.key.hasPrefix(estimatorPrefix) }
         try model.importTensors(s.estimator == nil ? tensors : own, file: file)
@@ -520,6 +523,9 @@ public enum ConvModelFile {
             let est = NoiseMapEstimator(channels: s.channels, width: e.width, depth: e.depth, seed: 0)
             try est.importTensors(tensors, file: file, prefix: estimatorPrefix)
             model.estimator = est
+        }
+        if let range = metadata["train_sigma"], let hi = range.split(separator: "-").last.flatMap({ Float($0) }), hi > 0 {
+            model.trainedSigmaMax = hi
         }
         model.setExactInference(true)
         return model

@@ -27,7 +27,7 @@ public enum ModelLoader {
         if ConvModelFile.isConv(dir.metadata) {
             let shape = try ConvModelFile.shape(metadata: dir.metadata, file: path)
             try checkSize(shape.parameterCount, dir)
-            return (.conv(try ConvModelFile.make(shape, tensors: dir.readTensors(), file: path)), dir.metadata)
+            return (.conv(try ConvModelFile.make(shape, tensors: dir.readTensors(), file: path, metadata: dir.metadata)), dir.metadata)
         }
         let config = try ModelFile.config(of: dir)
         try checkSize(config.parameterCount, dir)

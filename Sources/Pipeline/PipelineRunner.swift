@@ -257,6 +257,7 @@ public final class PipelineRunner: @unchecked Sendable {
                             let img = f.image.pngImage(layout: f.layout, depth: f.depth)
                             try AtomicOutput.writePNG(img, to: out, compression: self.options.compression,
                                                       texts: self.outputTexts(f.item, digest: digests[i]) + f.texts)
+                            if let w = f.texts.first(where: { $0.key == "latent:warning" }) { return .warned(w.text) }
                             return decisions[i].outcome ?? .done
                         } catch let e as PNGError { return .failed(e.description) }
                         catch { return .failed("\(out): \(error)") }
@@ -281,7 +282,7 @@ public final class PipelineRunner: @unchecked Sendable {
             }
             for o in outcomes[start..<end] {
                 switch o {
-                case .done: counts.done += 1
+                case .done, .warned: counts.done += 1
                 case .replacedStale: counts.done += 1; counts.replacedStale += 1
                 case .skipped: counts.skipped += 1
                 case .failed: counts.failed += 1
@@ -320,8 +321,9 @@ extension PipelineRunner {
             let decision = self.decide(item, digest: digest)
             guard decision.process else { return decision.outcome! }
             do {
-                try stage.streamFile(input: item.path, output: out, limits: self.options.limits, compression: self.options.compression,
-                                     texts: self.outputTexts(item, digest: digest), tileJobs: tileJobs)
+                let warnings = try stage.streamFile(input: item.path, output: out, limits: self.options.limits, compression: self.options.compression,
+                                                    texts: self.outputTexts(item, digest: digest), tileJobs: tileJobs)
+                if let w = warnings.first { return .warned(w) }
                 return decision.outcome ?? .done
             } catch { return .failed("\(error)") }
         }

@@ -168,4 +168,22 @@ struct BatchSafetyTests {
         #expect(try FileManager.default.attributesOfItem(atPath: dir + "/out/1.png")[.modificationDate] as? Date == modified)
         #expect(try CLI.run(["convert", dir + "/in", "-o", dir + "/out", "--dry-run"]).stdout.contains("skip \(dir)/out/1.png <- \(dir)/in/1.png  (up to date)"))
     }
+
+    /// Noise above the model's training range is said (stderr, JSON, provenance); ordinary noise
+    /// is not.
+    @Test func noiseAboveTheTrainedRangeIsReported() throws {
+        let dir = makeTempDir("range")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // A smooth photo-like image (the committed sample), not writeImage's noise-like pattern.
+        try FileManager.default.createDirectory(atPath: dir + "/in", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: repositoryRoot + "/samples/gradient-rgb.png", toPath: dir + "/in/a.png")
+        #expect(try CLI.run(["run", "read \(dir)/in | noise gaussian:0.35 | write \(dir)/heavy"]).status == 0)
+        #expect(try CLI.run(["run", "read \(dir)/in | noise gaussian:0.08 | write \(dir)/light"]).status == 0)
+        let heavy = try CLI.run(["denoise", dir + "/heavy", "-o", dir + "/h", "--json"])
+        #expect(heavy.status == 0 && heavy.stderr.contains("latent: warning: \(dir)/heavy/a.png: noise level"), "\(heavy.stderr)")
+        #expect(heavy.stdout.contains("above what the model was trained on"))
+        #expect(try CLI.run(["info", dir + "/h/a.png"]).stdout.contains("latent:warning:"))
+        let light = try CLI.run(["denoise", dir + "/light", "-o", dir + "/l", "--json"])
+        #expect(light.status == 0 && !light.stderr.contains("warning") && light.stdout.contains("\"warnings\":[]"), "\(light.stderr)")
+    }
 }

@@ -79,8 +79,9 @@ public struct ConvertStage: StreamingStage {
     }
 
     public func streamFile(input: String, output: String, limits: PNGLimits, compression: Int?,
-                           texts: [(key: String, text: String)], tileJobs: Int) throws {
+                           texts: [(key: String, text: String)], tileJobs: Int) throws -> [String] {
         try run(input: input, output: output, limits: limits, compression: compression, texts: texts)
+        return []
     }
 
     /// Converts `input` to `output` (written atomically, with `texts`). Throws `PNGError` naming

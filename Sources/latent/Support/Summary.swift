@@ -13,15 +13,17 @@ struct Summary {
 
     func report(quiet: Bool, json: Bool) {
         var done = 0, skipped = 0, stale = 0
-        var failures: [String] = []
+        var failures: [String] = [], warnings: [String] = []
         for o in outcomes {
             switch o {
             case .done: done += 1
+            case .warned(let w): done += 1; warnings.append(w)
             case .replacedStale: done += 1; stale += 1
             case .skipped: skipped += 1
             case .failed(let m): failures.append(m)
             }
         }
+        for w in warnings { printError("latent: warning: " + w) }
         for f in failures { printError(f) }
         if failures.contains(where: { $0.contains("over the pixel budget") }) {
             printError("latent: --max-pixels N raises the pixel budget")
@@ -32,7 +34,7 @@ struct Summary {
         if json {
             let list = failures.map(jsonQuote).joined(separator: ",")
             print("{\"\(verb)\":\(done),\"skipped\":\(skipped),\"failed\":\(failures.count),\"stale_replaced\":\(stale),"
-                + "\"seconds\":\(String(format: "%.3f", seconds)),\"failures\":[\(list)]}")
+                + "\"seconds\":\(String(format: "%.3f", seconds)),\"failures\":[\(list)],\"warnings\":[\(warnings.map(jsonQuote).joined(separator: ","))]}")
         }
     }
 }
