@@ -24,6 +24,16 @@ public struct BatchProgress: Sendable, Equatable {
     public var failed = 0
     public var finished: Int { done + skipped + failed }
     public init(total: Int) { self.total = total }
+
+    /// Counts one finished item.
+    public mutating func count(_ outcome: ItemOutcome) {
+        switch outcome {
+        case .done, .warned: done += 1
+        case .replacedStale: done += 1; replacedStale += 1
+        case .skipped: skipped += 1
+        case .failed: failed += 1
+        }
+    }
 }
 
 /// Runs `work` over `count` items on `jobs` threads. Workers pull the next index from a shared
@@ -45,12 +55,7 @@ public enum BatchRunner {
                 let outcome = work(i)
                 state.lock.lock()
                 state.outcomes[i] = outcome
-                switch outcome {
-                case .done, .warned: state.progress.done += 1
-                case .replacedStale: state.progress.done += 1; state.progress.replacedStale += 1
-                case .skipped: state.progress.skipped += 1
-                case .failed: state.progress.failed += 1
-                }
+                state.progress.count(outcome)
                 if let progress { progress(state.progress) }
                 state.lock.unlock()
             }

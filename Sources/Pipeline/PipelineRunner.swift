@@ -98,35 +98,37 @@ public final class PipelineRunner: @unchecked Sendable {
         return texts["latent:digest"] == digest ? .current : .stale
     }
 
-    /// Whether to process `item`: nil to skip it (up to date, or not ours to replace: then the
-    /// outcome says why), else whether it replaces a stale output.
-    func decide(_ item: InputItem, digest: String) -> (process: Bool, outcome: ItemOutcome?) {
-        if options.overwrite { return (true, nil) }
-        switch existing(item, digest: digest) {
-        case .none: return (true, nil)
-        case .current: return (false, .skipped)
-        case .stale: return (true, .replacedStale)
-        case .foreign:
-            return (false, .failed("\(outputPath(for: item)!): exists and was not written by latent; not replaced (use --overwrite, or another output folder)"))
-        }
-    }
-
-    /// What a run would do with each item, without doing it (`--dry-run`).
+    /// What a run does with an item, given what is at its output path (`--dry-run` lists it).
     public enum Intent: Sendable, Equatable {
         case write, replaceStale, skipUpToDate, refuseForeign
     }
 
-    public func intents(_ items: [InputItem]) -> [(item: InputItem, output: String?, intent: Intent)] {
-        items.map { item in
-            guard let out = outputPath(for: item) else { return (item, nil, .write) }
-            if options.overwrite { return (item, out, FileManager.default.fileExists(atPath: out) ? .replaceStale : .write) }
-            switch existing(item, digest: digest(for: item)) {
-            case .none: return (item, out, .write)
-            case .current: return (item, out, .skipUpToDate)
-            case .stale: return (item, out, .replaceStale)
-            case .foreign: return (item, out, .refuseForeign)
-            }
+    /// The one decision both the run and `--dry-run` use.
+    func intent(_ item: InputItem, digest: String) -> Intent {
+        guard let out = outputPath(for: item) else { return .write }
+        if options.overwrite { return FileManager.default.fileExists(atPath: out) ? .replaceStale : .write }
+        switch existing(item, digest: digest) {
+        case .none: return .write
+        case .current: return .skipUpToDate
+        case .stale: return .replaceStale
+        case .foreign: return .refuseForeign
         }
+    }
+
+    /// Whether to process `item`, and the outcome to report when it is skipped or refused (or,
+    /// for a stale output replaced without --overwrite, after it is done).
+    func decide(_ item: InputItem, digest: String) -> (process: Bool, outcome: ItemOutcome?) {
+        switch intent(item, digest: digest) {
+        case .write: return (true, nil)
+        case .replaceStale: return (true, options.overwrite ? nil : .replacedStale)
+        case .skipUpToDate: return (false, .skipped)
+        case .refuseForeign:
+            return (false, .failed("\(outputPath(for: item)!): exists and was not written by latent; not replaced (use --overwrite, or another output folder)"))
+        }
+    }
+
+    public func intents(_ items: [InputItem]) -> [(item: InputItem, output: String?, intent: Intent)] {
+        items.map { ($0, outputPath(for: $0), intent($0, digest: digest(for: $0))) }
     }
 
     /// The stage files stream through whole (file to file, memory independent of the image's
@@ -234,9 +236,7 @@ public final class PipelineRunner: @unchecked Sendable {
             let end = min(items.count, start + chunk)
             let slice = items[start..<end]
             let digests = slice.map { digest(for: $0) }
-            let decisions: [(process: Bool, outcome: ItemOutcome?)] = zip(slice, digests).map { item, d in
-                outputPath(for: item) == nil ? (true, nil) : decide(item, digest: d)
-            }
+            let decisions = zip(slice, digests).map { decide($0, digest: $1) }
             let results = process(slice, firstIndex: start, skip: decisions.map { !$0.process })
             // Adapt the chunk to the images' size: about chunkPixels decoded pixels at once.
             var pixels = 0, seen = 0
@@ -280,14 +280,7 @@ public final class PipelineRunner: @unchecked Sendable {
                     }
                 }
             }
-            for o in outcomes[start..<end] {
-                switch o {
-                case .done, .warned: counts.done += 1
-                case .replacedStale: counts.done += 1; counts.replacedStale += 1
-                case .skipped: counts.skipped += 1
-                case .failed: counts.failed += 1
-                }
-            }
+            for o in outcomes[start..<end] { counts.count(o) }
             progress?(counts)
             start = end
         }

@@ -65,14 +65,13 @@ public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
         modelName = name
         modelHash = hash
         self.sigma = sigma
-        var d = BandDenoiser(model: model)
-        d.sigma = sigma
-        denoiser = d
-        self.colour = colour.map { c in
-            var cd = BandDenoiser(model: c.model)
-            cd.sigma = sigma
-            return (cd, c.name, c.hash)
+        func told(_ m: ConvDenoiser) -> BandDenoiser {
+            var d = BandDenoiser(model: m)
+            d.sigma = sigma
+            return d
         }
+        denoiser = told(model)
+        self.colour = colour.map { (told($0.model), $0.name, $0.hash) }
     }
 
     /// "25" or "20,25,30" → σ values (nil if not numbers).

@@ -60,28 +60,12 @@ public enum ModelVerbs {
         }
     }
 
-    /// `denoise MODEL [tile|resize-to-model] [overlap=O] [sigma=S|sigma=R,G,B]`.
+    /// `denoise MODEL [tile|resize-to-model] [overlap=O] [sigma=S|sigma=R,G,B]`; the words were
+    /// checked against `parameters` by the descriptor (count, names, kinds, ranges).
     static func make(verb: String, _ a: StageArguments, batch: Int) throws -> any Stage {
-        guard let name = a.positional.first else { throw a.fail("wants a model, e.g. \(verb) mnist-dae or \(verb) photo") }
-        var geometry = ModelGeometry.exact
-        for w in a.positional.dropFirst() {
-            guard let g = ModelGeometry(rawValue: w) else { throw a.fail("unknown option '\(w)' (tile, resize-to-model, overlap=O, sigma=S)") }
-            geometry = g
-        }
-        if let bad = a.named.keys.sorted().first(where: { $0 != "overlap" && $0 != "sigma" }) {
-            throw a.fail("unknown parameter '\(bad)' (tile, resize-to-model, overlap=O, sigma=S)")
-        }
-        var overlap: Double?
-        if let o = a.named["overlap"] {
-            guard let v = Double(o) else { throw a.fail("overlap must be a number, not '\(o)'") }
-            overlap = v
-        }
-        var sigma: [Float]?
-        if let s = a.named["sigma"] {
-            guard let v = ConvStage.parseSigma(s) else { throw a.fail("sigma must be a number or three numbers R,G,B, not '\(s)'") }
-            sigma = v
-        }
-        return try make(verb: verb, model: name, geometry: geometry, overlap: overlap, batch: batch, sigma: sigma)
+        let geometry = a.positional.dropFirst().compactMap(ModelGeometry.init(rawValue:)).last ?? .exact
+        return try make(verb: verb, model: a.positional[0], geometry: geometry, overlap: a.named["overlap"].flatMap(Double.init),
+                        batch: batch, sigma: a.named["sigma"].flatMap(ConvStage.parseSigma))
     }
 
 }

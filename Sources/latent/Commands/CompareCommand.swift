@@ -34,11 +34,7 @@ struct CompareCommand: ParsableCommand {
         if let noise, Corruption(noise) == nil { throw ValidationError("--noise wants gaussian:SIGMA, mask:P or saltpepper:P.") }
         guard (1...256).contains(limit) else { throw ValidationError("--limit must be 1-256.") }
         guard (8...2048).contains(crop) else { throw ValidationError("--crop must be 8-2048.") }
-        if let sigma {
-            guard let v = ConvStage.parseSigma(sigma), v.count == 1 || v.count == 3, v.allSatisfy({ $0 >= 0 && $0 <= ConvStage.maxSigma }) else {
-                throw ValidationError("--sigma must be one number or three (R,G,B), each between 0 and \(Int(ConvStage.maxSigma)).")
-            }
-        }
+        try validateSigmaOption(sigma)
     }
 
     func run() throws {

@@ -40,11 +40,7 @@ struct DenoiseCommand: ParsableCommand {
     @OptionGroup var batch: BatchOptions
 
     func validate() throws {
-        if let sigma {
-            guard let v = ConvStage.parseSigma(sigma), v.count == 1 || v.count == 3, v.allSatisfy({ $0 >= 0 && $0 <= ConvStage.maxSigma }) else {
-                throw ValidationError("--sigma must be one number or three (R,G,B), each between 0 and \(Int(ConvStage.maxSigma)) (the 0-255 scale).")
-            }
-        }
+        try validateSigmaOption(sigma)
     }
 
     func run() throws {

@@ -69,3 +69,12 @@ func writeComparisonSheet(_ path: String, items: [InputItem], outcomes: [ItemOut
         throw Exit.failed(error)
     }
 }
+
+/// `--sigma` of the commands that run convolutional models: one number or three (R,G,B), each
+/// 0 to `ConvStage.maxSigma`.
+func validateSigmaOption(_ sigma: String?) throws {
+    guard let sigma else { return }
+    guard let v = ConvStage.parseSigma(sigma), v.count == 1 || v.count == 3, v.allSatisfy({ $0 >= 0 && $0 <= ConvStage.maxSigma }) else {
+        throw ValidationError("--sigma must be one number or three (R,G,B), each between 0 and \(Int(ConvStage.maxSigma)) (the 0-255 scale).")
+    }
+}

@@ -12,17 +12,14 @@ struct Summary {
     var seconds: Double
 
     func report(quiet: Bool, json: Bool) {
-        var done = 0, skipped = 0, stale = 0
+        var counts = BatchProgress(total: outcomes.count)
         var failures: [String] = [], warnings: [String] = []
         for o in outcomes {
-            switch o {
-            case .done: done += 1
-            case .warned(let w): done += 1; warnings.append(w)
-            case .replacedStale: done += 1; stale += 1
-            case .skipped: skipped += 1
-            case .failed(let m): failures.append(m)
-            }
+            counts.count(o)
+            if case .failed(let m) = o { failures.append(m) }
+            if case .warned(let w) = o { warnings.append(w) }
         }
+        let done = counts.done, skipped = counts.skipped, stale = counts.replacedStale
         for w in warnings { printError("latent: warning: " + w) }
         for f in failures { printError(f) }
         if failures.contains(where: { $0.contains("over the pixel budget") }) {
