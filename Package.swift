@@ -64,7 +64,7 @@ let package = Package(
 
         .executableTarget(
             name: "latent-bench",
-            dependencies: ["Tensor", "NN", "Models", "Training", "CKernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["Tensor", "NN", "Models", "Imaging", "PNGIO", "Training", "CKernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Fuzz targets (see fuzz/README.md): libFuzzer entry points under -DFUZZING, else replayers.
         .target(name: "FuzzSupport"),

@@ -125,21 +125,18 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void store_6x16
         _mm256_storeu_ps(dst + o * oplane + 8, r1);
     }
 }
-/// Returns 0, or -1 (output unwritten) when its weight buffers cannot be allocated.
+/// The kernel on weights already packed by lk_conv_pack (wr); w is still read by the scalar
+/// tail. Returns 0, or -1 (output unwritten) when its buffer cannot be allocated.
 __attribute__((target("avx2,fma"))) static int conv_avx2(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H,
-                                                        size_t W, size_t k, const float *w, const float *b, size_t Cout,
+                                                        size_t W, size_t k, const float *wr, const float *w, const float *b, size_t Cout,
                                                         int act, float *out, size_t orow, size_t oplane) {
     const size_t kk = k * k, taps = C * kk;
     const size_t nblk = (Cout + 5) / 6;
-    float *wr = calloc(nblk * taps * 6, sizeof(float));
-    if (wr == NULL) return -1;
-    for (size_t co = 0; co < Cout; co++)
-        for (size_t t = 0; t < taps; t++) wr[((co / 6) * taps + t) * 6 + co % 6] = w[co * taps + t];
     if (k == 1 && W >= 16) {
         // 1x1: a GEMM. Each 16-pixel column block of the input is packed once (C x 16 floats,
         // contiguous, in L1) and then read sequentially by every output-channel block.
         float *pk = aligned_alloc(64, ((C * 16 * sizeof(float)) + 63) / 64 * 64);
-        if (pk == NULL) { free(wr); return -1; }
+        if (pk == NULL) return -1;
         for (size_t y = 0; y < H; y++) {
             for (size_t x = 0, bx; x < W; x = bx + 16) {
                 bx = x + 16 <= W ? x : W - 16;
@@ -163,7 +160,6 @@ __attribute__((target("avx2,fma"))) static int conv_avx2(const float *xp, size_t
             }
         }
         free(pk);
-        free(wr);
         return 0;
     }
     const size_t XC = 128;   // pixels per chunk: the chunk's input rows stay in L2 across all output-channel blocks
@@ -210,10 +206,18 @@ __attribute__((target("avx2,fma"))) static int conv_avx2(const float *xp, size_t
             }
         }
     }
-    free(wr);
     return 0;
 }
 #endif
+
+size_t lk_conv_packed_size(size_t C, size_t k, size_t Cout) { return (Cout + 5) / 6 * 6 * C * k * k; }
+
+void lk_conv_pack(const float *w, size_t C, size_t k, size_t Cout, float *wr) {
+    const size_t taps = C * k * k;
+    memset(wr, 0, lk_conv_packed_size(C, k, Cout) * sizeof(float));
+    for (size_t co = 0; co < Cout; co++)
+        for (size_t t = 0; t < taps; t++) wr[((co / 6) * taps + t) * 6 + co % 6] = w[co * taps + t];
+}
 
 static void conv_generic(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H, size_t W, size_t k,
                          const float *w, const float *b, size_t Cout, int act, float *out, size_t orow, size_t oplane) {
@@ -237,10 +241,74 @@ void lk_conv_exact_strided(const float *xp, size_t xrow, size_t xplane, size_t C
 #if defined(__x86_64__)
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
         // On an allocation failure the plain kernel computes the same sums bit for bit.
-        if (conv_avx2(xp, xrow, xplane, C, H, W, k, w, b, Cout, act, out, orow, oplane) == 0) return;
+        float *wr = malloc(lk_conv_packed_size(C, k, Cout) * sizeof(float));
+        if (wr != NULL) {
+            lk_conv_pack(w, C, k, Cout, wr);
+            int r = conv_avx2(xp, xrow, xplane, C, H, W, k, wr, w, b, Cout, act, out, orow, oplane);
+            free(wr);
+            if (r == 0) return;
+        }
     }
 #endif
     conv_generic(xp, xrow, xplane, C, H, W, k, w, b, Cout, act, out, orow, oplane);
+}
+
+void lk_conv_exact_packed(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H, size_t W, size_t k,
+                          const float *wr, const float *w, const float *b, size_t Cout, int act, float *out, size_t orow,
+                          size_t oplane) {
+#if defined(__x86_64__)
+    if (wr != NULL && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        if (conv_avx2(xp, xrow, xplane, C, H, W, k, wr, w, b, Cout, act, out, orow, oplane) == 0) return;
+    }
+#endif
+    conv_generic(xp, xrow, xplane, C, H, W, k, w, b, Cout, act, out, orow, oplane);
+}
+
+int lk_conv_uses_packed(void) {
+#if defined(__x86_64__)
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+void lk_unshuffle_rows(const float *x, size_t xrow, size_t xplane, size_t C, size_t W, size_t rows, float *u, size_t urow,
+                       size_t uplane) {
+    const size_t w2 = W / 2;
+    for (size_t c = 0; c < C; c++)
+        for (size_t dy = 0; dy < 2; dy++)
+            for (size_t dx = 0; dx < 2; dx++) {
+                float *dst = u + (c * 4 + dy * 2 + dx) * uplane;
+                for (size_t y = 0; y < rows; y++) {
+                    const float *src = x + c * xplane + (2 * y + dy) * xrow + dx;
+                    float *d = dst + y * urow;
+                    for (size_t i = 0; i < w2; i++) d[i] = src[2 * i];
+                }
+            }
+}
+
+void lk_shuffle_add_relu_rows(const float *t, size_t trow, size_t tplane, const float *skip, size_t srow, size_t splane,
+                              size_t C, size_t W, size_t y0, size_t rows, float *out, size_t orow, size_t oplane) {
+    const size_t w2 = W / 2;
+    for (size_t c = 0; c < C; c++)
+        for (size_t r = 0; r < rows; r++) {
+            const size_t y = y0 + r;
+            const float *s = skip + c * splane + r * srow;
+            const float *t0 = t + (c * 4 + (y & 1) * 2) * tplane + (y / 2 - y0 / 2) * trow, *t1 = t0 + tplane;
+            float *o = out + c * oplane + r * orow;
+            for (size_t x = 0; x < w2; x++) {
+                float a = s[2 * x] + t0[x], b = s[2 * x + 1] + t1[x];
+                o[2 * x] = a > 0 ? a : 0;
+                o[2 * x + 1] = b > 0 ? b : 0;
+            }
+        }
+}
+
+void lk_add_relu(const float *a, const float *b, float *out, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        float v = a[i] + b[i];
+        out[i] = v > 0 ? v : 0;
+    }
 }
 
 void lk_conv_exact(const float *xp, size_t C, size_t H, size_t W, size_t k, const float *w, const float *b,

@@ -5,20 +5,18 @@ import Models
 import FileIO
 import PNGIO
 
-/// Band-streamed inference of a convolutional denoiser: the PNG is read in row bands, each band
-/// (and, across the width, each tile) is denoised with a halo of at least the network's
-/// receptive field around it, and the output is written band by band. Memory depends on the band
-/// and tile size, not on the image's height; the result equals whole-image inference exactly
-/// (bands and tiles start on multiples of 4 and the network's kernels are position-independent).
+/// Streamed inference of a convolutional denoiser: the PNG is read in row bands and fed, row by
+/// row, through a `ConvRowStream` (every layer keeps a rolling window of the rows its consumers
+/// still need), and the output is written band by band. Nothing is computed twice and memory
+/// depends on the width, not the image's height; the result equals whole-image inference exactly.
 /// Grey models denoise each colour plane of an RGB image; alpha is carried through.
 public struct BandDenoiser {
     public let model: ConvDenoiser
+    /// Output rows handed to `emit` at a time.
     public var bandRows: Int
-    public var tileColumns: Int
-    public var halo: Int
-    /// Threads sharing the tiles of one band (for one large image; a batch of files is spread
-    /// over files instead).
-    public var tileJobs = 1
+    /// Threads sharing the columns of each layer on one image (a batch of files is spread over
+    /// files instead).
+    public var jobs = 1
     /// The noise level (0-255 scale) given to a noise-conditioned model: one value for every
     /// colour plane, or one per plane; nil: measured in each image (`NoiseEstimator`, or the
     /// model's bundled estimator). Blind models ignore it.
@@ -32,37 +30,11 @@ public struct BandDenoiser {
     /// σ a conditioned model is given when the estimate fails (an image under 7 pixels a side).
     public static let fallbackSigma: Float = 15
 
-    /// Pixels of one tile with its halo (workspace ≈ 129 floats a pixel at the default widths:
-    /// about 62 MB), chosen for the memory bar; tiles are about square so halos cost least.
-    public static let defaultRegionPixels = 120_000
-
-    /// Tile width and band height for an image of `width`: tiles of about `regionPixels` with
-    /// their halo, square unless the image is narrower (then the bands are full width and taller).
-    public static func geometry(width: Int, halo: Int = ConvDenoiser.receptiveRadius,
-                                regionPixels: Int = defaultRegionPixels) -> (bandRows: Int, tileColumns: Int) {
-        let side = Int(Double(regionPixels).squareRoot())
-        let tile = max(32, (side - 2 * halo) / 4 * 4)
-        let w4 = (width + 3) / 4 * 4
-        let cols = min(w4, tile)
-        let rows = max(32, min(4096, (regionPixels / (cols + 2 * halo) - 2 * halo) / 4 * 4))
-        return (rows, cols)
-    }
-
-    /// The halo a model needs: its receptive radius, and for a noise-map model the map's local
-    /// mean too (rounded to a multiple of 4).
-    public static func halo(for model: ConvDenoiser) -> Int {
-        model.receptiveRadius + (model.noiseMap ? (NoiseLevelFunction.mapRadius + 3) / 4 * 4 : 0)
-    }
-
-    public init(model: ConvDenoiser, bandRows: Int = 128, tileColumns: Int = 1024, halo: Int? = nil) {
-        let halo = halo ?? Self.halo(for: model)
-        precondition(bandRows % 4 == 0 && tileColumns % 4 == 0 && halo % 4 == 0 && halo >= model.receptiveRadius,
-                     "bands, tiles and halo are multiples of 4, the halo at least the receptive radius")
+    public init(model: ConvDenoiser, bandRows: Int = 64) {
+        precondition(bandRows > 0, "bands of at least one row")
         self.model = model
         estimator = model.estimator
         self.bandRows = bandRows
-        self.tileColumns = tileColumns
-        self.halo = halo
     }
 
     /// The σ per colour plane a conditioned model is given: `sigma`, else `estimate()`; nil
@@ -146,13 +118,11 @@ public struct BandDenoiser {
         }
         let pass = { Self.memoryPass(img) }
         let noise = try readNoise(file: file, width: img.width, height: img.height, planes: planes, openPass: pass)
-        var me = self
-        (me.bandRows, me.tileColumns) = Self.geometry(width: img.width, halo: halo)
         var out = img
         var y0 = 0
         let source = Self.memoryPass(img)
-        try me.run(width: img.width, height: img.height, colorPlanes: planes, sigmas: noise.sigmas, noiseLevels: noise.levels,
-                   nextRows: source.next, emit: { band in
+        try run(width: img.width, height: img.height, colorPlanes: planes, sigmas: noise.sigmas, noiseLevels: noise.levels,
+                nextRows: source.next, emit: { band in
             out.setRows(band, at: y0, planes: planes)
             y0 += band.height
         })
@@ -171,17 +141,22 @@ public struct BandDenoiser {
         precondition(mc == 1 || mc == colorPlanes, "model channels")
         precondition(!model.noiseInput || (sigmas?.count ?? 0) >= colorPlanes / mc, "a noise-conditioned model needs σ per plane")
         precondition(!model.noiseMap || (sigmas?.count ?? 0) >= colorPlanes || noiseLevels != nil, "a noise-map model needs σ per plane")
-        precondition(noiseLevels == nil || halo >= Self.halo(for: model), "a map from a noise level function needs the larger halo")
-        let inPlanes = model.inputPlanes
-        // The weights each unit of planes is denoised with (the conditioning folded in once).
-        let unitWeights = stride(from: 0, to: colorPlanes, by: mc).map { ConvDenoiser.InferenceWeights(model, sigma: sigmas?[$0]) }
-        // One workspace and region buffer per tile worker, for the whole image.
-        let workers = (0..<max(1, tileJobs)).map { _ in TileWorker(workspace: pool.take()) }
-        defer { for w in workers { pool.give(w.workspace) } }
-        // Rolling window of padded-image rows, a ring of bandRows + 2·halo + readRows rows (the reader
-        // hands out up to `readRows` at a time): row r lives in slot r mod capacity; each row holds
-        // colorPlanes · w4 values (the last column repeated to w4).
-        let ring = RowRing(rows: bandRows + 2 * halo + Self.readRows, rowSize: colorPlanes * w4)
+        // A map from a noise level function reads the image rows within its radius.
+        let radius = model.noiseMap && noiseLevels != nil ? NoiseLevelFunction.mapRadius : 0
+        // One stream per unit of planes (a grey model on an RGB image: three, each with its own
+        // σ folded into its weights); each queues its output rows until every unit has them.
+        let units = Array(stride(from: 0, to: colorPlanes, by: mc))
+        let queues = RowQueues(count: units.count)
+        let streams = units.enumerated().map { u, unit in
+            let s = ConvRowStream(model: model, weights: ConvDenoiser.InferenceWeights(model, sigma: sigmas?[unit]), width: w4, height: h4) { y, planes in
+                if y < height { queues.push(u, Array(UnsafeBufferPointer(start: planes, count: mc * w4))) }
+            }
+            s.jobs = jobs
+            return s
+        }
+        // Rolling window of padded-image rows: row r lives in slot r mod capacity; each row holds
+        // colorPlanes · w4 values (the last column repeated to w4, the last row repeated to h4).
+        let ring = RowRing(rows: ConvRowStream.stepRows + 2 * radius + Self.readRows, rowSize: colorPlanes * w4)
         var winStart = 0, winEnd = 0   // rows [winStart, winEnd) are in the ring
         var readRows = 0
         func ensure(upTo row: Int) throws {   // rows of the padded image, exclusive
@@ -209,74 +184,48 @@ public struct BandDenoiser {
                 }
             }
         }
-        let tiles = stride(from: 0, to: width, by: tileColumns).map { ($0, min(w4, $0 + tileColumns)) }
-        var r0 = 0
-        while r0 < height {
-            let r1 = min(h4, r0 + bandRows)
-            let ra = max(0, r0 - halo), rb = min(h4, r1 + halo)
-            winStart = max(winStart, ra)   // rows above are no longer needed
-            try ensure(upTo: rb)
-            let outRows = min(r1, height) - r0
-            var out = FloatImage(width: width, height: outRows, channels: colorPlanes)
-            let top = r0
-            out.data.withUnsafeMutableBufferPointer { ob in
-                let dest = SharedPointer(base: ob.baseAddress!)
-                let plane = width * outRows
-                // Each tile writes its own columns of `out`.
-                @Sendable func denoiseTile(_ t: Int, _ worker: TileWorker) {
-                    let (c0, c1) = tiles[t]
-                    let ca = max(0, c0 - halo), cb = min(w4, c1 + halo)
-                    let rh = rb - ra, cw = cb - ca, n = inPlanes * rh * cw
-                    if worker.region.count != n { worker.region = [Float](repeating: 0, count: n); worker.result = worker.region }
-                    let outCols = min(c1, width) - c0
-                    for unit in stride(from: 0, to: colorPlanes, by: mc) {
-                        worker.region.withUnsafeMutableBufferPointer { reg in
-                            for p in 0..<mc {
-                                for y in 0..<rh {
-                                    (reg.baseAddress! + (p * rh + y) * cw).update(from: ring.row(ra + y) + (unit + p) * w4 + ca, count: cw)
-                                }
-                                // A noise-map model: the map planes, from the noise level function or one σ per plane.
-                                if model.noiseMap {
-                                    let map = reg.baseAddress! + (mc + p) * rh * cw
-                                    if let noiseLevels {
-                                        noiseLevels.fillMap(channel: unit + p, plane: reg.baseAddress! + p * rh * cw, h: rh, w: cw, into: map)
-                                    } else {
-                                        map.update(repeating: sigmas![unit + p] / 50, count: rh * cw)
-                                    }
-                                }
-                            }
-                        }
-                        worker.region.withUnsafeBufferPointer { reg in
-                            worker.result.withUnsafeMutableBufferPointer { res in
-                                model.infer(reg.baseAddress!, h: rh, w: cw, weights: unitWeights[unit / mc], into: res.baseAddress!, workspace: worker.workspace)
-                            }
-                        }
-                        worker.result.withUnsafeBufferPointer { res in
-                            for p in 0..<mc {
-                                for y in top..<(top + outRows) {
-                                    (dest.base + (unit + p) * plane + (y - top) * width + c0)
-                                        .update(from: res.baseAddress! + (p * rh + y - ra) * cw + c0 - ca, count: outCols)
-                                }
-                            }
-                        }
-                    }
-                }
-                if workers.count == 1 || tiles.count == 1 {
-                    for t in tiles.indices { denoiseTile(t, workers[0]) }
-                } else {
-                    let next = Atomic<Int>(0)
-                    DispatchQueue.concurrentPerform(iterations: min(workers.count, tiles.count)) { k in
-                        while true {
-                            let t = next.add(1, ordering: .relaxed).oldValue
-                            if t >= tiles.count { break }
-                            denoiseTile(t, workers[k])
-                        }
+        var band = FloatImage(width: width, height: min(bandRows, height), channels: colorPlanes)
+        var filled = 0, emitted = 0
+        var fed = 0
+        while fed < h4 {
+            let k = min(ConvRowStream.stepRows, h4 - fed)
+            winStart = max(winStart, fed - radius)   // rows above are no longer needed
+            try ensure(upTo: fed + k + radius)
+            for (u, unit) in units.enumerated() {
+                streams[u].feed(k) { y, p, dst in
+                    if p < mc {
+                        dst.update(from: ring.row(y) + (unit + p) * w4, count: w4)
+                    } else if let noiseLevels {
+                        let c = unit + p - mc
+                        noiseLevels.fillMapRows(channel: c, h: h4, w: w4, rows: y..<(y + 1), row: { UnsafePointer(ring.row($0) + c * w4) }, into: { _ in dst })
+                    } else {
+                        dst.update(repeating: sigmas![unit + p - mc] / 50, count: w4)
                     }
                 }
             }
-            try emit(out)
-            r0 = r1
+            fed += k
+            // Rows every unit has produced go out in bands.
+            while emitted < height, let rows = queues.popAll() {
+                let planeSize = band.planeSize
+                band.data.withUnsafeMutableBufferPointer { b in
+                    for (u, unit) in units.enumerated() {
+                        for p in 0..<mc {
+                            rows[u].withUnsafeBufferPointer { r in
+                                (b.baseAddress! + (unit + p) * planeSize + filled * width).update(from: r.baseAddress! + p * w4, count: width)
+                            }
+                        }
+                    }
+                }
+                filled += 1
+                emitted += 1
+                if filled == band.height {
+                    try emit(band)
+                    filled = 0
+                    if emitted < height { band = FloatImage(width: width, height: min(bandRows, height - emitted), channels: colorPlanes) }
+                }
+            }
         }
+        precondition(emitted == height, "ConvRowStream emitted \(emitted) of \(height) rows")
     }
 
     /// Rows a file's passes read at a time: at most about 1 MB, and at most 16 (the slack of
@@ -345,8 +294,6 @@ public struct BandDenoiser {
                             texts: [(key: String, text: String)]) throws -> NoiseReading {
         let reader = try PNGReader(path: input, limits: limits)
         let h = reader.header
-        var me = self
-        (me.bandRows, me.tileColumns) = Self.geometry(width: h.width, halo: halo)
         let layout = h.layout
         let depth = h.depth
         let planes = layout.colorChannels
@@ -364,7 +311,7 @@ public struct BandDenoiser {
                 // Alpha is carried through as the file's own bytes, a row at a time.
                 let bps = depth / 8, ch = layout.channels
                 var alphaRows: [[UInt8]] = []
-                try me.run(width: h.width, height: h.height, colorPlanes: planes, sigmas: noise.sigmas, noiseLevels: noise.levels, nextRows: {
+                try run(width: h.width, height: h.height, colorPlanes: planes, sigmas: noise.sigmas, noiseLevels: noise.levels, nextRows: {
                     guard let band = try Self.nextRows(reader) else { return nil }
                     if layout.hasAlpha {
                         for y in 0..<band.height {
@@ -440,17 +387,25 @@ final class RowRing: @unchecked Sendable {
     func row(_ r: Int) -> UnsafeMutablePointer<Float> { base + (r % rows) * rowSize }
 }
 
-/// A tile thread's workspace and region buffers.
-final class TileWorker: @unchecked Sendable {
-    let workspace: ConvWorkspace
-    var region: [Float] = []
-    var result: [Float] = []
-    init(workspace: ConvWorkspace) { self.workspace = workspace }
-}
-
-/// An output buffer whose disjoint parts tile threads fill.
-struct SharedPointer: @unchecked Sendable {
-    let base: UnsafeMutablePointer<Float>
+/// Each stream's output rows, waiting until every stream has produced the same row.
+final class RowQueues {
+    private var rows: [[[Float]]]
+    private var heads: [Int]
+    init(count: Int) {
+        rows = Array(repeating: [], count: count)
+        heads = Array(repeating: 0, count: count)
+    }
+    func push(_ i: Int, _ row: [Float]) { rows[i].append(row) }
+    /// The next row of every stream, if they all have one.
+    func popAll() -> [[Float]]? {
+        guard rows.indices.allSatisfy({ heads[$0] < rows[$0].count }) else { return nil }
+        let out = rows.indices.map { rows[$0][heads[$0]] }
+        for i in rows.indices {
+            heads[i] += 1
+            if heads[i] == rows[i].count { rows[i].removeAll(keepingCapacity: true); heads[i] = 0 }
+        }
+        return out
+    }
 }
 
 /// Workspaces kept between files (at most one per worker thread): a batch of same-sized images

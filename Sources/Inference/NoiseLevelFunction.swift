@@ -50,14 +50,23 @@ public struct NoiseLevelFunction: Sendable, Equatable {
     /// plane. A pixel's value depends only on pixels within `mapRadius`, computed in the same
     /// order wherever the plane starts, so tiles with a halo give what the whole image gives.
     public func fillMap(channel: Int, plane: UnsafePointer<Float>, h: Int, w: Int, into map: UnsafeMutablePointer<Float>) {
+        fillMapRows(channel: channel, h: h, w: w, rows: 0..<h, row: { plane + $0 * w }, into: { map + $0 * w })
+    }
+
+    /// Rows `rows` of the map of an h x w plane whose row y is at `row(y)` (rows within
+    /// `mapRadius` of `rows`, inside the plane, are read); map row y goes to `into(y)`. The same
+    /// sums in the same order as `fillMap`, so a plane streamed in rows gets the same map.
+    public func fillMapRows(channel: Int, h: Int, w: Int, rows: Range<Int>, row: (Int) -> UnsafePointer<Float>,
+                            into: (Int) -> UnsafeMutablePointer<Float>) {
         let r = Self.mapRadius
-        for y in 0..<h {
+        for y in rows {
             let y0 = max(0, y - r), y1 = min(h - 1, y + r)
+            let dst = into(y)
             for x in 0..<w {
                 let x0 = max(0, x - r), x1 = min(w - 1, x + r)
                 var s: Float = 0
-                for yy in y0...y1 { for xx in x0...x1 { s += plane[yy * w + xx] } }
-                map[y * w + x] = sigma(channel: channel, brightness: s / Float((y1 - y0 + 1) * (x1 - x0 + 1))) / 50
+                for yy in y0...y1 { let src = row(yy); for xx in x0...x1 { s += src[xx] } }
+                dst[x] = sigma(channel: channel, brightness: s / Float((y1 - y0 + 1) * (x1 - x0 + 1))) / 50
             }
         }
     }

@@ -2,6 +2,8 @@ import ArgumentParser
 import CKernels
 import Foundation
 import Models
+import Imaging
+import PNGIO
 import Training
 import NN
 import Tensor
@@ -12,7 +14,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "latent-bench",
         abstract: "Measure sgemm peak and the FLOP rate of a training step.",
-        subcommands: [Gemm.self, Recon.self, Conv.self, NoiseStats.self])
+        subcommands: [Gemm.self, Recon.self, Conv.self, Infer.self, NoiseStats.self])
 }
 
 struct Gemm: ParsableCommand {
@@ -203,3 +205,53 @@ struct NoiseStats: ParsableCommand {
 }
 
 extension CameraNoise.Processing: ExpressibleByArgument {}
+
+/// Whole-image inference of a convolutional model on PNG files, one thread, timed in CPU
+/// seconds around the network alone (what `bench/photo_vs_pytorch.py` compares with PyTorch).
+/// Each image is cropped to multiples of 4 and given σ (a noise-map model: σ/50 in every map
+/// plane); the outputs can be written as raw float32 (planes of each image in order) so another
+/// implementation can be checked against them.
+struct Infer: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Time whole-image inference of a conv model on PNG files (CPU seconds per megapixel).")
+
+    @Option(help: "Model: a built-in name or a .safetensors file.") var model = "photo"
+    @Option(help: "Noise level (0-255) the model is given.") var sigma: Float = 25
+    @Option(help: "Repetitions of the whole set (the fastest is reported).") var repeats = 1
+    @Option(help: "Write the outputs here as raw little-endian float32.") var out: String?
+    @Argument(help: "PNG files (grey for a grey model, RGB for a colour one).") var files: [String]
+
+    func run() throws {
+        BLAS.setThreads(1)
+        let (net, _) = try ConvModelFile.load(path: try BuiltinModels.file(of: model))
+        let layout: PixelLayout = net.channels == 3 ? .rgb : .gray
+        var images: [(x: [Float], h: Int, w: Int)] = []
+        for f in files {
+            let img = FloatImage(try PNGReader.read(path: f, layout: layout, depth: 8))
+            let h = img.height / 4 * 4, w = img.width / 4 * 4
+            var x = [Float](repeating: net.noiseMap ? sigma / 50 : 0, count: net.inputPlanes * h * w)
+            for c in 0..<net.channels { for y in 0..<h { for xx in 0..<w { x[(c * h + y) * w + xx] = img[x: xx, y: y, c: c] } } }
+            images.append((x, h, w))
+        }
+        let weights = ConvDenoiser.InferenceWeights(net, sigma: net.noiseInput ? sigma : nil)
+        let ws = ConvWorkspace()
+        var outputs = images.map { [Float](repeating: 0, count: net.channels * $0.h * $0.w) }
+        var best = Double.infinity
+        for _ in 0..<max(1, repeats) {
+            let t0 = Conv.cpuSeconds()
+            for i in images.indices {
+                images[i].x.withUnsafeBufferPointer { xb in
+                    outputs[i].withUnsafeMutableBufferPointer { net.infer(xb.baseAddress!, h: images[i].h, w: images[i].w, weights: weights, into: $0.baseAddress!, workspace: ws) }
+                }
+            }
+            best = min(best, Conv.cpuSeconds() - t0)
+        }
+        if let out {
+            var bytes = Data()
+            for o in outputs { o.withUnsafeBytes { bytes.append(contentsOf: $0) } }
+            try bytes.write(to: URL(fileURLWithPath: out))
+        }
+        let mp = Double(images.reduce(0) { $0 + $1.h * $1.w }) / 1e6
+        print(String(format: "{\"images\":%d,\"megapixels\":%.4f,\"cpu_seconds\":%.4f,\"cpu_s_per_mp\":%.4f,\"macs_per_pixel\":%d}",
+                     images.count, mp, best, best / mp, net.macsPerPixel))
+    }
+}

@@ -30,16 +30,16 @@ struct BandDenoiserTests {
         return model
     }
 
-    @Test(arguments: [(37, 29), (61, 45), (16, 100), (90, 9), (70, 77)], [false, true])
+    @Test(arguments: [(37, 29), (61, 45), (16, 100), (90, 9), (70, 77), (300, 21)], [false, true])
     func bandStreamingEqualsWholeImage(_ size: (Int, Int), conditioned: Bool) throws {
         let model = conditioned ? Self.conditionedModel() : ConvDenoiser(channels: 1, widths: (4, 6, 8), seed: 5)
         let img = Self.image(size.0, size.1, channels: 1, seed: 3)
         var reference = BandDenoiser(model: model)
         reference.sigma = [20]
         let whole = reference.wholeImage(img)
-        for (band, tile, jobs) in [(4, 1024, 1), (8, 16, 1), (12, 24, 3), (32, 4, 2), (64, 8, 1), (16, 20, 4)] {
-            var bd = BandDenoiser(model: model, bandRows: band, tileColumns: tile)
-            bd.tileJobs = jobs   // tiles shared by threads
+        for (band, jobs) in [(4, 1), (8, 1), (12, 3), (32, 2), (64, 1), (16, 4), (1, 2)] {
+            var bd = BandDenoiser(model: model, bandRows: band)
+            bd.jobs = jobs   // columns shared by threads
             var rows: [FloatImage] = []
             var next = 0
             try bd.run(width: img.width, height: img.height, colorPlanes: 1, sigmas: conditioned ? [20] : nil, nextRows: {
@@ -52,8 +52,25 @@ struct BandDenoiserTests {
             }, emit: { rows.append($0) })
             let streamed = rows.flatMap(\.data)
             #expect(rows.reduce(0) { $0 + $1.height } == img.height)
-            #expect(streamed == whole.data, "\(size) band \(band) tile \(tile) jobs \(jobs) differs")
+            #expect(streamed == whole.data, "\(size) band \(band) jobs \(jobs) differs")
         }
+    }
+
+    /// Row streaming holds a window of rows per feature map: its memory is the same for a tall
+    /// image as for a short one of the same width, and every row comes out once, in order.
+    @Test func rowStreamMemoryDoesNotGrowWithHeight() {
+        let model = BandDenoiserTests.conditionedModel()
+        var footprints: [Int] = []
+        for h in [200, 800] {
+            var rows: [Int] = []
+            let s = ConvRowStream(model: model, weights: .init(model, sigma: 20), width: 64, height: h) { y, _ in rows.append(y) }
+            s.feed(h) { y, _, dst in dst.update(repeating: Float(y % 7) / 7, count: 64) }
+            #expect(rows == Array(0..<h))
+            footprints.append(s.footprint.bytes)
+        }
+        #expect(footprints[0] == footprints[1])
+        // Far less than whole-image inference's buffers (about 20 planes of the image here).
+        #expect(footprints[1] < 800 * 64 * 4 * 4)
     }
 
     /// A colour noise-map model: band- and tile-streamed output equals whole-image output bit
@@ -69,9 +86,9 @@ struct BandDenoiserTests {
         for useLevels in [false, true] {
         let whole = BandDenoiser(model: model).wholeImage(img, sigmas: sigmas, noiseLevels: useLevels ? levels : nil)
         #expect(whole.data != BandDenoiser(model: model).wholeImage(img, sigmas: [20, 20, 20]).data, "the map matters")
-        for (band, tile, jobs) in [(8, 16, 1), (12, 24, 3), (32, 1024, 1)] {
-            var bd = BandDenoiser(model: model, bandRows: band, tileColumns: tile)
-            bd.tileJobs = jobs
+        for (band, jobs) in [(8, 1), (12, 3), (32, 1)] {
+            var bd = BandDenoiser(model: model, bandRows: band)
+            bd.jobs = jobs
             var rows: [FloatImage] = []
             var next = 0
             try bd.run(width: img.width, height: img.height, colorPlanes: 3, sigmas: useLevels ? nil : sigmas, noiseLevels: useLevels ? levels : nil, nextRows: {
@@ -89,7 +106,7 @@ struct BandDenoiserTests {
                 top += r.height
             }
             #expect(top == img.height)
-            #expect(streamed.data == whole.data, "\(size) band \(band) tile \(tile) jobs \(jobs) levels \(useLevels) differs")
+            #expect(streamed.data == whole.data, "\(size) band \(band) jobs \(jobs) levels \(useLevels) differs")
         }
         }
     }
@@ -130,7 +147,7 @@ struct BandDenoiserTests {
         var rng = RandomGenerator(seed: 2)
         let png = PNGImage(width: 23, height: 41, layout: .rgba, depth: 16, samples: (0..<(23 * 41 * 4)).map { _ in Int(rng.uniform() * 65535) })
         try PNGWriter.write(png, to: dir + "/in.png")
-        let bd = BandDenoiser(model: model, bandRows: 8, tileColumns: 12)
+        let bd = BandDenoiser(model: model, bandRows: 8)
         try bd.denoiseFile(input: dir + "/in.png", output: dir + "/out.png", limits: .default, compression: nil, texts: [("k", "v")])
         let out = try PNGReader.read(path: dir + "/out.png")
         #expect(out.layout == .rgba && out.depth == 16)

@@ -119,6 +119,32 @@ void lk_conv_reference(const float *xp, size_t C, size_t H, size_t W, size_t k, 
 /// skip (C, H, W) dense, t (4C, H/2, W/2) dense, out strided (rows orow, channels oplane apart).
 void lk_shuffle_add_relu(const float *t, const float *skip, size_t C, size_t H, size_t W, float *out, size_t orow,
                          size_t oplane);
+
+/// Floats of a layer's weights packed for the vector kernel (output channels in blocks of 6).
+size_t lk_conv_packed_size(size_t C, size_t k, size_t Cout);
+/// Packs w (Cout, C, k, k) into wr (lk_conv_packed_size floats), once per layer and image rather
+/// than once per call.
+void lk_conv_pack(const float *w, size_t C, size_t k, size_t Cout, float *wr);
+/// Whether lk_conv_exact_packed uses packed weights on this CPU (else it reads only w).
+int lk_conv_uses_packed(void);
+/// lk_conv_exact_strided with the weights packed beforehand (wr from lk_conv_pack, or NULL);
+/// w (unpacked) is still read for rows narrower than the vector block. The same sums bit for bit.
+void lk_conv_exact_packed(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H, size_t W, size_t k,
+                          const float *wr, const float *w, const float *b, size_t Cout, int act, float *out, size_t orow,
+                          size_t oplane);
+
+/// Rows of a pixel unshuffle: u[4c + 2dy + dx, y, x] = x[c, 2y + dy, 2x + dx] for y < rows; x at
+/// its row 2·y0, u at its row y0; rows and channels of each strided as given.
+void lk_unshuffle_rows(const float *x, size_t xrow, size_t xplane, size_t C, size_t W, size_t rows, float *u, size_t urow,
+                       size_t uplane);
+
+/// Rows y0 ..< y0 + rows of the U-Net join (see lk_shuffle_add_relu), each operand strided: skip
+/// and out point at row y0, t at row y0 / 2.
+void lk_shuffle_add_relu_rows(const float *t, size_t trow, size_t tplane, const float *skip, size_t srow, size_t splane,
+                              size_t C, size_t W, size_t y0, size_t rows, float *out, size_t orow, size_t oplane);
+
+/// out = max(0, a + b), n values (a residual block's output).
+void lk_add_relu(const float *a, const float *b, float *out, size_t n);
 #ifdef __cplusplus
 }
 #endif

@@ -106,7 +106,7 @@ public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
     public func streamFile(input: String, output: String, limits: PNGLimits, compression: Int?,
                            texts: [(key: String, text: String)], tileJobs: Int) throws -> [String] {
         var d = colour == nil ? denoiser : denoiser(forPlanes: try PNGReader(path: input, limits: limits).header.layout.colorChannels)
-        d.tileJobs = tileJobs
+        d.jobs = tileJobs
         return try d.denoiseFile(input: input, output: output, limits: limits, compression: compression, texts: texts).warning.map { [$0] } ?? []
     }
 }

@@ -1,0 +1,318 @@
+import CKernels
+import Dispatch
+import Foundation
+import NN
+
+/// Row-streamed inference of a `ConvDenoiser` over a whole image of any height: input rows go
+/// in top to bottom, denoised rows come out in order, and every layer keeps only the rows its
+/// consumers still need (a rolling window per feature map). Nothing is computed twice (no halo
+/// overlap between bands or tiles) and memory grows with the width, not the height: about the
+/// skip connections' lag, some 30 full-resolution rows of the first level's channels.
+///
+/// Each layer runs the same exact kernel as `infer` over full-width row ranges, so every output
+/// pixel is the one whole-image inference gives, bit for bit (tests). `jobs` threads share each
+/// layer's columns (the kernel's sums do not depend on where a column range starts).
+public final class ConvRowStream {
+    /// One feature map's rolling rows: `c` planes of `w` columns (plus a zero column each side);
+    /// image rows [base, end) are held, row y at storage row 1 + y − base. Storage row 0 is zero
+    /// (row −1 while base is 0) and the row after the last is zeroed when the map is complete,
+    /// so a 3x3 layer reads its zero padding like whole-image inference does.
+    final class Rows {
+        let c, w, h: Int
+        let row: Int
+        private(set) var cap = 0
+        private(set) var base = 0
+        private(set) var end = 0
+        private var store: UnsafeMutablePointer<Float>
+
+        init(c: Int, w: Int, h: Int) {
+            self.c = c
+            self.w = w
+            self.h = h
+            row = w + 2
+            store = .allocate(capacity: 0)
+        }
+
+        deinit { store.deallocate() }
+
+        var plane: Int { cap * row }
+
+        /// Channel 0, image row y, column 0.
+        func at(_ y: Int) -> UnsafeMutablePointer<Float> { store + (1 + y - base) * row + 1 }
+
+        /// Room for rows [end, end + n) and the zero row after them, dropping rows before `keep`.
+        func reserve(_ n: Int, keep: Int) {
+            let keep = min(max(keep, base), end)
+            if 2 + end + n - base <= cap { return }
+            if keep > base {
+                for ch in 0..<c {
+                    let p = store + ch * plane
+                    (p + row).update(from: p + (1 + keep - base) * row, count: (end - keep) * row)
+                }
+                base = keep
+                if 2 + end + n - base <= cap { return }
+            }
+            let newCap = max(2 + end + n - base, cap + cap / 2)
+            let fresh = UnsafeMutablePointer<Float>.allocate(capacity: c * newCap * row)
+            fresh.initialize(repeating: 0, count: c * newCap * row)
+            for ch in 0..<c { (fresh + ch * newCap * row + row).update(from: store + ch * plane + row, count: (end - base) * row) }
+            store.deallocate()
+            store = fresh
+            cap = newCap
+        }
+
+        /// Rows [end, end + n) have been written.
+        func produced(_ n: Int) {
+            end += n
+            if end == h {
+                for ch in 0..<c { (at(h) - 1 + ch * plane).update(repeating: 0, count: row) }
+            }
+        }
+    }
+
+    /// A layer's weights as the kernel takes them (conditioning folded in, packed once).
+    struct Packed {
+        let cin, cout, k: Int
+        let w, b: [Float]
+        let wr: [Float]?
+    }
+
+    enum Kind {
+        case conv(Int, relu: Bool)
+        case residual(Int)
+        case unshuffle
+        case join
+        case tail(Int)
+    }
+
+    struct Node {
+        let kind: Kind
+        let inputs: [Int]
+        let output: Int
+    }
+
+    public let width: Int, height: Int, channels: Int
+    /// Threads sharing each layer's columns.
+    public var jobs = 1
+    private var maps: [Rows] = []
+    private var nodes: [Node] = []
+    private var packed: [Packed] = []
+    private var scratch: [Float] = []
+    private var outRow: [Float]
+    private var fed = 0
+    private let emit: (_ y: Int, _ planes: UnsafePointer<Float>) -> Void
+
+    /// Input rows per step: each layer then runs on a few rows at a time.
+    public static let stepRows = 4
+
+    /// A stream over an image of `width` x `height` (multiples of 4) with `weights` (as `infer`
+    /// takes them). `emit` receives each output row (its `channels` planes of `width` values,
+    /// one after another) in order, once.
+    public init(model: ConvDenoiser, weights: ConvDenoiser.InferenceWeights, width: Int, height: Int,
+                emit: @escaping (_ y: Int, _ planes: UnsafePointer<Float>) -> Void) {
+        precondition(width % 4 == 0 && height % 4 == 0 && width > 0 && height > 0, "ConvRowStream needs sizes that are multiples of 4")
+        self.width = width
+        self.height = height
+        channels = model.channels
+        self.emit = emit
+        outRow = [Float](repeating: 0, count: model.channels * width)
+        let (c0, c1, c2) = model.widths
+        func map(_ c: Int, _ d: Int) -> Int {
+            maps.append(Rows(c: c, w: width / d, h: height / d))
+            return maps.count - 1
+        }
+        func layer(_ l: Conv2d) -> Int {
+            let (w, b) = weights.folded[ObjectIdentifier(l)] ?? (l.weight.value.array, l.bias.value.array)
+            var wr: [Float]?
+            if lk_conv_uses_packed() != 0 {
+                var p = [Float](repeating: 0, count: lk_conv_packed_size(l.inChannels, l.kernel, l.outChannels))
+                lk_conv_pack(w, l.inChannels, l.kernel, l.outChannels, &p)
+                wr = p
+            }
+            packed.append(Packed(cin: l.inChannels, cout: l.outChannels, k: l.kernel, w: w, b: b, wr: wr))
+            return packed.count - 1
+        }
+        func add(_ kind: Kind, _ inputs: [Int], _ output: Int) { nodes.append(Node(kind: kind, inputs: inputs, output: output)) }
+        let xin = map(model.inputPlanes, 1)
+        let a0 = map(c0, 1), e0 = map(c0, 1)
+        add(.conv(layer(model.head0), relu: true), [xin], a0)
+        add(.conv(layer(model.head1), relu: true), [a0], e0)
+        let u0 = map(4 * c0, 2), d = map(c1, 2), e1 = map(c1, 2)
+        add(.unshuffle, [e0], u0)
+        add(.conv(layer(model.down1), relu: true), [u0], d)
+        add(.conv(layer(model.enc1), relu: true), [d], e1)
+        let u1 = map(4 * c1, 4), m0 = map(c2, 4), m1 = map(c2, 4)
+        var m = map(c2, 4)
+        add(.unshuffle, [e1], u1)
+        add(.conv(layer(model.down2), relu: true), [u1], m0)
+        add(.conv(layer(model.mid1), relu: true), [m0], m1)
+        add(.conv(layer(model.mid2), relu: true), [m1], m)
+        for block in model.res {
+            let next = map(c2, 4)
+            add(.residual(layer(block)), [m], next)
+            m = next
+        }
+        let t1 = map(4 * c1, 4), s1 = map(c1, 2), d1 = map(c1, 2)
+        add(.conv(layer(model.up1), relu: false), [m], t1)
+        add(.join, [t1, e1], s1)
+        add(.conv(layer(model.dec1), relu: true), [s1], d1)
+        let t0 = map(4 * c0, 2), s0 = map(c0, 1), d0 = map(c0, 1), noise = map(model.channels, 1)
+        add(.conv(layer(model.up0), relu: false), [d1], t0)
+        add(.join, [t0, e0], s0)
+        add(.conv(layer(model.dec0), relu: true), [s0], d0)
+        add(.tail(layer(model.tail)), [d0, xin], noise)
+    }
+
+    /// Bytes held by the rolling rows of every feature map, and each map's (channels, rows held).
+    public var footprint: (bytes: Int, maps: [(c: Int, rows: Int)]) {
+        (maps.reduce(0) { $0 + $1.c * $1.plane * 4 }, maps.map { ($0.c, $0.cap) })
+    }
+
+    /// Rows fed so far; the stream is done when it reaches `height` (every row then emitted).
+    public var rowsFed: Int { fed }
+
+    /// Feeds the next `n` input rows: `fill(y, plane, destination)` writes the `width` values
+    /// of input plane `plane` (the image, then a noise-map model's map) of row y. Emits every
+    /// output row that these rows complete.
+    public func feed(_ n: Int, fill: (_ y: Int, _ plane: Int, _ dst: UnsafeMutablePointer<Float>) -> Void) {
+        precondition(fed + n <= height, "ConvRowStream: more rows than the image has")
+        var left = n
+        while left > 0 {
+            let k = min(left, Self.stepRows)
+            let xin = maps[0]
+            xin.reserve(k, keep: keep(0))
+            for y in fed..<(fed + k) { for p in 0..<xin.c { fill(y, p, xin.at(y) + p * xin.plane) } }
+            xin.produced(k)
+            fed += k
+            left -= k
+            advance()
+        }
+    }
+
+    /// The first row of map `i` a consumer still needs.
+    private func keep(_ i: Int) -> Int {
+        var first = maps[i].end
+        for node in nodes {
+            for (j, input) in node.inputs.enumerated() where input == i {
+                let n = maps[node.output].end
+                switch node.kind {
+                case .conv(let l, _): first = min(first, packed[l].k == 3 ? n - 1 : n)
+                case .residual: first = min(first, n - 1)
+                case .unshuffle: first = min(first, 2 * n)
+                case .join: first = min(first, j == 0 ? n / 2 : n)
+                case .tail: first = min(first, j == 0 ? n - 1 : n)
+                }
+            }
+        }
+        return first
+    }
+
+    /// Rows of its output a node can have computed, given its inputs so far.
+    private func ready(_ node: Node) -> Int {
+        let x = maps[node.inputs[0]]
+        switch node.kind {
+        case .conv(let l, _) where packed[l].k == 1: return x.end
+        case .conv, .residual, .tail: return x.end == x.h ? x.h : max(0, x.end - 1)
+        case .unshuffle: return x.end / 2
+        case .join: return min(maps[node.inputs[1]].end, 2 * x.end)
+        }
+    }
+
+    private func advance() {
+        var progressed = true
+        while progressed {
+            progressed = false
+            for node in nodes {
+                let out = maps[node.output]
+                // A few rows at a time (fewer at lower resolutions), so that the rows an image's
+                // last step releases flow through in pieces rather than fill every buffer.
+                let n = min(ready(node) - out.end, max(1, Self.stepRows * out.h / height))
+                if n <= 0 { continue }
+                out.reserve(n, keep: keep(node.output))
+                run(node, rows: out.end, n)
+                out.produced(n)
+                if case .tail = node.kind {} else { progressed = true }
+            }
+        }
+    }
+
+    /// `layer` over rows [y0, y0 + n) of `x` into `dst` (rows `orow`, planes `oplane` apart).
+    private func conv(_ l: Int, _ x: Rows, _ y0: Int, _ n: Int, relu: Bool, into dst: UnsafeMutablePointer<Float>, orow: Int, oplane: Int) {
+        let call = KernelCall(p: packed[l], src: x.at(y0 - packed[l].k / 2) - packed[l].k / 2, xrow: x.row, xplane: x.plane, rows: n,
+                              act: relu ? Int32(LK_RELU) : Int32(LK_IDENTITY), dst: dst, orow: orow, oplane: oplane)
+        let parts = min(jobs, x.w / 64)
+        if parts <= 1 {
+            call.columns(0, x.w)
+        } else {
+            // Column ranges on multiples of 16 (whole vector blocks); every pixel's sums are the same.
+            let bounds = (0...parts).map { $0 == parts ? x.w : min(x.w, ($0 * x.w / parts + 8) / 16 * 16) }
+            DispatchQueue.concurrentPerform(iterations: parts) { i in
+                if bounds[i + 1] > bounds[i] { call.columns(bounds[i], bounds[i + 1]) }
+            }
+        }
+    }
+
+    /// One layer over a block of rows; threads take disjoint column ranges of it.
+    struct KernelCall: @unchecked Sendable {
+        let p: Packed
+        let src: UnsafeMutablePointer<Float>
+        let xrow, xplane, rows: Int
+        let act: Int32
+        let dst: UnsafeMutablePointer<Float>
+        let orow, oplane: Int
+
+        func columns(_ c0: Int, _ c1: Int) {
+            p.w.withUnsafeBufferPointer { w in
+                p.b.withUnsafeBufferPointer { b in
+                    if let wr = p.wr {
+                        wr.withUnsafeBufferPointer { wr in
+                            lk_conv_exact_packed(src + c0, xrow, xplane, p.cin, rows, c1 - c0, p.k, wr.baseAddress, w.baseAddress, b.baseAddress,
+                                                 p.cout, act, dst + c0, orow, oplane)
+                        }
+                    } else {
+                        lk_conv_exact_packed(src + c0, xrow, xplane, p.cin, rows, c1 - c0, p.k, nil, w.baseAddress, b.baseAddress,
+                                             p.cout, act, dst + c0, orow, oplane)
+                    }
+                }
+            }
+        }
+    }
+
+    private func run(_ node: Node, rows y0: Int, _ n: Int) {
+        let out = maps[node.output], x = maps[node.inputs[0]]
+        switch node.kind {
+        case .conv(let l, let relu):
+            conv(l, x, y0, n, relu: relu, into: out.at(y0), orow: out.row, oplane: out.plane)
+        case .residual(let l):
+            let w = out.w
+            if scratch.count < out.c * n * w { scratch = [Float](repeating: 0, count: out.c * n * w) }
+            scratch.withUnsafeMutableBufferPointer { s in
+                conv(l, x, y0, n, relu: false, into: s.baseAddress!, orow: w, oplane: n * w)
+                for c in 0..<out.c {
+                    for r in 0..<n {
+                        lk_add_relu(x.at(y0 + r) + c * x.plane, s.baseAddress! + (c * n + r) * w, out.at(y0 + r) + c * out.plane, w)
+                    }
+                }
+            }
+        case .unshuffle:
+            lk_unshuffle_rows(x.at(2 * y0), x.row, x.plane, x.c, x.w, n, out.at(y0), out.row, out.plane)
+        case .join:
+            let skip = maps[node.inputs[1]]
+            lk_shuffle_add_relu_rows(x.at(y0 / 2), x.row, x.plane, skip.at(y0), skip.row, skip.plane, skip.c, skip.w, y0, n,
+                                     out.at(y0), out.row, out.plane)
+        case .tail(let l):
+            conv(l, x, y0, n, relu: false, into: out.at(y0), orow: out.row, oplane: out.plane)
+            let input = maps[node.inputs[1]], w = out.w
+            outRow.withUnsafeMutableBufferPointer { o in
+                for r in 0..<n {
+                    let y = y0 + r
+                    for c in 0..<channels {
+                        let a = input.at(y) + c * input.plane, b = out.at(y) + c * out.plane, d = o.baseAddress! + c * w
+                        for i in 0..<w { d[i] = a[i] - b[i] }
+                    }
+                    emit(y, o.baseAddress!)
+                }
+            }
+        }
+    }
+}
