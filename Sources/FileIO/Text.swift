@@ -29,4 +29,11 @@ public struct FNV1a {
     public mutating func add(_ bytes: some Sequence<UInt8>) {
         for b in bytes { value = (value ^ UInt64(b)) &* 0x100_0000_01b3 }
     }
+
+    /// The same over raw bytes (a model file: megabytes), without a generic iterator.
+    public mutating func add(_ bytes: UnsafeRawBufferPointer) {
+        var v = value
+        for i in 0..<bytes.count { v = (v ^ UInt64(bytes[i])) &* 0x100_0000_01b3 }
+        value = v
+    }
 }

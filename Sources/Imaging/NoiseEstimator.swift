@@ -167,7 +167,13 @@ public final class NoiseEstimator {
 /// Eigenvalues of a small symmetric matrix by cyclic Jacobi rotations.
 enum SymmetricEigen {
     static func values(_ matrix: [Double], n: Int) -> [Double] {
-        var a = matrix
+        var m = matrix
+        m.withUnsafeMutableBufferPointer { rotate($0.baseAddress!, n: n) }
+        return (0..<n).map { m[$0 * n + $0] }
+    }
+
+    /// Jacobi sweeps in place (on a pointer: the inner loops run without bounds checks).
+    private static func rotate(_ a: UnsafeMutablePointer<Double>, n: Int) {
         for _ in 0..<60 {
             var off = 0.0
             for i in 0..<n { for j in (i + 1)..<n { off += a[i * n + j] * a[i * n + j] } }
@@ -194,6 +200,5 @@ enum SymmetricEigen {
                 }
             }
         }
-        return (0..<n).map { a[$0 * n + $0] }
     }
 }

@@ -24,6 +24,11 @@ public enum BLAS {
             blasint(ldc))
     }
 
+    /// Stops OpenBLAS's worker threads until a product needs them again. The library starts
+    /// them when it loads, and they spin for a while (about 0.1 CPU-s each) even in a process
+    /// that never multiplies a matrix; a command that may not need BLAS calls this first.
+    public static func parkThreads() { _ = blas_thread_shutdown_() }
+
     /// Sets the number of OpenBLAS threads.
     public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(max(1, n))) }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Pipeline
+import Tensor
 
 @main
 struct Latent: ParsableCommand {
@@ -16,4 +17,11 @@ struct Latent: ParsableCommand {
             """,
         version: LatentInfo.version,
         subcommands: [DenoiseCommand.self, ReconstructCommand.self, RunCommand.self, StagesCommand.self, TraverseCommand.self, ManifoldCommand.self, InterpolateCommand.self, SampleCommand.self, CompareCommand.self, ConvertCommand.self, TrainCommand.self, EvalCommand.self, ModelsCommand.self, InfoCommand.self, ReportCommand.self])
+
+    /// OpenBLAS's threads are parked first: most commands never multiply a matrix, and a command
+    /// that does starts them again on its first product.
+    static func main() {
+        BLAS.parkThreads()
+        main(nil)
+    }
 }
