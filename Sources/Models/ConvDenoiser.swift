@@ -348,11 +348,8 @@ extension ConvDenoiser {
     private static func conv(_ layer: Conv2d, _ x: Planes, _ out: Planes, relu: Bool, _ weights: InferenceWeights) {
         let p = layer.kernel / 2
         precondition(layer.isSame && x.pad >= p && x.c == layer.inChannels && out.c == layer.outChannels && x.h == out.h && x.w == out.w)
-        func run(_ w: UnsafePointer<Float>, _ b: UnsafePointer<Float>) {
-            lk_conv_exact_strided(x.origin - p * x.row - p, x.row, x.plane, x.c, x.h, x.w, layer.kernel, w, b, layer.outChannels,
-                                  relu ? Int32(LK_RELU) : Int32(LK_IDENTITY), out.origin, out.row, out.plane)
-        }
-        if let f = weights.folded[ObjectIdentifier(layer)] { run(f.weight, f.bias) } else { run(layer.weight.value.data, layer.bias.value.data) }
+        ConvKernel(layer, weights).run(x.origin - p * x.row - p, xrow: x.row, xplane: x.plane, rows: x.h, cols: x.w, relu: relu,
+                                       into: out.origin, orow: out.row, oplane: out.plane)
     }
 
     private static func unshuffle(_ x: Planes, into out: Planes) {

@@ -70,13 +70,6 @@ public final class ConvRowStream {
         }
     }
 
-    /// A layer's weights as the kernel takes them (conditioning folded in, packed once).
-    struct Packed {
-        let cin, cout, k: Int
-        let w, b: [Float]
-        let wr: [Float]?
-    }
-
     enum Kind {
         case conv(Int, relu: Bool)
         case residual(Int)
@@ -96,7 +89,7 @@ public final class ConvRowStream {
     public var jobs = 1
     private var maps: [Rows] = []
     private var nodes: [Node] = []
-    private var packed: [Packed] = []
+    private var packed: [ConvKernel] = []
     private var scratch: [Float] = []
     private var outRow: [Float]
     private var fed = 0
@@ -122,14 +115,7 @@ public final class ConvRowStream {
             return maps.count - 1
         }
         func layer(_ l: Conv2d) -> Int {
-            let (w, b) = weights.folded[ObjectIdentifier(l)] ?? (l.weight.value.array, l.bias.value.array)
-            var wr: [Float]?
-            if lk_conv_uses_packed() != 0 {
-                var p = [Float](repeating: 0, count: lk_conv_packed_size(l.inChannels, l.kernel, l.outChannels))
-                lk_conv_pack(w, l.inChannels, l.kernel, l.outChannels, &p)
-                wr = p
-            }
-            packed.append(Packed(cin: l.inChannels, cout: l.outChannels, k: l.kernel, w: w, b: b, wr: wr))
+            packed.append(ConvKernel(l, weights))
             return packed.count - 1
         }
         func add(_ kind: Kind, _ inputs: [Int], _ output: Int) { nodes.append(Node(kind: kind, inputs: inputs, output: output)) }
@@ -207,6 +193,13 @@ public final class ConvRowStream {
         return first
     }
 
+    private func isWinograd(_ node: Node) -> Bool {
+        switch node.kind {
+        case .conv(let l, _), .residual(let l), .tail(let l): return packed[l].winograd != nil
+        default: return false
+        }
+    }
+
     /// Rows of its output a node can have computed, given its inputs so far.
     private func ready(_ node: Node) -> Int {
         let x = maps[node.inputs[0]]
@@ -226,7 +219,9 @@ public final class ConvRowStream {
                 let out = maps[node.output]
                 // A few rows at a time (fewer at lower resolutions), so that the rows an image's
                 // last step releases flow through in pieces rather than fill every buffer.
-                let n = min(ready(node) - out.end, max(1, Self.stepRows * out.h / height))
+                var n = min(ready(node) - out.end, max(2, Self.stepRows * out.h / height))
+                // A Winograd layer computes rows in pairs (tiles on even rows), but for the last.
+                if isWinograd(node) && out.end + n < out.h { n &= ~1 }
                 if n <= 0 { continue }
                 out.reserve(n, keep: keep(node.output))
                 run(node, rows: out.end, n)
@@ -238,44 +233,8 @@ public final class ConvRowStream {
 
     /// `layer` over rows [y0, y0 + n) of `x` into `dst` (rows `orow`, planes `oplane` apart).
     private func conv(_ l: Int, _ x: Rows, _ y0: Int, _ n: Int, relu: Bool, into dst: UnsafeMutablePointer<Float>, orow: Int, oplane: Int) {
-        let call = KernelCall(p: packed[l], src: x.at(y0 - packed[l].k / 2) - packed[l].k / 2, xrow: x.row, xplane: x.plane, rows: n,
-                              act: relu ? Int32(LK_RELU) : Int32(LK_IDENTITY), dst: dst, orow: orow, oplane: oplane)
-        let parts = min(jobs, x.w / 64)
-        if parts <= 1 {
-            call.columns(0, x.w)
-        } else {
-            // Column ranges on multiples of 16 (whole vector blocks); every pixel's sums are the same.
-            let bounds = (0...parts).map { $0 == parts ? x.w : min(x.w, ($0 * x.w / parts + 8) / 16 * 16) }
-            DispatchQueue.concurrentPerform(iterations: parts) { i in
-                if bounds[i + 1] > bounds[i] { call.columns(bounds[i], bounds[i + 1]) }
-            }
-        }
-    }
-
-    /// One layer over a block of rows; threads take disjoint column ranges of it.
-    struct KernelCall: @unchecked Sendable {
-        let p: Packed
-        let src: UnsafeMutablePointer<Float>
-        let xrow, xplane, rows: Int
-        let act: Int32
-        let dst: UnsafeMutablePointer<Float>
-        let orow, oplane: Int
-
-        func columns(_ c0: Int, _ c1: Int) {
-            p.w.withUnsafeBufferPointer { w in
-                p.b.withUnsafeBufferPointer { b in
-                    if let wr = p.wr {
-                        wr.withUnsafeBufferPointer { wr in
-                            lk_conv_exact_packed(src + c0, xrow, xplane, p.cin, rows, c1 - c0, p.k, wr.baseAddress, w.baseAddress, b.baseAddress,
-                                                 p.cout, act, dst + c0, orow, oplane)
-                        }
-                    } else {
-                        lk_conv_exact_packed(src + c0, xrow, xplane, p.cin, rows, c1 - c0, p.k, nil, w.baseAddress, b.baseAddress,
-                                             p.cout, act, dst + c0, orow, oplane)
-                    }
-                }
-            }
-        }
+        let k = packed[l]
+        k.run(x.at(y0 - k.k / 2) - k.k / 2, xrow: x.row, xplane: x.plane, rows: n, cols: x.w, relu: relu, into: dst, orow: orow, oplane: oplane, jobs: jobs)
     }
 
     private func run(_ node: Node, rows y0: Int, _ n: Int) {
@@ -311,6 +270,81 @@ public final class ConvRowStream {
                         for i in 0..<w { d[i] = a[i] - b[i] }
                     }
                     emit(y, o.baseAddress!)
+                }
+            }
+        }
+    }
+}
+
+/// A layer's weights as the exact kernels take them (the conditioning folded in, packed once per
+/// image): the direct kernel, or Winograd F(2x2, 3x3) for wide 3x3 layers. Both `infer` and
+/// `ConvRowStream` run layers through it, so they compute the same values bit for bit.
+struct ConvKernel: @unchecked Sendable {
+    let cin, cout, k: Int
+    let w, b: [Float]
+    /// Weights packed for the direct vector kernel (nil on CPUs where it is not used).
+    let packed: [Float]?
+    /// Weights transformed for Winograd (a wide 3x3 layer).
+    let winograd: [Float]?
+
+    init(_ l: Conv2d, _ weights: ConvDenoiser.InferenceWeights) {
+        (w, b) = weights.folded[ObjectIdentifier(l)] ?? (l.weight.value.array, l.bias.value.array)
+        (cin, cout, k) = (l.inChannels, l.outChannels, l.kernel)
+        if k == 3 && lk_wino_applies(cin, cout) != 0 {
+            var u = [Float](repeating: 0, count: lk_wino_packed_size(cin, cout))
+            lk_wino_pack(w, cin, cout, &u)
+            winograd = u
+            packed = nil
+        } else {
+            winograd = nil
+            if lk_conv_uses_packed() != 0 {
+                var p = [Float](repeating: 0, count: lk_conv_packed_size(cin, k, cout))
+                lk_conv_pack(w, cin, k, cout, &p)
+                packed = p
+            } else {
+                packed = nil
+            }
+        }
+    }
+
+    /// Rows `rows` x columns `cols` of the output from `src` (input pixel (−k/2, −k/2) of the
+    /// first row and column; rows `xrow`, planes `xplane` apart), into `dst`. `jobs` threads take
+    /// column ranges that start on multiples of 16 (whole vector blocks, whole Winograd tiles),
+    /// so the values do not depend on `jobs`. A Winograd layer's `rows` start on an even row.
+    func run(_ src: UnsafeMutablePointer<Float>, xrow: Int, xplane: Int, rows: Int, cols: Int, relu: Bool,
+             into dst: UnsafeMutablePointer<Float>, orow: Int, oplane: Int, jobs: Int = 1) {
+        let call = Call(kernel: self, src: src, xrow: xrow, xplane: xplane, rows: rows, act: relu ? Int32(LK_RELU) : Int32(LK_IDENTITY),
+                        dst: dst, orow: orow, oplane: oplane)
+        let parts = min(jobs, cols / 64)
+        if parts <= 1 {
+            call.columns(0, cols)
+        } else {
+            let bounds = (0...parts).map { $0 == parts ? cols : min(cols, ($0 * cols / parts + 8) / 16 * 16) }
+            DispatchQueue.concurrentPerform(iterations: parts) { i in
+                if bounds[i + 1] > bounds[i] { call.columns(bounds[i], bounds[i + 1]) }
+            }
+        }
+    }
+
+    /// One layer over a block of rows; threads take disjoint column ranges of it.
+    struct Call: @unchecked Sendable {
+        let kernel: ConvKernel
+        let src: UnsafeMutablePointer<Float>
+        let xrow, xplane, rows: Int
+        let act: Int32
+        let dst: UnsafeMutablePointer<Float>
+        let orow, oplane: Int
+
+        func columns(_ c0: Int, _ c1: Int) {
+            let k = kernel
+            k.b.withUnsafeBufferPointer { b in
+                if let u = k.winograd {
+                    lk_conv3_wino(src + c0, xrow, xplane, k.cin, rows, c1 - c0, u, b.baseAddress, k.cout, act, dst + c0, orow, oplane)
+                    return
+                }
+                k.w.withUnsafeBufferPointer { w in
+                    lk_conv_exact_packed(src + c0, xrow, xplane, k.cin, rows, c1 - c0, k.k, k.packed, w.baseAddress, b.baseAddress,
+                                         k.cout, act, dst + c0, orow, oplane)
                 }
             }
         }

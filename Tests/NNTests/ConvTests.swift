@@ -102,6 +102,46 @@ struct ConvTests {
         }
     }
 
+    /// Winograd F(2x2, 3x3): the vector path equals the plain one bit for bit (odd and even sizes,
+    /// partial tiles, output channels not a multiple of the 6-channel block); computing the rows
+    /// in two calls split at an even row, or the columns split at a multiple of 16, changes
+    /// nothing; and it agrees with the direct convolution up to float rounding.
+    @Test(arguments: [(16, 16), (16, 20), (24, 17)])
+    func winogradIsExactAndAgreesWithDirect(_ arg: (Int, Int)) {
+        let (cin, cout) = arg
+        #expect(lk_wino_applies(cin, cout) != 0)
+        var rng = RandomGenerator(seed: 12)
+        for (h, w) in [(1, 18), (2, 40), (3, 17), (5, 37), (4, 150), (7, 301)] {
+            let hp = h + 2, wp = w + 2
+            let x = (0..<(cin * hp * wp)).map { _ in rng.uniform() * 2 - 1 }
+            let wt = (0..<(cout * cin * 9)).map { _ in rng.uniform() - 0.5 }
+            let b = (0..<cout).map { _ in rng.uniform() - 0.5 }
+            var u = [Float](repeating: 0, count: lk_wino_packed_size(cin, cout))
+            lk_wino_pack(wt, cin, cout, &u)
+            var fast = [Float](repeating: .nan, count: cout * h * w), plain = fast, direct = fast, split = fast
+            lk_conv3_wino(x, wp, hp * wp, cin, h, w, u, b, cout, Int32(LK_RELU), &fast, w, h * w)
+            lk_conv3_wino_reference(x, wp, hp * wp, cin, h, w, u, b, cout, Int32(LK_RELU), &plain, w, h * w)
+            lk_conv_exact(x, cin, h, w, 3, wt, b, cout, Int32(LK_RELU), &direct)
+            #expect(fast.map(\.bitPattern) == plain.map(\.bitPattern), "\(cin)->\(cout) \(h)x\(w)")
+            let worst = zip(fast, direct).map { abs($0 - $1) }.max()!
+            #expect(worst < 1e-4, "\(cin)->\(cout) \(h)x\(w): Winograd vs direct \(worst)")
+            // Rows [0, 2) and [2, h) in two calls; columns [0, 16) and [16, w) in two calls.
+            x.withUnsafeBufferPointer { xb in
+                split.withUnsafeMutableBufferPointer { sb in
+                    let xp = UnsafeMutablePointer(mutating: xb.baseAddress!), o = sb.baseAddress!
+                    if h > 2 {
+                        lk_conv3_wino(xp, wp, hp * wp, cin, 2, w, u, b, cout, Int32(LK_RELU), o, w, h * w)
+                        lk_conv3_wino(xp + 2 * wp, wp, hp * wp, cin, h - 2, w, u, b, cout, Int32(LK_RELU), o + 2 * w, w, h * w)
+                    } else {
+                        lk_conv3_wino(xp, wp, hp * wp, cin, h, 16, u, b, cout, Int32(LK_RELU), o, w, h * w)
+                        lk_conv3_wino(xp + 16, wp, hp * wp, cin, h, w - 16, u, b, cout, Int32(LK_RELU), o + 16, w, h * w)
+                    }
+                }
+            }
+            #expect(split.map(\.bitPattern) == fast.map(\.bitPattern), "\(cin)->\(cout) \(h)x\(w) split")
+        }
+    }
+
     /// Exact inference: a pixel's value does not depend on how wide or tall the map is, only on
     /// its neighbourhood.
     @Test func exactKernelIsIndependentOfMapSize() {
