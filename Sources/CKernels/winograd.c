@@ -99,7 +99,9 @@ static size_t tiles_per_block(size_t C) { return C >= 128 ? 32 : 64; }
 
 /// The plain path (any CPU), and the reference the vector path must equal bit for bit.
 static int wino_plain(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H, size_t W, const float *u,
-                      const float *b, size_t Cout, int act, float *out, size_t orow, size_t oplane) {
+                      const float *b, size_t Cout, int act, float *out, size_t orow, size_t oplane, int odd) {
+    // An odd first row: tiles start one row above it, whose output is not stored.
+    if (odd) { xp -= xrow; H += 1; }
     const size_t nb = (Cout + 5) / 6, ntx = (W + 1) / 2, nty = (H + 1) / 2, TB = tiles_per_block(C);
     float *V = malloc(16 * C * TB * sizeof(float));
     float *zero = calloc(W + 8, sizeof(float));
@@ -124,12 +126,16 @@ static int wino_plain(const float *xp, size_t xrow, size_t xplane, size_t C, siz
                     }
                     out_tile(m, 1, b[co], act, y);
                     const size_t oy = 2 * ty, ox = 2 * (tx0 + t);
-                    float *dst = out + co * oplane + oy * orow + ox;
-                    dst[0] = y[0];
-                    if (ox + 1 < W) dst[1] = y[1];
+                    float *dst = out + co * oplane + ox;   // row oy − odd of the call's output
+                    if (!(odd && ty == 0)) {
+                        float *d0 = dst + (oy - odd) * orow;
+                        d0[0] = y[0];
+                        if (ox + 1 < W) d0[1] = y[1];
+                    }
                     if (oy + 1 < H) {
-                        dst[orow] = y[2];
-                        if (ox + 1 < W) dst[orow + 1] = y[3];
+                        float *d1 = dst + (oy + 1 - odd) * orow;
+                        d1[0] = y[2];
+                        if (ox + 1 < W) d1[1] = y[3];
                     }
                 }
             }
@@ -181,14 +187,15 @@ __attribute__((target("avx2,fma"))) static void in_strip_avx2(const float *r0, c
 
 __attribute__((target("avx2,fma"))) static int wino_avx2(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H, size_t W,
                                                         const float *u, const float *b, size_t Cout, int act, float *out,
-                                                        size_t orow, size_t oplane) {
+                                                        size_t orow, size_t oplane, int odd) {
+    if (odd) { xp -= xrow; H += 1; }
     const size_t nb = (Cout + 5) / 6, ntx = (W + 1) / 2, nty = (H + 1) / 2, TB = tiles_per_block(C);
     float *V = aligned_alloc(64, 16 * C * TB * sizeof(float));
     float *M = aligned_alloc(64, 16 * 6 * 16 * sizeof(float));
     float *zero = calloc(W + 24, sizeof(float));
     if (V == NULL || M == NULL || zero == NULL) { free(V); free(M); free(zero); return -1; }
     for (size_t ty = 0; ty < nty; ty++) {
-        const int both = 2 * ty + 1 < H;
+        const int top = !(odd && ty == 0), both = 2 * ty + 1 < H;
         for (size_t tx0 = 0; tx0 < ntx; tx0 += TB) {
             const size_t nt = ntx - tx0 < TB ? ntx - tx0 : TB, nt16 = (nt + 15) / 16 * 16;
             for (size_t ci = 0; ci < C; ci++) {
@@ -227,7 +234,8 @@ __attribute__((target("avx2,fma"))) static int wino_avx2(const float *xp, size_t
                     const size_t ntiles = nt - t0 < 16 ? nt - t0 : 16;
                     for (size_t o = 0; o < nco; o++) {
                         const size_t co = co0 + o;
-                        float *dst0 = out + co * oplane + 2 * ty * orow + 2 * (tx0 + t0);
+                        // Row 2·ty of the tiles is output row 2·ty − odd of the call (never −1: not stored).
+                        float *dst0 = out + co * oplane + (2 * ty + 1 - odd) * orow - orow + 2 * (tx0 + t0);
                         const __m256 bv = _mm256_set1_ps(b[co]), zv = _mm256_setzero_ps();
                         for (size_t h = 0; h < 16; h += 8) {
                             const float *m = M + o * 16 + h;
@@ -248,9 +256,13 @@ __attribute__((target("avx2,fma"))) static int wino_avx2(const float *xp, size_t
                                     y10 = _mm256_max_ps(y10, zv); y11 = _mm256_max_ps(y11, zv);
                                 }
                                 // Interleave each row's two columns: tile i → output columns 2i, 2i+1.
-                                __m256 lo = _mm256_unpacklo_ps(y00, y01), hi = _mm256_unpackhi_ps(y00, y01);
-                                _mm256_storeu_ps(dst0 + 2 * h, _mm256_permute2f128_ps(lo, hi, 0x20));
-                                _mm256_storeu_ps(dst0 + 2 * h + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+                                __m256 lo, hi;
+                                if (top) {
+                                    lo = _mm256_unpacklo_ps(y00, y01);
+                                    hi = _mm256_unpackhi_ps(y00, y01);
+                                    _mm256_storeu_ps(dst0 + 2 * h, _mm256_permute2f128_ps(lo, hi, 0x20));
+                                    _mm256_storeu_ps(dst0 + 2 * h + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+                                }
                                 if (both) {
                                     lo = _mm256_unpacklo_ps(y10, y11);
                                     hi = _mm256_unpackhi_ps(y10, y11);
@@ -263,8 +275,10 @@ __attribute__((target("avx2,fma"))) static int wino_avx2(const float *xp, size_t
                                     out_tile(M + o * 16 + i, 96, b[co], act, y);
                                     const size_t ox = 2 * (tx0 + t0 + i);
                                     float *dst = dst0 + 2 * i;
-                                    dst[0] = y[0];
-                                    if (ox + 1 < W) dst[1] = y[1];
+                                    if (top) {
+                                        dst[0] = y[0];
+                                        if (ox + 1 < W) dst[1] = y[1];
+                                    }
                                     if (both) {
                                         dst[orow] = y[2];
                                         if (ox + 1 < W) dst[orow + 1] = y[3];
@@ -285,13 +299,13 @@ __attribute__((target("avx2,fma"))) static int wino_avx2(const float *xp, size_t
 #endif
 
 void lk_conv3_wino(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H, size_t W, const float *u, const float *b,
-                   size_t Cout, int act, float *out, size_t orow, size_t oplane) {
+                   size_t Cout, int act, float *out, size_t orow, size_t oplane, int odd) {
 #if defined(__x86_64__)
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        if (wino_avx2(xp, xrow, xplane, C, H, W, u, b, Cout, act, out, orow, oplane) == 0) return;
+        if (wino_avx2(xp, xrow, xplane, C, H, W, u, b, Cout, act, out, orow, oplane, odd) == 0) return;
     }
 #endif
-    if (wino_plain(xp, xrow, xplane, C, H, W, u, b, Cout, act, out, orow, oplane) == 0) return;
+    if (wino_plain(xp, xrow, xplane, C, H, W, u, b, Cout, act, out, orow, oplane, odd) == 0) return;
     // No memory for the block buffers: one tile-row at a time cannot help either; fill with NaN
     // so that a failure cannot pass for a result.
     for (size_t co = 0; co < Cout; co++)
@@ -300,8 +314,8 @@ void lk_conv3_wino(const float *xp, size_t xrow, size_t xplane, size_t C, size_t
 }
 
 void lk_conv3_wino_reference(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H, size_t W, const float *u,
-                             const float *b, size_t Cout, int act, float *out, size_t orow, size_t oplane) {
-    if (wino_plain(xp, xrow, xplane, C, H, W, u, b, Cout, act, out, orow, oplane) != 0)
+                             const float *b, size_t Cout, int act, float *out, size_t orow, size_t oplane, int odd) {
+    if (wino_plain(xp, xrow, xplane, C, H, W, u, b, Cout, act, out, orow, oplane, odd) != 0)
         for (size_t co = 0; co < Cout; co++)
             for (size_t y = 0; y < H; y++)
                 for (size_t x = 0; x < W; x++) out[co * oplane + y * orow + x] = NAN;

@@ -141,91 +141,131 @@ public struct BandDenoiser {
         precondition(mc == 1 || mc == colorPlanes, "model channels")
         precondition(!model.noiseInput || (sigmas?.count ?? 0) >= colorPlanes / mc, "a noise-conditioned model needs σ per plane")
         precondition(!model.noiseMap || (sigmas?.count ?? 0) >= colorPlanes || noiseLevels != nil, "a noise-map model needs σ per plane")
+        let tiled = w4 > maxStreamWidth
+        let halo = Self.halo(for: model)
         // A map from a noise level function reads the image rows within its radius.
         let radius = model.noiseMap && noiseLevels != nil ? NoiseLevelFunction.mapRadius : 0
-        // One stream per unit of planes (a grey model on an RGB image: three, each with its own
-        // σ folded into its weights); each queues its output rows until every unit has them.
         let units = Array(stride(from: 0, to: colorPlanes, by: mc))
-        let queues = RowQueues(count: units.count)
-        let streams = units.enumerated().map { u, unit in
-            let s = ConvRowStream(model: model, weights: ConvDenoiser.InferenceWeights(model, sigma: sigmas?[unit]), width: w4, height: h4) { y, planes in
-                if y < height { queues.push(u, Array(UnsafeBufferPointer(start: planes, count: mc * w4))) }
-            }
-            s.jobs = jobs
-            return s
-        }
-        // Rolling window of padded-image rows: row r lives in slot r mod capacity; each row holds
-        // colorPlanes · w4 values (the last column repeated to w4, the last row repeated to h4).
-        let ring = RowRing(rows: ConvRowStream.stepRows + 2 * radius + Self.readRows, rowSize: colorPlanes * w4)
-        var winStart = 0, winEnd = 0   // rows [winStart, winEnd) are in the ring
-        var readRows = 0
-        func ensure(upTo row: Int) throws {   // rows of the padded image, exclusive
-            while winEnd < min(row, h4) {
-                if readRows < height {
-                    guard let band = try nextRows() else { throw PNGError.truncated(file: "", reason: "fewer rows than the header says") }
-                    if winEnd + band.height - winStart > ring.rows {   // a source handing out larger bands
-                        ring.grow(to: winEnd + band.height - winStart, keeping: winStart..<winEnd)
-                    }
-                    band.data.withUnsafeBufferPointer { src in
-                        for y in 0..<band.height {
-                            let dst = ring.row(winEnd + y)
-                            for c in 0..<colorPlanes {
-                                let from = src.baseAddress! + c * band.planeSize + y * width, to = dst + c * w4
-                                to.update(from: from, count: width)
-                                for x in width..<w4 { to[x] = from[width - 1] }
-                            }
-                        }
-                    }
-                    winEnd += band.height
-                    readRows += band.height
-                } else {
-                    ring.row(winEnd).update(from: ring.row(winEnd - 1), count: ring.rowSize)   // bottom padding: the last row repeated
-                    winEnd += 1
-                }
-            }
-        }
+        let weights = units.map { ConvDenoiser.InferenceWeights(model, sigma: sigmas?[$0]) }
+        let source = RowSource(width: width, height: height, planes: colorPlanes,
+                               rows: (tiled ? tileBandRows + 2 * halo : 16 + 2 * radius) + Self.readRows)
         var band = FloatImage(width: width, height: min(bandRows, height), channels: colorPlanes)
         var filled = 0, emitted = 0
-        var fed = 0
-        while fed < h4 {
-            let k = min(ConvRowStream.stepRows, h4 - fed)
-            winStart = max(winStart, fed - radius)   // rows above are no longer needed
-            try ensure(upTo: fed + k + radius)
-            for (u, unit) in units.enumerated() {
-                streams[u].feed(k) { y, p, dst in
-                    if p < mc {
-                        dst.update(from: ring.row(y) + (unit + p) * w4, count: w4)
-                    } else if let noiseLevels {
-                        let c = unit + p - mc
-                        noiseLevels.fillMapRows(channel: c, h: h4, w: w4, rows: y..<(y + 1), row: { UnsafePointer(ring.row($0) + c * w4) }, into: { _ in dst })
-                    } else {
-                        dst.update(repeating: sigmas![unit + p - mc] / 50, count: w4)
-                    }
-                }
+        /// Input plane `p` of unit `unit` for row `y` of the region [ya, yb) x [xa, xb) of the
+        /// padded image (the whole image, or a tile with its halo).
+        func fill(_ unit: Int, _ p: Int, _ y: Int, region: (ya: Int, yb: Int, xa: Int, xb: Int), into dst: UnsafeMutablePointer<Float>) {
+            let w = region.xb - region.xa
+            if p < mc {
+                dst.update(from: source.row(region.ya + y) + (unit + p) * w4 + region.xa, count: w)
+            } else if let noiseLevels {
+                let c = unit + p - mc
+                noiseLevels.fillMapRows(channel: c, h: region.yb - region.ya, w: w, rows: y..<(y + 1),
+                                        row: { UnsafePointer(source.row(region.ya + $0) + c * w4 + region.xa) }, into: { _ in dst })
+            } else {
+                dst.update(repeating: sigmas![unit + p - mc] / 50, count: w)
             }
-            fed += k
-            // Rows every unit has produced go out in bands.
-            while emitted < height, let rows = queues.popAll() {
-                let planeSize = band.planeSize
-                band.data.withUnsafeMutableBufferPointer { b in
-                    for (u, unit) in units.enumerated() {
-                        for p in 0..<mc {
-                            rows[u].withUnsafeBufferPointer { r in
-                                (b.baseAddress! + (unit + p) * planeSize + filled * width).update(from: r.baseAddress! + p * w4, count: width)
+        }
+        if !tiled {
+            // One full-width stream per unit of planes (a grey model on an RGB image: three, each
+            // with its own σ folded into its weights); each queues its output rows until every
+            // unit has them, and they go out in bands.
+            let queues = RowQueues(count: units.count)
+            let streams = units.indices.map { u in
+                let s = ConvRowStream(model: model, weights: weights[u], width: w4, height: h4, stepRows: streamSettings?.stepRows,
+                                      pairs: streamSettings?.pairs) { y, planes in
+                    if y < height { queues.push(u, Array(UnsafeBufferPointer(start: planes, count: mc * w4))) }
+                }
+                s.jobs = jobs
+                return s
+            }
+            let whole = (ya: 0, yb: h4, xa: 0, xb: w4)
+            var fed = 0
+            while fed < h4 {
+                let k = min(streams[0].stepRows, h4 - fed)
+                source.drop(below: fed - radius)
+                try source.ensure(upTo: fed + k + radius, nextRows: nextRows)
+                for (u, unit) in units.enumerated() { streams[u].feed(k) { y, p, dst in fill(unit, p, y, region: whole, into: dst) } }
+                fed += k
+                while emitted < height, let rows = queues.popAll() {
+                    let planeSize = band.planeSize
+                    band.data.withUnsafeMutableBufferPointer { b in
+                        for (u, unit) in units.enumerated() {
+                            for p in 0..<mc {
+                                rows[u].withUnsafeBufferPointer { r in
+                                    (b.baseAddress! + (unit + p) * planeSize + filled * width).update(from: r.baseAddress! + p * w4, count: width)
+                                }
                             }
                         }
                     }
-                }
-                filled += 1
-                emitted += 1
-                if filled == band.height {
-                    try emit(band)
-                    filled = 0
-                    if emitted < height { band = FloatImage(width: width, height: min(bandRows, height - emitted), channels: colorPlanes) }
+                    filled += 1
+                    emitted += 1
+                    if filled == band.height {
+                        try emit(band)
+                        filled = 0
+                        if emitted < height { band = FloatImage(width: width, height: min(bandRows, height - emitted), channels: colorPlanes) }
+                    }
                 }
             }
+            precondition(emitted == height, "ConvRowStream emitted \(emitted) of \(height) rows")
+            return
         }
-        precondition(emitted == height, "ConvRowStream emitted \(emitted) of \(height) rows")
+        // A very wide image: streams of full width would hold too many rows, so it is cut into
+        // tiles (bands of `tileBandRows` rows, strips of at most `maxStreamWidth` columns), each
+        // streamed with a halo around it. Tiles start on multiples of 8 (so the quarter-resolution
+        // Winograd tiles line up) and the halo covers the receptive field: the same values again.
+        let strips = (w4 + maxStreamWidth - 1) / maxStreamWidth
+        let stripWidth = ((w4 + strips - 1) / strips + 7) / 8 * 8
+        var r0 = 0
+        while r0 < height {
+            let r1 = min(h4, r0 + tileBandRows), outRows = min(r1, height) - r0
+            let ya = max(0, r0 - halo), yb = min(h4, r1 + halo)
+            source.drop(below: ya)
+            try source.ensure(upTo: yb, nextRows: nextRows)
+            var out = FloatImage(width: width, height: outRows, channels: colorPlanes)
+            let planeSize = out.planeSize
+            for c0 in stride(from: 0, to: width, by: stripWidth) {
+                let c1 = min(w4, c0 + stripWidth), outCols = min(c1, width) - c0
+                let region = (ya: ya, yb: yb, xa: max(0, c0 - halo), xb: min(w4, c1 + halo))
+                for (u, unit) in units.enumerated() {
+                    out.data.withUnsafeMutableBufferPointer { ob in
+                        let o = ob.baseAddress!
+                        let s = ConvRowStream(model: model, weights: weights[u], width: region.xb - region.xa, height: yb - ya,
+                                              stepRows: streamSettings?.stepRows, pairs: streamSettings?.pairs) { y, planes in
+                            let row = ya + y
+                            guard row >= r0 && row < r0 + outRows else { return }
+                            for p in 0..<mc {
+                                (o + (unit + p) * planeSize + (row - r0) * width + c0)
+                                    .update(from: planes + p * (region.xb - region.xa) + c0 - region.xa, count: outCols)
+                            }
+                        }
+                        s.jobs = jobs
+                        s.feed(yb - ya) { y, p, dst in fill(unit, p, y, region: region, into: dst) }
+                    }
+                }
+            }
+            // Out in bands of bandRows, as the full-width path does.
+            var top = 0
+            while top < outRows {
+                let n = min(bandRows, outRows - top)
+                try emit(out.rows(top..<(top + n)))
+                top += n
+            }
+            r0 = r1
+        }
+    }
+
+    /// Columns beyond which an image is streamed in tiles (full-width streams hold about 20 KB
+    /// of rows per column for the colour model).
+    public var maxStreamWidth = 4096
+    /// Rows of a tile band in that case (each band's halo rows are computed twice).
+    public var tileBandRows = 512
+    /// The streams' step and pairing (nil: `ConvRowStream.settings(width:)`); tests try both.
+    public var streamSettings: (stepRows: Int, pairs: Bool)?
+
+    /// The halo a tile needs: the model's receptive radius, and for a noise-map model the map's
+    /// local mean too, rounded up to a multiple of 8.
+    public static func halo(for model: ConvDenoiser) -> Int {
+        (model.receptiveRadius + (model.noiseMap ? NoiseLevelFunction.mapRadius : 0) + 7) / 8 * 8
     }
 
     /// Rows a file's passes read at a time: at most about 1 MB, and at most 16 (the slack of
@@ -385,6 +425,53 @@ final class RowRing: @unchecked Sendable {
 
     /// Row `r` of the padded image (valid while it is among the last `rows` rows stored).
     func row(_ r: Int) -> UnsafeMutablePointer<Float> { base + (r % rows) * rowSize }
+}
+
+/// The padded image's rows as a file hands them out, in a ring: row r in slot r mod capacity,
+/// each row `planes` planes of w4 values (the last column repeated to w4, the last row to h4).
+final class RowSource {
+    let width, height, planes, w4, h4: Int
+    private let ring: RowRing
+    private var start = 0, end = 0, read = 0
+
+    init(width: Int, height: Int, planes: Int, rows: Int) {
+        (self.width, self.height, self.planes) = (width, height, planes)
+        w4 = (width + 3) / 4 * 4
+        h4 = (height + 3) / 4 * 4
+        ring = RowRing(rows: rows, rowSize: planes * w4)
+    }
+
+    /// Rows above `row` are no longer needed.
+    func drop(below row: Int) { start = max(start, min(row, end)) }
+
+    func row(_ r: Int) -> UnsafeMutablePointer<Float> { ring.row(r) }
+
+    /// Reads until rows [start, row) of the padded image are in the ring.
+    func ensure(upTo row: Int, nextRows: () throws -> FloatImage?) throws {
+        while end < min(row, h4) {
+            if read < height {
+                guard let band = try nextRows() else { throw PNGError.truncated(file: "", reason: "fewer rows than the header says") }
+                if end + band.height - start > ring.rows {   // a source handing out larger bands
+                    ring.grow(to: end + band.height - start, keeping: start..<end)
+                }
+                band.data.withUnsafeBufferPointer { src in
+                    for y in 0..<band.height {
+                        let dst = ring.row(end + y)
+                        for c in 0..<planes {
+                            let from = src.baseAddress! + c * band.planeSize + y * width, to = dst + c * w4
+                            to.update(from: from, count: width)
+                            for x in width..<w4 { to[x] = from[width - 1] }
+                        }
+                    }
+                }
+                end += band.height
+                read += band.height
+            } else {
+                ring.row(end).update(from: ring.row(end - 1), count: ring.rowSize)   // bottom padding: the last row repeated
+                end += 1
+            }
+        }
+    }
 }
 
 /// Each stream's output rows, waiting until every stream has produced the same row.

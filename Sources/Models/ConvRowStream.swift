@@ -52,7 +52,7 @@ public final class ConvRowStream {
                 base = keep
                 if 2 + end + n - base <= cap { return }
             }
-            let newCap = max(2 + end + n - base, cap + cap / 2)
+            let newCap = 2 + end + n - base + 1   // growth stops once the window reaches its steady size
             let fresh = UnsafeMutablePointer<Float>.allocate(capacity: c * newCap * row)
             fresh.initialize(repeating: 0, count: c * newCap * row)
             for ch in 0..<c { (fresh + ch * newCap * row + row).update(from: store + ch * plane + row, count: (end - base) * row) }
@@ -95,14 +95,24 @@ public final class ConvRowStream {
     private var fed = 0
     private let emit: (_ y: Int, _ planes: UnsafePointer<Float>) -> Void
 
-    /// Input rows per step: each layer then runs on a few rows at a time.
-    public static let stepRows = 4
+    /// Input rows per step: each layer then runs on about stepRows / 4 rows at a time at its
+    /// resolution.
+    public let stepRows: Int
+    /// Whether Winograd layers wait for whole tile rows (faster; the skip connections then hold
+    /// about twice as many rows).
+    public let pairs: Bool
+
+    /// The memory-lean and the fast settings: lean for wide images.
+    public static func settings(width: Int) -> (stepRows: Int, pairs: Bool) { width <= 2560 ? (8, true) : (4, false) }
 
     /// A stream over an image of `width` x `height` (multiples of 4) with `weights` (as `infer`
     /// takes them). `emit` receives each output row (its `channels` planes of `width` values,
     /// one after another) in order, once.
-    public init(model: ConvDenoiser, weights: ConvDenoiser.InferenceWeights, width: Int, height: Int,
+    public init(model: ConvDenoiser, weights: ConvDenoiser.InferenceWeights, width: Int, height: Int, stepRows: Int? = nil, pairs: Bool? = nil,
                 emit: @escaping (_ y: Int, _ planes: UnsafePointer<Float>) -> Void) {
+        let preset = Self.settings(width: width)
+        self.stepRows = max(4, stepRows ?? preset.stepRows) / 4 * 4
+        self.pairs = pairs ?? preset.pairs
         precondition(width % 4 == 0 && height % 4 == 0 && width > 0 && height > 0, "ConvRowStream needs sizes that are multiples of 4")
         self.width = width
         self.height = height
@@ -164,7 +174,7 @@ public final class ConvRowStream {
         precondition(fed + n <= height, "ConvRowStream: more rows than the image has")
         var left = n
         while left > 0 {
-            let k = min(left, Self.stepRows)
+            let k = min(left, stepRows)
             let xin = maps[0]
             xin.reserve(k, keep: keep(0))
             for y in fed..<(fed + k) { for p in 0..<xin.c { fill(y, p, xin.at(y) + p * xin.plane) } }
@@ -181,12 +191,14 @@ public final class ConvRowStream {
         for node in nodes {
             for (j, input) in node.inputs.enumerated() where input == i {
                 let n = maps[node.output].end
+                // A Winograd layer starting on an odd row reads one row more above (its tile's).
+                let above = isWinograd(node) ? 2 : 1
                 switch node.kind {
-                case .conv(let l, _): first = min(first, packed[l].k == 3 ? n - 1 : n)
-                case .residual: first = min(first, n - 1)
+                case .conv(let l, _): first = min(first, packed[l].k == 3 ? n - above : n)
+                case .residual: first = min(first, n - above)
                 case .unshuffle: first = min(first, 2 * n)
                 case .join: first = min(first, j == 0 ? n / 2 : n)
-                case .tail: first = min(first, j == 0 ? n - 1 : n)
+                case .tail: first = min(first, j == 0 ? n - above : n)
                 }
             }
         }
@@ -219,9 +231,10 @@ public final class ConvRowStream {
                 let out = maps[node.output]
                 // A few rows at a time (fewer at lower resolutions), so that the rows an image's
                 // last step releases flow through in pieces rather than fill every buffer.
-                var n = min(ready(node) - out.end, max(2, Self.stepRows * out.h / height))
-                // A Winograd layer computes rows in pairs (tiles on even rows), but for the last.
-                if isWinograd(node) && out.end + n < out.h { n &= ~1 }
+                var n = min(ready(node) - out.end, max(pairs ? 2 : 1, stepRows * out.h / height))
+                // In pairs: a Winograd layer computes whole tiles (two rows from an even row) but
+                // for the last; otherwise a lone row recomputes its tile's other row.
+                if pairs && isWinograd(node) && out.end + n < out.h { n &= ~1 }
                 if n <= 0 { continue }
                 out.reserve(n, keep: keep(node.output))
                 run(node, rows: out.end, n)
@@ -234,7 +247,8 @@ public final class ConvRowStream {
     /// `layer` over rows [y0, y0 + n) of `x` into `dst` (rows `orow`, planes `oplane` apart).
     private func conv(_ l: Int, _ x: Rows, _ y0: Int, _ n: Int, relu: Bool, into dst: UnsafeMutablePointer<Float>, orow: Int, oplane: Int) {
         let k = packed[l]
-        k.run(x.at(y0 - k.k / 2) - k.k / 2, xrow: x.row, xplane: x.plane, rows: n, cols: x.w, relu: relu, into: dst, orow: orow, oplane: oplane, jobs: jobs)
+        k.run(x.at(y0 - k.k / 2) - k.k / 2, xrow: x.row, xplane: x.plane, rows: n, cols: x.w, relu: relu, into: dst, orow: orow, oplane: oplane,
+              firstRowOdd: y0 % 2 == 1, jobs: jobs)
     }
 
     private func run(_ node: Node, rows y0: Int, _ n: Int) {
@@ -310,11 +324,12 @@ struct ConvKernel: @unchecked Sendable {
     /// Rows `rows` x columns `cols` of the output from `src` (input pixel (−k/2, −k/2) of the
     /// first row and column; rows `xrow`, planes `xplane` apart), into `dst`. `jobs` threads take
     /// column ranges that start on multiples of 16 (whole vector blocks, whole Winograd tiles),
-    /// so the values do not depend on `jobs`. A Winograd layer's `rows` start on an even row.
+    /// so the values do not depend on `jobs`. `firstRowOdd`: the rows start on an odd row of the
+    /// map (a Winograd layer then reads the row above `src`'s first row too).
     func run(_ src: UnsafeMutablePointer<Float>, xrow: Int, xplane: Int, rows: Int, cols: Int, relu: Bool,
-             into dst: UnsafeMutablePointer<Float>, orow: Int, oplane: Int, jobs: Int = 1) {
+             into dst: UnsafeMutablePointer<Float>, orow: Int, oplane: Int, firstRowOdd: Bool = false, jobs: Int = 1) {
         let call = Call(kernel: self, src: src, xrow: xrow, xplane: xplane, rows: rows, act: relu ? Int32(LK_RELU) : Int32(LK_IDENTITY),
-                        dst: dst, orow: orow, oplane: oplane)
+                        dst: dst, orow: orow, oplane: oplane, odd: firstRowOdd ? 1 : 0)
         let parts = min(jobs, cols / 64)
         if parts <= 1 {
             call.columns(0, cols)
@@ -334,12 +349,13 @@ struct ConvKernel: @unchecked Sendable {
         let act: Int32
         let dst: UnsafeMutablePointer<Float>
         let orow, oplane: Int
+        let odd: Int32
 
         func columns(_ c0: Int, _ c1: Int) {
             let k = kernel
             k.b.withUnsafeBufferPointer { b in
                 if let u = k.winograd {
-                    lk_conv3_wino(src + c0, xrow, xplane, k.cin, rows, c1 - c0, u, b.baseAddress, k.cout, act, dst + c0, orow, oplane)
+                    lk_conv3_wino(src + c0, xrow, xplane, k.cin, rows, c1 - c0, u, b.baseAddress, k.cout, act, dst + c0, orow, oplane, odd)
                     return
                 }
                 k.w.withUnsafeBufferPointer { w in

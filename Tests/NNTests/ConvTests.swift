@@ -119,25 +119,47 @@ struct ConvTests {
             var u = [Float](repeating: 0, count: lk_wino_packed_size(cin, cout))
             lk_wino_pack(wt, cin, cout, &u)
             var fast = [Float](repeating: .nan, count: cout * h * w), plain = fast, direct = fast, split = fast
-            lk_conv3_wino(x, wp, hp * wp, cin, h, w, u, b, cout, Int32(LK_RELU), &fast, w, h * w)
-            lk_conv3_wino_reference(x, wp, hp * wp, cin, h, w, u, b, cout, Int32(LK_RELU), &plain, w, h * w)
+            lk_conv3_wino(x, wp, hp * wp, cin, h, w, u, b, cout, Int32(LK_RELU), &fast, w, h * w, 0)
+            lk_conv3_wino_reference(x, wp, hp * wp, cin, h, w, u, b, cout, Int32(LK_RELU), &plain, w, h * w, 0)
             lk_conv_exact(x, cin, h, w, 3, wt, b, cout, Int32(LK_RELU), &direct)
             #expect(fast.map(\.bitPattern) == plain.map(\.bitPattern), "\(cin)->\(cout) \(h)x\(w)")
             let worst = zip(fast, direct).map { abs($0 - $1) }.max()!
             #expect(worst < 1e-4, "\(cin)->\(cout) \(h)x\(w): Winograd vs direct \(worst)")
-            // Rows [0, 2) and [2, h) in two calls; columns [0, 16) and [16, w) in two calls.
+            // Rows [0, 2) and [2, h) in two calls, or [0, 1) and [1, h) (an odd start, with the
+            // plain path too); columns [0, 16) and [16, w) in two calls.
+            var odd = split
             x.withUnsafeBufferPointer { xb in
                 split.withUnsafeMutableBufferPointer { sb in
-                    let xp = UnsafeMutablePointer(mutating: xb.baseAddress!), o = sb.baseAddress!
-                    if h > 2 {
-                        lk_conv3_wino(xp, wp, hp * wp, cin, 2, w, u, b, cout, Int32(LK_RELU), o, w, h * w)
-                        lk_conv3_wino(xp + 2 * wp, wp, hp * wp, cin, h - 2, w, u, b, cout, Int32(LK_RELU), o + 2 * w, w, h * w)
-                    } else {
-                        lk_conv3_wino(xp, wp, hp * wp, cin, h, 16, u, b, cout, Int32(LK_RELU), o, w, h * w)
-                        lk_conv3_wino(xp + 16, wp, hp * wp, cin, h, w - 16, u, b, cout, Int32(LK_RELU), o + 16, w, h * w)
+                    odd.withUnsafeMutableBufferPointer { ob in
+                        let xp = UnsafeMutablePointer(mutating: xb.baseAddress!), o = sb.baseAddress!, q = ob.baseAddress!
+                        let relu = Int32(LK_RELU)
+                        if h > 2 {
+                            lk_conv3_wino(xp, wp, hp * wp, cin, 2, w, u, b, cout, relu, o, w, h * w, 0)
+                            lk_conv3_wino(xp + 2 * wp, wp, hp * wp, cin, h - 2, w, u, b, cout, relu, o + 2 * w, w, h * w, 0)
+                        } else {
+                            lk_conv3_wino(xp, wp, hp * wp, cin, h, 16, u, b, cout, relu, o, w, h * w, 0)
+                            lk_conv3_wino(xp + 16, wp, hp * wp, cin, h, w - 16, u, b, cout, relu, o + 16, w, h * w, 0)
+                        }
+                        if h > 1 {
+                            lk_conv3_wino(xp, wp, hp * wp, cin, 1, w, u, b, cout, relu, q, w, h * w, 0)
+                            lk_conv3_wino(xp + wp, wp, hp * wp, cin, h - 1, w, u, b, cout, relu, q + w, w, h * w, 1)
+                        } else {
+                            q.update(from: o, count: cout * h * w)
+                        }
                     }
                 }
             }
+            if h > 1 {
+                var oddPlain = odd
+                x.withUnsafeBufferPointer { xb in
+                    oddPlain.withUnsafeMutableBufferPointer { ob in
+                        let xp = UnsafeMutablePointer(mutating: xb.baseAddress!)
+                        lk_conv3_wino_reference(xp + wp, wp, hp * wp, cin, h - 1, w, u, b, cout, Int32(LK_RELU), ob.baseAddress! + w, w, h * w, 1)
+                    }
+                }
+                #expect(oddPlain.map(\.bitPattern) == odd.map(\.bitPattern), "\(cin)->\(cout) \(h)x\(w) odd start, plain path")
+            }
+            #expect(odd.map(\.bitPattern) == fast.map(\.bitPattern), "\(cin)->\(cout) \(h)x\(w) odd start")
             #expect(split.map(\.bitPattern) == fast.map(\.bitPattern), "\(cin)->\(cout) \(h)x\(w) split")
         }
     }

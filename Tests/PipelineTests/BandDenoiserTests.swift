@@ -68,13 +68,18 @@ struct BandDenoiserTests {
         }
         let img = Self.image(size.0, size.1, channels: 1, seed: 9)
         let whole = BandDenoiser(model: model).wholeImage(img, sigmas: [20])
-        for jobs in [1, 3] {
+        // Full-width streams (fast and lean settings: lone rows of a Winograd tile recomputed),
+        // and tiles with halos (a narrow stream limit), with threads sharing the columns.
+        for (jobs, settings, tiles) in [(1, (8, true), false), (3, (4, false), false), (1, (4, false), true), (2, (8, true), true)] {
             var bd = BandDenoiser(model: model, bandRows: 7)
             bd.jobs = jobs
+            bd.streamSettings = (settings.0, settings.1)
+            if tiles { (bd.maxStreamWidth, bd.tileBandRows) = (48, 16) }
             var rows: [FloatImage] = []
             let source = BandDenoiser.memoryPass(img)
             try bd.run(width: img.width, height: img.height, colorPlanes: 1, sigmas: [20], nextRows: source.next, emit: { rows.append($0) })
-            #expect(rows.flatMap(\.data) == whole.data, "\(size) jobs \(jobs)")
+            #expect(rows.reduce(0) { $0 + $1.height } == img.height)
+            #expect(rows.flatMap(\.data) == whole.data, "\(size) jobs \(jobs) settings \(settings) tiles \(tiles)")
         }
     }
 
@@ -108,9 +113,10 @@ struct BandDenoiserTests {
         for useLevels in [false, true] {
         let whole = BandDenoiser(model: model).wholeImage(img, sigmas: sigmas, noiseLevels: useLevels ? levels : nil)
         #expect(whole.data != BandDenoiser(model: model).wholeImage(img, sigmas: [20, 20, 20]).data, "the map matters")
-        for (band, jobs) in [(8, 1), (12, 3), (32, 1)] {
+        for (band, jobs) in [(8, 1), (12, 3), (32, 1), (5, 1)] {
             var bd = BandDenoiser(model: model, bandRows: band)
             bd.jobs = jobs
+            if band == 5 { (bd.maxStreamWidth, bd.tileBandRows) = (32, 16) }   // tiles with halos
             var rows: [FloatImage] = []
             var next = 0
             try bd.run(width: img.width, height: img.height, colorPlanes: 3, sigmas: useLevels ? nil : sigmas, noiseLevels: useLevels ? levels : nil, nextRows: {
