@@ -1,3 +1,5 @@
+import Foundation
+
 /// A row-major matrix of Floats in memory the owner reuses across steps: (rows, cols) with
 /// `rows` allowed to shrink and grow up to `capacityRows` without reallocating (the last batch of
 /// an epoch is smaller). A class on purpose: layers hand out their buffers by reference, and
@@ -13,8 +15,14 @@ public final class Matrix: @unchecked Sendable {
         self.rows = rows
         self.cols = cols
         capacityRows = max(rows, 1)
-        data = .allocate(capacity: max(1, capacityRows * cols))
-        data.initialize(repeating: 0, count: max(1, capacityRows * cols))
+        data = Self.zeroed(max(1, capacityRows * cols))
+    }
+
+    /// Zeroed storage from calloc: large blocks come as fresh pages that cost no memory until
+    /// written (a loaded model's gradients, never touched by inference).
+    private static func zeroed(_ n: Int) -> UnsafeMutablePointer<Float> {
+        guard let p = calloc(n, MemoryLayout<Float>.stride) else { fatalError("out of memory allocating \(n) floats") }
+        return p.assumingMemoryBound(to: Float.self)
     }
 
     public convenience init(rows: Int, cols: Int, values: [Float]) {
@@ -23,17 +31,16 @@ public final class Matrix: @unchecked Sendable {
         values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: values.count) }
     }
 
-    deinit { data.deallocate() }
+    deinit { free(data) }
 
     public var count: Int { rows * cols }
 
     /// Sets the number of rows, growing the storage if needed (contents then undefined).
     public func setRows(_ n: Int) {
         if n > capacityRows {
-            data.deallocate()
+            free(data)
             capacityRows = n
-            data = .allocate(capacity: capacityRows * cols)
-            data.initialize(repeating: 0, count: capacityRows * cols)
+            data = Self.zeroed(capacityRows * cols)
         }
         rows = n
     }
