@@ -59,14 +59,18 @@ public struct NoiseLevelFunction: Sendable, Equatable {
     public func fillMapRows(channel: Int, h: Int, w: Int, rows: Range<Int>, row: (Int) -> UnsafePointer<Float>,
                             into: (Int) -> UnsafeMutablePointer<Float>) {
         let r = Self.mapRadius
+        var src = [UnsafePointer<Float>](repeating: row(0), count: 2 * r + 1)
         for y in rows {
             let y0 = max(0, y - r), y1 = min(h - 1, y + r)
+            for yy in y0...y1 { src[yy - y0] = row(yy) }
             let dst = into(y)
-            for x in 0..<w {
-                let x0 = max(0, x - r), x1 = min(w - 1, x + r)
-                var s: Float = 0
-                for yy in y0...y1 { let src = row(yy); for xx in x0...x1 { s += src[xx] } }
-                dst[x] = sigma(channel: channel, brightness: s / Float((y1 - y0 + 1) * (x1 - x0 + 1))) / 50
+            src.withUnsafeBufferPointer { rp in
+                for x in 0..<w {
+                    let x0 = max(0, x - r), x1 = min(w - 1, x + r)
+                    var s: Float = 0
+                    for i in 0...(y1 - y0) { let p = rp[i]; for xx in x0...x1 { s += p[xx] } }
+                    dst[x] = sigma(channel: channel, brightness: s / Float((y1 - y0 + 1) * (x1 - x0 + 1))) / 50
+                }
             }
         }
     }
@@ -134,13 +138,14 @@ public struct NoiseLevelFunction: Sendable, Equatable {
     /// estimator's receptive field, so a block's estimate sees what it would in the whole image
     /// away from the image's edges); columns per tile likewise. Fixed, so the function depends
     /// only on the image.
-    static let bandRows = 64, tileColumns = 256
+    static let bandRows = 128, tileColumns = 512
 
     /// Measures an image of `channels` planes streamed top to bottom (`nextRows` gives any
     /// number of rows at a time, nil at the end).
     public static func measure(with estimator: NoiseMapEstimator, width: Int, height: Int,
                                nextRows: () throws -> FloatImage?) throws -> NoiseLevelFunction? {
         let estimator = estimator.replica()   // buffers of its own: files may be measured at once
+        estimator.setExactInference(true)
         let ch = estimator.channels
         let halo = (estimator.receptiveRadius + 3) / 4 * 4
         let w4 = (width + 3) / 4 * 4, h4 = (height + 3) / 4 * 4

@@ -17,18 +17,25 @@ public final class ConvRowStream {
     /// image rows [base, end) are held, row y at storage row 1 + y − base. Storage row 0 is zero
     /// (row −1 while base is 0) and the row after the last is zeroed when the map is complete,
     /// so a 3x3 layer reads its zero padding like whole-image inference does.
+    ///
+    /// A `ring` map (the skip connections, read a row or a row pair at a time, never by a 3x3
+    /// layer) keeps row y in slot y mod cap instead, so the rows it holds through the network's
+    /// lag are never moved; writes are cut where the ring wraps, and cap is even so that rows 2y
+    /// and 2y + 1 sit side by side.
     final class Rows {
         let c, w, h: Int
         let row: Int
+        let ring: Bool
         private(set) var cap = 0
         private(set) var base = 0
         private(set) var end = 0
         private var store: UnsafeMutablePointer<Float>
 
-        init(c: Int, w: Int, h: Int) {
+        init(c: Int, w: Int, h: Int, ring: Bool = false) {
             self.c = c
             self.w = w
             self.h = h
+            self.ring = ring
             row = w + 2
             store = .allocate(capacity: 0)
         }
@@ -38,11 +45,28 @@ public final class ConvRowStream {
         var plane: Int { cap * row }
 
         /// Channel 0, image row y, column 0.
-        func at(_ y: Int) -> UnsafeMutablePointer<Float> { store + (1 + y - base) * row + 1 }
+        func at(_ y: Int) -> UnsafeMutablePointer<Float> { ring ? store + (y % cap) * row + 1 : store + (1 + y - base) * row + 1 }
 
-        /// Room for rows [end, end + n) and the zero row after them, dropping rows before `keep`.
+        /// Rows from `y` (at most `n`) that sit side by side in storage.
+        func contiguous(from y: Int, _ n: Int) -> Int { ring ? min(n, cap - y % cap) : n }
+
+        /// Room for rows [end, end + n) (and the zero row after them), dropping rows before `keep`.
         func reserve(_ n: Int, keep: Int) {
             let keep = min(max(keep, base), end)
+            if ring {
+                base = keep
+                if end + n - base <= cap { return }
+                let newCap = (end + n - base + 1) / 2 * 2 + 2
+                let fresh = UnsafeMutablePointer<Float>.allocate(capacity: c * newCap * row)
+                fresh.initialize(repeating: 0, count: c * newCap * row)
+                for ch in 0..<c {
+                    for y in base..<end { (fresh + ch * newCap * row + (y % newCap) * row).update(from: at(y) - 1 + ch * plane, count: row) }
+                }
+                store.deallocate()
+                store = fresh
+                cap = newCap
+                return
+            }
             if 2 + end + n - base <= cap { return }
             if keep > base {
                 for ch in 0..<c {
@@ -64,7 +88,7 @@ public final class ConvRowStream {
         /// Rows [end, end + n) have been written.
         func produced(_ n: Int) {
             end += n
-            if end == h {
+            if end == h && !ring {
                 for ch in 0..<c { (at(h) - 1 + ch * plane).update(repeating: 0, count: row) }
             }
         }
@@ -120,8 +144,8 @@ public final class ConvRowStream {
         self.emit = emit
         outRow = [Float](repeating: 0, count: model.channels * width)
         let (c0, c1, c2) = model.widths
-        func map(_ c: Int, _ d: Int) -> Int {
-            maps.append(Rows(c: c, w: width / d, h: height / d))
+        func map(_ c: Int, _ d: Int, ring: Bool = false) -> Int {
+            maps.append(Rows(c: c, w: width / d, h: height / d, ring: ring))
             return maps.count - 1
         }
         func layer(_ l: Conv2d) -> Int {
@@ -130,10 +154,10 @@ public final class ConvRowStream {
         }
         func add(_ kind: Kind, _ inputs: [Int], _ output: Int) { nodes.append(Node(kind: kind, inputs: inputs, output: output)) }
         let xin = map(model.inputPlanes, 1)
-        let a0 = map(c0, 1), e0 = map(c0, 1)
+        let a0 = map(c0, 1), e0 = map(c0, 1, ring: true)
         add(.conv(layer(model.head0), relu: true), [xin], a0)
         add(.conv(layer(model.head1), relu: true), [a0], e0)
-        let u0 = map(4 * c0, 2), d = map(c1, 2), e1 = map(c1, 2)
+        let u0 = map(4 * c0, 2), d = map(c1, 2), e1 = map(c1, 2, ring: true)
         add(.unshuffle, [e0], u0)
         add(.conv(layer(model.down1), relu: true), [u0], d)
         add(.conv(layer(model.enc1), relu: true), [d], e1)
@@ -255,7 +279,13 @@ public final class ConvRowStream {
         let out = maps[node.output], x = maps[node.inputs[0]]
         switch node.kind {
         case .conv(let l, let relu):
-            conv(l, x, y0, n, relu: relu, into: out.at(y0), orow: out.row, oplane: out.plane)
+            // Into a ring: in pieces that do not cross its wrap.
+            var y = y0
+            while y < y0 + n {
+                let k = out.contiguous(from: y, y0 + n - y)
+                conv(l, x, y, k, relu: relu, into: out.at(y), orow: out.row, oplane: out.plane)
+                y += k
+            }
         case .residual(let l):
             let w = out.w
             if scratch.count < out.c * n * w { scratch = [Float](repeating: 0, count: out.c * n * w) }
@@ -268,11 +298,14 @@ public final class ConvRowStream {
                 }
             }
         case .unshuffle:
-            lk_unshuffle_rows(x.at(2 * y0), x.row, x.plane, x.c, x.w, n, out.at(y0), out.row, out.plane)
+            // A row at a time: its two source rows sit side by side even in a ring.
+            for y in y0..<(y0 + n) { lk_unshuffle_rows(x.at(2 * y), x.row, x.plane, x.c, x.w, 1, out.at(y), out.row, out.plane) }
         case .join:
             let skip = maps[node.inputs[1]]
-            lk_shuffle_add_relu_rows(x.at(y0 / 2), x.row, x.plane, skip.at(y0), skip.row, skip.plane, skip.c, skip.w, y0, n,
-                                     out.at(y0), out.row, out.plane)
+            for y in y0..<(y0 + n) {
+                lk_shuffle_add_relu_rows(x.at(y / 2), x.row, x.plane, skip.at(y), skip.row, skip.plane, skip.c, skip.w, y, 1,
+                                         out.at(y), out.row, out.plane)
+            }
         case .tail(let l):
             conv(l, x, y0, n, relu: false, into: out.at(y0), orow: out.row, oplane: out.plane)
             let input = maps[node.inputs[1]], w = out.w
