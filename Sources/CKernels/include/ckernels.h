@@ -1,6 +1,7 @@
-// CKernels: fused elementwise kernels for training and inference. Plain C loops that the
-// compiler vectorises; each hot function is compiled twice (AVX2+FMA and baseline x86-64) and the
-// right one is picked at load time, so one binary runs everywhere and fast where it can.
+// CKernels: fused elementwise kernels for training and inference, and the exact convolution
+// kernels of inference (direct, and Winograd F(2x2, 3x3) in winograd.c). Hot functions have an
+// AVX2+FMA version and a plain one, picked at load time, so one binary runs everywhere and fast
+// where it can; the exact kernels' two versions give the same bits.
 #ifndef CKERNELS_H
 #define CKERNELS_H
 #include <stddef.h>
