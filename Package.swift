@@ -73,7 +73,7 @@ let package = Package(
 
         // Helpers the test targets share (temporary folders, test images, the CLI runner).
         .target(name: "TestSupport", dependencies: ["PNGIO"], path: "Tests/TestSupport"),
-        .testTarget(name: "PNGIOTests", dependencies: ["PNGIO", "CPNG", "TestSupport"], exclude: ["Fixtures/make_fixtures.py"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "PNGIOTests", dependencies: ["PNGIO", "CPNG", "TestSupport"], exclude: ["Fixtures/make_fixtures.py", "Fixtures/make_metadata_fixtures.py"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TensorTests", dependencies: ["TestSupport", "Tensor"]),
         .testTarget(name: "NNTests", dependencies: ["TestSupport", "NN", "Tensor", "CKernels"]),
         .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "NN", "Tensor", "Training"]),

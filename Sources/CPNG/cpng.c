@@ -133,6 +133,32 @@ static void collect_text(cpng_reader *r, png_infop info) {
     }
 }
 
+void cpng_reader_color(cpng_reader *r, cpng_color *c) {
+    memset(c, 0, sizeof *c);
+    if (r == NULL || r->png == NULL) return;
+    int intent = 0;
+    if (png_get_sRGB(r->png, r->info, &intent)) { c->has_srgb = 1; c->srgb_intent = (uint8_t)intent; }
+    png_fixed_point g = 0;
+    if (png_get_gAMA_fixed(r->png, r->info, &g) && g > 0) { c->has_gama = 1; c->gama = (uint32_t)g; }
+    png_fixed_point v[8];
+    if (png_get_cHRM_fixed(r->png, r->info, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7])) {
+        c->has_chrm = 1;
+        for (int i = 0; i < 8; i++) c->chrm[i] = (int32_t)v[i];
+    }
+    png_uint_32 px = 0, py = 0;
+    int unit = 0;
+    if (png_get_pHYs(r->png, r->info, &px, &py, &unit)) { c->has_phys = 1; c->phys_x = px; c->phys_y = py; c->phys_unit = (uint8_t)unit; }
+    png_charp name = NULL;
+    int compression = 0;
+    png_bytep profile = NULL;
+    png_uint_32 len = 0;
+    if (png_get_iCCP(r->png, r->info, &name, &compression, &profile, &len) && name != NULL && profile != NULL && len > 0) {
+        c->iccp_name = name;
+        c->iccp = profile;
+        c->iccp_len = len;
+    }
+}
+
 static void chunk_name(uint32_t type, char out[5]) {
     for (int i = 0; i < 4; i++) {
         char c = (char)((type >> (24 - 8 * i)) & 0xff);
@@ -497,6 +523,20 @@ int cpng_writer_open(const char *path, const cpng_write_spec *spec, const char *
         png_set_text(w->png, w->info, text, ntexts);
         free(text);
         text = NULL;
+    }
+    const cpng_color *c = spec->color;
+    if (c != NULL) {
+        // An embedded profile wins over sRGB (the PNG specification allows one of them).
+        if (c->iccp_name != NULL && c->iccp != NULL && c->iccp_len > 0) {
+            png_set_iCCP(w->png, w->info, c->iccp_name, PNG_COMPRESSION_TYPE_BASE, c->iccp, c->iccp_len);
+        } else if (c->has_srgb) {
+            png_set_sRGB(w->png, w->info, c->srgb_intent);
+        }
+        if (c->has_gama) png_set_gAMA_fixed(w->png, w->info, (png_fixed_point)c->gama);
+        if (c->has_chrm)
+            png_set_cHRM_fixed(w->png, w->info, c->chrm[0], c->chrm[1], c->chrm[2], c->chrm[3], c->chrm[4], c->chrm[5],
+                               c->chrm[6], c->chrm[7]);
+        if (c->has_phys) png_set_pHYs(w->png, w->info, c->phys_x, c->phys_y, c->phys_unit);
     }
     png_write_info(w->png, w->info);
     if (spec->bit_depth < 8) png_set_packing(w->png);

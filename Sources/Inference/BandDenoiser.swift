@@ -328,11 +328,13 @@ public struct BandDenoiser {
         return out
     }
 
-    /// Streams `input` to `output` (written atomically), keeping alpha and the bit depth.
+    /// Streams `input` to `output` (written atomically), keeping alpha, the bit depth and, with
+    /// `keepMetadata`, the input's colour, physical and text chunks.
     @discardableResult
     public func denoiseFile(input: String, output: String, limits: PNGLimits, compression: Int?,
-                            texts: [(key: String, text: String)]) throws -> NoiseReading {
+                            texts: [(key: String, text: String)], keepMetadata: Bool = true) throws -> NoiseReading {
         let reader = try PNGReader(path: input, limits: limits)
+        let kept = keepMetadata ? KeptChunks(reader) : .none
         let h = reader.header
         let layout = h.layout
         let depth = h.depth
@@ -346,8 +348,9 @@ public struct BandDenoiser {
         }
         try AtomicOutput.write(to: output) { tmp in
             do {
-                let writer = try PNGWriter(path: tmp, width: h.width, height: h.height,
-                                           format: PNGFileFormat(layout: layout, depth: depth, compression: compression, texts: texts + noise.texts))
+                var format = PNGFileFormat(layout: layout, depth: depth, compression: compression, texts: kept.texts + texts + noise.texts)
+                format.metadata = kept.metadata(for: layout)
+                let writer = try PNGWriter(path: tmp, width: h.width, height: h.height, format: format)
                 // Alpha is carried through as the file's own bytes, a row at a time.
                 let bps = depth / 8, ch = layout.channels
                 var alphaRows: [[UInt8]] = []

@@ -3,10 +3,10 @@ import FileIO
 extension AtomicOutput {
     /// Writes `image` to `path` atomically.
     public static func writePNG(_ image: PNGImage, to path: String, compression: Int? = nil,
-                                texts: [(key: String, text: String)] = []) throws {
+                                texts: [(key: String, text: String)] = [], metadata: PNGMetadata = .none) throws {
         try write(to: path) { tmp in
             do {
-                try PNGWriter.write(image, to: tmp, compression: compression, texts: texts)
+                try PNGWriter.write(image, to: tmp, compression: compression, texts: texts, metadata: metadata)
             } catch let e as PNGError {
                 throw e.renamed(to: path)
             }

@@ -31,6 +31,8 @@ public final class PNGReader {
     public let path: String
     public let header: PNGHeader
     public let limits: PNGLimits
+    /// The colour-management and physical-size chunks before the image data.
+    public let metadata: PNGMetadata
     private var handle: OpaquePointer?
     private let rowBytes: Int
     public private(set) var nextRow = 0
@@ -57,6 +59,9 @@ public final class PNGReader {
             bitDepth: Int(info.bit_depth), interlaced: info.interlaced != 0,
             hasTransparency: info.has_trns != 0,
             layout: PixelLayout(channels: Int(info.channels)) ?? .gray, depth: Int(info.depth))
+        var color = cpng_color()
+        cpng_reader_color(reader, &color)
+        metadata = PNGMetadata(color)
     }
 
     deinit { cpng_reader_close(handle) }
@@ -153,7 +158,14 @@ public final class PNGReader {
     /// Reads a whole image, converted to `layout` / `depth` when given, verifying the file to its end.
     public static func read(path: String, layout: PixelLayout? = nil, depth: Int? = nil,
                             limits: PNGLimits = .default) throws -> PNGImage {
+        try readKeeping(path: path, layout: layout, depth: depth, limits: limits).image
+    }
+
+    /// `read`, and the ancillary chunks an output keeps of the file.
+    public static func readKeeping(path: String, layout: PixelLayout? = nil, depth: Int? = nil,
+                                   limits: PNGLimits = .default) throws -> (image: PNGImage, kept: KeptChunks) {
         let reader = try PNGReader(path: path, limits: limits)
+        let kept = KeptChunks(reader)
         let outLayout = layout ?? reader.header.layout
         let outDepth = depth ?? reader.header.depth
         var image = PNGImage(width: reader.header.width, height: 0, layout: outLayout, depth: outDepth,
@@ -164,7 +176,7 @@ public final class PNGReader {
             image.height += band.height
         }
         try reader.finish()
-        return image
+        return (image, kept)
     }
 }
 

@@ -20,6 +20,8 @@ public struct PNGFileFormat: Sendable {
     public var compression: Int?
     /// tEXt chunks (keyword of 1-79 Latin-1 characters, text).
     public var texts: [(key: String, text: String)]
+    /// Colour-management and physical-size chunks written before the image data.
+    public var metadata: PNGMetadata = .none
 
     public init(colorType: PNGColorType, bitDepth: Int, palette: [(r: UInt8, g: UInt8, b: UInt8)] = [],
                 paletteAlpha: [UInt8] = [], interlaced: Bool = false, compression: Int? = nil,
@@ -69,16 +71,18 @@ public final class PNGWriter {
         var writer: OpaquePointer?
         let code: Int32 = palette.withUnsafeBufferPointer { pal in
             format.paletteAlpha.withUnsafeBufferPointer { trns in
-                var spec = cpng_write_spec(
-                    width: UInt32(width), height: UInt32(height), color_type: format.colorType.rawValue,
-                    bit_depth: UInt8(clamping: format.bitDepth), interlaced: format.interlaced ? 1 : 0,
-                    compression: Int8(clamping: format.compression ?? -1),
-                    palette: pal.baseAddress, palette_count: UInt32(format.palette.count),
-                    trns: trns.baseAddress, trns_count: UInt32(format.paletteAlpha.count))
-                return withCStrings(format.texts.map(\.key)) { keys in
-                    withCStrings(format.texts.map(\.text)) { texts in
-                        cpng_writer_open(path, &spec, keys, texts, Int32(format.texts.count), &writer,
-                                         &msg, msg.count)
+                format.metadata.withCColor { color in
+                    var spec = cpng_write_spec(
+                        width: UInt32(width), height: UInt32(height), color_type: format.colorType.rawValue,
+                        bit_depth: UInt8(clamping: format.bitDepth), interlaced: format.interlaced ? 1 : 0,
+                        compression: Int8(clamping: format.compression ?? -1),
+                        palette: pal.baseAddress, palette_count: UInt32(format.palette.count),
+                        trns: trns.baseAddress, trns_count: UInt32(format.paletteAlpha.count), color: color)
+                    return withCStrings(format.texts.map(\.key)) { keys in
+                        withCStrings(format.texts.map(\.text)) { texts in
+                            cpng_writer_open(path, &spec, keys, texts, Int32(format.texts.count), &writer,
+                                             &msg, msg.count)
+                        }
                     }
                 }
             }
@@ -142,9 +146,10 @@ public final class PNGWriter {
 
     /// Writes a whole image to `path` (not atomically; see `AtomicOutput`).
     public static func write(_ image: PNGImage, to path: String, compression: Int? = nil,
-                             interlaced: Bool = false, texts: [(key: String, text: String)] = []) throws {
-        let format = PNGFileFormat(layout: image.layout, depth: image.depth, interlaced: interlaced,
+                             interlaced: Bool = false, texts: [(key: String, text: String)] = [], metadata: PNGMetadata = .none) throws {
+        var format = PNGFileFormat(layout: image.layout, depth: image.depth, interlaced: interlaced,
                                    compression: compression, texts: texts)
+        format.metadata = metadata
         let w = try PNGWriter(path: path, width: image.width, height: image.height, format: format)
         try w.write(image)
         try w.finish()

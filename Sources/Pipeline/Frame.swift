@@ -17,6 +17,8 @@ public struct Frame: Sendable {
     /// Provenance the stages add for this image (for instance the noise level a model was told),
     /// written after the run's own.
     public var texts: [(key: String, text: String)] = []
+    /// What the output keeps of the input file's ancillary chunks (none with `--strip`).
+    public var kept: KeptChunks = .none
 
     public init(item: InputItem, index: Int, image: FloatImage, layout: PixelLayout, depth: Int) {
         precondition(image.channels == layout.channels, "frame planes do not match its layout")

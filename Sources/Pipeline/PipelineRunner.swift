@@ -15,6 +15,9 @@ public struct PipelineOptions: Sendable {
     /// sees large batches).
     public var chunkPixels: Int
     public var maxChunkImages: Int
+    /// Outputs keep their input's colour profile, gamma, chromaticities, pixel density and text
+    /// chunks (`--strip` turns this off).
+    public var keepMetadata = true
 
     public init(jobs: Int = 2, overwrite: Bool = false, limits: PNGLimits = .default, compression: Int? = nil,
                 chunkPixels: Int = 8 << 20, maxChunkImages: Int = 256) {
@@ -82,7 +85,7 @@ public final class PipelineRunner: @unchecked Sendable {
         var st = stat()
         let id = stat(item.path, &st) == 0 ? "\(st.st_size) \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)" : "?"
         var h = FNV1a()
-        h.add((settingsText + "\u{0}" + item.canonicalPath + "\u{0}" + id).utf8)
+        h.add((settingsText + (options.keepMetadata ? "" : "\nstrip") + "\u{0}" + item.canonicalPath + "\u{0}" + id).utf8)
         return String(h.value, radix: 16)
     }
 
@@ -164,8 +167,10 @@ public final class PipelineRunner: @unchecked Sendable {
 
     /// Reads one input into a frame.
     func read(_ item: InputItem, index: Int) throws -> Frame {
-        let img = try PNGReader.read(path: item.path, limits: options.limits)
-        return Frame(item: item, index: index, image: FloatImage(img), layout: img.layout, depth: img.depth)
+        let (img, kept) = try PNGReader.readKeeping(path: item.path, limits: options.limits)
+        var frame = Frame(item: item, index: index, image: FloatImage(img), layout: img.layout, depth: img.depth)
+        if options.keepMetadata { frame.kept = kept }
+        return frame
     }
 
     /// Runs the stages on a chunk: results in chunk order.
@@ -256,7 +261,8 @@ public final class PipelineRunner: @unchecked Sendable {
                         do {
                             let img = f.image.pngImage(layout: f.layout, depth: f.depth)
                             try AtomicOutput.writePNG(img, to: out, compression: self.options.compression,
-                                                      texts: self.outputTexts(f.item, digest: digests[i]) + f.texts)
+                                                      texts: f.kept.texts + self.outputTexts(f.item, digest: digests[i]) + f.texts,
+                                                      metadata: f.kept.metadata(for: f.layout))
                             if let w = f.texts.first(where: { $0.key == "latent:warning" }) { return .warned(w.text) }
                             return decisions[i].outcome ?? .done
                         } catch let e as PNGError { return .failed(e.description) }
@@ -315,7 +321,8 @@ extension PipelineRunner {
             guard decision.process else { return decision.outcome! }
             do {
                 let warnings = try stage.streamFile(input: item.path, output: out, limits: self.options.limits, compression: self.options.compression,
-                                                    texts: self.outputTexts(item, digest: digest), tileJobs: tileJobs)
+                                                    texts: self.outputTexts(item, digest: digest), keepMetadata: self.options.keepMetadata,
+                                                    tileJobs: tileJobs)
                 if let w = warnings.first { return .warned(w) }
                 return decision.outcome ?? .done
             } catch { return .failed("\(error)") }

@@ -59,6 +59,21 @@ typedef struct {
 
 typedef struct cpng_reader cpng_reader;
 
+/// Colour-management and physical-size chunks (sRGB, gAMA, cHRM, iCCP, pHYs): what a reader
+/// found, what a writer writes. Fixed-point values are x 100000, as in the file.
+typedef struct {
+    uint8_t has_srgb, srgb_intent;
+    uint8_t has_gama;
+    uint32_t gama;
+    uint8_t has_chrm;
+    int32_t chrm[8];            ///< white x, y; red x, y; green x, y; blue x, y
+    uint8_t has_phys, phys_unit;  ///< unit 1: metre, 0: unknown (aspect ratio only)
+    uint32_t phys_x, phys_y;
+    const char *iccp_name;      ///< NULL: no iCCP
+    const uint8_t *iccp;        ///< the uncompressed profile
+    uint32_t iccp_len;
+} cpng_color;
+
 /// Opens `path`, checks signature and header against `limits`, reads every chunk up to the image
 /// data. On success `*out` owns the file and must be released with `cpng_reader_close`.
 int cpng_reader_open(const char *path, const cpng_limits *limits, cpng_reader **out,
@@ -77,6 +92,9 @@ int cpng_reader_finish(cpng_reader *r, char *msg, size_t msglen);
 /// Text chunks (tEXt, zTXt, iTXt) seen so far. Pointers stay valid until `cpng_reader_close`.
 int cpng_reader_text_count(cpng_reader *r);
 int cpng_reader_text(cpng_reader *r, int index, const char **key, const char **text);
+
+/// The colour and physical chunks before the image data. Pointers stay valid until close.
+void cpng_reader_color(cpng_reader *r, cpng_color *out);
 
 /// Warnings libpng gave so far (newline separated; empty if none). Valid until close.
 const char *cpng_reader_warnings(cpng_reader *r);
@@ -97,6 +115,7 @@ typedef struct {
     uint32_t palette_count;
     const uint8_t *trns;     ///< alpha per palette entry, for colour type 3 (may be NULL)
     uint32_t trns_count;
+    const cpng_color *color; ///< chunks to write before the image data (may be NULL)
 } cpng_write_spec;
 
 typedef struct cpng_writer cpng_writer;

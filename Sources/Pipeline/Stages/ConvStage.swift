@@ -9,10 +9,11 @@ import PNGIO
 /// whole (the result is the same bytes either way).
 public protocol StreamingStage: Stage {
     /// Filters `input` into `output` (written atomically) with `texts` and what the stage adds
-    /// to the provenance; `tileJobs` threads share the work on the one image. Returns warnings
-    /// for the user (none usually).
+    /// to the provenance, keeping the input's colour, physical and text chunks if `keepMetadata`;
+    /// `tileJobs` threads share the work on the one image. Returns warnings for the user (none
+    /// usually).
     func streamFile(input: String, output: String, limits: PNGLimits, compression: Int?,
-                    texts: [(key: String, text: String)], tileJobs: Int) throws -> [String]
+                    texts: [(key: String, text: String)], keepMetadata: Bool, tileJobs: Int) throws -> [String]
 }
 
 /// `denoise MODEL [sigma=S | sigma=R,G,B]` (and `reconstruct`) for a convolutional model: band
@@ -104,9 +105,10 @@ public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
     }
 
     public func streamFile(input: String, output: String, limits: PNGLimits, compression: Int?,
-                           texts: [(key: String, text: String)], tileJobs: Int) throws -> [String] {
+                           texts: [(key: String, text: String)], keepMetadata: Bool, tileJobs: Int) throws -> [String] {
         var d = colour == nil ? denoiser : denoiser(forPlanes: try PNGReader(path: input, limits: limits).header.layout.colorChannels)
         d.jobs = tileJobs
-        return try d.denoiseFile(input: input, output: output, limits: limits, compression: compression, texts: texts).warning.map { [$0] } ?? []
+        return try d.denoiseFile(input: input, output: output, limits: limits, compression: compression, texts: texts,
+                                 keepMetadata: keepMetadata).warning.map { [$0] } ?? []
     }
 }

@@ -79,21 +79,23 @@ public struct ConvertStage: StreamingStage {
     }
 
     public func streamFile(input: String, output: String, limits: PNGLimits, compression: Int?,
-                           texts: [(key: String, text: String)], tileJobs: Int) throws -> [String] {
-        try run(input: input, output: output, limits: limits, compression: compression, texts: texts)
+                           texts: [(key: String, text: String)], keepMetadata: Bool, tileJobs: Int) throws -> [String] {
+        try run(input: input, output: output, limits: limits, compression: compression, texts: texts, keepMetadata: keepMetadata)
         return []
     }
 
-    /// Converts `input` to `output` (written atomically, with `texts`). Throws `PNGError` naming
-    /// the file at fault.
+    /// Converts `input` to `output` (written atomically, with `texts`, and the input's colour,
+    /// physical and text chunks if `keepMetadata`). Throws `PNGError` naming the file at fault.
     public func run(input: String, output: String, limits: PNGLimits = .default, compression: Int? = nil,
-                    texts: [(key: String, text: String)] = []) throws {
+                    texts: [(key: String, text: String)] = [], keepMetadata: Bool = true) throws {
         let reader = try PNGReader(path: input, limits: limits)
         let h = reader.header
         let outLayout = layout.resolve(h.layout)
         let outDepth = depth ?? h.depth
         let (ow, oh) = resize.size(width: h.width, height: h.height)
-        let format = PNGFileFormat(layout: outLayout, depth: outDepth, compression: compression, texts: texts)
+        let kept = keepMetadata ? KeptChunks(reader) : .none
+        var format = PNGFileFormat(layout: outLayout, depth: outDepth, compression: compression, texts: kept.texts + texts)
+        format.metadata = kept.metadata(for: outLayout)
         try AtomicOutput.write(to: output) { tmp in
             do {
                 let writer = try PNGWriter(path: tmp, width: ow, height: oh, format: format)

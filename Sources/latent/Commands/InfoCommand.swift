@@ -28,12 +28,14 @@ struct InfoCommand: ParsableCommand {
                 let h = r.header
                 if json {
                     let t = texts.map { "\(jsonQuote($0.key)):\(jsonQuote($0.text))" }.joined(separator: ",")
+                    let m = r.metadata.lines.map { jsonQuote($0) }.joined(separator: ",")
                     print("{\"file\":\(jsonQuote(file)),\"width\":\(h.width),\"height\":\(h.height),"
                         + "\"color_type\":\"\(h.colorType)\",\"bit_depth\":\(h.bitDepth),"
-                        + "\"interlaced\":\(h.interlaced),\"transparency\":\(h.hasTransparency),\"text\":{\(t)}}")
+                        + "\"interlaced\":\(h.interlaced),\"transparency\":\(h.hasTransparency),\"chunks\":[\(m)],\"text\":{\(t)}}")
                 } else {
                     print("\(file): \(h.width)x\(h.height) \(h.colorType) \(h.bitDepth)-bit"
                         + (h.interlaced ? " interlaced" : "") + (h.hasTransparency ? " tRNS" : ""))
+                    for line in r.metadata.lines { print("  \(line)") }
                     for (k, v) in texts { print("  \(k): \(v)") }
                     for w in r.warnings { print("  warning: \(w)") }
                 }

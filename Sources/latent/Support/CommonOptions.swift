@@ -13,6 +13,9 @@ struct ProcessingOptions: ParsableArguments {
     @Option(help: "zlib compression level of the outputs, 0 (none) to 9 (smallest); default 3.")
     var compression: Int?
 
+    @Flag(help: "Drop the inputs' colour profile (iCCP, sRGB, gAMA, cHRM), pixel density (pHYs) and text chunks; kept by default.")
+    var strip = false
+
     @Option(help: "Refuse images of more pixels than this (checked before decoding).")
     var maxPixels: Int = PNGLimits.default.maxPixels
 

@@ -66,8 +66,9 @@ struct PipelineExecution {
     /// The plan's runner; a chain that cannot run is a set-up error (exit 2).
     func makeRunner() throws -> PipelineRunner {
         do {
-            return try PipelineRunner(plan: plan, options: PipelineOptions(jobs: batch.resolvedJobs, overwrite: batch.overwrite,
-                                                                           limits: batch.limits, compression: batch.compression))
+            var options = PipelineOptions(jobs: batch.resolvedJobs, overwrite: batch.overwrite, limits: batch.limits, compression: batch.compression)
+            options.keepMetadata = !batch.strip
+            return try PipelineRunner(plan: plan, options: options)
         } catch {
             throw Exit.cannotRun(error)
         }

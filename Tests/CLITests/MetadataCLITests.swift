@@ -1,0 +1,62 @@
+import Foundation
+import PNGIO
+import Testing
+import TestSupport
+
+/// A photo's colour profile, density and text chunks survive convert, denoise and run chains by
+/// default, and go with --strip; through the built binary.
+@Suite(.serialized)
+struct MetadataCLITests {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("PNGIOTests/Fixtures").path
+
+    func chunks(_ path: String) throws -> (PNGMetadata, [String: String]) {
+        let r = try PNGReader(path: path)
+        return (r.metadata, Dictionary(r.texts.map { ($0.key, $0.text) }, uniquingKeysWith: { a, _ in a }))
+    }
+
+    @Test func profileAndTextsAreKeptUnlessStripped() throws {
+        let dir = makeTempDir("metacli")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/in", withIntermediateDirectories: true)
+        for f in ["meta_srgb.png", "meta_icc.png"] { try FileManager.default.copyItem(atPath: Self.fixtures + "/" + f, toPath: dir + "/in/" + f) }
+        let (srgbIn, _) = try chunks(dir + "/in/meta_srgb.png")
+        let (iccIn, _) = try chunks(dir + "/in/meta_icc.png")
+        #expect(!srgbIn.isEmpty && iccIn.iccProfile != nil)
+
+        // convert (streamed), denoise (streamed), run with a resize (in memory): all keep them.
+        let runs: [(String, [String])] = [
+            ("convert", ["convert", dir + "/in", "-o", dir + "/c", "--fit", "12"]),
+            ("denoise", ["denoise", dir + "/in", "-o", dir + "/d", "--model", "photo"]),
+            ("run", ["run", "read \(dir)/in | fit 16 | write \(dir)/r"]),
+        ]
+        for (name, args) in runs {
+            let r = try CLI.run(args + ["--quiet"])
+            #expect(r.status == 0, "\(name): \(r.stderr)")
+            let out = dir + "/" + String(name.prefix(1))
+            let (s, sTexts) = try chunks(out + "/meta_srgb.png")
+            let (i, iTexts) = try chunks(out + "/meta_icc.png")
+            #expect(s == srgbIn, "\(name) kept sRGB, gAMA, cHRM, pHYs")
+            #expect(i == iccIn, "\(name) kept the ICC profile byte for byte")
+            #expect(sTexts["Author"] == "A. Photographer" && iTexts["Copyright"] == "CC BY 4.0", "\(name) kept the texts")
+            #expect(sTexts["latent:chain"] != nil, "\(name) added its provenance")
+        }
+        // A grey output keeps the density but not an RGB profile.
+        #expect(try CLI.run(["convert", dir + "/in", "-o", dir + "/g", "--gray", "--quiet"]).status == 0)
+        let (g, _) = try chunks(dir + "/g/meta_icc.png")
+        #expect(g.iccProfile == nil && g.physical == iccIn.physical)
+        // --strip drops them all, and counts as other settings: the kept outputs are replaced.
+        for args in [["convert", dir + "/in", "-o", dir + "/c", "--fit", "12"], ["denoise", dir + "/in", "-o", dir + "/d", "--model", "photo"]] {
+            let r = try CLI.run(args + ["--strip", "--json"])
+            #expect(r.status == 0 && r.stdout.contains("\"stale_replaced\":2"), "\(args[0]) --strip: \(r.stdout) \(r.stderr)")
+            let out = args[3]
+            for f in ["meta_srgb.png", "meta_icc.png"] {
+                let (m, t) = try chunks(out + "/" + f)
+                #expect(m.isEmpty && t["Author"] == nil && t["Copyright"] == nil && t["latent:chain"] != nil, "\(args[0]) --strip \(f)")
+            }
+        }
+        // info lists them.
+        let info = try CLI.run(["info", dir + "/in/meta_icc.png"])
+        #expect(info.stdout.contains("iCCP: ICC profile 'sRGB built-in', 588 bytes") && info.stdout.contains("300 dpi"))
+    }
+}
