@@ -59,4 +59,32 @@ struct MetadataCLITests {
         let info = try CLI.run(["info", dir + "/in/meta_icc.png"])
         #expect(info.stdout.contains("iCCP: ICC profile 'sRGB built-in', 588 bytes") && info.stdout.contains("300 dpi"))
     }
+
+    /// `-` reads a PNG from standard input: with `-o FILE.png` or `-o -` (a pipe), or into a
+    /// folder as stdin.png; the temporary copy is removed.
+    @Test func standardInputIsAnInput() throws {
+        let dir = makeTempDir("stdin")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let src = Self.fixtures + "/meta_srgb.png"
+        func copies() -> Set<String> {
+            Set(((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? []).filter { $0.hasPrefix("latent-stdin-") })
+        }
+        let before = copies()
+        let a = try CLI.run(["convert", "-", "-o", dir + "/a.png", "--gray", "--quiet"], stdin: src)
+        #expect(a.status == 0, "\(a.stderr)")
+        let grey = try PNGReader.read(path: dir + "/a.png")
+        #expect(grey.layout == .gray && grey.width == 20 && grey.height == 12)
+        #expect(try PNGReader.read(path: dir + "/a.png") == PNGReader.read(path: src).converted(to: .gray, depth: 8))
+        let b = try CLI.run(["denoise", "-", "-o", "-", "--model", "photo"], stdin: src)
+        #expect(b.status == 0 && b.stdoutData.starts(with: [0x89, 0x50, 0x4E, 0x47]), "\(b.stderr)")
+        let c = try CLI.run(["convert", "-", "-o", dir + "/folder", "--quiet"], stdin: src)
+        #expect(c.status == 0 && FileManager.default.fileExists(atPath: dir + "/folder/stdin.png"), "\(c.stderr)")
+        #expect(copies() == before, "the copies of standard input are removed")
+        let twice = try CLI.run(["convert", "-", "-", "-o", dir + "/x"], stdin: src)
+        #expect(twice.status == 2 && twice.stderr.contains("can be given once"), "\(twice.stderr)")
+        let empty = dir + "/empty"
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        let e = try CLI.run(["convert", "-", "-o", dir + "/e.png"], stdin: empty)
+        #expect(e.status != 0 && e.stderr.contains("stdin.png") && e.stderr.contains("empty"), "\(e.stderr)")
+    }
 }

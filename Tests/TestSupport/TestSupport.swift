@@ -58,10 +58,12 @@ public enum CLI {
         return Bundle.main.bundleURL.deletingLastPathComponent().appendingPathComponent("latent").path
     }
 
-    public static func run(_ args: [String], cwd: String? = nil, environment: [String: String]? = nil) throws -> CLIResult {
+    /// Runs the binary; `stdin`: a file given as its standard input.
+    public static func run(_ args: [String], cwd: String? = nil, environment: [String: String]? = nil, stdin: String? = nil) throws -> CLIResult {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = args
+        if let stdin { p.standardInput = FileHandle(forReadingAtPath: stdin) }
         if let environment { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
         let out = Pipe(), err = Pipe()

@@ -21,7 +21,7 @@ struct ConvertCommand: ParsableCommand {
               latent convert photos/ -o small/ --resize 640x480 --json
             """)
 
-    @Argument(help: "PNG files and folders.")
+    @Argument(help: "PNG files and folders (- reads one PNG from standard input).")
     var inputs: [String]
 
     @OptionGroup var batch: BatchOptions
@@ -63,6 +63,8 @@ struct ConvertCommand: ParsableCommand {
             layout: layout.map { ConvertStage.LayoutChoice(rawValue: $0.rawValue)! } ?? .keep,
             depth: depth,
             resize: resize.flatMap(Self.parseSize).map { ResizeSpec.exact(width: $0.0, height: $0.1) } ?? fit.map { ResizeSpec.fit(longest: $0) } ?? .none)
+        let (inputs, stdinCopy) = try PipelineExecution.standardInput(self.inputs)
+        defer { PipelineExecution.removeCopy(stdinCopy) }
         let (sink, stdoutCopy) = try PipelineExecution.sink(output: batch.output, inputs: inputs, json: batch.json)
         let plan = PipelinePlan(inputs: inputs, stages: [stage], sink: sink)
         let (_, outcomes) = try PipelineExecution(plan: plan, batch: batch.processing, label: "convert", verb: "converted").run()

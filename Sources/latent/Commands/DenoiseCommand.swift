@@ -30,7 +30,7 @@ struct DenoiseCommand: ParsableCommand {
               latent denoise scans/ -o clean/ --model my-dae.safetensors --tile
             """)
 
-    @Argument(help: "PNG files and folders.") var inputs: [String]
+    @Argument(help: "PNG files and folders (- reads one PNG from standard input).") var inputs: [String]
     @Option(help: "auto, a built-in model (mnist-dae, photo) or a .safetensors file.") var model: String = "auto"
     @Option(help: ArgumentHelp("Noise level σ of the inputs on the 0-255 scale, one value or one per channel (R,G,B), for the photo model (default: measured in each image). Higher removes more.", valueName: "SIGMA"))
     var sigma: String?
@@ -44,6 +44,8 @@ struct DenoiseCommand: ParsableCommand {
     }
 
     func run() throws {
+        let (inputs, stdinCopy) = try PipelineExecution.standardInput(self.inputs)
+        defer { PipelineExecution.removeCopy(stdinCopy) }
         let (sink, stdoutCopy) = try PipelineExecution.sink(output: batch.output, inputs: inputs, json: batch.json)
         let walker = PipelineExecution(plan: PipelinePlan(inputs: inputs, stages: [], sink: sink), batch: batch.processing, label: "denoise")
         let items = try walker.walk()

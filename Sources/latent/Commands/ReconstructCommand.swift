@@ -11,13 +11,15 @@ struct ReconstructCommand: ParsableCommand {
         abstract: "Pass PNG files through an autoencoder: decode(encode(x)) (a VAE uses its posterior mean).",
         discussion: "Example:\n  latent reconstruct samples/digits -o recon/ --model mnist-vae --sheet recon/sheet.png")
 
-    @Argument(help: "PNG files and folders.") var inputs: [String]
+    @Argument(help: "PNG files and folders (- reads one PNG from standard input).") var inputs: [String]
     @Option(help: "A built-in model or a .safetensors file.") var model: String
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var batch: BatchOptions
 
     func run() throws {
         let stage = try makeModelStage(verb: "reconstruct", model: model, options: modelOptions)
+        let (inputs, stdinCopy) = try PipelineExecution.standardInput(self.inputs)
+        defer { PipelineExecution.removeCopy(stdinCopy) }
         let (sink, stdoutCopy) = try PipelineExecution.sink(output: batch.output, inputs: inputs, json: batch.json)
         let plan = PipelinePlan(inputs: inputs, stages: [stage], sink: sink)
         let (items, outcomes) = try PipelineExecution(plan: plan, batch: batch.processing, label: "reconstruct", verb: "reconstructed").run()

@@ -43,6 +43,28 @@ struct PipelineExecution {
         }
     }
 
+    /// `inputs` with `-` (a PNG on standard input) replaced by a copy of it in a temporary file
+    /// named stdin.png, and that file's folder (to remove when done: `removeCopy`).
+    static func standardInput(_ inputs: [String]) throws -> (inputs: [String], copy: String?) {
+        let dashes = inputs.filter { $0 == "-" }.count
+        guard dashes > 0 else { return (inputs, nil) }
+        if dashes > 1 { throw Exit.cannotRun("- (standard input) can be given once") }
+        let dir = NSTemporaryDirectory() + "latent-stdin-\(getpid())"
+        try? FileManager.default.removeItem(atPath: dir)
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let data = FileHandle.standardInput.readDataToEndOfFile()
+            try data.write(to: URL(fileURLWithPath: dir + "/stdin.png"))
+        } catch {
+            throw Exit.cannotRun("standard input: cannot keep a copy in \(dir): \(error.localizedDescription)")
+        }
+        return (inputs.map { $0 == "-" ? dir + "/stdin.png" : $0 }, dir)
+    }
+
+    static func removeCopy(_ dir: String?) {
+        if let dir { try? FileManager.default.removeItem(atPath: dir) }
+    }
+
     /// Where `-o OUT` sends the outputs of `inputs`: a folder, one FILE.png (one input file), or
     /// with `-o -` standard output (one input file; the PNG is written to a temporary file first
     /// and copied out when complete: `stdoutCopy`).
