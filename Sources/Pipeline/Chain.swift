@@ -21,6 +21,16 @@ public enum Sink: Sendable, Equatable {
         return .file(out)
     }
 
+    /// Where the outputs go, for a person: the folder, the file, or "standard output" (`-o -`
+    /// writes a temporary latent-stdout-* file first).
+    public var destination: String {
+        switch self {
+        case .folder(let d): return d
+        case .file(let f): return f.contains("/latent-stdout-") ? "standard output" : f
+        case .codes(let p, _): return p
+        }
+    }
+
     /// The folder the outputs go under (for a file, its parent).
     public var folder: String? {
         switch self {

@@ -33,7 +33,8 @@ struct ConvertCommandTests {
         let r = try CLI.run(["convert", dir + "/in", "-o", dir + "/out", "--gray"])
         #expect(r.status == 0)
         #expect(listFiles(dir + "/out") == ["a.png", "sub/b.png"])
-        #expect(r.stderr.contains("converted 2, skipped 0, failed 0"))
+        #expect(r.stderr.contains("converted 2, skipped 0, failed 0 in "))
+        #expect(r.stderr.contains(" s → \(dir)/out\n"), "the last line says the time taken and where the outputs went: \(r.stderr)")
         #expect(r.stderr.contains("in/self: skipped, a symlink back to a folder already walked"))
         #expect(r.stderr.contains("in/sub/up: skipped"))
     }

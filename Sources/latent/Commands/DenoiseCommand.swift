@@ -67,7 +67,8 @@ struct DenoiseCommand: ParsableCommand {
             let result = try exec.execute(items: indices.map { items[$0] }, runner: runner)
             for (k, i) in indices.enumerated() { outcomes[i] = result[k] }
         }
-        Summary(outcomes: outcomes, verb: "denoised", seconds: Date().timeIntervalSince(start)).report(quiet: batch.quiet, json: batch.json)
+        Summary(outcomes: outcomes, verb: "denoised", seconds: Date().timeIntervalSince(start),
+                destination: sink.destination).report(quiet: batch.quiet, json: batch.json)
         PipelineExecution.emit(stdoutCopy)
         if let sheet = modelOptions.sheet { try writeComparisonSheet(sheet, items: items, outcomes: outcomes, outDir: batch.output) }
         try Exit.ifAnyFailed(outcomes)

@@ -10,6 +10,8 @@ struct Summary {
     var outcomes: [ItemOutcome]
     var verb: String
     var seconds: Double
+    /// Where the outputs went (a folder or a file), said at the end of the count line.
+    var destination: String? = nil
 
     func report(quiet: Bool, json: Bool) {
         var counts = BatchProgress(total: outcomes.count)
@@ -27,6 +29,7 @@ struct Summary {
         }
         let line = "\(verb) \(done)" + (stale > 0 ? " (\(stale) replacing stale outputs made by other settings or from other inputs)" : "")
             + ", skipped \(skipped), failed \(failures.count)"
+            + " in " + ProgressBar.duration(seconds) + (destination.map { " → \($0)" } ?? "")
         if !quiet || !failures.isEmpty { printError(line) }
         if json {
             let list = failures.map(jsonQuote).joined(separator: ",")

@@ -43,14 +43,23 @@ final class ProgressBar: Sendable {
         let width = 30
         let filled = p.total > 0 ? width * p.finished / p.total : width
         let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
-        let line = String(format: "\r%@ [%@] %d/%d  %.0f files/s  ETA %@%@", label, bar, p.finished, p.total,
-                          rate, Self.clock(eta), p.failed > 0 ? "  \(p.failed) failed" : "")
+        // Under one file a second (large images), the time per file instead.
+        let speed = rate >= 10 ? String(format: "%.0f files/s", rate) : rate >= 1 ? String(format: "%.1f files/s", rate)
+            : p.finished > 0 ? Self.duration(now / Double(p.finished)) + "/file" : "-"
+        let line = String(format: "\r%@ [%@] %d/%d  %@  ETA %@%@  (%@)", label, bar, p.finished, p.total,
+                          speed, Self.clock(eta), p.failed > 0 ? "  \(p.failed) failed" : "", Self.duration(now))
+            + "\u{1B}[K"
         FileHandle.standardError.write(line.data(using: .utf8)!)
     }
 
     func finish() {
         guard enabled else { return }
         FileHandle.standardError.write("\r\u{1B}[K".data(using: .utf8)!)
+    }
+
+    /// "0.4 s", "12 s", "3:05" (a summary's elapsed time).
+    static func duration(_ s: Double) -> String {
+        s < 10 ? String(format: "%.1f s", s) : s < 60 ? String(format: "%.0f s", s) : clock(s)
     }
 
     static func clock(_ s: Double) -> String {
