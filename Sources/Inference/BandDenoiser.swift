@@ -141,11 +141,14 @@ public struct BandDenoiser {
         precondition(mc == 1 || mc == colorPlanes, "model channels")
         precondition(!model.noiseInput || (sigmas?.count ?? 0) >= colorPlanes / mc, "a noise-conditioned model needs σ per plane")
         precondition(!model.noiseMap || (sigmas?.count ?? 0) >= colorPlanes || noiseLevels != nil, "a noise-map model needs σ per plane")
-        let tiled = w4 > maxStreamWidth
+        let units = Array(stride(from: 0, to: colorPlanes, by: mc))
+        // Full-width streams run side by side for each unit of planes (a grey model on an RGB
+        // image: three), so the width they may take is shared among them.
+        let streamWidth = max(64, maxStreamWidth / units.count / 8 * 8)
+        let tiled = w4 > streamWidth
         let halo = Self.halo(for: model)
         // A map from a noise level function reads the image rows within its radius.
         let radius = model.noiseMap && noiseLevels != nil ? NoiseLevelFunction.mapRadius : 0
-        let units = Array(stride(from: 0, to: colorPlanes, by: mc))
         let weights = units.map { ConvDenoiser.InferenceWeights(model, sigma: sigmas?[$0]) }
         let source = RowSource(width: width, height: height, planes: colorPlanes,
                                rows: (tiled ? tileBandRows + 2 * halo : 16 + 2 * radius) + Self.readRows)
@@ -213,7 +216,7 @@ public struct BandDenoiser {
         // tiles (bands of `tileBandRows` rows, strips of at most `maxStreamWidth` columns), each
         // streamed with a halo around it. Tiles start on multiples of 8 (so the quarter-resolution
         // Winograd tiles line up) and the halo covers the receptive field: the same values again.
-        let strips = (w4 + maxStreamWidth - 1) / maxStreamWidth
+        let strips = (w4 + streamWidth - 1) / streamWidth
         let stripWidth = ((w4 + strips - 1) / strips + 7) / 8 * 8
         var r0 = 0
         while r0 < height {

@@ -83,6 +83,26 @@ struct BandDenoiserTests {
         }
     }
 
+    /// A grey model on an RGB image (three streams, one per plane, each with its σ), in full
+    /// width and in tiles: the same as whole-image inference.
+    @Test func greyModelOnColourPlanesStreamsExactly() throws {
+        let model = Self.conditionedModel()
+        let img = Self.image(150, 23, channels: 3, seed: 10)
+        let whole = BandDenoiser(model: model).wholeImage(img, sigmas: [10, 20, 30])
+        for limit in [4096, 200] {   // 200: each plane's share is under 150 columns, so tiles
+            var bd = BandDenoiser(model: model, bandRows: 6)
+            (bd.maxStreamWidth, bd.tileBandRows) = (limit, 8)
+            var out = FloatImage(width: img.width, height: img.height, channels: 3)
+            var top = 0
+            let source = BandDenoiser.memoryPass(img)
+            try bd.run(width: img.width, height: img.height, colorPlanes: 3, sigmas: [10, 20, 30], nextRows: source.next, emit: { band in
+                out.setRows(band, at: top, planes: 3)
+                top += band.height
+            })
+            #expect(top == img.height && out.data == whole.data, "limit \(limit)")
+        }
+    }
+
     /// Row streaming holds a window of rows per feature map: its memory is the same for a tall
     /// image as for a short one of the same width, and every row comes out once, in order.
     @Test func rowStreamMemoryDoesNotGrowWithHeight() {
