@@ -23,6 +23,9 @@ public struct BatchProgress: Sendable, Equatable {
     public var skipped = 0
     public var failed = 0
     public var finished: Int { done + skipped + failed }
+    /// How far the items still running have got, added up (0.5: half an image), for progress
+    /// inside large images.
+    public var partial = 0.0
     public init(total: Int) { self.total = total }
 
     /// Counts one finished item.
@@ -45,6 +48,15 @@ public enum BatchRunner {
         progress: (@Sendable (BatchProgress) -> Void)? = nil,
         work: @escaping @Sendable (Int) -> ItemOutcome
     ) -> [ItemOutcome] {
+        run(count: count, jobs: jobs, progress: progress) { i, _ in work(i) }
+    }
+
+    /// The same, with `work` also given a reporter of how far item i has got (0...1).
+    public static func run(
+        count: Int, jobs: Int,
+        progress: (@Sendable (BatchProgress) -> Void)? = nil,
+        work: @escaping @Sendable (Int, _ partial: @escaping @Sendable (Double) -> Void) -> ItemOutcome
+    ) -> [ItemOutcome] {
         let next = Atomic<Int>(0)
         let state = BatchState(count: count)
         let workers = max(1, min(jobs, count))
@@ -52,9 +64,18 @@ public enum BatchRunner {
             while true {
                 let i = next.add(1, ordering: .relaxed).oldValue
                 if i >= count { break }
-                let outcome = work(i)
+                let outcome = work(i) { fraction in
+                    guard let progress else { return }
+                    state.lock.lock()
+                    state.partials[i] = min(1, max(0, fraction))
+                    state.progress.partial = state.partials.values.reduce(0, +)
+                    progress(state.progress)
+                    state.lock.unlock()
+                }
                 state.lock.lock()
                 state.outcomes[i] = outcome
+                state.partials[i] = nil
+                state.progress.partial = state.partials.values.reduce(0, +)
                 state.progress.count(outcome)
                 if let progress { progress(state.progress) }
                 state.lock.unlock()
@@ -72,6 +93,7 @@ private final class BatchState: @unchecked Sendable {
     let lock = NSLock()
     var outcomes: [ItemOutcome]
     var progress: BatchProgress
+    var partials: [Int: Double] = [:]
     init(count: Int) {
         outcomes = [ItemOutcome](repeating: .skipped, count: count)
         progress = BatchProgress(total: count)

@@ -335,7 +335,8 @@ public struct BandDenoiser {
     /// `keepMetadata`, the input's colour, physical and text chunks.
     @discardableResult
     public func denoiseFile(input: String, output: String, limits: PNGLimits, compression: Int?,
-                            texts: [(key: String, text: String)], keepMetadata: Bool = true) throws -> NoiseReading {
+                            texts: [(key: String, text: String)], keepMetadata: Bool = true,
+                            progress: ((Double) -> Void)? = nil) throws -> NoiseReading {
         let reader = try PNGReader(path: input, limits: limits)
         let kept = keepMetadata ? KeptChunks(reader) : .none
         let h = reader.header
@@ -370,6 +371,7 @@ public struct BandDenoiser {
                     }
                     return FloatImage(band)
                 }, emit: { band in
+                    defer { progress?(Double(writer.rowsWritten) / Double(h.height)) }
                     if !layout.hasAlpha {
                         try writer.write(band.pngImage(layout: layout, depth: depth))
                         return

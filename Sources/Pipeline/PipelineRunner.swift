@@ -313,7 +313,7 @@ extension PipelineRunner {
     func runStreaming(_ stage: any StreamingStage, items: [InputItem], progress: (@Sendable (BatchProgress) -> Void)?) -> [ItemOutcome] {
         let jobs = options.jobs
         let tileJobs = max(1, jobs / max(1, min(jobs, items.count)))
-        return BatchRunner.run(count: items.count, jobs: jobs, progress: progress) { k in
+        return BatchRunner.run(count: items.count, jobs: jobs, progress: progress) { k, partial in
             let item = items[k]
             let out = self.outputPath(for: item)!
             let digest = self.digest(for: item)
@@ -322,7 +322,7 @@ extension PipelineRunner {
             do {
                 let warnings = try stage.streamFile(input: item.path, output: out, limits: self.options.limits, compression: self.options.compression,
                                                     texts: self.outputTexts(item, digest: digest), keepMetadata: self.options.keepMetadata,
-                                                    tileJobs: tileJobs)
+                                                    tileJobs: tileJobs, progress: partial)
                 if let w = warnings.first { return .warned(w) }
                 return decision.outcome ?? .done
             } catch { return .failed("\(error)") }

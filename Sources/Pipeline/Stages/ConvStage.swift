@@ -10,10 +10,11 @@ import PNGIO
 public protocol StreamingStage: Stage {
     /// Filters `input` into `output` (written atomically) with `texts` and what the stage adds
     /// to the provenance, keeping the input's colour, physical and text chunks if `keepMetadata`;
-    /// `tileJobs` threads share the work on the one image. Returns warnings for the user (none
-    /// usually).
+    /// `tileJobs` threads share the work on the one image; `progress` hears how far it has got
+    /// (0...1). Returns warnings for the user (none usually).
     func streamFile(input: String, output: String, limits: PNGLimits, compression: Int?,
-                    texts: [(key: String, text: String)], keepMetadata: Bool, tileJobs: Int) throws -> [String]
+                    texts: [(key: String, text: String)], keepMetadata: Bool, tileJobs: Int,
+                    progress: @escaping @Sendable (Double) -> Void) throws -> [String]
 }
 
 /// `denoise MODEL [sigma=S | sigma=R,G,B]` (and `reconstruct`) for a convolutional model: band
@@ -105,10 +106,11 @@ public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
     }
 
     public func streamFile(input: String, output: String, limits: PNGLimits, compression: Int?,
-                           texts: [(key: String, text: String)], keepMetadata: Bool, tileJobs: Int) throws -> [String] {
+                           texts: [(key: String, text: String)], keepMetadata: Bool, tileJobs: Int,
+                           progress: @escaping @Sendable (Double) -> Void) throws -> [String] {
         var d = colour == nil ? denoiser : denoiser(forPlanes: try PNGReader(path: input, limits: limits).header.layout.colorChannels)
         d.jobs = tileJobs
         return try d.denoiseFile(input: input, output: output, limits: limits, compression: compression, texts: texts,
-                                 keepMetadata: keepMetadata).warning.map { [$0] } ?? []
+                                 keepMetadata: keepMetadata, progress: progress).warning.map { [$0] } ?? []
     }
 }

@@ -79,7 +79,8 @@ public struct ConvertStage: StreamingStage {
     }
 
     public func streamFile(input: String, output: String, limits: PNGLimits, compression: Int?,
-                           texts: [(key: String, text: String)], keepMetadata: Bool, tileJobs: Int) throws -> [String] {
+                           texts: [(key: String, text: String)], keepMetadata: Bool, tileJobs: Int,
+                           progress: @escaping @Sendable (Double) -> Void) throws -> [String] {
         try run(input: input, output: output, limits: limits, compression: compression, texts: texts, keepMetadata: keepMetadata)
         return []
     }

@@ -38,14 +38,16 @@ final class ProgressBar: Sendable {
             return true
         }
         guard draw else { return }
-        let rate = now > 0 ? Double(p.finished) / now : 0
-        let eta = rate > 0 ? Double(p.total - p.finished) / rate : 0
+        // Files finished plus how far the running ones have got (rows of a large image).
+        let progressed = Double(p.finished) + p.partial
+        let rate = now > 0 ? progressed / now : 0
+        let eta = rate > 0 ? (Double(p.total) - progressed) / rate : 0
         let width = 30
-        let filled = p.total > 0 ? width * p.finished / p.total : width
+        let filled = p.total > 0 ? min(width, Int(Double(width) * progressed / Double(p.total))) : width
         let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
         // Under one file a second (large images), the time per file instead.
         let speed = rate >= 10 ? String(format: "%.0f files/s", rate) : rate >= 1 ? String(format: "%.1f files/s", rate)
-            : p.finished > 0 ? Self.duration(now / Double(p.finished)) + "/file" : "-"
+            : progressed > 0.01 ? Self.duration(now / progressed) + "/file" : "-"
         let line = String(format: "\r%@ [%@] %d/%d  %@  ETA %@%@  (%@)", label, bar, p.finished, p.total,
                           speed, Self.clock(eta), p.failed > 0 ? "  \(p.failed) failed" : "", Self.duration(now))
             + "\u{1B}[K"
