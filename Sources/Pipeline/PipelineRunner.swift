@@ -40,6 +40,9 @@ public final class PipelineRunner: @unchecked Sendable {
     public let options: PipelineOptions
     /// tEXt chunks every output gets.
     public let provenance: [(key: String, text: String)]
+    /// Told of each item as it finishes (from worker threads), with the seconds it took when the
+    /// item ran on its own (streamed stages; chunked chains process items together: nil).
+    public var itemFinished: (@Sendable (InputItem, ItemOutcome, Double?) -> Void)?
     /// Stages split at the batch stages: frame stages, batch stage, frame stages, ...
     private let segments: [[any FrameStage]]
     private let batchStages: [any BatchStage]
@@ -269,7 +272,10 @@ public final class PipelineRunner: @unchecked Sendable {
                         catch { return .failed("\(out): \(error)") }
                     }
                 }
-                for (i, o) in written.enumerated() { outcomes[start + i] = o }
+                for (i, o) in written.enumerated() {
+                    outcomes[start + i] = o
+                    itemFinished?(slice[slice.startIndex + i], o, nil)
+                }
             case .codes(_, let csv):
                 for (i, r) in results.enumerated() {
                     switch r {
@@ -318,15 +324,26 @@ extension PipelineRunner {
             let out = self.outputPath(for: item)!
             let digest = self.digest(for: item)
             let decision = self.decide(item, digest: digest)
-            guard decision.process else { return decision.outcome! }
-            do {
-                let warnings = try stage.streamFile(input: item.path, output: out, limits: self.options.limits, compression: self.options.compression,
-                                                    texts: self.outputTexts(item, digest: digest), keepMetadata: self.options.keepMetadata,
-                                                    tileJobs: tileJobs, progress: partial)
-                if let w = warnings.first { return .warned(w) }
-                return decision.outcome ?? .done
-            } catch { return .failed("\(error)") }
+            guard decision.process else {
+                self.itemFinished?(item, decision.outcome!, nil)
+                return decision.outcome!
+            }
+            let started = DispatchTime.now().uptimeNanoseconds
+            let outcome = self.streamOne(stage, item: item, output: out, digest: digest, decision: decision, tileJobs: tileJobs, partial: partial)
+            self.itemFinished?(item, outcome, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+            return outcome
         }
     }
-}
 
+    private func streamOne(_ stage: any StreamingStage, item: InputItem, output out: String, digest: String,
+                           decision: (process: Bool, outcome: ItemOutcome?), tileJobs: Int,
+                           partial: @escaping @Sendable (Double) -> Void) -> ItemOutcome {
+        do {
+            let warnings = try stage.streamFile(input: item.path, output: out, limits: options.limits, compression: options.compression,
+                                                texts: outputTexts(item, digest: digest), keepMetadata: options.keepMetadata,
+                                                tileJobs: tileJobs, progress: partial)
+            if let w = warnings.first { return .warned(w) }
+            return decision.outcome ?? .done
+        } catch { return .failed("\(error)") }
+    }
+}

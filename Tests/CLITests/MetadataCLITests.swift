@@ -87,4 +87,24 @@ struct MetadataCLITests {
         let e = try CLI.run(["convert", "-", "-o", dir + "/e.png"], stdin: empty)
         #expect(e.status != 0 && e.stderr.contains("stdin.png") && e.stderr.contains("empty"), "\(e.stderr)")
     }
+
+    /// --verbose: a line per file as it finishes (input → output, size, chain, noise level,
+    /// seconds), and why a file was skipped; refused together with --quiet.
+    @Test func verboseSaysWhatHappenedToEachFile() throws {
+        let dir = makeTempDir("verbose")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeImage(dir + "/in/a.png", width: 24, height: 20, layout: .gray, seed: 3)
+        try writeImage(dir + "/in/b.png", width: 20, height: 16, layout: .rgb, seed: 4)
+        let r = try CLI.run(["denoise", dir + "/in", "-o", dir + "/out", "--verbose", "--model", "photo", "--sigma", "12"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = r.stderr.split(separator: "\n").map(String.init)
+        let a = try #require(lines.first { $0.hasPrefix("\(dir)/in/a.png → \(dir)/out/a.png") })
+        #expect(a.contains("24x20 gray") && a.contains("denoise photo") && a.contains("σ given 12.00") && a.hasSuffix(" s"), "\(a)")
+        #expect(lines.contains { $0.hasPrefix("\(dir)/in/b.png → \(dir)/out/b.png") && $0.contains("20x16 rgb") })
+        let again = try CLI.run(["denoise", dir + "/in", "-o", dir + "/out", "--verbose", "--model", "photo", "--sigma", "12"])
+        #expect(again.stderr.contains("\(dir)/in/a.png: skipped (\(dir)/out/a.png is up to date)"), "\(again.stderr)")
+        let both = try CLI.run(["convert", dir + "/in", "-o", dir + "/c", "--verbose", "--quiet"])
+        #expect(both.status == 64 || both.status == 2, "\(both.status) \(both.stderr)")
+        #expect(both.stderr.contains("--verbose and --quiet"))
+    }
 }

@@ -22,6 +22,9 @@ struct ProcessingOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Print nothing but errors.")
     var quiet = false
 
+    @Flag(help: "One line per file as it finishes: input → output, size, chain, noise level, seconds (or why it was skipped or failed).")
+    var verbose = false
+
     @Flag(help: "Print a machine-readable summary on standard output.")
     var json = false
 
@@ -38,6 +41,7 @@ struct ProcessingOptions: ParsableArguments {
             throw ValidationError("--compression must be 0-9 (got \(compression)).")
         }
         if maxPixels < 1 { throw ValidationError("--max-pixels must be positive (got \(maxPixels)).") }
+        if verbose && quiet { throw ValidationError("--verbose and --quiet ask for opposite things; give one.") }
     }
 
     var resolvedJobs: Int { jobs ?? ProcessInfoShim.cores }

@@ -98,7 +98,13 @@ struct PipelineExecution {
 
     /// Runs `items` through `runner` behind a progress bar; a failure of the run itself exits 1.
     func execute(items: [InputItem], runner: PipelineRunner) throws -> [ItemOutcome] {
-        let bar = ProgressBar(label: label, quiet: batch.quiet)
+        // --verbose: a line per file instead of the bar.
+        let bar = ProgressBar(label: label, quiet: batch.quiet || batch.verbose)
+        if batch.verbose {
+            runner.itemFinished = { item, outcome, seconds in
+                printError(Self.verboseLine(item, outcome, seconds: seconds, output: runner.outputPath(for: item)))
+            }
+        }
         let outcomes: [ItemOutcome]
         do { outcomes = try runner.run(items: items) { bar.update($0) } } catch {
             bar.finish()
@@ -106,6 +112,29 @@ struct PipelineExecution {
         }
         bar.finish()
         return outcomes
+    }
+
+    /// `in → out  WxH colour  chain  σ  seconds`, or why the file was skipped or failed.
+    static func verboseLine(_ item: InputItem, _ outcome: ItemOutcome, seconds: Double?, output: String?) -> String {
+        let out = output.map { $0.contains("/latent-stdout-") ? "standard output" : $0 } ?? "-"
+        switch outcome {
+        case .skipped: return "\(item.path): skipped (\(out) is up to date)"
+        case .failed(let reason): return "\(item.path): failed: \(reason)"
+        case .done, .replacedStale, .warned:
+            var parts = ["\(item.path) → \(out)"]
+            if let path = output, let r = try? PNGReader(path: path) {
+                let h = r.header
+                parts.append("\(h.width)x\(h.height) \(h.layout)")
+                let texts = Dictionary(r.texts.map { ($0.key, $0.text) }, uniquingKeysWith: { a, _ in a })
+                r.close()
+                if let chain = texts["latent:chain"] { parts.append(chain) }
+                if let sigma = texts["latent:sigma"] { parts.append("σ " + sigma) }
+            }
+            if case .replacedStale = outcome { parts.append("replaced a stale output") }
+            if case .warned(let w) = outcome { parts.append("warning: " + w) }
+            if let seconds { parts.append(String(format: "%.2f s", seconds)) }
+            return parts.joined(separator: "  ")
+        }
     }
 
     /// Creates the output folder once, up front: a path that cannot be one (an existing file, no
