@@ -42,6 +42,11 @@ struct BatchSafetyTests {
         #expect(r.stderr.contains("skipped 3 files that are not PNG by name"), "\(r.stderr)")
         #expect(r.stderr.contains("\(dir)/in/fake.png: is a JPEG file, not a PNG"), "\(r.stderr)")
         #expect(r.stdout.contains("\"converted\":1") && r.stdout.contains("\"failed\":1"), "\(r.stdout)")
+        // The JSON summary's one shape: counts, then each failure as {file, reason}.
+        #expect(r.stdout.hasPrefix("{\"converted\":1,\"skipped\":0,\"failed\":1,\"stale_replaced\":0,\"seconds\":"), "\(r.stdout)")
+        #expect(r.stdout.contains("\"processed\":1,\"stale\":0,\"command\":\"converted\","), "\(r.stdout)")
+        #expect(r.stdout.contains("\"output\":\"\(dir)/out\""), "\(r.stdout)")
+        #expect(r.stdout.contains("\"failures\":[{\"file\":\"\(dir)/in/fake.png\",\"reason\":\"is a JPEG file, not a PNG"), "\(r.stdout)")
     }
 
     /// An output "folder" that is an existing file: one message, exit 2, before any input.
@@ -107,6 +112,7 @@ struct BatchSafetyTests {
         #expect(listFiles(dir + "/out").count == 40)
         let merged = try CLI.run(["report", "merge"] + reports)
         #expect(merged.status == 0 && merged.stdout.contains("{\"converted\":40,\"skipped\":0,\"failed\":0,\"stale_replaced\":0,"), "\(merged.stdout)\(merged.stderr)")
+        #expect(merged.stdout.contains("\"processed\":40,\"stale\":0,\"command\":\"converted\","))
         #expect(merged.stdout.contains("\"runs\":4"))
         // Rerunning a shard resumes it (all skipped); a new file joins exactly one shard.
         #expect(try CLI.run(["convert", dir + "/in", "-o", dir + "/out", "--shard", "2/4", "--json"]).stdout.contains("\"converted\":0"))

@@ -68,7 +68,7 @@ struct DenoiseCommand: ParsableCommand {
             for (k, i) in indices.enumerated() { outcomes[i] = result[k] }
         }
         Summary(outcomes: outcomes, verb: "denoised", seconds: Date().timeIntervalSince(start),
-                destination: sink.destination).report(quiet: batch.quiet, json: batch.json)
+                destination: sink.destination, items: items).report(quiet: batch.quiet, json: batch.json)
         PipelineExecution.emit(stdoutCopy)
         if let sheet = modelOptions.sheet { try writeComparisonSheet(sheet, items: items, outcomes: outcomes, outDir: batch.output) }
         try Exit.ifAnyFailed(outcomes)

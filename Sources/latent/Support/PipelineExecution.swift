@@ -24,7 +24,7 @@ struct PipelineExecution {
         if let outDir { try Self.prepareOutputFolder(outDir) }
         let start = Date()
         let outcomes = try execute(items: items, runner: runner)
-        Summary(outcomes: outcomes, verb: verb, seconds: Date().timeIntervalSince(start), destination: plan.sink.destination)
+        Summary(outcomes: outcomes, verb: verb, seconds: Date().timeIntervalSince(start), destination: plan.sink.destination, items: items)
             .report(quiet: batch.quiet, json: batch.json)
         return (items, outcomes)
     }
