@@ -38,6 +38,9 @@ struct CommandParsingTests {
         ["train", "--model", "noise-estimator", "--rgb", "--data", "d", "-o", "e.safetensors", "--noise", "gaussian:0-60", "--camera-noise", "0.5", "--coarse-noise"],
         ["eval", "--model", "mnist-vae", "--data", "d", "--iwae", "10"],
         ["eval", "--model", "photo", "--pairs", "p/"],
+        ["eval", "--model", "photo", "--pairs", "p/", "--jobs", "1"],
+        ["eval", "--model", "photo", "--pairs", "p/", "--threads", "1"],
+        ["train", "--model", "vae", "--data", "d", "-o", "m.safetensors", "--jobs", "2"],
     ])
     func accepts(_ args: [String]) {
         #expect(Self.refusal(args) == nil, "\(args)")
@@ -58,7 +61,8 @@ struct CommandParsingTests {
         (["train", "--model", "gan", "--data", "d", "-o", "m"], "--model must be ae, dae, sparse, vae, conv-dae or noise-estimator"),
         (["train", "--model", "conv-dae", "--data", "d", "-o", "m", "--noise", "gaussian:0-55", "--epochs", "0"], "must be at least 1"),
         (["train", "--model", "conv-dae", "--data", "d", "-o", "m", "--noise", "gaussian:0-55", "--lr=-1"], "--lr must be positive"),
-        (["train", "--model", "conv-dae", "--data", "d", "-o", "m", "--noise", "gaussian:0-55", "--threads", "0"], "--threads must be at least 1"),
+        (["train", "--model", "conv-dae", "--data", "d", "-o", "m", "--noise", "gaussian:0-55", "--threads", "0"], "--jobs (--threads) must be at least 1"),
+        (["train", "--model", "conv-dae", "--data", "d", "-o", "m", "--noise", "gaussian:0-55", "--jobs", "0"], "--jobs (--threads) must be at least 1"),
         (["train", "--model", "conv-dae", "--data", "d", "-o", "m", "--noise", "gaussian:0-55", "--patch", "10"], "--patch must be a multiple of 4"),
         (["eval", "--model", "photo"], "give --data (a test set) or --pairs"),
         (["sample", "--model", "mnist-vae", "-o", "s.png", "--scale", "0"], "--scale must be 1-32"),

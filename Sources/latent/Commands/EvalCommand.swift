@@ -27,7 +27,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Corruption for the DAE figures (default: the one the model was trained with).") var noise: String?
     @Option(help: "Use only the first N test images.") var limit: Int?
     @Option(help: "Seed for sampling and noise.") var seed: UInt64 = 2024
-    @Option(help: "OpenBLAS threads (default: cores).") var threads: Int?
+    @Option(name: [.customLong("jobs"), .customLong("threads")], help: "Threads (default: cores); --threads is the same.") var threads: Int?
     @Flag(help: "Print JSON.") var json = false
     @Option(help: "conv-dae models: noise σ on the 0-255 scale (the standard protocol; default 25).") var sigma: Float = 25
     @Flag(help: "conv-dae models: quantise the noisy images to 8 bits first, as a saved PNG would be.") var noisyPng = false

@@ -40,8 +40,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "DAE corruption: gaussian:SIGMA, mask:P or saltpepper:P.") var noise: String?
     @Option(help: "Sparse AE penalty: l1:WEIGHT or kl:RHO[:WEIGHT].") var sparsity: String?
     @Option(help: "Seed for initialisation, shuffling and noise.") var seed: UInt64 = 1
-    @Option(help: "Threads (default: cores): the batch is split into this many shards trained at once.") var threads: Int?
-    @Option(help: "Data-parallel workers (default: --threads); with 1, OpenBLAS uses all the threads instead.") var workers: Int?
+    @Option(name: [.customLong("jobs"), .customLong("threads")], help: "Threads (default: cores): the batch is split into this many shards trained at once; --threads is the same.") var threads: Int?
+    @Option(help: "Data-parallel workers (default: --jobs); with 1, OpenBLAS uses all the threads instead.") var workers: Int?
     @Option(help: "Held-out fraction of a PNG folder (or of MNIST's training set with --val-from-train).") var val: Double = 0.1
     @Option(help: ArgumentHelp("Image size for a PNG folder (MNIST is 28x28).", valueName: "WxH")) var size: String = "28x28"
     @Flag(help: "Train on RGB images (PNG folders; default grey).") var rgb = false
@@ -67,7 +67,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per epoch on stdout.") var json = false
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
+        if let threads, threads < 1 { throw ValidationError("--jobs (--threads) must be at least 1.") }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1.") }
         guard val > 0 && val < 1 else { throw ValidationError("--val must be between 0 and 1.") }
         if model == "conv-dae" || model == "noise-estimator" {
