@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import Models
 
@@ -70,6 +71,22 @@ public enum StageCatalog {
         ("read PATH... | read -", "input files and folders (walked recursively); '-' reads a list of paths from stdin"),
         ("write DIR | write FILE.jsonl|FILE.csv", "outputs: PNGs under DIR mirroring the input tree (atomic), or codes after encode"),
     ]
+
+    /// `latent stages --json`: the same as one JSON object per stage, in an array.
+    public static func listingJSON() -> String {
+        func stage(_ d: StageDescriptor) -> String {
+            let params = d.parameters.map { p in
+                "{\"name\":\(jsonQuote(p.name)),\"positional\":\(p.positional),\"optional\":\(p.optional),"
+                    + "\"kind\":\(jsonQuote(p.kind.describe)),\"help\":\(jsonQuote(p.help))"
+                    + (p.defaultValue.map { ",\"default\":\(jsonQuote($0))" } ?? "") + "}"
+            }
+            return "{\"name\":\(jsonQuote(d.name)),\"usage\":\(jsonQuote(d.usage)),\"summary\":\(jsonQuote(d.summary)),"
+                + "\"aliases\":[\(d.aliases.map(jsonQuote).joined(separator: ","))],\"parameters\":[\(params.joined(separator: ","))],"
+                + "\"shape\":\(jsonQuote(d.shape))}"
+        }
+        let endsJSON = ends.map { "{\"name\":\(jsonQuote(String($0.usage.split(separator: " ")[0]))),\"usage\":\(jsonQuote($0.usage)),\"summary\":\(jsonQuote($0.summary))}" }
+        return "[" + (endsJSON + registry.map(stage)).joined(separator: ",") + "]\n"
+    }
 
     /// What `latent stages` prints: each stage's usage, summary, parameters and shape behaviour.
     public static func listing() -> String {

@@ -107,4 +107,16 @@ struct MetadataCLITests {
         #expect(both.status == 64 || both.status == 2, "\(both.status) \(both.stderr)")
         #expect(both.stderr.contains("--verbose and --quiet"))
     }
+
+    /// `latent stages --json` lists what `latent stages` prints, as JSON a script can read.
+    @Test func stagesListAsJSON() throws {
+        let r = try CLI.run(["stages", "--json"])
+        #expect(r.status == 0)
+        let list = try #require(try JSONSerialization.jsonObject(with: r.stdoutData) as? [[String: Any]])
+        let denoise = try #require(list.first { $0["name"] as? String == "denoise" })
+        #expect((denoise["parameters"] as? [[String: Any]])?.contains { $0["name"] as? String == "sigma" } == true, "\(denoise)")
+        #expect(list.contains { $0["name"] as? String == "read" } && list.contains { $0["name"] as? String == "resize" })
+        let text = try CLI.run(["stages"]).stdout
+        for d in list { #expect(text.contains(d["usage"] as? String ?? "?"), "\(d["usage"] ?? "")") }
+    }
 }
