@@ -325,16 +325,5 @@ void lk_conv_reference(const float *xp, size_t C, size_t H, size_t W, size_t k, 
 
 void lk_shuffle_add_relu(const float *t, const float *skip, size_t C, size_t H, size_t W, float *out, size_t orow,
                          size_t oplane) {
-    const size_t h2 = H / 2, w2 = W / 2;
-    for (size_t c = 0; c < C; c++)
-        for (size_t y = 0; y < H; y++) {
-            const float *s = skip + (c * H + y) * W;
-            const float *t0 = t + ((c * 4 + (y & 1) * 2) * h2 + y / 2) * w2, *t1 = t0 + h2 * w2;
-            float *o = out + c * oplane + y * orow;
-            for (size_t x = 0; x < w2; x++) {
-                float a = s[2 * x] + t0[x], b = s[2 * x + 1] + t1[x];
-                o[2 * x] = a > 0 ? a : 0;
-                o[2 * x + 1] = b > 0 ? b : 0;
-            }
-        }
+    lk_shuffle_add_relu_rows(t, W / 2, (H / 2) * (W / 2), skip, W, H * W, C, W, 0, H, out, orow, oplane);
 }

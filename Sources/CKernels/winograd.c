@@ -59,24 +59,21 @@ static inline void in_tile(const float *r0, const float *r1, const float *r2, co
 // Input transform of nt tiles of one channel: tile t reads columns 2t..2t+3 of rows r0..r3
 // (pointers at the strip's column 0, i.e. input column −1 of its first tile); columns at or
 // beyond `cols` (the readable width from the strip's start) are taken as zero. Writes v[e·es + t].
-#define IN_STRIP_BODY                                                                              \
-    size_t t = 0;                                                                                  \
-    for (; t < nt && 2 * t + 4 <= cols; t++) in_tile(r0 + 2 * t, r1 + 2 * t, r2 + 2 * t, r3 + 2 * t, v + t, es); \
-    for (; t < nt; t++) {                                                                          \
-        float q[4][4];                                                                             \
-        for (int j = 0; j < 4; j++) {                                                              \
-            const size_t c = 2 * t + j;                                                            \
-            q[0][j] = c < cols ? r0[c] : 0;                                                        \
-            q[1][j] = c < cols ? r1[c] : 0;                                                        \
-            q[2][j] = c < cols ? r2[c] : 0;                                                        \
-            q[3][j] = c < cols ? r3[c] : 0;                                                        \
-        }                                                                                          \
-        in_tile(q[0], q[1], q[2], q[3], v + t, es);                                                \
-    }
-
 static void in_strip_plain(const float *r0, const float *r1, const float *r2, const float *r3, size_t nt, size_t cols,
                            float *v, size_t es) {
-    IN_STRIP_BODY
+    size_t t = 0;
+    for (; t < nt && 2 * t + 4 <= cols; t++) in_tile(r0 + 2 * t, r1 + 2 * t, r2 + 2 * t, r3 + 2 * t, v + t, es);
+    for (; t < nt; t++) {
+        float q[4][4];
+        for (int j = 0; j < 4; j++) {
+            const size_t c = 2 * t + j;
+            q[0][j] = c < cols ? r0[c] : 0;
+            q[1][j] = c < cols ? r1[c] : 0;
+            q[2][j] = c < cols ? r2[c] : 0;
+            q[3][j] = c < cols ? r3[c] : 0;
+        }
+        in_tile(q[0], q[1], q[2], q[3], v + t, es);
+    }
 }
 
 // Aᵀ m A of one tile's 16 products (m[e]), plus bias and activation: y00 y01 / y10 y11.
@@ -298,6 +295,14 @@ __attribute__((target("avx2,fma"))) static int wino_avx2(const float *xp, size_t
 }
 #endif
 
+// No memory for the block buffers (a smaller block cannot help either): NaN, so that a failure
+// cannot pass for a result.
+static void fill_nan(float *out, size_t Cout, size_t H, size_t W, size_t orow, size_t oplane) {
+    for (size_t co = 0; co < Cout; co++)
+        for (size_t y = 0; y < H; y++)
+            for (size_t x = 0; x < W; x++) out[co * oplane + y * orow + x] = NAN;
+}
+
 void lk_conv3_wino(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H, size_t W, const float *u, const float *b,
                    size_t Cout, int act, float *out, size_t orow, size_t oplane, int odd) {
 #if defined(__x86_64__)
@@ -305,18 +310,10 @@ void lk_conv3_wino(const float *xp, size_t xrow, size_t xplane, size_t C, size_t
         if (wino_avx2(xp, xrow, xplane, C, H, W, u, b, Cout, act, out, orow, oplane, odd) == 0) return;
     }
 #endif
-    if (wino_plain(xp, xrow, xplane, C, H, W, u, b, Cout, act, out, orow, oplane, odd) == 0) return;
-    // No memory for the block buffers: one tile-row at a time cannot help either; fill with NaN
-    // so that a failure cannot pass for a result.
-    for (size_t co = 0; co < Cout; co++)
-        for (size_t y = 0; y < H; y++)
-            for (size_t x = 0; x < W; x++) out[co * oplane + y * orow + x] = NAN;
+    if (wino_plain(xp, xrow, xplane, C, H, W, u, b, Cout, act, out, orow, oplane, odd) != 0) fill_nan(out, Cout, H, W, orow, oplane);
 }
 
 void lk_conv3_wino_reference(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H, size_t W, const float *u,
                              const float *b, size_t Cout, int act, float *out, size_t orow, size_t oplane, int odd) {
-    if (wino_plain(xp, xrow, xplane, C, H, W, u, b, Cout, act, out, orow, oplane, odd) != 0)
-        for (size_t co = 0; co < Cout; co++)
-            for (size_t y = 0; y < H; y++)
-                for (size_t x = 0; x < W; x++) out[co * oplane + y * orow + x] = NAN;
+    if (wino_plain(xp, xrow, xplane, C, H, W, u, b, Cout, act, out, orow, oplane, odd) != 0) fill_nan(out, Cout, H, W, orow, oplane);
 }

@@ -150,8 +150,10 @@ public struct BandDenoiser {
         // A map from a noise level function reads the image rows within its radius.
         let radius = model.noiseMap && noiseLevels != nil ? NoiseLevelFunction.mapRadius : 0
         let weights = units.map { ConvDenoiser.InferenceWeights(model, sigma: sigmas?[$0]) }
+        // The source's ring holds a tile band with its halo, or a stream step with the map's rows.
+        let step = streamSettings?.stepRows ?? ConvRowStream.settings(width: w4).stepRows
         let source = RowSource(width: width, height: height, planes: colorPlanes,
-                               rows: (tiled ? tileBandRows + 2 * halo : 16 + 2 * radius) + Self.readRows)
+                               rows: (tiled ? tileBandRows + 2 * halo : step + 2 * radius) + Self.readRows)
         var band = FloatImage(width: width, height: min(bandRows, height), channels: colorPlanes)
         var filled = 0, emitted = 0
         /// Input plane `p` of unit `unit` for row `y` of the region [ya, yb) x [xa, xb) of the

@@ -401,8 +401,9 @@ extension ConvDenoiser {
             Self.conv(block, m2, r, relu: false, iw)
             for c in 0..<c2 {
                 for y in 0..<h4 {
+                    // The same operation as the row stream's residual blocks (lk_add_relu).
                     let mp = m2.origin + c * m2.plane + y * m2.row, rp = r.origin + c * r.plane + y * r.row
-                    for i in 0..<w4 { mp[i] = max(0, mp[i] + rp[i]) }
+                    lk_add_relu(mp, rp, mp, w4)
                 }
             }
         }
