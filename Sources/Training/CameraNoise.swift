@@ -24,9 +24,14 @@ import Tensor
 public enum CameraNoise {
     /// How much in-camera processing the drawn settings include: none; standard (noise coarser
     /// over 1-3 pixels, chroma reduced and blurred); coarse (standard, and half of those patches
-    /// with luma noise blurred over 3-8 pixels).
+    /// with luma noise blurred over 3-8 pixels); correlated (coarse, and in half of the camera
+    /// patches a luma component correlated 2-10 pixels away that carries 5-50% of the luma
+    /// noise's variance (the share white noise would give it; the smoother demosaiced noise
+    /// gives it more), with chroma cut to 10-60%: real photos' noise stays 0.15-0.3 correlated
+    /// 4-8 pixels away and 0.6 correlated across channels, which blurring alone never reaches
+    /// because a blur takes the variance away with it).
     public enum Processing: String, Sendable, CaseIterable {
-        case none, standard, coarse
+        case none, standard, coarse, correlated
     }
 
     /// One camera's settings, drawn per patch.
@@ -47,6 +52,10 @@ public enum CameraNoise {
         public var lumaBlur: Float = 0
         public var chromaBlur: Float = 0
         public var chromaScale: Float = 1
+        /// Gain of the blurred luma component (lumaMix of it): 1 leaves it as a plain blur (weak:
+        /// a blur over σ pixels keeps about 1/(4πσ²) of the variance); the correlated mode sets it
+        /// so that the component keeps a chosen share of the variance.
+        public var lumaCoarseGain: Float = 1
 
         /// Brooks' distribution (log shot noise uniform, read noise on a line in log-log with
         /// scatter), widened to high ISO; colour matrices between none and strong saturation.
@@ -74,11 +83,23 @@ public enum CameraNoise {
                     st.chromaScale = 0.15 + 0.85 * rng.uniform()
                     // Coarse: half of those get blotchy noise several pixels wide, as strong
                     // in-camera noise reduction and JPEG leave it (correlated 8+ pixels away).
-                    if processing == .coarse && rng.uniform() < 0.5 {
+                    if processing != .standard && rng.uniform() < 0.5 {
                         st.lumaMix = 0.3 + 0.7 * rng.uniform()
                         st.lumaBlur = 3 + 5 * rng.uniform()
                         st.chromaBlur = 1 + 4 * rng.uniform()
                     }
+                }
+                if processing == .correlated && rng.uniform() < 0.5 {
+                    // Luma = √(1−f)·fine + √f·(blurred, scaled back to the fine noise's variance).
+                    let f = 0.05 + 0.45 * rng.uniform()
+                    st.lumaBlur = 2 + 8 * rng.uniform()
+                    let k = gaussian(st.lumaBlur)
+                    let keep = k.reduce(0) { $0 + $1 * $1 }   // one axis; the 2-D share is keep²
+                    let a = (1 - f).squareRoot(), b = f.squareRoot() / keep
+                    st.lumaMix = 1 - a
+                    st.lumaCoarseGain = b / (1 - a)
+                    st.chromaBlur = 1 + 4 * rng.uniform()
+                    st.chromaScale = 0.1 + 0.5 * rng.uniform()
                 }
             }
             return st
@@ -143,7 +164,7 @@ public enum CameraNoise {
             return out
         }
         let mix = st.lumaBlur > 0 ? st.lumaMix : 0
-        let luma = zip(dense(yFine, 1 - mix), dense(yCoarse, mix)).map { $0 + $1 }
+        let luma = zip(dense(yFine, 1 - mix), dense(yCoarse, mix * st.lumaCoarseGain)).map { $0 + $1 }
         return (luma, dense(c, st.chromaScale), r)
     }
 
@@ -213,7 +234,8 @@ public enum CameraNoise {
         if st.lumaBlur > 0 && st.lumaMix > 0 {
             var coarse = Array(comp[0..<n])
             if let k = g(st.lumaBlur) { blurPlane(&coarse, offset: 0, h: h, w: w, kernel: k) }
-            for i in 0..<n { comp[i] = (1 - st.lumaMix) * comp[i] + st.lumaMix * coarse[i] }
+            let gain = st.lumaMix * st.lumaCoarseGain
+            for i in 0..<n { comp[i] = (1 - st.lumaMix) * comp[i] + gain * coarse[i] }
         }
         for q in 1..<3 {
             if let k = g(st.chromaBlur) { blurPlane(&comp, offset: q * n, h: h, w: w, kernel: k) }

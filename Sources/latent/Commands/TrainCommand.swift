@@ -57,6 +57,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "conv-dae: share of camera-noise patches also JPEG-compressed (quality 70-97).") var jpeg: Float = 0.5
     @Flag(help: "conv-dae, noise-estimator: camera-like noise also goes through in-camera processing (coarser luma noise, reduced and blurred chroma noise) in two thirds of its patches.") var cameraProcessing = false
     @Flag(help: "conv-dae, noise-estimator: --camera-processing, and half of those patches get blotchy luma noise 3-8 pixels wide (strong in-camera noise reduction and JPEG).") var coarseNoise = false
+    @Flag(help: "conv-dae, noise-estimator: --coarse-noise, and half of the camera patches get a luma component correlated 2-10 pixels away with 5-50% of the noise's variance and chroma noise cut to 10-60% (real photos' noise: correlated far and across channels).") var correlatedNoise = false
     @Option(help: "noise-estimator: channels of its layers.") var estWidth: Int = 32
     @Option(help: "noise-estimator: 3x3 layers before its output layer (at quarter resolution).") var estDepth: Int = 4
     @Option(help: "conv-dae: fraction of patches whose noisy input is rounded to 8 bits and clipped to 0-255, as in a saved noisy PNG.")
@@ -142,7 +143,7 @@ struct TrainCommand: ParsableCommand {
         opts.pngNoiseFraction = pngNoise
         opts.cameraFraction = cameraNoise
         opts.jpegFraction = jpeg
-        opts.cameraProcessing = coarseNoise ? .coarse : cameraProcessing ? .standard : .none
+        opts.cameraProcessing = correlatedNoise ? .correlated : coarseNoise ? .coarse : cameraProcessing ? .standard : .none
         opts.epochs = epochs
         opts.learningRate = lr
         opts.sigmaRange = Self.sigmaRange(noise!)!
