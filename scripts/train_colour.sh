@@ -16,6 +16,6 @@ run=/root/latent-runs/colour1
 mkdir -p "$run"
 [ -x "$run/latent-train-bin" ] || { swift build -c release --product latent; cp .build/release/latent "$run/latent-train-bin"; }
 nohup "$run/latent-train-bin" train --model conv-dae --rgb --noise-map --camera-noise 0.5 --jpeg 0.5 --camera-processing --coarse-noise --png-noise 1 --blocks 2 \
-  --noise gaussian:0-60 --data ../shared/data/denoise/cbsd432 --patch 96 --batch 12 --steps-per-epoch 250 --epochs 80 --lr 1e-3 \
+  --noise gaussian:0-60/255 --data ../shared/data/denoise/cbsd432 --patch 96 --batch 12 --steps-per-epoch 250 --epochs 80 --lr 1e-3 \
   --seed 11 --workers 2 -o "$run/colour.safetensors" "$@" >> "$run/train.log" 2>&1 &
 echo "training in the background: tail -f $run/train.log"

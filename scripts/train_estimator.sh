@@ -13,6 +13,6 @@ run=/root/latent-runs/estimator2
 mkdir -p "$run"
 [ -x "$run/latent-train-bin" ] || { swift build -c release --product latent; cp .build/release/latent "$run/latent-train-bin"; }
 nohup "$run/latent-train-bin" train --model noise-estimator --rgb --camera-noise 0.5 --jpeg 0.5 --camera-processing --coarse-noise --png-noise 1 \
-  --noise gaussian:0-60 --data ../shared/data/denoise/cbsd432 --patch 96 --batch 16 --steps-per-epoch 200 --epochs 50 --lr 1e-3 \
+  --noise gaussian:0-60/255 --data ../shared/data/denoise/cbsd432 --patch 96 --batch 16 --steps-per-epoch 200 --epochs 50 --lr 1e-3 \
   --est-width 32 --est-depth 4 --seed 5 --workers 1 -o "$run/estimator.safetensors" "$@" >> "$run/train.log" 2>&1 &
 echo "training in the background: tail -f $run/train.log"

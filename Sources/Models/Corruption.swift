@@ -1,3 +1,4 @@
+import Foundation
 import Tensor
 
 /// How a denoising autoencoder corrupts its input (and how `noise` stages make test data).
@@ -10,15 +11,35 @@ public enum Corruption: Sendable, Equatable, CustomStringConvertible {
     /// Each value set to 0 or 1 (equally likely) with probability p.
     case saltPepper(p: Float)
 
-    /// Parses "gaussian:0.5", "mask:0.3", "saltpepper:0.1".
+    /// Parses "gaussian:0.5", "mask:0.3", "saltpepper:0.1"; nil where `parse` throws.
     public init?(_ s: String) {
-        let parts = s.lowercased().split(separator: ":")
-        guard parts.count == 2, let v = Float(parts[1]), v.isFinite, v >= 0 else { return nil }
-        switch parts[0] {
-        case "gaussian", "gauss": self = .gaussian(sigma: v)
-        case "mask", "masking", "dropout": guard v <= 1 else { return nil }; self = .mask(p: v)
-        case "saltpepper", "salt-pepper", "sp": guard v <= 1 else { return nil }; self = .saltPepper(p: v)
-        default: return nil
+        guard let c = try? Corruption.parse(s) else { return nil }
+        self = c
+    }
+
+    /// What the noise specs accept, for messages and help.
+    public static let syntax = "gaussian:S (σ on the 0-1 scale, or S/255 in grey levels), mask:P or saltpepper:P"
+
+    /// Parses a corruption spec, with the reason when it is not one. One noise scale everywhere:
+    /// `gaussian:S` is σ as a fraction of the full range (0-1), and a written unit `S/255` (any
+    /// `A/B`: A of a range of B) says grey levels; a bare σ above 1 is refused with the
+    /// spelling that was probably meant.
+    public static func parse(_ s: String) throws -> Corruption {
+        let parts = s.lowercased().split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2 else { throw NoiseSpecError("'\(s)' is not a noise spec: want \(syntax)") }
+        let kind = String(parts[0]), value = String(parts[1])
+        switch kind {
+        case "gaussian", "gauss":
+            guard let v = NoiseLevel.fraction(value) else { throw NoiseSpecError("'\(s)': σ wants a number ≥ 0, or A/B") }
+            guard v <= 1 else {
+                throw NoiseSpecError("'\(s)': σ is on the 0-1 scale (a fraction of the full range); for \(value) grey levels write gaussian:\(value)/255")
+            }
+            return .gaussian(sigma: v)
+        case "mask", "masking", "dropout", "saltpepper", "salt-pepper", "sp":
+            guard let p = NoiseLevel.fraction(value), p <= 1 else { throw NoiseSpecError("'\(s)': the probability wants a number in 0-1") }
+            return kind.hasPrefix("s") ? .saltPepper(p: p) : .mask(p: p)
+        default:
+            throw NoiseSpecError("'\(s)': unknown noise '\(kind)'; want \(syntax)")
         }
     }
 
@@ -43,5 +64,66 @@ public enum Corruption: Sendable, Equatable, CustomStringConvertible {
                 dst[i] = u < p ? (u < p / 2 ? 0 : 1) : src[i]
             }
         }
+    }
+}
+
+/// A noise spec that cannot be used, with the reason.
+public struct NoiseSpecError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Noise levels as the specs and options write them: a bare number in the option's own scale,
+/// or `A/B` with the unit written (A of a full range of B: `25/255` is 25 grey levels of 8 bits
+/// on any option).
+public enum NoiseLevel {
+    /// A level as a fraction of the full range: "0.1" → 0.1, "25/255" → 0.098. Nil unless
+    /// finite and ≥ 0 (and B > 0).
+    public static func fraction(_ text: String) -> Float? {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        let parts = t.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count <= 2, let a = Float(parts[0].trimmingCharacters(in: .whitespaces)), a.isFinite, a >= 0 else { return nil }
+        guard parts.count == 2 else { return a }
+        guard let b = Float(parts[1].trimmingCharacters(in: .whitespaces)), b.isFinite, b > 0 else { return nil }
+        return a / b
+    }
+
+    /// A level in grey levels of 0-255: a bare number is taken as grey levels (`--sigma 25`),
+    /// `A/B` as A of a range of B ("25/255" → 25, "0.1/1" → 25.5).
+    public static func greyLevels(_ text: String) -> Float? {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        let parts = t.split(separator: "/", omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return parts.count == 1 ? Float(t).flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } : nil }
+        guard let a = Float(parts[0].trimmingCharacters(in: .whitespaces)), a.isFinite, a >= 0,
+              let b = Float(parts[1].trimmingCharacters(in: .whitespaces)), b.isFinite, b > 0 else { return nil }
+        return b == 255 ? a : a * 255 / b
+    }
+
+    /// A training range "gaussian:LO-HI" or "gaussian:S", in grey levels of 0-255: bare values
+    /// on the 0-1 scale as every gaussian spec ("gaussian:0-0.2"), or with the unit written
+    /// ("gaussian:0-50/255", the grey levels the photo models are described in).
+    public static func trainingRange(_ spec: String) throws -> ClosedRange<Float> {
+        let parts = spec.lowercased().split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0] == "gaussian" || parts[0] == "gauss" else {
+            throw NoiseSpecError("'\(spec)' is not a gaussian noise range: want gaussian:LO-HI (σ on the 0-1 scale) or gaussian:LO-HI/255 (grey levels)")
+        }
+        var body = String(parts[1]), unit: Float? = nil
+        if let slash = body.lastIndex(of: "/") {
+            guard let b = Float(body[body.index(after: slash)...]), b.isFinite, b > 0 else { throw NoiseSpecError("'\(spec)': the unit after / wants a number > 0") }
+            unit = b
+            body = String(body[..<slash])
+        }
+        let ends = body.split(separator: "-", omittingEmptySubsequences: false).map { Float($0) }
+        guard (ends.count == 1 || ends.count == 2), ends.allSatisfy({ $0 != nil && $0!.isFinite && $0! >= 0 }) else {
+            throw NoiseSpecError("'\(spec)': want gaussian:LO-HI with numbers ≥ 0")
+        }
+        let lo = ends[0]!, hi = ends.last!!
+        guard hi >= lo else { throw NoiseSpecError("'\(spec)': the range runs from \(lo) down to \(hi)") }
+        let toGrey: (Float) -> Float = { v in unit.map { $0 == 255 ? v : v * 255 / $0 } ?? v * 255 }
+        if unit == nil && hi > 1 {
+            throw NoiseSpecError("'\(spec)': σ is on the 0-1 scale (a fraction of the full range); for grey levels write gaussian:\(body)/255")
+        }
+        guard toGrey(hi) <= 255 else { throw NoiseSpecError("'\(spec)': σ above the full range") }
+        return toGrey(lo)...toGrey(hi)
     }
 }

@@ -17,6 +17,9 @@ public enum ParameterKind: Sendable {
     case model
     /// gaussian:S, mask:P or saltpepper:P.
     case corruption
+    /// Noise levels in grey levels (0-255): one, or as many as one of `counts`, each a number up
+    /// to `max` or with the unit written (A/B).
+    case greyLevels(counts: [Int], max: Double)
 
     /// How `latent stages` shows the values.
     public var describe: String {
@@ -28,7 +31,8 @@ public enum ParameterKind: Sendable {
         case .numbers(let counts, let r): return "\(counts.map(String.init).joined(separator: " or ")) comma-separated numbers, each \(Self.format(r.lowerBound))-\(Self.format(r.upperBound))"
         case .choice(let c): return c.joined(separator: " | ")
         case .model: return "a built-in model (latent models) or a .safetensors file"
-        case .corruption: return "gaussian:S, mask:P or saltpepper:P (0-1 scale)"
+        case .corruption: return Corruption.syntax
+        case .greyLevels(let counts, let m): return "\(counts.map(String.init).joined(separator: " or ")) comma-separated σ in grey levels, each 0-\(Self.format(m)) (or A/B: A of a range of B)"
         }
     }
 
@@ -63,7 +67,13 @@ public enum ParameterKind: Sendable {
         case .model:
             return text.isEmpty ? "wants a model" : nil
         case .corruption:
-            return Corruption(text) == nil ? "wants gaussian:SIGMA, mask:P or saltpepper:P, not '\(text)'" : nil
+            do { _ = try Corruption.parse(text); return nil } catch { return "\(error)" }
+        case .greyLevels(let counts, let m):
+            let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { NoiseLevel.greyLevels(String($0)) }
+            guard counts.contains(parts.count), parts.allSatisfy({ $0 != nil && Double($0!) <= m }) else {
+                return "wants \(describe), not '\(text)'"
+            }
+            return nil
         }
     }
 }

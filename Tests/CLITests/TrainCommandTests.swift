@@ -63,7 +63,10 @@ struct TrainCommandTests {
         (["train", "--model", "dae", "--data", "x", "-o", "m"], "--model dae needs --noise"),
         (["train", "--model", "sparse", "--data", "x", "-o", "m"], "--model sparse needs --sparsity"),
         (["train", "--model", "vae", "--data", "x", "-o", "m", "--hidden", "4x"], "--hidden wants sizes"),
-        (["train", "--model", "dae", "--noise", "blur:3", "--data", "x", "-o", "m"], "--noise wants"),
+        (["train", "--model", "dae", "--noise", "blur:3", "--data", "x", "-o", "m"], "unknown noise 'blur'"),
+        (["train", "--model", "dae", "--noise", "gaussian:25", "--data", "x", "-o", "m"], "gaussian:25/255"),
+        (["train", "--model", "conv-dae", "--noise", "gaussian:0-60", "--data", "x", "-o", "m"], "gaussian:0-60/255"),
+        (["eval", "--model", "m", "--data", "x", "--sigma", "300"], "--sigma wants one σ between 0 and"),
         (["eval", "--model", "m", "--data", "x", "--iwae", "0"], "--iwae must be at least 1"),
     ])
     func badArguments(_ args: [String], _ message: String) throws {
@@ -102,7 +105,7 @@ extension TrainCommandTests {
             try PNGWriter.write(PNGImage(width: 40, height: 36, layout: .gray, depth: 8, samples: s), to: dir + "/train/\(i).png")
         }
         let model = dir + "/c.safetensors"
-        let r = try CLI.run(["train", "--model", "conv-dae", "--data", dir + "/train", "--noise", "gaussian:10-30", "--patch", "16",
+        let r = try CLI.run(["train", "--model", "conv-dae", "--data", dir + "/train", "--noise", "gaussian:10-30/255", "--patch", "16",
                              "--batch", "4", "--steps-per-epoch", "5", "--epochs", "2", "--widths", "4,4,8", "-o", model, "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.split(separator: "\n").count == 2)
@@ -121,24 +124,24 @@ extension TrainCommandTests {
 
         // Upgrading it: a residual block and noise-level conditioning, fine-tuned from its weights.
         let up = dir + "/up.safetensors"
-        let u = try CLI.run(["train", "--model", "conv-dae", "--data", dir + "/train", "--noise", "gaussian:10-30", "--patch", "16",
+        let u = try CLI.run(["train", "--model", "conv-dae", "--data", dir + "/train", "--noise", "gaussian:10-30/255", "--patch", "16",
                              "--batch", "4", "--steps-per-epoch", "3", "--epochs", "1", "--widths", "4,4,8", "--blocks", "1", "--noise-input",
                              "--init-from", model, "-o", up])
         #expect(u.status == 0, "\(u.stderr)")
         #expect(u.stderr.contains("+1 blocks σ-conditioned"))
         // Resuming needs the same architecture options, else a clear error.
-        let wrong = try CLI.run(["train", "--model", "conv-dae", "--data", dir + "/train", "--noise", "gaussian:10-30", "--patch", "16",
+        let wrong = try CLI.run(["train", "--model", "conv-dae", "--data", dir + "/train", "--noise", "gaussian:10-30/255", "--patch", "16",
                                  "--batch", "4", "--steps-per-epoch", "3", "--epochs", "2", "--widths", "4,4,8", "--resume", "-o", up])
         #expect(wrong.status == 2 && wrong.stderr.contains("the checkpoint has blocks=1, noise_input=sigma, this run blocks=0, noise_input=none; resume with the same options"), "\(wrong.stderr)")
         // A file that is not a checkpoint is refused, not resumed at epoch 0.
         let notCkpt = dir + "/plain.safetensors"
         try FileManager.default.copyItem(atPath: up, toPath: dir + "/plain.ckpt.safetensors")
-        let plain = try CLI.run(["train", "--model", "conv-dae", "--data", dir + "/train", "--noise", "gaussian:10-30", "--patch", "16",
+        let plain = try CLI.run(["train", "--model", "conv-dae", "--data", dir + "/train", "--noise", "gaussian:10-30/255", "--patch", "16",
                                  "--batch", "4", "--steps-per-epoch", "3", "--epochs", "2", "--widths", "4,4,8", "--blocks", "1", "--noise-input",
                                  "--resume", "-o", notCkpt])
         #expect(plain.status == 2 && plain.stderr.contains("not a training checkpoint"), "\(plain.stderr)")
         // ... and not the other way round.
-        let down = try CLI.run(["train", "--model", "conv-dae", "--data", dir + "/train", "--noise", "gaussian:10-30", "--patch", "16",
+        let down = try CLI.run(["train", "--model", "conv-dae", "--data", dir + "/train", "--noise", "gaussian:10-30/255", "--patch", "16",
                                 "--epochs", "1", "--widths", "4,4,8", "--init-from", up, "-o", dir + "/down.safetensors"])
         #expect(down.status == 2 && down.stderr.contains("it is conditioned on the noise level, this model is not"), "\(down.stderr)")
         // Eval measures σ (blind) or takes the true one.

@@ -64,12 +64,27 @@ struct DataTests {
         #expect(tr.count == 4 && va.count == 1)
     }
 
-    @Test func corruptionsParseAndBehave() {
+    @Test func corruptionsParseAndBehave() throws {
         #expect(Corruption("gaussian:0.5") == .gaussian(sigma: 0.5))
         #expect(Corruption("mask:0.3") == .mask(p: 0.3))
         #expect(Corruption("saltpepper:0.1") == .saltPepper(p: 0.1))
         #expect(Corruption("mask:1.5") == nil)
         #expect(Corruption("blur:2") == nil)
+        // One noise scale: a bare gaussian σ is a fraction of the range, the unit written says grey levels.
+        #expect(Corruption("gaussian:25/255") == .gaussian(sigma: 25 / 255))
+        #expect(Corruption("gaussian:0.5/2") == .gaussian(sigma: 0.25))
+        #expect(Corruption("gaussian:25") == nil)
+        #expect(Corruption("gaussian:1/0") == nil)
+        #expect(throws: NoiseSpecError.self) { try Corruption.parse("gaussian:25") }
+        do { _ = try Corruption.parse("gaussian:25") } catch { #expect("\(error)".contains("gaussian:25/255")) }
+        #expect(NoiseLevel.greyLevels("25") == 25 && NoiseLevel.greyLevels("25/255") == 25 && NoiseLevel.greyLevels("0.5/1") == 127.5)
+        #expect(NoiseLevel.greyLevels("-1") == nil && NoiseLevel.greyLevels("1/2/3") == nil && NoiseLevel.greyLevels("x") == nil)
+        #expect(try NoiseLevel.trainingRange("gaussian:0-60/255") == 0...60)
+        #expect(try NoiseLevel.trainingRange("gaussian:0-0.2") == 0...(0.2 * 255))
+        #expect(try NoiseLevel.trainingRange("gaussian:25/255") == 25...25)
+        for bad in ["gaussian:0-60", "gaussian:30-10/255", "mask:0-1", "gaussian:0-300/255", "gaussian:a-b"] {
+            #expect(throws: NoiseSpecError.self, "\(bad)") { try NoiseLevel.trainingRange(bad) }
+        }
         var rng = RandomGenerator(seed: 1)
         let n = 100_000
         let src = [Float](repeating: 0.5, count: n)

@@ -78,8 +78,8 @@ public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
 
     /// "25" or "20,25,30" → σ values (nil if not numbers).
     public static func parseSigma(_ text: String) -> [Float]? {
-        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { Float($0.trimmingCharacters(in: .whitespaces)) }
-        guard !parts.isEmpty, parts.allSatisfy({ $0 != nil && $0!.isFinite }) else { return nil }
+        let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { NoiseLevel.greyLevels(String($0)) }
+        guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else { return nil }
         return parts.map { $0! }
     }
 

@@ -22,7 +22,9 @@ public struct NoiseStage: FrameStage {
     }
 
     init(_ a: StageArguments) throws {
-        guard a.positional.count == 1, let c = Corruption(a.positional[0]) else { throw a.fail("wants gaussian:SIGMA, mask:P or saltpepper:P") }
+        guard a.positional.count == 1 else { throw a.fail("wants \(Corruption.syntax)") }
+        let c: Corruption
+        do { c = try Corruption.parse(a.positional[0]) } catch { throw a.fail("\(error)") }
         guard let s = UInt64(a.named["seed"] ?? "1") else { throw a.fail("seed must be a non-negative integer") }
         self.init(c, seed: s)
     }

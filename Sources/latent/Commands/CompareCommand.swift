@@ -24,14 +24,14 @@ struct CompareCommand: ParsableCommand {
 
     @Argument(help: "PNG files and folders.") var inputs: [String]
     @OptionGroup var options: PictureOptions
-    @Option(help: "Corrupt the inputs first: gaussian:S, mask:P or saltpepper:P.") var noise: String?
+    @Option(help: "Corrupt the inputs first: gaussian:S (σ on the 0-1 scale, or S/255 in grey levels), mask:P or saltpepper:P.") var noise: String?
     @Option(help: "At most this many images.") var limit: Int = 16
     @Option(help: "Convolutional models (photo): the side of the centred crop shown of each image.") var crop: Int = 160
-    @Option(help: ArgumentHelp("Convolutional models: the noise level σ (0-255) they are told, one value or R,G,B (default: measured).", valueName: "SIGMA"))
+    @Option(help: ArgumentHelp("Convolutional models: the noise level σ in grey levels (0-255, or A/B) they are told, one value or R,G,B (default: measured).", valueName: "SIGMA"))
     var sigma: String?
 
     func validate() throws {
-        if let noise, Corruption(noise) == nil { throw ValidationError("--noise wants gaussian:SIGMA, mask:P or saltpepper:P.") }
+        if let noise { do { _ = try Corruption.parse(noise) } catch { throw ValidationError("--noise \(error)") } }
         guard (1...256).contains(limit) else { throw ValidationError("--limit must be 1-256.") }
         guard (8...2048).contains(crop) else { throw ValidationError("--crop must be 8-2048.") }
         try validateSigmaOption(sigma)

@@ -32,7 +32,7 @@ struct DenoiseCommand: ParsableCommand {
 
     @Argument(help: "PNG files and folders (- reads one PNG from standard input).") var inputs: [String]
     @Option(help: "auto, a built-in model (mnist-dae, photo) or a .safetensors file.") var model: String = "auto"
-    @Option(help: ArgumentHelp("Noise level σ of the inputs on the 0-255 scale, one value or one per channel (R,G,B), for the photo model (default: measured in each image). Higher removes more.", valueName: "SIGMA"))
+    @Option(help: ArgumentHelp("Noise level σ of the inputs in grey levels (0-255; 25 and 25/255 are the same), one value or one per channel (R,G,B), for the photo models (default: measured in each image). Higher removes more.", valueName: "SIGMA"))
     var sigma: String?
 
     var sigmaValues: [Float]? { sigma.flatMap(ConvStage.parseSigma) }

@@ -24,12 +24,12 @@ struct EvalCommand: ParsableCommand {
     @Option(help: ArgumentHelp("conv-dae models: score real noisy/clean pairs, a folder with noisy/ and clean/ PNGs of the same names (PSNR and SSIM of the denoised and the noisy images against the clean ones).", valueName: "DIR"))
     var pairs: String?
     @Option(help: "Importance samples for the IWAE log-likelihood estimate (VAE).") var iwae: Int?
-    @Option(help: "Corruption for the DAE figures (default: the one the model was trained with).") var noise: String?
+    @Option(help: "Corruption: gaussian:S (σ on the 0-1 scale, or S/255 in grey levels), mask:P or saltpepper:P, for the DAE figures (default: the one the model was trained with); conv-dae models take gaussian:S only, the same as --sigma.") var noise: String?
     @Option(help: "Use only the first N test images.") var limit: Int?
     @Option(help: "Seed for sampling and noise.") var seed: UInt64 = 2024
     @Option(name: [.customLong("jobs"), .customLong("threads")], help: "Threads (default: cores); --threads is the same.") var threads: Int?
     @Flag(help: "Print JSON.") var json = false
-    @Option(help: "conv-dae models: noise σ on the 0-255 scale (the standard protocol; default 25).") var sigma: Float = 25
+    @Option(help: ArgumentHelp("conv-dae models: noise σ in grey levels (0-255, or A/B; the standard protocol; default 25).", valueName: "SIGMA")) var sigma: String?
     @Flag(help: "conv-dae models: quantise the noisy images to 8 bits first, as a saved PNG would be.") var noisyPng = false
     @Flag(help: "conv-dae models conditioned on the noise level: give them the true σ instead of measuring it in each image (non-blind).") var givenSigma = false
     @Flag(help: "--pairs with a noise-map model, a diagnostic: give it the noise level function of each pair's actual noise (noisy minus clean), what a perfect estimator would read.") var oracleNoise = false
@@ -39,13 +39,42 @@ struct EvalCommand: ParsableCommand {
         if data.isEmpty && pairs == nil { throw ValidationError("give --data (a test set) or --pairs (a folder of noisy/ and clean/ pairs).") }
         if !data.isEmpty && pairs != nil { throw ValidationError("--data and --pairs exclude each other.") }
         if let iwae, iwae < 1 { throw ValidationError("--iwae must be at least 1.") }
-        if let noise, Corruption(noise) == nil { throw ValidationError("--noise wants gaussian:SIGMA, mask:P or saltpepper:P.") }
+        if let noise { do { _ = try Corruption.parse(noise) } catch { throw ValidationError("--noise \(error)") } }
+        if let sigma {
+            guard let v = NoiseLevel.greyLevels(sigma), v <= ConvStage.maxSigma else {
+                throw ValidationError("--sigma wants one σ between 0 and \(Int(ConvStage.maxSigma)) grey levels (or A/B, e.g. 25/255), not '\(sigma)'.")
+            }
+            if noise != nil { throw ValidationError("--sigma and --noise both give the noise level: give one.") }
+        }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1.") }
         guard noiseScale > 0 && noiseScale <= 10 else { throw ValidationError("--noise-scale must be in (0, 10].") }
     }
 
+    /// The σ (grey levels) of the conv-dae protocol: --sigma, or --noise gaussian:S, or 25.
+    func convSigma() throws -> Float {
+        if let sigma { return NoiseLevel.greyLevels(sigma)! }
+        guard let noise else { return 25 }
+        guard case .gaussian(let s) = try Corruption.parse(noise) else {
+            throw Exit.cannotRun("--noise: conv-dae models are scored on gaussian noise (gaussian:S or S/255), not '\(noise)'")
+        }
+        return s * 255
+    }
+
+    /// Options of the other family are refused, not ignored.
+    func checkFamily(conv: Bool) throws {
+        let convOnly = [("--sigma", sigma != nil), ("--noisy-png", noisyPng), ("--given-sigma", givenSigma), ("--oracle-noise", oracleNoise),
+                        ("--noise-scale", noiseScale != 1)].filter(\.1).map(\.0)
+        if !conv, let first = convOnly.first { throw Exit.cannotRun("\(first) applies to convolutional (conv-dae) models; \(model) is not one") }
+        if conv, iwae != nil { throw Exit.cannotRun("--iwae applies to VAEs; \(model) is a convolutional model") }
+        if conv, pairs != nil, noise != nil || sigma != nil && !givenSigma {
+            throw Exit.cannotRun("--pairs scores real noise: it adds none (--noise and --sigma apply to --data; --sigma with --given-sigma tells the model a level)")
+        }
+        if !conv, pairs != nil { throw Exit.cannotRun("--pairs takes a convolutional (photo) model") }
+    }
+
     /// The standard denoising protocol on a folder of grey (or RGB) PNGs.
     func runConv(_ model: ConvDenoiser) throws {
+        let sigma = try convSigma()
         let images: [FloatImage]
         do {
             let (imgs, failures) = try PatchTrainer.loadImages(data, channels: model.channels, minSide: 4)
@@ -89,7 +118,7 @@ struct EvalCommand: ParsableCommand {
             throw Exit.cannotRun(error)
         }
         var band = BandDenoiser(model: model)
-        if givenSigma { band.sigma = [sigma] }
+        if givenSigma { band.sigma = [try convSigma()] }
         let report = PairEvaluation.run(names, folder: folder, denoiser: band, oracle: oracleNoise, noiseScale: noiseScale)
         let scores = report.scores, failures = report.failures
         for f in failures { printError("latent: \(f)") }
@@ -127,13 +156,12 @@ struct EvalCommand: ParsableCommand {
         let m: LatentModel
         switch loaded {
         case .conv(let conv):
+            try checkFamily(conv: true)
             if let pairs { return try runPairs(conv, folder: pairs) }
             return try runConv(conv)
         case .mlp(let mlp):
+            try checkFamily(conv: false)
             m = mlp
-        }
-        if pairs != nil {
-            throw Exit.cannotRun("--pairs takes a convolutional (photo) model")
         }
         let c = m.config
         var test: Dataset

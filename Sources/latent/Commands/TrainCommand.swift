@@ -37,7 +37,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Hidden activation: relu, leakyrelu[:slope], tanh, sigmoid.") var activation: String = "relu"
     @Option(help: "Decoder likelihood: bernoulli or gaussian.") var decoder: String = "bernoulli"
     @Option(help: "KL weight of a VAE (beta-VAE when > 1).") var beta: Float = 1
-    @Option(help: "DAE corruption: gaussian:SIGMA, mask:P or saltpepper:P.") var noise: String?
+    @Option(help: "Corruption: gaussian:S (σ on the 0-1 scale, or S/255 in grey levels), mask:P or saltpepper:P (DAE); gaussian:LO-HI or LO-HI/255, the range of σ drawn per patch (conv-dae, noise-estimator).") var noise: String?
     @Option(help: "Sparse AE penalty: l1:WEIGHT or kl:RHO[:WEIGHT].") var sparsity: String?
     @Option(help: "Seed for initialisation, shuffling and noise.") var seed: UInt64 = 1
     @Option(name: [.customLong("jobs"), .customLong("threads")], help: "Threads (default: cores): the batch is split into this many shards trained at once; --threads is the same.") var threads: Int?
@@ -72,9 +72,10 @@ struct TrainCommand: ParsableCommand {
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1.") }
         guard val > 0 && val < 1 else { throw ValidationError("--val must be between 0 and 1.") }
         if model == "conv-dae" || model == "noise-estimator" {
-            guard let noise, Self.sigmaRange(noise) != nil else {
-                throw ValidationError("--model conv-dae wants --noise gaussian:LO-HI (σ on the 0-255 scale), e.g. gaussian:0-55.")
+            guard let noise else {
+                throw ValidationError("--model \(model) wants --noise gaussian:LO-HI, e.g. gaussian:0-55/255 (grey levels) or gaussian:0-0.2 (the 0-1 scale).")
             }
+            do { _ = try NoiseLevel.trainingRange(noise) } catch { throw ValidationError("--noise \(error)") }
             guard patch >= 8, patch % 4 == 0 else { throw ValidationError("--patch must be a multiple of 4, at least 8.") }
             guard Self.parseWidths(widths) != nil else { throw ValidationError("--widths wants three channel counts, e.g. 32,64,128.") }
             guard (0...16).contains(blocks) else { throw ValidationError("--blocks must be 0-16.") }
@@ -96,7 +97,7 @@ struct TrainCommand: ParsableCommand {
         guard parseHidden() != nil else { throw ValidationError("--hidden wants sizes like 400 or 512,128 (got '\(hidden)').") }
         guard Activation(activation) != nil else { throw ValidationError("--activation must be relu, leakyrelu, tanh or sigmoid.") }
         guard DecoderKind(rawValue: decoder) != nil else { throw ValidationError("--decoder must be bernoulli or gaussian.") }
-        if let noise, Corruption(noise) == nil { throw ValidationError("--noise wants gaussian:SIGMA, mask:P or saltpepper:P (got '\(noise)').") }
+        if let noise { do { _ = try Corruption.parse(noise) } catch { throw ValidationError("--noise \(error)") } }
         if model == "dae" && noise == nil { throw ValidationError("--model dae needs --noise, e.g. gaussian:0.5.") }
         if let sparsity, Sparsity(sparsity) == nil { throw ValidationError("--sparsity wants l1:WEIGHT or kl:RHO[:WEIGHT] (got '\(sparsity)').") }
         if model == "sparse" && sparsity == nil { throw ValidationError("--model sparse needs --sparsity, e.g. l1:1e-3.") }
@@ -107,15 +108,6 @@ struct TrainCommand: ParsableCommand {
         let parts = hidden.split(separator: ",")
         let v = parts.compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         return v.count == parts.count && v.allSatisfy({ $0 > 0 && $0 <= 65536 }) ? v : nil
-    }
-
-    static func sigmaRange(_ s: String) -> ClosedRange<Float>? {
-        let parts = s.lowercased().split(separator: ":")
-        guard parts.count == 2, parts[0] == "gaussian" else { return nil }
-        let r = parts[1].split(separator: "-").compactMap { Float($0) }
-        if r.count == 1, r[0] >= 0 { return r[0]...r[0] }
-        guard r.count == 2, r[0] >= 0, r[1] >= r[0], r[1] <= 255 else { return nil }
-        return r[0]...r[1]
     }
 
     static func parseWidths(_ s: String) -> (Int, Int, Int)? {
@@ -146,7 +138,7 @@ struct TrainCommand: ParsableCommand {
         opts.cameraProcessing = correlatedNoise ? .correlated : coarseNoise ? .coarse : cameraProcessing ? .standard : .none
         opts.epochs = epochs
         opts.learningRate = lr
-        opts.sigmaRange = Self.sigmaRange(noise!)!
+        opts.sigmaRange = try NoiseLevel.trainingRange(noise!)
         opts.seed = seed
         opts.workers = workers ?? threads ?? ProcessInfo.processInfo.activeProcessorCount
         let ckpt = Self.checkpointPath(for: output)
@@ -228,7 +220,6 @@ struct TrainCommand: ParsableCommand {
                 + (nWorkers > 1 ? "\(nWorkers) data-parallel workers" : "\(BLAS.threads) BLAS threads"))
         }
         let tty = !quiet && isatty(2) != 0
-        let isEstimator = model is NoiseMapEstimator
         try trainer.run(train: train, validation: validation) { event in
             switch event {
             case .batch(let e, let done, let total, let loss, let rate):
