@@ -93,3 +93,16 @@ public struct FloatImage: Sendable, Equatable {
         return out
     }
 }
+
+/// Whether a PNG is a fixed-size model's input as it is: its size and whether it is grey or
+/// colour (alpha aside). The commands that feed such models refuse other images unless asked
+/// to resize them (`--resize`), rather than resizing or converting them silently.
+public enum ModelInputFit {
+    /// nil when the header fits, else "96x64 colour, not the 28x28 grey input of NAME".
+    public static func mismatch(_ h: PNGHeader, width: Int, height: Int, channels: Int, model: String) -> String? {
+        let planes = h.layout.withAlpha(false).channels
+        guard h.width != width || h.height != height || planes != channels else { return nil }
+        func kind(_ c: Int) -> String { c == 3 ? "colour" : "grey" }
+        return "\(h.width)x\(h.height) \(kind(planes)), not the \(width)x\(height) \(kind(channels)) input of \(model) (--resize converts and resizes it)"
+    }
+}

@@ -77,6 +77,33 @@ public final class PipelineRunner: @unchecked Sendable {
         provenance = texts
     }
 
+    /// Checks the chain against the inputs' own sizes and colour before anything runs: reads
+    /// headers until one input passes every stage's shape check (usually the first); when none
+    /// does (a folder of photos for a 28x28 digit model), throws the first file's reason with
+    /// the count: one line before any file instead of one failure per file. Unreadable files do
+    /// not decide (the run reports them); when some inputs fit, the others fail one by one.
+    public func preflight(_ items: [InputItem]) throws {
+        var first: (path: String, size: String, error: Error)?
+        var misfits = 0
+        for item in items {
+            guard let r = try? PNGReader(path: item.path, limits: options.limits) else { continue }
+            let h = r.header
+            r.close()
+            var shape = ChainShape(width: h.width, height: h.height, colorPlanes: h.layout.withAlpha(false).channels)
+            do {
+                for s in plan.stages { shape = try s.shape(after: shape) }
+                return
+            } catch {
+                misfits += 1
+                if first == nil { first = (item.path, "\(h.width)x\(h.height) \(h.layout)", error) }
+            }
+        }
+        guard let first else { return }
+        let reason: String = if case .geometry(let why) = first.error as? PipelineError { why } else { "\(first.error)" }
+        throw PipelineError.geometry((misfits == 1 ? "\(first.path) (\(first.size)) does not fit the chain: " :
+            "none of the \(misfits) inputs fits the chain (the first, \(first.path), is \(first.size)): ") + reason)
+    }
+
     /// What the run's settings are, for the outputs' digest: the chain and its models (not the
     /// version: a newer latent computing the same thing does not make outputs stale).
     var settingsText: String { provenance.filter { $0.key != "Software" }.map { "\($0.key)=\($0.text)" }.joined(separator: "\n") }

@@ -83,8 +83,18 @@ public final class ModelViews {
     /// decode(encode(x)) of images.
     public func reconstruct(_ images: [FloatImage]) -> [FloatImage] { decode(encode(images)) }
 
-    /// A PNG converted to the model's input: grey or RGB, resized to its size (area average).
-    public func modelInput(_ path: String, limits: PNGLimits = .default) throws -> FloatImage {
+    /// A PNG as the model's input. Unless `resize`, it must be one already (the model's size,
+    /// grey or colour as the model; alpha is dropped); with `resize` it is converted to grey or
+    /// RGB and resized to the model's size (area average).
+    public func modelInput(_ path: String, resize: Bool = false, limits: PNGLimits = .default) throws -> FloatImage {
+        if !resize {
+            let r = try PNGReader(path: path, limits: limits)
+            let h = r.header
+            r.close()
+            if let why = ModelInputFit.mismatch(h, width: config.width, height: config.height, channels: config.channels, model: name) {
+                throw RenderError.badInput(file: path, reason: why)
+            }
+        }
         let img = try PNGReader.read(path: path, layout: config.channels == 3 ? .rgb : .gray, depth: 16, limits: limits)
         return Resampler.resize(FloatImage(img), width: config.width, height: config.height)
     }

@@ -145,9 +145,21 @@ public enum MNIST {
 /// reported through `failures`.
 public enum PNGFolderDataset {
     public static func load(folder: String, width: Int, height: Int, channels: Int, limits: PNGLimits = .default,
-                            jobs: Int = 2) throws -> (dataset: Dataset, failures: [String]) {
+                            jobs: Int = 2, resize: Bool = true, model: String = "the model") throws -> (dataset: Dataset, failures: [String]) {
         let items = try InputWalker.expand([folder], excluding: nil)
         guard !items.isEmpty else { throw DatasetError.empty(path: folder, reason: "no PNG files in this folder") }
+        if !resize {
+            // Every image must be the model's input already: say how many are not, and the first.
+            let misfits = items.compactMap { item -> (String, String)? in
+                guard let r = try? PNGReader(path: item.path, limits: limits) else { return nil }
+                defer { r.close() }
+                return ModelInputFit.mismatch(r.header, width: width, height: height, channels: channels, model: model).map { (item.path, $0) }
+            }
+            if let (path, why) = misfits.first {
+                throw DatasetError.mismatch(reason: misfits.count == 1 ? "\(path): \(why)"
+                    : "\(folder): \(misfits.count) of \(items.count) images are not the model's input (the first, \(path): \(why))")
+            }
+        }
         let dim = width * height * channels
         let layout: PixelLayout = channels == 3 ? .rgb : .gray
         // One result per file, in input order (a failure names the file).
@@ -175,7 +187,10 @@ public enum PNGFolderDataset {
 /// images file, or a folder of PNGs (each converted to `channels` and resized to width x height).
 /// `train`, `eval` and the pictures all read their data through this.
 public enum DatasetLoader {
-    public static func load(_ path: String, width: Int, height: Int, channels: Int) throws -> (train: Dataset, test: Dataset?, failures: [String]) {
+    /// `resize` false: a folder's images must be the model's size and colour already (see
+    /// `ModelInputFit`); `model` names it in that message.
+    public static func load(_ path: String, width: Int, height: Int, channels: Int, resize: Bool = true,
+                            model: String = "the model") throws -> (train: Dataset, test: Dataset?, failures: [String]) {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { throw DatasetError.missing(path: path) }
         if isDir.boolValue && MNIST.isMNISTFolder(path) {
@@ -183,7 +198,7 @@ public enum DatasetLoader {
             return (train, test, [])
         }
         if !isDir.boolValue { return (try MNIST.load(images: path), nil, []) }
-        let (d, failures) = try PNGFolderDataset.load(folder: path, width: width, height: height, channels: channels)
+        let (d, failures) = try PNGFolderDataset.load(folder: path, width: width, height: height, channels: channels, resize: resize, model: model)
         return (d, nil, failures)
     }
 }

@@ -6,6 +6,42 @@ import TestSupport
 /// Batches that would lose or hide data are refused or reported, through the built binary.
 @Suite(.serialized)
 struct BatchSafetyTests {
+    /// A size that no input can pass (a folder of photos for the 28x28 digit model) is one line
+    /// and exit 2 before any file, for denoise, reconstruct and run alike; when one input fits,
+    /// the batch runs it and reports the others one by one.
+    @Test func noInputFitsTheModelIsOneLineBeforeAnyFile() throws {
+        let dir = makeTempDir("misfit")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeImage(dir + "/in/a.png", width: 40, height: 30, layout: .rgb, seed: 1)
+        try writeImage(dir + "/in/b.png", width: 64, height: 64, layout: .gray, seed: 2)
+        let runs = [["denoise", dir + "/in", "-o", dir + "/out", "--model", "mnist-dae"],
+                    ["reconstruct", dir + "/in", "-o", dir + "/out", "--model", "mnist-vae"],
+                    ["run", "read \(dir)/in | denoise mnist-dae | write \(dir)/out"]]
+        for args in runs {
+            let r = try CLI.run(args)
+            #expect(r.status == 2, "\(args[0]): \(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(args[0]): one line: \(r.stderr)")
+            #expect(r.stderr.contains("none of the 2 inputs fits") && r.stderr.contains("a.png, is 40x30") && r.stderr.contains("28x28"), "\(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: dir + "/out"))
+        }
+        try writeImage(dir + "/in/c.png", width: 28, height: 28, layout: .gray, seed: 3)
+        let some = try CLI.run(["denoise", dir + "/in", "-o", dir + "/out", "--model", "mnist-dae", "--json"])
+        #expect(some.status == 1)
+        #expect(some.stdout.contains("\"processed\":1") && some.stdout.contains("\"failed\":2"), "\(some.stdout)")
+        #expect(listFiles(dir + "/out") == ["c.png"])
+
+        // auto never sends a colour image to the grey digit model, even at 28x28.
+        try writeImage(dir + "/auto/grey.png", width: 28, height: 28, layout: .gray, seed: 4)
+        try writeImage(dir + "/auto/colour.png", width: 28, height: 28, layout: .rgb, seed: 5)
+        let auto = try CLI.run(["denoise", dir + "/auto", "-o", dir + "/auto-out", "--quiet"])
+        #expect(auto.status == 0, "\(auto.stderr)")
+        func model(_ f: String) throws -> String {
+            try PNGReader(path: dir + "/auto-out/" + f).texts.first { $0.key == "latent:model" }?.text ?? ""
+        }
+        #expect(try model("grey.png").hasPrefix("mnist-dae"))
+        #expect(try model("colour.png").hasPrefix("photo"))
+    }
+
     /// Two different inputs with the same name given as files: refused before anything is
     /// written, naming both, for convert and denoise alike.
     @Test func twoInputsOneOutputIsRefused() throws {

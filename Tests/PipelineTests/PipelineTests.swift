@@ -148,7 +148,7 @@ struct ChainParserTests {
         ("read a | gray", "ends with 'write"),
         ("read a | blur 3 | write o", "unknown stage 'blur'"),
         ("read a | resize 28 | write o", "wants WxH"),
-        ("read a | noise pink:3 | write o", "wants gaussian"),
+        ("read a | noise pink:3 | write o", "unknown noise 'pink'"),
         ("read a | | write o", "empty stage"),
         ("read a | gray x | write o", "takes no words"),
         ("read a | pad 28x28 value=2 | write o", "value: wants a number 0-1"),

@@ -45,7 +45,7 @@ struct CompareCommand: ParsableCommand {
         do {
             let items = try InputWalker.expand(inputs, excluding: nil).prefix(limit)
             guard !items.isEmpty else { throw RenderError.badInput(file: inputs.joined(separator: " "), reason: "no PNG files") }
-            let originals = try items.map { try views.modelInput($0.path) }
+            let originals = try items.map { try views.modelInput($0.path, resize: options.resize) }
             var rowsOut: [[FloatImage?]] = [originals]
             var labels = ["IN"]
             var fed = originals

@@ -58,6 +58,7 @@ struct DenoiseCommand: ParsableCommand {
             let exec = PipelineExecution(plan: PipelinePlan(inputs: inputs, stages: [stage], sink: sink), batch: batch.processing, label: "denoise")
             return (exec, try exec.makeRunner(), group.indices)
         }
+        for (_, runner, indices) in runs { try PipelineExecution.preflight(indices.map { items[$0] }, runner: runner) }
         if batch.processing.dryRun {
             for (_, runner, indices) in runs { _ = PipelineExecution.dryRun(indices.map { items[$0] }, runner: runner) }
             return

@@ -29,6 +29,8 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Seed for sampling and noise.") var seed: UInt64 = 2024
     @Option(name: [.customLong("jobs"), .customLong("threads")], help: "Threads (default: cores); --threads is the same.") var threads: Int?
     @Flag(help: "Print JSON.") var json = false
+    @Flag(name: .shortAndLong, help: "No progress on stderr (errors and warnings still go there).") var quiet = false
+    @Flag(help: "Fixed-size models: convert and resize a PNG folder's images to the model's input (grey or RGB, its size); without it such images are refused.") var resize = false
     @Option(help: ArgumentHelp("conv-dae models: noise σ in grey levels (0-255, or A/B; the standard protocol; default 25).", valueName: "SIGMA")) var sigma: String?
     @Flag(help: "conv-dae models: quantise the noisy images to 8 bits first, as a saved PNG would be.") var noisyPng = false
     @Flag(help: "conv-dae models conditioned on the noise level: give them the true σ instead of measuring it in each image (non-blind).") var givenSigma = false
@@ -166,7 +168,7 @@ struct EvalCommand: ParsableCommand {
         let c = m.config
         var test: Dataset
         do {
-            let loaded = try DatasetLoader.load(data, width: c.width, height: c.height, channels: c.channels)
+            let loaded = try DatasetLoader.load(data, width: c.width, height: c.height, channels: c.channels, resize: resize, model: model)
             for f in loaded.failures { printError(f) }
             test = loaded.test ?? loaded.train
         } catch {
@@ -185,7 +187,7 @@ struct EvalCommand: ParsableCommand {
             out.append(("kl", String(format: "%.3f", loss.kl)))
             out.append(("negative_elbo", String(format: "%.3f", loss.reconstruction + loss.kl)))
             if let k = iwae, let vae = m as? VAE {
-                let tty = !json && isatty(2) != 0
+                let tty = !json && !quiet && isatty(2) != 0
                 let ll = Evaluator.iwae(vae, test, samples: k, rng: &rng) { done, total in
                     if tty { FileHandle.standardError.write("\riwae \(done)/\(total)".data(using: .utf8)!) }
                 }

@@ -35,7 +35,7 @@ struct InterpolateCommand: ParsableCommand {
         let (views, hash) = try options.views("interpolate")
         let c = views.config
         do {
-            let images = try inputs.map { try views.modelInput($0) }
+            let images = try inputs.map { try views.modelInput($0, resize: options.resize) }
             let codes = views.encode(images)
             var rows: [[FloatImage?]] = []
             for i in 0..<(images.count - 1) {

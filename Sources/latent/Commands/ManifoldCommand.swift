@@ -37,7 +37,7 @@ struct ManifoldCommand: ParsableCommand {
         let d = dims.split(separator: ",").compactMap { Int($0) }
         do {
             var base = [Float](repeating: 0, count: c.latent)
-            if let from { base = views.encode([try views.modelInput(from)])[0] }
+            if let from { base = views.encode([try views.modelInput(from, resize: options.resize)])[0] }
             let rows = try views.manifold(dims: (d[0], d[1]), steps: steps, base: base)
             let grid = Grid(tileWidth: c.width, tileHeight: c.height, channels: c.channels, rows: steps, cols: steps,
                             scale: options.scale, gutter: options.gutter)

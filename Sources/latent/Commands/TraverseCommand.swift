@@ -43,7 +43,7 @@ struct TraverseCommand: ParsableCommand {
         do {
             guard c.kind == .vae else { throw RenderError.needsVAE(command: "traverse", model: options.model, kind: c.kind.rawValue) }
             var base = [Float](repeating: 0, count: c.latent)
-            if let from { base = views.encode([try views.modelInput(from)])[0] }
+            if let from { base = views.encode([try views.modelInput(from, resize: options.resize)])[0] }
             let sample: [FloatImage]
             if let data {
                 sample = try loadSample(data, views: views)
@@ -66,7 +66,7 @@ struct TraverseCommand: ParsableCommand {
 
     func loadSample(_ path: String, views: ModelViews) throws -> [FloatImage] {
         let c = views.config
-        let loaded = try DatasetLoader.load(path, width: c.width, height: c.height, channels: c.channels)
+        let loaded = try DatasetLoader.load(path, width: c.width, height: c.height, channels: c.channels, resize: options.resize, model: options.model)
         let d = (loaded.test ?? loaded.train).prefix(2000)
         guard d.dim == c.inputSize else { throw RenderError.badInput(file: path, reason: "images do not match the model's input") }
         return (0..<d.count).map { FloatImage(width: c.width, height: c.height, channels: c.channels, data: Array(d.data[($0 * d.dim)..<(($0 + 1) * d.dim)])) }

@@ -20,6 +20,7 @@ struct PictureOptions: ParsableArguments {
     @Option(help: "Pixels between tiles.") var gutter: Int = 2
     @Flag(help: "Leave out the row and column labels.") var noLabels = false
     @Option(help: "Seed for everything random.") var seed: UInt64 = 1
+    @Flag(help: "Convert and resize input images to a fixed-size model's input (grey or RGB, its size); without it such images are refused.") var resize = false
     @Flag(name: .shortAndLong, help: "Print nothing but errors.") var quiet = false
     @Flag(help: "Print a JSON description of the picture on stdout.") var json = false
 

@@ -20,6 +20,7 @@ struct PipelineExecution {
         let outDir = plan.sink.folder
         let items = try walk()
         let runner = try makeRunner()
+        try Self.preflight(items, runner: runner)
         if batch.dryRun { return (items, Self.dryRun(items, runner: runner)) }
         if let outDir { try Self.prepareOutputFolder(outDir) }
         let start = Date()
@@ -94,6 +95,11 @@ struct PipelineExecution {
         } catch {
             throw Exit.cannotRun(error)
         }
+    }
+
+    /// No input fits the chain (sizes, colour): one line, exit 2, before any file.
+    static func preflight(_ items: [InputItem], runner: PipelineRunner) throws {
+        do { try runner.preflight(items) } catch { throw Exit.cannotRun(error) }
     }
 
     /// Runs `items` through `runner` behind a progress bar; a failure of the run itself exits 1.
