@@ -30,6 +30,16 @@ public struct PipelineOptions: Sendable {
     }
 }
 
+/// How one item of a run ended: its outcome, the seconds it took when it ran on its own
+/// (streamed stages; chunked chains process items together: nil), and what the stages added to
+/// its output's provenance (`latent:sigma`, the noise level read in it, for instance).
+public struct ItemReport: Sendable {
+    public let item: InputItem
+    public let outcome: ItemOutcome
+    public let seconds: Double?
+    public let texts: [(key: String, text: String)]
+}
+
 /// Runs a chain over a list of inputs, a chunk at a time: decoding and the per-image stages run
 /// on `jobs` threads; each model stage sees all of a chunk's images at once (so its GEMMs are
 /// large) and runs on one thread; encoding and writing run on `jobs` threads again. The chunk is
@@ -40,9 +50,8 @@ public final class PipelineRunner: @unchecked Sendable {
     public let options: PipelineOptions
     /// tEXt chunks every output gets.
     public let provenance: [(key: String, text: String)]
-    /// Told of each item as it finishes (from worker threads), with the seconds it took when the
-    /// item ran on its own (streamed stages; chunked chains process items together: nil).
-    public var itemFinished: (@Sendable (InputItem, ItemOutcome, Double?) -> Void)?
+    /// Told of each item as it finishes (from worker threads).
+    public var itemFinished: (@Sendable (ItemReport) -> Void)?
     /// Stages split at the batch stages: frame stages, batch stage, frame stages, ...
     private let segments: [[any FrameStage]]
     private let batchStages: [any BatchStage]
@@ -282,10 +291,10 @@ public final class PipelineRunner: @unchecked Sendable {
             }
             switch plan.sink {
             case .folder, .file:
-                let written = parallelMap(results.count, jobs: options.jobs) { i -> ItemOutcome in
-                    guard let r = results[i] else { return decisions[i].outcome ?? .skipped }
+                let written = parallelMap(results.count, jobs: options.jobs) { i -> (ItemOutcome, [(key: String, text: String)]) in
+                    guard let r = results[i] else { return (decisions[i].outcome ?? .skipped, []) }
                     switch r {
-                    case .failure(let e): return .failed(e.message)
+                    case .failure(let e): return (.failed(e.message), [])
                     case .success(let f):
                         let out = self.outputPath(for: f.item)!
                         do {
@@ -293,15 +302,15 @@ public final class PipelineRunner: @unchecked Sendable {
                             try AtomicOutput.writePNG(img, to: out, compression: self.options.compression,
                                                       texts: f.kept.texts + self.outputTexts(f.item, digest: digests[i]) + f.texts,
                                                       metadata: f.kept.metadata(for: f.layout))
-                            if let w = f.texts.first(where: { $0.key == "latent:warning" }) { return .warned(w.text) }
-                            return decisions[i].outcome ?? .done
-                        } catch let e as PNGError { return .failed(e.description) }
-                        catch { return .failed("\(out): \(error)") }
+                            if let w = f.texts.first(where: { $0.key == "latent:warning" }) { return (.warned(w.text), f.texts) }
+                            return (decisions[i].outcome ?? .done, f.texts)
+                        } catch let e as PNGError { return (.failed(e.description), []) }
+                        catch { return (.failed("\(out): \(error)"), []) }
                     }
                 }
-                for (i, o) in written.enumerated() {
+                for (i, (o, texts)) in written.enumerated() {
                     outcomes[start + i] = o
-                    itemFinished?(slice[slice.startIndex + i], o, nil)
+                    itemFinished?(ItemReport(item: slice[slice.startIndex + i], outcome: o, seconds: nil, texts: texts))
                 }
             case .codes(_, let csv):
                 for (i, r) in results.enumerated() {
@@ -352,25 +361,25 @@ extension PipelineRunner {
             let digest = self.digest(for: item)
             let decision = self.decide(item, digest: digest)
             guard decision.process else {
-                self.itemFinished?(item, decision.outcome!, nil)
+                self.itemFinished?(ItemReport(item: item, outcome: decision.outcome!, seconds: nil, texts: []))
                 return decision.outcome!
             }
             let started = DispatchTime.now().uptimeNanoseconds
-            let outcome = self.streamOne(stage, item: item, output: out, digest: digest, decision: decision, tileJobs: tileJobs, partial: partial)
-            self.itemFinished?(item, outcome, Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9)
+            let (outcome, texts) = self.streamOne(stage, item: item, output: out, digest: digest, decision: decision, tileJobs: tileJobs, partial: partial)
+            self.itemFinished?(ItemReport(item: item, outcome: outcome, seconds: Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9, texts: texts))
             return outcome
         }
     }
 
     private func streamOne(_ stage: any StreamingStage, item: InputItem, output out: String, digest: String,
                            decision: (process: Bool, outcome: ItemOutcome?), tileJobs: Int,
-                           partial: @escaping @Sendable (Double) -> Void) -> ItemOutcome {
+                           partial: @escaping @Sendable (Double) -> Void) -> (ItemOutcome, [(key: String, text: String)]) {
         do {
-            let warnings = try stage.streamFile(input: item.path, output: out, limits: options.limits, compression: options.compression,
+            let streamed = try stage.streamFile(input: item.path, output: out, limits: options.limits, compression: options.compression,
                                                 texts: outputTexts(item, digest: digest), keepMetadata: options.keepMetadata,
                                                 tileJobs: tileJobs, progress: partial)
-            if let w = warnings.first { return .warned(w) }
-            return decision.outcome ?? .done
-        } catch { return .failed("\(error)") }
+            if let w = streamed.warnings.first { return (.warned(w), streamed.texts) }
+            return (decision.outcome ?? .done, streamed.texts)
+        } catch { return (.failed("\(error)"), []) }
     }
 }

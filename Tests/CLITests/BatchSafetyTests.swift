@@ -129,6 +129,18 @@ struct BatchSafetyTests {
         #expect(again.stdout.contains("\"denoised\":0,\"skipped\":3"))
         let sigma = try CLI.run(["denoise", dir + "/in", "-o", dir + "/dn", "--model", "photo", "--sigma", "30", "--json"])
         #expect(sigma.stdout.contains("\"denoised\":3,\"skipped\":0,\"failed\":0,\"stale_replaced\":3"), "\(sigma.stdout)")
+        // The JSON summary says, per file, what was done and the noise level the model was told
+        // (the colour model reads a noise level function: its mean per channel).
+        func files(_ r: CLIResult) throws -> [[String: Any]] {
+            let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+            return obj?["files"] as? [[String: Any]] ?? []
+        }
+        let given = try files(sigma)
+        #expect(given.count == 3 && given.allSatisfy { ($0["sigma"] as? [Double] ?? []).allSatisfy { $0 == 30 } && $0["sigma_from"] as? String == "given" }, "\(sigma.stdout)")
+        #expect(given.allSatisfy { $0["outcome"] as? String == "replaced-stale" && ($0["output"] as? String ?? "").hasPrefix(dir + "/dn/") })
+        let measured = try files(d)
+        #expect(measured.count == 3 && measured.allSatisfy { ($0["sigma"] as? [Double])?.count == 3 && $0["sigma_from"] as? String == "noise-level-function" }, "\(d.stdout)")
+        #expect(try files(again).allSatisfy { $0["outcome"] as? String == "skipped" && $0["sigma"] == nil })
     }
 
     /// N shards cover every input exactly once; a shard's selection does not change when files
@@ -150,6 +162,8 @@ struct BatchSafetyTests {
         #expect(merged.status == 0 && merged.stdout.contains("{\"converted\":40,\"skipped\":0,\"failed\":0,\"stale_replaced\":0,"), "\(merged.stdout)\(merged.stderr)")
         #expect(merged.stdout.contains("\"processed\":40,\"stale\":0,\"command\":\"converted\","))
         #expect(merged.stdout.contains("\"runs\":4"))
+        let mergedFiles = (try JSONSerialization.jsonObject(with: Data(merged.stdout.utf8)) as? [String: Any])?["files"] as? [[String: Any]] ?? []
+        #expect(Set(mergedFiles.compactMap { $0["file"] as? String }).count == 40 && mergedFiles.allSatisfy { $0["outcome"] as? String == "done" })
         // Rerunning a shard resumes it (all skipped); a new file joins exactly one shard.
         #expect(try CLI.run(["convert", dir + "/in", "-o", dir + "/out", "--shard", "2/4", "--json"]).stdout.contains("\"converted\":0"))
         try writeImage(dir + "/in/new.png", width: 6, height: 5, layout: .gray)

@@ -11,10 +11,21 @@ public protocol StreamingStage: Stage {
     /// Filters `input` into `output` (written atomically) with `texts` and what the stage adds
     /// to the provenance, keeping the input's colour, physical and text chunks if `keepMetadata`;
     /// `tileJobs` threads share the work on the one image; `progress` hears how far it has got
-    /// (0...1). Returns warnings for the user (none usually).
+    /// (0...1). Returns what it added to the provenance and warnings for the user.
     func streamFile(input: String, output: String, limits: PNGLimits, compression: Int?,
                     texts: [(key: String, text: String)], keepMetadata: Bool, tileJobs: Int,
-                    progress: @escaping @Sendable (Double) -> Void) throws -> [String]
+                    progress: @escaping @Sendable (Double) -> Void) throws -> StreamedFile
+}
+
+/// What streaming one file added: its own provenance texts (the noise level read in it, for
+/// instance) and warnings for the user (none usually).
+public struct StreamedFile: Sendable {
+    public var texts: [(key: String, text: String)]
+    public var warnings: [String]
+    public init(texts: [(key: String, text: String)] = [], warnings: [String] = []) {
+        self.texts = texts
+        self.warnings = warnings
+    }
 }
 
 /// `denoise MODEL [sigma=S | sigma=R,G,B]` (and `reconstruct`) for a convolutional model: band
@@ -107,10 +118,11 @@ public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
 
     public func streamFile(input: String, output: String, limits: PNGLimits, compression: Int?,
                            texts: [(key: String, text: String)], keepMetadata: Bool, tileJobs: Int,
-                           progress: @escaping @Sendable (Double) -> Void) throws -> [String] {
+                           progress: @escaping @Sendable (Double) -> Void) throws -> StreamedFile {
         var d = colour == nil ? denoiser : denoiser(forPlanes: try PNGReader(path: input, limits: limits).header.layout.colorChannels)
         d.jobs = tileJobs
-        return try d.denoiseFile(input: input, output: output, limits: limits, compression: compression, texts: texts,
-                                 keepMetadata: keepMetadata, progress: progress).warning.map { [$0] } ?? []
+        let reading = try d.denoiseFile(input: input, output: output, limits: limits, compression: compression, texts: texts,
+                                        keepMetadata: keepMetadata, progress: progress)
+        return StreamedFile(texts: reading.texts, warnings: reading.warning.map { [$0] } ?? [])
     }
 }

@@ -80,9 +80,9 @@ public struct ConvertStage: StreamingStage {
 
     public func streamFile(input: String, output: String, limits: PNGLimits, compression: Int?,
                            texts: [(key: String, text: String)], keepMetadata: Bool, tileJobs: Int,
-                           progress: @escaping @Sendable (Double) -> Void) throws -> [String] {
+                           progress: @escaping @Sendable (Double) -> Void) throws -> StreamedFile {
         try run(input: input, output: output, limits: limits, compression: compression, texts: texts, keepMetadata: keepMetadata)
-        return []
+        return StreamedFile()
     }
 
     /// Converts `input` to `output` (written atomically, with `texts`, and the input's colour,

@@ -51,6 +51,7 @@ struct DenoiseCommand: ParsableCommand {
         let items = try walker.walk()
         let groups = model == "auto" ? AutoModel.route(items, limits: batch.limits) : [(model: model, indices: Array(items.indices))]
         var outcomes = [ItemOutcome](repeating: .skipped, count: items.count)
+        var files = items.map { FileRecord(input: $0.path, output: nil, outcome: .skipped, sigma: nil) }
         let start = Date()
         // Every group's chain is made (and checked) before anything is written.
         let runs = try groups.filter { !$0.indices.isEmpty }.map { group -> (PipelineExecution, PipelineRunner, [Int]) in
@@ -66,10 +67,10 @@ struct DenoiseCommand: ParsableCommand {
         if let folder = sink.folder { try PipelineExecution.prepareOutputFolder(folder) }
         for (exec, runner, indices) in runs {
             let result = try exec.execute(items: indices.map { items[$0] }, runner: runner)
-            for (k, i) in indices.enumerated() { outcomes[i] = result[k] }
+            for (k, i) in indices.enumerated() { outcomes[i] = result.outcomes[k]; files[i] = result.files[k] }
         }
         Summary(outcomes: outcomes, verb: "denoised", seconds: Date().timeIntervalSince(start),
-                destination: sink.destination, items: items).report(quiet: batch.quiet, json: batch.json)
+                destination: sink.destination, items: items, files: files).report(quiet: batch.quiet, json: batch.json)
         PipelineExecution.emit(stdoutCopy)
         if let sheet = modelOptions.sheet { try writeComparisonSheet(sheet, items: items, outcomes: outcomes, outDir: batch.output) }
         try Exit.ifAnyFailed(outcomes)

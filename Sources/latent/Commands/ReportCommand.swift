@@ -13,7 +13,7 @@ struct ReportCommand: ParsableCommand {
             commandName: "merge",
             abstract: "Combine the --json summaries of several runs (the shards of one job) into one.",
             discussion: """
-                Counts are added, failures listed together, seconds added (seconds_max is the \
+                Counts are added, failures, warnings and files listed together, seconds added (seconds_max is the \
                 longest run). Each file holds the summary line a batch command printed with --json \
                 (the last line that is a JSON object).
 
@@ -25,7 +25,8 @@ struct ReportCommand: ParsableCommand {
 
         func run() throws {
             var counts: [String: Int] = [:]
-            var failures: [String] = [], warnings: [String] = []
+            var failures: [String] = [], warnings: [String] = [], records: [String] = []
+            var anyFiles = false
             var seconds = 0.0, longest = 0.0
             var verb: String?
             /// A failure or warning as {"file":F,"reason":R}; older reports hold "F: reason" strings.
@@ -57,13 +58,21 @@ struct ReportCommand: ParsableCommand {
                 longest = max(longest, s)
                 failures += (obj["failures"] as? [Any] ?? []).compactMap(object)
                 warnings += (obj["warnings"] as? [Any] ?? []).compactMap(object)
+                if let list = obj["files"] as? [Any] {
+                    anyFiles = true
+                    records += list.compactMap { r in
+                        (try? JSONSerialization.data(withJSONObject: r, options: [.sortedKeys, .withoutEscapingSlashes])).map { String(decoding: $0, as: UTF8.self) }
+                    }
+                }
             }
             guard let verb else { throw Exit.cannotRun("no counts in \(files.joined(separator: ", "))") }
             let processed = counts["processed"] ?? 0, stale = counts["stale"] ?? 0
+            let same = verb == "processed"
             print("{\"\(verb)\":\(processed),\"skipped\":\(counts["skipped"] ?? 0),\"failed\":\(counts["failed"] ?? 0),\"stale_replaced\":\(stale),"
-                + "\"seconds\":\(String(format: "%.3f", seconds)),\"processed\":\(processed),\"stale\":\(stale),\"command\":\(jsonQuote(verb)),"
+                + "\"seconds\":\(String(format: "%.3f", seconds)),\(same ? "" : "\"processed\":\(processed),")\"stale\":\(stale),\"command\":\(jsonQuote(verb)),"
                 + "\"seconds_max\":\(String(format: "%.3f", longest)),\"runs\":\(files.count),"
-                + "\"failures\":[\(failures.joined(separator: ","))],\"warnings\":[\(warnings.joined(separator: ","))]}")
+                + "\"failures\":[\(failures.joined(separator: ","))],\"warnings\":[\(warnings.joined(separator: ","))]"
+                + (anyFiles ? ",\"files\":[\(records.joined(separator: ","))]" : "") + "}")
         }
     }
 }

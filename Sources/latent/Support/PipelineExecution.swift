@@ -4,6 +4,7 @@ import Imaging
 import Models
 import PNGIO
 import Pipeline
+import Synchronization
 import FileIO
 
 /// Runs a plan the way every pipeline command does: walk inputs, check the chain, progress bar,
@@ -24,9 +25,9 @@ struct PipelineExecution {
         if batch.dryRun { return (items, Self.dryRun(items, runner: runner)) }
         if let outDir { try Self.prepareOutputFolder(outDir) }
         let start = Date()
-        let outcomes = try execute(items: items, runner: runner)
-        Summary(outcomes: outcomes, verb: verb, seconds: Date().timeIntervalSince(start), destination: plan.sink.destination, items: items)
-            .report(quiet: batch.quiet, json: batch.json)
+        let (outcomes, files) = try execute(items: items, runner: runner)
+        Summary(outcomes: outcomes, verb: verb, seconds: Date().timeIntervalSince(start), destination: plan.sink.destination, items: items,
+                files: files).report(quiet: batch.quiet, json: batch.json)
         return (items, outcomes)
     }
 
@@ -103,13 +104,15 @@ struct PipelineExecution {
     }
 
     /// Runs `items` through `runner` behind a progress bar; a failure of the run itself exits 1.
-    func execute(items: [InputItem], runner: PipelineRunner) throws -> [ItemOutcome] {
+    /// Returns each item's outcome and its record for the JSON summary's "files".
+    func execute(items: [InputItem], runner: PipelineRunner) throws -> (outcomes: [ItemOutcome], files: [FileRecord]) {
         // --verbose: a line per file instead of the bar.
         let bar = ProgressBar(label: label, quiet: batch.quiet || batch.verbose)
-        if batch.verbose {
-            runner.itemFinished = { item, outcome, seconds in
-                printError(Self.verboseLine(item, outcome, seconds: seconds, output: runner.outputPath(for: item)))
-            }
+        let verbose = batch.verbose, chain = runner.plan.chainSpec
+        let records = Mutex<[String: [(key: String, text: String)]]>([:])
+        runner.itemFinished = { report in
+            records.withLock { $0[report.item.path] = report.texts }
+            if verbose { printError(Self.verboseLine(report, chain: chain, output: runner.outputPath(for: report.item))) }
         }
         let outcomes: [ItemOutcome]
         do { outcomes = try runner.run(items: items) { bar.update($0) } } catch {
@@ -117,11 +120,17 @@ struct PipelineExecution {
             throw Exit.failed(error)
         }
         bar.finish()
-        return outcomes
+        let texts = records.withLock { $0 }
+        let files = zip(items, outcomes).map { item, outcome in
+            FileRecord(input: item.path, output: runner.outputPath(for: item), outcome: outcome,
+                       sigma: texts[item.path]?.first { $0.key == "latent:sigma" }?.text)
+        }
+        return (outcomes, files)
     }
 
     /// `in → out  WxH colour  chain  σ  seconds`, or why the file was skipped or failed.
-    static func verboseLine(_ item: InputItem, _ outcome: ItemOutcome, seconds: Double?, output: String?) -> String {
+    static func verboseLine(_ report: ItemReport, chain: String, output: String?) -> String {
+        let item = report.item, outcome = report.outcome, seconds = report.seconds
         let out = output.map { $0.contains("/latent-stdout-") ? "standard output" : $0 } ?? "-"
         switch outcome {
         case .skipped: return "\(item.path): skipped (\(out) is up to date)"
@@ -129,13 +138,11 @@ struct PipelineExecution {
         case .done, .replacedStale, .warned:
             var parts = ["\(item.path) → \(out)"]
             if let path = output, let r = try? PNGReader(path: path) {
-                let h = r.header
-                parts.append("\(h.width)x\(h.height) \(h.layout)")
-                let texts = Dictionary(r.texts.map { ($0.key, $0.text) }, uniquingKeysWith: { a, _ in a })
+                parts.append("\(r.header.width)x\(r.header.height) \(r.header.layout)")
                 r.close()
-                if let chain = texts["latent:chain"] { parts.append(chain) }
-                if let sigma = texts["latent:sigma"] { parts.append("σ " + sigma) }
             }
+            parts.append(chain)
+            if let sigma = report.texts.first(where: { $0.key == "latent:sigma" }) { parts.append("σ " + sigma.text) }
             if case .replacedStale = outcome { parts.append("replaced a stale output") }
             if case .warned(let w) = outcome { parts.append("warning: " + w) }
             if let seconds { parts.append(String(format: "%.2f s", seconds)) }
