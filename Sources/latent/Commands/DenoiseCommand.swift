@@ -69,8 +69,8 @@ struct DenoiseCommand: ParsableCommand {
             let result = try exec.execute(items: indices.map { items[$0] }, runner: runner)
             for (k, i) in indices.enumerated() { outcomes[i] = result.outcomes[k]; files[i] = result.files[k] }
         }
-        Summary(outcomes: outcomes, verb: "denoised", seconds: Date().timeIntervalSince(start),
-                destination: sink.destination, items: items, files: files).report(quiet: batch.quiet, json: batch.json)
+        BatchSummary(outcomes: outcomes, verb: "denoised", seconds: Date().timeIntervalSince(start),
+                     destination: sink.destination, inputs: items.map(\.path), files: files).report(quiet: batch.quiet, json: batch.json)
         PipelineExecution.emit(stdoutCopy)
         if let sheet = modelOptions.sheet { try writeComparisonSheet(sheet, items: items, outcomes: outcomes, outDir: batch.output) }
         try Exit.ifAnyFailed(outcomes)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import FileIO
 import Foundation
 import Imaging
 import Models
@@ -227,7 +228,7 @@ struct TrainCommand: ParsableCommand {
                 let eta = rate > 0 ? Double(total - done) / rate : 0
                 let bar = String(repeating: "=", count: 24 * done / total) + String(repeating: " ", count: 24 - 24 * done / total)
                 FileHandle.standardError.write(String(format: "\repoch %d/%d [%@] loss %.2f  %.0f img/s  ETA %@ ", e, epochs, bar, loss, rate,
-                                                      ProgressBar.clock(eta)).data(using: .utf8)!)
+                                                      BatchSummary.clock(eta)).data(using: .utf8)!)
             case .epoch(let r):
                 if tty { FileHandle.standardError.write("\r\u{1B}[K".data(using: .utf8)!) }
                 if json {

@@ -26,8 +26,8 @@ struct PipelineExecution {
         if let outDir { try Self.prepareOutputFolder(outDir) }
         let start = Date()
         let (outcomes, files) = try execute(items: items, runner: runner)
-        Summary(outcomes: outcomes, verb: verb, seconds: Date().timeIntervalSince(start), destination: plan.sink.destination, items: items,
-                files: files).report(quiet: batch.quiet, json: batch.json)
+        BatchSummary(outcomes: outcomes, verb: verb, seconds: Date().timeIntervalSince(start), destination: plan.sink.destination,
+                     inputs: items.map(\.path), files: files).report(quiet: batch.quiet, json: batch.json)
         return (items, outcomes)
     }
 

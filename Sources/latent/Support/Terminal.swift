@@ -47,9 +47,9 @@ final class ProgressBar: Sendable {
         let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
         // Under one file a second (large images), the time per file instead.
         let speed = rate >= 10 ? String(format: "%.0f files/s", rate) : rate >= 1 ? String(format: "%.1f files/s", rate)
-            : progressed > 0.01 ? Self.duration(now / progressed) + "/file" : "-"
+            : progressed > 0.01 ? BatchSummary.duration(now / progressed) + "/file" : "-"
         let line = String(format: "\r%@ [%@] %d/%d  %@  ETA %@%@  (%@)", label, bar, p.finished, p.total,
-                          speed, Self.clock(eta), p.failed > 0 ? "  \(p.failed) failed" : "", Self.duration(now))
+                          speed, BatchSummary.clock(eta), p.failed > 0 ? "  \(p.failed) failed" : "", BatchSummary.duration(now))
             + "\u{1B}[K"
         FileHandle.standardError.write(line.data(using: .utf8)!)
     }
@@ -57,17 +57,6 @@ final class ProgressBar: Sendable {
     func finish() {
         guard enabled else { return }
         FileHandle.standardError.write("\r\u{1B}[K".data(using: .utf8)!)
-    }
-
-    /// "0.4 s", "12 s", "3:05" (a summary's elapsed time).
-    static func duration(_ s: Double) -> String {
-        s < 10 ? String(format: "%.1f s", s) : s < 60 ? String(format: "%.0f s", s) : clock(s)
-    }
-
-    static func clock(_ s: Double) -> String {
-        let t = Int(s.rounded())
-        return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60)
-            : String(format: "%d:%02d", t / 60, t % 60)
     }
 }
 
