@@ -88,26 +88,12 @@ struct EvalCommand: ParsableCommand {
         var band = BandDenoiser(model: model)
         if givenSigma { band.sigma = [sigma] }
         let report = DenoisingProtocol.run(band, images: images, sigma: sigma, seed: seed, quantized: noisyPng)
-        let mean = report.meanDenoised, noisyMean = report.meanNoisy, perMP = report.cpuSecondsPerMegapixel
-        let psnrs = report.psnrDenoised, sigmaErrors = report.sigmaErrors
         let sigmaInput = !(model.noiseInput || model.noiseMap) ? "none (blind model)" : givenSigma ? "given (the true σ)" : "measured in each image"
-        let meanAbsError = report.meanAbsSigmaError ?? 0
-        if json {
-            print("{\"model\":\(jsonQuote(self.model)),\"images\":\(images.count),\"sigma\":\(sigma),\"noisy_png\":\(noisyPng),"
-                + "\"psnr_noisy\":\(String(format: "%.3f", noisyMean)),\"psnr_denoised\":\(String(format: "%.3f", mean)),"
-                + "\"cpu_s_per_mp\":\(String(format: "%.3f", perMP)),\"sigma_input\":\(jsonQuote(sigmaInput)),"
-                + "\"sigma_estimate_mean_abs_error\":\(sigmaErrors.isEmpty ? "null" : String(format: "%.3f", meanAbsError)),\"per_image\":[\(psnrs.map { String(format: "%.3f", $0) }.joined(separator: ","))]}")
-        } else {
-            print("model            \(self.model) (conv-dae \(model.widths.0),\(model.widths.1),\(model.widths.2)\(model.blocks > 0 ? " +\(model.blocks) blocks" : ""))")
-            print("images           \(images.count)")
-            print("sigma            \(sigma)\(noisyPng ? " (noisy images quantised to 8 bits)" : "")")
-            print("sigma_input      \(sigmaInput)" + (sigmaErrors.isEmpty ? "" : String(format: " (estimate off by %.2f on average)", meanAbsError)))
-            print(String(format: "psnr_noisy       %.3f", noisyMean))
-            print(String(format: "psnr_denoised    %.3f", mean))
-            print(String(format: "cpu_s_per_mp     %.3f", perMP))
-            print("per_image        " + psnrs.map { String(format: "%.2f", $0) }.joined(separator: " "))
-        }
+        let description = "conv-dae \(model.widths.0),\(model.widths.1),\(model.widths.2)" + (model.blocks > 0 ? " +\(model.blocks) blocks" : "")
+        show(report.evaluation(model: self.model, description: description, images: images.count, sigma: sigma, noisyPNG: noisyPng, sigmaInput: sigmaInput))
     }
+
+    func show(_ r: EvaluationReport) { print(json ? r.json : r.text) }
 
     /// Real noisy/clean pairs: each noisy image denoised as `latent denoise` would.
     func runPairs(_ model: ConvDenoiser, folder: String) throws {
@@ -122,31 +108,10 @@ struct EvalCommand: ParsableCommand {
         var band = BandDenoiser(model: model)
         if givenSigma { band.sigma = [try convSigma()] }
         let report = PairEvaluation.run(names, folder: folder, denoiser: band, oracle: oracleNoise, noiseScale: noiseScale)
-        let scores = report.scores, failures = report.failures
-        for f in failures { printError("latent: \(f)") }
-        guard !scores.isEmpty else { throw ExitCode(1) }
-        let mean = report.mean, perMP = report.cpuSecondsPerMegapixel
-        func sig(_ s: PairEvaluation.Score) -> String { s.sigmas.map { $0.map { String(format: "%.2f", $0) }.joined(separator: ",") } ?? "none" }
-        if json {
-            let each = scores.map { s in
-                "{\"name\":\(jsonQuote(s.name)),\"psnr_noisy\":\(String(format: "%.3f", s.psnrNoisy)),\"psnr_denoised\":\(String(format: "%.3f", s.psnrDenoised)),"
-                    + "\"ssim_noisy\":\(String(format: "%.4f", s.ssimNoisy)),\"ssim_denoised\":\(String(format: "%.4f", s.ssimDenoised)),\"sigma\":\(jsonQuote(sig(s)))}"
-            }
-            print("{\"model\":\(jsonQuote(self.model)),\"pairs\":\(scores.count),\"failed\":\(failures.count),"
-                + "\"psnr_noisy\":\(String(format: "%.3f", mean(\.psnrNoisy))),\"psnr_denoised\":\(String(format: "%.3f", mean(\.psnrDenoised))),"
-                + "\"ssim_noisy\":\(String(format: "%.4f", mean(\.ssimNoisy))),\"ssim_denoised\":\(String(format: "%.4f", mean(\.ssimDenoised))),"
-                + "\"cpu_s_per_mp\":\(String(format: "%.3f", perMP)),\"per_image\":[\(each.joined(separator: ","))]}")
-        } else {
-            print("image                                PSNR noisy → denoised    SSIM noisy → denoised   σ")
-            for s in scores {
-                print(s.name.padding(toLength: 36, withPad: " ", startingAt: 0)
-                    + String(format: " %6.2f → %6.2f dB       %.4f → %.4f      ", s.psnrNoisy, s.psnrDenoised, s.ssimNoisy, s.ssimDenoised) + sig(s))
-            }
-            print(String(format: "mean (%d pairs)                       %6.2f → %6.2f dB       %.4f → %.4f", scores.count, mean(\.psnrNoisy), mean(\.psnrDenoised),
-                         mean(\.ssimNoisy), mean(\.ssimDenoised)))
-            print(String(format: "cpu_s_per_mp     %.3f", perMP))
-        }
-        if !failures.isEmpty { throw ExitCode(1) }
+        for f in report.failures { printError("latent: \(f)") }
+        guard !report.scores.isEmpty else { throw ExitCode(1) }
+        show(report.evaluation(model: self.model))
+        if !report.failures.isEmpty { throw ExitCode(1) }
     }
 
     func run() throws {
@@ -178,34 +143,11 @@ struct EvalCommand: ParsableCommand {
             throw Exit.cannotRun("\(data): images are \(test.width)x\(test.height)x\(test.channels), the model takes \(c.width)x\(c.height)x\(c.channels)")
         }
         if let limit { test = test.prefix(limit) }
-        var out: [(String, String)] = [("model", model), ("kind", c.kind.rawValue), ("architecture", c.architecture), ("images", "\(test.count)")]
-        var rng = RandomGenerator(seed: seed)
-        let loss = Evaluator.meanLoss(m, test, rng: &rng)
-        out.append(("loss_per_image", String(format: "%.3f", loss.total)))
-        if c.kind == .vae {
-            out.append(("reconstruction", String(format: "%.3f", loss.reconstruction)))
-            out.append(("kl", String(format: "%.3f", loss.kl)))
-            out.append(("negative_elbo", String(format: "%.3f", loss.reconstruction + loss.kl)))
-            if let k = iwae, let vae = m as? VAE {
-                let tty = !json && !quiet && isatty(2) != 0
-                let ll = Evaluator.iwae(vae, test, samples: k, rng: &rng) { done, total in
-                    if tty { FileHandle.standardError.write("\riwae \(done)/\(total)".data(using: .utf8)!) }
-                }
-                if tty { FileHandle.standardError.write("\r\u{1B}[K".data(using: .utf8)!) }
-                out.append(("iwae_k", "\(k)"))
-                out.append(("log_likelihood", String(format: "%.3f", ll)))
-            }
-        } else if let corruption = noise.flatMap(Corruption.init) ?? c.noise {
-            let f = Evaluator.denoising(m, test, noise: corruption, seed: seed)
-            out.append(("noise", corruption.description))
-            out.append(("psnr_noisy", String(format: "%.3f", f.psnrNoisy)))
-            out.append(("psnr_denoised", String(format: "%.3f", f.psnrDenoised)))
-            out.append(("psnr_median3x3", String(format: "%.3f", f.psnrMedian)))
+        let tty = !json && !quiet && isatty(2) != 0
+        let report = Evaluator.report(m, name: model, test: test, iwae: iwae, noise: noise.flatMap(Corruption.init), seed: seed) { done, total in
+            if tty { FileHandle.standardError.write("\riwae \(done)/\(total)".data(using: .utf8)!) }
         }
-        if json {
-            print("{" + out.map { k, v in "\(jsonQuote(k)):\(Double(v) != nil && k != "model" ? v : jsonQuote(v))" }.joined(separator: ",") + "}")
-        } else {
-            for (k, v) in out { print("\(k.padding(toLength: 16, withPad: " ", startingAt: 0)) \(v)") }
-        }
+        if tty { FileHandle.standardError.write("\r\u{1B}[K".data(using: .utf8)!) }
+        show(report)
     }
 }
