@@ -142,8 +142,7 @@ struct TrainCommand: ParsableCommand {
         opts.sigmaRange = try NoiseLevel.trainingRange(noise!)
         opts.seed = seed
         opts.workers = workers ?? threads ?? ProcessInfo.processInfo.activeProcessorCount
-        let ckpt = Self.checkpointPath(for: output)
-        opts.checkpointPath = ckpt
+        opts.checkpointPath = Checkpoint.path(for: output)
         let model: PatchModel
         if self.model == "noise-estimator" {
             model = NoiseMapEstimator(channels: channels, width: estWidth, depth: estDepth, seed: seed)
@@ -152,21 +151,9 @@ struct TrainCommand: ParsableCommand {
             model = ConvDenoiser(channels: channels, widths: w, blocks: blocks, noiseInput: noiseInput, noiseMap: noiseMap, seed: seed)
         }
         let trainer = PatchTrainer(model: model, options: opts)
-        if let initFrom, !resume, let model = model as? ConvDenoiser {
-            do { try model.initialise(from: initFrom) } catch {
-                throw Exit.cannotRun(error)
-            }
-            if !quiet { printError("starting from the weights of \(initFrom)") }
-        }
-        if resume {
-            guard FileManager.default.fileExists(atPath: ckpt) else {
-                throw Exit.cannotRun("\(ckpt): no checkpoint to resume from")
-            }
-            do { try trainer.resume(from: ckpt) } catch {
-                throw Exit.cannotRun(error)
-            }
-            if !quiet { printError("resuming after epoch \(trainer.completedEpochs) from \(ckpt)") }
-        }
+        do {
+            if let note = try trainer.prepare(resume: resume, initFrom: initFrom), !quiet { printError(note) }
+        } catch { throw Exit.cannotRun(error) }
         if !quiet {
             printError("training \(model.summary)\(cameraNoise > 0 ? " camera noise \(cameraNoise)" : "") on \(train.count) images, "
                 + "\(val.count) for validation, patches \(patch)x\(patch), σ \(opts.sigmaRange.lowerBound)-\(opts.sigmaRange.upperBound), " + (opts.workers > 1 ? "\(opts.workers) data-parallel workers" : "\(BLAS.threads) BLAS threads"))
@@ -175,22 +162,13 @@ struct TrainCommand: ParsableCommand {
         let isEstimator = model is NoiseMapEstimator
         try trainer.run(train: train, validation: val, progress: { r in
             if tty { FileHandle.standardError.write("\r\u{1B}[K".data(using: .utf8)!) }
-            if json {
-                FileHandle.standardOutput.write(("{\"epoch\":\(r.epoch),\"loss\":\(fmt(r.loss)),\"\(isEstimator ? "val_sigma_error" : "val_psnr_25")\":\(r.validation.map(fmt) ?? "null"),"
-                    + "\"seconds\":\(fmt(r.seconds)),\"patches_per_s\":\(fmt(r.patchesPerSecond))}\n").data(using: .utf8)!)
-            }
-            if !quiet {
-                printError(String(format: "epoch %d/%d  loss %.4f  %@ %@  %.0f s  %.1f patches/s", r.epoch, epochs, r.loss,
-                                  isEstimator ? "val σ error" : "val PSNR(σ=25)",
-                                  r.validation.map { String(format: isEstimator ? "%.3f" : "%.2f dB", $0) } ?? "-", r.seconds, r.patchesPerSecond))
-            }
+            if json { FileHandle.standardOutput.write((r.json(estimator: isEstimator) + "\n").data(using: .utf8)!) }
+            if !quiet { printError(r.line(epochs: epochs, estimator: isEstimator)) }
         }, batchProgress: { done, total, loss in
             guard tty else { return }
             FileHandle.standardError.write(String(format: "\rbatch %d/%d  loss %.4f ", done, total, loss).data(using: .utf8)!)
         })
-        var meta = model.metadata
-        for (k, v) in opts.metadata { meta[k] = v }
-        try SafeTensors.write(model.exportTensors(), metadata: meta, to: output)
+        try trainer.save(to: output)
         if !quiet { printError("wrote \(output)") }
     }
 
@@ -203,7 +181,7 @@ struct TrainCommand: ParsableCommand {
                                  channels: train.channels, hidden: parseHidden()!, latent: latent,
                                  activation: Activation(activation)!, decoder: DecoderKind(rawValue: decoder)!,
                                  beta: beta, noise: noise.flatMap(Corruption.init), sparsity: sparsity.flatMap(Sparsity.init))
-        let ckpt = Self.checkpointPath(for: output)
+        let ckpt = Checkpoint.path(for: output)
         let options = TrainingOptions(epochs: epochs, batch: batch, learningRate: lr, seed: seed, checkpointPath: ckpt, workers: nWorkers)
         let trainer: Trainer
         if resume {
@@ -231,37 +209,13 @@ struct TrainCommand: ParsableCommand {
                                                       BatchSummary.clock(eta)).data(using: .utf8)!)
             case .epoch(let r):
                 if tty { FileHandle.standardError.write("\r\u{1B}[K".data(using: .utf8)!) }
-                if json {
-                    FileHandle.standardOutput.write(("{\"epoch\":\(r.epoch),\"train_loss\":\(fmt(r.trainLoss)),\"train_kl\":\(fmt(r.trainKL)),"
-                        + "\"val_loss\":\(r.validationLoss.map(fmt) ?? "null"),\"seconds\":\(fmt(r.seconds)),\"images_per_s\":\(fmt(r.imagesPerSecond))}\n").data(using: .utf8)!)
-                }
-                if !quiet {
-                    var line = String(format: "epoch %d/%d  train loss %.3f", r.epoch, epochs, r.trainLoss)
-                    if config.kind == .vae { line += String(format: " (rec %.3f + KL %.3f)", r.trainReconstruction, r.trainKL) }
-                    if let v = r.validationLoss { line += String(format: "  %@ loss %.3f", test != nil ? "test" : "val", v) }
-                    line += String(format: "  %.1f s  %.0f img/s", r.seconds, r.imagesPerSecond)
-                    printError(line)
-                }
+                if json { FileHandle.standardOutput.write((r.json + "\n").data(using: .utf8)!) }
+                if !quiet { printError(r.line(epochs: epochs, vae: config.kind == .vae, heldOut: test != nil ? "test" : "val")) }
             }
         }
-        var extra = options.metadata
-        extra["train_data"] = (data as NSString).lastPathComponent
-        extra["train_images"] = "\(train.count)"
-        if let heldOut = test ?? validation {
-            var rng = RandomGenerator(seed: seed ^ 0xE7A1)
-            let l = Evaluator.meanLoss(trainer.model, heldOut, rng: &rng)
-            extra[test != nil ? "test_loss" : "val_loss"] = String(format: "%.3f", l.total)
-            if config.kind == .vae { extra["test_kl"] = String(format: "%.3f", l.kl) }
-        }
-        try ModelFile.save(trainer.model, to: output, extra: extra)
+        try trainer.save(to: output, dataName: (data as NSString).lastPathComponent, trainImages: train.count,
+                         heldOut: test ?? validation, heldOutIsTest: test != nil, seed: seed)
         if !quiet { printError("wrote \(output)") }
-    }
-
-    func fmt(_ v: Double) -> String { String(format: "%.4f", v) }
-
-    /// NAME.safetensors → NAME.ckpt.safetensors
-    static func checkpointPath(for output: String) -> String {
-        output.hasSuffix(".safetensors") ? String(output.dropLast(12)) + ".ckpt.safetensors" : output + ".ckpt"
     }
 
     /// (train, validation-or-test, test if the data has one)
