@@ -199,6 +199,15 @@ struct BatchSafetyTests {
         let h = try PNGReader(path: path).header
         #expect(h.width == 40 && h.layout == .gray)
         #expect(!FileManager.default.fileExists(atPath: dir + "/-"))
+        // denoise and reconstruct write to standard output the same way.
+        try writeImage(dir + "/digit.png", width: 28, height: 28, layout: .gray, seed: 9)
+        for args in [["denoise", dir + "/a.png", "--model", "photo"], ["reconstruct", dir + "/digit.png", "--model", "mnist-vae"]] {
+            let piped = try CLI.run(args + ["-o", "-", "--quiet"])
+            #expect(piped.status == 0, "\(args[0]): \(piped.stderr)")
+            let p = dir + "/piped-\(args[0]).png"
+            FileManager.default.createFile(atPath: p, contents: piped.stdoutData)
+            #expect((try? PNGReader(path: p).header.width) == (args[0] == "denoise" ? 40 : 28), "\(args[0]) wrote \(piped.stdoutData.count) bytes")
+        }
         let same = try CLI.run(["convert", dir + "/a.png", "-o", dir + "/a.png"])
         #expect(same.status == 2 && same.stderr.contains("the output would overwrite this input"))
         let many = try CLI.run(["convert", dir, "-o", "-"])

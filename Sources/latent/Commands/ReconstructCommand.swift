@@ -23,6 +23,7 @@ struct ReconstructCommand: ParsableCommand {
         let (sink, stdoutCopy) = try PipelineExecution.sink(output: batch.output, inputs: inputs, json: batch.json)
         let plan = PipelinePlan(inputs: inputs, stages: [stage], sink: sink)
         let (items, outcomes) = try PipelineExecution(plan: plan, batch: batch.processing, label: "reconstruct", verb: "reconstructed").run()
+        PipelineExecution.emit(stdoutCopy)
         if let sheet = modelOptions.sheet, !batch.processing.dryRun { try writeComparisonSheet(sheet, items: items, outcomes: outcomes, outDir: batch.output) }
         try Exit.ifAnyFailed(outcomes)
     }

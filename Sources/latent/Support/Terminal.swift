@@ -59,19 +59,3 @@ final class ProgressBar: Sendable {
         FileHandle.standardError.write("\r\u{1B}[K".data(using: .utf8)!)
     }
 }
-
-extension InputWalker {
-    /// `walk`, saying on stderr (unless `quiet`) which folders were reached twice through
-    /// symlinks and which files were skipped as not PNG.
-    static func expandNoting(_ inputs: [String], excluding outputDir: String?, quiet: Bool = false, shard: Shard? = nil) throws -> [InputItem] {
-        var w = try walk(inputs, excluding: outputDir)
-        if let shard { w.items = shard.select(w.items) }
-        if quiet { return w.items }
-        for l in w.skippedLoops { printError("latent: \(l): skipped, a symlink back to a folder already walked") }
-        if !w.otherFiles.isEmpty {
-            let n = w.otherFiles.count
-            printError("latent: skipped \(n) file\(n == 1 ? "" : "s") that \(n == 1 ? "is" : "are") not PNG by name (\(w.otherFiles.prefix(3).joined(separator: ", "))\(n > 3 ? ", ..." : ""))")
-        }
-        return w.items
-    }
-}
