@@ -5,6 +5,28 @@ import TestSupport
 
 @Suite(.serialized)
 struct RenderCommandTests {
+    /// compare --model photo on a colour image runs what `denoise --model photo` runs (the
+    /// colour model for colour images): its OUT tile is the centre of denoise's output.
+    @Test func compareRunsTheDenoiseFamily() throws {
+        let dir = makeTempDir("compare-photo")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeImage(dir + "/a.png", width: 40, height: 30, layout: .rgb, seed: 3)
+        let c = try CLI.run(["compare", dir + "/a.png", "--model", "photo", "--sigma", "20", "--scale", "1", "--gutter", "0", "--no-labels",
+                             "-o", dir + "/c.png", "--quiet"])
+        #expect(c.status == 0, "\(c.stderr)")
+        let d = try CLI.run(["denoise", dir + "/a.png", "--model", "photo", "--sigma", "20", "-o", dir + "/d.png", "--quiet"])
+        #expect(d.status == 0, "\(d.stderr)")
+        let sheet = try PNGReader.read(path: dir + "/c.png", layout: .rgb, depth: 8), out = try PNGReader.read(path: dir + "/d.png", layout: .rgb, depth: 8)
+        #expect(sheet.width == 30 && sheet.height == 60)
+        var same = true
+        for y in 0..<30 {
+            for x in 0..<30 {
+                for ch in 0..<3 where sheet.bytes[((30 + y) * 30 + x) * 3 + ch] != out.bytes[(y * 40 + x + 5) * 3 + ch] { same = false }
+            }
+        }
+        #expect(same, "the OUT tile is the centre of denoise's output")
+    }
+
     /// Images of another size or colour than a fixed-size model's input are refused by the
     /// commands that feed them to it, with the sizes, in one line; --resize converts them.
     @Test func otherSizesAreRefusedUnlessResized() throws {

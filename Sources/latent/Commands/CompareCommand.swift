@@ -39,85 +39,26 @@ struct CompareCommand: ParsableCommand {
 
     func run() throws {
         let (loaded, hash) = try options.load()
-        if case .conv(let conv) = loaded { return try runConv(conv, hash: hash) }
-        let (views, _) = try options.views("compare")
-        let c = views.config
         do {
-            let items = try InputWalker.expand(inputs, excluding: nil).prefix(limit)
-            guard !items.isEmpty else { throw RenderError.badInput(file: inputs.joined(separator: " "), reason: "no PNG files") }
-            let originals = try items.map { try views.modelInput($0.path, resize: options.resize) }
-            var rowsOut: [[FloatImage?]] = [originals]
-            var labels = ["IN"]
-            var fed = originals
-            if let corruption = noise.flatMap(Corruption.init) {
-                fed = Self.corrupted(originals, corruption, seed: options.seed, as8Bit: false)
-                rowsOut.append(fed)
-                labels.append("NOISY")
+            let paths = try InputWalker.expand(inputs, excluding: nil).prefix(limit).map(\.path)
+            guard !paths.isEmpty else { throw RenderError.badInput(file: inputs.joined(separator: " "), reason: "no PNG files") }
+            let corruption = noise.flatMap(Corruption.init)
+            var details = [("images", "\(paths.count)"), ("noise", noise ?? "none")]
+            if case .conv(let conv) = loaded {
+                // The same stage as `denoise --model NAME` (photo sends colour images to photo-color).
+                let stage = try ModelVerbs.make(verb: "denoise", model: options.model, sigma: sigma.flatMap(ConvStage.parseSigma))
+                guard let stage = stage as? ConvStage else { throw Exit.cannotRun("\(options.model): not a convolutional model") }
+                let sheet = try ComparisonSheet.denoiser(paths: paths, rgb: conv.channels == 3, corruption: corruption, seed: options.seed, crop: crop,
+                                                         scale: options.scale, gutter: options.gutter) { img, planes, file in
+                    try stage.denoiser(forPlanes: planes).denoise(img, colorPlanes: planes, file: file).image
+                }
+                details.append(("crop", "\(sheet.side)"))
+                return try options.write(sheet.grid, tiles: sheet.tiles, command: "compare", details: details, modelText: stage.modelDescription)
             }
-            rowsOut.append(views.reconstruct(fed))
-            labels.append("OUT")
-            let grid = Grid(tileWidth: c.width, tileHeight: c.height, channels: c.channels, rows: rowsOut.count, cols: items.count,
-                            scale: options.scale, gutter: options.gutter, rowLabels: labels)
-            try options.write(grid, tiles: rowsOut, command: "compare", details: [("images", "\(items.count)"), ("noise", noise ?? "none")],
-                              hash: hash, views: views)
+            let (views, _) = try options.views("compare")
+            let sheet = try ComparisonSheet.autoencoder(views, paths: paths, corruption: corruption, seed: options.seed, resize: options.resize,
+                                                        scale: options.scale, gutter: options.gutter)
+            try options.write(sheet.grid, tiles: sheet.tiles, command: "compare", details: details, hash: hash, views: views)
         } catch let e as ExitCode { throw e } catch { throw Exit.cannotRun(error) }
-    }
-
-    /// A convolutional denoiser: images of any size. Each column is the same centred crop (at
-    /// most --crop pixels a side, 1:1 before --scale, so noise and detail stay visible) of an
-    /// input, its corrupted copy (with --noise) and the model's output on the whole image.
-    func runConv(_ model: ConvDenoiser, hash: String) throws {
-        do {
-            let stage = try ConvStage(verb: "denoise", model: model, name: options.model, hash: hash,
-                                      sigma: sigma.flatMap(ConvStage.parseSigma))
-            let items = try InputWalker.expand(inputs, excluding: nil).prefix(limit)
-            guard !items.isEmpty else { throw RenderError.badInput(file: inputs.joined(separator: " "), reason: "no PNG files") }
-            let channels = model.channels == 3 ? 3 : 0
-            var images: [FloatImage] = []
-            for item in items {
-                let png = try PNGReader.read(path: item.path, layout: channels == 3 ? .rgb : nil)
-                images.append(FloatImage(png.converted(to: png.layout.withAlpha(false), depth: png.depth)))
-            }
-            let planes = images.map(\.channels).max()!
-            images = images.map { $0.channels == planes ? $0 : FloatImage(width: $0.width, height: $0.height, channels: planes,
-                                                                           data: Array(repeating: $0.data, count: planes).flatMap { $0 }) }
-            let side = min(crop, images.map { min($0.width, $0.height) }.min()!)
-            func centre(_ img: FloatImage) -> FloatImage {
-                let x0 = (img.width - side) / 2, y0 = (img.height - side) / 2
-                var out = FloatImage(width: side, height: side, channels: img.channels)
-                for c in 0..<img.channels { for y in 0..<side { for x in 0..<side { out[x: x, y: y, c: c] = img[x: x0 + x, y: y0 + y, c: c] } } }
-                return out
-            }
-            var fed = images
-            var rowsOut: [[FloatImage?]] = [images.map(centre)]
-            var labels = ["IN"]
-            if let corruption = noise.flatMap(Corruption.init) {
-                fed = Self.corrupted(images, corruption, seed: options.seed, as8Bit: true)
-                rowsOut.append(fed.map(centre))
-                labels.append("NOISY")
-            }
-            rowsOut.append(try zip(items, fed).map { item, img in
-                centre(try stage.denoiser.denoise(img, colorPlanes: planes, file: item.path).image)
-            })
-            labels.append("OUT")
-            let grid = Grid(tileWidth: side, tileHeight: side, channels: planes, rows: rowsOut.count, cols: items.count,
-                            scale: options.scale, gutter: options.gutter, rowLabels: labels)
-            try options.write(grid, tiles: rowsOut, command: "compare", details: [("images", "\(items.count)"), ("noise", noise ?? "none"), ("crop", "\(side)")],
-                              modelText: stage.modelDescription)
-        } catch let e as ExitCode { throw e } catch { throw Exit.cannotRun(error) }
-    }
-
-    /// The images corrupted in turn from one seeded generator; `as8Bit`: rounded and clipped to
-    /// 8 bits, as a saved noisy PNG would hold them.
-    static func corrupted(_ images: [FloatImage], _ corruption: Corruption, seed: UInt64, as8Bit: Bool) -> [FloatImage] {
-        var rng = RandomGenerator(seed: seed)
-        return images.map { img in
-            var out = img
-            img.data.withUnsafeBufferPointer { s in
-                out.data.withUnsafeMutableBufferPointer { d in corruption.apply(s.baseAddress!, d.baseAddress!, count: img.data.count, rng: &rng) }
-            }
-            if as8Bit { for i in out.data.indices { out.data[i] = (min(1, max(0, out.data[i])) * 255).rounded() / 255 } }
-            return out
-        }
     }
 }
