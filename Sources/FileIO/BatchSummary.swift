@@ -199,3 +199,21 @@ public struct FileRecord: Sendable {
         return "\"sigma\":[\(numbers.map { String(format: "%.2f", $0) }.joined(separator: ","))],\"sigma_from\":\"\(from)\""
     }
 }
+
+extension BatchProgress {
+    /// The progress bar's text: "denoise [=====     ] 12/40  2.1 files/s  ETA 0:13  (5.6 s)":
+    /// files finished plus how far the running ones have got (rows of a large image); under one
+    /// file a second, the time per file instead of the rate.
+    public func line(label: String, elapsed now: Double) -> String {
+        let progressed = Double(finished) + partial
+        let rate = now > 0 ? progressed / now : 0
+        let eta = rate > 0 ? (Double(total) - progressed) / rate : 0
+        let width = 30
+        let filled = total > 0 ? min(width, Int(Double(width) * progressed / Double(total))) : width
+        let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
+        let speed = rate >= 10 ? String(format: "%.0f files/s", rate) : rate >= 1 ? String(format: "%.1f files/s", rate)
+            : progressed > 0.01 ? BatchSummary.duration(now / progressed) + "/file" : "-"
+        return String(format: "%@ [%@] %d/%d  %@  ETA %@%@  (%@)", label, bar, finished, total, speed, BatchSummary.clock(eta),
+                      failed > 0 ? "  \(failed) failed" : "", BatchSummary.duration(now))
+    }
+}

@@ -1,4 +1,5 @@
 import CPNG
+import FileIO
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -237,5 +238,25 @@ extension PNGError {
         let parts = head.split(separator: "x")
         if parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]) { return (w, h) }
         return (0, 0)
+    }
+}
+
+extension PNGReader {
+    /// What `latent info` says of a file, read to its end without decoding pixels (`finish`
+    /// checks the image data and reads the chunks after it): a text block, or one JSON object.
+    public static func describe(path: String, limits: PNGLimits, json: Bool) throws -> String {
+        let r = try PNGReader(path: path, limits: limits)
+        let texts = try r.finish()
+        let h = r.header
+        if json {
+            let t = texts.map { "\(jsonQuote($0.key)):\(jsonQuote($0.text))" }.joined(separator: ",")
+            let m = r.metadata.lines.map(jsonQuote).joined(separator: ",")
+            return "{\"file\":\(jsonQuote(path)),\"width\":\(h.width),\"height\":\(h.height),"
+                + "\"color_type\":\"\(h.colorType)\",\"bit_depth\":\(h.bitDepth),"
+                + "\"interlaced\":\(h.interlaced),\"transparency\":\(h.hasTransparency),\"chunks\":[\(m)],\"text\":{\(t)}}"
+        }
+        let first = "\(path): \(h.width)x\(h.height) \(h.colorType) \(h.bitDepth)-bit" + (h.interlaced ? " interlaced" : "") + (h.hasTransparency ? " tRNS" : "")
+        return ([first] + r.metadata.lines.map { "  \($0)" } + texts.map { "  \($0.key): \($0.text)" } + r.warnings.map { "  warning: \($0)" })
+            .joined(separator: "\n")
     }
 }

@@ -1,4 +1,7 @@
+import FileIO
+import Foundation
 import Imaging
+import PNGIO
 
 /// A grid of equally sized tiles with optional labels, as every picture of this module is:
 ///
@@ -86,5 +89,30 @@ public struct Grid {
             }
         }
         return out
+    }
+}
+
+extension Grid {
+    /// Renders `tiles` and writes the picture to `output` (8-bit, atomically, its folder made),
+    /// with provenance: the software, the command and its settings (`details`), the model.
+    /// Returns the picture's size.
+    public func write(_ tiles: [[FloatImage?]], to output: String, command: String, details: [(String, String)],
+                      modelText: String) throws -> (width: Int, height: Int) {
+        let image = render(tiles)
+        let texts: [(key: String, text: String)] = [
+            ("Software", "latent \(LatentInfo.version)"),
+            ("latent:command", ([command] + details.map { "\($0.0)=\($0.1)" }).joined(separator: " ")),
+            ("latent:model", modelText),
+        ]
+        let dir = (output as NSString).deletingLastPathComponent
+        if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
+        try AtomicOutput.writePNG(image.pngImage(layout: image.channels == 3 ? .rgb : .gray, depth: 8), to: output, texts: texts)
+        return (image.width, image.height)
+    }
+
+    /// The JSON description of a written picture.
+    public func json(file: String, size: (width: Int, height: Int), details: [(String, String)]) -> String {
+        let d = details.map { "\(jsonQuote($0.0)):\(jsonQuote($0.1))" }.joined(separator: ",")
+        return "{\"file\":\(jsonQuote(file)),\"width\":\(size.width),\"height\":\(size.height),\"rows\":\(rows),\"columns\":\(cols),\(d)}"
     }
 }

@@ -58,26 +58,10 @@ struct PictureOptions: ParsableArguments {
     func write(_ grid: Grid, tiles: [[FloatImage?]], command: String, details: [(String, String)], modelText: String) throws {
         var g = grid
         if noLabels { g.rowLabels = nil; g.columnLabels = nil }
-        let image = g.render(tiles)
-        let layout: PixelLayout = image.channels == 3 ? .rgb : .gray
-        let texts: [(key: String, text: String)] = [
-            ("Software", "latent \(LatentInfo.version)"),
-            ("latent:command", ([command] + details.map { "\($0.0)=\($0.1)" }).joined(separator: " ")),
-            ("latent:model", modelText),
-        ]
-        do {
-            let dir = (output as NSString).deletingLastPathComponent
-            if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
-            try AtomicOutput.writePNG(image.pngImage(layout: layout, depth: 8), to: output, texts: texts)
-        } catch {
-            throw Exit.failed(error)
-        }
-        if json {
-            let d = details.map { "\(jsonQuote($0.0)):\(jsonQuote($0.1))" }.joined(separator: ",")
-            print("{\"file\":\(jsonQuote(output)),\"width\":\(image.width),\"height\":\(image.height),\"rows\":\(g.rows),\"columns\":\(g.cols),\(d)}")
-        } else if !quiet {
-            printError("wrote \(output) (\(image.width)x\(image.height), \(g.rows)x\(g.cols) tiles)")
-        }
+        let size: (width: Int, height: Int)
+        do { size = try g.write(tiles, to: output, command: command, details: details, modelText: modelText) } catch { throw Exit.failed(error) }
+        if json { print(g.json(file: output, size: size, details: details)) }
+        else if !quiet { printError("wrote \(output) (\(size.width)x\(size.height), \(g.rows)x\(g.cols) tiles)") }
     }
 }
 

@@ -38,19 +38,7 @@ final class ProgressBar: Sendable {
             return true
         }
         guard draw else { return }
-        // Files finished plus how far the running ones have got (rows of a large image).
-        let progressed = Double(p.finished) + p.partial
-        let rate = now > 0 ? progressed / now : 0
-        let eta = rate > 0 ? (Double(p.total) - progressed) / rate : 0
-        let width = 30
-        let filled = p.total > 0 ? min(width, Int(Double(width) * progressed / Double(p.total))) : width
-        let bar = String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled)
-        // Under one file a second (large images), the time per file instead.
-        let speed = rate >= 10 ? String(format: "%.0f files/s", rate) : rate >= 1 ? String(format: "%.1f files/s", rate)
-            : progressed > 0.01 ? BatchSummary.duration(now / progressed) + "/file" : "-"
-        let line = String(format: "\r%@ [%@] %d/%d  %@  ETA %@%@  (%@)", label, bar, p.finished, p.total,
-                          speed, BatchSummary.clock(eta), p.failed > 0 ? "  \(p.failed) failed" : "", BatchSummary.duration(now))
-            + "\u{1B}[K"
+        let line = "\r" + p.line(label: label, elapsed: now) + "\u{1B}[K"
         FileHandle.standardError.write(line.data(using: .utf8)!)
     }
 
