@@ -1,3 +1,4 @@
+import FileIO
 import Foundation
 import Models
 import Tensor
@@ -31,6 +32,27 @@ extension EpochReport {
     public var json: String {
         "{\"epoch\":\(epoch),\"train_loss\":\(fmt4(trainLoss)),\"train_kl\":\(fmt4(trainKL)),"
             + "\"val_loss\":\(validationLoss.map(fmt4) ?? "null"),\"seconds\":\(fmt4(seconds)),\"images_per_s\":\(fmt4(imagesPerSecond))}"
+    }
+}
+
+extension EpochReport {
+    /// The line a terminal shows during an epoch: "epoch 3/50 [=====   ] loss 101.2  28000 img/s  ETA 0:02".
+    public static func progressLine(epoch: Int, of epochs: Int, done: Int, total: Int, loss: Double, rate: Double) -> String {
+        let eta = rate > 0 ? Double(total - done) / rate : 0
+        let bar = String(repeating: "=", count: 24 * done / total) + String(repeating: " ", count: 24 - 24 * done / total)
+        return String(format: "epoch %d/%d [%@] loss %.2f  %.0f img/s  ETA %@ ", epoch, epochs, bar, loss, rate, BatchSummary.clock(eta))
+    }
+}
+
+extension Trainer {
+    /// A trainer for `config`: resumed from the checkpoint (`options.checkpointPath`) or new.
+    /// Returns what to tell the user.
+    public static func start(config: ModelConfig, options: TrainingOptions, resume: Bool, seed: UInt64) throws -> (Trainer, String?) {
+        guard resume else { return (Trainer(model: ModelFile.make(config, seed: seed), options: options), nil) }
+        let ckpt = options.checkpointPath ?? ""
+        guard FileManager.default.fileExists(atPath: ckpt) else { throw TrainingSetupError("\(ckpt): no checkpoint to resume from") }
+        let t = try Checkpoint.resume(path: ckpt, config: config, options: options)
+        return (t, "resuming after epoch \(t.completedEpochs) from \(ckpt)")
     }
 }
 

@@ -77,14 +77,9 @@ struct EvalCommand: ParsableCommand {
     /// The standard denoising protocol on a folder of grey (or RGB) PNGs.
     func runConv(_ model: ConvDenoiser) throws {
         let sigma = try convSigma()
-        let images: [FloatImage]
-        do {
-            let (imgs, failures) = try PatchTrainer.loadImages(data, channels: model.channels, minSide: 4)
-            for f in failures { printError(f) }
-            images = limit.map { Array(imgs.prefix($0)) } ?? imgs
-        } catch {
-            throw Exit.cannotRun(error)
-        }
+        let (all, failures) = try Exit.setUp { try PatchTrainer.loadImages(data, channels: model.channels, minSide: 4) }
+        for f in failures { printError(f) }
+        let images = limit.map { Array(all.prefix($0)) } ?? all
         var band = BandDenoiser(model: model)
         if givenSigma { band.sigma = [sigma] }
         let report = DenoisingProtocol.run(band, images: images, sigma: sigma, seed: seed, quantized: noisyPng)
@@ -97,14 +92,9 @@ struct EvalCommand: ParsableCommand {
 
     /// Real noisy/clean pairs: each noisy image denoised as `latent denoise` would.
     func runPairs(_ model: ConvDenoiser, folder: String) throws {
-        let names: [String]
-        do {
-            let found = try PairEvaluation.pairs(in: folder)
-            names = limit.map { Array(found.names.prefix($0)) } ?? found.names
-            if !found.unmatched.isEmpty { printError("latent: \(found.unmatched.count) noisy images without a clean partner skipped: \(found.unmatched.prefix(3).joined(separator: ", "))") }
-        } catch {
-            throw Exit.cannotRun(error)
-        }
+        let found = try Exit.setUp { try PairEvaluation.pairs(in: folder) }
+        let names = limit.map { Array(found.names.prefix($0)) } ?? found.names
+        if !found.unmatched.isEmpty { printError("latent: \(found.unmatched.count) noisy images without a clean partner skipped: \(found.unmatched.prefix(3).joined(separator: ", "))") }
         var band = BandDenoiser(model: model)
         if givenSigma { band.sigma = [try convSigma()] }
         let report = PairEvaluation.run(names, folder: folder, denoiser: band, oracle: oracleNoise, noiseScale: noiseScale)
@@ -116,10 +106,7 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         if let threads { BLAS.setThreads(threads) }
-        let loaded: AnyModel
-        do { loaded = try BuiltinModels.resolveAny(model).model } catch {
-            throw Exit.cannotRun(error)
-        }
+        let loaded = try Exit.setUp { try BuiltinModels.resolveAny(model).model }
         let m: LatentModel
         switch loaded {
         case .conv(let conv):
@@ -131,14 +118,9 @@ struct EvalCommand: ParsableCommand {
             m = mlp
         }
         let c = m.config
-        var test: Dataset
-        do {
-            let loaded = try DatasetLoader.load(data, width: c.width, height: c.height, channels: c.channels, resize: resize, model: model)
-            for f in loaded.failures { printError(f) }
-            test = loaded.test ?? loaded.train
-        } catch {
-            throw Exit.cannotRun(error)
-        }
+        let dataset = try Exit.setUp { try DatasetLoader.load(data, width: c.width, height: c.height, channels: c.channels, resize: resize, model: model) }
+        for f in dataset.failures { printError(f) }
+        var test = dataset.test ?? dataset.train
         guard test.dim == c.inputSize else {
             throw Exit.cannotRun("\(data): images are \(test.width)x\(test.height)x\(test.channels), the model takes \(c.width)x\(c.height)x\(c.channels)")
         }

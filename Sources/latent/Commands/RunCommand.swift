@@ -29,15 +29,12 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let plan: PipelinePlan
-        do {
-            plan = try StageCatalog.parse(chain, batch: batchSize) {
+        let plan = try Exit.setUp {
+            try StageCatalog.parse(chain, batch: batchSize) {
                 var paths: [String] = []
                 while let line = readLine() { let t = line.trimmingCharacters(in: .whitespaces); if !t.isEmpty { paths.append(t) } }
                 return paths
             }
-        } catch {
-            throw Exit.cannotRun(error)
         }
         let (_, outcomes) = try PipelineExecution(plan: plan, batch: processing, label: "run").run()
         try Exit.ifAnyFailed(outcomes)

@@ -120,15 +120,9 @@ struct TrainCommand: ParsableCommand {
     func runConv() throws {
         if let threads { BLAS.setThreads(threads) }
         let channels = rgb ? 3 : 1
-        var train: [FloatImage], val: [FloatImage]
-        do {
-            let split = try PatchTrainer.loadSplit(data, validation: valData, channels: channels, patch: patch, seed: seed)
-            for f in split.failures { printError(f) }
-            (train, val) = (split.train, split.validation)
-            if let limit { train = Array(train.prefix(limit)) }
-        } catch {
-            throw Exit.cannotRun(error)
-        }
+        let split = try Exit.setUp { try PatchTrainer.loadSplit(data, validation: valData, channels: channels, patch: patch, seed: seed) }
+        for f in split.failures { printError(f) }
+        let train = limit.map { Array(split.train.prefix($0)) } ?? split.train, val = split.validation
         var opts = PatchTrainingOptions()
         opts.patch = patch
         opts.batch = batch
@@ -183,16 +177,8 @@ struct TrainCommand: ParsableCommand {
                                  beta: beta, noise: noise.flatMap(Corruption.init), sparsity: sparsity.flatMap(Sparsity.init))
         let ckpt = Checkpoint.path(for: output)
         let options = TrainingOptions(epochs: epochs, batch: batch, learningRate: lr, seed: seed, checkpointPath: ckpt, workers: nWorkers)
-        let trainer: Trainer
-        if resume {
-            guard FileManager.default.fileExists(atPath: ckpt) else {
-                throw Exit.cannotRun("\(ckpt): no checkpoint to resume from")
-            }
-            trainer = try Checkpoint.resume(path: ckpt, config: config, options: options)
-            if !quiet { printError("resuming after epoch \(trainer.completedEpochs) from \(ckpt)") }
-        } else {
-            trainer = Trainer(model: ModelFile.make(config, seed: seed), options: options)
-        }
+        let (trainer, note) = try Exit.setUp { try Trainer.start(config: config, options: options, resume: resume, seed: seed) }
+        if let note, !quiet { printError(note) }
         if !quiet {
             printError("training \(config.kind.rawValue) \(config.architecture) (\(trainer.model.parameterCount) parameters) on \(train.count) images, "
                 + "\(validation.map { "\($0.count) held out, " } ?? "")"
@@ -202,11 +188,7 @@ struct TrainCommand: ParsableCommand {
         try trainer.run(train: train, validation: validation) { event in
             switch event {
             case .batch(let e, let done, let total, let loss, let rate):
-                guard tty else { return }
-                let eta = rate > 0 ? Double(total - done) / rate : 0
-                let bar = String(repeating: "=", count: 24 * done / total) + String(repeating: " ", count: 24 - 24 * done / total)
-                FileHandle.standardError.write(String(format: "\repoch %d/%d [%@] loss %.2f  %.0f img/s  ETA %@ ", e, epochs, bar, loss, rate,
-                                                      BatchSummary.clock(eta)).data(using: .utf8)!)
+                if tty { FileHandle.standardError.write(("\r" + EpochReport.progressLine(epoch: e, of: epochs, done: done, total: total, loss: loss, rate: rate)).data(using: .utf8)!) }
             case .epoch(let r):
                 if tty { FileHandle.standardError.write("\r\u{1B}[K".data(using: .utf8)!) }
                 if json { FileHandle.standardOutput.write((r.json + "\n").data(using: .utf8)!) }

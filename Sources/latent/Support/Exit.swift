@@ -18,6 +18,11 @@ enum Exit {
         return ExitCode(1)
     }
 
+    /// A set-up step: its error is one line and exit code 2 (an ExitCode passes through).
+    static func setUp<T>(_ step: () throws -> T) throws -> T {
+        do { return try step() } catch let e as ExitCode { throw e } catch { throw cannotRun(error) }
+    }
+
     /// Exit code 1 when any item failed (their messages were printed with the summary).
     static func ifAnyFailed(_ outcomes: [ItemOutcome]) throws {
         if outcomes.contains(where: { if case .failed = $0 { return true }; return false }) { throw ExitCode(1) }

@@ -32,12 +32,7 @@ struct ModelOptions: ParsableArguments {
 }
 
 func makeModelStage(verb: String, model: String, options: ModelOptions, sigma: [Float]? = nil) throws -> any Stage {
-    do {
-        return try ModelVerbs.make(verb: verb, model: model, geometry: options.geometry,
-                                           overlap: options.overlap, batch: options.batchSize, sigma: sigma)
-    } catch {
-        throw Exit.cannotRun(error)
-    }
+    try Exit.setUp { try ModelVerbs.make(verb: verb, model: model, geometry: options.geometry, overlap: options.overlap, batch: options.batchSize, sigma: sigma) }
 }
 
 /// Writes a sheet of (input, output) pairs for the first items that succeeded.

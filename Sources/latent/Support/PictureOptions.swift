@@ -32,12 +32,8 @@ struct PictureOptions: ParsableArguments {
 
     /// The model of either family and its file's hash (exit 2 with the loader's message).
     func load() throws -> (AnyModel, String) {
-        do {
-            let (m, _, path) = try BuiltinModels.resolveAny(model)
-            return (m, ModelFile.contentHash(path: path) ?? "?")
-        } catch {
-            throw Exit.cannotRun(error)
-        }
+        let (m, _, path) = try Exit.setUp { try BuiltinModels.resolveAny(model) }
+        return (m, ModelFile.contentHash(path: path) ?? "?")
     }
 
     /// An autoencoder's views; a convolutional denoiser has no latent space (exit 2).

@@ -19,7 +19,7 @@ struct PipelineExecution {
         let runner = try makeRunner()
         try Self.preflight(items, runner: runner)
         if batch.dryRun { return (items, Self.dryRun(items, runner: runner)) }
-        if let outDir = plan.sink.folder { try Self.setUp { try BatchSetup.prepareOutputFolder(outDir) } }
+        if let outDir = plan.sink.folder { try Exit.setUp { try BatchSetup.prepareOutputFolder(outDir) } }
         let start = Date()
         let (outcomes, files) = try execute(items: items, runner: runner)
         BatchSummary(outcomes: outcomes, verb: verb, seconds: Date().timeIntervalSince(start), destination: plan.sink.destination,
@@ -27,26 +27,21 @@ struct PipelineExecution {
         return (items, outcomes)
     }
 
-    /// A set-up step; its error is one line and exit 2.
-    static func setUp<T>(_ step: () throws -> T) throws -> T {
-        do { return try step() } catch let e as ExitCode { throw e } catch { throw Exit.cannotRun(error) }
-    }
-
     /// The inputs, with the notes on what the walk left out (unless --quiet).
     func walk() throws -> [InputItem] {
-        let (items, notes) = try Self.setUp { try BatchSetup.inputs(of: plan, shard: batch.selectedShard) }
+        let (items, notes) = try Exit.setUp { try BatchSetup.inputs(of: plan, shard: batch.selectedShard) }
         if !batch.quiet { for n in notes { printError(n) } }
         return items
     }
 
     static func standardInput(_ inputs: [String]) throws -> (inputs: [String], copy: String?) {
-        try setUp { try BatchSetup.standardInput(inputs) { FileHandle.standardInput.readDataToEndOfFile() } }
+        try Exit.setUp { try BatchSetup.standardInput(inputs) { FileHandle.standardInput.readDataToEndOfFile() } }
     }
 
     static func removeCopy(_ dir: String?) { BatchSetup.removeCopy(dir) }
 
     static func sink(output: String, inputs: [String], json: Bool) throws -> (sink: Sink, stdoutCopy: String?) {
-        try setUp { try BatchSetup.sink(output: output, inputs: inputs, json: json) }
+        try Exit.setUp { try BatchSetup.sink(output: output, inputs: inputs, json: json) }
     }
 
     /// Copies the finished PNG of `-o -` to standard output.
@@ -54,18 +49,18 @@ struct PipelineExecution {
         if let data = BatchSetup.takeStandardOutput(stdoutCopy) { FileHandle.standardOutput.write(data) }
     }
 
-    static func prepareOutputFolder(_ outDir: String) throws { try setUp { try BatchSetup.prepareOutputFolder(outDir) } }
+    static func prepareOutputFolder(_ outDir: String) throws { try Exit.setUp { try BatchSetup.prepareOutputFolder(outDir) } }
 
     /// The plan's runner; a chain that cannot run is a set-up error (exit 2).
     func makeRunner() throws -> PipelineRunner {
         var options = PipelineOptions(jobs: batch.resolvedJobs, overwrite: batch.overwrite, limits: batch.limits, compression: batch.compression)
         options.keepMetadata = !batch.strip
-        return try Self.setUp { try PipelineRunner(plan: plan, options: options) }
+        return try Exit.setUp { try PipelineRunner(plan: plan, options: options) }
     }
 
     /// No input fits the chain (sizes, colour): one line, exit 2, before any file.
     static func preflight(_ items: [InputItem], runner: PipelineRunner) throws {
-        try setUp { try runner.preflight(items) }
+        try Exit.setUp { try runner.preflight(items) }
     }
 
     /// Runs `items` through `runner` behind a progress bar (or --verbose lines); a failure of the
