@@ -1,4 +1,5 @@
 import FileIO
+import Foundation
 import Imaging
 import Models
 import PNGIO
@@ -79,5 +80,32 @@ public enum ComparisonSheet {
             if as8Bit { for i in out.data.indices { out.data[i] = (min(1, max(0, out.data[i])) * 255).rounded() / 255 } }
             return out
         }
+    }
+
+    /// A sheet of (input, output) pairs, two to a row, for the first `limit` items that
+    /// succeeded (or whose output exists), written to `path` (denoise and reconstruct `--sheet`).
+    public static func writePairs(to path: String, items: [InputItem], outcomes: [ItemOutcome], outDir: String, limit: Int = 32) throws {
+        var rows: [[FloatImage?]] = []
+        for (item, o) in zip(items, outcomes) where rows.count < limit {
+            guard o != .skipped || FileManager.default.fileExists(atPath: (outDir as NSString).appendingPathComponent(item.relativeOutput)) else { continue }
+            if case .failed = o { continue }
+            guard let a = try? PNGReader.read(path: item.path),
+                  let b = try? PNGReader.read(path: (outDir as NSString).appendingPathComponent(item.relativeOutput)) else { continue }
+            rows.append([FloatImage(a), FloatImage(b)])
+        }
+        guard !rows.isEmpty else { return }
+        // Two pairs per sheet row keeps small images readable.
+        var paired: [[FloatImage?]] = []
+        var i = 0
+        while i < rows.count {
+            paired.append(rows[i] + [nil] + (i + 1 < rows.count ? rows[i + 1] : []))
+            i += 2
+        }
+        let maxSide = rows.flatMap { $0 }.compactMap { $0 }.map { max($0.width, $0.height) }.max() ?? 1
+        let scale = max(1, min(8, 112 / maxSide))
+        let sheet = Imaging.Sheet.compose(rows: paired, scale: scale, gutter: 2)
+        let layout: PixelLayout = sheet.channels == 3 ? .rgb : .gray
+        try AtomicOutput.writePNG(sheet.pngImage(layout: layout, depth: 8), to: path,
+                                  texts: [("Software", "latent \(LatentInfo.version)"), ("Comment", "left: input, right: output")])
     }
 }

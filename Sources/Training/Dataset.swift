@@ -201,4 +201,18 @@ public enum DatasetLoader {
         let (d, failures) = try PNGFolderDataset.load(folder: path, width: width, height: height, channels: channels, resize: resize, model: model)
         return (d, nil, failures)
     }
+
+    /// What training reads: the training set (its first `limit` images when given), and the
+    /// held-out set: the data's test set when it has one (MNIST), else a `validation` fraction
+    /// split off (at least 2 images needed).
+    public static func trainingSets(_ path: String, width: Int, height: Int, channels: Int, limit: Int?, validation: Double,
+                                    seed: UInt64) throws -> (train: Dataset, heldOut: Dataset?, test: Dataset?, failures: [String]) {
+        let loaded = try load(path, width: width, height: height, channels: channels)
+        var train = loaded.train
+        if let limit { train = train.prefix(limit) }
+        if let test = loaded.test { return (train, test, test, loaded.failures) }
+        guard train.count >= 2 else { throw DatasetError.empty(path: path, reason: "need at least 2 images to train and validate") }
+        let (tr, va) = train.split(validation: validation, seed: seed)
+        return (tr, va, nil, loaded.failures)
+    }
 }

@@ -202,19 +202,10 @@ struct TrainCommand: ParsableCommand {
 
     /// (train, validation-or-test, test if the data has one)
     func loadData() throws -> (Dataset, Dataset?, Dataset?) {
-        do {
-            let (w, h) = ConvertCommand.parseSize(size)!
-            let loaded = try DatasetLoader.load(data, width: w, height: h, channels: rgb ? 3 : 1)
-            for f in loaded.failures { printError(f) }
-            if !loaded.failures.isEmpty { printError("skipped \(loaded.failures.count) unreadable PNG files") }
-            var train = loaded.train
-            if let limit { train = train.prefix(limit) }
-            if let test = loaded.test { return (train, test, test) }
-            guard train.count >= 2 else { throw Exit.cannotRun("\(data): need at least 2 images to train and validate") }
-            let (tr, va) = train.split(validation: val, seed: seed)
-            return (tr, va, nil)
-        } catch let e as DatasetError {
-            throw Exit.cannotRun(e)
-        }
+        let (w, h) = ConvertCommand.parseSize(size)!
+        let sets = try Exit.setUp { try DatasetLoader.trainingSets(data, width: w, height: h, channels: rgb ? 3 : 1, limit: limit, validation: val, seed: seed) }
+        for f in sets.failures { printError(f) }
+        if !sets.failures.isEmpty { printError("skipped \(sets.failures.count) unreadable PNG files") }
+        return (sets.train, sets.heldOut, sets.test)
     }
 }

@@ -1,9 +1,6 @@
 import ArgumentParser
-import Foundation
-import Imaging
-import Models
-import PNGIO
 import Pipeline
+import Render
 import FileIO
 
 /// Options shared by denoise and reconstruct.
@@ -35,34 +32,9 @@ func makeModelStage(verb: String, model: String, options: ModelOptions, sigma: [
     try Exit.setUp { try ModelVerbs.make(verb: verb, model: model, geometry: options.geometry, overlap: options.overlap, batch: options.batchSize, sigma: sigma) }
 }
 
-/// Writes a sheet of (input, output) pairs for the first items that succeeded.
-func writeComparisonSheet(_ path: String, items: [InputItem], outcomes: [ItemOutcome], outDir: String, limit: Int = 32) throws {
-    var rows: [[FloatImage?]] = []
-    for (item, o) in zip(items, outcomes) where rows.count < limit {
-        guard o != .skipped || FileManager.default.fileExists(atPath: (outDir as NSString).appendingPathComponent(item.relativeOutput)) else { continue }
-        if case .failed = o { continue }
-        guard let a = try? PNGReader.read(path: item.path),
-              let b = try? PNGReader.read(path: (outDir as NSString).appendingPathComponent(item.relativeOutput)) else { continue }
-        rows.append([FloatImage(a), FloatImage(b)])
-    }
-    guard !rows.isEmpty else { return }
-    // Two pairs per sheet row keeps small images readable.
-    var paired: [[FloatImage?]] = []
-    var i = 0
-    while i < rows.count {
-        paired.append(rows[i] + [nil] + (i + 1 < rows.count ? rows[i + 1] : []))
-        i += 2
-    }
-    let maxSide = rows.flatMap { $0 }.compactMap { $0 }.map { max($0.width, $0.height) }.max() ?? 1
-    let scale = max(1, min(8, 112 / maxSide))
-    let sheet = Sheet.compose(rows: paired, scale: scale, gutter: 2)
-    let layout: PixelLayout = sheet.channels == 3 ? .rgb : .gray
-    do {
-        try AtomicOutput.writePNG(sheet.pngImage(layout: layout, depth: 8), to: path,
-                                  texts: [("Software", "latent \(LatentInfo.version)"), ("Comment", "left: input, right: output")])
-    } catch {
-        throw Exit.failed(error)
-    }
+/// `--sheet`: (input, output) pairs of the first items that succeeded.
+func writeComparisonSheet(_ path: String, items: [InputItem], outcomes: [ItemOutcome], outDir: String) throws {
+    do { try ComparisonSheet.writePairs(to: path, items: items, outcomes: outcomes, outDir: outDir) } catch { throw Exit.failed(error) }
 }
 
 /// `--sigma` of the commands that run convolutional models: one number or three (R,G,B), each
