@@ -77,7 +77,7 @@ public struct StageArguments: Sendable {
     public func fail(_ reason: String) -> PipelineError { .badParameter(stage: stage, reason: reason) }
 
     /// "WxH" → (W, H), each 1...maxSide.
-    static func size(_ s: String, maxSide: Int = 1 << 16) -> (Int, Int)? {
+    public static func size(_ s: String, maxSide: Int = 1 << 16) -> (Int, Int)? {
         let p = s.lowercased().split(separator: "x")
         guard p.count == 2, let w = Int(p[0]), let h = Int(p[1]), (1...maxSide).contains(w), (1...maxSide).contains(h) else { return nil }
         return (w, h)

@@ -45,30 +45,18 @@ struct ConvertCommand: ParsableCommand {
     func validate() throws {
         if let depth, depth != 8 && depth != 16 { throw ValidationError("--depth must be 8 or 16 (got \(depth)).") }
         if resize != nil && fit != nil { throw ValidationError("Give --resize or --fit, not both.") }
-        if let resize, Self.parseSize(resize) == nil {
+        if let resize, StageArguments.size(resize) == nil {
             throw ValidationError("--resize wants WxH with positive integers, e.g. 640x480 (got '\(resize)').")
         }
         if let fit, fit < 1 { throw ValidationError("--fit must be at least 1 (got \(fit)).") }
-    }
-
-    static func parseSize(_ s: String) -> (Int, Int)? {
-        let parts = s.lowercased().split(separator: "x")
-        guard parts.count == 2, let w = Int(parts[0]), let h = Int(parts[1]), w > 0, h > 0,
-              w <= 1 << 20, h <= 1 << 20 else { return nil }
-        return (w, h)
     }
 
     func run() throws {
         let stage = ConvertStage(
             layout: layout.map { ConvertStage.LayoutChoice(rawValue: $0.rawValue)! } ?? .keep,
             depth: depth,
-            resize: resize.flatMap(Self.parseSize).map { ResizeSpec.exact(width: $0.0, height: $0.1) } ?? fit.map { ResizeSpec.fit(longest: $0) } ?? .none)
-        let (inputs, stdinCopy) = try PipelineExecution.standardInput(self.inputs)
-        defer { PipelineExecution.removeCopy(stdinCopy) }
-        let (sink, stdoutCopy) = try PipelineExecution.sink(output: batch.output, inputs: inputs, json: batch.json)
-        let plan = PipelinePlan(inputs: inputs, stages: [stage], sink: sink)
-        let (_, outcomes) = try PipelineExecution(plan: plan, batch: batch.processing, label: "convert", verb: "converted").run()
-        PipelineExecution.emit(stdoutCopy)
+            resize: resize.flatMap { StageArguments.size($0) }.map { ResizeSpec.exact(width: $0.0, height: $0.1) } ?? fit.map { ResizeSpec.fit(longest: $0) } ?? .none)
+        let (_, outcomes) = try PipelineExecution.runFiles(inputs, batch: batch, label: "convert", verb: "converted") { [([stage], Array($0.indices))] }
         try Exit.ifAnyFailed(outcomes)
     }
 }

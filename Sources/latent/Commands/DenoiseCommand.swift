@@ -44,35 +44,13 @@ struct DenoiseCommand: ParsableCommand {
     }
 
     func run() throws {
-        let (inputs, stdinCopy) = try PipelineExecution.standardInput(self.inputs)
-        defer { PipelineExecution.removeCopy(stdinCopy) }
-        let (sink, stdoutCopy) = try PipelineExecution.sink(output: batch.output, inputs: inputs, json: batch.json)
-        let walker = PipelineExecution(plan: PipelinePlan(inputs: inputs, stages: [], sink: sink), batch: batch.processing, label: "denoise")
-        let items = try walker.walk()
-        let groups = model == "auto" ? AutoModel.route(items, limits: batch.limits) : [(model: model, indices: Array(items.indices))]
-        var outcomes = [ItemOutcome](repeating: .skipped, count: items.count)
-        var files = items.map { FileRecord(input: $0.path, output: nil, outcome: .skipped, sigma: nil) }
-        let start = Date()
-        // Every group's chain is made (and checked) before anything is written.
-        let runs = try groups.filter { !$0.indices.isEmpty }.map { group -> (PipelineExecution, PipelineRunner, [Int]) in
-            let stage = try makeModelStage(verb: "denoise", model: group.model, options: modelOptions, sigma: sigmaValues)
-            let exec = PipelineExecution(plan: PipelinePlan(inputs: inputs, stages: [stage], sink: sink), batch: batch.processing, label: "denoise")
-            return (exec, try exec.makeRunner(), group.indices)
+        let (items, outcomes) = try PipelineExecution.runFiles(inputs, batch: batch, label: "denoise", verb: "denoised") { items in
+            let groups = model == "auto" ? AutoModel.route(items, limits: batch.limits) : [(model: model, indices: Array(items.indices))]
+            return try groups.filter { !$0.indices.isEmpty }.map { g in
+                ([try makeModelStage(verb: "denoise", model: g.model, options: modelOptions, sigma: sigmaValues)], g.indices)
+            }
         }
-        for (_, runner, indices) in runs { try PipelineExecution.preflight(indices.map { items[$0] }, runner: runner) }
-        if batch.processing.dryRun {
-            for (_, runner, indices) in runs { _ = PipelineExecution.dryRun(indices.map { items[$0] }, runner: runner) }
-            return
-        }
-        if let folder = sink.folder { try PipelineExecution.prepareOutputFolder(folder) }
-        for (exec, runner, indices) in runs {
-            let result = try exec.execute(items: indices.map { items[$0] }, runner: runner)
-            for (k, i) in indices.enumerated() { outcomes[i] = result.outcomes[k]; files[i] = result.files[k] }
-        }
-        BatchSummary(outcomes: outcomes, verb: "denoised", seconds: Date().timeIntervalSince(start),
-                     destination: sink.destination, inputs: items.map(\.path), files: files).report(quiet: batch.quiet, json: batch.json)
-        PipelineExecution.emit(stdoutCopy)
-        if let sheet = modelOptions.sheet { try writeComparisonSheet(sheet, items: items, outcomes: outcomes, outDir: batch.output) }
+        if let sheet = modelOptions.sheet, !batch.processing.dryRun { try writeComparisonSheet(sheet, items: items, outcomes: outcomes, outDir: batch.output) }
         try Exit.ifAnyFailed(outcomes)
     }
 }

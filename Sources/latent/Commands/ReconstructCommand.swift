@@ -18,12 +18,7 @@ struct ReconstructCommand: ParsableCommand {
 
     func run() throws {
         let stage = try makeModelStage(verb: "reconstruct", model: model, options: modelOptions)
-        let (inputs, stdinCopy) = try PipelineExecution.standardInput(self.inputs)
-        defer { PipelineExecution.removeCopy(stdinCopy) }
-        let (sink, stdoutCopy) = try PipelineExecution.sink(output: batch.output, inputs: inputs, json: batch.json)
-        let plan = PipelinePlan(inputs: inputs, stages: [stage], sink: sink)
-        let (items, outcomes) = try PipelineExecution(plan: plan, batch: batch.processing, label: "reconstruct", verb: "reconstructed").run()
-        PipelineExecution.emit(stdoutCopy)
+        let (items, outcomes) = try PipelineExecution.runFiles(inputs, batch: batch, label: "reconstruct", verb: "reconstructed") { [([stage], Array($0.indices))] }
         if let sheet = modelOptions.sheet, !batch.processing.dryRun { try writeComparisonSheet(sheet, items: items, outcomes: outcomes, outDir: batch.output) }
         try Exit.ifAnyFailed(outcomes)
     }

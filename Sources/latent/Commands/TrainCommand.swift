@@ -3,6 +3,7 @@ import FileIO
 import Foundation
 import Imaging
 import Models
+import Pipeline
 import NN
 import Tensor
 import Training
@@ -102,7 +103,7 @@ struct TrainCommand: ParsableCommand {
         if model == "dae" && noise == nil { throw ValidationError("--model dae needs --noise, e.g. gaussian:0.5.") }
         if let sparsity, Sparsity(sparsity) == nil { throw ValidationError("--sparsity wants l1:WEIGHT or kl:RHO[:WEIGHT] (got '\(sparsity)').") }
         if model == "sparse" && sparsity == nil { throw ValidationError("--model sparse needs --sparsity, e.g. l1:1e-3.") }
-        guard ConvertCommand.parseSize(size) != nil else { throw ValidationError("--size wants WxH (got '\(size)').") }
+        guard StageArguments.size(size) != nil else { throw ValidationError("--size wants WxH (got '\(size)').") }
     }
 
     func parseHidden() -> [Int]? {
@@ -202,7 +203,7 @@ struct TrainCommand: ParsableCommand {
 
     /// (train, validation-or-test, test if the data has one)
     func loadData() throws -> (Dataset, Dataset?, Dataset?) {
-        let (w, h) = ConvertCommand.parseSize(size)!
+        let (w, h) = StageArguments.size(size)!
         let sets = try Exit.setUp { try DatasetLoader.trainingSets(data, width: w, height: h, channels: rgb ? 3 : 1, limit: limit, validation: val, seed: seed) }
         for f in sets.failures { printError(f) }
         if !sets.failures.isEmpty { printError("skipped \(sets.failures.count) unreadable PNG files") }

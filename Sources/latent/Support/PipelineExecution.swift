@@ -27,6 +27,42 @@ struct PipelineExecution {
         return (items, outcomes)
     }
 
+    /// convert, denoise and reconstruct: the inputs (`-` from standard input), `-o` (a folder,
+    /// one file, or `-`), the stages of each group of inputs (`groups`: one group, or denoise's
+    /// auto routing), every group's chain made and checked before anything is written, the runs,
+    /// the summary, and `-o -` copied out.
+    static func runFiles(_ inputs: [String], batch: BatchOptions, label: String, verb: String,
+                         groups: ([InputItem]) throws -> [(stages: [any Stage], indices: [Int])]) throws -> ([InputItem], [ItemOutcome]) {
+        let (inputs, stdinCopy) = try standardInput(inputs)
+        defer { removeCopy(stdinCopy) }
+        let (sink, stdoutCopy) = try sink(output: batch.output, inputs: inputs, json: batch.json)
+        func execution(_ stages: [any Stage]) -> PipelineExecution {
+            PipelineExecution(plan: PipelinePlan(inputs: inputs, stages: stages, sink: sink), batch: batch.processing, label: label, verb: verb)
+        }
+        let items = try execution([]).walk()
+        let runs = try groups(items).filter { !$0.indices.isEmpty }.map { g in
+            let exec = execution(g.stages)
+            return (exec, try exec.makeRunner(), g.indices)
+        }
+        for (_, runner, indices) in runs { try preflight(indices.map { items[$0] }, runner: runner) }
+        if batch.processing.dryRun {
+            for (_, runner, indices) in runs { _ = dryRun(indices.map { items[$0] }, runner: runner) }
+            return (items, items.map { _ in .skipped })
+        }
+        if let folder = sink.folder { try prepareOutputFolder(folder) }
+        let start = Date()
+        var outcomes = [ItemOutcome](repeating: .skipped, count: items.count)
+        var files = items.map { FileRecord(input: $0.path, output: nil, outcome: .skipped, sigma: nil) }
+        for (exec, runner, indices) in runs {
+            let result = try exec.execute(items: indices.map { items[$0] }, runner: runner)
+            for (k, i) in indices.enumerated() { outcomes[i] = result.outcomes[k]; files[i] = result.files[k] }
+        }
+        BatchSummary(outcomes: outcomes, verb: verb, seconds: Date().timeIntervalSince(start), destination: sink.destination,
+                     inputs: items.map(\.path), files: files).report(quiet: batch.quiet, json: batch.json)
+        emit(stdoutCopy)
+        return (items, outcomes)
+    }
+
     /// The inputs, with the notes on what the walk left out (unless --quiet).
     func walk() throws -> [InputItem] {
         let (items, notes) = try Exit.setUp { try BatchSetup.inputs(of: plan, shard: batch.selectedShard) }
