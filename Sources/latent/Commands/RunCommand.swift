@@ -36,7 +36,8 @@ struct RunCommand: ParsableCommand {
                 return paths
             }
         }
-        let (_, outcomes) = try PipelineExecution(plan: plan, batch: processing, label: "run").run()
+        let (_, outcomes) = try PipelineExecution.run(inputs: plan.inputs, output: "", sink: plan.sink, batch: processing, label: "run",
+                                                      verb: "processed") { [(plan.stages, Array($0.indices))] }
         try Exit.ifAnyFailed(outcomes)
     }
 }
