@@ -99,6 +99,20 @@ public enum NoiseLevel {
         return b == 255 ? a : a * 255 / b
     }
 
+    /// The σ (grey levels) of the denoising protocol: `sigma` (grey levels, or A/B), or a
+    /// gaussian `noise` spec, or 25.
+    public static func protocolSigma(sigma: String?, noise: String?) throws -> Float {
+        if let sigma {
+            guard let v = greyLevels(sigma) else { throw NoiseSpecError("--sigma '\(sigma)': want a number of grey levels, or A/B") }
+            return v
+        }
+        guard let noise else { return 25 }
+        guard case .gaussian(let s) = try Corruption.parse(noise) else {
+            throw NoiseSpecError("--noise: conv-dae models are scored on gaussian noise (gaussian:S or S/255), not '\(noise)'")
+        }
+        return s * 255
+    }
+
     /// A training range "gaussian:LO-HI" or "gaussian:S", in grey levels of 0-255: bare values
     /// on the 0-1 scale as every gaussian spec ("gaussian:0-0.2"), or with the unit written
     /// ("gaussian:0-50/255", the grey levels the photo models are described in).

@@ -93,6 +93,12 @@ public struct Grid {
 }
 
 extension Grid {
+    /// A column label for a value: one decimal, never "-0.0".
+    public static func label(_ v: Float) -> String {
+        let s = String(format: "%.1f", v)
+        return s == "-0.0" ? "0.0" : s
+    }
+
     /// Renders `tiles` and writes the picture to `output` (8-bit, atomically, its folder made),
     /// with provenance: the software, the command and its settings (`details`), the model.
     /// Returns the picture's size.

@@ -87,9 +87,12 @@ extension Evaluator {
 }
 
 extension DenoisingProtocol.Report {
-    /// The standard protocol's figures: `model` names the model and `description` its shape,
-    /// `sigmaInput` how the model learnt the noise level (none, given, measured).
-    public func evaluation(model: String, description: String, images: Int, sigma: Float, noisyPNG: Bool, sigmaInput: String) -> EvaluationReport {
+    /// The standard protocol's figures for `model` (named `name`); `given`: the model was told
+    /// the true σ (else it measured it, or is blind).
+    public func evaluation(name: String, model: ConvDenoiser, images: Int, sigma: Float, noisyPNG: Bool, given: Bool) -> EvaluationReport {
+        let sigmaInput = !(model.noiseInput || model.noiseMap) ? "none (blind model)" : given ? "given (the true σ)" : "measured in each image"
+        let description = "conv-dae \(model.widths.0),\(model.widths.1),\(model.widths.2)" + (model.blocks > 0 ? " +\(model.blocks) blocks" : "")
+        let model = name
         var r = EvaluationReport()
         r.add("model", .shown("\(model) (\(description))", json: jsonQuote(model)))
         r.add("images", .integer(images))

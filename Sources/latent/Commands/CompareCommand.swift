@@ -1,12 +1,7 @@
 import ArgumentParser
-import Foundation
-import Imaging
 import Models
-import PNGIO
 import Pipeline
 import Render
-import Tensor
-import Training
 import FileIO
 
 struct CompareCommand: ParsableCommand {

@@ -1,9 +1,5 @@
 import ArgumentParser
-import Foundation
-import Imaging
-import PNGIO
 import Pipeline
-import FileIO
 
 struct ConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,10 +1,5 @@
 import ArgumentParser
-import Foundation
-import Imaging
-import Models
-import PNGIO
 import Pipeline
-import FileIO
 
 struct DenoiseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,13 +1,10 @@
 import ArgumentParser
 import Foundation
-import Imaging
 import Models
-import NN
 import Pipeline
 import Tensor
 import Training
 import Inference
-import FileIO
 
 struct EvalCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -52,15 +49,7 @@ struct EvalCommand: ParsableCommand {
         guard noiseScale > 0 && noiseScale <= 10 else { throw ValidationError("--noise-scale must be in (0, 10].") }
     }
 
-    /// The σ (grey levels) of the conv-dae protocol: --sigma, or --noise gaussian:S, or 25.
-    func convSigma() throws -> Float {
-        if let sigma { return NoiseLevel.greyLevels(sigma)! }
-        guard let noise else { return 25 }
-        guard case .gaussian(let s) = try Corruption.parse(noise) else {
-            throw Exit.cannotRun("--noise: conv-dae models are scored on gaussian noise (gaussian:S or S/255), not '\(noise)'")
-        }
-        return s * 255
-    }
+    func convSigma() throws -> Float { try Exit.setUp { try NoiseLevel.protocolSigma(sigma: sigma, noise: noise) } }
 
     /// Options of the other family are refused, not ignored.
     func checkFamily(conv: Bool) throws {
@@ -83,9 +72,7 @@ struct EvalCommand: ParsableCommand {
         var band = BandDenoiser(model: model)
         if givenSigma { band.sigma = [sigma] }
         let report = DenoisingProtocol.run(band, images: images, sigma: sigma, seed: seed, quantized: noisyPng)
-        let sigmaInput = !(model.noiseInput || model.noiseMap) ? "none (blind model)" : givenSigma ? "given (the true σ)" : "measured in each image"
-        let description = "conv-dae \(model.widths.0),\(model.widths.1),\(model.widths.2)" + (model.blocks > 0 ? " +\(model.blocks) blocks" : "")
-        show(report.evaluation(model: self.model, description: description, images: images.count, sigma: sigma, noisyPNG: noisyPng, sigmaInput: sigmaInput))
+        show(report.evaluation(name: self.model, model: model, images: images.count, sigma: sigma, noisyPNG: noisyPng, given: givenSigma))
     }
 
     func show(_ r: EvaluationReport) { print(json ? r.json : r.text) }

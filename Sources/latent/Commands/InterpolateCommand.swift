@@ -1,12 +1,6 @@
 import ArgumentParser
-import Foundation
 import Imaging
-import Models
-import PNGIO
-import Pipeline
 import Render
-import Tensor
-import Training
 
 struct InterpolateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -44,7 +38,7 @@ struct InterpolateCommand: ParsableCommand {
             }
             let grid = Grid(tileWidth: c.width, tileHeight: c.height, channels: c.channels, rows: rows.count, cols: steps + 2,
                             scale: options.scale, gutter: options.gutter,
-                            columnLabels: ["A"] + (0..<steps).map { label(Float($0) / Float(steps - 1)) } + ["B"])
+                            columnLabels: ["A"] + (0..<steps).map { Grid.label(Float($0) / Float(steps - 1)) } + ["B"])
             try options.write(grid, tiles: rows, command: "interpolate", details: [
                 ("inputs", inputs.joined(separator: ",")), ("steps", "\(steps)"), ("mode", slerp ? "slerp" : "lerp"),
             ], hash: hash, views: views)

@@ -1,12 +1,5 @@
 import ArgumentParser
-import Foundation
-import Imaging
-import Models
-import PNGIO
-import Pipeline
 import Render
-import Tensor
-import Training
 
 struct ManifoldCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,9 +1,4 @@
 import ArgumentParser
-import Foundation
-import Imaging
-import Models
-import PNGIO
-import Pipeline
 
 struct ReconstructCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,8 +1,4 @@
 import ArgumentParser
-import Foundation
-import Imaging
-import Models
-import PNGIO
 import Pipeline
 
 struct RunCommand: ParsableCommand {

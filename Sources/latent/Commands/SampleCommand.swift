@@ -1,12 +1,6 @@
 import ArgumentParser
-import Foundation
 import Imaging
-import Models
-import PNGIO
-import Pipeline
 import Render
-import Tensor
-import Training
 
 struct SampleCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

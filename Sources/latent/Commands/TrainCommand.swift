@@ -1,7 +1,5 @@
 import ArgumentParser
-import FileIO
 import Foundation
-import Imaging
 import Models
 import Pipeline
 import NN

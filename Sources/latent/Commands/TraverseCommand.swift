@@ -1,11 +1,6 @@
 import ArgumentParser
-import Foundation
 import Imaging
-import Models
-import PNGIO
-import Pipeline
 import Render
-import Tensor
 import Training
 
 struct TraverseCommand: ParsableCommand {
@@ -55,7 +50,7 @@ struct TraverseCommand: ParsableCommand {
             let rows = try views.traversal(base: base, dims: chosen, range: range, steps: steps)
             let grid = Grid(tileWidth: c.width, tileHeight: c.height, channels: c.channels, rows: rows.count, cols: steps,
                             scale: options.scale, gutter: options.gutter, rowLabels: chosen.map { "z\($0)" },
-                            columnLabels: ModelViews.traversalValues(range: range, steps: steps).map(label))
+                            columnLabels: ModelViews.traversalValues(range: range, steps: steps).map(Grid.label))
             try options.write(grid, tiles: rows, command: "traverse", details: [
                 ("dims", chosen.map(String.init).joined(separator: ",")),
                 ("kl", chosen.map { String(format: "%.3f", kl[$0]) }.joined(separator: ",")),
@@ -64,6 +59,7 @@ struct TraverseCommand: ParsableCommand {
         } catch let e as ExitCode { throw e } catch { throw Exit.cannotRun(error) }
     }
 
+    /// Up to 2,000 images of `path` as the model's inputs (for the KL per dimension).
     func loadSample(_ path: String, views: ModelViews) throws -> [FloatImage] {
         let c = views.config
         let loaded = try DatasetLoader.load(path, width: c.width, height: c.height, channels: c.channels, resize: options.resize, model: options.model)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PNGIO
 import FileIO
 
@@ -44,7 +45,7 @@ struct ProcessingOptions: ParsableArguments {
         if verbose && quiet { throw ValidationError("--verbose and --quiet ask for opposite things; give one.") }
     }
 
-    var resolvedJobs: Int { jobs ?? ProcessInfoShim.cores }
+    var resolvedJobs: Int { jobs ?? ProcessInfo.processInfo.activeProcessorCount }
     var limits: PNGLimits { PNGLimits(maxPixels: maxPixels) }
     var selectedShard: Shard? { shard.flatMap(Shard.init) }
 }

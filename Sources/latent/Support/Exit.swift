@@ -1,5 +1,4 @@
 import ArgumentParser
-import Pipeline
 import FileIO
 
 /// Exit codes, in one place. 0: everything done. 1: the request ran but some file (or the run)

@@ -1,13 +1,7 @@
 import ArgumentParser
-import Foundation
 import Imaging
 import Models
-import PNGIO
-import Pipeline
 import Render
-import Tensor
-import Training
-import FileIO
 
 /// Options every picture command shares.
 struct PictureOptions: ParsableArguments {
@@ -59,9 +53,4 @@ struct PictureOptions: ParsableArguments {
         if json { print(g.json(file: output, size: size, details: details)) }
         else if !quiet { printError("wrote \(output) (\(size.width)x\(size.height), \(g.rows)x\(g.cols) tiles)") }
     }
-}
-
-func label(_ v: Float) -> String {
-    let s = String(format: "%.1f", v)
-    return s == "-0.0" ? "0.0" : s
 }

@@ -1,16 +1,6 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import Foundation
-import Pipeline
 import Synchronization
 import FileIO
-
-enum ProcessInfoShim {
-    static var cores: Int { ProcessInfo.processInfo.activeProcessorCount }
-}
 
 /// Writes to standard error (the only place, with stdout, where latent prints).
 func printError(_ s: String) {
