@@ -265,14 +265,7 @@ public final class PipelineRunner: @unchecked Sendable {
         var outcomes = [ItemOutcome](repeating: .skipped, count: items.count)
         var counts = BatchProgress(total: items.count)
         var codeLines: [String] = []
-        if let dir = plan.sink.folder {
-            var dirs = Set<String>([dir])
-            for item in items { dirs.insert((outputPath(for: item)! as NSString).deletingLastPathComponent) }
-            for d in dirs.sorted() {
-                try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
-                AtomicOutput.removeStale(in: d)
-            }
-        }
+        prepareFolders(items)
         if let stage = streamingStage { return runStreaming(stage, items: items, progress: progress) }
         var start = 0
         var chunk = min(64, max(1, items.count))
@@ -291,61 +284,82 @@ public final class PipelineRunner: @unchecked Sendable {
             }
             switch plan.sink {
             case .folder, .file:
-                let written = parallelMap(results.count, jobs: options.jobs) { i -> (ItemOutcome, [(key: String, text: String)]) in
-                    guard let r = results[i] else { return (decisions[i].outcome ?? .skipped, []) }
-                    switch r {
-                    case .failure(let e): return (.failed(e.message), [])
-                    case .success(let f):
-                        let out = self.outputPath(for: f.item)!
-                        do {
-                            let img = f.image.pngImage(layout: f.layout, depth: f.depth)
-                            try AtomicOutput.writePNG(img, to: out, compression: self.options.compression,
-                                                      texts: f.kept.texts + self.outputTexts(f.item, digest: digests[i]) + f.texts,
-                                                      metadata: f.kept.metadata(for: f.layout))
-                            if let w = f.texts.first(where: { $0.key == "latent:warning" }) { return (.warned(w.text), f.texts) }
-                            return (decisions[i].outcome ?? .done, f.texts)
-                        } catch let e as PNGError { return (.failed(e.description), []) }
-                        catch { return (.failed("\(out): \(error)"), []) }
-                    }
-                }
+                let written = writeChunk(results, digests: digests, decisions: decisions)
                 for (i, (o, texts)) in written.enumerated() {
                     outcomes[start + i] = o
                     itemFinished?(ItemReport(item: slice[slice.startIndex + i], outcome: o, seconds: nil, texts: texts))
                 }
             case .codes(_, let csv):
-                for (i, r) in results.enumerated() {
-                    switch r {
-                    case nil: outcomes[start + i] = .skipped
-                    case .failure(let e)?: outcomes[start + i] = .failed(e.message)
-                    case .success(let f)?:
-                        let code = f.code ?? []
-                        if csv {
-                            codeLines.append(csvField(f.item.relativeOutput) + "," + code.map { String($0) }.joined(separator: ","))
-                        } else {
-                            codeLines.append("{\"file\":\(jsonQuote(f.item.path)),\"code\":[" + code.map { String($0) }.joined(separator: ",") + "]}")
-                        }
-                        outcomes[start + i] = .done
-                    }
-                }
+                for (i, r) in results.enumerated() { outcomes[start + i] = Self.collectCode(r, csv: csv, into: &codeLines) }
             }
             for o in outcomes[start..<end] { counts.count(o) }
             progress?(counts)
             start = end
         }
-        if case .codes(let path, let csv) = plan.sink {
-            var text = ""
-            if csv, let enc = plan.stages.last as? EncodeStage {
-                text = "file," + (0..<enc.latent).map { "z\($0)" }.joined(separator: ",") + "\n"
-            }
-            text += codeLines.map { $0 + "\n" }.joined()
-            try AtomicOutput.write(to: path) { tmp in
-                guard let fp = fopen(tmp, "wb") else { throw PNGError.writeFailed(file: path, reason: String(cString: strerror(errno))) }
-                let bytes = Array(text.utf8)
-                let ok = fwrite(bytes, 1, bytes.count, fp) == bytes.count
-                guard fclose(fp) == 0, ok else { throw PNGError.writeFailed(file: path, reason: String(cString: strerror(errno))) }
+        if case .codes(let path, let csv) = plan.sink { try writeCodes(codeLines, to: path, csv: csv) }
+        return outcomes
+    }
+
+    /// Makes the output folders and clears stale temporary files in them.
+    private func prepareFolders(_ items: [InputItem]) {
+        guard let dir = plan.sink.folder else { return }
+        var dirs = Set<String>([dir])
+        for item in items { dirs.insert((outputPath(for: item)! as NSString).deletingLastPathComponent) }
+        for d in dirs.sorted() {
+            try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+            AtomicOutput.removeStale(in: d)
+        }
+    }
+
+    /// Writes a chunk's outputs (atomically, with provenance and the kept chunks) on `jobs`
+    /// threads: each item's outcome and the texts its stages added.
+    private func writeChunk(_ results: [Result<Frame, Failure>?], digests: [String],
+                            decisions: [(process: Bool, outcome: ItemOutcome?)]) -> [(ItemOutcome, [(key: String, text: String)])] {
+        parallelMap(results.count, jobs: options.jobs) { i -> (ItemOutcome, [(key: String, text: String)]) in
+            guard let r = results[i] else { return (decisions[i].outcome ?? .skipped, []) }
+            switch r {
+            case .failure(let e): return (.failed(e.message), [])
+            case .success(let f):
+                let out = self.outputPath(for: f.item)!
+                do {
+                    let img = f.image.pngImage(layout: f.layout, depth: f.depth)
+                    try AtomicOutput.writePNG(img, to: out, compression: self.options.compression,
+                                              texts: f.kept.texts + self.outputTexts(f.item, digest: digests[i]) + f.texts,
+                                              metadata: f.kept.metadata(for: f.layout))
+                    if let w = f.texts.first(where: { $0.key == "latent:warning" }) { return (.warned(w.text), f.texts) }
+                    return (decisions[i].outcome ?? .done, f.texts)
+                } catch let e as PNGError { return (.failed(e.description), []) }
+                catch { return (.failed("\(out): \(error)"), []) }
             }
         }
-        return outcomes
+    }
+
+    /// One item's latent code as a CSV or JSON line.
+    private static func collectCode(_ r: Result<Frame, Failure>?, csv: Bool, into lines: inout [String]) -> ItemOutcome {
+        switch r {
+        case nil: return .skipped
+        case .failure(let e)?: return .failed(e.message)
+        case .success(let f)?:
+            let code = (f.code ?? []).map { String($0) }
+            lines.append(csv ? csvField(f.item.relativeOutput) + "," + code.joined(separator: ",")
+                             : "{\"file\":\(jsonQuote(f.item.path)),\"code\":[" + code.joined(separator: ",") + "]}")
+            return .done
+        }
+    }
+
+    /// The codes file, written atomically (CSV with a header row, or JSON lines).
+    private func writeCodes(_ lines: [String], to path: String, csv: Bool) throws {
+        var text = ""
+        if csv, let enc = plan.stages.last as? EncodeStage {
+            text = "file," + (0..<enc.latent).map { "z\($0)" }.joined(separator: ",") + "\n"
+        }
+        text += lines.map { $0 + "\n" }.joined()
+        try AtomicOutput.write(to: path) { tmp in
+            guard let fp = fopen(tmp, "wb") else { throw PNGError.writeFailed(file: path, reason: String(cString: strerror(errno))) }
+            let bytes = Array(text.utf8)
+            let ok = fwrite(bytes, 1, bytes.count, fp) == bytes.count
+            guard fclose(fp) == 0, ok else { throw PNGError.writeFailed(file: path, reason: String(cString: strerror(errno))) }
+        }
     }
 }
 

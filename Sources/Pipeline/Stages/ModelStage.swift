@@ -72,40 +72,53 @@ public final class ModelStage: BatchStage, @unchecked Sendable {
     }
 
     private func applyLocked(_ frames: [Frame]) -> [Result<Frame, PipelineError>] {
-        let c = model.config
-        let mw = c.width, mh = c.height, mc = c.channels
         var results = [Result<Frame, PipelineError>?](repeating: nil, count: frames.count)
         // Per frame: the planes the model sees (resized for resize-to-model), and the tile grid.
         var sources = [FloatImage?](repeating: nil, count: frames.count)
         var rows: [Row] = []
         for (i, f) in frames.enumerated() {
-            let planes = f.colorPlanes
-            if mc == 3 && planes == 1 {
-                results[i] = .failure(.frame(file: f.item.path, reason: "\(modelName) takes RGB images, this one is grey"))
-                continue
-            }
-            var color = FloatImage(width: f.width, height: f.height, channels: planes,
-                                   data: Array(f.image.data[0..<(planes * f.image.planeSize)]))
-            switch geometry {
-            case .exact:
-                if f.width != mw || f.height != mh {
-                    results[i] = .failure(.frame(file: f.item.path, reason: "\(f.width)x\(f.height) does not match \(modelName)'s input \(mw)x\(mh) (tile it or resize it to the model: the tile or resize-to-model option)"))
-                    continue
+            switch source(f) {
+            case .failure(let e): results[i] = .failure(e)
+            case .success(let color):
+                sources[i] = color
+                let xs = Self.tileOrigins(length: color.width, tile: model.config.width, overlap: overlap)
+                let ys = Self.tileOrigins(length: color.height, tile: model.config.height, overlap: overlap)
+                for unit in stride(from: 0, to: f.colorPlanes, by: model.config.channels) {
+                    for y in ys { for x in xs { rows.append(Row(frame: i, unit: unit, x: x, y: y)) } }
                 }
-            case .resizeToModel:
-                color = Resampler.resize(color, width: mw, height: mh)
-            case .tile:
-                break
-            }
-            sources[i] = color
-            let xs = Self.tileOrigins(length: color.width, tile: mw, overlap: overlap)
-            let ys = Self.tileOrigins(length: color.height, tile: mh, overlap: overlap)
-            for unit in stride(from: 0, to: planes, by: mc) {
-                for y in ys { for x in xs { rows.append(Row(frame: i, unit: unit, x: x, y: y)) } }
             }
         }
-        // Run the rows through the model, `batch` at a time.
-        let dim = c.inputSize
+        let outputs = infer(rows, sources: sources)
+        let blended = blend(outputs, rows: rows, sources: sources)
+        for (i, f) in frames.enumerated() where results[i] == nil {
+            var a = blended[i]!
+            if geometry == .resizeToModel { a = Resampler.resize(a, width: f.width, height: f.height) }
+            var r = f
+            r.image.data.replaceSubrange(0..<(f.colorPlanes * f.image.planeSize), with: a.data)
+            results[i] = .success(r)
+        }
+        return results.map { $0! }
+    }
+
+    /// A frame's colour planes as the model sees them (resized for resize-to-model), or why not.
+    private func source(_ f: Frame) -> Result<FloatImage, PipelineError> {
+        let c = model.config, planes = f.colorPlanes
+        if c.channels == 3 && planes == 1 { return .failure(.frame(file: f.item.path, reason: "\(modelName) takes RGB images, this one is grey")) }
+        let color = FloatImage(width: f.width, height: f.height, channels: planes, data: Array(f.image.data[0..<(planes * f.image.planeSize)]))
+        switch geometry {
+        case .exact:
+            guard f.width == c.width && f.height == c.height else {
+                return .failure(.frame(file: f.item.path, reason: "\(f.width)x\(f.height) does not match \(modelName)'s input \(c.width)x\(c.height) (tile it or resize it to the model: the tile or resize-to-model option)"))
+            }
+            return .success(color)
+        case .resizeToModel: return .success(Resampler.resize(color, width: c.width, height: c.height))
+        case .tile: return .success(color)
+        }
+    }
+
+    /// The model's output for every row (tile), `batch` rows at a time.
+    private func infer(_ rows: [Row], sources: [FloatImage?]) -> [Float] {
+        let c = model.config, dim = c.inputSize
         var outputs = [Float](repeating: 0, count: rows.count * dim)
         let x = Matrix(rows: 0, cols: dim)
         var start = 0
@@ -114,21 +127,20 @@ public final class ModelStage: BatchStage, @unchecked Sendable {
             x.setRows(n)
             for r in 0..<n {
                 let row = rows[start + r]
-                Self.extract(sources[row.frame]!, planes: row.unit..<(row.unit + mc), x: row.x, y: row.y, w: mw, h: mh, into: x.data + r * dim)
+                Self.extract(sources[row.frame]!, planes: row.unit..<(row.unit + c.channels), x: row.x, y: row.y, w: c.width, h: c.height, into: x.data + r * dim)
             }
             let y = model.reconstruct(x)
             outputs.withUnsafeMutableBufferPointer { ($0.baseAddress! + start * dim).update(from: y.data, count: n * dim) }
             start += n
         }
-        // Blend tiles back into each frame.
-        var acc = [FloatImage?](repeating: nil, count: frames.count)
-        var weight = [[Float]?](repeating: nil, count: frames.count)
-        for (i, s) in sources.enumerated() {
-            if let s {
-                acc[i] = FloatImage(width: s.width, height: s.height, channels: s.channels)
-                weight[i] = [Float](repeating: 0, count: s.width * s.height)
-            }
-        }
+        return outputs
+    }
+
+    /// Tiles blended back into each frame (weighted by ramps over their overlaps).
+    private func blend(_ outputs: [Float], rows: [Row], sources: [FloatImage?]) -> [FloatImage?] {
+        let c = model.config, mw = c.width, mh = c.height, mc = c.channels, dim = c.inputSize
+        var acc = sources.map { $0.map { FloatImage(width: $0.width, height: $0.height, channels: $0.channels) } }
+        var weight = sources.map { $0.map { [Float](repeating: 0, count: $0.width * $0.height) } }
         outputs.withUnsafeBufferPointer { out in
             for (k, row) in rows.enumerated() {
                 let s = sources[row.frame]!
@@ -150,18 +162,11 @@ public final class ModelStage: BatchStage, @unchecked Sendable {
                 }
             }
         }
-        for (i, f) in frames.enumerated() where results[i] == nil {
-            var a = acc[i]!
-            let wt = weight[i]!
-            let n = a.planeSize
-            for c in 0..<a.channels { for p in 0..<n { a.data[c * n + p] /= wt[p] } }
-            if geometry == .resizeToModel { a = Resampler.resize(a, width: f.width, height: f.height) }
-            var r = f
-            let planes = f.colorPlanes
-            r.image.data.replaceSubrange(0..<(planes * f.image.planeSize), with: a.data)
-            results[i] = .success(r)
+        for i in acc.indices where acc[i] != nil {
+            let n = acc[i]!.planeSize, wt = weight[i]!
+            for ch in 0..<acc[i]!.channels { for p in 0..<n { acc[i]!.data[ch * n + p] /= wt[p] } }
         }
-        return results.map { $0! }
+        return acc
     }
 
     /// Tile origins covering `length` with tiles of `tile`, stride tile·(1 − overlap); the last
