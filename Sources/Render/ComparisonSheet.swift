@@ -101,11 +101,12 @@ public enum ComparisonSheet {
             paired.append(rows[i] + [nil] + (i + 1 < rows.count ? rows[i + 1] : []))
             i += 2
         }
-        let maxSide = rows.flatMap { $0 }.compactMap { $0 }.map { max($0.width, $0.height) }.max() ?? 1
-        let scale = max(1, min(8, 112 / maxSide))
-        let sheet = Imaging.Sheet.compose(rows: paired, scale: scale, gutter: 2)
-        let layout: PixelLayout = sheet.channels == 3 ? .rgb : .gray
-        try AtomicOutput.writePNG(sheet.pngImage(layout: layout, depth: 8), to: path,
+        let tiles = rows.flatMap { $0 }.compactMap { $0 }
+        let cellW = tiles.map(\.width).max()!, cellH = tiles.map(\.height).max()!
+        let grid = Grid(tileWidth: cellW, tileHeight: cellH, channels: tiles.contains { $0.channels >= 3 } ? 3 : 1, rows: paired.count,
+                        cols: paired.map(\.count).max()!, scale: max(1, min(8, 112 / max(cellW, cellH))), gutter: 2)
+        let sheet = grid.render(paired)
+        try AtomicOutput.writePNG(sheet.pngImage(layout: sheet.channels == 3 ? .rgb : .gray, depth: 8), to: path,
                                   texts: [("Software", "latent \(LatentInfo.version)"), ("Comment", "left: input, right: output")])
     }
 }

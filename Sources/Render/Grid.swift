@@ -3,7 +3,8 @@ import Foundation
 import Imaging
 import PNGIO
 
-/// A grid of equally sized tiles with optional labels, as every picture of this module is:
+/// A grid of equal cells with optional labels, as every picture of this module is (a tile
+/// smaller than its cell is centred in it):
 ///
 ///     width  = labelWidth + gutter + cols·(tileW·scale + gutter)
 ///     height = labelHeight + gutter + rows·(tileH·scale + gutter)
@@ -61,13 +62,17 @@ public struct Grid {
         for (r, row) in tiles.enumerated() where r < rows {
             for (c, tile) in row.enumerated() where c < cols {
                 guard let t = tile else { continue }
-                precondition(t.width == tileWidth && t.height == tileHeight, "tile size differs from the grid's")
-                let (ox, oy) = origin(row: r, col: c)
+                precondition(t.width <= tileWidth && t.height <= tileHeight, "tile larger than the grid's cells")
+                // A smaller tile is centred in its cell; alpha (grey+alpha, RGBA) over white.
+                let (cx, cy) = origin(row: r, col: c)
+                let ox = cx + (tileWidth - t.width) / 2 * scale, oy = cy + (tileHeight - t.height) / 2 * scale
+                let colour = t.channels >= 3, alpha = t.channels == 2 || t.channels == 4 ? t.channels - 1 : nil
                 for ch in 0..<channels {
-                    let src = min(ch, t.channels - 1)
-                    for y in 0..<(tileHeight * scale) {
-                        for x in 0..<(tileWidth * scale) {
-                            out[x: ox + x, y: oy + y, c: ch] = min(1, max(0, t[x: x / scale, y: y / scale, c: src]))
+                    let src = colour ? min(ch, 2) : 0
+                    for y in 0..<(t.height * scale) {
+                        for x in 0..<(t.width * scale) {
+                            let a = alpha.map { t[x: x / scale, y: y / scale, c: $0] } ?? 1
+                            out[x: ox + x, y: oy + y, c: ch] = min(1, max(0, t[x: x / scale, y: y / scale, c: src] * a + (1 - a)))
                         }
                     }
                 }

@@ -29,7 +29,9 @@ struct PipelineCommandTests {
         #expect(r.stderr.contains("\(dir)/in/wide.png: 40x28 does not match mnist-dae's input 28x28 (tile it or resize it to the model: the tile or resize-to-model option)"))
         #expect(r.stdout.contains("\"denoised\":30,\"skipped\":0,\"failed\":2"))
         #expect(listFiles(dir + "/out").count == 30)
-        #expect(FileManager.default.fileExists(atPath: dir + "/sheet.png"))
+        // Two (input | output) pairs a row, 28x28 cells scaled 4x (112 px), gutters of 2: 5 cells across, 15 rows.
+        let sheet = try PNGReader(path: dir + "/sheet.png").header
+        #expect(sheet.width == 2 + 5 * (28 * 4 + 2) && sheet.height == 2 + 15 * (28 * 4 + 2), "\(sheet.width)x\(sheet.height)")
         let info = try CLI.run(["info", dir + "/out/sub/d00003.png"])
         #expect(info.stdout.contains("latent:chain: denoise mnist-dae"))
         #expect(info.stdout.contains("latent:model: mnist-dae dae 784-512-128 fnv1a64:"))
