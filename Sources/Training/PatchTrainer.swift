@@ -142,11 +142,7 @@ public final class PatchTrainer {
         }
         let tensors = try file.readTensors()
         try model.importTensors(tensors.filter { !$0.key.hasPrefix("optim.") }, file: path)
-        var state: [String: (m: [Float], v: [Float])] = [:]
-        for p in model.parameters {
-            if let m = tensors["optim.m." + p.name], let v = tensors["optim.v." + p.name] { state[p.name] = (m.values, v.values) }
-        }
-        restore(epoch: epoch, adamT: adamT, state: state)
+        restore(epoch: epoch, adamT: adamT, state: TrainingLoop.optimizerState(tensors, params: model.parameters))
     }
 
     /// Training and validation images: `folder`'s images (at least one patch a side) and
@@ -246,6 +242,7 @@ public final class PatchTrainer {
 
     public func run(train: [FloatImage], validation: [FloatImage], progress: (PatchEpochReport) -> Void,
                     batchProgress: ((Int, Int, Double) -> Void)? = nil) throws {
+        let options = self.options, model = self.model
         let p = options.patch, ch = model.channels
         let shape = FeatureShape(c: ch, h: p, w: p)
         let w = max(1, min(options.workers, options.batch))
@@ -257,50 +254,28 @@ public final class PatchTrainer {
         let sigmas = UnsafeMutableBufferPointer<[Float]>.allocate(capacity: w)
         sigmas.initialize(repeating: [])
         defer { sigmas.deallocate() }
-        let params = model.parameters
-        let replicaParams = replicas.map(\.parameters)
-        let savedThreads = BLAS.threads
-        if w > 1 { BLAS.setThreads(1) }
-        defer { if w > 1 { BLAS.setThreads(savedThreads) } }
-        let rngs = UnsafeMutableBufferPointer<RandomGenerator>.allocate(capacity: w)
-        let losses = UnsafeMutableBufferPointer<Double>.allocate(capacity: w)
-        defer { rngs.deallocate(); losses.deallocate() }
+        let loop = TrainingLoop(optimizer: optimizer, params: model.parameters, replicaParams: replicas.map(\.parameters))
         guard completedEpochs < options.epochs else { return }
         for epoch in (completedEpochs + 1)...options.epochs {
-            for k in 0..<w {
-                // One stream per worker (worker 0's is the single-worker stream).
-                rngs[k] = RandomGenerator(seed: options.seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(k) &* 0xD1B5_4A32_D192_ED03)
-            }
             let start = Date()
-            var lossSum = 0.0
-            for step in 0..<options.stepsPerEpoch {
-                parallelFor(w) { k in
-                    let c = clean[k], x = noisy[k]
-                    sigmas[k] = (0..<shares[k]).map { b in
-                        Self.samplePatch(train, size: p, rng: &rngs[k], into: c.data + b * shape.count)
-                        if model.trainsOnMaps {
-                            Self.addNoiseWithMap(c.data + b * shape.count, into: x.data + b * shape.count, map: maps[k].data + b * shape.count,
-                                                 shape: shape, options: options, rng: &rngs[k])
-                            return 0
-                        }
-                        return Self.addNoise(c.data + b * shape.count, into: x.data + b * shape.count, count: shape.count,
-                                             options: options, rng: &rngs[k])
+            let sums = try loop.epoch(epoch, seed: options.seed, steps: options.stepsPerEpoch,
+                                      learningRate: { options.learningRate(step: (epoch - 1) * options.stepsPerEpoch + $0) },
+                                      work: { _, k, rng in
+                let c = clean[k], x = noisy[k]
+                sigmas[k] = (0..<shares[k]).map { b in
+                    Self.samplePatch(train, size: p, rng: &rng, into: c.data + b * shape.count)
+                    if model.trainsOnMaps {
+                        Self.addNoiseWithMap(c.data + b * shape.count, into: x.data + b * shape.count, map: maps[k].data + b * shape.count,
+                                             shape: shape, options: options, rng: &rng)
+                        return 0
                     }
-                    losses[k] = replicas[k].trainStep(noisy: FeatureMaps(data: x, shape: shape), clean: c,
-                                                      maps: model.trainsOnMaps ? maps[k] : nil, sigmas: sigmas[k])
+                    return Self.addNoise(c.data + b * shape.count, into: x.data + b * shape.count, count: shape.count, options: options, rng: &rng)
                 }
-                let loss = (0..<w).reduce(0.0) { $0 + losses[$1] }
-                if !loss.isFinite { throw TrainingError.diverged(epoch: epoch) }
-                lossSum += loss
-                if w > 1 {
-                    // Sum the replicas' gradients into the model's.
-                    parallelFor(w) { sumReplicaGradients(into: params, from: replicaParams, part: $0, of: w) }
-                }
-                optimizer.learningRate = options.learningRate(step: (epoch - 1) * options.stepsPerEpoch + step)
-                optimizer.advance(params)
-                parallelFor(w) { part in optimizer.update(params, part: part, of: w) }
-                batchProgress?(step + 1, options.stepsPerEpoch, lossSum / Double((step + 1) * options.batch))
-            }
+                var l = StepLosses()
+                l.total = replicas[k].trainStep(noisy: FeatureMaps(data: x, shape: shape), clean: c, maps: model.trainsOnMaps ? maps[k] : nil, sigmas: sigmas[k])
+                return l
+            }, afterStep: { step, sums in batchProgress?(step + 1, options.stepsPerEpoch, sums.total / Double((step + 1) * options.batch)) })
+            let lossSum = sums.total
             let seconds = Date().timeIntervalSince(start)
             let figure = validation.isEmpty ? nil : model.validation(validation, options: options)
             completedEpochs = epoch
@@ -311,18 +286,10 @@ public final class PatchTrainer {
     }
 
     public func saveCheckpoint(to path: String) throws {
-        var tensors = model.exportTensors()
-        for p in model.parameters {
-            if let s = optimizer.state[p.name] {
-                tensors.append(NamedTensor(name: "optim.m." + p.name, shape: [p.count], values: s.m.array))
-                tensors.append(NamedTensor(name: "optim.v." + p.name, shape: [p.count], values: s.v.array))
-            }
-        }
         var meta = model.metadata
         for (k, v) in options.metadata { meta[k] = v }
-        meta["checkpoint_epoch"] = "\(completedEpochs)"
-        meta["adam_t"] = "\(optimizer.t)"
-        try SafeTensors.write(tensors, metadata: meta, to: path)
+        try TrainingLoop.writeCheckpoint(model.exportTensors(), params: model.parameters, optimizer: optimizer, epoch: completedEpochs,
+                                         metadata: meta, to: path)
     }
 
     /// `DenoisingProtocol` with the training network's own forward pass (σ given): the

@@ -66,11 +66,8 @@ public final class Trainer {
         optimizer = Adam(learningRate: options.learningRate)
     }
 
-    static func epochGenerator(seed: UInt64, epoch: Int, worker: Int = 0) -> RandomGenerator {
-        RandomGenerator(seed: seed &+ UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15 &+ UInt64(worker) &* 0xD1B5_4A32_D192_ED03)
-    }
-
-    /// Trains from `completedEpochs + 1` to `options.epochs`.
+    /// Trains from `completedEpochs + 1` to `options.epochs` (`TrainingLoop`: data-parallel
+    /// replicas, one generator per worker and epoch; the epoch's shuffle from worker 0's).
     public func run(train: Dataset, validation: Dataset?, progress: (TrainingEvent) -> Void) throws {
         precondition(train.dim == model.config.inputSize, "dataset images have \(train.dim) values, the model takes \(model.config.inputSize)")
         let n = train.count, dim = train.dim
@@ -78,57 +75,29 @@ public final class Trainer {
         let w = max(1, min(options.workers, b))
         let replicas = [model] + (1..<max(1, w)).map { _ in model.replica() }
         let shards = replicas.map { _ in Matrix(rows: 0, cols: dim) }
-        let params = model.parameters
-        let replicaParams = replicas.map(\.parameters)
-        let savedThreads = BLAS.threads
-        if w > 1 { BLAS.setThreads(1) }
-        defer { if w > 1 { BLAS.setThreads(savedThreads) } }
-        let rngs = UnsafeMutableBufferPointer<RandomGenerator>.allocate(capacity: w)
-        let losses = UnsafeMutableBufferPointer<StepLosses>.allocate(capacity: w)
-        defer { rngs.deallocate(); losses.deallocate() }
+        let loop = TrainingLoop(optimizer: optimizer, params: model.parameters, replicaParams: replicas.map(\.parameters))
         guard completedEpochs < options.epochs else { return }
         for epoch in (completedEpochs + 1)...options.epochs {
-            for k in 0..<w { rngs[k] = Self.epochGenerator(seed: options.seed, epoch: epoch, worker: k) }
             var order = Array(0..<n)
-            order.shuffle(using: &rngs[0])
-            var sums = StepLosses()
             let start = Date()
             var lastReport = start
-            try train.data.withUnsafeBufferPointer { src in
-                try order.withUnsafeBufferPointer { ord in
-                    var i = 0
-                    while i < n {
-                        let rows = min(b, n - i)
-                        let first = i
-                        parallelFor(w) { k in
-                            let lo = rows * k / w, hi = rows * (k + 1) / w
-                            losses[k] = StepLosses()
-                            guard hi > lo else { return }
-                            let m = shards[k]
-                            m.setRows(hi - lo)
-                            for r in lo..<hi {
-                                (m.data + (r - lo) * dim).update(from: src.baseAddress! + ord[first + r] * dim, count: dim)
-                            }
-                            losses[k] = replicas[k].trainStep(m, rng: &rngs[k])
-                        }
-                        for k in 0..<w { sums += losses[k] }
-                        if w > 1 {
-                            // Sum the replicas' gradients into the model's, each worker a slice of every parameter.
-                            parallelFor(w) { sumReplicaGradients(into: params, from: replicaParams, part: $0, of: w) }
-                        }
-                        optimizer.advance(params)
-                        parallelFor(w) { part in optimizer.update(params, part: part, of: w) }
-                        i += rows
-                        if !sums.total.isFinite { throw TrainingError.diverged(epoch: epoch) }
-                        let now = Date()
-                        if now.timeIntervalSince(lastReport) > 0.2 || i == n {
-                            lastReport = now
-                            let secs = now.timeIntervalSince(start)
-                            progress(.batch(epoch: epoch, done: i, total: n, lossPerImage: sums.total / Double(i),
-                                            imagesPerSecond: secs > 0 ? Double(i) / secs : 0))
-                        }
-                    }
-                }
+            let steps = (n + b - 1) / b
+            let sums = try train.data.withUnsafeBufferPointer { src in
+                try loop.epoch(epoch, seed: options.seed, steps: steps, prepare: { order.shuffle(using: &$0) }, work: { step, k, rng in
+                    let first = step * b, rows = min(b, n - first)
+                    let lo = rows * k / w, hi = rows * (k + 1) / w
+                    guard hi > lo else { return StepLosses() }
+                    let m = shards[k]
+                    m.setRows(hi - lo)
+                    for r in lo..<hi { (m.data + (r - lo) * dim).update(from: src.baseAddress! + order[first + r] * dim, count: dim) }
+                    return replicas[k].trainStep(m, rng: &rng)
+                }, afterStep: { step, sums in
+                    let now = Date(), done = min(n, (step + 1) * b)
+                    guard now.timeIntervalSince(lastReport) > 0.2 || done == n else { return }
+                    lastReport = now
+                    let secs = now.timeIntervalSince(start)
+                    progress(.batch(epoch: epoch, done: done, total: n, lossPerImage: sums.total / Double(done), imagesPerSecond: secs > 0 ? Double(done) / secs : 0))
+                })
             }
             let seconds = Date().timeIntervalSince(start)
             var valLoss: Double?
@@ -167,18 +136,10 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
 /// in one safetensors file written atomically after every epoch.
 public enum Checkpoint {
     public static func save(_ t: Trainer, to path: String) throws {
-        var tensors = t.model.exportTensors()
-        for p in t.model.parameters {
-            if let s = t.optimizer.state[p.name] {
-                tensors.append(NamedTensor(name: "optim.m." + p.name, shape: [p.count], values: s.m.array))
-                tensors.append(NamedTensor(name: "optim.v." + p.name, shape: [p.count], values: s.v.array))
-            }
-        }
         var meta = t.model.config.metadata
         for (k, v) in t.options.metadata { meta[k] = v }
-        meta["checkpoint_epoch"] = "\(t.completedEpochs)"
-        meta["adam_t"] = "\(t.optimizer.t)"
-        try SafeTensors.write(tensors, metadata: meta, to: path)
+        try TrainingLoop.writeCheckpoint(t.model.exportTensors(), params: t.model.parameters, optimizer: t.optimizer, epoch: t.completedEpochs,
+                                         metadata: meta, to: path)
     }
 
     /// Loads a checkpoint into a trainer for `config` (which must match the checkpoint's).
@@ -196,14 +157,8 @@ public enum Checkpoint {
         }
         let model = ModelFile.make(config, seed: options.seed)
         try model.importTensors(tensors.filter { !$0.key.hasPrefix("optim.") }, file: path)
-        var state: [String: (m: [Float], v: [Float])] = [:]
-        for p in model.parameters {
-            if let m = tensors["optim.m." + p.name], let v = tensors["optim.v." + p.name], m.values.count == p.count, v.values.count == p.count {
-                state[p.name] = (m.values, v.values)
-            }
-        }
         let trainer = Trainer(model: model, options: options)
-        trainer.restore(epoch: epoch, adamT: adamT, state: state)
+        trainer.restore(epoch: epoch, adamT: adamT, state: TrainingLoop.optimizerState(tensors, params: model.parameters))
         return trainer
     }
 }
