@@ -27,6 +27,16 @@ public func parallelMap<T>(_ n: Int, jobs: Int, _ body: @escaping (Int) -> T) ->
     return out.map { $0! }
 }
 
+/// body(0..<n) on n threads at once (inline when n == 1), waiting for all: every index its own
+/// thread (data-parallel training workers, the column slices of a layer).
+public func parallelFor(_ n: Int, _ body: (Int) -> Void) {
+    if n <= 1 { if n == 1 { body(0) }; return }
+    withoutActuallyEscaping(body) { escapable in
+        let box = UncheckedBox(escapable)
+        DispatchQueue.concurrentPerform(iterations: n) { box.value($0) }
+    }
+}
+
 public struct UncheckedBox<T>: @unchecked Sendable {
     public let value: T
     public init(_ v: T) { value = v }

@@ -1,5 +1,5 @@
 import CKernels
-import Dispatch
+import FileIO
 import Foundation
 import NN
 
@@ -368,7 +368,7 @@ struct ConvKernel: @unchecked Sendable {
             call.columns(0, cols)
         } else {
             let bounds = (0...parts).map { $0 == parts ? cols : min(cols, ($0 * cols / parts + 8) / 16 * 16) }
-            DispatchQueue.concurrentPerform(iterations: parts) { i in
+            parallelFor(parts) { i in
                 if bounds[i + 1] > bounds[i] { call.columns(bounds[i], bounds[i + 1]) }
             }
         }

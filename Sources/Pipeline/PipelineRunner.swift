@@ -75,7 +75,7 @@ public final class PipelineRunner: @unchecked Sendable {
         }
         segments = segs
         batchStages = batches
-        var texts: [(String, String)] = [("Software", "latent \(LatentInfo.version)"), ("latent:chain", plan.chainSpec)]
+        var texts: [(String, String)] = [LatentInfo.software, ("latent:chain", plan.chainSpec)]
         for s in plan.stages {
             if let m = s as? ModelStage {
                 texts.append(("latent:model", "\(m.modelName) \(m.config.kind.rawValue) \(m.config.architecture) fnv1a64:\(m.modelHash)"))
@@ -115,7 +115,7 @@ public final class PipelineRunner: @unchecked Sendable {
 
     /// What the run's settings are, for the outputs' digest: the chain and its models (not the
     /// version: a newer latent computing the same thing does not make outputs stale).
-    var settingsText: String { provenance.filter { $0.key != "Software" }.map { "\($0.key)=\($0.text)" }.joined(separator: "\n") }
+    var settingsText: String { provenance.filter { $0.key != LatentInfo.software.key }.map { "\($0.key)=\($0.text)" }.joined(separator: "\n") }
 
     /// The digest an output of `item` carries (`latent:digest`): the settings, and the input's
     /// identity (canonical path, size and modification time). An existing output with the same

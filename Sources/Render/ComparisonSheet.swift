@@ -107,6 +107,6 @@ public enum ComparisonSheet {
                         cols: paired.map(\.count).max()!, scale: max(1, min(8, 112 / max(cellW, cellH))), gutter: 2)
         let sheet = grid.render(paired)
         try AtomicOutput.writePNG(sheet.pngImage(layout: sheet.channels == 3 ? .rgb : .gray, depth: 8), to: path,
-                                  texts: [("Software", "latent \(LatentInfo.version)"), ("Comment", "left: input, right: output")])
+                                  texts: [LatentInfo.software, ("Comment", "left: input, right: output")])
     }
 }

@@ -111,7 +111,7 @@ extension Grid {
                       modelText: String) throws -> (width: Int, height: Int) {
         let image = render(tiles)
         let texts: [(key: String, text: String)] = [
-            ("Software", "latent \(LatentInfo.version)"),
+            LatentInfo.software,
             ("latent:command", ([command] + details.map { "\($0.0)=\($0.1)" }).joined(separator: " ")),
             ("latent:model", modelText),
         ]

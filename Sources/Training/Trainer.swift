@@ -177,16 +177,3 @@ func sumReplicaGradients(into params: [Parameter], from replicaParams: [[Paramet
     }
 }
 
-/// Runs body(0..<n) on n threads at once (inline when n == 1) and waits for all.
-func parallelFor(_ n: Int, _ body: (Int) -> Void) {
-    if n == 1 { body(0); return }
-    withoutActuallyEscaping(body) { escapable in
-        let box = UncheckedSendable(escapable)
-        DispatchQueue.concurrentPerform(iterations: n) { box.value($0) }
-    }
-}
-
-struct UncheckedSendable<T>: @unchecked Sendable {
-    let value: T
-    init(_ value: T) { self.value = value }
-}
