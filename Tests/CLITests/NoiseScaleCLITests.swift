@@ -55,6 +55,8 @@ struct NoiseScaleCLITests {
         (["eval", "--model", "photo", "--data", "nowhere", "--iwae", "5"], "--iwae applies to VAEs"),
         (["eval", "--model", "photo", "--data", "nowhere", "--noise", "mask:0.3"], "scored on gaussian noise"),
         (["eval", "--model", "photo-color", "--pairs", "nowhere", "--sigma", "15"], "--pairs scores real noise"),
+        (["compare", "nowhere", "--model", "mnist-dae", "--crop", "50", "-o", "x.png"], "--crop applies to convolutional models"),
+        (["compare", "nowhere", "--model", "mnist-dae", "--sigma", "5", "-o", "x.png"], "--sigma applies to convolutional models"),
     ])
     func optionsAModelCannotUseAreRefused(_ args: [String], _ message: String) throws {
         let r = try CLI.run(args)

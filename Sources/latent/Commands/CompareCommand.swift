@@ -21,19 +21,22 @@ struct CompareCommand: ParsableCommand {
     @OptionGroup var options: PictureOptions
     @Option(help: "Corrupt the inputs first: gaussian:S (σ on the 0-1 scale, or S/255 in grey levels), mask:P or saltpepper:P.") var noise: String?
     @Option(help: "At most this many images.") var limit: Int = 16
-    @Option(help: "Convolutional models (photo): the side of the centred crop shown of each image.") var crop: Int = 160
+    @Option(help: "Convolutional models (photo): the side of the centred crop shown of each image (default 160).") var crop: Int?
     @Option(help: ArgumentHelp("Convolutional models: the noise level σ in grey levels (0-255, or A/B) they are told, one value or R,G,B (default: measured).", valueName: "SIGMA"))
     var sigma: String?
 
     func validate() throws {
         if let noise { do { _ = try Corruption.parse(noise) } catch { throw ValidationError("--noise \(error)") } }
         guard (1...256).contains(limit) else { throw ValidationError("--limit must be 1-256.") }
-        guard (8...2048).contains(crop) else { throw ValidationError("--crop must be 8-2048.") }
+        if let crop, !(8...2048).contains(crop) { throw ValidationError("--crop must be 8-2048.") }
         try validateSigmaOption(sigma)
     }
 
     func run() throws {
         let (loaded, hash) = try options.load()
+        if case .mlp = loaded, let given = [("--crop", crop != nil), ("--sigma", sigma != nil)].first(where: \.1) {
+            throw Exit.cannotRun("\(given.0) applies to convolutional models (photo); \(options.model) takes its own size")
+        }
         do {
             let paths = try InputWalker.expand(inputs, excluding: nil).prefix(limit).map(\.path)
             guard !paths.isEmpty else { throw RenderError.badInput(file: inputs.joined(separator: " "), reason: "no PNG files") }
@@ -43,7 +46,7 @@ struct CompareCommand: ParsableCommand {
                 // The same stage as `denoise --model NAME` (photo sends colour images to photo-color).
                 let stage = try ModelVerbs.make(verb: "denoise", model: options.model, sigma: sigma.flatMap(ConvStage.parseSigma))
                 guard let stage = stage as? ConvStage else { throw Exit.cannotRun("\(options.model): not a convolutional model") }
-                let sheet = try ComparisonSheet.denoiser(paths: paths, rgb: conv.channels == 3, corruption: corruption, seed: options.seed, crop: crop,
+                let sheet = try ComparisonSheet.denoiser(paths: paths, rgb: conv.channels == 3, corruption: corruption, seed: options.seed, crop: crop ?? 160,
                                                          scale: options.scale, gutter: options.gutter) { img, planes, file in
                     try stage.denoiser(forPlanes: planes).denoise(img, colorPlanes: planes, file: file).image
                 }
