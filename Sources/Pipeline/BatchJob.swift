@@ -1,6 +1,5 @@
 import FileIO
 import Foundation
-import Synchronization
 
 /// A batch command's whole run: the inputs walked (`-` read from standard input), the output
 /// (a folder, one file, or standard output), one or more groups of inputs each with its chain
@@ -84,18 +83,27 @@ public struct BatchJob {
     /// Runs one chain over `items`: each item's outcome and its record for the JSON's "files".
     public static func execute(_ items: [InputItem], runner: PipelineRunner, hooks: Hooks) throws -> (outcomes: [ItemOutcome], files: [FileRecord]) {
         let chain = runner.plan.chainSpec
-        let texts = Mutex<[String: [(key: String, text: String)]]>([:])
+        let texts = ItemTexts()
         let finished = hooks.itemFinished
         runner.itemFinished = { report in
-            texts.withLock { $0[report.item.path] = report.texts }
+            texts.set(report.item.path, report.texts)
             finished?(report, runner.outputPath(for: report.item), chain)
         }
         hooks.groupStarted()
         defer { hooks.groupFinished() }
         let outcomes: [ItemOutcome]
         do { outcomes = try runner.run(items: items, progress: hooks.progress) } catch { throw BatchRunError(description: "\(error)") }
-        return (outcomes, BatchSetup.fileRecords(items, outcomes, texts: texts.withLock { $0 }, runner: runner))
+        return (outcomes, BatchSetup.fileRecords(items, outcomes, texts: texts.all, runner: runner))
     }
+}
+
+/// The texts each item's stages added, gathered from the workers behind a pthread lock
+/// (ThreadSanitizer sees it; it does not see Mutex's futex).
+final class ItemTexts: @unchecked Sendable {
+    private let lock = NSLock()
+    private var texts: [String: [(key: String, text: String)]] = [:]
+    func set(_ path: String, _ t: [(key: String, text: String)]) { lock.lock(); texts[path] = t; lock.unlock() }
+    var all: [String: [(key: String, text: String)]] { lock.lock(); defer { lock.unlock() }; return texts }
 }
 
 /// The run itself failed (not one file: for instance a codes file that cannot be written).

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import FileIO
 
 /// Writes to standard error (the only place, with stdout, where latent prints).
@@ -8,11 +7,12 @@ func printError(_ s: String) {
 }
 
 /// A progress bar with count, rate and ETA when stderr is a terminal; silent otherwise.
-final class ProgressBar: Sendable {
+final class ProgressBar: @unchecked Sendable {
     private let enabled: Bool
     private let label: String
     private let start = Date()
-    private let lastDraw = Mutex<Double>(0)
+    private let lock = NSLock()   // a pthread lock: ThreadSanitizer sees it (not Mutex's futex)
+    private var lastDraw = 0.0
 
     init(label: String, quiet: Bool) {
         self.label = label
@@ -22,11 +22,10 @@ final class ProgressBar: Sendable {
     func update(_ p: BatchProgress) {
         guard enabled else { return }
         let now = Date().timeIntervalSince(start)
-        let draw = lastDraw.withLock { last -> Bool in
-            if p.finished < p.total && now - last < 0.1 { return false }
-            last = now
-            return true
-        }
+        lock.lock()
+        let draw = p.finished >= p.total || now - lastDraw >= 0.1
+        if draw { lastDraw = now }
+        lock.unlock()
         guard draw else { return }
         let line = "\r" + p.line(label: label, elapsed: now) + "\u{1B}[K"
         FileHandle.standardError.write(line.data(using: .utf8)!)
