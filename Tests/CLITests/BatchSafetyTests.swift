@@ -178,6 +178,41 @@ struct BatchSafetyTests {
         #expect(bad.status == 2 && bad.stderr.contains("no JSON summary line"))
     }
 
+    /// Three shard processes running at once over one folder write every output exactly once
+    /// (their counts add up to the inputs, nothing failed) and the merged report counts them all.
+    @Test func threeShardsAtOnceWriteEveryOutputOnce() throws {
+        let dir = makeTempDir("shard3")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for i in 0..<45 { try writeImage(dir + "/in/d\(i % 4)/\(i).png", width: 9, height: 7, layout: .rgb, seed: i) }
+        // Each thread writes its own slot (libdispatch's join orders them for ThreadSanitizer).
+        let slots = UnsafeMutableBufferPointer<CLIResult?>.allocate(capacity: 3)
+        slots.initialize(repeating: nil)
+        defer { slots.deallocate() }
+        struct Slots: @unchecked Sendable { let value: UnsafeMutableBufferPointer<CLIResult?> }
+        let box = Slots(value: slots)
+        DispatchQueue.concurrentPerform(iterations: 3) { k in
+            box.value[k] = try? CLI.run(["convert", dir + "/in", "-o", dir + "/out", "--gray", "--shard", "\(k)/3", "--jobs", "2", "--json"])
+        }
+        let all = Array(slots)
+        var reports: [String] = [], converted = 0
+        for k in 0..<3 {
+            let r = try #require(all[k])
+            #expect(r.status == 0, "shard \(k): \(r.stderr)")
+            let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+            converted += (obj?["converted"] as? Int) ?? 0
+            #expect((obj?["failed"] as? Int) == 0 && (obj?["skipped"] as? Int) == 0)
+            let path = dir + "/shard-\(k).json"
+            try r.stdout.write(toFile: path, atomically: true, encoding: .utf8)
+            reports.append(path)
+        }
+        #expect(converted == 45)
+        let outs = listFiles(dir + "/out")
+        #expect(outs.count == 45 && outs.allSatisfy { $0.hasSuffix(".png") })
+        for f in outs { #expect(try PNGReader(path: dir + "/out/" + f).header.layout == .gray) }
+        let merged = try CLI.run(["report", "merge"] + reports)
+        #expect(merged.stdout.contains("\"converted\":45,\"skipped\":0,\"failed\":0"), "\(merged.stdout)")
+    }
+
     /// One input file and -o FILE.png write that file; -o - writes the PNG to standard output;
     /// the input itself is never the output.
     @Test func singleFilesAndStandardOutput() throws {
