@@ -334,12 +334,13 @@ public struct BandDenoiser {
     }
 
     /// Streams `input` to `output` (written atomically), keeping alpha, the bit depth and, with
-    /// `keepMetadata`, the input's colour, physical and text chunks.
+    /// `keepMetadata`, the input's colour, physical and text chunks. `opened`: the input already
+    /// opened (its header read) by the caller, used for the main pass.
     @discardableResult
     public func denoiseFile(input: String, output: String, limits: PNGLimits, compression: Int?,
-                            texts: [(key: String, text: String)], keepMetadata: Bool = true,
+                            texts: [(key: String, text: String)], keepMetadata: Bool = true, opened: PNGReader? = nil,
                             progress: ((Double) -> Void)? = nil) throws -> NoiseReading {
-        let reader = try PNGReader(path: input, limits: limits)
+        let reader = try opened ?? PNGReader(path: input, limits: limits)
         let kept = keepMetadata ? KeptChunks(reader) : .none
         let h = reader.header
         let layout = h.layout

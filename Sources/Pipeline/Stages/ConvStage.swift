@@ -119,10 +119,12 @@ public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
     public func streamFile(input: String, output: String, limits: PNGLimits, compression: Int?,
                            texts: [(key: String, text: String)], keepMetadata: Bool, tileJobs: Int,
                            progress: @escaping @Sendable (Double) -> Void) throws -> StreamedFile {
-        var d = colour == nil ? denoiser : denoiser(forPlanes: try PNGReader(path: input, limits: limits).header.layout.colorChannels)
+        // One reader picks the model (grey or colour) and serves the main pass.
+        let reader = try PNGReader(path: input, limits: limits)
+        var d = denoiser(forPlanes: reader.header.layout.colorChannels)
         d.jobs = tileJobs
         let reading = try d.denoiseFile(input: input, output: output, limits: limits, compression: compression, texts: texts,
-                                        keepMetadata: keepMetadata, progress: progress)
+                                        keepMetadata: keepMetadata, opened: reader, progress: progress)
         return StreamedFile(texts: reading.texts, warnings: reading.warning.map { [$0] } ?? [])
     }
 }
