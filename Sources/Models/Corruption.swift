@@ -77,26 +77,31 @@ public struct NoiseSpecError: Error, CustomStringConvertible, Sendable {
 /// or `A/B` with the unit written (A of a full range of B: `25/255` is 25 grey levels of 8 bits
 /// on any option).
 public enum NoiseLevel {
+    /// "A" or "A/B" split into the value's text and the written unit B (nil without one); nil
+    /// when B is not a number > 0. `trimming`: spaces around A and B allowed.
+    static func valueAndUnit(_ text: String, trimming: Bool = false) -> (value: String, unit: Float?)? {
+        func trim(_ s: Substring) -> String { trimming ? s.trimmingCharacters(in: .whitespaces) : String(s) }
+        guard let slash = text.lastIndex(of: "/") else { return (trim(text[...]), nil) }
+        guard let b = Float(trim(text[text.index(after: slash)...])), b.isFinite, b > 0 else { return nil }
+        return (trim(text[..<slash]), b)
+    }
+
+    /// A number ≥ 0 and its written unit, spaces allowed.
+    static func level(_ text: String) -> (a: Float, unit: Float?)? {
+        guard let (value, unit) = valueAndUnit(text, trimming: true), let a = Float(value), a.isFinite, a >= 0 else { return nil }
+        return (a, unit)
+    }
+
     /// A level as a fraction of the full range: "0.1" → 0.1, "25/255" → 0.098. Nil unless
     /// finite and ≥ 0 (and B > 0).
     public static func fraction(_ text: String) -> Float? {
-        let t = text.trimmingCharacters(in: .whitespaces)
-        let parts = t.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count <= 2, let a = Float(parts[0].trimmingCharacters(in: .whitespaces)), a.isFinite, a >= 0 else { return nil }
-        guard parts.count == 2 else { return a }
-        guard let b = Float(parts[1].trimmingCharacters(in: .whitespaces)), b.isFinite, b > 0 else { return nil }
-        return a / b
+        level(text).map { l in l.unit.map { l.a / $0 } ?? l.a }
     }
 
     /// A level in grey levels of 0-255: a bare number is taken as grey levels (`--sigma 25`),
     /// `A/B` as A of a range of B ("25/255" → 25, "0.1/1" → 25.5).
     public static func greyLevels(_ text: String) -> Float? {
-        let t = text.trimmingCharacters(in: .whitespaces)
-        let parts = t.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count == 2 else { return parts.count == 1 ? Float(t).flatMap { $0.isFinite && $0 >= 0 ? $0 : nil } : nil }
-        guard let a = Float(parts[0].trimmingCharacters(in: .whitespaces)), a.isFinite, a >= 0,
-              let b = Float(parts[1].trimmingCharacters(in: .whitespaces)), b.isFinite, b > 0 else { return nil }
-        return b == 255 ? a : a * 255 / b
+        level(text).map { l in l.unit.map { $0 == 255 ? l.a : l.a * 255 / $0 } ?? l.a }
     }
 
     /// The σ (grey levels) of the denoising protocol: `sigma` (grey levels, or A/B), or a
@@ -121,12 +126,7 @@ public enum NoiseLevel {
         guard parts.count == 2, parts[0] == "gaussian" || parts[0] == "gauss" else {
             throw NoiseSpecError("'\(spec)' is not a gaussian noise range: want gaussian:LO-HI (σ on the 0-1 scale) or gaussian:LO-HI/255 (grey levels)")
         }
-        var body = String(parts[1]), unit: Float? = nil
-        if let slash = body.lastIndex(of: "/") {
-            guard let b = Float(body[body.index(after: slash)...]), b.isFinite, b > 0 else { throw NoiseSpecError("'\(spec)': the unit after / wants a number > 0") }
-            unit = b
-            body = String(body[..<slash])
-        }
+        guard let (body, unit) = valueAndUnit(String(parts[1])) else { throw NoiseSpecError("'\(spec)': the unit after / wants a number > 0") }
         let ends = body.split(separator: "-", omittingEmptySubsequences: false).map { Float($0) }
         guard (ends.count == 1 || ends.count == 2), ends.allSatisfy({ $0 != nil && $0!.isFinite && $0! >= 0 }) else {
             throw NoiseSpecError("'\(spec)': want gaussian:LO-HI with numbers ≥ 0")

@@ -69,8 +69,7 @@ public enum ParameterKind: Sendable {
         case .corruption:
             do { _ = try Corruption.parse(text); return nil } catch { return "\(error)" }
         case .greyLevels(let counts, let m):
-            let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { NoiseLevel.greyLevels(String($0)) }
-            guard counts.contains(parts.count), parts.allSatisfy({ $0 != nil && Double($0!) <= m }) else {
+            guard let v = ConvStage.parseSigma(text), counts.contains(v.count), v.allSatisfy({ Double($0) <= m }) else {
                 return "wants \(describe), not '\(text)'"
             }
             return nil

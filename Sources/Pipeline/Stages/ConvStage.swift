@@ -87,7 +87,10 @@ public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
         self.colour = colour.map { (told($0.model), $0.name, $0.hash) }
     }
 
-    /// "25" or "20,25,30" → σ values (nil if not numbers).
+    /// What `sigma=` and `--sigma` take: one σ, or one per channel (R,G,B), in grey levels.
+    public static let sigmaParameter = ParameterKind.greyLevels(counts: [1, 3], max: Double(maxSigma))
+
+    /// "25", "25/255" or "20,25,30" → σ values in grey levels (nil if not levels).
     public static func parseSigma(_ text: String) -> [Float]? {
         let parts = text.split(separator: ",", omittingEmptySubsequences: false).map { NoiseLevel.greyLevels(String($0)) }
         guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else { return nil }

@@ -10,7 +10,7 @@ public enum ModelVerbs {
          .positional("tile|resize-to-model", .choice(["tile", "resize-to-model"]), optional: true,
                      "fixed-size models: how images of another size are fed to it"),
          .named("overlap", .number(0...0.9), default: "0.5", "with tile: overlap of neighbouring tiles"),
-         .named("sigma", .greyLevels(counts: [1, 3], max: Double(ConvStage.maxSigma)), default: "measured",
+         .named("sigma", ConvStage.sigmaParameter, default: "measured",
                 "noise-conditioned convolutional models: the noise level in grey levels (0-255; 25 and 25/255 are the same), one or R,G,B")]
     }
 

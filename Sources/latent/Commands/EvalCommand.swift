@@ -40,7 +40,7 @@ struct EvalCommand: ParsableCommand {
         if let iwae, iwae < 1 { throw ValidationError("--iwae must be at least 1.") }
         if let noise { do { _ = try Corruption.parse(noise) } catch { throw ValidationError("--noise \(error)") } }
         if let sigma {
-            guard let v = NoiseLevel.greyLevels(sigma), v <= ConvStage.maxSigma else {
+            guard ParameterKind.greyLevels(counts: [1], max: Double(ConvStage.maxSigma)).check(sigma) == nil else {
                 throw ValidationError("--sigma wants one σ between 0 and \(Int(ConvStage.maxSigma)) grey levels (or A/B, e.g. 25/255), not '\(sigma)'.")
             }
             if noise != nil { throw ValidationError("--sigma and --noise both give the noise level: give one.") }

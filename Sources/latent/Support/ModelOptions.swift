@@ -41,7 +41,7 @@ func writeComparisonSheet(_ path: String, items: [InputItem], outcomes: [ItemOut
 /// 0 to `ConvStage.maxSigma`.
 func validateSigmaOption(_ sigma: String?) throws {
     guard let sigma else { return }
-    guard let v = ConvStage.parseSigma(sigma), v.count == 1 || v.count == 3, v.allSatisfy({ $0 >= 0 && $0 <= ConvStage.maxSigma }) else {
+    guard ConvStage.sigmaParameter.check(sigma) == nil else {
         throw ValidationError("--sigma must be one number or three (R,G,B), each between 0 and \(Int(ConvStage.maxSigma)) grey levels (or A/B, e.g. 25/255).")
     }
 }
