@@ -167,17 +167,22 @@ public final class PNGReader {
                                    limits: PNGLimits = .default) throws -> (image: PNGImage, kept: KeptChunks) {
         let reader = try PNGReader(path: path, limits: limits)
         let kept = KeptChunks(reader)
-        let outLayout = layout ?? reader.header.layout
-        let outDepth = depth ?? reader.header.depth
-        var image = PNGImage(width: reader.header.width, height: 0, layout: outLayout, depth: outDepth,
-                             bytes: [])
-        image.bytes.reserveCapacity(reader.header.width * reader.header.height * outLayout.channels * outDepth / 8)
-        while let band = try reader.readBand(rows: reader.bandRows(), layout: outLayout, depth: outDepth) {
+        return (try reader.readImage(layout: layout, depth: depth), kept)
+    }
+
+    /// The rest of this reader's image, converted to `layout` / `depth` when given, verifying
+    /// the file to its end (for a caller that looked at the header first).
+    public func readImage(layout: PixelLayout? = nil, depth: Int? = nil) throws -> PNGImage {
+        let outLayout = layout ?? header.layout
+        let outDepth = depth ?? header.depth
+        var image = PNGImage(width: header.width, height: 0, layout: outLayout, depth: outDepth, bytes: [])
+        image.bytes.reserveCapacity(header.width * header.height * outLayout.channels * outDepth / 8)
+        while let band = try readBand(rows: bandRows(), layout: outLayout, depth: outDepth) {
             image.bytes.append(contentsOf: band.bytes)
             image.height += band.height
         }
-        try reader.finish()
-        return (image, kept)
+        try finish()
+        return image
     }
 }
 

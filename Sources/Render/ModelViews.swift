@@ -87,15 +87,11 @@ public final class ModelViews {
     /// grey or colour as the model; alpha is dropped); with `resize` it is converted to grey or
     /// RGB and resized to the model's size (area average).
     public func modelInput(_ path: String, resize: Bool = false, limits: PNGLimits = .default) throws -> FloatImage {
-        if !resize {
-            let r = try PNGReader(path: path, limits: limits)
-            let h = r.header
-            r.close()
-            if let why = ModelInputFit.mismatch(h, width: config.width, height: config.height, channels: config.channels, model: name) {
-                throw RenderError.badInput(file: path, reason: why)
-            }
+        let reader = try PNGReader(path: path, limits: limits)
+        if !resize, let why = ModelInputFit.mismatch(reader.header, width: config.width, height: config.height, channels: config.channels, model: name) {
+            throw RenderError.badInput(file: path, reason: why)
         }
-        let img = try PNGReader.read(path: path, layout: config.channels == 3 ? .rgb : .gray, depth: 16, limits: limits)
+        let img = try reader.readImage(layout: config.channels == 3 ? .rgb : .gray, depth: 16)
         return Resampler.resize(FloatImage(img), width: config.width, height: config.height)
     }
 
