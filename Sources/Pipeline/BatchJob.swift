@@ -30,8 +30,7 @@ public struct BatchJob {
         public var progress: @Sendable (BatchProgress) -> Void = { _ in }
         /// Each item as it finishes, with its output path and the chain's text.
         public var itemFinished: (@Sendable (ItemReport, String?, String) -> Void)?
-        /// Before and after each group's run (a progress bar starts and stops).
-        public var groupStarted: () -> Void = {}
+        /// After each group's run (a progress bar is cleared).
         public var groupFinished: () -> Void = {}
         public init() {}
     }
@@ -89,7 +88,6 @@ public struct BatchJob {
             texts.set(report.item.path, report.texts)
             finished?(report, runner.outputPath(for: report.item), chain)
         }
-        hooks.groupStarted()
         defer { hooks.groupFinished() }
         let outcomes: [ItemOutcome]
         do { outcomes = try runner.run(items: items, progress: hooks.progress) } catch { throw BatchRunError(description: "\(error)") }

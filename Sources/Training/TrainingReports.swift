@@ -10,6 +10,13 @@ extension Checkpoint {
     public static func path(for output: String) -> String {
         output.hasSuffix(".safetensors") ? String(output.dropLast(12)) + ".ckpt.safetensors" : output + ".ckpt"
     }
+
+    /// The checkpoint a run resumes from, refused when there is none.
+    static func existing(_ path: String?) throws -> String {
+        let ckpt = path ?? ""
+        guard FileManager.default.fileExists(atPath: ckpt) else { throw TrainingSetupError("\(ckpt): no checkpoint to resume from") }
+        return ckpt
+    }
 }
 
 /// A training set-up step that cannot go on (no checkpoint, a bad --init-from file), with the reason.
@@ -49,8 +56,7 @@ extension Trainer {
     /// Returns what to tell the user.
     public static func start(config: ModelConfig, options: TrainingOptions, resume: Bool, seed: UInt64) throws -> (Trainer, String?) {
         guard resume else { return (Trainer(model: ModelFile.make(config, seed: seed), options: options), nil) }
-        let ckpt = options.checkpointPath ?? ""
-        guard FileManager.default.fileExists(atPath: ckpt) else { throw TrainingSetupError("\(ckpt): no checkpoint to resume from") }
+        let ckpt = try Checkpoint.existing(options.checkpointPath)
         let t = try Checkpoint.resume(path: ckpt, config: config, options: options)
         return (t, "resuming after epoch \(t.completedEpochs) from \(ckpt)")
     }
@@ -74,9 +80,8 @@ extension PatchTrainer {
     /// Before the first epoch: resume from the checkpoint (`resume`), or start from the weights
     /// of a model file (`initFrom`, a conv-dae only). Returns what to tell the user.
     public func prepare(resume: Bool, initFrom: String?) throws -> String? {
-        let ckpt = options.checkpointPath ?? ""
         if resume {
-            guard FileManager.default.fileExists(atPath: ckpt) else { throw TrainingSetupError("\(ckpt): no checkpoint to resume from") }
+            let ckpt = try Checkpoint.existing(options.checkpointPath)
             try self.resume(from: ckpt)
             return "resuming after epoch \(completedEpochs) from \(ckpt)"
         }

@@ -144,9 +144,7 @@ struct TrainCommand: ParsableCommand {
             model = ConvDenoiser(channels: channels, widths: w, blocks: blocks, noiseInput: noiseInput, noiseMap: noiseMap, seed: seed)
         }
         let trainer = PatchTrainer(model: model, options: opts)
-        do {
-            if let note = try trainer.prepare(resume: resume, initFrom: initFrom), !quiet { printError(note) }
-        } catch { throw Exit.cannotRun(error) }
+        if let note = try Exit.setUp({ try trainer.prepare(resume: resume, initFrom: initFrom) }), !quiet { printError(note) }
         if !quiet {
             printError("training \(model.summary)\(cameraNoise > 0 ? " camera noise \(cameraNoise)" : "") on \(train.count) images, "
                 + "\(val.count) for validation, patches \(patch)x\(patch), σ \(opts.sigmaRange.lowerBound)-\(opts.sigmaRange.upperBound), " + (opts.workers > 1 ? "\(opts.workers) data-parallel workers" : "\(BLAS.threads) BLAS threads"))
