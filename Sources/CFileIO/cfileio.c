@@ -2,6 +2,9 @@
 #include "cfileio.h"
 #include <errno.h>
 #include <fcntl.h>
+#if defined(__GLIBC__)
+#include <malloc.h>
+#endif
 
 int cfileio_open_tmpfile(const char *dir) {
 #ifdef O_TMPFILE
@@ -10,5 +13,14 @@ int cfileio_open_tmpfile(const char *dir) {
     (void)dir;
     errno = EOPNOTSUPP;
     return -1;
+#endif
+}
+
+int cfileio_set_mmap_threshold(int bytes) {
+#if defined(__GLIBC__) && defined(M_MMAP_THRESHOLD)
+    return mallopt(M_MMAP_THRESHOLD, bytes);
+#else
+    (void)bytes;
+    return 0;
 #endif
 }

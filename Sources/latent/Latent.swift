@@ -20,9 +20,11 @@ struct Latent: ParsableCommand {
         subcommands: [DenoiseCommand.self, ReconstructCommand.self, RunCommand.self, StagesCommand.self, TraverseCommand.self, ManifoldCommand.self, InterpolateCommand.self, SampleCommand.self, CompareCommand.self, ConvertCommand.self, TrainCommand.self, EvalCommand.self, ModelsCommand.self, InfoCommand.self, ReportCommand.self])
 
     /// OpenBLAS's threads are parked first: most commands never multiply a matrix, and a command
-    /// that does starts them again on its first product.
+    /// that does starts them again on its first product. Large freed buffers go back to the
+    /// system (peak memory follows what a command holds at once).
     static func main() {
         BLAS.parkThreads()
+        ProcessMemory.returnLargeBuffersWhenFreed()
         main(nil)
     }
 }
