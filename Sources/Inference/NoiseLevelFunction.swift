@@ -12,7 +12,8 @@ import NN
 /// brightness; the function is the median of each brightness bin (robust to the blocks where
 /// texture is read as noise), bins with too few blocks filled from their neighbours. Counts are
 /// integers, so the result does not depend on the order the blocks come in: streaming the file in
-/// bands gives what the whole image gives.
+/// bands gives what the whole image gives. The model is given each channel's mean over
+/// brightness (`BandDenoiser.mapSigmas` says why); the whole function is recorded with the output.
 public struct NoiseLevelFunction: Sendable, Equatable {
     /// Brightness bins over 0-1.
     public static let brightnessBins = 16
@@ -32,53 +33,11 @@ public struct NoiseLevelFunction: Sendable, Equatable {
         table = Array(repeating: Array(repeating: sigma, count: Self.brightnessBins), count: channels)
     }
 
-    /// σ (0-255) of `channel` at `brightness` (0-1): linear between bin centres, flat beyond.
-    @inline(__always)
-    public func sigma(channel: Int, brightness: Float) -> Float {
-        let t = table[channel]
-        let u = min(Float(Self.brightnessBins) - 0.5, max(0.5, brightness * Float(Self.brightnessBins))) - 0.5
-        let i = min(Self.brightnessBins - 2, Int(u))
-        let f = u - Float(i)
-        return t[i] * (1 - f) + t[i + 1] * f
-    }
-
-    /// Radius of the local mean whose brightness picks a pixel's σ in a noise map.
-    public static let mapRadius = 2
-
-    /// Fills `map` (h x w) with σ/50 for each pixel of `plane` (h x w, the image's channel
-    /// `channel`): the function at the mean of the pixel's (2r+1)² neighbourhood inside the
-    /// plane. A pixel's value depends only on pixels within `mapRadius`, computed in the same
-    /// order wherever the plane starts, so tiles with a halo give what the whole image gives.
-    public func fillMap(channel: Int, plane: UnsafePointer<Float>, h: Int, w: Int, into map: UnsafeMutablePointer<Float>) {
-        fillMapRows(channel: channel, h: h, w: w, rows: 0..<h, row: { plane + $0 * w }, into: { map + $0 * w })
-    }
-
-    /// Rows `rows` of the map of an h x w plane whose row y is at `row(y)` (rows within
-    /// `mapRadius` of `rows`, inside the plane, are read); map row y goes to `into(y)`. The same
-    /// sums in the same order as `fillMap`, so a plane streamed in rows gets the same map.
-    public func fillMapRows(channel: Int, h: Int, w: Int, rows: Range<Int>, row: (Int) -> UnsafePointer<Float>,
-                            into: (Int) -> UnsafeMutablePointer<Float>) {
-        let r = Self.mapRadius
-        var src = [UnsafePointer<Float>](repeating: row(0), count: 2 * r + 1)
-        for y in rows {
-            let y0 = max(0, y - r), y1 = min(h - 1, y + r)
-            for yy in y0...y1 { src[yy - y0] = row(yy) }
-            let dst = into(y)
-            src.withUnsafeBufferPointer { rp in
-                for x in 0..<w {
-                    let x0 = max(0, x - r), x1 = min(w - 1, x + r)
-                    var s: Float = 0
-                    for i in 0...(y1 - y0) { let p = rp[i]; for xx in x0...x1 { s += p[xx] } }
-                    dst[x] = sigma(channel: channel, brightness: s / Float((y1 - y0 + 1) * (x1 - x0 + 1))) / 50
-                }
-            }
-        }
-    }
-
-    /// The mean over brightness bins of each channel's σ (a summary for reports and provenance).
     /// Every level times `factor`.
     public func scaled(by factor: Float) -> NoiseLevelFunction { NoiseLevelFunction(table: table.map { $0.map { $0 * factor } }) }
 
+    /// The mean over brightness bins of each channel's σ: what a noise-map model is given
+    /// (`BandDenoiser.mapSigmas`), and the summary in reports and provenance.
     public var meanSigmas: [Float] { table.map { $0.reduce(0, +) / Float($0.count) } }
 
     /// Block estimates, histogrammed (see the type's description).

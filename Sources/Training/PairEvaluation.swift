@@ -74,8 +74,8 @@ public enum PairEvaluation {
         }
         let noisy = FloatImage(noisyPNG), clean = FloatImage(cleanPNG)
         let levels = (oracle && denoiser.model.noiseMap ? oracleLevels(noisy: noisy, clean: clean) : denoiser.noiseLevels(for: noisy))?.scaled(by: noiseScale)
-        let sigmas = levels?.meanSigmas ?? denoiser.sigmas(for: noisy).map { $0.map { $0 * noiseScale } }
-        let out = denoiser.wholeImage(noisy, sigmas: sigmas, noiseLevels: levels)
+        let sigmas = levels.map(BandDenoiser.mapSigmas) ?? denoiser.sigmas(for: noisy).map { $0.map { $0 * noiseScale } }
+        let out = denoiser.wholeImage(noisy, sigmas: sigmas)
         return Score(name: name, psnrNoisy: ImageQuality.psnr(noisy, reference: clean), psnrDenoised: ImageQuality.psnr(out, reference: clean),
                      ssimNoisy: ImageQuality.ssim(noisy, reference: clean), ssimDenoised: ImageQuality.ssim(out, reference: clean),
                      sigmas: sigmas, pixels: noisy.width * noisy.height)

@@ -128,10 +128,7 @@ struct BandDenoiserTests {
         model.setExactInference(true)
         let img = Self.image(size.0, size.1, channels: 3, seed: 4)
         let sigmas: [Float] = [10, 20, 35]
-        // A noise level function that varies with brightness, differently per channel.
-        let levels = NoiseLevelFunction(table: (0..<3).map { c in (0..<NoiseLevelFunction.brightnessBins).map { Float(5 + 3 * c + 2 * $0) } })
-        for useLevels in [false, true] {
-        let whole = BandDenoiser(model: model).wholeImage(img, sigmas: sigmas, noiseLevels: useLevels ? levels : nil)
+        let whole = BandDenoiser(model: model).wholeImage(img, sigmas: sigmas)
         #expect(whole.data != BandDenoiser(model: model).wholeImage(img, sigmas: [20, 20, 20]).data, "the map matters")
         for (band, jobs) in [(8, 1), (12, 3), (32, 1), (5, 1)] {
             var bd = BandDenoiser(model: model, bandRows: band)
@@ -139,7 +136,7 @@ struct BandDenoiserTests {
             if band == 5 { (bd.maxStreamWidth, bd.tileBandRows) = (32, 16) }   // tiles with halos
             var rows: [FloatImage] = []
             var next = 0
-            try bd.run(width: img.width, height: img.height, colorPlanes: 3, sigmas: useLevels ? nil : sigmas, noiseLevels: useLevels ? levels : nil, nextRows: {
+            try bd.run(width: img.width, height: img.height, colorPlanes: 3, sigmas: sigmas, nextRows: {
                 guard next < img.height else { return nil }
                 let n = min(7, img.height - next)
                 var b = FloatImage(width: img.width, height: n, channels: 3)
@@ -154,8 +151,7 @@ struct BandDenoiserTests {
                 top += r.height
             }
             #expect(top == img.height)
-            #expect(streamed.data == whole.data, "\(size) band \(band) jobs \(jobs) levels \(useLevels) differs")
-        }
+            #expect(streamed.data == whole.data, "\(size) band \(band) jobs \(jobs) differs")
         }
     }
 

@@ -94,6 +94,27 @@ struct ConvStageTests {
         }
     }
 
+    /// A noise-map model with an estimator is given the measured noise level function's mean
+    /// per channel, the same at every pixel: a file's output is whole-image inference with those
+    /// σ, and its provenance records them and the whole function.
+    @Test func measuredNoiseGoesInAsTheFunctionsMeans() throws {
+        let model = Self.colourModel()
+        let dir = makeTempDir("convmeans")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let items = try Self.writeNoisy(dir + "/in", layout: .rgb, depth: 8, sizes: [(45, 37)])
+        let bd = BandDenoiser(model: model)
+        let noise = try bd.denoiseFile(input: items[0].path, output: dir + "/out.png", limits: .default, compression: nil, texts: [])
+        let img = FloatImage(try PNGReader.read(path: items[0].path))
+        let levels = try #require(bd.noiseLevels(for: img))
+        #expect(noise.levels == levels && noise.sigmas == levels.meanSigmas)
+        #expect(bd.sigmas(for: img) == levels.meanSigmas)
+        let (png, texts) = try Self.readBack(dir + "/out.png")
+        #expect(png.bytes == bd.wholeImage(img, sigmas: levels.meanSigmas).pngImage(layout: .rgb, depth: 8).bytes)
+        #expect(png.bytes != bd.wholeImage(img, sigmas: levels.meanSigmas.map { $0 + 10 }).pngImage(layout: .rgb, depth: 8).bytes, "σ matters")
+        #expect(texts["latent:sigma"] == "noise level function, mean " + levels.meanSigmas.map { String(format: "%.2f", $0) }.joined(separator: ","))
+        #expect(texts["latent:noise-levels"]?.split(separator: ";").count == 3)
+    }
+
     /// In a longer chain the stage runs in memory, after the frame stages before it.
     @Test func inMemoryAfterAnotherStage() throws {
         let dir = makeTempDir("convchain")
