@@ -25,6 +25,10 @@ public struct PatchTrainingOptions: Sendable {
     /// Camera-like noise also goes through in-camera processing (coarse luma, reduced and
     /// blurred chroma: `CameraNoise.Settings`) in two thirds of those patches.
     public var cameraProcessing: CameraNoise.Processing = .none
+    /// Camera-like patches are given their map's mean per channel, the same at every pixel (as
+    /// `latent denoise` gives the model a measured noise level function's mean), rather than
+    /// the map pixel by pixel.
+    public var flatCameraMaps = false
     /// σ (0-255) of the validation PSNR each epoch.
     public var validationSigma: Float = 25
     public var seed: UInt64 = 1
@@ -39,6 +43,7 @@ public struct PatchTrainingOptions: Sendable {
          "train_lr": "\(learningRate)", "train_sigma": "\(sigmaRange.lowerBound)-\(sigmaRange.upperBound)", "train_seed": "\(seed)",
          "train_png_noise": "\(pngNoiseFraction)", "train_camera_noise": "\(cameraFraction)", "train_jpeg": "\(jpegFraction)",
          "train_camera_processing": cameraProcessing == .none ? "false" : cameraProcessing == .standard ? "true" : cameraProcessing.rawValue]
+            .merging(flatCameraMaps ? ["train_flat_camera_maps": "true"] : [:]) { a, _ in a }
     }
 
     /// Cosine decay from lr to lr/100 over the whole run (a function of the step only, so resuming
@@ -217,6 +222,12 @@ public final class PatchTrainer {
             let st = CameraNoise.Settings.random(&rng, jpegFraction: options.jpegFraction, processing: options.cameraProcessing)
             CameraNoise.apply(clean, h: shape.h, w: shape.w, settings: st, rng: &rng, noisy: noisy, map: map)
             for i in 0..<shape.count { map[i] *= 255 / 50 }
+            if options.flatCameraMaps {
+                for c in 0..<shape.c {
+                    let m = UnsafeMutableBufferPointer(start: map + c * plane, count: plane)
+                    m.update(repeating: m.reduce(0, +) / Float(plane))
+                }
+            }
             return
         }
         let range = options.sigmaRange

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import NN
 import Tensor
 @testable import Training
 
@@ -105,5 +106,30 @@ struct CameraNoiseTests {
         #expect(err(smooth, 100) <= 2)
         #expect(err(noisy, 100) <= 2)
         #expect(err(noisy, 75) > 3 * max(1, err(smooth, 75)))
+    }
+
+    /// --flat-camera-maps: a camera-like patch gets the same noise with its map's mean per
+    /// channel at every pixel (the map pixel by pixel otherwise, which varies with brightness).
+    @Test func flatCameraMapsAreTheMapsMeans() {
+        let shape = FeatureShape(c: 3, h: 32, w: 32), plane = 32 * 32
+        let clean = (0..<shape.count).map { i in 0.1 + 0.8 * Float(i % plane) / Float(plane) }
+        var options = PatchTrainingOptions()
+        options.cameraFraction = 1
+        var results: [(noisy: [Float], map: [Float])] = []
+        for flat in [false, true] {
+            options.flatCameraMaps = flat
+            var rng = RandomGenerator(seed: 21)
+            var noisy = [Float](repeating: 0, count: shape.count), map = noisy
+            PatchTrainer.addNoiseWithMap(clean, into: &noisy, map: &map, shape: shape, options: options, rng: &rng)
+            results.append((noisy, map))
+        }
+        #expect(results[0].noisy == results[1].noisy, "the same noise either way")
+        for c in 0..<3 {
+            let perPixel = results[0].map[(c * plane)..<((c + 1) * plane)], flat = results[1].map[(c * plane)..<((c + 1) * plane)]
+            #expect(perPixel.max()! > perPixel.min()! * 1.05, "channel \(c): the map follows brightness")
+            #expect(Set(flat).count == 1, "channel \(c): one value")
+            let mean = perPixel.reduce(0, +) / Float(plane)
+            #expect(abs(flat.first! - mean) <= 1e-5 * max(1, mean))
+        }
     }
 }

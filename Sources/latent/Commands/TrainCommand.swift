@@ -57,6 +57,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "conv-dae: share of camera-noise patches also JPEG-compressed (quality 70-97).") var jpeg: Float = 0.5
     @Flag(help: "conv-dae, noise-estimator: camera-like noise also goes through in-camera processing (coarser luma noise, reduced and blurred chroma noise) in two thirds of its patches.") var cameraProcessing = false
     @Flag(help: "conv-dae, noise-estimator: --camera-processing, and half of those patches get blotchy luma noise 3-8 pixels wide (strong in-camera noise reduction and JPEG).") var coarseNoise = false
+    @Flag(help: "conv-dae (noise map): camera-like patches are given their noise map's mean per channel, the same at every pixel (what `latent denoise` gives the model), not the map pixel by pixel.") var flatCameraMaps = false
     @Flag(help: "conv-dae, noise-estimator: --coarse-noise, and half of the camera patches get a luma component correlated 2-10 pixels away with 5-50% of the noise's variance and chroma noise cut to 10-60% (real photos' noise: correlated far and across channels).") var correlatedNoise = false
     @Option(help: "noise-estimator: channels of its layers.") var estWidth: Int = 32
     @Option(help: "noise-estimator: 3x3 layers before its output layer (at quarter resolution).") var estDepth: Int = 4
@@ -85,6 +86,9 @@ struct TrainCommand: ParsableCommand {
             }
             guard cameraNoise == 0 || ((noiseMap || model == "noise-estimator") && rgb) else {
                 throw ValidationError("--camera-noise needs --rgb (and --noise-map for a conv-dae).")
+            }
+            guard !flatCameraMaps || (model == "conv-dae" && noiseMap && cameraNoise > 0) else {
+                throw ValidationError("--flat-camera-maps is for a conv-dae with --noise-map and --camera-noise.")
             }
             guard (1...256).contains(estWidth), (1...8).contains(estDepth) else { throw ValidationError("--est-width must be 1-256 and --est-depth 1-8.") }
             guard epochs >= 1, batch >= 1, stepsPerEpoch >= 1 else { throw ValidationError("--epochs, --batch and --steps-per-epoch must be at least 1.") }
@@ -130,6 +134,7 @@ struct TrainCommand: ParsableCommand {
         opts.cameraFraction = cameraNoise
         opts.jpegFraction = jpeg
         opts.cameraProcessing = correlatedNoise ? .correlated : coarseNoise ? .coarse : cameraProcessing ? .standard : .none
+        opts.flatCameraMaps = flatCameraMaps
         opts.epochs = epochs
         opts.learningRate = lr
         opts.sigmaRange = try NoiseLevel.trainingRange(noise!)
