@@ -53,6 +53,8 @@ struct NoiseScaleCLITests {
         (["eval", "--model", "mnist-dae", "--data", "nowhere", "--sigma", "25"], "--sigma applies to convolutional"),
         (["eval", "--model", "mnist-dae", "--data", "nowhere", "--noisy-png"], "--noisy-png applies to convolutional"),
         (["eval", "--model", "photo", "--data", "nowhere", "--iwae", "5"], "--iwae applies to VAEs"),
+        (["eval", "--model", "mnist-dae", "--data", "nowhere", "--iwae", "5"], "--iwae applies to VAEs; mnist-dae is a dae"),
+        (["eval", "--model", "photo", "--data", "nowhere", "--resize"], "--resize applies to fixed-size models"),
         (["eval", "--model", "photo", "--data", "nowhere", "--noise", "mask:0.3"], "scored on gaussian noise"),
         (["eval", "--model", "photo-color", "--pairs", "nowhere", "--sigma", "15"], "--pairs scores real noise"),
         (["compare", "nowhere", "--model", "mnist-dae", "--crop", "50", "-o", "x.png"], "--crop applies to convolutional models"),

@@ -57,6 +57,7 @@ struct EvalCommand: ParsableCommand {
                         ("--noise-scale", noiseScale != 1)].filter(\.1).map(\.0)
         if !conv, let first = convOnly.first { throw Exit.cannotRun("\(first) applies to convolutional (conv-dae) models; \(model) is not one") }
         if conv, iwae != nil { throw Exit.cannotRun("--iwae applies to VAEs; \(model) is a convolutional model") }
+        if conv, resize { throw Exit.cannotRun("--resize applies to fixed-size models; \(model) is convolutional and takes images of any size") }
         if conv, pairs != nil, noise != nil || sigma != nil && !givenSigma {
             throw Exit.cannotRun("--pairs scores real noise: it adds none (--noise and --sigma apply to --data; --sigma with --given-sigma tells the model a level)")
         }
@@ -102,6 +103,9 @@ struct EvalCommand: ParsableCommand {
             return try runConv(conv)
         case .mlp(let mlp):
             try checkFamily(conv: false)
+            if iwae != nil && !mlp.config.kind.isVariational {
+                throw Exit.cannotRun("--iwae applies to VAEs; \(model) is a \(mlp.config.kind.rawValue)")
+            }
             m = mlp
         }
         let c = m.config
