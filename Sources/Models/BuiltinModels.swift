@@ -13,7 +13,7 @@ public enum BuiltinModels {
         Entry(name: "mnist-vae2d", summary: "VAE 784-400-2 on MNIST, for 2-D manifold plots"),
         Entry(name: "mnist-dae", summary: "denoising autoencoder on MNIST, trained at gaussian:0.5"),
         Entry(name: "photo", summary: "convolutional denoiser (U-Net) for photographs of any size: this grey model for grey images, photo-color for colour ones (noise measured in each image)"),
-        Entry(name: "photo-color", summary: "colour photographs with real camera noise: one network on RGB with a per-pixel noise map from its bundled noise estimator (noise levels 0-60)"),
+        Entry(name: "photo-color", summary: "colour photographs with real camera noise: one network on RGB with a noise map per channel from its bundled noise estimator (noise levels 0-60)"),
     ]
 
     /// Folders searched for built-in model files, in order: $LATENT_MODELS_DIR, an installed

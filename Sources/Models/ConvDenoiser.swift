@@ -25,8 +25,9 @@ import Tensor
 ///
 /// With `noiseMap` (the colour model), the network instead takes a per-pixel noise map as
 /// `channels` extra input planes (FFDNet's conditioning): the standard deviation of the noise of
-/// each channel at each pixel, σ/50 on the 0-255 scale, so brighter and darker regions (and each
-/// channel) can get their own strength. head0 then sees 2·channels planes: the image, then the map.
+/// each channel at each pixel, σ/50 on the 0-255 scale, so each channel (and, in training,
+/// brighter and darker regions) can get its own strength. head0 then sees 2·channels planes: the
+/// image, then the map. `latent denoise` gives it a flat map per channel (`BandDenoiser.mapSigmas`).
 public final class ConvDenoiser {
     public let channels: Int
     public let widths: (Int, Int, Int)
