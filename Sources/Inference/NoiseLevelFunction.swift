@@ -110,32 +110,13 @@ public struct NoiseLevelFunction: Sendable, Equatable {
         let w4 = (width + 3) / 4 * 4, h4 = (height + 3) / 4 * 4
         let acc = Accumulator(channels: ch)
         // Rows of the padded image (the last row and column repeated), channel-major per row.
-        var rows: [[Float]] = []
-        var first = 0          // image row of rows[0]
-        var read = 0
-        func ensure(_ end: Int) throws {
-            while first + rows.count < min(end, h4) {
-                if read < height {
-                    guard let band = try nextRows() else { throw InferenceError.image(file: "", reason: "fewer rows than the header says") }
-                    for y in 0..<band.height {
-                        var r = [Float](repeating: 0, count: ch * w4)
-                        for c in 0..<ch {
-                            for x in 0..<w4 { r[c * w4 + x] = band[x: min(x, width - 1), y: y, c: min(c, band.channels - 1)] }
-                        }
-                        rows.append(r)
-                    }
-                    read += band.height
-                } else {
-                    rows.append(rows[rows.count - 1])
-                }
-            }
-        }
+        let source = RowSource(width: width, height: height, planes: ch, rows: bandRows + 2 * halo + BandDenoiser.readRows)
         var r0 = 0
         while r0 < h4 {
             let r1 = min(h4, r0 + bandRows)
             let ra = max(0, r0 - halo), rb = min(h4, r1 + halo)
-            try ensure(rb)
-            if ra > first { rows.removeFirst(ra - first); first = ra }
+            source.drop(below: ra)
+            try source.ensure(upTo: rb, nextRows: nextRows)
             var c0 = 0
             while c0 < w4 {
                 let c1 = min(w4, c0 + tileColumns)
@@ -144,7 +125,7 @@ public struct NoiseLevelFunction: Sendable, Equatable {
                 let shape = FeatureShape(c: ch, h: rh, w: cw)
                 let x = Matrix(rows: 1, cols: shape.count)
                 for c in 0..<ch {
-                    for y in 0..<rh { for xx in 0..<cw { x.data[(c * rh + y) * cw + xx] = rows[ra + y - first][c * w4 + ca + xx] } }
+                    for y in 0..<rh { (x.data + (c * rh + y) * cw).update(from: source.row(ra + y) + c * w4 + ca, count: cw) }
                 }
                 let m = estimator.forward(FeatureMaps(data: x, shape: shape))
                 let qw = cw / 4
