@@ -287,19 +287,8 @@ public final class Conv2d {
 /// one's backward is the other.
 public enum PixelShuffle {
     public static func unshuffle(_ x: UnsafePointer<Float>, _ s: FeatureShape, _ out: UnsafeMutablePointer<Float>) {
-        let h2 = s.h / 2, w2 = s.w / 2
-        for c in 0..<s.c {
-            for dy in 0..<2 {
-                for dx in 0..<2 {
-                    let oc = c * 4 + dy * 2 + dx
-                    for y in 0..<h2 {
-                        let src = x + (c * s.h + 2 * y + dy) * s.w + dx
-                        let dst = out + (oc * h2 + y) * w2
-                        for xx in 0..<w2 { dst[xx] = src[2 * xx] }
-                    }
-                }
-            }
-        }
+        // The row-streamed kernel over all rows (the same copy ConvRowStream makes a row at a time).
+        lk_unshuffle_rows(x, s.w, s.h * s.w, s.c, s.w, s.h / 2, out, s.w / 2, (s.h / 2) * (s.w / 2))
     }
 
     /// The inverse: (4C, H/2, W/2) given as `small` → (C, H, W) of shape `s`.
