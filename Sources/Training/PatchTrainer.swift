@@ -178,6 +178,27 @@ public final class PatchTrainer {
         return (out, failures)
     }
 
+    /// `images` and, after them, each one shrunk to half its size by averaging 2x2 blocks (those
+    /// still at least `patch` a side): cleaner training targets, their own grain and compression
+    /// artefacts mostly averaged away (photographs' "clean" references are often a mean of many
+    /// shots, smoother than a single scanned photo).
+    public static func withHalvedCopies(_ images: [FloatImage], patch: Int) -> [FloatImage] {
+        images + images.compactMap { img in
+            let w = img.width / 2, h = img.height / 2
+            guard w >= patch && h >= patch else { return nil }
+            var half = FloatImage(width: w, height: h, channels: img.channels)
+            for c in 0..<img.channels {
+                for y in 0..<h {
+                    for x in 0..<w {
+                        half[x: x, y: y, c: c] = (img[x: 2 * x, y: 2 * y, c: c] + img[x: 2 * x + 1, y: 2 * y, c: c]
+                            + img[x: 2 * x, y: 2 * y + 1, c: c] + img[x: 2 * x + 1, y: 2 * y + 1, c: c]) / 4
+                    }
+                }
+            }
+            return half
+        }
+    }
+
     /// One random patch (with a random flip/rotation) of a random image into dst.
     static func samplePatch(_ images: [FloatImage], size p: Int, rng: inout RandomGenerator, into dst: UnsafeMutablePointer<Float>) {
         let img = images[Int(rng.next() % UInt64(images.count))]

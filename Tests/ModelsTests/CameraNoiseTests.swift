@@ -1,4 +1,5 @@
 import Foundation
+import Imaging
 import Testing
 import NN
 import Tensor
@@ -130,6 +131,27 @@ struct CameraNoiseTests {
             #expect(Set(flat).count == 1, "channel \(c): one value")
             let mean = perPixel.reduce(0, +) / Float(plane)
             #expect(abs(flat.first! - mean) <= 1e-5 * max(1, mean))
+        }
+    }
+
+    /// --halved-copies: each photo, then each one at half size (2x2 means), those too small for
+    /// a patch left out.
+    @Test func halvedCopiesAreTwoByTwoMeans() {
+        let big = FloatImage(width: 8, height: 10, channels: 2, data: (0..<160).map { Float($0 * $0 % 37) / 37 })
+        let small = FloatImage(width: 6, height: 6, channels: 2, value: 0.5)
+        let out = PatchTrainer.withHalvedCopies([big, small], patch: 4)
+        #expect(out.count == 3)
+        #expect(out[0].data == big.data && out[1].data == small.data)
+        let half = out[2]
+        #expect(half.width == 4 && half.height == 5 && half.channels == 2)
+        for c in 0..<2 {
+            for y in 0..<5 {
+                for x in 0..<4 {
+                    let mean = (big[x: 2 * x, y: 2 * y, c: c] + big[x: 2 * x + 1, y: 2 * y, c: c] + big[x: 2 * x, y: 2 * y + 1, c: c]
+                        + big[x: 2 * x + 1, y: 2 * y + 1, c: c]) / 4
+                    #expect(abs(half[x: x, y: y, c: c] - mean) < 1e-6)
+                }
+            }
         }
     }
 }
