@@ -37,9 +37,10 @@ public struct BandDenoiser {
         self.bandRows = bandRows
     }
 
-    /// The σ per colour plane a conditioned model is given: `sigma`, else `estimate()`; nil
-    /// for a blind model (nothing to measure).
-    func planeSigmas(_ planes: Int, estimate: () throws -> [Float?]) rethrows -> [Float]? {
+    /// The σ per colour plane a conditioned model is given: from a measured noise level function
+    /// (`mapSigmas`), else `sigma`, else `estimate()`; nil for a blind model (nothing to measure).
+    func planeSigmas(_ planes: Int, levels: NoiseLevelFunction?, estimate: () throws -> [Float?]) rethrows -> [Float]? {
+        if let levels { return Self.mapSigmas(levels) }
         guard model.noiseInput || model.noiseMap else { return nil }
         if let sigma { return sigma.count == planes ? sigma : [Float](repeating: sigma[0], count: planes) }
         return try estimate().map { $0 ?? Self.fallbackSigma }
@@ -77,7 +78,7 @@ public struct BandDenoiser {
             levels = try NoiseLevelFunction.measure(with: estimator, width: width, height: height, nextRows: pass.next)
             try pass.finish()
         }
-        let sigmas = try levels.map(Self.mapSigmas) ?? planeSigmas(planes) {
+        let sigmas = try planeSigmas(planes, levels: levels) {
             let pass = try openPass()
             let stride = NoiseEstimator.stride(forPixels: width * height)
             let estimators = (0..<planes).map { _ in NoiseEstimator(width: width, stride: stride) }
@@ -302,8 +303,7 @@ public struct BandDenoiser {
     /// The σ per colour plane a conditioned model is given for `img`: `sigma`, else measured
     /// (as `denoiseFile` measures it); nil for a blind model.
     public func sigmas(for img: FloatImage) -> [Float]? {
-        if let levels = noiseLevels(for: img) { return Self.mapSigmas(levels) }
-        return planeSigmas(img.channels) { NoiseEstimator.estimate(img) }
+        planeSigmas(img.channels, levels: noiseLevels(for: img)) { NoiseEstimator.estimate(img) }
     }
 
     /// The reference: the whole image in one piece (padded to multiples of 4 by repeating the
