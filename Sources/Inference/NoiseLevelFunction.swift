@@ -44,20 +44,30 @@ public struct NoiseLevelFunction: Sendable, Equatable {
     public final class Accumulator {
         let channels: Int
         private var counts: [Int32]
+        /// Σ σ² per channel and brightness bin (for `rootMeanSquare`).
+        private var squares: [Double]
 
         public init(channels: Int) {
             self.channels = channels
             counts = [Int32](repeating: 0, count: channels * NoiseLevelFunction.brightnessBins * NoiseLevelFunction.sigmaBins)
+            squares = [Double](repeating: 0, count: channels * NoiseLevelFunction.brightnessBins)
         }
 
         public func add(channel: Int, brightness: Float, sigma: Float) {
             let b = min(NoiseLevelFunction.brightnessBins - 1, max(0, Int(brightness * Float(NoiseLevelFunction.brightnessBins))))
             let s = min(NoiseLevelFunction.sigmaBins - 1, max(0, Int(sigma / NoiseLevelFunction.sigmaStep)))
             counts[(channel * NoiseLevelFunction.brightnessBins + b) * NoiseLevelFunction.sigmaBins + s] += 1
+            squares[channel * NoiseLevelFunction.brightnessBins + b] += Double(sigma) * Double(sigma)
         }
 
-        /// The medians; nil if the image gave no blocks at all.
-        public func result() -> NoiseLevelFunction? {
+        /// How a bin's blocks are summarised: their median (robust to blocks where texture is
+        /// read as noise: the estimator's readings) or their root mean square (each block's σ
+        /// being the RMS of known noise: the bin's pixel σ, which a median of blocks reads low
+        /// when the noise is correlated over more than a block).
+        public enum Statistic: Sendable { case median, rootMeanSquare }
+
+        /// The bins' summaries; nil if the image gave no blocks at all.
+        public func result(_ statistic: Statistic = .median) -> NoiseLevelFunction? {
             let nb = NoiseLevelFunction.brightnessBins, ns = NoiseLevelFunction.sigmaBins
             func median(_ hist: ArraySlice<Int32>) -> Float? {
                 let total = hist.reduce(0) { $0 + Int($1) }
@@ -76,12 +86,19 @@ public struct NoiseLevelFunction: Sendable, Equatable {
                 var all = [Int32](repeating: 0, count: ns)
                 var enough = [Bool](repeating: false, count: nb)
                 var row = [Float](repeating: 0, count: nb)
+                var allSquares = 0.0
                 for b in 0..<nb {
                     let h = counts[(base + b * ns)..<(base + (b + 1) * ns)]
                     for (k, v) in h.enumerated() { all[k] += v }
-                    if h.reduce(0, { $0 + Int($1) }) >= NoiseLevelFunction.minBlocks, let m = median(h) { row[b] = m; enough[b] = true }
+                    let n = h.reduce(0, { $0 + Int($1) })
+                    let sq = squares[c * nb + b]
+                    allSquares += sq
+                    guard n >= NoiseLevelFunction.minBlocks, let m = median(h) else { continue }
+                    row[b] = statistic == .median ? m : Float((sq / Double(n)).squareRoot())
+                    enough[b] = true
                 }
-                guard let overall = median(all[...]) else { return nil }
+                guard var overall = median(all[...]) else { return nil }
+                if statistic == .rootMeanSquare { overall = Float((allSquares / Double(all.reduce(0) { $0 + Int($1) })).squareRoot()) }
                 let known = (0..<nb).filter { enough[$0] }
                 for b in 0..<nb where !enough[b] {
                     // The nearest bin with enough blocks (the lower one on a tie), else the overall median.

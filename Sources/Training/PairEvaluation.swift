@@ -38,27 +38,34 @@ public enum PairEvaluation {
     }
 
     /// The noise level function of the actual noise (noisy − clean) of a pair: each 4x4 block's
-    /// standard deviation, by channel and mean brightness, into the same medians the estimator's
-    /// readings go into. A diagnostic only (it looks at the clean image): what a perfect
-    /// estimator would give the model.
+    /// root mean square noise (about the channel's mean offset, not the block's own mean: the
+    /// mean would take out the part of spatially correlated noise that is shared across the
+    /// block, and the noise σ a noise map gives is that of each pixel), by channel and mean
+    /// brightness (the clean image's: the noisy one's would sort blocks by their noise), into the bins the estimator's readings go into, each bin's σ the root mean
+    /// square of its blocks' (the median the estimator's readings get reads correlated noise
+    /// low). A diagnostic only (it looks at the clean image): what a perfect estimator would
+    /// give the model.
     public static func oracleLevels(noisy: FloatImage, clean: FloatImage) -> NoiseLevelFunction? {
         let acc = NoiseLevelFunction.Accumulator(channels: noisy.channels)
+        let bw = noisy.width / 4 * 4, bh = noisy.height / 4 * 4
         for c in 0..<noisy.channels {
-            for by in stride(from: 0, through: noisy.height - 4, by: 4) {
-                for bx in stride(from: 0, through: noisy.width - 4, by: 4) {
-                    var s = 0.0, s2 = 0.0, b = 0.0
+            var offset = 0.0
+            for y in 0..<bh { for x in 0..<bw { offset += Double(noisy[x: x, y: y, c: c] - clean[x: x, y: y, c: c]) } }
+            offset /= Double(max(1, bw * bh))
+            for by in stride(from: 0, to: bh, by: 4) {
+                for bx in stride(from: 0, to: bw, by: 4) {
+                    var s2 = 0.0, b = 0.0
                     for y in by..<(by + 4) {
                         for x in bx..<(bx + 4) {
-                            let d = Double(noisy[x: x, y: y, c: c] - clean[x: x, y: y, c: c]) * 255
-                            s += d; s2 += d * d; b += Double(noisy[x: x, y: y, c: c])
+                            let d = (Double(noisy[x: x, y: y, c: c] - clean[x: x, y: y, c: c]) - offset) * 255
+                            s2 += d * d; b += Double(clean[x: x, y: y, c: c])
                         }
                     }
-                    let variance = max(0, (s2 - s * s / 16) / 15)
-                    acc.add(channel: c, brightness: Float(b / 16), sigma: Float(variance.squareRoot()))
+                    acc.add(channel: c, brightness: Float(b / 16), sigma: Float((s2 / 16).squareRoot()))
                 }
             }
         }
-        return acc.result()
+        return acc.result(.rootMeanSquare)
     }
 
     /// Scores one pair with `denoiser` (its `sigma` set to give σ, nil to measure it; `oracle`:
