@@ -223,18 +223,42 @@ public final class ConvDenoiser {
         return FeatureMaps(data: out, shape: s)
     }
 
-    /// ½ Σ (out − clean)² summed over the batch, with the gradient propagated to every
+    /// The loss `backward` takes the gradient of.
+    public enum Loss: Sendable {
+        /// ½ Σ (out − clean)² over the batch.
+        case sumOfSquares
+        /// Σ over patches of ½·m·K·log(MSE + ε), m a patch's values, K = `logLossScale`,
+        /// ε = `logLossFloor`: the mean PSNR over patches is what is optimised, so a low-noise
+        /// patch, whose squared error is small, weighs as much as a heavy-noise one (with
+        /// ½ Σ (out − clean)² the heaviest noise drives training). Its gradient is the squared
+        /// error's, each patch's scaled by K / (MSE + ε).
+        case logPerPatch
+    }
+    public static let logLossScale = 1e-3, logLossFloor = 1e-5
+
+    /// The `loss` of the batch against `clean`, with the gradient propagated to every
     /// parameter (accumulated). Call after `forward`.
-    public func backward(clean: Matrix) -> Double {
+    public func backward(clean: Matrix, loss kind: Loss = .sumOfSquares) -> Double {
         guard let x, let e0, let e1 else { preconditionFailure("backward before forward") }
         let n = x.n, s = x.shape
         var loss = 0.0
         // d out = out − clean; d noise = −(out − clean)
         let dNoise = Matrix(rows: n, cols: s.count)
-        for i in 0..<(n * s.count) {
-            let d = out.data[i] - clean.data[i]
-            loss += Double(d * d)
-            dNoise.data[i] = -d
+        for b in 0..<n {
+            var patch = 0.0
+            for i in (b * s.count)..<((b + 1) * s.count) {
+                let d = out.data[i] - clean.data[i]
+                patch += Double(d * d)
+                dNoise.data[i] = -d
+            }
+            switch kind {
+            case .sumOfSquares: loss += patch
+            case .logPerPatch:
+                let mse = patch / Double(s.count)
+                let weight = Float(Self.logLossScale / (mse + Self.logLossFloor))
+                for i in (b * s.count)..<((b + 1) * s.count) { dNoise.data[i] *= weight }
+                loss += Double(s.count) * Self.logLossScale * log(mse + Self.logLossFloor)
+            }
         }
         let dd0 = tail.backward(dNoise)!
         let dS0 = dec0.backward(dd0)!

@@ -9,7 +9,7 @@ extension NoiseMapEstimator: PatchModel {
 
     /// The asymmetric loss of the quarter-resolution estimate against the block means of the
     /// true map.
-    public func trainStep(noisy: FeatureMaps, clean: Matrix, maps: Matrix?, sigmas: [Float]) -> Double {
+    public func trainStep(noisy: FeatureMaps, clean: Matrix, maps: Matrix?, sigmas: [Float], logLoss: Bool) -> Double {
         guard let maps else { preconditionFailure("the noise-map estimator trains on noise maps") }
         _ = forward(noisy)
         return backward(target: Self.blockMeans(maps, shape: noisy.shape))

@@ -29,6 +29,9 @@ public struct PatchTrainingOptions: Sendable {
     /// `latent denoise` gives the model a measured noise level function's mean), rather than
     /// the map pixel by pixel.
     public var flatCameraMaps = false
+    /// A denoiser's loss per patch is the log of its mean squared error (the mean PSNR over
+    /// patches is optimised: `ConvDenoiser.Loss.logPerPatch`).
+    public var logLoss = false
     /// σ (0-255) of the validation PSNR each epoch.
     public var validationSigma: Float = 25
     public var seed: UInt64 = 1
@@ -44,6 +47,7 @@ public struct PatchTrainingOptions: Sendable {
          "train_png_noise": "\(pngNoiseFraction)", "train_camera_noise": "\(cameraFraction)", "train_jpeg": "\(jpegFraction)",
          "train_camera_processing": cameraProcessing == .none ? "false" : cameraProcessing == .standard ? "true" : cameraProcessing.rawValue]
             .merging(flatCameraMaps ? ["train_flat_camera_maps": "true"] : [:]) { a, _ in a }
+            .merging(logLoss ? ["train_loss": "log-mse-per-patch"] : [:]) { a, _ in a }
     }
 
     /// Cosine decay from lr to lr/100 over the whole run (a function of the step only, so resuming
@@ -76,8 +80,9 @@ public protocol PatchModel: AnyObject {
     /// A copy sharing the weights, with its own gradients and buffers (a data-parallel worker).
     func patchReplica() -> PatchModel
     /// Forward and backward on a batch of noisy patches: the summed loss; gradients accumulated.
-    /// `maps` when `trainsOnMaps`, else `sigmas` (one per patch, 0-255).
-    func trainStep(noisy: FeatureMaps, clean: Matrix, maps: Matrix?, sigmas: [Float]) -> Double
+    /// `maps` when `trainsOnMaps`, else `sigmas` (one per patch, 0-255). `logLoss`: a denoiser's
+    /// loss per patch is the log of its squared error (`ConvDenoiser.Loss.logPerPatch`).
+    func trainStep(noisy: FeatureMaps, clean: Matrix, maps: Matrix?, sigmas: [Float], logLoss: Bool) -> Double
     func exportTensors() -> [NamedTensor]
     func importTensors(_ tensors: [String: NamedTensor], file: String) throws
     /// Metadata of a saved model (architecture and kind).
@@ -93,9 +98,9 @@ public protocol PatchModel: AnyObject {
 extension ConvDenoiser: PatchModel {
     public var trainsOnMaps: Bool { noiseMap }
     public func patchReplica() -> PatchModel { replica() }
-    public func trainStep(noisy: FeatureMaps, clean: Matrix, maps: Matrix?, sigmas: [Float]) -> Double {
+    public func trainStep(noisy: FeatureMaps, clean: Matrix, maps: Matrix?, sigmas: [Float], logLoss: Bool) -> Double {
         _ = forward(noisy, sigmas: noiseInput ? sigmas : nil, maps: noiseMap ? maps : nil)
-        return backward(clean: clean)
+        return backward(clean: clean, loss: logLoss ? .logPerPatch : .sumOfSquares)
     }
     public func importTensors(_ tensors: [String: NamedTensor], file: String) throws {
         try importTensors(tensors, file: file, upgrading: false)
@@ -304,7 +309,8 @@ public final class PatchTrainer {
                     return Self.addNoise(c.data + b * shape.count, into: x.data + b * shape.count, count: shape.count, options: options, rng: &rng)
                 }
                 var l = StepLosses()
-                l.total = replicas[k].trainStep(noisy: FeatureMaps(data: x, shape: shape), clean: c, maps: model.trainsOnMaps ? maps[k] : nil, sigmas: sigmas[k])
+                l.total = replicas[k].trainStep(noisy: FeatureMaps(data: x, shape: shape), clean: c, maps: model.trainsOnMaps ? maps[k] : nil, sigmas: sigmas[k],
+                                                   logLoss: options.logLoss)
                 return l
             }, afterStep: { step, sums in batchProgress?(step + 1, options.stepsPerEpoch, sums.total / Double((step + 1) * options.batch)) })
             let lossSum = sums.total

@@ -69,6 +69,8 @@ struct TrainCommandTests {
         (["train", "--model", "conv-dae", "--rgb", "--noise", "gaussian:0-60/255", "--flat-camera-maps", "--data", "x", "-o", "m"],
          "--flat-camera-maps is for a conv-dae with --noise-map and --camera-noise"),
         (["train", "--model", "dae", "--noise", "gaussian:0.3", "--halved-copies", "--data", "x", "-o", "m"], "--halved-copies is for a conv-dae"),
+        (["train", "--model", "noise-estimator", "--rgb", "--noise", "gaussian:0-60/255", "--log-loss", "--data", "x", "-o", "m"],
+         "--log-loss is for a conv-dae"),
         (["eval", "--model", "m", "--data", "x", "--sigma", "300"], "--sigma wants one σ between 0 and"),
         (["eval", "--model", "m", "--data", "x", "--iwae", "0"], "--iwae must be at least 1"),
     ])

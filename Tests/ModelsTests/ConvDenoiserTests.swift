@@ -73,6 +73,49 @@ struct ConvDenoiserTests {
         }
     }
 
+    /// The per-patch log loss (`--log-loss`): central differences against backward on a batch
+    /// of a nearly clean patch and a very noisy one; and each patch's gradient is the squared
+    /// error's scaled by K / (MSE + ε), so the patch with the smaller error is scaled up more.
+    @Test func logLossGradient() {
+        let model = ConvDenoiser(channels: 1, widths: (3, 4, 5), blocks: 1, noiseInput: true, seed: 6)
+        var rng = RandomGenerator(seed: 7)
+        for p in model.parameters where p.name.hasSuffix(".film") || p.name.hasPrefix("res") {
+            for i in 0..<p.count { p.value.data[i] = (rng.uniform() * 2 - 1) * 0.5 }
+        }
+        let s = FeatureShape(c: 1, h: 8, w: 8)
+        let clean = (0..<(2 * s.count)).map { _ in rng.uniform() }
+        let x = Matrix(rows: 2, cols: s.count, values: clean.enumerated().map { i, v in v + (i < s.count ? 0.01 : 0.3) * rng.normal() })
+        let c = Matrix(rows: 2, cols: s.count, values: clean)
+        let (worst, checked, _) = Self.checkGradients(model) {
+            _ = model.forward(FeatureMaps(data: x, shape: s), sigmas: [2, 60])
+            return model.backward(clean: c, loss: .logPerPatch)
+        }
+        #expect(checked > 50)
+        #expect(worst < 2e-2, "largest relative difference \(worst)")
+        // One patch at a time: log-loss gradient = K / (MSE + ε) × the squared error's.
+        var scales: [Double] = []
+        for b in 0..<2 {
+            let xb = Matrix(rows: 1, cols: s.count, values: Array(x.array[(b * s.count)..<((b + 1) * s.count)]))
+            let cb = Matrix(rows: 1, cols: s.count, values: Array(clean[(b * s.count)..<((b + 1) * s.count)]))
+            func grads(_ loss: ConvDenoiser.Loss) -> [Float] {
+                model.parameters.forEach { $0.zeroGrad() }
+                _ = model.forward(FeatureMaps(data: xb, shape: s), sigmas: [b == 0 ? 2 : 60])
+                _ = model.backward(clean: cb, loss: loss)
+                return model.parameters.flatMap { $0.grad.array }
+            }
+            let plain = grads(.sumOfSquares), logged = grads(.logPerPatch)
+            let out = model.forward(FeatureMaps(data: xb, shape: s), sigmas: [b == 0 ? 2 : 60]).data.array
+            let mse = zip(out, cb.array).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) } / Double(s.count)
+            let expected = ConvDenoiser.logLossScale / (mse + ConvDenoiser.logLossFloor)
+            let i = plain.indices.max { abs(plain[$0]) < abs(plain[$1]) }!
+            let ratio = Double(logged[i]) / Double(plain[i])
+            #expect(abs(ratio - expected) < 1e-3 * expected, "patch \(b): scale \(ratio), expected \(expected)")
+            scales.append(ratio)
+        }
+        #expect(scales[0] > 5 * scales[1], "the nearly clean patch is scaled up more: \(scales)")
+        model.parameters.forEach { $0.zeroGrad() }
+    }
+
     /// The noise-map (colour) network: central differences against backward, with a map that
     /// varies per pixel and channel; the map's weights in head0 get gradient, and the training
     /// forward equals exact inference with the map as extra planes.

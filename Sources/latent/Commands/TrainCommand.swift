@@ -58,6 +58,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "conv-dae, noise-estimator: camera-like noise also goes through in-camera processing (coarser luma noise, reduced and blurred chroma noise) in two thirds of its patches.") var cameraProcessing = false
     @Flag(help: "conv-dae, noise-estimator: --camera-processing, and half of those patches get blotchy luma noise 3-8 pixels wide (strong in-camera noise reduction and JPEG).") var coarseNoise = false
     @Flag(help: "conv-dae: also train on each training photo shrunk to half its size (2x2 averages): cleaner targets, their grain and JPEG artefacts mostly averaged away. Validation photos stay as they are.") var halvedCopies = false
+    @Flag(help: "conv-dae: each patch's loss is the log of its mean squared error (the mean PSNR over patches is optimised), so low-noise patches weigh as much as heavy-noise ones.") var logLoss = false
     @Flag(help: "conv-dae (noise map): camera-like patches are given their noise map's mean per channel, the same at every pixel (what `latent denoise` gives the model), not the map pixel by pixel.") var flatCameraMaps = false
     @Flag(help: "conv-dae, noise-estimator: --coarse-noise, and half of the camera patches get a luma component correlated 2-10 pixels away with 5-50% of the noise's variance and chroma noise cut to 10-60% (real photos' noise: correlated far and across channels).") var correlatedNoise = false
     @Option(help: "noise-estimator: channels of its layers.") var estWidth: Int = 32
@@ -74,6 +75,7 @@ struct TrainCommand: ParsableCommand {
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1.") }
         guard val > 0 && val < 1 else { throw ValidationError("--val must be between 0 and 1.") }
         if halvedCopies && model != "conv-dae" { throw ValidationError("--halved-copies is for a conv-dae.") }
+        if logLoss && model != "conv-dae" { throw ValidationError("--log-loss is for a conv-dae.") }
         if model == "conv-dae" || model == "noise-estimator" {
             guard let noise else {
                 throw ValidationError("--model \(model) wants --noise gaussian:LO-HI, e.g. gaussian:0-55/255 (grey levels) or gaussian:0-0.2 (the 0-1 scale).")
@@ -138,6 +140,7 @@ struct TrainCommand: ParsableCommand {
         opts.jpegFraction = jpeg
         opts.cameraProcessing = correlatedNoise ? .correlated : coarseNoise ? .coarse : cameraProcessing ? .standard : .none
         opts.flatCameraMaps = flatCameraMaps
+        opts.logLoss = logLoss
         opts.epochs = epochs
         opts.learningRate = lr
         opts.sigmaRange = try NoiseLevel.trainingRange(noise!)
