@@ -5,8 +5,9 @@ import Tensor
 /// A small network that reads the noise of an image: for each channel, the standard deviation
 /// of the noise at each pixel (a noise map, σ/50 on the 0-255 scale, as `ConvDenoiser` takes
 /// it), learned from the same synthetic camera-like and white noise the colour denoiser trains
-/// on, so that spatially correlated, signal-dependent noise is read for what it is (a white-noise
-/// estimator reads real photographs as almost clean). It works at quarter resolution, where the
+/// on (the shipped one with the correlated mode too: trained without it, it read real photos'
+/// noise at about 0.65 of its pixel σ), so that spatially correlated, signal-dependent noise is
+/// read for what it is (a white-noise estimator reads real photographs as almost clean). It works at quarter resolution, where the
 /// map varies slowly anyway:
 ///
 ///     q  = unshuffle(unshuffle(x)) − ½           (16c, H/4, W/4): every pixel kept
