@@ -37,14 +37,13 @@ public enum PairEvaluation {
         return (names, png.filter { !cleanSet.contains($0) })
     }
 
-    /// The noise level function of the actual noise (noisy − clean) of a pair: each 4x4 block's
-    /// root mean square noise (about the channel's mean offset, not the block's own mean: the
-    /// mean would take out the part of spatially correlated noise that is shared across the
-    /// block, and the noise σ a noise map gives is that of each pixel), by channel and mean
-    /// brightness (the clean image's: the noisy one's would sort blocks by their noise), into the bins the estimator's readings go into, each bin's σ the root mean
-    /// square of its blocks' (the median the estimator's readings get reads correlated noise
-    /// low). A diagnostic only (it looks at the clean image): what a perfect estimator would
-    /// give the model.
+    /// The noise level function of the actual noise (noisy − clean) of a pair, the σ each pixel's
+    /// noise has (what a noise map gives the model): each 4x4 block's root mean square noise about
+    /// the channel's mean offset (the block's own mean would take out the part of correlated
+    /// noise the block shares), binned by the clean image's brightness (the noisy one's would
+    /// sort blocks by their noise), each bin the root mean square of its blocks (their median
+    /// reads correlated noise low). A diagnostic only (it looks at the clean image): what a
+    /// perfect estimator would give the model.
     public static func oracleLevels(noisy: FloatImage, clean: FloatImage) -> NoiseLevelFunction? {
         let acc = NoiseLevelFunction.Accumulator(channels: noisy.channels)
         let bw = noisy.width / 4 * 4, bh = noisy.height / 4 * 4
