@@ -7,7 +7,8 @@
 #                                             the checkpoint is there
 # It starts from run 1's denoiser (/root/latent-runs/colour1/colour.safetensors), or on a fresh
 # machine from the shipped model's denoiser (the built-in file without its estimator.* tensors),
-# which is run 1's final weights. Then, to ship one:
+# which is run 1's final weights. INIT=FILE, EPOCHS=N and LR=X override the start and schedule.
+# Then, to ship one:
 #   python3 scripts/bundle_estimator.py /root/latent-runs/NAME/colour.safetensors \
 #     ESTIMATOR.safetensors Sources/Models/Builtin/photo-color.safetensors
 set -euo pipefail
@@ -16,7 +17,7 @@ name=${1:?usage: scripts/finetune_colour.sh NAME FLAG...}; shift
 run=/root/latent-runs/$name
 mkdir -p "$run"
 [ -x "$run/latent-train-bin" ] || { swift build -c release --product latent; cp .build/release/latent "$run/latent-train-bin"; }
-init=/root/latent-runs/colour1/colour.safetensors
+init=${INIT:-/root/latent-runs/colour1/colour.safetensors}
 if [ ! -f "$init" ]; then
   init=$run/init.safetensors
   python3 - "$init" <<'PY'
@@ -29,6 +30,6 @@ PY
 fi
 resume=(); [ -f "$run/colour.ckpt.safetensors" ] && resume=(--resume)
 nohup "$run/latent-train-bin" train --model conv-dae --rgb --noise-map --camera-noise 0.5 --jpeg 0.5 --camera-processing --coarse-noise --png-noise 1 --blocks 2 \
-  "$@" --noise gaussian:0-60/255 --data ../shared/data/denoise/cbsd432 --patch 96 --batch 12 --steps-per-epoch 250 --epochs 10 --lr 2e-4 \
+  "$@" --noise gaussian:0-60/255 --data ../shared/data/denoise/cbsd432 --patch 96 --batch 12 --steps-per-epoch 250 --epochs "${EPOCHS:-10}" --lr "${LR:-2e-4}" \
   --seed 11 --workers 2 --init-from "$init" -o "$run/colour.safetensors" "${resume[@]}" >> "$run/train.log" 2>&1 &
 echo "training in the background: tail -f $run/train.log"
