@@ -5,20 +5,24 @@
 #   scripts/finetune_colour.sh NAME FLAG...   trains in /root/latent-runs/NAME/ (log, checkpoint);
 #                                             again after an interruption: it passes --resume when
 #                                             the checkpoint is there
-# It starts from run 1's denoiser (/root/latent-runs/colour1/colour.safetensors), or on a fresh
-# machine from the shipped model's denoiser (the built-in file without its estimator.* tensors),
-# which is run 1's final weights. INIT=FILE, EPOCHS=N and LR=X override the start and schedule.
+# It starts from run 1's denoiser (/root/latent-runs/colour1/colour.safetensors), or, where that
+# file is missing, from the shipped model's denoiser (the built-in file without its estimator.*
+# tensors; since session 10 that is run 5, run 1 fine-tuned with --log-loss, not run 1 itself,
+# and the script says so). INIT=FILE (which must exist) or INIT=shipped, EPOCHS=N and LR=X
+# override the start and schedule.
 # Then, to ship one:
 #   python3 scripts/bundle_estimator.py /root/latent-runs/NAME/colour.safetensors \
 #     ESTIMATOR.safetensors Sources/Models/Builtin/photo-color.safetensors
 set -euo pipefail
 cd "$(dirname "$0")/.."
 name=${1:?usage: scripts/finetune_colour.sh NAME FLAG...}; shift
+if [ -n "${INIT:-}" ] && [ "$INIT" != shipped ] && [ ! -f "$INIT" ]; then echo "finetune_colour.sh: INIT=$INIT: no such file" >&2; exit 2; fi
 run=/root/latent-runs/$name
 mkdir -p "$run"
 [ -x "$run/latent-train-bin" ] || { swift build -c release --product latent; cp .build/release/latent "$run/latent-train-bin"; }
 init=${INIT:-/root/latent-runs/colour1/colour.safetensors}
 if [ ! -f "$init" ]; then
+  [ "$init" = shipped ] || echo "finetune_colour.sh: $init is missing: starting from the shipped photo-color's denoiser (run 5)" >&2
   init=$run/init.safetensors
   python3 - "$init" <<'PY'
 import sys; sys.path.insert(0, "scripts")

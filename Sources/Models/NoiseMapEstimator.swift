@@ -7,8 +7,8 @@ import Tensor
 /// it), learned from the same synthetic camera-like and white noise the colour denoiser trains
 /// on (the shipped one with the correlated mode too: trained without it, it read real photos'
 /// noise at about 0.65 of its pixel σ), so that spatially correlated, signal-dependent noise is
-/// read for what it is (a white-noise estimator reads real photographs as almost clean). It works at quarter resolution, where the
-/// map varies slowly anyway:
+/// read for what it is (a white-noise estimator reads real photographs as almost clean). It
+/// works at quarter resolution, where the map varies slowly anyway:
 ///
 ///     q  = unshuffle(unshuffle(x)) − ½           (16c, H/4, W/4): every pixel kept
 ///     h1 = lrelu(conv3(q));  h_i = lrelu(conv3(h_{i−1}))   i = 2…depth, `width` channels (leaky ReLU, slope 0.1)
