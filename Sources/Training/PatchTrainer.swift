@@ -15,6 +15,10 @@ public struct PatchTrainingOptions: Sendable {
     public var learningRate: Float = 1e-3
     /// Noise σ range on the 0-255 scale, drawn per patch (blind denoising).
     public var sigmaRange: ClosedRange<Float> = 0...55
+    /// σ is drawn as low + (high − low)·u^power with u uniform: 1 is uniform over the range, a
+    /// power above 1 trains more on weak noise (real photos' noise is weak; a power of 2 puts half
+    /// the patches in the lowest quarter of the range).
+    public var sigmaPower: Float = 1
     /// Fraction of patches whose noisy input is rounded to 8 bits and clipped to [0, 1], as a
     /// noisy image saved as a PNG is (what `latent denoise` sees); 0 keeps the float protocol.
     public var pngNoiseFraction: Float = 0
@@ -48,6 +52,13 @@ public struct PatchTrainingOptions: Sendable {
          "train_camera_processing": cameraProcessing == .none ? "false" : cameraProcessing == .standard ? "true" : cameraProcessing.rawValue]
             .merging(flatCameraMaps ? ["train_flat_camera_maps": "true"] : [:]) { a, _ in a }
             .merging(logLoss ? ["train_loss": "log-mse-per-patch"] : [:]) { a, _ in a }
+            .merging(sigmaPower != 1 ? ["train_sigma_power": "\(sigmaPower)"] : [:]) { a, _ in a }
+    }
+
+    /// A white-noise σ (0-255 scale) for one patch or channel: `sigmaRange` by `sigmaPower`.
+    func drawSigma(_ rng: inout RandomGenerator) -> Float {
+        let u = rng.uniform()
+        return sigmaRange.lowerBound + (sigmaPower == 1 ? u : pow(u, sigmaPower)) * (sigmaRange.upperBound - sigmaRange.lowerBound)
     }
 
     /// Cosine decay from lr to lr/100 over the whole run (a function of the step only, so resuming
@@ -227,8 +238,7 @@ public final class PatchTrainer {
     @discardableResult
     static func addNoise(_ clean: UnsafePointer<Float>, into noisy: UnsafeMutablePointer<Float>, count: Int,
                          options: PatchTrainingOptions, rng: inout RandomGenerator) -> Float {
-        let range = options.sigmaRange
-        let sigma255 = range.lowerBound + rng.uniform() * (range.upperBound - range.lowerBound)
+        let sigma255 = options.drawSigma(&rng)
         let sigma = sigma255 / 255
         for i in 0..<count { noisy[i] = clean[i] + sigma * rng.normal() }
         if options.pngNoiseFraction > 0 && rng.uniform() < options.pngNoiseFraction {
@@ -256,13 +266,11 @@ public final class PatchTrainer {
             }
             return
         }
-        let range = options.sigmaRange
-        func draw(_ rng: inout RandomGenerator) -> Float { range.lowerBound + rng.uniform() * (range.upperBound - range.lowerBound) }
-        let common = draw(&rng)
+        let common = options.drawSigma(&rng)
         let perChannel = rng.uniform() < 0.3
         let quantise = options.pngNoiseFraction > 0 && rng.uniform() < options.pngNoiseFraction
         for c in 0..<shape.c {
-            let s255 = perChannel ? draw(&rng) : common
+            let s255 = perChannel ? options.drawSigma(&rng) : common
             let s = s255 / 255
             for i in (c * plane)..<((c + 1) * plane) {
                 let v = clean[i] + s * rng.normal()

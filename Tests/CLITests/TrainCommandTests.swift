@@ -71,6 +71,9 @@ struct TrainCommandTests {
         (["train", "--model", "dae", "--noise", "gaussian:0.3", "--halved-copies", "--data", "x", "-o", "m"], "--halved-copies is for a conv-dae"),
         (["train", "--model", "noise-estimator", "--rgb", "--noise", "gaussian:0-60/255", "--log-loss", "--data", "x", "-o", "m"],
          "--log-loss is for a conv-dae"),
+        (["train", "--model", "conv-dae", "--noise", "gaussian:0-60/255", "--sigma-power", "0", "--data", "x", "-o", "m"],
+         "--sigma-power must be a positive number"),
+        (["train", "--model", "dae", "--noise", "gaussian:0.3", "--sigma-power", "2", "--data", "x", "-o", "m"], "--sigma-power is for a conv-dae"),
         (["eval", "--model", "m", "--data", "x", "--sigma", "300"], "--sigma wants one σ between 0 and"),
         (["eval", "--model", "m", "--data", "x", "--iwae", "0"], "--iwae must be at least 1"),
     ])

@@ -228,6 +228,31 @@ struct ConvDenoiserTests {
         #expect(zip(float, png).allSatisfy { abs(min(1, max(0, $0)) - $1) <= 0.5 / 255 + 1e-6 }, "the same noise, rounded")
     }
 
+    /// --sigma-power: σ = low + (high − low)·u^P. Uniform by default (a quarter of the draws in
+    /// the range's lowest quarter); with P = 2 half of them are, and all stay in the range. The
+    /// σ a patch was given is what its noise has.
+    @Test func sigmaPowerSkewsTowardsWeakNoise() {
+        var opts = PatchTrainingOptions()
+        opts.sigmaRange = 0...60
+        func lowShare(_ power: Float) -> (share: Double, inRange: Bool) {
+            opts.sigmaPower = power
+            var rng = RandomGenerator(seed: 9)
+            let draws = (0..<20000).map { _ in opts.drawSigma(&rng) }
+            return (Double(draws.filter { $0 < 15 }.count) / Double(draws.count), draws.allSatisfy { (0...60).contains($0) })
+        }
+        let uniform = lowShare(1), squared = lowShare(2)
+        #expect(abs(uniform.share - 0.25) < 0.02 && uniform.inRange)
+        #expect(abs(squared.share - 0.5) < 0.02 && squared.inRange)
+        #expect(opts.metadata["train_sigma_power"] == "2.0")
+
+        let clean = [Float](repeating: 0.5, count: 20000)
+        var out = clean, rng = RandomGenerator(seed: 4), check = RandomGenerator(seed: 4)
+        let sigma = out.withUnsafeMutableBufferPointer { PatchTrainer.addNoise(clean, into: $0.baseAddress!, count: clean.count, options: opts, rng: &rng) }
+        #expect(sigma == opts.drawSigma(&check))
+        let measured = (zip(out, clean).map { Double(($0 - $1) * 255) }.map { $0 * $0 }.reduce(0, +) / Double(clean.count)).squareRoot()
+        #expect(abs(measured - Double(sigma)) < 0.03 * Double(sigma) + 0.05)
+    }
+
     @Test(arguments: [1, 2])
     func learnsToDenoiseALittle(workers: Int) throws {
         // Smooth 32x32 images: a few hundred steps must beat the noisy input clearly.

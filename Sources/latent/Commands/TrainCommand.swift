@@ -59,6 +59,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "conv-dae, noise-estimator: --camera-processing, and half of those patches get blotchy luma noise 3-8 pixels wide (strong in-camera noise reduction and JPEG).") var coarseNoise = false
     @Flag(help: "conv-dae: also train on each training photo shrunk to half its size (2x2 averages): cleaner targets, their grain and JPEG artefacts mostly averaged away. Validation photos stay as they are.") var halvedCopies = false
     @Flag(help: "conv-dae: each patch's loss is the log of its mean squared error (the mean PSNR over patches is optimised), so low-noise patches weigh as much as heavy-noise ones.") var logLoss = false
+    @Option(help: "conv-dae: white noise's σ is drawn as low + (high − low)·u^P, u uniform: 1 is uniform over --noise's range, 2 puts half the patches in its lowest quarter (more training on weak noise).") var sigmaPower: Float = 1
     @Flag(help: "conv-dae (noise map): camera-like patches are given their noise map's mean per channel, the same at every pixel (what `latent denoise` gives the model), not the map pixel by pixel.") var flatCameraMaps = false
     @Flag(help: "conv-dae, noise-estimator: --coarse-noise, and half of the camera patches get a luma component correlated 2-10 pixels away with 5-50% of the noise's variance and chroma noise cut to 10-60% (real photos' noise: correlated far and across channels).") var correlatedNoise = false
     @Option(help: "noise-estimator: channels of its layers.") var estWidth: Int = 32
@@ -76,6 +77,8 @@ struct TrainCommand: ParsableCommand {
         guard val > 0 && val < 1 else { throw ValidationError("--val must be between 0 and 1.") }
         if halvedCopies && model != "conv-dae" { throw ValidationError("--halved-copies is for a conv-dae.") }
         if logLoss && model != "conv-dae" { throw ValidationError("--log-loss is for a conv-dae.") }
+        guard sigmaPower > 0 && sigmaPower.isFinite else { throw ValidationError("--sigma-power must be a positive number.") }
+        if sigmaPower != 1 && model != "conv-dae" { throw ValidationError("--sigma-power is for a conv-dae.") }
         if model == "conv-dae" || model == "noise-estimator" {
             guard let noise else {
                 throw ValidationError("--model \(model) wants --noise gaussian:LO-HI, e.g. gaussian:0-55/255 (grey levels) or gaussian:0-0.2 (the 0-1 scale).")
@@ -141,6 +144,7 @@ struct TrainCommand: ParsableCommand {
         opts.cameraProcessing = correlatedNoise ? .correlated : coarseNoise ? .coarse : cameraProcessing ? .standard : .none
         opts.flatCameraMaps = flatCameraMaps
         opts.logLoss = logLoss
+        opts.sigmaPower = sigmaPower
         opts.epochs = epochs
         opts.learningRate = lr
         opts.sigmaRange = try NoiseLevel.trainingRange(noise!)
@@ -158,7 +162,7 @@ struct TrainCommand: ParsableCommand {
         if let note = try Exit.setUp({ try trainer.prepare(resume: resume, initFrom: initFrom) }), !quiet { printError(note) }
         if !quiet {
             printError("training \(model.summary)\(cameraNoise > 0 ? " camera noise \(cameraNoise)" : "") on \(train.count) images, "
-                + "\(val.count) for validation, patches \(patch)x\(patch), σ \(opts.sigmaRange.lowerBound)-\(opts.sigmaRange.upperBound), " + (opts.workers > 1 ? "\(opts.workers) data-parallel workers" : "\(BLAS.threads) BLAS threads"))
+                + "\(val.count) for validation, patches \(patch)x\(patch), σ \(opts.sigmaRange.lowerBound)-\(opts.sigmaRange.upperBound)" + (opts.sigmaPower != 1 ? " (power \(opts.sigmaPower))" : "") + ", " + (opts.workers > 1 ? "\(opts.workers) data-parallel workers" : "\(BLAS.threads) BLAS threads"))
         }
         let tty = !quiet && isatty(2) != 0
         let isEstimator = model is NoiseMapEstimator
