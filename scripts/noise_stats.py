@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Statistics of the real noise (noisy - clean) of a folder of pairs (noisy/ and clean/ PNGs of
 the same names, as polyu-val): sigma per channel, horizontal autocorrelation at lags 1-8 and
-cross-channel correlation, averaged over the pairs. Set it beside `latent-bench noise-stats`
+cross-channel correlation, and luma and chroma apart (chroma's variance relative to luma's,
+autocorrelations), averaged over the pairs. Set it beside `latent-bench noise-stats`
 (the synthetic camera noise) to see what the training noise does not cover. Needs numpy, Pillow.
   python3 scripts/noise_stats.py ../shared/data/denoise/polyu-val
 With --denoised OUT (a folder of the denoised noisy images, same names, e.g. from
@@ -17,7 +18,9 @@ from PIL import Image
 d = sys.argv[1]
 denoised = sys.argv[sys.argv.index("--denoised") + 1] if "--denoised" in sys.argv else None
 lags = [1, 2, 3, 4, 6, 8]
-sig, ac, cross = [], [], []
+sig, ac, cross, share, oac = [], [], [], [], []
+# Luma and the two chroma components: (R+G+B)/3, (R-B)/2, (R+B)/4 - G/2.
+OPPONENT = np.array([[1 / 3, 1 / 3, 1 / 3], [0.5, 0, -0.5], [0.25, -0.5, 0.25]])
 for n in sorted(os.listdir(os.path.join(d, "noisy"))):
     a = np.asarray(Image.open(os.path.join(d, "noisy", n)).convert("RGB"), dtype=np.float64)
     b = np.asarray(Image.open(os.path.join(d, "clean", n)).convert("RGB"), dtype=np.float64)
@@ -28,9 +31,16 @@ for n in sorted(os.listdir(os.path.join(d, "noisy"))):
     ac.append([((e[:, l:] * e[:, :-l]).mean(axis=(0, 1)) / v).mean() for l in lags])
     c = np.corrcoef(e.reshape(-1, 3).T)
     cross.append([c[0, 1], c[0, 2], c[1, 2]])
+    o = e @ OPPONENT.T
+    ov = np.maximum(1e-9, (o ** 2).mean(axis=(0, 1)))
+    share.append(ov[1:] / ov[0])
+    oac.append([[(o[:, l:, k] * o[:, :-l, k]).mean() / ov[k] for l in lags] for k in range(3)])
 print(f"real noise, {len(sig)} pairs: sigma per channel " + " ".join(f"{x:.2f}" for x in np.mean(sig, axis=0)))
 print(f"horizontal autocorrelation at lags {','.join(map(str, lags))}: " + " ".join(f"{x:.3f}" for x in np.mean(ac, axis=0)))
 print("cross-channel correlation RG RB GB: " + " ".join(f"{x:.3f}" for x in np.mean(cross, axis=0)))
+print("chroma variance / luma variance (mean per pair): " + " ".join(f"{x:.3f}" for x in np.mean(share, axis=0)))
+for k, name in enumerate(["luma", "chroma 1", "chroma 2"]):
+    print(f"{name} autocorrelation at lags {','.join(map(str, lags))}: " + " ".join(f"{x:.3f}" for x in np.mean(oac, axis=0)[k]))
 
 if denoised:
     from scipy.ndimage import gaussian_filter

@@ -29,9 +29,14 @@ public enum CameraNoise {
     /// noise's variance (the share white noise would give it; the smoother demosaiced noise
     /// gives it more), with chroma cut to 10-60%: real photos' noise stays 0.15-0.3 correlated
     /// 4-8 pixels away and 0.6 correlated across channels, which blurring alone never reaches
-    /// because a blur takes the variance away with it).
+    /// because a blur takes the variance away with it); reducedChroma (coarse, and in half of the
+    /// camera patches chroma noise blurred over 2-4.5 pixels and scaled so that its variance is
+    /// 4-80% of luma's: in real photos the camera's chroma noise reduction leaves chroma noise
+    /// weak and smooth (polyu-val's 41 photos, YCbCr, detail finer than 31 pixels: chroma
+    /// variance 8-38% of luma's, chroma correlated 0.5 four pixels away, luma 0.13), where the
+    /// other modes' chroma noise is as strong as luma's or stronger).
     public enum Processing: String, Sendable, CaseIterable {
-        case none, standard, coarse, correlated
+        case none, standard, coarse, correlated, reducedChroma = "reduced-chroma"
     }
 
     /// One camera's settings, drawn per patch.
@@ -56,6 +61,9 @@ public enum CameraNoise {
         /// a blur over σ pixels keeps about 1/(4πσ²) of the variance); the correlated mode sets it
         /// so that the component keeps a chosen share of the variance.
         public var lumaCoarseGain: Float = 1
+        /// When set, chroma (after its blur) is scaled so that its variance in the patch is this
+        /// share of luma's (`chromaScale` is then the scale that took); nil: `chromaScale` as given.
+        public var chromaToLuma: Float?
 
         /// Brooks' distribution (log shot noise uniform, read noise on a line in log-log with
         /// scatter), widened to high ISO; colour matrices between none and strong saturation.
@@ -100,6 +108,10 @@ public enum CameraNoise {
                     st.lumaCoarseGain = b / (1 - a)
                     st.chromaBlur = 1 + 4 * rng.uniform()
                     st.chromaScale = 0.1 + 0.5 * rng.uniform()
+                }
+                if processing == .reducedChroma && rng.uniform() < 0.5 {
+                    st.chromaBlur = 2 + 2.5 * rng.uniform()
+                    st.chromaToLuma = exp(log(Float(0.04)) + rng.uniform() * (log(Float(0.8)) - log(Float(0.04))))
                 }
             }
             return st
@@ -223,7 +235,7 @@ public enum CameraNoise {
     }
 
     /// Filters the three noise planes in YCbCr with the components' kernels (see `componentKernels`).
-    static func processInCamera(_ noise: inout [Float], h: Int, w: Int, settings st: Settings) {
+    static func processInCamera(_ noise: inout [Float], h: Int, w: Int, settings st: inout Settings) {
         let n = h * w
         var comp = [Float](repeating: 0, count: 3 * n)
         for i in 0..<n {
@@ -239,8 +251,14 @@ public enum CameraNoise {
         }
         for q in 1..<3 {
             if let k = g(st.chromaBlur) { blurPlane(&comp, offset: q * n, h: h, w: w, kernel: k) }
-            for i in (q * n)..<((q + 1) * n) { comp[i] *= st.chromaScale }
         }
+        if let share = st.chromaToLuma {
+            var luma: Float = 0, chroma: Float = 0
+            for i in 0..<n { luma += comp[i] * comp[i] }
+            for i in n..<(3 * n) { chroma += comp[i] * comp[i] }
+            st.chromaScale = chroma > 0 ? (share * luma / (chroma / 2)).squareRoot() : 1
+        }
+        for i in n..<(3 * n) { comp[i] *= st.chromaScale }
         for i in 0..<n {
             for c in 0..<3 { noise[c * n + i] = yccInverse[c * 3] * comp[i] + yccInverse[c * 3 + 1] * comp[n + i] + yccInverse[c * 3 + 2] * comp[2 * n + i] }
         }
@@ -278,8 +296,9 @@ public enum CameraNoise {
     }
 
     /// Noisy planes and the noise map for clean RGB planes (3 x h x w, 0-1).
-    public static func apply(_ clean: UnsafePointer<Float>, h: Int, w: Int, settings st: Settings, rng: inout RandomGenerator,
+    public static func apply(_ clean: UnsafePointer<Float>, h: Int, w: Int, settings: Settings, rng: inout RandomGenerator,
                              noisy: UnsafeMutablePointer<Float>, map: UnsafeMutablePointer<Float>) {
+        var st = settings
         let n = h * w
         var lin = [Float](repeating: 0, count: 3 * n)
         for i in 0..<(3 * n) { lin[i] = toLinear(clean[i]) }
@@ -324,8 +343,8 @@ public enum CameraNoise {
         }
         let kernel = st.blur > 0 ? gaussian(st.blur) : nil
         if let kernel { for c in 0..<3 { blurPlane(&noise, offset: c * n, h: h, w: w, kernel: kernel) } }
-        let processed = st.chromaScale != 1 || st.chromaBlur > 0 || (st.lumaMix > 0 && st.lumaBlur > 0)
-        if processed { processInCamera(&noise, h: h, w: w, settings: st) }
+        let processed = st.chromaScale != 1 || st.chromaBlur > 0 || (st.lumaMix > 0 && st.lumaBlur > 0) || st.chromaToLuma != nil
+        if processed { processInCamera(&noise, h: h, w: w, settings: &st) }
         let rho = varianceGains(blur: kernel)
         let weights = processed ? varianceWeights(st) : nil
         for i in 0..<n {

@@ -160,16 +160,17 @@ struct Conv: ParsableCommand {
 struct NoiseStats: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "noise-stats",
-        abstract: "Statistics of the synthetic camera noise (what the colour model trains on): σ, horizontal autocorrelation at lags 1-8 and cross-channel correlation, to set beside scripts/noise_stats.py on real noisy/clean pairs.")
+        abstract: "Statistics of the synthetic camera noise (what the colour model trains on): σ, horizontal autocorrelation at lags 1-8, cross-channel correlation, and luma and chroma apart (variance ratio, autocorrelation), to set beside scripts/noise_stats.py on real noisy/clean pairs.")
     @Option(help: "Patches (96x96, mid-grey with a gentle gradient).") var patches = 60
     @Option(help: "Share of patches JPEG-compressed.") var jpeg: Float = 0.5
     @Option(help: "Seed.") var seed: UInt64 = 3
-    @Option(help: "In-camera processing: none, standard (train --camera-processing), coarse (train --coarse-noise) or correlated (train --correlated-noise).") var processing: CameraNoise.Processing = .none
+    @Option(help: "In-camera processing: none, standard (train --camera-processing), coarse (train --coarse-noise), correlated (train --correlated-noise) or reduced-chroma (train --reduced-chroma).") var processing: CameraNoise.Processing = .none
 
     func run() {
         let h = 96, w = 96, n = h * w, lags = [1, 2, 3, 4, 6, 8]
         var rng = RandomGenerator(seed: seed)
         var ac = [Double](repeating: 0, count: lags.count), cross = [Double](repeating: 0, count: 3), sig = [Double](repeating: 0, count: 3)
+        var chromaShare = [0.0, 0.0], opponentAC = [[Double]](repeating: [Double](repeating: 0, count: lags.count), count: 3)
         for t in 0..<patches {
             let st = CameraNoise.Settings.random(&rng, jpegFraction: jpeg, processing: processing)
             let base: [Float] = [0.35 + 0.15 * Float(t % 3), 0.4, 0.45]
@@ -196,11 +197,29 @@ struct NoiseStats: ParsableCommand {
                 for i in 0..<n { s += e[a * n + i] * e[b * n + i] }
                 cross[j] += s / Double(n) / (v[a] * v[b]).squareRoot()
             }
+            // Luma and the two chroma components (opponent: (R+G+B)/3, (R−B)/2, (R+B)/4 − G/2).
+            let o = (0..<(3 * n)).map { j -> Double in
+                let c = j / n, i = j % n, r = e[i], g = e[n + i], b = e[2 * n + i]
+                return c == 0 ? (r + g + b) / 3 : c == 1 ? (r - b) / 2 : (r + b) / 4 - g / 2
+            }
+            let ov = (0..<3).map { c in max(1e-9, o[(c * n)..<((c + 1) * n)].map { $0 * $0 }.reduce(0, +) / Double(n)) }
+            for c in 0..<3 {
+                if c > 0 { chromaShare[c - 1] += ov[c] / ov[0] }
+                for (k, lag) in lags.enumerated() {
+                    var a = 0.0
+                    for y in 0..<h { for x in 0..<(w - lag) { a += o[c * n + y * w + x] * o[c * n + y * w + x + lag] } }
+                    opponentAC[c][k] += a / Double(h * (w - lag)) / ov[c]
+                }
+            }
         }
         let p = Double(patches)
         print("synthetic camera noise, \(patches) patches: sigma per channel " + sig.map { String(format: "%.2f", $0 / p) }.joined(separator: " "))
         print("horizontal autocorrelation at lags \(lags.map(String.init).joined(separator: ",")): " + ac.map { String(format: "%.3f", $0 / p) }.joined(separator: " "))
         print("cross-channel correlation RG RB GB: " + cross.map { String(format: "%.3f", $0 / p) }.joined(separator: " "))
+        print("chroma variance / luma variance (mean per patch): " + chromaShare.map { String(format: "%.3f", $0 / p) }.joined(separator: " "))
+        for (c, name) in ["luma", "chroma 1", "chroma 2"].enumerated() {
+            print("\(name) autocorrelation at lags \(lags.map(String.init).joined(separator: ",")): " + opponentAC[c].map { String(format: "%.3f", $0 / p) }.joined(separator: " "))
+        }
     }
 }
 

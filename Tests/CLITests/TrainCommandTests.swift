@@ -74,6 +74,8 @@ struct TrainCommandTests {
         (["train", "--model", "conv-dae", "--noise", "gaussian:0-60/255", "--sigma-power", "0", "--data", "x", "-o", "m"],
          "--sigma-power must be a positive number"),
         (["train", "--model", "dae", "--noise", "gaussian:0.3", "--sigma-power", "2", "--data", "x", "-o", "m"], "--sigma-power is for a conv-dae"),
+        (["train", "--model", "conv-dae", "--rgb", "--noise-map", "--camera-noise", "0.5", "--noise", "gaussian:0-60/255", "--reduced-chroma",
+          "--correlated-noise", "--data", "x", "-o", "m"], "--reduced-chroma and --correlated-noise are two different noise mixes"),
         (["eval", "--model", "m", "--data", "x", "--sigma", "300"], "--sigma wants one σ between 0 and"),
         (["eval", "--model", "m", "--data", "x", "--iwae", "0"], "--iwae must be at least 1"),
     ])

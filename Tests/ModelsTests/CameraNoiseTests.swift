@@ -11,8 +11,9 @@ struct CameraNoiseTests {
     /// brighter patches are noisier in linear light, and the noise is spatially correlated
     /// (neighbouring pixels' noise correlate positively: the demosaic), with and without the blur
     /// and the in-camera processing (coarse luma, attenuated and blurred chroma; 2: the correlated
-    /// mode's luma component scaled back up to 30% of the variance).
-    @Test(arguments: [(Float(0), 0), (0.8, 0), (0, 1), (0.6, 1), (0, 2), (0.7, 2)])
+    /// mode's luma component scaled back up to 30% of the variance; 3: the reduced-chroma mode's
+    /// chroma scaled to 10% of luma's variance, a scale found on the patch).
+    @Test(arguments: [(Float(0), 0), (0.8, 0), (0, 1), (0.6, 1), (0, 2), (0.7, 2), (0, 3)])
     func mapMatchesNoise(blur: Float, processed: Int) {
         // The measure keeps away from the borders by the widest blur's reach (reflected noise
         // there is correlated with itself).
@@ -31,6 +32,7 @@ struct CameraNoiseTests {
                     let a = Float(0.7).squareRoot(), b = Float(0.3).squareRoot() / keep
                     st.lumaBlur = 4; st.lumaMix = 1 - a; st.lumaCoarseGain = b / (1 - a); st.chromaBlur = 2; st.chromaScale = 0.3
                 }
+                if processed == 3 { st.chromaBlur = 2.5; st.chromaToLuma = 0.1 }
                 let clean = (0..<3).flatMap { c in [Float](repeating: colour[c], count: n) }
                 var noisy = [Float](repeating: 0, count: 3 * n), map = noisy
                 CameraNoise.apply(clean, h: h, w: w, settings: st, rng: &rng, noisy: &noisy, map: &map)
@@ -90,6 +92,41 @@ struct CameraNoiseTests {
         let coarse = stats(.coarse), correlated = stats(.correlated)
         #expect(correlated.lag4 > coarse.lag4 + 0.05, "lag-4 correlation \(correlated.lag4) vs coarse \(coarse.lag4)")
         #expect(correlated.cross > coarse.cross + 0.05, "cross-channel correlation \(correlated.cross) vs coarse \(coarse.cross)")
+    }
+
+    /// The reduced-chroma mode: in the patches where it draws a chroma share, the noise's chroma
+    /// (YCbCr) variance is that share of luma's (within 25%; a grey patch, so the tone curve
+    /// scales every channel alike), chroma is smooth (correlated 0.3 or more four pixels away),
+    /// and the other half of the patches keep chroma at least as strong as luma, as the coarse
+    /// mode has it.
+    @Test func reducedChromaModeHitsItsShare() {
+        let h = 96, w = 96, n = h * w
+        var rng = RandomGenerator(seed: 6)
+        var reduced = 0, kept = 0
+        for _ in 0..<24 {
+            var st = CameraNoise.Settings.random(&rng, jpegFraction: 0, processing: .reducedChroma)
+            st.shot = 0.01; st.read = 2e-5   // well above 8-bit rounding's noise
+            let clean = [Float](repeating: 0.45, count: 3 * n)
+            var noisy = clean, map = clean
+            CameraNoise.apply(clean, h: h, w: w, settings: st, rng: &rng, noisy: &noisy, map: &map)
+            var y = [Double](repeating: 0, count: n), cb = y, cr = y
+            for i in 0..<n {
+                let r = Double(noisy[i] - clean[i]), g = Double(noisy[n + i] - clean[n + i]), b = Double(noisy[2 * n + i] - clean[2 * n + i])
+                y[i] = 0.299 * r + 0.587 * g + 0.114 * b; cb[i] = -0.168736 * r - 0.331264 * g + 0.5 * b; cr[i] = 0.5 * r - 0.418688 * g - 0.081312 * b
+            }
+            func variance(_ p: [Double]) -> Double { p.map { $0 * $0 }.reduce(0, +) / Double(n) }
+            let share = (variance(cb) + variance(cr)) / 2 / variance(y)
+            if let target = st.chromaToLuma {
+                reduced += 1
+                #expect(abs(share / Double(target) - 1) < 0.25, "chroma share \(share), drawn \(target)")
+                var lag4 = 0.0
+                for row in 0..<h { for x in 0..<(w - 4) { lag4 += cb[row * w + x] * cb[row * w + x + 4] } }
+                #expect(lag4 / Double(h * (w - 4)) / variance(cb) > 0.3, "chroma not smooth")
+            } else {
+                kept += 1
+            }
+        }
+        #expect(reduced >= 6 && kept >= 6, "\(reduced) reduced, \(kept) kept")
     }
 
     /// JPEG's lossy step: quality 100 changes an image by at most a grey level or two, lower

@@ -62,6 +62,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "conv-dae: white noise's σ is drawn as low + (high − low)·u^P, u uniform: 1 is uniform over --noise's range, 2 puts half the patches in its lowest quarter (more training on weak noise).") var sigmaPower: Float = 1
     @Flag(help: "conv-dae (noise map): camera-like patches are given their noise map's mean per channel, the same at every pixel (what `latent denoise` gives the model), not the map pixel by pixel.") var flatCameraMaps = false
     @Flag(help: "conv-dae, noise-estimator: --coarse-noise, and half of the camera patches get a luma component correlated 2-10 pixels away with 5-50% of the noise's variance and chroma noise cut to 10-60% (real photos' noise: correlated far and across channels).") var correlatedNoise = false
+    @Flag(help: "conv-dae, noise-estimator: --coarse-noise, and half of the camera patches get chroma noise blurred over 2-4.5 pixels and scaled to 4-80% of luma's variance (real photos' chroma noise after the camera's noise reduction: weak and smooth).") var reducedChroma = false
     @Option(help: "noise-estimator: channels of its layers.") var estWidth: Int = 32
     @Option(help: "noise-estimator: 3x3 layers before its output layer (at quarter resolution).") var estDepth: Int = 4
     @Option(help: "conv-dae: fraction of patches whose noisy input is rounded to 8 bits and clipped to 0-255, as in a saved noisy PNG.")
@@ -77,6 +78,7 @@ struct TrainCommand: ParsableCommand {
         guard val > 0 && val < 1 else { throw ValidationError("--val must be between 0 and 1.") }
         if halvedCopies && model != "conv-dae" { throw ValidationError("--halved-copies is for a conv-dae.") }
         if logLoss && model != "conv-dae" { throw ValidationError("--log-loss is for a conv-dae.") }
+        if reducedChroma && correlatedNoise { throw ValidationError("--reduced-chroma and --correlated-noise are two different noise mixes: give one.") }
         guard sigmaPower > 0 && sigmaPower.isFinite else { throw ValidationError("--sigma-power must be a positive number.") }
         if sigmaPower != 1 && model != "conv-dae" { throw ValidationError("--sigma-power is for a conv-dae.") }
         if model == "conv-dae" || model == "noise-estimator" {
@@ -141,7 +143,7 @@ struct TrainCommand: ParsableCommand {
         opts.pngNoiseFraction = pngNoise
         opts.cameraFraction = cameraNoise
         opts.jpegFraction = jpeg
-        opts.cameraProcessing = correlatedNoise ? .correlated : coarseNoise ? .coarse : cameraProcessing ? .standard : .none
+        opts.cameraProcessing = reducedChroma ? .reducedChroma : correlatedNoise ? .correlated : coarseNoise ? .coarse : cameraProcessing ? .standard : .none
         opts.flatCameraMaps = flatCameraMaps
         opts.logLoss = logLoss
         opts.sigmaPower = sigmaPower
