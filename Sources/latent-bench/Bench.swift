@@ -171,6 +171,13 @@ struct NoiseStats: ParsableCommand {
         var rng = RandomGenerator(seed: seed)
         var ac = [Double](repeating: 0, count: lags.count), cross = [Double](repeating: 0, count: 3), sig = [Double](repeating: 0, count: 3)
         var chromaShare = [0.0, 0.0], opponentAC = [[Double]](repeating: [Double](repeating: 0, count: lags.count), count: 3)
+        // Mean square of plane c of p, and the mean product of its pixels `lag` apart along rows.
+        func meanSquare(_ p: [Double], _ c: Int) -> Double { p[(c * n)..<((c + 1) * n)].map { $0 * $0 }.reduce(0, +) / Double(n) }
+        func lagProduct(_ p: [Double], _ c: Int, _ lag: Int) -> Double {
+            var a = 0.0
+            for y in 0..<h { for x in 0..<(w - lag) { a += p[c * n + y * w + x] * p[c * n + y * w + x + lag] } }
+            return a / Double(h * (w - lag))
+        }
         for t in 0..<patches {
             let st = CameraNoise.Settings.random(&rng, jpegFraction: jpeg, processing: processing)
             let base: [Float] = [0.35 + 0.15 * Float(t % 3), 0.4, 0.45]
@@ -182,15 +189,11 @@ struct NoiseStats: ParsableCommand {
             for c in 0..<3 {
                 let m = e[(c * n)..<((c + 1) * n)].reduce(0, +) / Double(n)
                 for i in (c * n)..<((c + 1) * n) { e[i] -= m }
-                v[c] = max(1e-9, e[(c * n)..<((c + 1) * n)].map { $0 * $0 }.reduce(0, +) / Double(n))
+                v[c] = max(1e-9, meanSquare(e, c))
                 sig[c] += v[c].squareRoot()
             }
             for (k, lag) in lags.enumerated() {
-                for c in 0..<3 {
-                    var a = 0.0
-                    for y in 0..<h { for x in 0..<(w - lag) { a += e[c * n + y * w + x] * e[c * n + y * w + x + lag] } }
-                    ac[k] += a / Double(h * (w - lag)) / v[c] / 3
-                }
+                for c in 0..<3 { ac[k] += lagProduct(e, c, lag) / v[c] / 3 }
             }
             for (j, (a, b)) in [(0, 1), (0, 2), (1, 2)].enumerated() {
                 var s = 0.0
@@ -202,14 +205,10 @@ struct NoiseStats: ParsableCommand {
                 let c = j / n, i = j % n, r = e[i], g = e[n + i], b = e[2 * n + i]
                 return c == 0 ? (r + g + b) / 3 : c == 1 ? (r - b) / 2 : (r + b) / 4 - g / 2
             }
-            let ov = (0..<3).map { c in max(1e-9, o[(c * n)..<((c + 1) * n)].map { $0 * $0 }.reduce(0, +) / Double(n)) }
+            let ov = (0..<3).map { c in max(1e-9, meanSquare(o, c)) }
             for c in 0..<3 {
                 if c > 0 { chromaShare[c - 1] += ov[c] / ov[0] }
-                for (k, lag) in lags.enumerated() {
-                    var a = 0.0
-                    for y in 0..<h { for x in 0..<(w - lag) { a += o[c * n + y * w + x] * o[c * n + y * w + x + lag] } }
-                    opponentAC[c][k] += a / Double(h * (w - lag)) / ov[c]
-                }
+                for (k, lag) in lags.enumerated() { opponentAC[c][k] += lagProduct(o, c, lag) / ov[c] }
             }
         }
         let p = Double(patches)

@@ -109,11 +109,11 @@ struct CameraNoiseTests {
             let clean = [Float](repeating: 0.45, count: 3 * n)
             var noisy = clean, map = clean
             CameraNoise.apply(clean, h: h, w: w, settings: st, rng: &rng, noisy: &noisy, map: &map)
-            var y = [Double](repeating: 0, count: n), cb = y, cr = y
-            for i in 0..<n {
-                let r = Double(noisy[i] - clean[i]), g = Double(noisy[n + i] - clean[n + i]), b = Double(noisy[2 * n + i] - clean[2 * n + i])
-                y[i] = 0.299 * r + 0.587 * g + 0.114 * b; cb[i] = -0.168736 * r - 0.331264 * g + 0.5 * b; cr[i] = 0.5 * r - 0.418688 * g - 0.081312 * b
+            // The noise in YCbCr (JFIF, the matrix the in-camera processing uses).
+            let planes = (0..<3).map { q in
+                (0..<n).map { i in (0..<3).reduce(0.0) { $0 + Double(CameraNoise.ycc[q * 3 + $1]) * Double(noisy[$1 * n + i] - clean[$1 * n + i]) } }
             }
+            let (y, cb, cr) = (planes[0], planes[1], planes[2])
             func variance(_ p: [Double]) -> Double { p.map { $0 * $0 }.reduce(0, +) / Double(n) }
             let share = (variance(cb) + variance(cr)) / 2 / variance(y)
             if let target = st.chromaToLuma {
