@@ -36,6 +36,13 @@ public struct PatchTrainingOptions: Sendable {
     /// A denoiser's loss per patch is the log of its mean squared error (the mean PSNR over
     /// patches is optimised: `ConvDenoiser.Loss.logPerPatch`).
     public var logLoss = false
+    /// Noise-map RGB models: the share of white-noise patches whose noise is correlated across
+    /// channels (a common grey component carrying 0-90% of each channel's variance) and, in half
+    /// of them, over neighbouring pixels (blurred by a Gaussian of σ 0.5-1.5 pixels, then
+    /// scaled back): camera noise after demosaicing and processing is mostly grey (real photos'
+    /// R, G and B noise correlate about 0.7) and coarser than one pixel. The map stays each
+    /// channel's σ, exact.
+    public var correlatedWhite: Float = 0
     /// σ (0-255) of the validation PSNR each epoch.
     public var validationSigma: Float = 25
     public var seed: UInt64 = 1
@@ -53,6 +60,7 @@ public struct PatchTrainingOptions: Sendable {
             .merging(flatCameraMaps ? ["train_flat_camera_maps": "true"] : [:]) { a, _ in a }
             .merging(logLoss ? ["train_loss": "log-mse-per-patch"] : [:]) { a, _ in a }
             .merging(sigmaPower != 1 ? ["train_sigma_power": "\(sigmaPower)"] : [:]) { a, _ in a }
+            .merging(correlatedWhite > 0 ? ["train_correlated_white": "\(correlatedWhite)"] : [:]) { a, _ in a }
     }
 
     /// A white-noise σ (0-255 scale) for one patch or channel: `sigmaRange` by `sigmaPower`.
@@ -269,15 +277,39 @@ public final class PatchTrainer {
         let common = options.drawSigma(&rng)
         let perChannel = rng.uniform() < 0.3
         let quantise = options.pngNoiseFraction > 0 && rng.uniform() < options.pngNoiseFraction
+        let unit = shape.c == 3 && options.correlatedWhite > 0 && rng.uniform() < options.correlatedWhite
+            ? correlatedUnitNoise(h: shape.h, w: shape.w, rng: &rng) : nil
         for c in 0..<shape.c {
             let s255 = perChannel ? options.drawSigma(&rng) : common
             let s = s255 / 255
             for i in (c * plane)..<((c + 1) * plane) {
-                let v = clean[i] + s * rng.normal()
+                let v = clean[i] + s * (unit?[i] ?? rng.normal())
                 noisy[i] = quantise ? min(255, max(0, (v * 255).rounded())) / 255 : v
                 map[i] = s255 / 50
             }
         }
+    }
+
+    /// Three planes of unit-variance Gaussian noise correlated across channels (a common part
+    /// with a share ρ, 0-0.9, of the variance) and, half the time, over neighbouring pixels (a
+    /// Gaussian blur of σ 0.5-1.5 pixels, divided by the kernel's norm, so the variance stays
+    /// one away from the borders).
+    static func correlatedUnitNoise(h: Int, w: Int, rng: inout RandomGenerator) -> [Float] {
+        let plane = h * w
+        let rho = 0.9 * rng.uniform()
+        let a = rho.squareRoot(), b = (1 - rho).squareRoot()
+        let blur: Float? = rng.uniform() < 0.5 ? 0.5 + rng.uniform() : nil
+        var common = [Float](repeating: 0, count: plane)
+        for i in 0..<plane { common[i] = rng.normal() }
+        var out = [Float](repeating: 0, count: 3 * plane)
+        for c in 0..<3 { for i in 0..<plane { out[c * plane + i] = a * common[i] + b * rng.normal() } }
+        if let blur {
+            let k = CameraNoise.gaussian(blur)
+            let norm = k.reduce(0) { $0 + $1 * $1 }   // one axis; the 2-D kernel's squared norm is norm²
+            for c in 0..<3 { CameraNoise.blurPlane(&out, offset: c * plane, h: h, w: w, kernel: k) }
+            for i in 0..<out.count { out[i] /= norm }
+        }
+        return out
     }
 
     public func restore(epoch: Int, adamT: Int, state: [String: (m: [Float], v: [Float])]) {

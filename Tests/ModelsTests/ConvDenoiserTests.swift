@@ -253,6 +253,62 @@ struct ConvDenoiserTests {
         #expect(abs(measured - Double(sigma)) < 0.03 * Double(sigma) + 0.05)
     }
 
+    /// --correlated-white: unit variance in every channel (away from the reflected borders),
+    /// correlated across channels by the drawn share (0-0.9, mean 0.45), and in about half the
+    /// draws over neighbouring pixels, the other half white; the map keeps each channel's σ.
+    @Test func correlatedWhiteNoiseKeepsItsVariance() {
+        var rng = RandomGenerator(seed: 21)
+        let h = 40, w = 40, plane = h * w
+        var variances: [Double] = [], cross: [Double] = [], lag1: [Double] = []
+        for _ in 0..<200 {
+            let n = PatchTrainer.correlatedUnitNoise(h: h, w: w, rng: &rng)
+            func at(_ c: Int, _ y: Int, _ x: Int) -> Double { Double(n[c * plane + y * w + x]) }
+            var v = [Double](repeating: 0, count: 3), rg = 0.0, l1 = 0.0, count = 0.0
+            for y in 6..<(h - 6) {
+                for x in 6..<(w - 6) {
+                    for c in 0..<3 { v[c] += at(c, y, x) * at(c, y, x) }
+                    rg += at(0, y, x) * at(1, y, x)
+                    l1 += at(1, y, x) * at(1, y, x + 1)
+                    count += 1
+                }
+            }
+            variances += v.map { $0 / count }
+            cross.append(rg / count / ((v[0] / count) * (v[1] / count)).squareRoot())
+            lag1.append(l1 / v[1])
+        }
+        let meanVariance = variances.reduce(0, +) / Double(variances.count)
+        #expect(abs(meanVariance - 1) < 0.03, "mean variance \(meanVariance)")
+        let meanCross = cross.reduce(0, +) / Double(cross.count)
+        #expect(abs(meanCross - 0.45) < 0.06 && cross.allSatisfy { $0 > -0.35 && $0 < 0.99 }, "cross-channel correlation \(meanCross)")
+        let white = lag1.filter { abs($0) < 0.12 }.count, smooth = lag1.filter { $0 > 0.2 }.count
+        #expect(white > 70 && smooth > 70 && white + smooth == lag1.count, "lag-1 correlations: \(white) white, \(smooth) smooth")
+
+        var opts = PatchTrainingOptions()
+        opts.sigmaRange = 10...10
+        opts.correlatedWhite = 1
+        let shape = FeatureShape(c: 3, h: 48, w: 48)
+        let clean = [Float](repeating: 0.5, count: shape.count)
+        var noisy = clean, map = clean
+        var measured = [Double](repeating: 0, count: 3)
+        for seed in 0..<20 {
+            var r = RandomGenerator(seed: UInt64(seed))
+            noisy.withUnsafeMutableBufferPointer { nb in
+                map.withUnsafeMutableBufferPointer { mb in
+                    PatchTrainer.addNoiseWithMap(clean, into: nb.baseAddress!, map: mb.baseAddress!, shape: shape, options: opts, rng: &r)
+                }
+            }
+            #expect(map.allSatisfy { abs($0 - 0.2) < 1e-6 }, "map is σ/50")
+            for c in 0..<3 {
+                for i in (c * 48 * 48)..<((c + 1) * 48 * 48) { measured[c] += Double((noisy[i] - clean[i]) * 255) * Double((noisy[i] - clean[i]) * 255) }
+            }
+        }
+        for c in 0..<3 {
+            let sigma = (measured[c] / Double(20 * 48 * 48)).squareRoot()
+            #expect(abs(sigma - 10) < 0.6, "channel \(c): σ \(sigma)")
+        }
+        #expect(opts.metadata["train_correlated_white"] == "1.0")
+    }
+
     @Test(arguments: [1, 2])
     func learnsToDenoiseALittle(workers: Int) throws {
         // Smooth 32x32 images: a few hundred steps must beat the noisy input clearly.
