@@ -186,7 +186,7 @@ struct BandDenoiserTests {
             }
         }
         let large = Self.image(90, 75, channels: 3, seed: 9)
-        let whole = try measured(large, 256, 1024)
+        let whole = try measured(large, 128, 512)
         let small = try measured(large, 8, 12), medium = try measured(large, 20, 36)
         #expect(whole != nil && whole == small && whole == medium)
         #expect(Set(whole.map { $0.table.flatMap { $0 } } ?? []).count > 2, "readings that vary, so that a wrong halo would show")
