@@ -8,19 +8,10 @@ import sys
 
 import safetensors_io
 
-
-def read(path):
-    """Metadata and tensors without a checkpoint's optimiser state and keys."""
-    meta, tensors = safetensors_io.read(path)
-    for k in ("adam_t", "checkpoint_epoch"):
-        meta.pop(k, None)
-    return meta, {k: v for k, v in tensors.items() if not k.startswith("optim.")}
-
-
 den_path, est_path, out = sys.argv[1:4]
 extra = dict(a.split("=", 1) for a in sys.argv[4:])
-meta, tensors = read(den_path)
-emeta, etensors = read(est_path)
+meta, tensors = safetensors_io.read_model(den_path)
+emeta, etensors = safetensors_io.read_model(est_path)
 assert meta.get("noise_input") == "map", "the denoiser is not a noise-map model"
 assert emeta.get("kind") == "noise-estimator", "the second file is not a noise estimator"
 assert emeta.get("channels") == meta.get("channels"), "channel counts differ"

@@ -14,6 +14,15 @@ def read(path):
     return meta, tensors
 
 
+def read_model(path):
+    """(metadata, tensors) as `read`, without a checkpoint's optimiser state (optim.* tensors)
+    and keys (adam_t, checkpoint_epoch): a checkpoint read as the model it holds."""
+    meta, tensors = read(path)
+    for k in ("adam_t", "checkpoint_epoch"):
+        meta.pop(k, None)
+    return meta, {k: v for k, v in tensors.items() if not k.startswith("optim.")}
+
+
 def write(path, meta, tensors):
     """Writes `tensors` ({name: (dtype, shape, bytes)}) in name order; returns the data bytes."""
     header, blobs, off = {"__metadata__": meta}, [], 0

@@ -13,16 +13,16 @@ import sys
 
 import numpy as np
 
-from safetensors_io import read, write
+from safetensors_io import read_model, write
 
 
 def main():
     if len(sys.argv) != 4:
         sys.exit(__doc__)
     src, out, wide = sys.argv[1], sys.argv[2], int(sys.argv[3])
-    meta, t = read(src)
-    t = {k: v for k, v in t.items() if not k.startswith(("estimator.", "optim."))}
-    for k in [k for k in meta if k.startswith("estimator") or k in ("adam_t", "checkpoint_epoch")]:
+    meta, t = read_model(src)
+    t = {k: v for k, v in t.items() if not k.startswith("estimator.")}
+    for k in [k for k in meta if k.startswith("estimator")]:
         meta.pop(k)
     rng = np.random.default_rng(5)
 
