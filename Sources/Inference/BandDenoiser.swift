@@ -266,7 +266,7 @@ public struct BandDenoiser {
         }
     }
 
-    /// Columns beyond which an image is streamed in tiles (full-width streams hold about 20 KB
+    /// Columns beyond which an image is streamed in tiles (full-width streams hold about 19 KB
     /// of rows per column for the colour model).
     public var maxStreamWidth = 4096
     /// Rows of a tile band in that case (each band's halo rows are computed twice).

@@ -97,8 +97,13 @@ public final class ConvRowStream {
     enum Kind {
         case conv(Int, relu: Bool)
         case residual(Int)
-        case unshuffle
-        case join
+        /// Pixel unshuffle then a 1x1 layer with ReLU (`down1`, `down2`), a row at a time: the
+        /// unshuffled rows never become a map.
+        case down(Int)
+        /// A 1x1 layer on the lower-resolution input, pixel-shuffled and added to the skip, then
+        /// ReLU (`up1` + join, `up0` + join), a row at a time: the layer's output never becomes
+        /// a map.
+        case up(Int)
         case tail(Int)
     }
 
@@ -129,8 +134,8 @@ public final class ConvRowStream {
     /// The fast settings, and for wide images the leaner ones: steps of 8 rows either way (each
     /// layer then runs on 2 or more rows at a time, few Winograd tiles computed twice), but no
     /// waiting for whole tile rows, which makes the skip connections hold about 45% more rows
-    /// (at 4000 columns the colour model's rows take 97 MB this way, 107 MB in pairs; steps of 4
-    /// rows take 76 MB but compute many quarter-resolution rows alone, each redoing its Winograd
+    /// (at 4000 columns the colour model's rows take 76 MB this way, 95 MB in pairs; steps of 4
+    /// rows take 60 MB but compute many quarter-resolution rows alone, each redoing its Winograd
     /// tile: 1.1-1.2x slower side by side on a 4000x752 RGB image).
     public static func settings(width: Int) -> (stepRows: Int, pairs: Bool) { width <= 2560 ? (8, true) : (8, false) }
 
@@ -162,14 +167,12 @@ public final class ConvRowStream {
         let a0 = map(c0, 1), e0 = map(c0, 1, ring: true)
         add(.conv(layer(model.head0), relu: true), [xin], a0)
         add(.conv(layer(model.head1), relu: true), [a0], e0)
-        let u0 = map(4 * c0, 2), d = map(c1, 2), e1 = map(c1, 2, ring: true)
-        add(.unshuffle, [e0], u0)
-        add(.conv(layer(model.down1), relu: true), [u0], d)
+        let d = map(c1, 2), e1 = map(c1, 2, ring: true)
+        add(.down(layer(model.down1)), [e0], d)
         add(.conv(layer(model.enc1), relu: true), [d], e1)
-        let u1 = map(4 * c1, 4), m0 = map(c2, 4), m1 = map(c2, 4)
+        let m0 = map(c2, 4), m1 = map(c2, 4)
         var m = map(c2, 4)
-        add(.unshuffle, [e1], u1)
-        add(.conv(layer(model.down2), relu: true), [u1], m0)
+        add(.down(layer(model.down2)), [e1], m0)
         add(.conv(layer(model.mid1), relu: true), [m0], m1)
         add(.conv(layer(model.mid2), relu: true), [m1], m)
         for block in model.res {
@@ -177,13 +180,11 @@ public final class ConvRowStream {
             add(.residual(layer(block)), [m], next)
             m = next
         }
-        let t1 = map(4 * c1, 4), s1 = map(c1, 2), d1 = map(c1, 2)
-        add(.conv(layer(model.up1), relu: false), [m], t1)
-        add(.join, [t1, e1], s1)
+        let s1 = map(c1, 2), d1 = map(c1, 2)
+        add(.up(layer(model.up1)), [m, e1], s1)
         add(.conv(layer(model.dec1), relu: true), [s1], d1)
-        let t0 = map(4 * c0, 2), s0 = map(c0, 1), d0 = map(c0, 1), noise = map(model.channels, 1)
-        add(.conv(layer(model.up0), relu: false), [d1], t0)
-        add(.join, [t0, e0], s0)
+        let s0 = map(c0, 1), d0 = map(c0, 1), noise = map(model.channels, 1)
+        add(.up(layer(model.up0)), [d1, e0], s0)
         add(.conv(layer(model.dec0), relu: true), [s0], d0)
         add(.tail(layer(model.tail)), [d0, xin], noise)
     }
@@ -225,8 +226,8 @@ public final class ConvRowStream {
                 switch node.kind {
                 case .conv(let l, _): first = min(first, packed[l].k == 3 ? n - above : n)
                 case .residual: first = min(first, n - above)
-                case .unshuffle: first = min(first, 2 * n)
-                case .join: first = min(first, j == 0 ? n / 2 : n)
+                case .down: first = min(first, 2 * n)
+                case .up: first = min(first, j == 0 ? n / 2 : n)
                 case .tail: first = min(first, j == 0 ? n - above : n)
                 }
             }
@@ -247,8 +248,8 @@ public final class ConvRowStream {
         switch node.kind {
         case .conv(let l, _) where packed[l].k == 1: return x.end
         case .conv, .residual, .tail: return x.end == x.h ? x.h : max(0, x.end - 1)
-        case .unshuffle: return x.end / 2
-        case .join: return min(maps[node.inputs[1]].end, 2 * x.end)
+        case .down: return x.end / 2
+        case .up: return min(maps[node.inputs[1]].end, 2 * x.end)
         }
     }
 
@@ -302,14 +303,32 @@ public final class ConvRowStream {
                     }
                 }
             }
-        case .unshuffle:
-            // A row at a time: its two source rows sit side by side even in a ring.
-            for y in y0..<(y0 + n) { lk_unshuffle_rows(x.at(2 * y), x.row, x.plane, x.c, x.w, 1, out.at(y), out.row, out.plane) }
-        case .join:
-            let skip = maps[node.inputs[1]]
-            for y in y0..<(y0 + n) {
-                lk_shuffle_add_relu_rows(x.at(y / 2), x.row, x.plane, skip.at(y), skip.row, skip.plane, skip.c, skip.w, y, 1,
-                                         out.at(y), out.row, out.plane)
+        case .down(let l):
+            // A row at a time (its two source rows sit side by side even in a ring), unshuffled
+            // into the scratch row and through the 1x1 layer.
+            let w = out.w
+            if scratch.count < 4 * x.c * w { scratch = [Float](repeating: 0, count: 4 * x.c * w) }
+            scratch.withUnsafeMutableBufferPointer { s in
+                for y in y0..<(y0 + n) {
+                    lk_unshuffle_rows(x.at(2 * y), x.row, x.plane, x.c, x.w, 1, s.baseAddress!, w, w)
+                    packed[l].run(s.baseAddress!, xrow: w, xplane: w, rows: 1, cols: w, relu: true,
+                                  into: out.at(y), orow: out.row, oplane: out.plane, jobs: jobs)
+                }
+            }
+        case .up(let l):
+            // The 1x1 layer's row for each lower-resolution row (once for a pair of output rows),
+            // then shuffled into the join.
+            let skip = maps[node.inputs[1]], w = x.w
+            if scratch.count < 4 * skip.c * w { scratch = [Float](repeating: 0, count: 4 * skip.c * w) }
+            scratch.withUnsafeMutableBufferPointer { s in
+                for y in y0..<(y0 + n) {
+                    if y == y0 || y % 2 == 0 {
+                        packed[l].run(x.at(y / 2), xrow: x.row, xplane: x.plane, rows: 1, cols: w, relu: false,
+                                      into: s.baseAddress!, orow: w, oplane: w, jobs: jobs)
+                    }
+                    lk_shuffle_add_relu_rows(s.baseAddress!, w, w, skip.at(y), skip.row, skip.plane, skip.c, skip.w, y, 1,
+                                             out.at(y), out.row, out.plane)
+                }
             }
         case .tail(let l):
             conv(l, x, y0, n, relu: false, into: out.at(y0), orow: out.row, oplane: out.plane)

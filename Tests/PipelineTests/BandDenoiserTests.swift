@@ -118,6 +118,10 @@ struct BandDenoiserTests {
         #expect(footprints[0] == footprints[1])
         // Far less than whole-image inference's buffers (about 20 planes of the image here).
         #expect(footprints[1] < 800 * 64 * 4 * 4)
+        // The pixel (un)shuffles and the 1x1 layers next to them run a row at a time: no map of
+        // 4x a level's channels is kept (the widest map is the bottom level's, 8 channels).
+        let s = ConvRowStream(model: model, weights: .init(model, sigma: 20), width: 64, height: 64) { _, _ in }
+        #expect(s.footprint.maps.map(\.c).max() == model.widths.2)
     }
 
     /// A colour noise-map model: band- and tile-streamed output equals whole-image output bit
