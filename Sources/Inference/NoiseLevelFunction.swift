@@ -110,7 +110,7 @@ public struct NoiseLevelFunction: Sendable, Equatable {
         }
     }
 
-    /// Rows of a band when measuring and columns of a tile (multiples of 4). Each band and tile is
+    /// Rows of a band when measuring and columns of a tile (multiples of 8). Each band and tile is
     /// read with a halo that covers the estimator's receptive field, so a block's estimate is
     /// what it would be in the whole image and the function depends only on the image, not on
     /// these sizes. (The halo is 32 pixels a side for the shipped estimator, so these read 1.69
@@ -123,15 +123,17 @@ public struct NoiseLevelFunction: Sendable, Equatable {
     /// number of rows at a time, nil at the end).
     public static func measure(with estimator: NoiseMapEstimator, width: Int, height: Int, bandRows: Int = defaultBandRows,
                                tileColumns: Int = defaultTileColumns, nextRows: () throws -> FloatImage?) throws -> NoiseLevelFunction? {
-        precondition(bandRows > 0 && bandRows % 4 == 0 && tileColumns > 0 && tileColumns % 4 == 0, "bands and tiles of whole 4x4 blocks")
-        let estimator = estimator.replica()   // buffers of its own: files may be measured at once
-        estimator.setExactInference(true)
+        precondition(bandRows > 0 && bandRows % 8 == 0 && tileColumns > 0 && tileColumns % 8 == 0,
+                     "bands and tiles of whole 8x8 blocks (whole Winograd tiles at quarter resolution)")
+        let kernels = estimator.kernels()
+        let workspace = ConvWorkspace()   // buffers of its own: files may be measured at once
         let ch = estimator.channels
-        let halo = (estimator.receptiveRadius + 3) / 4 * 4
+        let halo = (estimator.receptiveRadius + 7) / 8 * 8
         let w4 = (width + 3) / 4 * 4, h4 = (height + 3) / 4 * 4
         let acc = Accumulator(channels: ch)
         // Rows of the padded image (the last row and column repeated), channel-major per row.
         let source = RowSource(width: width, height: height, planes: ch, rows: bandRows + 2 * halo + BandDenoiser.readRows)
+        var x: [Float] = []
         var r0 = 0
         while r0 < h4 {
             let r1 = min(h4, r0 + bandRows)
@@ -143,12 +145,12 @@ public struct NoiseLevelFunction: Sendable, Equatable {
                 let c1 = min(w4, c0 + tileColumns)
                 let ca = max(0, c0 - halo), cb = min(w4, c1 + halo)
                 let rh = rb - ra, cw = cb - ca
-                let shape = FeatureShape(c: ch, h: rh, w: cw)
-                let x = Matrix(rows: 1, cols: shape.count)
+                x.removeAll(keepingCapacity: true)
+                x.reserveCapacity(ch * rh * cw)
                 for c in 0..<ch {
-                    for y in 0..<rh { (x.data + (c * rh + y) * cw).update(from: source.row(ra + y) + c * w4 + ca, count: cw) }
+                    for y in 0..<rh { x.append(contentsOf: UnsafeBufferPointer(start: source.row(ra + y) + c * w4 + ca, count: cw)) }
                 }
-                let m = estimator.forward(FeatureMaps(data: x, shape: shape))
+                let m = estimator.infer(kernels, x, h: rh, w: cw, workspace: workspace)
                 let qw = cw / 4
                 // The blocks of this band and tile (inside the image).
                 for by in stride(from: r0, to: min(r1, height), by: 4) {
@@ -156,8 +158,8 @@ public struct NoiseLevelFunction: Sendable, Equatable {
                         let qy = (by - ra) / 4, qx = (bx - ca) / 4
                         for c in 0..<ch {
                             var sum: Float = 0
-                            for dy in 0..<4 { for dx in 0..<4 { sum += x.data[(c * rh + by - ra + dy) * cw + bx - ca + dx] } }
-                            let est = max(0, m.data.data[(c * (rh / 4) + qy) * qw + qx]) * 50
+                            for dy in 0..<4 { for dx in 0..<4 { sum += x[(c * rh + by - ra + dy) * cw + bx - ca + dx] } }
+                            let est = max(0, m[(c * (rh / 4) + qy) * qw + qx]) * 50
                             acc.add(channel: c, brightness: sum / 16, sigma: est)
                         }
                     }

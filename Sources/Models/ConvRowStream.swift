@@ -358,8 +358,9 @@ struct ConvKernel: @unchecked Sendable {
     /// Weights transformed for Winograd (a wide 3x3 layer).
     let winograd: [Float]?
 
-    init(_ l: Conv2d, _ weights: ConvDenoiser.InferenceWeights) {
-        (w, b) = weights.folded[ObjectIdentifier(l)] ?? (l.weight.value.array, l.bias.value.array)
+    /// `l` with `weights`' folded conditioning, if any (else its own weights).
+    init(_ l: Conv2d, _ weights: ConvDenoiser.InferenceWeights? = nil) {
+        (w, b) = weights?.folded[ObjectIdentifier(l)] ?? (l.weight.value.array, l.bias.value.array)
         (cin, cout, k) = (l.inChannels, l.outChannels, l.kernel)
         if k == 3 && lk_wino_applies(cin, cout) != 0 {
             var u = [Float](repeating: 0, count: lk_wino_packed_size(cin, cout))

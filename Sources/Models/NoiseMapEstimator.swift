@@ -1,3 +1,4 @@
+import CKernels
 import Foundation
 import NN
 import Tensor
@@ -135,6 +136,39 @@ public final class NoiseMapEstimator {
             for y in 0..<h { for x in 0..<w { map[(c * h + y) * w + x] = max(0, m.data.data[(c * h4 + y / 4) * w4 + x / 4]) } }
         }
         return map
+    }
+
+    /// The layers packed for `infer`, once per estimator and image (or batch of tiles).
+    public struct Kernels: @unchecked Sendable {
+        let layers: [ConvKernel]
+    }
+    public func kernels() -> Kernels { Kernels(layers: layers.map { ConvKernel($0) }) }
+
+    /// Inference on one image region (c, h, w), h and w multiples of 4: its quarter-resolution
+    /// map (c, h/4, w/4), σ/50 per 4x4 block (not yet clipped at 0), through the exact kernels
+    /// the denoiser runs (Winograd F(2x2, 3x3) for the wide layers). A block's value depends only
+    /// on the pixels within `receptiveRadius` of it, not on the region, when the region starts on
+    /// a multiple of 8 (whole Winograd tiles at quarter resolution). `forward` computes the same
+    /// function (with other rounding): it is the training path.
+    public func infer(_ kernels: Kernels, _ x: UnsafePointer<Float>, h: Int, w: Int, workspace ws: ConvWorkspace) -> [Float] {
+        precondition(h % 4 == 0 && w % 4 == 0, "infer needs planes of multiples of 4")
+        let s = FeatureShape(c: channels, h: h, w: w), s2 = FeatureShape(c: 4 * channels, h: h / 2, w: w / 2)
+        let half = ws.planes(0, c: s2.c, h: s2.h, w: s2.w, pad: 0)
+        PixelShuffle.unshuffle(x, s, half.origin)
+        var cur = ws.planes(1, c: 16 * channels, h: h / 4, w: w / 4, pad: 1)
+        lk_unshuffle_rows(half.origin, s2.w, s2.h * s2.w, s2.c, s2.w, s2.h / 2, cur.origin, cur.row, cur.plane)
+        for c in 0..<cur.c { for y in 0..<cur.h { let r = cur.origin + c * cur.plane + y * cur.row; for i in 0..<cur.w { r[i] -= 0.5 } } }
+        for (i, k) in kernels.layers.enumerated() {
+            let last = i == kernels.layers.count - 1
+            let next = ws.planes(2 + i % 2, c: k.cout, h: cur.h, w: cur.w, pad: last ? 0 : 1)
+            k.run(cur.origin - cur.row - 1, xrow: cur.row, xplane: cur.plane, rows: cur.h, cols: cur.w, relu: false,
+                  into: next.origin, orow: next.row, oplane: next.plane)
+            if !last {
+                for c in 0..<next.c { for y in 0..<next.h { Self.hiddenActivation.forward(next.origin + c * next.plane + y * next.row, count: next.w) } }
+            }
+            cur = next
+        }
+        return Array(UnsafeBufferPointer(start: cur.origin, count: cur.c * cur.plane))
     }
 
     public func exportTensors() -> [NamedTensor] {

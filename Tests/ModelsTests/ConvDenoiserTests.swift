@@ -429,6 +429,40 @@ struct NoiseMapEstimatorTests {
         #expect(worst < 2e-2, "worst relative difference \(worst)")
     }
 
+    /// The inference path (exact kernels, Winograd for the wide layers, as measuring runs it)
+    /// computes the training path's function: the same maps up to rounding.
+    @Test func inferenceMatchesTheTrainingPath() {
+        let est = NoiseMapEstimator(channels: 3, width: 16, depth: 3, seed: 12)
+        var rng = RandomGenerator(seed: 13)
+        for p in est.parameters { for i in 0..<p.count { p.value.data[i] = (rng.uniform() * 2 - 1) * 0.3 } }
+        let s = FeatureShape(c: 3, h: 36, w: 44)
+        let x = Matrix(rows: 1, cols: s.count)
+        for i in 0..<x.count { x.data[i] = rng.uniform() }
+        let reference = est.forward(FeatureMaps(data: x, shape: s)).data.array
+        let got = est.infer(est.kernels(), x.data, h: s.h, w: s.w, workspace: ConvWorkspace())
+        #expect(got.count == reference.count)
+        let scale = reference.map { abs($0) }.max() ?? 0
+        let worst = zip(got, reference).map { abs($0 - $1) }.max() ?? .infinity
+        #expect(scale > 0.1 && worst < 1e-5 * scale, "worst \(worst) of \(scale)")
+        // A region starting on a multiple of 8 gives the whole image's values bit for bit, for
+        // the blocks out of reach of its edges.
+        let (y0, x0) = (Self.regionOffset, Self.regionOffset), (rh, rw) = (s.h - y0, s.w - x0)
+        var region = [Float]()
+        for c in 0..<3 { for y in 0..<rh { region.append(contentsOf: UnsafeBufferPointer(start: x.data + (c * s.h + y0 + y) * s.w + x0, count: rw)) } }
+        let part = est.infer(est.kernels(), region, h: rh, w: rw, workspace: ConvWorkspace())
+        var compared = 0
+        for c in 0..<3 {
+            for qy in 0..<(rh / 4) where 4 * qy >= est.receptiveRadius {
+                for qx in 0..<(rw / 4) where 4 * qx >= est.receptiveRadius {
+                    #expect(part[(c * (rh / 4) + qy) * (rw / 4) + qx] == got[(c * (s.h / 4) + y0 / 4 + qy) * (s.w / 4) + x0 / 4 + qx])
+                    compared += 1
+                }
+            }
+        }
+        #expect(compared >= 12)
+    }
+    static let regionOffset = 8
+
     /// Six hundred steps on smooth images with white noise of σ 0-60 (one σ per channel in some
     /// patches): the σ error on held-out images falls to under half an untrained estimator's,
     /// and the trainer resumes it from its checkpoint. (Camera-like noise is learnt too slowly

@@ -178,8 +178,9 @@ struct BandDenoiserTests {
         }
         #expect(results[0] != nil && results[0] == results[1] && results[1] == results[2])
         // Nor on the bands and tiles it is computed in: the halo covers the receptive field (a
-        // deeper estimator, whose reach is larger than these tiles).
-        let deep = NoiseMapEstimator(channels: 3, width: 4, depth: 5, seed: 4)
+        // deeper estimator, whose reach is larger than these tiles, and wide enough for its
+        // hidden layers to run as Winograd tiles).
+        let deep = NoiseMapEstimator(channels: 3, width: 16, depth: 5, seed: 4)
         let outputBias = deep.parameters[deep.parameters.count - 1]   // positive readings, not all clipped to 0
         for c in 0..<3 { outputBias.value.data[c] = 0.3 }
         func measured(_ img: FloatImage, _ rows: Int, _ columns: Int) throws -> NoiseLevelFunction? {
@@ -191,7 +192,7 @@ struct BandDenoiserTests {
         }
         let large = Self.image(90, 75, channels: 3, seed: 9)
         let whole = try measured(large, 128, 512)
-        let small = try measured(large, 8, 12), medium = try measured(large, 20, 36)
+        let small = try measured(large, 8, 16), medium = try measured(large, 24, 40)
         #expect(whole != nil && whole == small && whole == medium)
         #expect(Set(whole.map { $0.table.flatMap { $0 } } ?? []).count > 2, "readings that vary, so that a wrong halo would show")
         // Medians per brightness bin; a bin with too few blocks takes its nearest full neighbour's.
