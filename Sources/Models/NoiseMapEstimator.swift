@@ -52,10 +52,6 @@ public final class NoiseMapEstimator {
     /// and activations.
     public func replica() -> NoiseMapEstimator { NoiseMapEstimator(sharing: self) }
 
-    /// Inference through the exact direct kernels (no BLAS threads; a block's estimate does not
-    /// depend on the tile it is computed in).
-    public func setExactInference(_ on: Bool) { layers.forEach { $0.exactInference = on } }
-
     static func layerShapes(channels: Int, width: Int, depth: Int) -> [(name: String, input: Int, output: Int, relu: Bool)] {
         (0..<depth).map { ("est\($0)", $0 == 0 ? 16 * channels : width, width, true) } + [("est\(depth)", width, channels, false)]
     }
