@@ -9,7 +9,8 @@
 # file is missing, from the shipped model's denoiser (the built-in file without its estimator.*
 # tensors; since session 10 that is run 5, run 1 fine-tuned with --log-loss, not run 1 itself,
 # and the script says so). INIT=FILE (which must exist) or INIT=shipped, EPOCHS=N and LR=X
-# override the start and schedule.
+# override the start and schedule, PATCH=N, BATCH=N and STEPS=N the patches (96, 12, 250 a step
+# and an epoch).
 # Then, to ship one:
 #   python3 scripts/bundle_estimator.py /root/latent-runs/NAME/colour.safetensors \
 #     ESTIMATOR.safetensors Sources/Models/Builtin/photo-color.safetensors
@@ -34,6 +35,6 @@ PY
 fi
 resume=(); [ -f "$run/colour.ckpt.safetensors" ] && resume=(--resume)
 nohup "$run/latent-train-bin" train --model conv-dae --rgb --noise-map --camera-noise 0.5 --jpeg 0.5 --camera-processing --coarse-noise --png-noise 1 --blocks 2 \
-  "$@" --noise gaussian:0-60/255 --data ../shared/data/denoise/cbsd432 --patch 96 --batch 12 --steps-per-epoch 250 --epochs "${EPOCHS:-10}" --lr "${LR:-2e-4}" \
+  "$@" --noise gaussian:0-60/255 --data ../shared/data/denoise/cbsd432 --patch "${PATCH:-96}" --batch "${BATCH:-12}" --steps-per-epoch "${STEPS:-250}" --epochs "${EPOCHS:-10}" --lr "${LR:-2e-4}" \
   --seed 11 --workers 2 --init-from "$init" -o "$run/colour.safetensors" "${resume[@]}" >> "$run/train.log" 2>&1 &
 echo "training in the background: tail -f $run/train.log"

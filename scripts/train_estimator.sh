@@ -3,7 +3,7 @@
 # the colour denoiser, with the correlated mode too (in-camera processing, blotchy noise, and a
 # luma component correlated 2-10 pixels away): the shipped estimator since session 10, run 4
 # (width 48, depth 6, 126k parameters; 24 epochs, about 35 minutes on this 2-core machine).
-# Checkpoint and log in /root/latent-runs/estimator4/.
+# Checkpoint and log in /root/latent-runs/estimator4/ (NAME=DIR: /root/latent-runs/DIR/ instead).
 #   scripts/train_estimator.sh            start
 #   scripts/train_estimator.sh --resume   continue after the last finished epoch
 # Then: python3 scripts/bundle_estimator.py DENOISER /root/latent-runs/estimator4/estimator.safetensors \
@@ -12,7 +12,7 @@
 # real photos' noise at about 0.65 of its pixel σ: see README.md.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-run=/root/latent-runs/estimator4
+run=/root/latent-runs/${NAME:-estimator4}
 mkdir -p "$run"
 [ -x "$run/latent-train-bin" ] || { swift build -c release --product latent; cp .build/release/latent "$run/latent-train-bin"; }
 nohup "$run/latent-train-bin" train --model noise-estimator --rgb --camera-noise 0.5 --jpeg 0.5 --camera-processing --coarse-noise \
