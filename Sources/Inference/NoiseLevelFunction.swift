@@ -114,9 +114,10 @@ public struct NoiseLevelFunction: Sendable, Equatable {
     /// read with a halo that covers the estimator's receptive field, so a block's estimate is
     /// what it would be in the whole image and the function depends only on the image, not on
     /// these sizes. (The halo is 32 pixels a side for the shipped estimator, so these read 1.69
-    /// times the image. Bands of 256 rows and tiles of 1024 columns read 1.33 times, but the
-    /// estimator is about an eighth of `latent denoise`'s time and its gain was lost in the
-    /// machine's noise, while the larger bands took 14 MB more for a 512x512 photo.)
+    /// times the image. Bands of 256 rows and tiles of 1024 columns read 1.33 times, but when the
+    /// estimator was about an eighth of `latent denoise`'s time (before it ran on the Winograd
+    /// kernels) their gain was lost in the machine's noise, while the larger bands took 14 MB
+    /// more for a 512x512 photo.)
     public static let defaultBandRows = 128, defaultTileColumns = 512
 
     /// Measures an image of `channels` planes streamed top to bottom (`nextRows` gives any
