@@ -156,7 +156,9 @@ public final class NoiseMapEstimator {
         for c in 0..<cur.c { for y in 0..<cur.h { let r = cur.origin + c * cur.plane + y * cur.row; for i in 0..<cur.w { r[i] -= 0.5 } } }
         for (i, k) in kernels.layers.enumerated() {
             let last = i == kernels.layers.count - 1
-            let next = ws.planes(2 + i % 2, c: k.cout, h: cur.h, w: cur.w, pad: last ? 0 : 1)
+            // Hidden layers take turns between two padded slots, the output a slot of its own
+            // (so that no slot changes shape, and is zeroed again, from tile to tile).
+            let next = last ? ws.planes(4, c: k.cout, h: cur.h, w: cur.w, pad: 0) : ws.planes(2 + i % 2, c: k.cout, h: cur.h, w: cur.w, pad: 1)
             k.run(cur.origin - cur.row - 1, xrow: cur.row, xplane: cur.plane, rows: cur.h, cols: cur.w, relu: false,
                   into: next.origin, orow: next.row, oplane: next.plane)
             if !last {
