@@ -281,6 +281,12 @@ public final class ConvRowStream {
               firstRowOdd: y0 % 2 == 1, jobs: jobs)
     }
 
+    /// The scratch buffer, grown to at least `count` floats.
+    private func withScratch(_ count: Int, _ body: (UnsafeMutablePointer<Float>) -> Void) {
+        if scratch.count < count { scratch = [Float](repeating: 0, count: count) }
+        scratch.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+    }
+
     private func run(_ node: Node, rows y0: Int, _ n: Int) {
         let out = maps[node.output], x = maps[node.inputs[0]]
         switch node.kind {
@@ -294,12 +300,11 @@ public final class ConvRowStream {
             }
         case .residual(let l):
             let w = out.w
-            if scratch.count < out.c * n * w { scratch = [Float](repeating: 0, count: out.c * n * w) }
-            scratch.withUnsafeMutableBufferPointer { s in
-                conv(l, x, y0, n, relu: false, into: s.baseAddress!, orow: w, oplane: n * w)
+            withScratch(out.c * n * w) { s in
+                conv(l, x, y0, n, relu: false, into: s, orow: w, oplane: n * w)
                 for c in 0..<out.c {
                     for r in 0..<n {
-                        lk_add_relu(x.at(y0 + r) + c * x.plane, s.baseAddress! + (c * n + r) * w, out.at(y0 + r) + c * out.plane, w)
+                        lk_add_relu(x.at(y0 + r) + c * x.plane, s + (c * n + r) * w, out.at(y0 + r) + c * out.plane, w)
                     }
                 }
             }
@@ -307,11 +312,10 @@ public final class ConvRowStream {
             // A row at a time (its two source rows sit side by side even in a ring), unshuffled
             // into the scratch row and through the 1x1 layer.
             let w = out.w
-            if scratch.count < 4 * x.c * w { scratch = [Float](repeating: 0, count: 4 * x.c * w) }
-            scratch.withUnsafeMutableBufferPointer { s in
+            withScratch(4 * x.c * w) { s in
                 for y in y0..<(y0 + n) {
-                    lk_unshuffle_rows(x.at(2 * y), x.row, x.plane, x.c, x.w, 1, s.baseAddress!, w, w)
-                    packed[l].run(s.baseAddress!, xrow: w, xplane: w, rows: 1, cols: w, relu: true,
+                    lk_unshuffle_rows(x.at(2 * y), x.row, x.plane, x.c, x.w, 1, s, w, w)
+                    packed[l].run(s, xrow: w, xplane: w, rows: 1, cols: w, relu: true,
                                   into: out.at(y), orow: out.row, oplane: out.plane, jobs: jobs)
                 }
             }
@@ -319,14 +323,13 @@ public final class ConvRowStream {
             // The 1x1 layer's row for each lower-resolution row (once for a pair of output rows),
             // then shuffled into the join.
             let skip = maps[node.inputs[1]], w = x.w
-            if scratch.count < 4 * skip.c * w { scratch = [Float](repeating: 0, count: 4 * skip.c * w) }
-            scratch.withUnsafeMutableBufferPointer { s in
+            withScratch(4 * skip.c * w) { s in
                 for y in y0..<(y0 + n) {
                     if y == y0 || y % 2 == 0 {
                         packed[l].run(x.at(y / 2), xrow: x.row, xplane: x.plane, rows: 1, cols: w, relu: false,
-                                      into: s.baseAddress!, orow: w, oplane: w, jobs: jobs)
+                                      into: s, orow: w, oplane: w, jobs: jobs)
                     }
-                    lk_shuffle_add_relu_rows(s.baseAddress!, w, w, skip.at(y), skip.row, skip.plane, skip.c, skip.w, y, 1,
+                    lk_shuffle_add_relu_rows(s, w, w, skip.at(y), skip.row, skip.plane, skip.c, skip.w, y, 1,
                                              out.at(y), out.row, out.plane)
                 }
             }

@@ -24,6 +24,8 @@ public final class NoiseMapEstimator {
     let layers: [Conv2d]
     /// α of the asymmetric loss.
     public static let alpha: Float = 0.3
+    /// The network sees its input centred on mid-grey: x − inputOffset (in training and inference).
+    static let inputOffset: Float = 0.5
     /// Leaky, so that no unit dies: with plain ReLUs the estimator collapsed on real photographs
     /// within a few hundred steps (every hidden unit off, the output a constant).
     static let hiddenActivation = Activation.leakyRelu(0.1)
@@ -77,8 +79,7 @@ public final class NoiseMapEstimator {
             PixelShuffle.unshuffle(x.data.data + b * s.count, s, half.data + b * s2.count)
             PixelShuffle.unshuffle(half.data + b * s2.count, s2, q.data + b * s4.count)
         }
-        // Centred on mid-grey (the network sees x − 0.5).
-        for i in 0..<q.count { q.data[i] -= 0.5 }
+        for i in 0..<q.count { q.data[i] -= Self.inputOffset }
         var h = FeatureMaps(data: q, shape: s4)
         for l in layers { h = l.forward(h) }
         out = h
@@ -153,7 +154,7 @@ public final class NoiseMapEstimator {
         PixelShuffle.unshuffle(x, s, half.origin)
         var cur = ws.planes(1, c: 16 * channels, h: h / 4, w: w / 4, pad: 1)
         lk_unshuffle_rows(half.origin, s2.w, s2.h * s2.w, s2.c, s2.w, s2.h / 2, cur.origin, cur.row, cur.plane)
-        for c in 0..<cur.c { for y in 0..<cur.h { let r = cur.origin + c * cur.plane + y * cur.row; for i in 0..<cur.w { r[i] -= 0.5 } } }
+        for c in 0..<cur.c { for y in 0..<cur.h { let r = cur.origin + c * cur.plane + y * cur.row; for i in 0..<cur.w { r[i] -= Self.inputOffset } } }
         for (i, k) in kernels.layers.enumerated() {
             let last = i == kernels.layers.count - 1
             // Hidden layers take turns between two padded slots, the output a slot of its own
