@@ -194,6 +194,31 @@ public final class NoiseMapEstimator {
         }
     }
 
+    /// Starts from the weights of a model file: an estimator of the same shape, or a colour model
+    /// that bundles one (its `estimator.*` tensors). Refused, naming the file, when the shapes
+    /// differ or the file holds no estimator.
+    public func initialise(from path: String) throws {
+        let (tensors, meta) = try SafeTensors.read(path: path)
+        let mine = "\(width),\(depth)"
+        let prefix: String, theirs: String?
+        if meta["kind"] == "noise-estimator" {
+            prefix = ""
+            theirs = meta["est_width"].flatMap { w in meta["est_depth"].map { "\(w),\($0)" } }
+        } else if let bundled = meta["estimator"] {
+            prefix = ConvModelFile.estimatorPrefix
+            theirs = bundled
+        } else {
+            throw ModelFileError.badMetadata(file: path, reason: "neither a noise estimator nor a model that bundles one")
+        }
+        guard theirs == mine else {
+            throw ModelFileError.badMetadata(file: path, reason: "its estimator is width,depth \(theirs ?? "?"), this one \(mine)")
+        }
+        guard meta["channels"] == "\(channels)" else {
+            throw ModelFileError.badMetadata(file: path, reason: "it has \(meta["channels"] ?? "?") channels, this estimator \(channels)")
+        }
+        try importTensors(tensors, file: path, prefix: prefix)
+    }
+
     public var metadata: [String: String] {
         ["format": "latent", "format_version": ModelConfig.formatVersion, "kind": "noise-estimator", "channels": "\(channels)",
          "est_width": "\(width)", "est_depth": "\(depth)"]

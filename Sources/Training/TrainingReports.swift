@@ -78,15 +78,21 @@ extension PatchEpochReport {
 
 extension PatchTrainer {
     /// Before the first epoch: resume from the checkpoint (`resume`), or start from the weights
-    /// of a model file (`initFrom`, a conv-dae only). Returns what to tell the user.
+    /// of a model file (`initFrom`: a conv-dae, or a noise estimator from an estimator file or a bundle). Returns what to tell the user.
     public func prepare(resume: Bool, initFrom: String?) throws -> String? {
         if resume {
             let ckpt = try Checkpoint.existing(options.checkpointPath)
             try self.resume(from: ckpt)
             return "resuming after epoch \(completedEpochs) from \(ckpt)"
         }
-        if let initFrom, let model = model as? ConvDenoiser {
-            try model.initialise(from: initFrom)
+        if let initFrom {
+            if let model = model as? ConvDenoiser {
+                try model.initialise(from: initFrom)
+            } else if let model = model as? NoiseMapEstimator {
+                try model.initialise(from: initFrom)
+            } else {
+                preconditionFailure("--init-from is for a conv-dae or a noise-estimator")
+            }
             return "starting from the weights of \(initFrom)"
         }
         return nil

@@ -69,6 +69,7 @@ struct TrainCommandTests {
         (["train", "--model", "conv-dae", "--rgb", "--noise", "gaussian:0-60/255", "--flat-camera-maps", "--data", "x", "-o", "m"],
          "--flat-camera-maps is for a conv-dae with --noise-map and --camera-noise"),
         (["train", "--model", "dae", "--noise", "gaussian:0.3", "--halved-copies", "--data", "x", "-o", "m"], "--halved-copies is for a conv-dae"),
+        (["train", "--model", "vae", "--init-from", "m0", "--data", "x", "-o", "m"], "--init-from is for a conv-dae or a noise-estimator"),
         (["train", "--model", "noise-estimator", "--rgb", "--noise", "gaussian:0-60/255", "--log-loss", "--data", "x", "-o", "m"],
          "--log-loss is for a conv-dae"),
         (["train", "--model", "conv-dae", "--noise", "gaussian:0-60/255", "--sigma-power", "0", "--data", "x", "-o", "m"],

@@ -393,6 +393,41 @@ struct ConvModelFileTests {
         #expect(throws: ModelFileError.self) { try ConvModelFile.load(path: dir + "/bad.safetensors") }
     }
 
+    /// `train --model noise-estimator --init-from FILE`: an estimator starts from an estimator
+    /// file or from the estimator a colour model bundles, weights intact; another shape, or a
+    /// file without an estimator, is refused with the file's name and the reason.
+    @Test func estimatorStartsFromAFileOrABundle() throws {
+        let model = ConvDenoiser(channels: 3, widths: (4, 4, 4), noiseMap: true, seed: 1)
+        let est = NoiseMapEstimator(channels: 3, width: 5, depth: 2, seed: 2)
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("est-init-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try SafeTensors.write(est.exportTensors(), metadata: est.metadata, to: dir + "/est.safetensors")
+        var meta = model.metadata
+        meta["estimator"] = "5,2"
+        try SafeTensors.write(model.exportTensors() + est.exportTensors().map {
+            NamedTensor(name: ConvModelFile.estimatorPrefix + $0.name, shape: $0.shape, values: $0.values)
+        }, metadata: meta, to: dir + "/bundle.safetensors")
+        try SafeTensors.write(model.exportTensors(), metadata: model.metadata, to: dir + "/plain.safetensors")
+        for file in ["est", "bundle"] {
+            let fresh = NoiseMapEstimator(channels: 3, width: 5, depth: 2, seed: 3)
+            #expect(fresh.parameters.map { $0.value.array } != est.parameters.map { $0.value.array })
+            try fresh.initialise(from: dir + "/\(file).safetensors")
+            #expect(fresh.parameters.map { $0.value.array } == est.parameters.map { $0.value.array }, "\(file)")
+        }
+        let wider = NoiseMapEstimator(channels: 3, width: 6, depth: 2, seed: 3)
+        #expect(throws: ModelFileError.badMetadata(file: dir + "/bundle.safetensors", reason: "its estimator is width,depth 5,2, this one 6,2")) {
+            try wider.initialise(from: dir + "/bundle.safetensors")
+        }
+        #expect(throws: ModelFileError.badMetadata(file: dir + "/plain.safetensors", reason: "neither a noise estimator nor a model that bundles one")) {
+            try est.initialise(from: dir + "/plain.safetensors")
+        }
+        let grey = NoiseMapEstimator(channels: 1, width: 5, depth: 2, seed: 3)
+        #expect(throws: ModelFileError.badMetadata(file: dir + "/est.safetensors", reason: "it has 3 channels, this estimator 1")) {
+            try grey.initialise(from: dir + "/est.safetensors")
+        }
+    }
+
     @Test(arguments: [("blocks", "99", "blocks must be 0-16"), ("blocks", "two", "blocks must be 0-16"),
                       ("noise_input", "film", "unknown noise_input 'film'")])
     func badExtrasAreRefused(key: String, value: String, reason: String) throws {

@@ -49,7 +49,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "conv-dae: patch side (multiple of 4).") var patch: Int = 64
     @Option(help: "conv-dae: batches per epoch.") var stepsPerEpoch: Int = 500
     @Option(help: "conv-dae: channels at full, 1/2 and 1/4 resolution.") var widths: String = "32,64,128"
-    @Option(help: "conv-dae: start from the weights of this model file (fine-tuning or a longer schedule). A model with fewer --blocks or without --noise-input is upgraded: the new parts start at zero, computing what the file's model did.") var initFrom: String?
+    @Option(help: "conv-dae or noise-estimator: start from the weights of this model file (fine-tuning or a longer schedule). A conv-dae with fewer --blocks or without --noise-input is upgraded: the new parts start at zero, computing what the file's model did. A noise-estimator starts from an estimator file or from the estimator a colour model bundles.") var initFrom: String?
     @Option(help: "conv-dae: residual 3x3 blocks at quarter resolution (each costs 9216 multiply-adds per pixel at the default widths).") var blocks: Int = 0
     @Flag(help: "conv-dae: condition every layer on the noise level σ (given with --sigma when denoising, or estimated from the image).") var noiseInput = false
     @Flag(help: "conv-dae: take a per-pixel noise map (σ of each channel at each pixel) with the image instead of one σ (the colour model).") var noiseMap = false
@@ -79,6 +79,7 @@ struct TrainCommand: ParsableCommand {
         guard val > 0 && val < 1 else { throw ValidationError("--val must be between 0 and 1.") }
         if halvedCopies && model != "conv-dae" { throw ValidationError("--halved-copies is for a conv-dae.") }
         if logLoss && model != "conv-dae" { throw ValidationError("--log-loss is for a conv-dae.") }
+        if initFrom != nil && model != "conv-dae" && model != "noise-estimator" { throw ValidationError("--init-from is for a conv-dae or a noise-estimator.") }
         if reducedChroma && correlatedNoise { throw ValidationError("--reduced-chroma and --correlated-noise are two different noise mixes: give one.") }
         guard sigmaPower > 0 && sigmaPower.isFinite else { throw ValidationError("--sigma-power must be a positive number.") }
         if sigmaPower != 1 && model != "conv-dae" && model != "noise-estimator" { throw ValidationError("--sigma-power is for a conv-dae or a noise-estimator.") }
