@@ -21,6 +21,9 @@ public struct BandDenoiser {
     /// colour plane, or one per plane; nil: measured in each image (`NoiseEstimator`, or the
     /// model's bundled estimator). Blind models ignore it.
     public var sigma: [Float]?
+    /// A factor on the σ a conditioned model is told (measured or given): above 1 it removes
+    /// more, below 1 it keeps more. Recorded in the provenance when not 1.
+    public var strength: Float = 1
     /// For a noise-map model: reads each image's noise level function (per channel and
     /// brightness) in a first pass, and the map is taken from it; without one (or with `sigma`)
     /// the map is one σ per colour plane.
@@ -38,13 +41,17 @@ public struct BandDenoiser {
     }
 
     /// The σ per colour plane a conditioned model is given: from a measured noise level function
-    /// (`mapSigmas`), else `sigma`, else `estimate()`; nil for a blind model (nothing to measure).
+    /// (`mapSigmas`), else `sigma`, else `estimate()`, before `strength`; nil for a blind model
+    /// (nothing to measure).
     func planeSigmas(_ planes: Int, levels: NoiseLevelFunction?, estimate: () throws -> [Float?]) rethrows -> [Float]? {
         if let levels { return Self.mapSigmas(levels) }
         guard model.noiseInput || model.noiseMap else { return nil }
         if let sigma { return sigma.count == planes ? sigma : [Float](repeating: sigma[0], count: planes) }
         return try estimate().map { $0 ?? Self.fallbackSigma }
     }
+
+    /// σ per plane as the model is told it: `strength` times the level measured or given.
+    public func told(_ sigmas: [Float]) -> [Float] { strength == 1 ? sigmas : sigmas.map { $0 * strength } }
 
     /// What a conditioned model is told about one image's noise, and the provenance that
     /// records it.
@@ -78,7 +85,7 @@ public struct BandDenoiser {
             levels = try NoiseLevelFunction.measure(with: estimator, width: width, height: height, nextRows: pass.next)
             try pass.finish()
         }
-        let sigmas = try planeSigmas(planes, levels: levels) {
+        let read = try planeSigmas(planes, levels: levels) {
             let pass = try openPass()
             let stride = NoiseEstimator.stride(forPixels: width * height)
             let estimators = (0..<planes).map { _ in NoiseEstimator(width: width, stride: stride) }
@@ -88,11 +95,15 @@ public struct BandDenoiser {
             try pass.finish()
             return estimators.map { $0.estimate() }
         }
+        let sigmas = read.map(told)
+        func list(_ v: [Float]) -> String { v.map { String(format: "%.2f", $0) }.joined(separator: ",") }
+        // With a strength other than 1: what was read or given, then what the model was told.
+        let toldNote = strength == 1 ? "" : sigmas.map { String(format: "; strength %g: told ", strength) + list($0) } ?? ""
         let texts: [(key: String, text: String)] = levels.map { f in
-            [("latent:sigma", "noise level function, mean " + f.meanSigmas.map { String(format: "%.2f", $0) }.joined(separator: ",")),
+            [("latent:sigma", "noise level function, mean " + list(f.meanSigmas) + toldNote),
              ("latent:noise-levels", f.table.map { $0.map { String(format: "%.2f", $0) }.joined(separator: " ") }.joined(separator: "; "))]
-        } ?? sigmas.map { v in
-            [("latent:sigma", (sigma != nil ? "given " : "measured ") + v.map { String(format: "%.2f", $0) }.joined(separator: ","))]
+        } ?? read.map { v in
+            [("latent:sigma", (sigma != nil ? "given " : "measured ") + list(v) + toldNote)]
         } ?? []
         var reading = NoiseReading(sigmas: sigmas, levels: levels, texts: texts)
         let highest = levels?.table.flatMap { $0 }.max() ?? sigmas?.max()
@@ -301,9 +312,9 @@ public struct BandDenoiser {
     }
 
     /// The σ per colour plane a conditioned model is given for `img`: `sigma`, else measured
-    /// (as `denoiseFile` measures it); nil for a blind model.
+    /// (as `denoiseFile` measures it), times `strength`; nil for a blind model.
     public func sigmas(for img: FloatImage) -> [Float]? {
-        planeSigmas(img.channels, levels: noiseLevels(for: img)) { NoiseEstimator.estimate(img) }
+        planeSigmas(img.channels, levels: noiseLevels(for: img)) { NoiseEstimator.estimate(img) }.map(told)
     }
 
     /// The reference: the whole image in one piece (padded to multiples of 4 by repeating the

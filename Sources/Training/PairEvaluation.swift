@@ -68,8 +68,9 @@ public enum PairEvaluation {
     }
 
     /// Scores one pair with `denoiser` (its `sigma` set to give σ, nil to measure it; `oracle`:
-    /// the noise level function of the pair's actual noise instead, see `oracleLevels`).
-    public static func score(_ name: String, folder: String, denoiser: BandDenoiser, oracle: Bool = false, noiseScale: Float = 1) throws -> Score {
+    /// the noise level function of the pair's actual noise instead, see `oracleLevels`; either
+    /// times its `strength`).
+    public static func score(_ name: String, folder: String, denoiser: BandDenoiser, oracle: Bool = false) throws -> Score {
         // Colour files stay colour (a grey model denoises each plane, as `latent denoise` does).
         let noisyFile = try PNGReader.read(path: folder + "/noisy/" + name)
         let layout: PixelLayout = denoiser.model.channels == 3 || noisyFile.layout.colorChannels == 3 ? .rgb : .gray
@@ -79,8 +80,8 @@ public enum PairEvaluation {
             throw PairError.layout(folder: folder, reason: "\(name): noisy is \(noisyPNG.width)x\(noisyPNG.height), clean \(cleanPNG.width)x\(cleanPNG.height)")
         }
         let noisy = FloatImage(noisyPNG), clean = FloatImage(cleanPNG)
-        let levels = (oracle && denoiser.model.noiseMap ? oracleLevels(noisy: noisy, clean: clean) : denoiser.noiseLevels(for: noisy))?.scaled(by: noiseScale)
-        let sigmas = levels.map(BandDenoiser.mapSigmas) ?? denoiser.sigmas(for: noisy).map { $0.map { $0 * noiseScale } }
+        let oracleSigmas = oracle && denoiser.model.noiseMap ? oracleLevels(noisy: noisy, clean: clean).map { denoiser.told(BandDenoiser.mapSigmas($0)) } : nil
+        let sigmas = oracleSigmas ?? denoiser.sigmas(for: noisy)
         let out = denoiser.wholeImage(noisy, sigmas: sigmas)
         return Score(name: name, psnrNoisy: ImageQuality.psnr(noisy, reference: clean), psnrDenoised: ImageQuality.psnr(out, reference: clean),
                      ssimNoisy: ImageQuality.ssim(noisy, reference: clean), ssimDenoised: ImageQuality.ssim(out, reference: clean),
@@ -98,11 +99,11 @@ public enum PairEvaluation {
         public var cpuSecondsPerMegapixel: Double { cpuSeconds / max(1e-9, Double(scores.reduce(0) { $0 + $1.pixels }) / 1e6) }
     }
 
-    public static func run(_ names: [String], folder: String, denoiser: BandDenoiser, oracle: Bool = false, noiseScale: Float = 1) -> Report {
+    public static func run(_ names: [String], folder: String, denoiser: BandDenoiser, oracle: Bool = false) -> Report {
         var r = Report()
         for name in names {
             let t0 = CPUClock.seconds()
-            do { r.scores.append(try score(name, folder: folder, denoiser: denoiser, oracle: oracle, noiseScale: noiseScale)) } catch { r.failures.append("\(error)") }
+            do { r.scores.append(try score(name, folder: folder, denoiser: denoiser, oracle: oracle)) } catch { r.failures.append("\(error)") }
             r.cpuSeconds += CPUClock.seconds() - t0
         }
         return r

@@ -28,17 +28,19 @@ public struct StreamedFile: Sendable {
     }
 }
 
-/// `denoise MODEL [sigma=S | sigma=R,G,B]` (and `reconstruct`) for a convolutional model: band
-/// streamed and tiled with a halo (`BandDenoiser`), exact (the result does not depend on bands,
-/// tiles or threads), any image size. A noise-conditioned model is told the σ given (0-255
-/// scale, one value or one per colour plane) or what it measures in each image; what it was
-/// told goes into the output's provenance (`latent:sigma`). A grey model filters each colour
+/// `denoise MODEL [sigma=S | sigma=R,G,B] [strength=F]` (and `reconstruct`) for a convolutional
+/// model: band streamed and tiled with a halo (`BandDenoiser`), exact (the result does not
+/// depend on bands, tiles or threads), any image size. A noise-conditioned model is told the σ
+/// given (0-255 scale, one value or one per colour plane) or what it measures in each image,
+/// times the strength; what it was told goes into the output's provenance (`latent:sigma`). A grey model filters each colour
 /// plane of an RGB image; alpha is carried through.
 public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
     public let verb: String
     public let modelName: String
     public let modelHash: String
     public let sigma: [Float]?
+    /// The factor on the σ the model is told (`BandDenoiser.strength`).
+    public let strength: Float
     public let denoiser: BandDenoiser
     /// A second model for colour images (the photo family: a grey model for grey images, a colour
     /// one for RGB and RGBA); nil: `denoiser` for every image.
@@ -50,6 +52,7 @@ public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
     public func denoiser(forPlanes planes: Int) -> BandDenoiser { planes == 3 ? colour?.denoiser ?? denoiser : denoiser }
     public var spec: String {
         "\(verb) \(modelName)" + (sigma.map { " sigma=" + $0.map { String(format: "%g", $0) }.joined(separator: ",") } ?? "")
+            + (strength == 1 ? "" : String(format: " strength=%g", strength))
     }
     /// The `latent:model` provenance line.
     public var modelDescription: String {
@@ -62,8 +65,10 @@ public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
 
     /// The largest σ accepted (0-255 scale).
     public static let maxSigma: Float = 100
+    /// The strengths accepted.
+    public static let strengthRange: ClosedRange<Double> = 0...4
 
-    public init(verb: String, model: ConvDenoiser, name: String, hash: String, sigma: [Float]? = nil,
+    public init(verb: String, model: ConvDenoiser, name: String, hash: String, sigma: [Float]? = nil, strength: Float = 1,
                 colour: (model: ConvDenoiser, name: String, hash: String)? = nil) throws {
         guard verb == "denoise" || verb == "reconstruct" else { throw PipelineError.unknownStage(verb) }
         if let sigma {
@@ -74,13 +79,18 @@ public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
                 throw PipelineError.badParameter(stage: verb, reason: "sigma must be between 0 and \(Int(Self.maxSigma)) (the 0-255 scale)")
             }
         }
+        guard Self.strengthRange.contains(Double(strength)) else {
+            throw PipelineError.badParameter(stage: verb, reason: "strength must be between 0 and \(Int(Self.strengthRange.upperBound))")
+        }
         self.verb = verb
         modelName = name
         modelHash = hash
         self.sigma = sigma
+        self.strength = strength
         func told(_ m: ConvDenoiser) -> BandDenoiser {
             var d = BandDenoiser(model: m)
             d.sigma = sigma
+            d.strength = strength
             return d
         }
         denoiser = told(model)

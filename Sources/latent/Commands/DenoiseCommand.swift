@@ -11,9 +11,10 @@ struct DenoiseCommand: ParsableCommand {
             interrupted run resumes. A grey model filters each colour plane; alpha is kept.
 
             --model auto (the default) uses mnist-dae for 28x28 grey images and the convolutional \
-            photo model for every other image (band-streamed: any image size, memory independent of \
-            height). The photo model is told each image's noise level: measured per colour plane (a \
-            first quick pass over the file), or the one --sigma gives (one value, or R,G,B).
+            photo models for every other image: photo-color for RGB and RGBA, photo for grey \
+            (band-streamed: any image size, memory independent of height). They are told each \
+            image's noise level: measured per colour plane (a first quick pass over the file), or \
+            the one --sigma gives (one value, or R,G,B); --strength scales it.
 
             latent denoise IN -o OUT --model M is the chain 'latent run "read IN | denoise M | write \
             OUT"' and writes the same bytes.
@@ -22,15 +23,17 @@ struct DenoiseCommand: ParsableCommand {
               latent denoise samples/noisy-digits -o clean/ --sheet clean/sheet.png
               latent denoise scans/ -o clean/ --model photo
               latent denoise scans/ -o clean/ --model photo --sigma 30
+              latent denoise photos/ -o clean/ --strength 1.5
               latent denoise scans/ -o clean/ --model my-dae.safetensors --tile
             """)
 
     @Argument(help: "PNG files and folders (- reads one PNG from standard input).") var inputs: [String]
-    @Option(help: "auto, a built-in model (mnist-dae, photo) or a .safetensors file.") var model: String = "auto"
+    @Option(help: "auto, a built-in model (mnist-dae, photo, photo-color) or a .safetensors file.") var model: String = "auto"
     @Option(help: ArgumentHelp("Noise level σ of the inputs in grey levels (0-255; 25 and 25/255 are the same), one value or one per channel (R,G,B), for the photo models (default: measured in each image). Higher removes more.", valueName: "SIGMA"))
     var sigma: String?
 
     var sigmaValues: [Float]? { sigma.flatMap(ConvStage.parseSigma) }
+    @OptionGroup var strength: StrengthOption
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var batch: BatchOptions
 
@@ -42,7 +45,7 @@ struct DenoiseCommand: ParsableCommand {
         let (items, outcomes) = try PipelineExecution.runFiles(inputs, batch: batch, label: "denoise", verb: "denoised") { items in
             let groups = model == "auto" ? AutoModel.route(items, limits: batch.limits) : [(model: model, indices: Array(items.indices))]
             return try groups.filter { !$0.indices.isEmpty }.map { g in
-                ([try makeModelStage(verb: "denoise", model: g.model, options: modelOptions, sigma: sigmaValues)], g.indices)
+                ([try makeModelStage(verb: "denoise", model: g.model, options: modelOptions, sigma: sigmaValues, strength: strength.strength)], g.indices)
             }
         }
         if let sheet = modelOptions.sheet, !batch.processing.dryRun { try writeComparisonSheet(sheet, items: items, outcomes: outcomes, outDir: batch.output) }

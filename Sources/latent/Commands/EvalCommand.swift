@@ -85,7 +85,8 @@ struct EvalCommand: ParsableCommand {
         if !found.unmatched.isEmpty { printError("latent: \(found.unmatched.count) noisy images without a clean partner skipped: \(found.unmatched.prefix(3).joined(separator: ", "))") }
         var band = BandDenoiser(model: model)
         if givenSigma { band.sigma = [try convSigma()] }
-        let report = PairEvaluation.run(names, folder: folder, denoiser: band, oracle: oracleNoise, noiseScale: noiseScale)
+        band.strength = noiseScale
+        let report = PairEvaluation.run(names, folder: folder, denoiser: band, oracle: oracleNoise)
         for f in report.failures { printError("latent: \(f)") }
         guard !report.scores.isEmpty else { throw ExitCode(1) }
         show(report.evaluation(model: self.model))

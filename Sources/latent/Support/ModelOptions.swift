@@ -28,8 +28,21 @@ struct ModelOptions: ParsableArguments {
     var geometry: ModelGeometry { tile ? .tile : resizeToModel ? .resizeToModel : .exact }
 }
 
-func makeModelStage(verb: String, model: String, options: ModelOptions, sigma: [Float]? = nil) throws -> any Stage {
-    try Exit.setUp { try ModelVerbs.make(verb: verb, model: model, geometry: options.geometry, overlap: options.overlap, batch: options.batchSize, sigma: sigma) }
+func makeModelStage(verb: String, model: String, options: ModelOptions, sigma: [Float]? = nil, strength: Float = 1) throws -> any Stage {
+    try Exit.setUp {
+        try ModelVerbs.make(verb: verb, model: model, geometry: options.geometry, overlap: options.overlap, batch: options.batchSize, sigma: sigma, strength: strength)
+    }
+}
+
+/// `--strength` of the commands that run convolutional models: a factor on the noise level the
+/// model is told (`strength=` of the `denoise` stage).
+struct StrengthOption: ParsableArguments {
+    @Option(help: "Noise-conditioned models (photo): a factor on the noise level the model is told, measured or given by --sigma: above 1 removes more noise, below 1 keeps more detail (0-4).")
+    var strength: Float = 1
+
+    func validate() throws {
+        guard ConvStage.strengthRange.contains(Double(strength)) else { throw ValidationError("--strength must be between 0 and \(Int(ConvStage.strengthRange.upperBound)).") }
+    }
 }
 
 /// `--sheet`: (input, output) pairs of the first items that succeeded.
