@@ -178,28 +178,48 @@ public final class PatchTrainer {
     /// `validation`'s, or, without a validation folder, a seeded tenth of `folder` held out.
     public static func loadSplit(_ folder: String, validation: String?, channels: Int, patch: Int, seed: UInt64) throws
         -> (train: [FloatImage], validation: [FloatImage], failures: [String]) {
-        let (all, failures) = try loadImages(folder, channels: channels, minSide: patch)
+        let (_, all, failures) = try loadNamed(folder, channels: channels, minSide: patch)
         if let validation { return (all, try loadImages(validation, channels: channels, minSide: 8).images, failures) }
+        let (train, held) = splitOrder(count: all.count, seed: seed)
+        return (train.map { all[$0] }, held.map { all[$0] }, failures)
+    }
+
+    /// The files of `folder` that `loadSplit` holds out for validation with `seed` (no
+    /// validation folder), in its order: the photos a model trained so never saw.
+    public static func heldOutPaths(_ folder: String, channels: Int, patch: Int, seed: UInt64) throws -> [String] {
+        let (paths, _, _) = try loadNamed(folder, channels: channels, minSide: patch)
+        return splitOrder(count: paths.count, seed: seed).validation.map { paths[$0] }
+    }
+
+    /// A seeded shuffle of `count` items: the rest, and the first tenth (at least one) held out.
+    static func splitOrder(count: Int, seed: UInt64) -> (train: [Int], validation: [Int]) {
         var rng = RandomGenerator(seed: seed)
-        let order = (0..<all.count).shuffled(using: &rng)
-        let nVal = max(1, all.count / 10)
-        return (order.dropFirst(nVal).map { all[$0] }, order.prefix(nVal).map { all[$0] }, failures)
+        let order = (0..<count).shuffled(using: &rng)
+        let nVal = max(1, count / 10)
+        return (Array(order.dropFirst(nVal)), Array(order.prefix(nVal)))
     }
 
     /// Grey (or RGB) images of a folder as Float planes, at their own size (at least one patch).
     public static func loadImages(_ folder: String, channels: Int, minSide: Int) throws -> (images: [FloatImage], failures: [String]) {
+        let (_, images, failures) = try loadNamed(folder, channels: channels, minSide: minSide)
+        return (images, failures)
+    }
+
+    /// `loadImages` with each image's path.
+    static func loadNamed(_ folder: String, channels: Int, minSide: Int) throws -> (paths: [String], images: [FloatImage], failures: [String]) {
         let items = try InputWalker.expand([folder], excluding: nil)
-        var out: [FloatImage] = []
+        var paths: [String] = [], out: [FloatImage] = []
         var failures: [String] = []
         for item in items {
             do {
                 let img = try PNGReader.read(path: item.path, layout: channels == 3 ? .rgb : .gray, depth: 16)
                 if img.width < minSide || img.height < minSide { failures.append("\(item.path): smaller than the \(minSide)-pixel patch"); continue }
                 out.append(FloatImage(img))
+                paths.append(item.path)
             } catch { failures.append("\(error)") }
         }
         guard !out.isEmpty else { throw DatasetError.empty(path: folder, reason: "no usable PNG images") }
-        return (out, failures)
+        return (paths, out, failures)
     }
 
     /// `images` and, after them, each one shrunk to half its size by averaging 2x2 blocks (those

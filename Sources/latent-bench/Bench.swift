@@ -14,7 +14,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "latent-bench",
         abstract: "Measure sgemm peak and the FLOP rate of a training step.",
-        subcommands: [Gemm.self, Recon.self, Conv.self, Infer.self, NoiseStats.self])
+        subcommands: [Gemm.self, Recon.self, Conv.self, Infer.self, NoiseStats.self, HeldOut.self])
 }
 
 struct Gemm: ParsableCommand {
@@ -271,5 +271,21 @@ struct Infer: ParsableCommand {
         let mp = Double(images.reduce(0) { $0 + $1.h * $1.w }) / 1e6
         print(String(format: "{\"images\":%d,\"megapixels\":%.4f,\"cpu_seconds\":%.4f,\"cpu_s_per_mp\":%.4f,\"macs_per_pixel\":%d}",
                      images.count, mp, best, best / mp, net.macsPerPixel))
+    }
+}
+
+/// The photos a `latent train --model conv-dae|noise-estimator` run held out for validation (no
+/// --val-data: a seeded tenth of the folder), one path a line, from the trainer's own split
+/// (`scripts/heldout_photos.py` copies them into a folder to score models on).
+struct HeldOut: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "heldout", abstract: "List the photos a training run held out for validation.")
+
+    @Argument(help: "The training folder (--data).") var data: String
+    @Option(help: "The run's --seed.") var seed: UInt64
+    @Option(help: "The run's --patch (smaller images are not used at all).") var patch = 96
+    @Flag(help: "The run had --rgb.") var rgb = false
+
+    func run() throws {
+        for path in try PatchTrainer.heldOutPaths(data, channels: rgb ? 3 : 1, patch: patch, seed: seed) { print(path) }
     }
 }

@@ -4,6 +4,7 @@ import Testing
 @testable import Models
 import Tensor
 @testable import Training
+import Imaging
 import PNGIO
 import TestSupport
 
@@ -62,6 +63,23 @@ struct DataTests {
         #expect(d.data.allSatisfy { $0 >= 0 && $0 <= 1 })
         let (tr, va) = d.split(validation: 0.2, seed: 1)
         #expect(tr.count == 4 && va.count == 1)
+    }
+
+    /// `latent-bench heldout` (and so `scripts/heldout_photos.py`) lists the files whose images
+    /// `loadSplit` holds out for validation: the same images, in its order; a file too small
+    /// for the patch is in neither.
+    @Test func heldOutPathsAreTheValidationSplit() throws {
+        let dir = makeTempDir("heldout")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for i in 0..<23 { try writeImage(dir + "/p\(i).png", width: 20 + i % 3, height: 17, layout: .rgb, seed: i + 1) }
+        try writeImage(dir + "/tiny.png", width: 8, height: 8, layout: .rgb)
+        let split = try PatchTrainer.loadSplit(dir, validation: nil, channels: 3, patch: 16, seed: 11)
+        let paths = try PatchTrainer.heldOutPaths(dir, channels: 3, patch: 16, seed: 11)
+        #expect(paths.count == 2 && split.validation.count == 2 && split.train.count == 21)
+        let images = try paths.map { FloatImage(try PNGReader.read(path: $0, layout: .rgb, depth: 16)) }
+        #expect(images.map(\.data) == split.validation.map(\.data))
+        #expect(!paths.contains { $0.hasSuffix("tiny.png") })
+        #expect(try PatchTrainer.heldOutPaths(dir, channels: 3, patch: 16, seed: 12) != paths)
     }
 
     @Test func corruptionsParseAndBehave() throws {
