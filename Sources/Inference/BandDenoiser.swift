@@ -106,7 +106,8 @@ public struct BandDenoiser {
             [("latent:sigma", (sigma != nil ? "given " : "measured ") + list(v) + toldNote)]
         } ?? []
         var reading = NoiseReading(sigmas: sigmas, levels: levels, texts: texts)
-        let highest = levels?.table.flatMap { $0 }.max() ?? sigmas?.max()
+        // The image's own noise (before `strength`) against the model's training range.
+        let highest = levels?.table.flatMap { $0 }.max() ?? read?.max()
         if let top = model.trainedSigmaMax, let highest, highest > top * 1.05 {
             reading.warning = "\(file): noise level \(String(format: "%.1f", highest)) is above what the model was trained on (up to \(String(format: "%g", top))); it will remove less noise than it should"
             reading.texts.append(("latent:warning", reading.warning!))

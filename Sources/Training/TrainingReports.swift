@@ -78,7 +78,8 @@ extension PatchEpochReport {
 
 extension PatchTrainer {
     /// Before the first epoch: resume from the checkpoint (`resume`), or start from the weights
-    /// of a model file (`initFrom`: a conv-dae, or a noise estimator from an estimator file or a bundle). Returns what to tell the user.
+    /// of a model file (`initFrom`: a conv-dae's, or a noise estimator's from an estimator file or
+    /// a colour model that bundles one). Returns what to tell the user.
     public func prepare(resume: Bool, initFrom: String?) throws -> String? {
         if resume {
             let ckpt = try Checkpoint.existing(options.checkpointPath)

@@ -32,8 +32,8 @@ public struct StreamedFile: Sendable {
 /// model: band streamed and tiled with a halo (`BandDenoiser`), exact (the result does not
 /// depend on bands, tiles or threads), any image size. A noise-conditioned model is told the σ
 /// given (0-255 scale, one value or one per colour plane) or what it measures in each image,
-/// times the strength; what it was told goes into the output's provenance (`latent:sigma`). A grey model filters each colour
-/// plane of an RGB image; alpha is carried through.
+/// times the strength; what it was told goes into the output's provenance (`latent:sigma`). A
+/// grey model filters each colour plane of an RGB image; alpha is carried through.
 public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
     public let verb: String
     public let modelName: String
