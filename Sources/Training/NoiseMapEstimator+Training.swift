@@ -35,7 +35,7 @@ extension NoiseMapEstimator: PatchModel {
             }
             var rng = RandomGenerator(seed: 0x5EED &+ UInt64(i))
             let noisy = Matrix(rows: 1, cols: shape.count), map = Matrix(rows: 1, cols: shape.count)
-            clean.withUnsafeBufferPointer { c in
+            clean.withUnsafeMutableBufferPointer { c in
                 PatchTrainer.addNoiseWithMap(c.baseAddress!, into: noisy.data, map: map.data, shape: shape, options: options, rng: &rng)
             }
             let est = forward(FeatureMaps(data: noisy, shape: shape))

@@ -43,6 +43,12 @@ public struct PatchTrainingOptions: Sendable {
     /// R, G and B noise correlate about 0.7) and coarser than one pixel. The map stays each
     /// channel's σ, exact.
     public var correlatedWhite: Float = 0
+    /// Camera-like patches: the largest σ (pixels) of a Gaussian blur drawn per patch (uniform
+    /// from 0) and applied to the clean patch before its noise, so that input and target are
+    /// both that soft. A camera's own image is softer at the pixel level than a scanned or
+    /// downsampled photo (lens, anti-aliasing filter, demosaicing, in-camera noise reduction),
+    /// so under camera noise fine texture is more likely noise than detail. 0: off.
+    public var cameraSoftness: Float = 0
     /// σ (0-255) of the validation PSNR each epoch.
     public var validationSigma: Float = 25
     public var seed: UInt64 = 1
@@ -61,6 +67,7 @@ public struct PatchTrainingOptions: Sendable {
             .merging(logLoss ? ["train_loss": "log-mse-per-patch"] : [:]) { a, _ in a }
             .merging(sigmaPower != 1 ? ["train_sigma_power": "\(sigmaPower)"] : [:]) { a, _ in a }
             .merging(correlatedWhite > 0 ? ["train_correlated_white": "\(correlatedWhite)"] : [:]) { a, _ in a }
+            .merging(cameraSoftness > 0 ? ["train_camera_softness": "\(cameraSoftness)"] : [:]) { a, _ in a }
     }
 
     /// A white-noise σ (0-255 scale) for one patch or channel: `sigmaRange` by `sigmaPower`.
@@ -278,11 +285,21 @@ public final class PatchTrainer {
     /// A training input and its noise map for a noise-map model (`map`: σ/50 per channel and
     /// pixel, σ on the 0-255 scale). Camera-like noise for the options' share of RGB patches;
     /// otherwise white Gaussian noise, the same σ in every channel for 70% of patches and one σ
-    /// per channel for the rest, rounded and clipped as `addNoise` does.
-    static func addNoiseWithMap(_ clean: UnsafePointer<Float>, into noisy: UnsafeMutablePointer<Float>, map: UnsafeMutablePointer<Float>,
+    /// per channel for the rest, rounded and clipped as `addNoise` does. A camera-like patch's
+    /// clean planes are first softened in place (`cameraSoftness`): they are its target too.
+    static func addNoiseWithMap(_ clean: UnsafeMutablePointer<Float>, into noisy: UnsafeMutablePointer<Float>, map: UnsafeMutablePointer<Float>,
                                 shape: FeatureShape, options: PatchTrainingOptions, rng: inout RandomGenerator) {
         let plane = shape.h * shape.w
         if shape.c == 3 && options.cameraFraction > 0 && rng.uniform() < options.cameraFraction {
+            if options.cameraSoftness > 0 {
+                let sigma = options.cameraSoftness * rng.uniform()
+                if sigma >= 0.05 {
+                    let k = CameraNoise.gaussian(sigma)
+                    var planes = Array(UnsafeBufferPointer(start: clean, count: shape.count))
+                    for c in 0..<3 { CameraNoise.blurPlane(&planes, offset: c * plane, h: shape.h, w: shape.w, kernel: k) }
+                    clean.update(from: planes, count: shape.count)
+                }
+            }
             let st = CameraNoise.Settings.random(&rng, jpegFraction: options.jpegFraction, processing: options.cameraProcessing)
             CameraNoise.apply(clean, h: shape.h, w: shape.w, settings: st, rng: &rng, noisy: noisy, map: map)
             for i in 0..<shape.count { map[i] *= 255 / 50 }

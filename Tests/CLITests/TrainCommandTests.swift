@@ -70,6 +70,8 @@ struct TrainCommandTests {
          "--flat-camera-maps is for a conv-dae with --noise-map and --camera-noise"),
         (["train", "--model", "dae", "--noise", "gaussian:0.3", "--halved-copies", "--data", "x", "-o", "m"], "--halved-copies is for a conv-dae"),
         (["train", "--model", "vae", "--init-from", "m0", "--data", "x", "-o", "m"], "--init-from is for a conv-dae or a noise-estimator"),
+        (["train", "--model", "conv-dae", "--rgb", "--noise-map", "--noise", "gaussian:0-60/255", "--camera-softness", "1", "--data", "x", "-o", "m"],
+         "--camera-softness softens the camera-noise patches: give --camera-noise too"),
         (["train", "--model", "noise-estimator", "--rgb", "--noise", "gaussian:0-60/255", "--log-loss", "--data", "x", "-o", "m"],
          "--log-loss is for a conv-dae"),
         (["train", "--model", "conv-dae", "--noise", "gaussian:0-60/255", "--sigma-power", "0", "--data", "x", "-o", "m"],

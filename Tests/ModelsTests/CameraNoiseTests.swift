@@ -157,8 +157,8 @@ struct CameraNoiseTests {
         for flat in [false, true] {
             options.flatCameraMaps = flat
             var rng = RandomGenerator(seed: 21)
-            var noisy = [Float](repeating: 0, count: shape.count), map = noisy
-            PatchTrainer.addNoiseWithMap(clean, into: &noisy, map: &map, shape: shape, options: options, rng: &rng)
+            var noisy = [Float](repeating: 0, count: shape.count), map = noisy, target = clean
+            PatchTrainer.addNoiseWithMap(&target, into: &noisy, map: &map, shape: shape, options: options, rng: &rng)
             results.append((noisy, map))
         }
         #expect(results[0].noisy == results[1].noisy, "the same noise either way")

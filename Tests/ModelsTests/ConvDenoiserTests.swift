@@ -287,14 +287,14 @@ struct ConvDenoiserTests {
         opts.sigmaRange = 10...10
         opts.correlatedWhite = 1
         let shape = FeatureShape(c: 3, h: 48, w: 48)
-        let clean = [Float](repeating: 0.5, count: shape.count)
+        var clean = [Float](repeating: 0.5, count: shape.count)
         var noisy = clean, map = clean
         var measured = [Double](repeating: 0, count: 3)
         for seed in 0..<20 {
             var r = RandomGenerator(seed: UInt64(seed))
             noisy.withUnsafeMutableBufferPointer { nb in
                 map.withUnsafeMutableBufferPointer { mb in
-                    PatchTrainer.addNoiseWithMap(clean, into: nb.baseAddress!, map: mb.baseAddress!, shape: shape, options: opts, rng: &r)
+                    PatchTrainer.addNoiseWithMap(&clean, into: nb.baseAddress!, map: mb.baseAddress!, shape: shape, options: opts, rng: &r)
                 }
             }
             #expect(map.allSatisfy { abs($0 - 0.2) < 1e-6 }, "map is σ/50")
@@ -307,6 +307,47 @@ struct ConvDenoiserTests {
             #expect(abs(sigma - 10) < 0.6, "channel \(c): σ \(sigma)")
         }
         #expect(opts.metadata["train_correlated_white"] == "1.0")
+    }
+
+    /// `--camera-softness`: a camera-noise patch's clean planes are blurred in place (they are
+    /// its target) before its noise: an edge spreads, the mean stays; white-noise patches and
+    /// runs without the option keep their clean planes exactly.
+    @Test func cameraSoftnessBlursTheTargetOfCameraPatchesOnly() {
+        let shape = FeatureShape(c: 3, h: 32, w: 32), plane = 32 * 32
+        // A vertical edge: 0.2 left of column 16, 0.8 from it.
+        let edge = (0..<shape.count).map { Float(($0 % plane) % 32 < 16 ? 0.2 : 0.8) }
+        func run(camera: Float, softness: Float, seed: UInt64) -> [Float] {
+            var opts = PatchTrainingOptions()
+            opts.sigmaRange = 10...10
+            opts.cameraFraction = camera
+            opts.cameraSoftness = softness
+            var clean = edge, noisy = edge, map = edge
+            var rng = RandomGenerator(seed: seed)
+            noisy.withUnsafeMutableBufferPointer { nb in
+                map.withUnsafeMutableBufferPointer { mb in
+                    PatchTrainer.addNoiseWithMap(&clean, into: nb.baseAddress!, map: mb.baseAddress!, shape: shape, options: opts, rng: &rng)
+                }
+            }
+            #expect(noisy != clean)
+            return clean
+        }
+        #expect(run(camera: 1, softness: 0, seed: 1) == edge)
+        #expect(run(camera: 0, softness: 2, seed: 1) == edge)
+        var spread = 0
+        for seed in UInt64(0)..<12 {
+            let soft = run(camera: 1, softness: 2, seed: seed)
+            // Row 5 of the red plane: the step spread over the columns next to it (when the
+            // blur drawn is not tiny), the far ends and the plane's mean kept.
+            let row = Array(soft[(5 * 32)..<(6 * 32)])
+            if row[15] > 0.21 && row[16] < 0.79 { spread += 1 }
+            #expect(row[15] < row[16] && abs(row[0] - 0.2) < 1e-3 && abs(row[31] - 0.8) < 1e-3, "\(row.map { String(format: "%.3f", $0) })")
+            let mean = soft[0..<plane].reduce(0, +) / Float(plane)
+            #expect(abs(mean - 0.5) < 1e-4)
+        }
+        #expect(spread >= 6, "blur σ drawn from 0-2: \(spread) of 12 spread the edge")
+        var opts = PatchTrainingOptions()
+        opts.cameraSoftness = 1.5
+        #expect(opts.metadata["train_camera_softness"] == "1.5")
     }
 
     @Test(arguments: [1, 2])
