@@ -33,9 +33,6 @@ public struct NoiseLevelFunction: Sendable, Equatable {
         table = Array(repeating: Array(repeating: sigma, count: Self.brightnessBins), count: channels)
     }
 
-    /// Every level times `factor`.
-    public func scaled(by factor: Float) -> NoiseLevelFunction { NoiseLevelFunction(table: table.map { $0.map { $0 * factor } }) }
-
     /// The mean over brightness bins of each channel's σ: what a noise-map model is given
     /// (`BandDenoiser.mapSigmas`), and the summary in reports and provenance.
     public var meanSigmas: [Float] { table.map { $0.reduce(0, +) / Float($0.count) } }
