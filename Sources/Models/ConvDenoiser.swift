@@ -377,6 +377,11 @@ extension ConvDenoiser {
                                        into: out.origin, orow: out.row, oplane: out.plane)
     }
 
+    /// The skip connections as `ConvRowStream` stores them: IEEE halves (the values both read).
+    private static func roundToHalf(_ x: Planes) {
+        for c in 0..<x.c { for y in 0..<x.h { lk_round_half(x.origin + c * x.plane + y * x.row, x.w) } }
+    }
+
     private static func unshuffle(_ x: Planes, into out: Planes) {
         precondition(x.pad == 0 && out.pad == 0)
         PixelShuffle.unshuffle(x.origin, FeatureShape(c: x.c, h: x.h, w: x.w), out.origin)
@@ -407,12 +412,14 @@ extension ConvDenoiser {
         Self.conv(head0, xin, a0, relu: true, iw)
         let e0 = ws.planes(2, c: c0, h: h, w: w, pad: 0)
         Self.conv(head1, a0, e0, relu: true, iw)
+        Self.roundToHalf(e0)
         let u0 = ws.planes(1, c: 4 * c0, h: h2, w: w2, pad: 0)
         Self.unshuffle(e0, into: u0)
         let d = ws.planes(3, c: c1, h: h2, w: w2, pad: 1)
         Self.conv(down1, u0, d, relu: true, iw)
         let e1 = ws.planes(4, c: c1, h: h2, w: w2, pad: 0)
         Self.conv(enc1, d, e1, relu: true, iw)
+        Self.roundToHalf(e1)
         let u1 = ws.planes(1, c: 4 * c1, h: h4, w: w4, pad: 0)
         Self.unshuffle(e1, into: u1)
         let m0 = ws.planes(3, c: c2, h: h4, w: w4, pad: 1)

@@ -7,7 +7,10 @@ import NN
 /// in top to bottom, denoised rows come out in order, and every layer keeps only the rows its
 /// consumers still need (a rolling window per feature map). Nothing is computed twice (no halo
 /// overlap between bands or tiles) and memory grows with the width, not the height: about the
-/// skip connections' lag, some 30 full-resolution rows of the first level's channels.
+/// skip connections' lag, some 30 full-resolution rows of the first level's channels. Those
+/// skip rows are stored as IEEE halves (2 bytes a value; `infer` rounds them the same way, so
+/// both compute the same function): at 4000 columns the colour model's rows take 79 MB
+/// instead of 94.
 ///
 /// Each layer runs the same exact kernel as `infer` over full-width row ranges, so every output
 /// pixel is the one whole-image inference gives, bit for bit (tests). `jobs` threads share each
@@ -21,34 +24,66 @@ public final class ConvRowStream {
     /// A `ring` map (the skip connections, read a row or a row pair at a time, never by a 3x3
     /// layer) keeps row y in slot y mod cap instead, so the rows it holds through the network's
     /// lag are never moved; writes are cut where the ring wraps, and cap is even so that rows 2y
-    /// and 2y + 1 sit side by side.
+    /// and 2y + 1 sit side by side. The rings hold halves.
     final class Rows {
         let c, w, h: Int
         let row: Int
         let ring: Bool
+        /// Values stored as IEEE halves (the skip rings): `halfAt` instead of `at`.
+        let half: Bool
         private(set) var cap = 0
         private(set) var base = 0
         private(set) var end = 0
-        private var store: UnsafeMutablePointer<Float>
+        private var store: UnsafeMutableRawPointer
+        private var bytes: Int { half ? 2 : 4 }
 
-        init(c: Int, w: Int, h: Int, ring: Bool = false) {
+        init(c: Int, w: Int, h: Int, ring: Bool = false, half: Bool = false) {
+            precondition(!half || ring, "only a ring map is stored as halves")
             self.c = c
             self.w = w
             self.h = h
             self.ring = ring
+            self.half = half
             row = w + 2
-            store = .allocate(capacity: 0)
+            store = .allocate(byteCount: 0, alignment: 64)
         }
 
         deinit { store.deallocate() }
 
         var plane: Int { cap * row }
 
+        /// Storage row of image row y.
+        private func slot(_ y: Int) -> Int { ring ? y % cap : 1 + y - base }
+
         /// Channel 0, image row y, column 0.
-        func at(_ y: Int) -> UnsafeMutablePointer<Float> { ring ? store + (y % cap) * row + 1 : store + (1 + y - base) * row + 1 }
+        func at(_ y: Int) -> UnsafeMutablePointer<Float> {
+            precondition(!half)
+            return store.assumingMemoryBound(to: Float.self) + slot(y) * row + 1
+        }
+
+        /// Channel 0, image row y, column 0, of a map stored as halves.
+        func halfAt(_ y: Int) -> UnsafeMutablePointer<UInt16> {
+            precondition(half)
+            return store.assumingMemoryBound(to: UInt16.self) + slot(y) * row + 1
+        }
 
         /// Rows from `y` (at most `n`) that sit side by side in storage.
         func contiguous(from y: Int, _ n: Int) -> Int { ring ? min(n, cap - y % cap) : n }
+
+        /// A zeroed store of `newCap` rows holding rows [base, end) (ring: row y in slot y mod newCap).
+        private func regrow(_ newCap: Int) {
+            let fresh = UnsafeMutableRawPointer.allocate(byteCount: c * newCap * row * bytes, alignment: 64)
+            fresh.initializeMemory(as: UInt8.self, repeating: 0, count: c * newCap * row * bytes)
+            for ch in 0..<c {
+                for y in base..<end {
+                    let to = ring ? y % newCap : 1 + y - base
+                    (fresh + ((ch * newCap + to) * row) * bytes).copyMemory(from: store + (ch * plane + slot(y) * row) * bytes, byteCount: row * bytes)
+                }
+            }
+            store.deallocate()
+            store = fresh
+            cap = newCap
+        }
 
         /// Room for rows [end, end + n) (and the zero row after them), dropping rows before `keep`.
         func reserve(_ n: Int, keep: Int) {
@@ -56,33 +91,19 @@ public final class ConvRowStream {
             if ring {
                 base = keep
                 if end + n - base <= cap { return }
-                let newCap = (end + n - base + 1) / 2 * 2 + 2
-                let fresh = UnsafeMutablePointer<Float>.allocate(capacity: c * newCap * row)
-                fresh.initialize(repeating: 0, count: c * newCap * row)
-                for ch in 0..<c {
-                    for y in base..<end { (fresh + ch * newCap * row + (y % newCap) * row).update(from: at(y) - 1 + ch * plane, count: row) }
-                }
-                store.deallocate()
-                store = fresh
-                cap = newCap
+                regrow((end + n - base + 1) / 2 * 2 + 2)
                 return
             }
             if 2 + end + n - base <= cap { return }
             if keep > base {
                 for ch in 0..<c {
-                    let p = store + ch * plane
-                    (p + row).update(from: p + (1 + keep - base) * row, count: (end - keep) * row)
+                    let p = store + ch * plane * bytes
+                    (p + row * bytes).copyMemory(from: p + (1 + keep - base) * row * bytes, byteCount: (end - keep) * row * bytes)
                 }
                 base = keep
                 if 2 + end + n - base <= cap { return }
             }
-            let newCap = 2 + end + n - base + 1   // growth stops once the window reaches its steady size
-            let fresh = UnsafeMutablePointer<Float>.allocate(capacity: c * newCap * row)
-            fresh.initialize(repeating: 0, count: c * newCap * row)
-            for ch in 0..<c { (fresh + ch * newCap * row + row).update(from: store + ch * plane + row, count: (end - base) * row) }
-            store.deallocate()
-            store = fresh
-            cap = newCap
+            regrow(2 + end + n - base + 1)   // growth stops once the window reaches its steady size
         }
 
         /// Rows [end, end + n) have been written.
@@ -92,6 +113,9 @@ public final class ConvRowStream {
                 for ch in 0..<c { (at(h) - 1 + ch * plane).update(repeating: 0, count: row) }
             }
         }
+
+        /// Bytes held.
+        var footprint: Int { c * plane * bytes }
     }
 
     enum Kind {
@@ -134,7 +158,7 @@ public final class ConvRowStream {
     /// The fast settings, and for wide images the leaner ones: steps of 8 rows either way (each
     /// layer then runs on 2 or more rows at a time, few Winograd tiles computed twice), but no
     /// waiting for whole tile rows, which makes the skip connections hold about 45% more rows
-    /// (at 4000 columns the colour model's rows take 76 MB this way, 95 MB in pairs; steps of 4
+    /// (at 4000 columns, before the rings held halves, the colour model's rows took 76 MB this way, 95 MB in pairs; steps of 4
     /// rows take 60 MB but compute many quarter-resolution rows alone, each redoing its Winograd
     /// tile: 1.1-1.2x slower side by side on a 4000x752 RGB image).
     public static func settings(width: Int) -> (stepRows: Int, pairs: Bool) { width <= 2560 ? (8, true) : (8, false) }
@@ -154,8 +178,10 @@ public final class ConvRowStream {
         self.emit = emit
         outRow = [Float](repeating: 0, count: model.channels * width)
         let (c0, c1, c2) = model.widths
+        // The skip connections (rings) hold the most rows: they are stored as halves, and
+        // `infer` rounds them the same way.
         func map(_ c: Int, _ d: Int, ring: Bool = false) -> Int {
-            maps.append(Rows(c: c, w: width / d, h: height / d, ring: ring))
+            maps.append(Rows(c: c, w: width / d, h: height / d, ring: ring, half: ring))
             return maps.count - 1
         }
         func layer(_ l: Conv2d) -> Int {
@@ -191,7 +217,7 @@ public final class ConvRowStream {
 
     /// Bytes held by the rolling rows of every feature map, and each map's (channels, rows held).
     public var footprint: (bytes: Int, maps: [(c: Int, rows: Int)]) {
-        (maps.reduce(0) { $0 + $1.c * $1.plane * 4 }, maps.map { ($0.c, $0.cap) })
+        (maps.reduce(0) { $0 + $1.footprint }, maps.map { ($0.c, $0.cap) })
     }
 
     /// Rows fed so far; the stream is done when it reaches `height` (every row then emitted).
@@ -281,6 +307,24 @@ public final class ConvRowStream {
               firstRowOdd: y0 % 2 == 1, jobs: jobs)
     }
 
+    /// `layer` over rows [y0, y0 + n) into a skip ring stored as halves: a tile's row pair at a
+    /// time (one row first to reach an even row, so a pair never crosses the ring's wrap) through
+    /// the scratch rows, then rounded into the ring.
+    private func convIntoHalves(_ l: Int, _ x: Rows, _ y0: Int, _ n: Int, relu: Bool, _ out: Rows) {
+        let w = out.w
+        var y = y0
+        while y < y0 + n {
+            let k = y % 2 == 1 ? 1 : min(2, y0 + n - y)
+            withScratch(out.c * k * w) { s in
+                conv(l, x, y, k, relu: relu, into: s, orow: w, oplane: k * w)
+                for c in 0..<out.c {
+                    for r in 0..<k { lk_to_half(s + (c * k + r) * w, out.halfAt(y + r) + c * out.plane, w) }
+                }
+            }
+            y += k
+        }
+    }
+
     /// The scratch buffer, grown to at least `count` floats.
     private func withScratch(_ count: Int, _ body: (UnsafeMutablePointer<Float>) -> Void) {
         if scratch.count < count { scratch = [Float](repeating: 0, count: count) }
@@ -290,6 +334,8 @@ public final class ConvRowStream {
     private func run(_ node: Node, rows y0: Int, _ n: Int) {
         let out = maps[node.output], x = maps[node.inputs[0]]
         switch node.kind {
+        case .conv(let l, let relu) where out.half:
+            convIntoHalves(l, x, y0, n, relu: relu, out)
         case .conv(let l, let relu):
             // Into a ring: in pieces that do not cross its wrap.
             var y = y0
@@ -312,9 +358,13 @@ public final class ConvRowStream {
             // A row at a time (its two source rows sit side by side even in a ring), unshuffled
             // into the scratch row and through the 1x1 layer.
             let w = out.w
-            withScratch(4 * x.c * w) { s in
+            withScratch(4 * x.c * w + x.w) { s in
                 for y in y0..<(y0 + n) {
-                    lk_unshuffle_rows(x.at(2 * y), x.row, x.plane, x.c, x.w, 1, s, w, w)
+                    if x.half {
+                        lk_unshuffle_rows_half(x.halfAt(2 * y), x.row, x.plane, x.c, x.w, 1, s, w, w, s + 4 * x.c * w)
+                    } else {
+                        lk_unshuffle_rows(x.at(2 * y), x.row, x.plane, x.c, x.w, 1, s, w, w)
+                    }
                     packed[l].run(s, xrow: w, xplane: w, rows: 1, cols: w, relu: true,
                                   into: out.at(y), orow: out.row, oplane: out.plane, jobs: jobs)
                 }
@@ -323,14 +373,19 @@ public final class ConvRowStream {
             // The 1x1 layer's row for each lower-resolution row (once for a pair of output rows),
             // then shuffled into the join.
             let skip = maps[node.inputs[1]], w = x.w
-            withScratch(4 * skip.c * w) { s in
+            withScratch(4 * skip.c * w + skip.w) { s in
                 for y in y0..<(y0 + n) {
                     if y == y0 || y % 2 == 0 {
                         packed[l].run(x.at(y / 2), xrow: x.row, xplane: x.plane, rows: 1, cols: w, relu: false,
                                       into: s, orow: w, oplane: w, jobs: jobs)
                     }
-                    lk_shuffle_add_relu_rows(s, w, w, skip.at(y), skip.row, skip.plane, skip.c, skip.w, y, 1,
-                                             out.at(y), out.row, out.plane)
+                    if skip.half {
+                        lk_shuffle_add_relu_rows_half(s, w, w, skip.halfAt(y), skip.row, skip.plane, skip.c, skip.w, y, 1,
+                                                      out.at(y), out.row, out.plane, s + 4 * skip.c * w)
+                    } else {
+                        lk_shuffle_add_relu_rows(s, w, w, skip.at(y), skip.row, skip.plane, skip.c, skip.w, y, 1,
+                                                 out.at(y), out.row, out.plane)
+                    }
                 }
             }
         case .tail(let l):

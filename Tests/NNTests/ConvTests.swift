@@ -192,4 +192,50 @@ struct ConvTests {
         #expect(back == x)
         #expect(small[0] == x[0] && small[1] == x[2], "channel 0 holds the even rows' even columns")
     }
+
+    /// Half-precision storage: the vector conversions, the plain ones and Swift's own Float16
+    /// agree bit for bit on every kind of value (normal, subnormal, ties to even, overflow,
+    /// infinity, zero, negative), and a row unshuffled or joined from halves equals the same
+    /// row rounded to halves in float.
+    @Test func halfStorageRoundsToNearestEven() {
+        var rng = SystemRandomNumberGenerator()
+        var x: [Float] = [0, -0, 1, -1, 65504, 65519, 65520, 1e6, -1e6, .infinity, -.infinity, 6.1e-5, 5.9e-8, 2.9e-8, 3e-8, 1e-10,
+                          Float(bitPattern: 0x3F80_1000), Float(bitPattern: 0x3F80_3000), Float(bitPattern: 0x3880_0000)]
+        for _ in 0..<4000 { x.append(Float(sign: Bool.random(using: &rng) ? .minus : .plus, exponent: Int.random(in: -30...17, using: &rng),
+                                           significand: Float.random(in: 1..<2, using: &rng))) }
+        let n = x.count
+        var fast = [UInt16](repeating: 0, count: n), plain = fast
+        lk_to_half(x, &fast, n)
+        lk_to_half_reference(x, &plain, n)
+        #expect(fast == plain)
+        #expect(plain == x.map { Float16($0).bitPattern }, "Swift's Float16 rounds the same way")
+        var back = [Float](repeating: 0, count: n), backPlain = back
+        lk_from_half(fast, &back, n)
+        lk_from_half_reference(fast, &backPlain, n)
+        #expect(back.map(\.bitPattern) == backPlain.map(\.bitPattern))
+        #expect(back.map(\.bitPattern) == x.map { Float(Float16($0)).bitPattern })
+        var rounded = x
+        lk_round_half(&rounded, n)
+        #expect(rounded.map(\.bitPattern) == back.map(\.bitPattern))
+        var nan: [Float] = [.nan], nanHalf: [UInt16] = [0]
+        lk_to_half(nan, &nanHalf, 1)
+        lk_round_half(&nan, 1)
+        #expect(Float16(bitPattern: nanHalf[0]).isNaN && nan[0].isNaN)
+
+        // A 2-channel map of 2 rows and 8 columns, stored as halves, unshuffled and joined.
+        let (c, w) = (2, 8)
+        let map = (0..<(c * 2 * w)).map { _ in Float.random(in: -3...3, using: &rng) }
+        var halves = [UInt16](repeating: 0, count: map.count), asFloat = map
+        lk_to_half(map, &halves, map.count)
+        lk_round_half(&asFloat, map.count)
+        var u1 = [Float](repeating: 0, count: 4 * c * w / 2), u2 = u1, row = [Float](repeating: 0, count: w)
+        lk_unshuffle_rows(asFloat, w, 2 * w, c, w, 1, &u1, w / 2, w / 2)
+        lk_unshuffle_rows_half(halves, w, 2 * w, c, w, 1, &u2, w / 2, w / 2, &row)
+        #expect(u1 == u2)
+        let t = (0..<(4 * c * w / 2)).map { _ in Float.random(in: -3...3, using: &rng) }
+        var j1 = [Float](repeating: 0, count: c * 2 * w), j2 = j1
+        lk_shuffle_add_relu_rows(t, w / 2, w / 2, asFloat, w, 2 * w, c, w, 0, 2, &j1, w, 2 * w)
+        lk_shuffle_add_relu_rows_half(t, w / 2, w / 2, halves, w, 2 * w, c, w, 0, 2, &j2, w, 2 * w, &row)
+        #expect(j1 == j2)
+    }
 }

@@ -160,6 +160,22 @@ void lk_conv3_wino(const float *xp, size_t xrow, size_t xplane, size_t C, size_t
 void lk_conv3_wino_reference(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H, size_t W, const float *u,
                              const float *b, size_t Cout, int act, float *out, size_t orow, size_t oplane, int odd);
 
+/// IEEE half precision (binary16) for stored rows: n floats to halves (rounded to nearest even)
+/// and back; lk_round_half does both in place (what a value stored as a half reads back as).
+/// The references are the plain code, which the F16C path equals bit for bit.
+void lk_to_half(const float *x, uint16_t *y, size_t n);
+void lk_from_half(const uint16_t *x, float *y, size_t n);
+void lk_to_half_reference(const float *x, uint16_t *y, size_t n);
+void lk_from_half_reference(const uint16_t *x, float *y, size_t n);
+void lk_round_half(float *x, size_t n);
+/// lk_unshuffle_rows and lk_shuffle_add_relu_rows with x or skip stored as halves (strides in
+/// halves); `row` is room for W floats.
+void lk_unshuffle_rows_half(const uint16_t *x, size_t xrow, size_t xplane, size_t C, size_t W, size_t rows, float *u,
+                            size_t urow, size_t uplane, float *row);
+void lk_shuffle_add_relu_rows_half(const float *t, size_t trow, size_t tplane, const uint16_t *skip, size_t srow,
+                                   size_t splane, size_t C, size_t W, size_t y0, size_t rows, float *out, size_t orow,
+                                   size_t oplane, float *row);
+
 /// out = max(0, a + b), n values (a residual block's output).
 void lk_add_relu(const float *a, const float *b, float *out, size_t n);
 #ifdef __cplusplus

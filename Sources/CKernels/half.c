@@ -1,0 +1,133 @@
+// Half-precision (IEEE binary16) storage for the skip connections' rolling rows: the values a
+// U-Net keeps longest are held in 2 bytes instead of 4. Conversions round to nearest even, in
+// the F16C instructions where the CPU has them and in the plain code otherwise (the same bits);
+// arithmetic stays in float.
+#include "ckernels.h"
+
+#include <string.h>
+
+static inline uint16_t to_half(float value) {
+    const uint32_t infinity = 255u << 23, overflow = (127u + 16) << 23, magic = ((127u - 15) + (23 - 10) + 1) << 23;
+    uint32_t f;
+    memcpy(&f, &value, 4);
+    const uint32_t sign = f & 0x80000000u;
+    f ^= sign;
+    uint16_t o;
+    if (f >= overflow) {
+        o = f > infinity ? 0x7e00 : 0x7c00;   // NaN stays NaN; too large becomes infinity
+    } else if (f < (113u << 23)) {
+        // A subnormal half (or zero): the float addition rounds the mantissa to nearest even.
+        float v, m;
+        memcpy(&v, &f, 4);
+        memcpy(&m, &magic, 4);
+        v += m;
+        uint32_t r;
+        memcpy(&r, &v, 4);
+        o = (uint16_t)(r - magic);
+    } else {
+        const uint32_t odd = (f >> 13) & 1;
+        f += ((uint32_t)(15 - 127) << 23) + 0xfff + odd;
+        o = (uint16_t)(f >> 13);
+    }
+    return o | (uint16_t)(sign >> 16);
+}
+
+static inline float from_half(uint16_t h) {
+    const uint32_t exponent = 0x7c00u << 13, magic = 113u << 23;
+    uint32_t o = ((uint32_t)h & 0x7fff) << 13;
+    const uint32_t e = o & exponent;
+    o += (127u - 15) << 23;
+    if (e == exponent) {
+        o += (128u - 16) << 23;   // infinity, NaN
+    } else if (e == 0) {
+        o += 1u << 23;            // subnormal: renormalise
+        float f, m;
+        memcpy(&f, &o, 4);
+        memcpy(&m, &magic, 4);
+        f -= m;
+        memcpy(&o, &f, 4);
+    }
+    o |= ((uint32_t)h & 0x8000) << 16;
+    float r;
+    memcpy(&r, &o, 4);
+    return r;
+}
+
+static void to_half_plain(const float *x, uint16_t *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = to_half(x[i]);
+}
+
+static void from_half_plain(const uint16_t *x, float *y, size_t n) {
+    for (size_t i = 0; i < n; i++) y[i] = from_half(x[i]);
+}
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+__attribute__((target("avx,f16c"))) static void to_half_f16c(const float *x, uint16_t *y, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        _mm_storeu_si128((__m128i *)(y + i), _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    to_half_plain(x + i, y + i, n - i);
+}
+
+__attribute__((target("avx,f16c"))) static void from_half_f16c(const uint16_t *x, float *y, size_t n) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(x + i))));
+    from_half_plain(x + i, y + i, n - i);
+}
+
+static int has_f16c(void) { return __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c"); }
+#endif
+
+void lk_to_half(const float *x, uint16_t *y, size_t n) {
+#if defined(__x86_64__)
+    if (has_f16c()) { to_half_f16c(x, y, n); return; }
+#endif
+    to_half_plain(x, y, n);
+}
+
+void lk_from_half(const uint16_t *x, float *y, size_t n) {
+#if defined(__x86_64__)
+    if (has_f16c()) { from_half_f16c(x, y, n); return; }
+#endif
+    from_half_plain(x, y, n);
+}
+
+void lk_to_half_reference(const float *x, uint16_t *y, size_t n) { to_half_plain(x, y, n); }
+
+void lk_from_half_reference(const uint16_t *x, float *y, size_t n) { from_half_plain(x, y, n); }
+
+void lk_round_half(float *x, size_t n) {
+    uint16_t h[256];
+    for (size_t i = 0; i < n; i += 256) {
+        const size_t k = n - i < 256 ? n - i : 256;
+        lk_to_half(x + i, h, k);
+        lk_from_half(h, x + i, k);
+    }
+}
+
+void lk_unshuffle_rows_half(const uint16_t *x, size_t xrow, size_t xplane, size_t C, size_t W, size_t rows, float *u,
+                            size_t urow, size_t uplane, float *row) {
+    const size_t w2 = W / 2;
+    for (size_t c = 0; c < C; c++)
+        for (size_t y = 0; y < rows; y++)
+            for (size_t dy = 0; dy < 2; dy++) {
+                lk_from_half(x + c * xplane + (2 * y + dy) * xrow, row, W);
+                for (size_t dx = 0; dx < 2; dx++) {
+                    float *d = u + (c * 4 + dy * 2 + dx) * uplane + y * urow;
+                    for (size_t i = 0; i < w2; i++) d[i] = row[2 * i + dx];
+                }
+            }
+}
+
+void lk_shuffle_add_relu_rows_half(const float *t, size_t trow, size_t tplane, const uint16_t *skip, size_t srow,
+                                   size_t splane, size_t C, size_t W, size_t y0, size_t rows, float *out, size_t orow,
+                                   size_t oplane, float *row) {
+    for (size_t c = 0; c < C; c++)
+        for (size_t r = 0; r < rows; r++) {
+            lk_from_half(skip + c * splane + r * srow, row, W);
+            lk_shuffle_add_relu_rows(t + c * 4 * tplane + ((y0 + r) / 2 - y0 / 2) * trow, trow, tplane, row, W, 0, 1, W, y0 + r, 1, out + c * oplane + r * orow,
+                                     orow, oplane);
+        }
+}
