@@ -12,11 +12,12 @@ import Tensor
 ///     e2 = relu(e2 + conv3(e2))   for each of `blocks` residual blocks (zero-initialised)
 ///     s1 = relu(shuffle(conv1(e2)) + e1);  d1 = relu(conv3(s1)) 1/2  (learned stride-2 up + skip)
 ///     s0 = relu(shuffle(conv1(d1)) + e0);  d0 = relu(conv3(s0)) full
+///     d0 = relu(d0 + conv3(d0))   for each of `fineBlocks` full-resolution blocks (zero-initialised)
 ///     N  = conv3(d0);  out = x − N
 ///
 /// Loss: ½ Σ (out − clean)² per image. Height and width must be multiples of 4 (the caller
 /// pads). Tensors: head0, head1, down1, enc1, down2, mid1, mid2, [res1, ...], up1, dec1, up0,
-/// dec0, tail (`.weight` [out, in, k, k], `.bias` [out]).
+/// dec0, [fine1, ...], tail (`.weight` [out, in, k, k], `.bias` [out]).
 ///
 /// With `noiseInput`, every layer is also conditioned on the noise level σ (FiLM, see `Conv2d`:
 /// features s = σ/50 and s², σ on the 0-255 scale). The conditioning tensors (`.film`) start at
@@ -40,13 +41,15 @@ public final class ConvDenoiser {
     let head0, head1, down1, enc1, down2, mid1, mid2, up1, dec1, up0, dec0, tail: Conv2d
     /// Residual blocks at quarter resolution.
     let res: [Conv2d]
+    /// Residual blocks at full resolution, after dec0 (fine detail: low noise levels).
+    let fine: [Conv2d]
     /// A noise-map model's estimator, when its file carries one (tensors `estimator.*`): what
     /// reads an image's noise level function for the map.
     public var estimator: NoiseMapEstimator?
     /// The largest noise level (0-255) it was trained on, from its file's `train_sigma`; nil
     /// when the file does not say.
     public var trainedSigmaMax: Float?
-    private var resOut: [Matrix] = []
+    private var resOut: [Matrix] = [], fineOut: [Matrix] = []
     private var features = Matrix(rows: 0, cols: 2)
     private var joined = Matrix(rows: 0, cols: 1)
 
@@ -59,10 +62,12 @@ public final class ConvDenoiser {
     private var shapes: [FeatureShape] = []
 
     /// Rows and columns an output pixel of the default network depends on, each side (a safe
-    /// bound for halos); each residual block adds 4 (a 3x3 layer at quarter resolution).
+    /// bound for halos); each residual block adds 4 (a 3x3 layer at quarter resolution), each
+    /// full-resolution block 1.
     public static let receptiveRadius = 24
-    public var receptiveRadius: Int { Self.receptiveRadius + 4 * res.count }
+    public var receptiveRadius: Int { Self.receptiveRadius + 4 * res.count + fine.count }
     public var blocks: Int { res.count }
+    public var fineBlocks: Int { fine.count }
 
     /// Conditioning features of noise level σ (0-255 scale).
     public static let featureCount = 2
@@ -71,7 +76,7 @@ public final class ConvDenoiser {
         return [s, s * s]
     }
 
-    public init(channels: Int = 1, widths: (Int, Int, Int) = (32, 64, 128), blocks: Int = 0, noiseInput: Bool = false,
+    public init(channels: Int = 1, widths: (Int, Int, Int) = (32, 64, 128), blocks: Int = 0, fineBlocks: Int = 0, noiseInput: Bool = false,
                 noiseMap: Bool = false, seed: UInt64) {
         precondition(!(noiseInput && noiseMap), "a ConvDenoiser is conditioned on σ or on a noise map, not both")
         self.channels = channels
@@ -80,35 +85,36 @@ public final class ConvDenoiser {
         self.noiseMap = noiseMap
         var rng = RandomGenerator(seed: seed)
         let k = noiseInput ? Self.featureCount : 0
-        let l = Self.layerShapes(channels: channels, widths: widths, blocks: blocks, noiseMap: noiseMap).map { s in
+        let l = Self.layerShapes(channels: channels, widths: widths, blocks: blocks, fineBlocks: fineBlocks, noiseMap: noiseMap).map { s in
             Conv2d(s.input, s.output, kernel: s.kernel, activation: s.relu ? .relu : .identity, name: s.name,
                    computesInputGradient: s.name != "head0", filmFeatures: k, rng: &rng)
         }
         (head0, head1, down1, enc1, down2, mid1, mid2) = (l[0], l[1], l[2], l[3], l[4], l[5], l[6])
         (up1, dec1, up0, dec0, tail) = (l[7], l[8], l[9], l[10], l[11])
-        res = Array(l[12...])
-        for r in res {
+        res = Array(l[12..<(12 + blocks)])
+        fine = Array(l[(12 + blocks)...])
+        for r in res + fine {
             r.weight.value.fill(0)
             r.bias.value.fill(0)
         }
     }
 
     /// The layers in `layers` order: name, input and output channels, kernel size, ReLU.
-    static func layerShapes(channels: Int, widths: (Int, Int, Int), blocks: Int, noiseMap: Bool)
+    static func layerShapes(channels: Int, widths: (Int, Int, Int), blocks: Int, fineBlocks: Int = 0, noiseMap: Bool)
         -> [(name: String, input: Int, output: Int, kernel: Int, relu: Bool)] {
         let (c0, c1, c2) = widths
         return [("head0", noiseMap ? 2 * channels : channels, c0, 3, true), ("head1", c0, c0, 3, true),
                 ("down1", 4 * c0, c1, 1, true), ("enc1", c1, c1, 3, true), ("down2", 4 * c1, c2, 1, true),
                 ("mid1", c2, c2, 3, true), ("mid2", c2, c2, 3, true), ("up1", c2, 4 * c1, 1, false),
                 ("dec1", c1, c1, 3, true), ("up0", c1, 4 * c0, 1, false), ("dec0", c0, c0, 3, true), ("tail", c0, channels, 3, false)]
-            + (0..<blocks).map { ("res\($0 + 1)", c2, c2, 3, false) }
+            + (0..<blocks).map { ("res\($0 + 1)", c2, c2, 3, false) } + (0..<fineBlocks).map { ("fine\($0 + 1)", c0, c0, 3, false) }
     }
 
     /// Parameters of a network of this shape, computed without building it (nil on overflow):
     /// what a model file's metadata implies, checked against its data before anything is allocated.
-    public static func parameterCount(channels: Int, widths: (Int, Int, Int), blocks: Int, noiseInput: Bool, noiseMap: Bool) -> Int? {
+    public static func parameterCount(channels: Int, widths: (Int, Int, Int), blocks: Int, fineBlocks: Int = 0, noiseInput: Bool, noiseMap: Bool) -> Int? {
         var total = 0
-        for s in layerShapes(channels: channels, widths: widths, blocks: blocks, noiseMap: noiseMap) {
+        for s in layerShapes(channels: channels, widths: widths, blocks: blocks, fineBlocks: fineBlocks, noiseMap: noiseMap) {
             let perOut = s.input * s.kernel * s.kernel + 1 + (noiseInput ? 2 * featureCount : 0)
             let (n, o1) = perOut.multipliedReportingOverflow(by: s.output)
             let (t, o2) = total.addingReportingOverflow(n)
@@ -126,14 +132,15 @@ public final class ConvDenoiser {
         let l = other.layers.map { Conv2d(sharing: $0) }
         (head0, head1, down1, enc1, down2, mid1, mid2) = (l[0], l[1], l[2], l[3], l[4], l[5], l[6])
         (up1, dec1, up0, dec0, tail) = (l[7], l[8], l[9], l[10], l[11])
-        res = Array(l[12...])
+        res = Array(l[12..<(12 + other.res.count)])
+        fine = Array(l[(12 + other.res.count)...])
     }
 
     /// A replica for data-parallel training: the same weights (shared memory), its own gradients
     /// and activations.
     public func replica() -> ConvDenoiser { ConvDenoiser(sharing: self) }
 
-    public var layers: [Conv2d] { [head0, head1, down1, enc1, down2, mid1, mid2, up1, dec1, up0, dec0, tail] + res }
+    public var layers: [Conv2d] { [head0, head1, down1, enc1, down2, mid1, mid2, up1, dec1, up0, dec0, tail] + res + fine }
     public var parameters: [Parameter] { layers.flatMap(\.parameters) }
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
 
@@ -144,6 +151,7 @@ public final class ConvDenoiser {
         let (c0, c1, c2) = widths
         return inputPlanes * c0 * 9 + c0 * c0 * 9 + (4 * c0 * c1 + c1 * c1 * 9) / 4 + (4 * c1 * c2 + 2 * c2 * c2 * 9) / 16
             + (c2 * 4 * c1) / 16 + (c1 * c1 * 9) / 4 + (c1 * 4 * c0) / 4 + c0 * c0 * 9 + c0 * channels * 9 + res.count * (c2 * c2 * 9) / 16
+            + fine.count * c0 * c0 * 9
     }
 
     private func resize(_ m: inout Matrix, rows: Int, cols: Int) {
@@ -203,24 +211,45 @@ public final class ConvDenoiser {
         e1 = a1
         let quarter = Self.unshuffle(a1.data, a1.shape, into: &u1)
         var a2 = mid2.forward(mid1.forward(down2.forward(FeatureMaps(data: u1, shape: quarter))))
-        while resOut.count < res.count { resOut.append(Matrix(rows: 0, cols: 1)) }
-        for (i, block) in res.enumerated() {
-            // relu(a2 + conv(a2)), kept for the backward pass
-            resize(&resOut[i], rows: n, cols: a2.shape.count)
-            resOut[i].copy(from: a2.data)
-            let r = block.forward(a2)
-            let o = resOut[i]
-            for j in 0..<o.count { o.data[j] = max(0, o.data[j] + r.data.data[j]) }
-            a2 = FeatureMaps(data: o, shape: a2.shape)
-        }
+        a2 = residualForward(res, a2, outputs: &resOut)
         Self.skipJoin(skip: a1, up: up1.forward(a2), into: &s1)
         let d1 = dec1.forward(FeatureMaps(data: s1, shape: a1.shape))
         Self.skipJoin(skip: a0, up: up0.forward(d1), into: &s0)
-        let d0 = dec0.forward(FeatureMaps(data: s0, shape: a0.shape))
+        let d0 = residualForward(fine, dec0.forward(FeatureMaps(data: s0, shape: a0.shape)), outputs: &fineOut)
         let noise = tail.forward(d0)
         resize(&out, rows: n, cols: s.count)
         for i in 0..<(n * s.count) { out.data[i] = input.data.data[i] - noise.data.data[i] }
         return FeatureMaps(data: out, shape: s)
+    }
+
+    /// relu(x + conv(x)) through each of `blocks`; each block's output is kept in `outputs` for
+    /// the backward pass.
+    private func residualForward(_ blocks: [Conv2d], _ x: FeatureMaps, outputs: inout [Matrix]) -> FeatureMaps {
+        var a = x
+        while outputs.count < blocks.count { outputs.append(Matrix(rows: 0, cols: 1)) }
+        for (i, block) in blocks.enumerated() {
+            resize(&outputs[i], rows: x.n, cols: a.shape.count)
+            outputs[i].copy(from: a.data)
+            let r = block.forward(a)
+            let o = outputs[i]
+            for j in 0..<o.count { o.data[j] = max(0, o.data[j] + r.data.data[j]) }
+            a = FeatureMaps(data: o, shape: a.shape)
+        }
+        return a
+    }
+
+    /// The adjoint of `residualForward`: the gradient at the blocks' input from the one at
+    /// their output (parameter gradients accumulated).
+    private func residualBackward(_ blocks: [Conv2d], _ dy: Matrix, outputs: [Matrix]) -> Matrix {
+        var d = dy
+        for (i, block) in blocks.enumerated().reversed() {
+            Activation.relu.backward(d.data, output: outputs[i].data, count: d.count)
+            let skip = d.clone()
+            let dIn = block.backward(d)!
+            for j in 0..<skip.count { skip.data[j] += dIn.data[j] }
+            d = skip
+        }
+        return d
     }
 
     /// The loss `backward` takes the gradient of.
@@ -260,7 +289,7 @@ public final class ConvDenoiser {
                 loss += Double(s.count) * Self.logLossScale * log(mse + Self.logLossFloor)
             }
         }
-        let dd0 = tail.backward(dNoise)!
+        let dd0 = residualBackward(fine, tail.backward(dNoise)!, outputs: fineOut)
         let dS0 = dec0.backward(dd0)!
         Activation.relu.backward(dS0.data, output: s0.data, count: dS0.count)
         let dE0 = dS0.clone()                                   // skip into e0
@@ -272,14 +301,7 @@ public final class ConvDenoiser {
         let dE1 = dS1.clone()
         var dt1 = Matrix(rows: 0, cols: 1)
         _ = Self.unshuffle(dS1, e1.shape, into: &dt1)
-        var de2 = up1.backward(dt1)!
-        for (i, block) in res.enumerated().reversed() {
-            Activation.relu.backward(de2.data, output: resOut[i].data, count: de2.count)
-            let skip = de2.clone()
-            let dIn = block.backward(de2)!
-            for j in 0..<skip.count { skip.data[j] += dIn.data[j] }
-            de2 = skip
-        }
+        let de2 = residualBackward(res, up1.backward(dt1)!, outputs: resOut)
         let dU1 = down2.backward(mid1.backward(mid2.backward(de2)!)!)!
         Self.shuffleAdd(dU1, onto: dE1, e1.shape)               // unshuffle's adjoint
         let dU0 = down1.backward(enc1.backward(dE1)!)!
@@ -299,7 +321,7 @@ public final class ConvDenoiser {
         var expected = Set<String>()
         for p in parameters {
             expected.insert(p.name)
-            if upgrading && tensors[p.name] == nil && (p.name.hasSuffix(".film") || p.name.hasPrefix("res")) { continue }
+            if upgrading && tensors[p.name] == nil && (p.name.hasSuffix(".film") || p.name.hasPrefix("res") || p.name.hasPrefix("fine")) { continue }
             guard let t = tensors[p.name] else { throw ModelFileError.missingTensor(file: file, tensor: p.name) }
             guard t.shape == p.shape else { throw ModelFileError.wrongShape(file: file, tensor: p.name, expected: p.shape, found: t.shape) }
             p.value.copy(from: t.values)
@@ -310,9 +332,11 @@ public final class ConvDenoiser {
     }
 
     public var metadata: [String: String] {
-        ["format": "latent", "format_version": ModelConfig.formatVersion, "kind": "conv-dae", "channels": "\(channels)",
-         "widths": "\(widths.0),\(widths.1),\(widths.2)",
-         "blocks": "\(res.count)", "noise_input": noiseInput ? "sigma" : noiseMap ? "map" : "none"]
+        var m = ["format": "latent", "format_version": ModelConfig.formatVersion, "kind": "conv-dae", "channels": "\(channels)",
+                 "widths": "\(widths.0),\(widths.1),\(widths.2)",
+                 "blocks": "\(res.count)", "noise_input": noiseInput ? "sigma" : noiseMap ? "map" : "none"]
+        if !fine.isEmpty { m["fine_blocks"] = "\(fine.count)" }
+        return m
     }
 }
 
@@ -377,6 +401,20 @@ extension ConvDenoiser {
                                        into: out.origin, orow: out.row, oplane: out.plane)
     }
 
+    /// x = relu(x + conv(x)) for each of `blocks`, in place, through `scratch` (the same
+    /// operation as the row stream's residual blocks, lk_add_relu).
+    private static func residual(_ blocks: [Conv2d], _ x: Planes, scratch r: Planes, _ weights: InferenceWeights) {
+        for block in blocks {
+            conv(block, x, r, relu: false, weights)
+            for c in 0..<x.c {
+                for y in 0..<x.h {
+                    let xp = x.origin + c * x.plane + y * x.row
+                    lk_add_relu(xp, r.origin + c * r.plane + y * r.row, xp, x.w)
+                }
+            }
+        }
+    }
+
     /// The skip connections as `ConvRowStream` stores them: IEEE halves (the values both read).
     private static func roundToHalf(_ x: Planes) {
         for c in 0..<x.c { for y in 0..<x.h { lk_round_half(x.origin + c * x.plane + y * x.row, x.w) } }
@@ -428,17 +466,7 @@ extension ConvDenoiser {
         Self.conv(mid1, m0, m1, relu: true, iw)
         let m2 = ws.planes(3, c: c2, h: h4, w: w4, pad: res.isEmpty ? 0 : 1)
         Self.conv(mid2, m1, m2, relu: true, iw)
-        for block in res {
-            let r = ws.planes(5, c: c2, h: h4, w: w4, pad: 0)
-            Self.conv(block, m2, r, relu: false, iw)
-            for c in 0..<c2 {
-                for y in 0..<h4 {
-                    // The same operation as the row stream's residual blocks (lk_add_relu).
-                    let mp = m2.origin + c * m2.plane + y * m2.row, rp = r.origin + c * r.plane + y * r.row
-                    lk_add_relu(mp, rp, mp, w4)
-                }
-            }
-        }
+        Self.residual(res, m2, scratch: ws.planes(5, c: c2, h: h4, w: w4, pad: 0), iw)
         let t1 = ws.planes(1, c: 4 * c1, h: h4, w: w4, pad: 0)
         Self.conv(up1, m2, t1, relu: false, iw)
         let s1 = ws.planes(3, c: c1, h: h2, w: w2, pad: 1)
@@ -451,6 +479,7 @@ extension ConvDenoiser {
         Self.join(t0, skip: e0, into: s0)
         let d0 = ws.planes(1, c: c0, h: h, w: w, pad: 1)
         Self.conv(dec0, s0, d0, relu: true, iw)
+        Self.residual(fine, d0, scratch: ws.planes(2, c: c0, h: h, w: w, pad: 0), iw)   // e0's buffer: no longer needed
         let noise = ws.planes(4, c: mc, h: h, w: w, pad: 0)
         Self.conv(tail, d0, noise, relu: false, iw)
         for i in 0..<(mc * h * w) { out[i] = x[i] - noise.origin[i] }
@@ -486,6 +515,9 @@ extension ConvDenoiser {
         if file.blocks > blocks {
             throw ModelFileError.badMetadata(file: path, reason: "it has \(file.blocks) residual blocks, this model \(blocks)")
         }
+        if file.fineBlocks > fineBlocks {
+            throw ModelFileError.badMetadata(file: path, reason: "it has \(file.fineBlocks) full-resolution blocks, this model \(fineBlocks)")
+        }
         try importTensors(tensors, file: path, upgrading: true)
     }
 }
@@ -502,20 +534,24 @@ public enum ConvModelFile {
 
     /// The residual blocks and noise conditioning a file's metadata declares (none when absent,
     /// as in files written before they existed).
-    public static func extras(_ meta: [String: String], file: String) throws -> (blocks: Int, noiseInput: Bool, noiseMap: Bool) {
+    public static func extras(_ meta: [String: String], file: String) throws -> (blocks: Int, fineBlocks: Int, noiseInput: Bool, noiseMap: Bool) {
         guard let blocks = Int(meta["blocks"] ?? "0"), (0...16).contains(blocks) else { throw ModelFileError.badMetadata(file: file, reason: "blocks must be 0-16") }
+        guard let fine = Int(meta["fine_blocks"] ?? "0"), (0...8).contains(fine) else {
+            throw ModelFileError.badMetadata(file: file, reason: "fine_blocks must be 0-8")
+        }
         let noise = meta["noise_input"] ?? "none"
         guard ["none", "sigma", "map"].contains(noise) else { throw ModelFileError.badMetadata(file: file, reason: "unknown noise_input '\(noise)'") }
-        return (blocks, noise == "sigma", noise == "map")
+        return (blocks, fine, noise == "sigma", noise == "map")
     }
 
     /// The architecture a conv-dae file's metadata declares, checked.
     struct Shape {
-        var channels: Int, widths: (Int, Int, Int), blocks: Int, noiseInput: Bool, noiseMap: Bool
+        var channels: Int, widths: (Int, Int, Int), blocks: Int, fineBlocks: Int, noiseInput: Bool, noiseMap: Bool
         /// The bundled noise-map estimator's width and depth (metadata `estimator` = "W,D").
         var estimator: (width: Int, depth: Int)?
         var parameterCount: Int? {
-            guard let n = ConvDenoiser.parameterCount(channels: channels, widths: widths, blocks: blocks, noiseInput: noiseInput, noiseMap: noiseMap)
+            guard let n = ConvDenoiser.parameterCount(channels: channels, widths: widths, blocks: blocks, fineBlocks: fineBlocks, noiseInput: noiseInput,
+                                                      noiseMap: noiseMap)
             else { return nil }
             guard let e = estimator else { return n }
             return n + NoiseMapEstimator.parameterCount(channels: channels, width: e.width, depth: e.depth)
@@ -530,7 +566,7 @@ public enum ConvModelFile {
         guard let ch = Int(meta["channels"] ?? ""), ch == 1 || ch == 3 else { throw ModelFileError.badMetadata(file: file, reason: "channels must be 1 or 3") }
         let w = (meta["widths"] ?? "").split(separator: ",").compactMap { Int($0) }
         guard w.count == 3, w.allSatisfy({ $0 > 0 && $0 <= 1024 }) else { throw ModelFileError.badMetadata(file: file, reason: "widths must be three channel counts") }
-        let (blocks, noiseInput, noiseMap) = try extras(meta, file: file)
+        let (blocks, fineBlocks, noiseInput, noiseMap) = try extras(meta, file: file)
         var estimator: (Int, Int)?
         if let e = meta["estimator"] {
             let v = e.split(separator: ",").compactMap { Int($0) }
@@ -539,14 +575,16 @@ public enum ConvModelFile {
             }
             estimator = (v[0], v[1])
         }
-        return Shape(channels: ch, widths: (w[0], w[1], w[2]), blocks: blocks, noiseInput: noiseInput, noiseMap: noiseMap, estimator: estimator)
+        return Shape(channels: ch, widths: (w[0], w[1], w[2]), blocks: blocks, fineBlocks: fineBlocks, noiseInput: noiseInput, noiseMap: noiseMap,
+                     estimator: estimator)
     }
 
     /// Tensors of a bundled estimator carry this prefix in the file.
     public static let estimatorPrefix = "estimator."
 
     static func make(_ s: Shape, tensors: [String: NamedTensor], file: String, metadata: [String: String] = [:]) throws -> ConvDenoiser {
-        let model = ConvDenoiser(channels: s.channels, widths: s.widths, blocks: s.blocks, noiseInput: s.noiseInput, noiseMap: s.noiseMap, seed: 0)
+        let model = ConvDenoiser(channels: s.channels, widths: s.widths, blocks: s.blocks, fineBlocks: s.fineBlocks, noiseInput: s.noiseInput,
+                                 noiseMap: s.noiseMap, seed: 0)
         let own = tensors.filter { !$0.key.hasPrefix(estimatorPrefix) }
         try model.importTensors(s.estimator == nil ? tensors : own, file: file)
         if let e = s.estimator {

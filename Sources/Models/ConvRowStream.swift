@@ -209,10 +209,16 @@ public final class ConvRowStream {
         let s1 = map(c1, 2), d1 = map(c1, 2)
         add(.up(layer(model.up1)), [m, e1], s1)
         add(.conv(layer(model.dec1), relu: true), [s1], d1)
-        let s0 = map(c0, 1), d0 = map(c0, 1), noise = map(model.channels, 1)
+        let s0 = map(c0, 1), noise = map(model.channels, 1)
         add(.up(layer(model.up0)), [d1, e0], s0)
-        add(.conv(layer(model.dec0), relu: true), [s0], d0)
-        add(.tail(layer(model.tail)), [d0, xin], noise)
+        var dOut = map(c0, 1)
+        add(.conv(layer(model.dec0), relu: true), [s0], dOut)
+        for block in model.fine {
+            let next = map(c0, 1)
+            add(.residual(layer(block)), [dOut], next)
+            dOut = next
+        }
+        add(.tail(layer(model.tail)), [dOut, xin], noise)
     }
 
     /// Bytes held by the rolling rows of every feature map, and each map's (channels, rows held).

@@ -92,6 +92,7 @@ extension DenoisingProtocol.Report {
     public func evaluation(name: String, model: ConvDenoiser, images: Int, sigma: Float, noisyPNG: Bool, given: Bool) -> EvaluationReport {
         let sigmaInput = !(model.noiseInput || model.noiseMap) ? "none (blind model)" : given ? "given (the true σ)" : "measured in each image"
         let description = "conv-dae \(model.widths.0),\(model.widths.1),\(model.widths.2)" + (model.blocks > 0 ? " +\(model.blocks) blocks" : "")
+            + (model.fineBlocks > 0 ? " +\(model.fineBlocks) full-resolution blocks" : "")
         let model = name
         var r = EvaluationReport()
         r.add("model", .shown("\(model) (\(description))", json: jsonQuote(model)))

@@ -131,9 +131,9 @@ extension ConvDenoiser: PatchModel {
     public func importTensors(_ tensors: [String: NamedTensor], file: String) throws {
         try importTensors(tensors, file: file, upgrading: false)
     }
-    public var architectureKeys: [String] { ["kind", "channels", "widths", "blocks", "noise_input"] }
+    public var architectureKeys: [String] { ["kind", "channels", "widths", "blocks", "fine_blocks", "noise_input"] }
     public var summary: String {
-        "conv-dae \(widths.0),\(widths.1),\(widths.2)\(blocks > 0 ? " +\(blocks) blocks" : "")\(noiseInput ? " σ-conditioned" : "")\(noiseMap ? " noise-map" : "")"
+        "conv-dae \(widths.0),\(widths.1),\(widths.2)\(blocks > 0 ? " +\(blocks) blocks" : "")\(fineBlocks > 0 ? " +\(fineBlocks) full-resolution blocks" : "")\(noiseInput ? " σ-conditioned" : "")\(noiseMap ? " noise-map" : "")"
             + " (\(parameterCount) parameters, \(macsPerPixel) MACs/pixel)"
     }
     /// PSNR (dB) at the options' validation σ (8-bit noisy inputs for a noise-map model).
@@ -166,7 +166,7 @@ public final class PatchTrainer {
             throw ModelFileError.badMetadata(file: path, reason: "not a training checkpoint (no checkpoint_epoch / adam_t)")
         }
         // Keys absent from older files mean their defaults.
-        let defaults = ["blocks": "0", "noise_input": "none"]
+        let defaults = ["blocks": "0", "fine_blocks": "0", "noise_input": "none"]
         let mine = model.metadata
         let differing = model.architectureKeys.filter { (meta[$0] ?? defaults[$0] ?? "") != (mine[$0] ?? defaults[$0] ?? "") }
         if !differing.isEmpty {

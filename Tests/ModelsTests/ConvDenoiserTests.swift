@@ -48,12 +48,13 @@ struct ConvDenoiserTests {
 
     /// Central differences against backward, for the plain network, one with residual blocks
     /// and noise-level conditioning (its zero-initialised parts set to random values first, and
-    /// two images of different σ in the batch), and one with two blocks.
-    @Test(arguments: [(0, false), (1, true), (2, false)])
-    func wholeModelGradient(blocks: Int, noiseInput: Bool) {
-        let model = ConvDenoiser(channels: 1, widths: (3, 4, 5), blocks: blocks, noiseInput: noiseInput, seed: 3)
+    /// two images of different σ in the batch), one with two blocks, and one with full-resolution
+    /// blocks too.
+    @Test(arguments: [(0, 0, false), (1, 0, true), (2, 0, false), (1, 2, true)])
+    func wholeModelGradient(blocks: Int, fine: Int, noiseInput: Bool) {
+        let model = ConvDenoiser(channels: 1, widths: (3, 4, 5), blocks: blocks, fineBlocks: fine, noiseInput: noiseInput, seed: 3)
         var rng = RandomGenerator(seed: 4)
-        for p in model.parameters where p.name.hasSuffix(".film") || p.name.hasPrefix("res") {
+        for p in model.parameters where p.name.hasSuffix(".film") || p.name.hasPrefix("res") || p.name.hasPrefix("fine") {
             for i in 0..<p.count { p.value.data[i] = (rng.uniform() * 2 - 1) * 0.5 }
         }
         let s = FeatureShape(c: 1, h: 8, w: 12)
@@ -67,9 +68,9 @@ struct ConvDenoiserTests {
         #expect(checked > 50)
         #expect(worst < 2e-2, "largest relative difference \(worst)")
         if noiseInput || blocks > 0 {
-            let extra = model.parameters.filter { $0.name.hasSuffix(".film") || $0.name.hasPrefix("res") }
+            let extra = model.parameters.filter { $0.name.hasSuffix(".film") || $0.name.hasPrefix("res") || $0.name.hasPrefix("fine") }
             #expect(extra.contains { p in p.grad.array.contains { $0 != 0 } } == false, "gradients were zeroed")
-            #expect(extra.count == (noiseInput ? 13 * 1 + 2 * blocks : 2 * blocks))
+            #expect(extra.count == (noiseInput ? 12 + 3 * (blocks + fine) : 2 * (blocks + fine)))
         }
     }
 
@@ -151,7 +152,7 @@ struct ConvDenoiserTests {
     @Test func upgradingPreservesTheFunction() throws {
         let plain = ConvDenoiser(channels: 1, widths: (4, 6, 8), seed: 11)
         let tensors = Dictionary(uniqueKeysWithValues: plain.exportTensors().map { ($0.name, $0) })
-        let up = ConvDenoiser(channels: 1, widths: (4, 6, 8), blocks: 2, noiseInput: true, seed: 12)
+        let up = ConvDenoiser(channels: 1, widths: (4, 6, 8), blocks: 2, fineBlocks: 1, noiseInput: true, seed: 12)
         try up.importTensors(tensors, file: "plain", upgrading: true)
         #expect(throws: ModelFileError.self) { try up.importTensors(tensors, file: "plain") }
         var rng = RandomGenerator(seed: 13)
@@ -167,9 +168,9 @@ struct ConvDenoiserTests {
     /// path computes, up to float rounding; a reused workspace gives the same result again.
     @Test(arguments: [false, true])
     func inferMatchesTrainingForward(upgraded: Bool) {
-        let model = ConvDenoiser(channels: 1, widths: (8, 12, 16), blocks: upgraded ? 1 : 0, noiseInput: upgraded, seed: 5)
+        let model = ConvDenoiser(channels: 1, widths: (8, 12, 16), blocks: upgraded ? 1 : 0, fineBlocks: upgraded ? 1 : 0, noiseInput: upgraded, seed: 5)
         var rng = RandomGenerator(seed: 6)
-        for p in model.parameters where p.name.hasSuffix(".film") || p.name.hasPrefix("res") {
+        for p in model.parameters where p.name.hasSuffix(".film") || p.name.hasPrefix("res") || p.name.hasPrefix("fine") {
             for i in 0..<p.count { p.value.data[i] = (rng.uniform() * 2 - 1) * 0.2 }
         }
         let ws = ConvWorkspace()
@@ -380,11 +381,11 @@ import Glibc
 /// away (rows and columns), with and without residual blocks; and the bound is not loose by
 /// more than one 4-pixel step.
 struct ReceptiveFieldTests {
-    @Test(arguments: [0, 1, 2])
-    func receptiveRadiusIsASafeBound(blocks: Int) {
-        let model = ConvDenoiser(channels: 1, widths: (4, 6, 8), blocks: blocks, noiseInput: true, seed: 21)
+    @Test(arguments: [(0, 0), (1, 0), (2, 0), (1, 3)])
+    func receptiveRadiusIsASafeBound(blocks: Int, fine: Int) {
+        let model = ConvDenoiser(channels: 1, widths: (4, 6, 8), blocks: blocks, fineBlocks: fine, noiseInput: true, seed: 21)
         var rng = RandomGenerator(seed: 22)
-        for p in model.parameters where p.name.hasSuffix(".film") || p.name.hasPrefix("res") {
+        for p in model.parameters where p.name.hasSuffix(".film") || p.name.hasPrefix("res") || p.name.hasPrefix("fine") {
             for i in 0..<p.count { p.value.data[i] = (rng.uniform() * 2 - 1) * 0.3 }
         }
         // Biases up so that ReLUs pass most values: the widest dependence shows.

@@ -191,10 +191,11 @@ struct ModelFileTests {
                 #expect(c.parameterCount == ModelFile.make(c, seed: 1).parameterCount, "\(kind) \(hidden)")
             }
         }
-        for (blocks, noiseInput, noiseMap) in [(0, false, false), (2, true, false), (1, false, true)] {
+        for (blocks, fine, noiseInput, noiseMap) in [(0, 0, false, false), (2, 0, true, false), (1, 0, false, true), (1, 2, false, true)] {
             for ch in [1, 3] {
-                let m = ConvDenoiser(channels: ch, widths: (4, 6, 8), blocks: blocks, noiseInput: noiseInput, noiseMap: noiseMap, seed: 1)
-                #expect(ConvDenoiser.parameterCount(channels: ch, widths: (4, 6, 8), blocks: blocks, noiseInput: noiseInput, noiseMap: noiseMap) == m.parameterCount)
+                let m = ConvDenoiser(channels: ch, widths: (4, 6, 8), blocks: blocks, fineBlocks: fine, noiseInput: noiseInput, noiseMap: noiseMap, seed: 1)
+                #expect(ConvDenoiser.parameterCount(channels: ch, widths: (4, 6, 8), blocks: blocks, fineBlocks: fine, noiseInput: noiseInput,
+                                                    noiseMap: noiseMap) == m.parameterCount)
             }
         }
     }

@@ -51,6 +51,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "conv-dae: channels at full, 1/2 and 1/4 resolution.") var widths: String = "32,64,128"
     @Option(help: "conv-dae or noise-estimator: start from the weights of this model file (fine-tuning or a longer schedule). A conv-dae with fewer --blocks or without --noise-input is upgraded: the new parts start at zero, computing what the file's model did. A noise-estimator starts from an estimator file or from the estimator a colour model bundles.") var initFrom: String?
     @Option(help: "conv-dae: residual 3x3 blocks at quarter resolution (each costs 9216 multiply-adds per pixel at the default widths).") var blocks: Int = 0
+    @Option(help: "conv-dae: residual 3x3 blocks at full resolution, before the last layer (fine detail; each costs 9216 multiply-adds per pixel at the default widths, 20736 at 48 channels).") var fineBlocks: Int = 0
     @Flag(help: "conv-dae: condition every layer on the noise level σ (given with --sigma when denoising, or estimated from the image).") var noiseInput = false
     @Flag(help: "conv-dae: take a per-pixel noise map (σ of each channel at each pixel) with the image instead of one σ (the colour model).") var noiseMap = false
     @Option(help: "conv-dae --noise-map --rgb: share of patches with camera-like noise (Poisson-Gaussian in linear light, demosaiced, colour-mixed, tone-mapped, 8-bit) instead of white Gaussian noise.") var cameraNoise: Float = 0
@@ -96,6 +97,7 @@ struct TrainCommand: ParsableCommand {
             guard patch >= 8, patch % 4 == 0 else { throw ValidationError("--patch must be a multiple of 4, at least 8.") }
             guard Self.parseWidths(widths) != nil else { throw ValidationError("--widths wants three channel counts, e.g. 32,64,128.") }
             guard (0...16).contains(blocks) else { throw ValidationError("--blocks must be 0-16.") }
+            guard (0...8).contains(fineBlocks) else { throw ValidationError("--fine-blocks must be 0-8.") }
             guard !(noiseMap && noiseInput) else { throw ValidationError("--noise-map and --noise-input exclude each other.") }
             guard (0...1).contains(cameraNoise), (0...1).contains(jpeg), (0...1).contains(pngNoise) else {
                 throw ValidationError("--camera-noise, --jpeg and --png-noise are fractions between 0 and 1.")
@@ -167,7 +169,7 @@ struct TrainCommand: ParsableCommand {
             model = NoiseMapEstimator(channels: channels, width: estWidth, depth: estDepth, seed: seed)
         } else {
             let w = Self.parseWidths(widths)!
-            model = ConvDenoiser(channels: channels, widths: w, blocks: blocks, noiseInput: noiseInput, noiseMap: noiseMap, seed: seed)
+            model = ConvDenoiser(channels: channels, widths: w, blocks: blocks, fineBlocks: fineBlocks, noiseInput: noiseInput, noiseMap: noiseMap, seed: seed)
         }
         let trainer = PatchTrainer(model: model, options: opts)
         if let note = try Exit.setUp({ try trainer.prepare(resume: resume, initFrom: initFrom) }), !quiet { printError(note) }
