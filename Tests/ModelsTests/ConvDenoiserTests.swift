@@ -470,8 +470,36 @@ struct ConvModelFileTests {
         }
     }
 
+    /// Full-resolution blocks in a model file: saved and loaded with their weights and
+    /// metadata; a file without them grows into a model with them (computing what it did); a
+    /// file with more than the model has is refused, naming the file and the counts.
+    @Test func fineBlocksRoundTripAndGrow() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fine-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let deep = ConvDenoiser(channels: 3, widths: (4, 6, 8), fineBlocks: 2, noiseMap: true, seed: 1)
+        var rng = RandomGenerator(seed: 2)
+        for p in deep.parameters where p.name.hasPrefix("fine") { for i in 0..<p.count { p.value.data[i] = rng.uniform() - 0.5 } }
+        #expect(deep.metadata["fine_blocks"] == "2" && ConvDenoiser(channels: 3, widths: (4, 6, 8), seed: 1).metadata["fine_blocks"] == nil)
+        try SafeTensors.write(deep.exportTensors(), metadata: deep.metadata, to: dir + "/deep.safetensors")
+        let (loaded, _) = try ConvModelFile.load(path: dir + "/deep.safetensors")
+        #expect(loaded.fineBlocks == 2 && loaded.parameters.map { $0.value.array } == deep.parameters.map { $0.value.array })
+        let (h, w) = (12, 16)
+        let x = (0..<(6 * h * w)).map { _ in rng.uniform() * 0.4 }
+        #expect(loaded.infer(x, h: h, w: w) == deep.infer(x, h: h, w: w))
+
+        let plain = ConvDenoiser(channels: 3, widths: (4, 6, 8), noiseMap: true, seed: 3)
+        try SafeTensors.write(plain.exportTensors(), metadata: plain.metadata, to: dir + "/plain.safetensors")
+        let grown = ConvDenoiser(channels: 3, widths: (4, 6, 8), fineBlocks: 1, noiseMap: true, seed: 4)
+        try grown.initialise(from: dir + "/plain.safetensors")
+        #expect(grown.infer(x, h: h, w: w) == plain.infer(x, h: h, w: w))
+        #expect(throws: ModelFileError.badMetadata(file: dir + "/deep.safetensors", reason: "it has 2 full-resolution blocks, this model 1")) {
+            try grown.initialise(from: dir + "/deep.safetensors")
+        }
+    }
+
     @Test(arguments: [("blocks", "99", "blocks must be 0-16"), ("blocks", "two", "blocks must be 0-16"),
-                      ("noise_input", "film", "unknown noise_input 'film'")])
+                      ("fine_blocks", "9", "fine_blocks must be 0-8"), ("noise_input", "film", "unknown noise_input 'film'")])
     func badExtrasAreRefused(key: String, value: String, reason: String) throws {
         let model = ConvDenoiser(channels: 1, widths: (4, 4, 4), seed: 1)
         var meta = model.metadata
