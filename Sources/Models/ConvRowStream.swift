@@ -158,7 +158,7 @@ public final class ConvRowStream {
     /// The fast settings, and for wide images the leaner ones: steps of 8 rows either way (each
     /// layer then runs on 2 or more rows at a time, few Winograd tiles computed twice), but no
     /// waiting for whole tile rows, which makes the skip connections hold about 45% more rows
-    /// (at 4000 columns, before the rings held halves, the colour model's rows took 76 MB this way, 95 MB in pairs; steps of 4
+    /// (at 4000 columns session 13's colour model's rows, in floats, took 76 MB this way, 95 MB in pairs; steps of 4
     /// rows take 60 MB but compute many quarter-resolution rows alone, each redoing its Winograd
     /// tile: 1.1-1.2x slower side by side on a 4000x752 RGB image).
     public static func settings(width: Int) -> (stepRows: Int, pairs: Bool) { width <= 2560 ? (8, true) : (8, false) }
