@@ -402,7 +402,8 @@ extension ConvDenoiser {
     }
 
     /// x = relu(x + conv(x)) for each of `blocks`, in place, through `scratch` (the same
-    /// operation as the row stream's residual blocks, lk_add_relu).
+    /// operation as the row stream's residual blocks, lk_add_relu), each block's output rounded
+    /// to halves.
     private static func residual(_ blocks: [Conv2d], _ x: Planes, scratch r: Planes, _ weights: InferenceWeights) {
         for block in blocks {
             conv(block, x, r, relu: false, weights)
@@ -412,10 +413,11 @@ extension ConvDenoiser {
                     lk_add_relu(xp, r.origin + c * r.plane + y * r.row, xp, x.w)
                 }
             }
+            roundToHalf(x)
         }
     }
 
-    /// The skip connections as `ConvRowStream` stores them: IEEE halves (the values both read).
+    /// A feature map as `ConvRowStream` stores it: IEEE halves (the values both read).
     private static func roundToHalf(_ x: Planes) {
         for c in 0..<x.c { for y in 0..<x.h { lk_round_half(x.origin + c * x.plane + y * x.row, x.w) } }
     }
@@ -448,6 +450,7 @@ extension ConvDenoiser {
         for c in 0..<inputPlanes { for y in 0..<h { (xin.origin + c * xin.plane + y * xin.row).update(from: x + (c * h + y) * w, count: w) } }
         let a0 = ws.planes(1, c: c0, h: h, w: w, pad: 1)
         Self.conv(head0, xin, a0, relu: true, iw)
+        Self.roundToHalf(a0)
         let e0 = ws.planes(2, c: c0, h: h, w: w, pad: 0)
         Self.conv(head1, a0, e0, relu: true, iw)
         Self.roundToHalf(e0)
@@ -455,6 +458,7 @@ extension ConvDenoiser {
         Self.unshuffle(e0, into: u0)
         let d = ws.planes(3, c: c1, h: h2, w: w2, pad: 1)
         Self.conv(down1, u0, d, relu: true, iw)
+        Self.roundToHalf(d)
         let e1 = ws.planes(4, c: c1, h: h2, w: w2, pad: 0)
         Self.conv(enc1, d, e1, relu: true, iw)
         Self.roundToHalf(e1)
@@ -462,23 +466,30 @@ extension ConvDenoiser {
         Self.unshuffle(e1, into: u1)
         let m0 = ws.planes(3, c: c2, h: h4, w: w4, pad: 1)
         Self.conv(down2, u1, m0, relu: true, iw)
+        Self.roundToHalf(m0)
         let m1 = ws.planes(5, c: c2, h: h4, w: w4, pad: 1)
         Self.conv(mid1, m0, m1, relu: true, iw)
+        Self.roundToHalf(m1)
         let m2 = ws.planes(3, c: c2, h: h4, w: w4, pad: res.isEmpty ? 0 : 1)
         Self.conv(mid2, m1, m2, relu: true, iw)
+        Self.roundToHalf(m2)
         Self.residual(res, m2, scratch: ws.planes(5, c: c2, h: h4, w: w4, pad: 0), iw)
         let t1 = ws.planes(1, c: 4 * c1, h: h4, w: w4, pad: 0)
         Self.conv(up1, m2, t1, relu: false, iw)
         let s1 = ws.planes(3, c: c1, h: h2, w: w2, pad: 1)
         Self.join(t1, skip: e1, into: s1)
+        Self.roundToHalf(s1)
         let d1 = ws.planes(5, c: c1, h: h2, w: w2, pad: 0)
         Self.conv(dec1, s1, d1, relu: true, iw)
+        Self.roundToHalf(d1)
         let t0 = ws.planes(1, c: 4 * c0, h: h2, w: w2, pad: 0)
         Self.conv(up0, d1, t0, relu: false, iw)
         let s0 = ws.planes(3, c: c0, h: h, w: w, pad: 1)
         Self.join(t0, skip: e0, into: s0)
+        Self.roundToHalf(s0)
         let d0 = ws.planes(1, c: c0, h: h, w: w, pad: 1)
         Self.conv(dec0, s0, d0, relu: true, iw)
+        Self.roundToHalf(d0)
         Self.residual(fine, d0, scratch: ws.planes(2, c: c0, h: h, w: w, pad: 0), iw)   // e0's buffer: no longer needed
         let noise = ws.planes(4, c: mc, h: h, w: w, pad: 0)
         Self.conv(tail, d0, noise, relu: false, iw)

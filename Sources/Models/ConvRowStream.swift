@@ -7,10 +7,11 @@ import NN
 /// in top to bottom, denoised rows come out in order, and every layer keeps only the rows its
 /// consumers still need (a rolling window per feature map). Nothing is computed twice (no halo
 /// overlap between bands or tiles) and memory grows with the width, not the height: about the
-/// skip connections' lag, some 30 full-resolution rows of the first level's channels. Those
-/// skip rows are stored as IEEE halves (2 bytes a value; `infer` rounds them the same way, so
-/// both compute the same function): at 4000 columns the colour model's rows take 79 MB
-/// instead of 94.
+/// skip connections' lag, some 30 full-resolution rows of the first level's channels. Every
+/// feature map is stored as IEEE halves (2 bytes a value; `infer` rounds each map the same way,
+/// so both compute the same function; arithmetic stays in float): at 4000 columns the colour
+/// model's rows take 49 MB instead of 94 in floats. Only the input planes and the predicted
+/// noise stay floats.
 ///
 /// Each layer runs the same exact kernel as `infer` over full-width row ranges, so every output
 /// pixel is the one whole-image inference gives, bit for bit (tests). `jobs` threads share each
@@ -24,12 +25,12 @@ public final class ConvRowStream {
     /// A `ring` map (the skip connections, read a row or a row pair at a time, never by a 3x3
     /// layer) keeps row y in slot y mod cap instead, so the rows it holds through the network's
     /// lag are never moved; writes are cut where the ring wraps, and cap is even so that rows 2y
-    /// and 2y + 1 sit side by side. The rings hold halves.
+    /// and 2y + 1 sit side by side.
     final class Rows {
         let c, w, h: Int
         let row: Int
         let ring: Bool
-        /// Values stored as IEEE halves (the skip rings): `halfAt` instead of `at`.
+        /// Values stored as IEEE halves (every feature map): `halfAt` instead of `at`.
         let half: Bool
         private(set) var cap = 0
         private(set) var base = 0
@@ -38,7 +39,6 @@ public final class ConvRowStream {
         private var bytes: Int { half ? 2 : 4 }
 
         init(c: Int, w: Int, h: Int, ring: Bool = false, half: Bool = false) {
-            precondition(!half || ring, "only a ring map is stored as halves")
             self.c = c
             self.w = w
             self.h = h
@@ -66,9 +66,6 @@ public final class ConvRowStream {
             precondition(half)
             return store.assumingMemoryBound(to: UInt16.self) + slot(y) * row + 1
         }
-
-        /// Rows from `y` (at most `n`) that sit side by side in storage.
-        func contiguous(from y: Int, _ n: Int) -> Int { ring ? min(n, cap - y % cap) : n }
 
         /// A zeroed store of `newCap` rows holding rows [base, end) (ring: row y in slot y mod newCap).
         private func regrow(_ newCap: Int) {
@@ -110,7 +107,7 @@ public final class ConvRowStream {
         func produced(_ n: Int) {
             end += n
             if end == h && !ring {
-                for ch in 0..<c { (at(h) - 1 + ch * plane).update(repeating: 0, count: row) }
+                for ch in 0..<c { (store + (ch * plane + slot(h) * row) * bytes).initializeMemory(as: UInt8.self, repeating: 0, count: row * bytes) }
             }
         }
 
@@ -144,6 +141,7 @@ public final class ConvRowStream {
     private var nodes: [Node] = []
     private var packed: [ConvKernel] = []
     private var scratch: [Float] = []
+    private var buffers: [(pointer: UnsafeMutablePointer<Float>, floats: Int)] = []
     private var outRow: [Float]
     private var fed = 0
     private let emit: (_ y: Int, _ planes: UnsafePointer<Float>) -> Void
@@ -178,10 +176,10 @@ public final class ConvRowStream {
         self.emit = emit
         outRow = [Float](repeating: 0, count: model.channels * width)
         let (c0, c1, c2) = model.widths
-        // The skip connections (rings) hold the most rows: they are stored as halves, and
-        // `infer` rounds them the same way.
-        func map(_ c: Int, _ d: Int, ring: Bool = false) -> Int {
-            maps.append(Rows(c: c, w: width / d, h: height / d, ring: ring, half: ring))
+        // Feature maps are stored as halves (`infer` rounds them the same way); the input
+        // planes and the predicted noise, which the output is computed from, as floats.
+        func map(_ c: Int, _ d: Int, ring: Bool = false, half: Bool = true) -> Int {
+            maps.append(Rows(c: c, w: width / d, h: height / d, ring: ring, half: half))
             return maps.count - 1
         }
         func layer(_ l: Conv2d) -> Int {
@@ -189,7 +187,7 @@ public final class ConvRowStream {
             return packed.count - 1
         }
         func add(_ kind: Kind, _ inputs: [Int], _ output: Int) { nodes.append(Node(kind: kind, inputs: inputs, output: output)) }
-        let xin = map(model.inputPlanes, 1)
+        let xin = map(model.inputPlanes, 1, half: false)
         let a0 = map(c0, 1), e0 = map(c0, 1, ring: true)
         add(.conv(layer(model.head0), relu: true), [xin], a0)
         add(.conv(layer(model.head1), relu: true), [a0], e0)
@@ -209,7 +207,7 @@ public final class ConvRowStream {
         let s1 = map(c1, 2), d1 = map(c1, 2)
         add(.up(layer(model.up1)), [m, e1], s1)
         add(.conv(layer(model.dec1), relu: true), [s1], d1)
-        let s0 = map(c0, 1), noise = map(model.channels, 1)
+        let s0 = map(c0, 1), noise = map(model.channels, 1, half: false)
         add(.up(layer(model.up0)), [d1, e0], s0)
         var dOut = map(c0, 1)
         add(.conv(layer(model.dec0), relu: true), [s0], dOut)
@@ -220,6 +218,8 @@ public final class ConvRowStream {
         }
         add(.tail(layer(model.tail)), [dOut, xin], noise)
     }
+
+    deinit { for b in buffers { b.pointer.deallocate() } }
 
     /// Bytes held by the rolling rows of every feature map, and each map's (channels, rows held).
     public var footprint: (bytes: Int, maps: [(c: Int, rows: Int)]) {
@@ -306,29 +306,71 @@ public final class ConvRowStream {
         }
     }
 
-    /// `layer` over rows [y0, y0 + n) of `x` into `dst` (rows `orow`, planes `oplane` apart).
-    private func conv(_ l: Int, _ x: Rows, _ y0: Int, _ n: Int, relu: Bool, into dst: UnsafeMutablePointer<Float>, orow: Int, oplane: Int) {
-        let k = packed[l]
-        k.run(x.at(y0 - k.k / 2) - k.k / 2, xrow: x.row, xplane: x.plane, rows: n, cols: x.w, relu: relu, into: dst, orow: orow, oplane: oplane,
-              firstRowOdd: y0 % 2 == 1, jobs: jobs)
+    /// Columns a 3x3 or 1x1 layer computes per kernel call: each call's input rows are converted
+    /// from halves into a thread's buffer, and its output goes to floats there too, so both stay
+    /// small and in cache whatever the width.
+    static let chunkColumns = 512
+
+    /// Layer `l` over rows [y0, y0 + n) of `x`, in chunks of columns: each chunk's input rows
+    /// (its halo, and the row above when a Winograd layer starts on an odd row) are converted
+    /// to floats in a thread's buffer, the layer writes the chunk's output (channel planes of n
+    /// rows of c1 − c0 values) after them, and `store(c0, c1, input, irow, iplane, output)` puts
+    /// columns [c0, c1) away; `input` points at row y0, column c0 of the converted input's
+    /// channel 0. Chunks start on multiples of 16 (whole vector blocks, whole Winograd tiles),
+    /// so every value is the one a call over the whole width gives. `jobs` threads take chunks.
+    private func layerRows(_ l: Int, _ x: Rows, _ y0: Int, _ n: Int, relu: Bool,
+                           store: (_ c0: Int, _ c1: Int, _ input: UnsafePointer<Float>, _ irow: Int, _ iplane: Int,
+                                   _ output: UnsafeMutablePointer<Float>) -> Void) {
+        let k = packed[l], pad = k.k / 2, odd = k.winograd != nil && y0 % 2 == 1 ? 1 : 0
+        let top = y0 - pad - odd, rows = n + 2 * pad + odd, chunk = Self.chunkColumns
+        let chunks = (x.w + chunk - 1) / chunk, parts = min(jobs, chunks)
+        let buffers = threadBuffers(parts, floats: x.c * rows * (chunk + 2 * pad) + k.cout * n * chunk)
+        parallelFor(parts) { part in
+            let input = buffers[part]
+            for i in stride(from: part, to: chunks, by: parts) {
+                let c0 = i * chunk, c1 = min(x.w, c0 + chunk), cw = c1 - c0 + 2 * pad
+                for ch in 0..<x.c {
+                    for r in 0..<rows {
+                        let dst = input + (ch * rows + r) * cw
+                        if x.half {
+                            lk_from_half(x.halfAt(top + r) + ch * x.plane + c0 - pad, dst, cw)
+                        } else {
+                            dst.update(from: x.at(top + r) + ch * x.plane + c0 - pad, count: cw)
+                        }
+                    }
+                }
+                let output = input + x.c * rows * cw
+                k.run(input + odd * cw, xrow: cw, xplane: rows * cw, rows: n, cols: c1 - c0, relu: relu, into: output, orow: c1 - c0,
+                      oplane: n * (c1 - c0), firstRowOdd: odd == 1)
+                store(c0, c1, input + (odd + pad) * cw + pad, cw, rows * cw, output)
+            }
+        }
     }
 
-    /// `layer` over rows [y0, y0 + n) into a skip ring stored as halves: a tile's row pair at a
-    /// time (one row first to reach an even row, so a pair never crosses the ring's wrap) through
-    /// the scratch rows, then rounded into the ring.
-    private func convIntoHalves(_ l: Int, _ x: Rows, _ y0: Int, _ n: Int, relu: Bool, _ out: Rows) {
-        let w = out.w
-        var y = y0
-        while y < y0 + n {
-            let k = y % 2 == 1 ? 1 : min(2, y0 + n - y)
-            withScratch(out.c * k * w) { s in
-                conv(l, x, y, k, relu: relu, into: s, orow: w, oplane: k * w)
-                for c in 0..<out.c {
-                    for r in 0..<k { lk_to_half(s + (c * k + r) * w, out.halfAt(y + r) + c * out.plane, w) }
+    /// `output` (channel planes of n rows of c1 − c0 values) into rows [y0, y0 + n), columns
+    /// [c0, c1) of `out`, as halves or floats.
+    private static func put(_ output: UnsafePointer<Float>, _ out: Rows, _ y0: Int, _ n: Int, _ c0: Int, _ c1: Int) {
+        let w = c1 - c0
+        for ch in 0..<out.c {
+            for r in 0..<n {
+                let src = output + (ch * n + r) * w
+                if out.half {
+                    lk_to_half(src, out.halfAt(y0 + r) + ch * out.plane + c0, w)
+                } else {
+                    (out.at(y0 + r) + ch * out.plane + c0).update(from: src, count: w)
                 }
             }
-            y += k
         }
+    }
+
+    /// Buffers of at least `floats` floats for `count` threads.
+    private func threadBuffers(_ count: Int, floats: Int) -> [UnsafeMutablePointer<Float>] {
+        while buffers.count < count { buffers.append((.allocate(capacity: 0), 0)) }
+        for i in 0..<count where buffers[i].floats < floats {
+            buffers[i].pointer.deallocate()
+            buffers[i] = (.allocate(capacity: floats), floats)
+        }
+        return buffers.prefix(count).map(\.pointer)
     }
 
     /// The scratch buffer, grown to at least `count` floats.
@@ -340,62 +382,46 @@ public final class ConvRowStream {
     private func run(_ node: Node, rows y0: Int, _ n: Int) {
         let out = maps[node.output], x = maps[node.inputs[0]]
         switch node.kind {
-        case .conv(let l, let relu) where out.half:
-            convIntoHalves(l, x, y0, n, relu: relu, out)
         case .conv(let l, let relu):
-            // Into a ring: in pieces that do not cross its wrap.
-            var y = y0
-            while y < y0 + n {
-                let k = out.contiguous(from: y, y0 + n - y)
-                conv(l, x, y, k, relu: relu, into: out.at(y), orow: out.row, oplane: out.plane)
-                y += k
-            }
+            layerRows(l, x, y0, n, relu: relu) { c0, c1, _, _, _, output in Self.put(output, out, y0, n, c0, c1) }
         case .residual(let l):
-            let w = out.w
-            withScratch(out.c * n * w) { s in
-                conv(l, x, y0, n, relu: false, into: s, orow: w, oplane: n * w)
+            layerRows(l, x, y0, n, relu: false) { c0, c1, input, irow, iplane, output in
+                let w = c1 - c0
                 for c in 0..<out.c {
-                    for r in 0..<n {
-                        lk_add_relu(x.at(y0 + r) + c * x.plane, s + (c * n + r) * w, out.at(y0 + r) + c * out.plane, w)
-                    }
+                    for r in 0..<n { lk_add_relu(input + c * iplane + r * irow, output + (c * n + r) * w, output + (c * n + r) * w, w) }
                 }
+                Self.put(output, out, y0, n, c0, c1)
             }
         case .down(let l):
             // A row at a time (its two source rows sit side by side even in a ring), unshuffled
             // into the scratch row and through the 1x1 layer.
             let w = out.w
-            withScratch(4 * x.c * w + x.w) { s in
+            withScratch(4 * x.c * w + x.w + out.c * w) { s in
+                let row = s + 4 * x.c * w, result = row + x.w
                 for y in y0..<(y0 + n) {
-                    if x.half {
-                        lk_unshuffle_rows_half(x.halfAt(2 * y), x.row, x.plane, x.c, x.w, 1, s, w, w, s + 4 * x.c * w)
-                    } else {
-                        lk_unshuffle_rows(x.at(2 * y), x.row, x.plane, x.c, x.w, 1, s, w, w)
-                    }
-                    packed[l].run(s, xrow: w, xplane: w, rows: 1, cols: w, relu: true,
-                                  into: out.at(y), orow: out.row, oplane: out.plane, jobs: jobs)
+                    lk_unshuffle_rows_half(x.halfAt(2 * y), x.row, x.plane, x.c, x.w, 1, s, w, w, row)
+                    packed[l].run(s, xrow: w, xplane: w, rows: 1, cols: w, relu: true, into: result, orow: w, oplane: w, jobs: jobs)
+                    Self.put(result, out, y, 1, 0, w)
                 }
             }
         case .up(let l):
             // The 1x1 layer's row for each lower-resolution row (once for a pair of output rows),
             // then shuffled into the join.
             let skip = maps[node.inputs[1]], w = x.w
-            withScratch(4 * skip.c * w + skip.w) { s in
+            withScratch(4 * skip.c * w + skip.w + x.c * w + out.c * out.w) { s in
+                let row = s + 4 * skip.c * w, source = row + skip.w, joined = source + x.c * w
                 for y in y0..<(y0 + n) {
                     if y == y0 || y % 2 == 0 {
-                        packed[l].run(x.at(y / 2), xrow: x.row, xplane: x.plane, rows: 1, cols: w, relu: false,
-                                      into: s, orow: w, oplane: w, jobs: jobs)
+                        for c in 0..<x.c { lk_from_half(x.halfAt(y / 2) + c * x.plane, source + c * w, w) }
+                        packed[l].run(source, xrow: w, xplane: w, rows: 1, cols: w, relu: false, into: s, orow: w, oplane: w, jobs: jobs)
                     }
-                    if skip.half {
-                        lk_shuffle_add_relu_rows_half(s, w, w, skip.halfAt(y), skip.row, skip.plane, skip.c, skip.w, y, 1,
-                                                      out.at(y), out.row, out.plane, s + 4 * skip.c * w)
-                    } else {
-                        lk_shuffle_add_relu_rows(s, w, w, skip.at(y), skip.row, skip.plane, skip.c, skip.w, y, 1,
-                                                 out.at(y), out.row, out.plane)
-                    }
+                    lk_shuffle_add_relu_rows_half(s, w, w, skip.halfAt(y), skip.row, skip.plane, skip.c, skip.w, y, 1,
+                                                  joined, out.w, out.w, row)
+                    Self.put(joined, out, y, 1, 0, out.w)
                 }
             }
         case .tail(let l):
-            conv(l, x, y0, n, relu: false, into: out.at(y0), orow: out.row, oplane: out.plane)
+            layerRows(l, x, y0, n, relu: false) { c0, c1, _, _, _, output in Self.put(output, out, y0, n, c0, c1) }
             let input = maps[node.inputs[1]], w = out.w
             outRow.withUnsafeMutableBufferPointer { o in
                 for r in 0..<n {

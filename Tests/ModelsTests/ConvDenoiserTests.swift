@@ -165,7 +165,8 @@ struct ConvDenoiserTests {
     }
 
     /// `infer` (exact kernels, buffers reused through a workspace) computes what the training
-    /// path computes, up to float rounding; a reused workspace gives the same result again.
+    /// path computes, up to rounding (its feature maps held as halves, 11 significant bits, as
+    /// the row streams store them); a reused workspace gives the same result again.
     @Test(arguments: [false, true])
     func inferMatchesTrainingForward(upgraded: Bool) {
         let model = ConvDenoiser(channels: 1, widths: (8, 12, 16), blocks: upgraded ? 1 : 0, fineBlocks: upgraded ? 1 : 0, noiseInput: upgraded, seed: 5)
@@ -182,7 +183,7 @@ struct ConvDenoiserTests {
             var out = [Float](repeating: 0, count: s.count)
             x.withUnsafeBufferPointer { xb in out.withUnsafeMutableBufferPointer { model.infer(xb.baseAddress!, h: h, w: w, sigma: sigma, into: $0.baseAddress!, workspace: ws) } }
             let worst = zip(trained, out).map { abs($0 - $1) }.max()!
-            #expect(worst < 1e-4, "\(h)x\(w): \(worst)")
+            #expect(worst < 1e-3, "\(h)x\(w): \(worst)")
             #expect(out == model.infer(x, h: h, w: w, sigma: sigma), "a reused workspace changes nothing")
         }
     }
