@@ -14,7 +14,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "latent-bench",
         abstract: "Measure sgemm peak and the FLOP rate of a training step.",
-        subcommands: [Gemm.self, Recon.self, Conv.self, Infer.self, NoiseStats.self, HeldOut.self])
+        subcommands: [Gemm.self, Recon.self, Conv.self, Infer.self, NoiseStats.self, HeldOut.self, RowMemory.self])
 }
 
 struct Gemm: ParsableCommand {
@@ -287,5 +287,26 @@ struct HeldOut: ParsableCommand {
 
     func run() throws {
         for path in try PatchTrainer.heldOutPaths(data, channels: rgb ? 3 : 1, patch: patch, seed: seed) { print(path) }
+    }
+}
+
+/// The rolling rows a conv model's row stream holds at a width: what bounds the memory of
+/// `latent denoise` on wide images (the rest is the runtime, the model and the PNG rows).
+struct RowMemory: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "rows", abstract: "Bytes of the rolling rows a conv model's row stream holds at a width, per feature map.")
+
+    @Option(help: "Model: a built-in name or a .safetensors file.") var model = "photo-color"
+    @Option(help: "Image width (a multiple of 4).") var width = 4000
+    @Option(help: "Rows to stream (enough for the windows to reach their steady size).") var height = 256
+
+    func run() throws {
+        guard width > 0, width % 4 == 0, height > 0, height % 4 == 0 else { throw ValidationError("--width and --height must be positive multiples of 4.") }
+        let (net, _) = try ConvModelFile.load(path: try BuiltinModels.file(of: model))
+        let stream = ConvRowStream(model: net, weights: ConvDenoiser.InferenceWeights(net, sigma: net.noiseInput ? 25 : nil),
+                                   width: width, height: height) { _, _ in }
+        stream.feed(height) { _, _, dst in dst.update(repeating: 0.5, count: width) }
+        let f = stream.footprint
+        print(String(format: "%@ at %d columns: %.1f MB of rolling rows", model, width, Double(f.bytes) / 1e6))
+        print("maps (channels x rows held): " + f.maps.map { "\($0.c)x\($0.rows)" }.joined(separator: " "))
     }
 }
