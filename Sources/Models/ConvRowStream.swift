@@ -153,13 +153,15 @@ public final class ConvRowStream {
     /// about twice as many rows).
     public let pairs: Bool
 
-    /// The fast settings, and for wide images the leaner ones: steps of 8 rows either way (each
-    /// layer then runs on 2 or more rows at a time, few Winograd tiles computed twice), but no
-    /// waiting for whole tile rows, which makes the skip connections hold about 45% more rows
-    /// (at 4000 columns session 13's colour model's rows, in floats, took 76 MB this way, 95 MB in pairs; steps of 4
-    /// rows take 60 MB but compute many quarter-resolution rows alone, each redoing its Winograd
-    /// tile: 1.1-1.2x slower side by side on a 4000x752 RGB image).
-    public static func settings(width: Int) -> (stepRows: Int, pairs: Bool) { width <= 2560 ? (8, true) : (8, false) }
+    /// Steps of 8 rows, each Winograd layer computing whole tile rows (two rows from an even row):
+    /// each layer runs on 2 or more rows at a time and no tile is computed twice. Not waiting for
+    /// whole tile rows holds fewer skip rows but computes a lone row's tile again: with the maps
+    /// in halves, at 4000 columns the colour model's rows take 61 MB in pairs against 49 MB, and a
+    /// 4000x3000 RGB photo ran in 118 MB against 103 MB peak and 26.4-28.0 against 30.3-30.8
+    /// CPU-s, side by side, with the same output bytes. (With floats, images wider than 2560
+    /// columns went without pairs to save memory; steps of 4 rows save more but run 1.1-1.2x
+    /// slower.)
+    public static func settings(width: Int) -> (stepRows: Int, pairs: Bool) { (8, true) }
 
     /// A stream over an image of `width` x `height` (multiples of 4) with `weights` (as `infer`
     /// takes them). `emit` receives each output row (its `channels` planes of `width` values,
