@@ -103,6 +103,29 @@ struct BandDenoiserTests {
         }
     }
 
+    /// A stream wider than a layer's column chunk, with two threads taking the chunks: every
+    /// row equals whole-image inference bit for bit (the chunks' seams and the threads change
+    /// nothing).
+    @Test func wideStreamWithThreadsEqualsWholeImage() {
+        let model = ConvDenoiser(channels: 1, widths: (16, 16, 24), blocks: 1, fineBlocks: 1, noiseInput: true, seed: 17)
+        var rng = RandomGenerator(seed: 18)
+        for p in model.parameters where p.name.hasSuffix(".film") || p.name.hasPrefix("res") || p.name.hasPrefix("fine") {
+            for i in 0..<p.count { p.value.data[i] = (rng.uniform() * 2 - 1) * 0.3 }
+        }
+        let (h, w) = (12, 2 * ConvRowStream.chunkColumns + 84)
+        let x = (0..<(h * w)).map { _ in rng.uniform() }
+        let whole = model.infer(x, h: h, w: w, sigma: 20)
+        for jobs in [1, 2] {
+            var out = [Float](repeating: .nan, count: h * w)
+            let s = ConvRowStream(model: model, weights: .init(model, sigma: 20), width: w, height: h) { y, planes in
+                for i in 0..<w { out[y * w + i] = planes[i] }
+            }
+            s.jobs = jobs
+            s.feed(h) { y, _, dst in x.withUnsafeBufferPointer { dst.update(from: $0.baseAddress! + y * w, count: w) } }
+            #expect(out == whole, "jobs \(jobs)")
+        }
+    }
+
     /// Row streaming holds a window of rows per feature map: its memory is the same for a tall
     /// image as for a short one of the same width, and every row comes out once, in order.
     @Test func rowStreamMemoryDoesNotGrowWithHeight() {
