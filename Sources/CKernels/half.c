@@ -109,16 +109,13 @@ void lk_round_half(float *x, size_t n) {
 
 void lk_unshuffle_rows_half(const uint16_t *x, size_t xrow, size_t xplane, size_t C, size_t W, size_t rows, float *u,
                             size_t urow, size_t uplane, float *row) {
-    const size_t w2 = W / 2;
+    // Each source row pair into floats (side by side in `row`), then the float unshuffle.
     for (size_t c = 0; c < C; c++)
-        for (size_t y = 0; y < rows; y++)
-            for (size_t dy = 0; dy < 2; dy++) {
-                lk_from_half(x + c * xplane + (2 * y + dy) * xrow, row, W);
-                for (size_t dx = 0; dx < 2; dx++) {
-                    float *d = u + (c * 4 + dy * 2 + dx) * uplane + y * urow;
-                    for (size_t i = 0; i < w2; i++) d[i] = row[2 * i + dx];
-                }
-            }
+        for (size_t y = 0; y < rows; y++) {
+            lk_from_half(x + c * xplane + 2 * y * xrow, row, W);
+            lk_from_half(x + c * xplane + (2 * y + 1) * xrow, row + W, W);
+            lk_unshuffle_rows(row, W, 0, 1, W, 1, u + c * 4 * uplane + y * urow, urow, uplane);
+        }
 }
 
 void lk_shuffle_add_relu_rows_half(const float *t, size_t trow, size_t tplane, const uint16_t *skip, size_t srow,

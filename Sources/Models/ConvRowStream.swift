@@ -398,8 +398,8 @@ public final class ConvRowStream {
             // A row at a time (its two source rows sit side by side even in a ring), unshuffled
             // into the scratch row and through the 1x1 layer.
             let w = out.w
-            withScratch(4 * x.c * w + x.w + out.c * w) { s in
-                let row = s + 4 * x.c * w, result = row + x.w
+            withScratch(4 * x.c * w + 2 * x.w + out.c * w) { s in
+                let row = s + 4 * x.c * w, result = row + 2 * x.w
                 for y in y0..<(y0 + n) {
                     lk_unshuffle_rows_half(x.halfAt(2 * y), x.row, x.plane, x.c, x.w, 1, s, w, w, row)
                     packed[l].run(s, xrow: w, xplane: w, rows: 1, cols: w, relu: true, into: result, orow: w, oplane: w, jobs: jobs)

@@ -228,7 +228,7 @@ struct ConvTests {
         var halves = [UInt16](repeating: 0, count: map.count), asFloat = map
         lk_to_half(map, &halves, map.count)
         lk_round_half(&asFloat, map.count)
-        var u1 = [Float](repeating: 0, count: 4 * c * w / 2), u2 = u1, row = [Float](repeating: 0, count: w)
+        var u1 = [Float](repeating: 0, count: 4 * c * w / 2), u2 = u1, row = [Float](repeating: 0, count: 2 * w)
         lk_unshuffle_rows(asFloat, w, 2 * w, c, w, 1, &u1, w / 2, w / 2)
         lk_unshuffle_rows_half(halves, w, 2 * w, c, w, 1, &u2, w / 2, w / 2, &row)
         #expect(u1 == u2)

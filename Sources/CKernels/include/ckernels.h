@@ -169,7 +169,7 @@ void lk_to_half_reference(const float *x, uint16_t *y, size_t n);
 void lk_from_half_reference(const uint16_t *x, float *y, size_t n);
 void lk_round_half(float *x, size_t n);
 /// lk_unshuffle_rows and lk_shuffle_add_relu_rows with x or skip stored as halves (strides in
-/// halves); `row` is room for W floats.
+/// halves); `row` is room for 2W floats (unshuffle) or W floats (shuffle).
 void lk_unshuffle_rows_half(const uint16_t *x, size_t xrow, size_t xplane, size_t C, size_t W, size_t rows, float *u,
                             size_t urow, size_t uplane, float *row);
 void lk_shuffle_add_relu_rows_half(const float *t, size_t trow, size_t tplane, const uint16_t *skip, size_t srow,
