@@ -28,6 +28,15 @@ public struct BandDenoiser {
     /// brightness) in a first pass, and the map is taken from it; without one (or with `sigma`)
     /// the map is one σ per colour plane.
     public var estimator: NoiseMapEstimator?
+    /// Self-ensemble: the image is denoised in the first `ensemble` of `Orientation.all` (1: as
+    /// it is; 2: and mirrored; 4: and upside down, both; 8: and transposed) and the results, put
+    /// back, averaged. Costs `ensemble` times the work, and above 1 the image is held in memory
+    /// (as floats, twice) instead of streamed.
+    public var ensemble = 1 {
+        didSet { precondition(Self.ensembleSizes.contains(ensemble), "ensemble of 1, 2, 4 or 8") }
+    }
+    /// The ensembles offered.
+    public static let ensembleSizes = [1, 2, 4, 8]
     private let pool = WorkspacePool()
 
     /// σ a conditioned model is given when the estimate fails (an image under 7 pixels a side).
@@ -158,9 +167,42 @@ public struct BandDenoiser {
     /// are pulled from `nextRows` (any number at a time, top to bottom) and results pushed to
     /// `emit` in order, `bandRows` at a time. Planes: `colorPlanes` (1 or 3).
     /// `sigmas`: the noise level of each colour plane, for a noise-conditioned model (a colour
-    /// model takes the first).
+    /// model takes the first). With an `ensemble`, the rows are gathered first and the image
+    /// streamed in each orientation.
     public func run(width: Int, height: Int, colorPlanes: Int, sigmas: [Float]? = nil,
                     nextRows: () throws -> FloatImage?, emit: (FloatImage) throws -> Void) throws {
+        guard ensemble > 1 else {
+            return try stream(width: width, height: height, colorPlanes: colorPlanes, sigmas: sigmas, nextRows: nextRows, emit: emit)
+        }
+        var img = FloatImage(width: width, height: height, channels: colorPlanes)
+        var y = 0
+        while y < height {
+            guard let band = try nextRows() else { throw PNGError.truncated(file: "", reason: "fewer rows than the header says") }
+            img.setRows(band.height + y > height ? band.rows(0..<(height - y)) : band, at: y, planes: colorPlanes)
+            y += band.height
+        }
+        var sum = FloatImage(width: width, height: height, channels: colorPlanes)
+        for o in Orientation.all.prefix(ensemble) {
+            let (w, h) = o.size(width: width, height: height)
+            var read = 0, added = 0
+            try stream(width: w, height: h, colorPlanes: colorPlanes, sigmas: sigmas, nextRows: {
+                guard read < h else { return nil }
+                defer { read = min(h, read + Self.readRows) }
+                return img.oriented(o, rows: read..<min(h, read + Self.readRows))
+            }, emit: { band in
+                sum.addOriented(band, o, top: added)
+                added += band.height
+            })
+        }
+        let scale = 1 / Float(ensemble)
+        for i in sum.data.indices { sum.data[i] *= scale }
+        for top in stride(from: 0, to: height, by: bandRows) { try emit(sum.rows(top..<min(height, top + bandRows))) }
+    }
+
+    /// `run` for one orientation: the rows streamed through one `ConvRowStream` per unit of
+    /// planes (full width, or in tiles with a halo when very wide).
+    private func stream(width: Int, height: Int, colorPlanes: Int, sigmas: [Float]?,
+                        nextRows: () throws -> FloatImage?, emit: (FloatImage) throws -> Void) throws {
         let h4 = (height + 3) / 4 * 4, w4 = (width + 3) / 4 * 4
         let mc = model.channels
         precondition(mc == 1 || mc == colorPlanes, "model channels")
@@ -319,16 +361,26 @@ public struct BandDenoiser {
     }
 
     /// The reference: the whole image in one piece (padded to multiples of 4 by repeating the
-    /// last row and column), for tests and small images. `sigmas`: as `sigmas(for:)` gives
-    /// (computed when not passed).
+    /// last row and column), for tests and small images; with an `ensemble`, in each orientation
+    /// and averaged as `run` does. `sigmas`: as `sigmas(for:)` gives (computed when not passed).
     public func wholeImage(_ img: FloatImage, sigmas given: [Float]? = nil) -> FloatImage {
+        let sigmas = given ?? sigmas(for: img)
+        guard ensemble > 1 else { return wholeImageOnce(img, sigmas: sigmas) }
+        var sum = FloatImage(width: img.width, height: img.height, channels: img.channels)
+        for o in Orientation.all.prefix(ensemble) { sum.addOriented(wholeImageOnce(img.oriented(o), sigmas: sigmas), o, top: 0) }
+        let scale = 1 / Float(ensemble)
+        for i in sum.data.indices { sum.data[i] *= scale }
+        return sum
+    }
+
+    /// `wholeImage` in one orientation.
+    private func wholeImageOnce(_ img: FloatImage, sigmas: [Float]?) -> FloatImage {
         let h4 = (img.height + 3) / 4 * 4, w4 = (img.width + 3) / 4 * 4
         let mc = model.channels
         var out = FloatImage(width: img.width, height: img.height, channels: img.channels)
         let ws = pool.take()
         defer { pool.give(ws) }
         var x = [Float](repeating: 0, count: model.inputPlanes * h4 * w4), r = [Float](repeating: 0, count: mc * h4 * w4)
-        let sigmas = given ?? sigmas(for: img)
         for unit in stride(from: 0, to: img.channels, by: mc) {
             let weights = ConvDenoiser.InferenceWeights(model, sigma: sigmas?[unit])
             for p in 0..<mc {

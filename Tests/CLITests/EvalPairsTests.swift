@@ -42,6 +42,12 @@ struct EvalPairsTests {
         #expect(pd > pn + 3, "denoised \(pd) vs noisy \(pn)")
         #expect((obj["ssim_denoised"] as! Double) > (obj["ssim_noisy"] as! Double))
         #expect(obj["pairs"] as? Int == 1)
+        // The self-ensemble of 8 orientations scores the same pair higher.
+        let e = try CLI.run(["eval", "--model", "photo", "--pairs", dir + "/p", "--json", "--ensemble", "8"])
+        #expect(e.status == 0, "\(e.stderr)")
+        let eo = try JSONSerialization.jsonObject(with: Data(e.stdout.utf8)) as! [String: Any]
+        #expect((eo["psnr_denoised"] as! Double) > pd, "ensemble \(eo["psnr_denoised"]!) vs \(pd)")
+        #expect(eo["psnr_noisy"] as! Double == pn)
         // The clean image as its own noisy partner: PSNR capped at the lossless figure, SSIM 1.
         try PNGWriter.write(PNGImage(width: w, height: h, layout: .rgb, depth: 8, samples: clean), to: dir + "/p/noisy/a.png")
         let same = try JSONSerialization.jsonObject(with: Data(try CLI.run(["eval", "--model", "photo", "--pairs", dir + "/p", "--json"]).stdout.utf8)) as! [String: Any]

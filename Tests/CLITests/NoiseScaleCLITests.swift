@@ -94,6 +94,8 @@ struct NoiseScaleCLITests {
         (["compare", "nowhere", "--model", "mnist-dae", "--strength", "2", "-o", "x.png"], "--strength applies to convolutional models"),
         (["denoise", fixture, "--model", "mnist-dae", "--strength", "2", "-o", "out"], "strength applies to convolutional models"),
         (["run", "read nowhere | denoise photo strength=-1 | write out/"], "strength"),
+        (["compare", "nowhere", "--model", "mnist-dae", "--ensemble", "2", "-o", "x.png"], "--ensemble applies to convolutional models"),
+        (["eval", "--model", "mnist-dae", "--data", "nowhere", "--ensemble", "2"], "--ensemble applies to convolutional"),
     ])
     func optionsAModelCannotUseAreRefused(_ args: [String], _ message: String) throws {
         let r = try CLI.run(args)

@@ -184,6 +184,64 @@ struct BandDenoiserTests {
         }
     }
 
+    /// Self-ensemble: streamed (in bands, and in tiles with halos) it equals the whole-image
+    /// ensemble bit for bit; the ensemble of 2 is the mean of the plain output and the mirrored
+    /// image's output mirrored back (written out here pixel by pixel); each size changes the
+    /// result, and the ensemble of 8 gives a transposed image's output transposed.
+    @Test func ensembleStreamsExactlyAndAveragesOrientations() throws {
+        let model = ConvDenoiser(channels: 3, widths: (4, 6, 8), blocks: 1, fineBlocks: 1, noiseMap: true, seed: 9)
+        var rng = RandomGenerator(seed: 10)
+        for p in model.parameters where p.name.hasPrefix("fine") { for i in 0..<p.count { p.value.data[i] = (rng.uniform() * 2 - 1) * 0.3 } }
+        model.setExactInference(true)
+        let img = Self.image(37, 22, channels: 3, seed: 11)
+        let sigmas: [Float] = [12, 20, 30]
+        let plain = BandDenoiser(model: model).wholeImage(img, sigmas: sigmas)
+        var outputs: [FloatImage] = [plain]
+        for n in [2, 4, 8] {
+            var whole = BandDenoiser(model: model)
+            whole.ensemble = n
+            let reference = whole.wholeImage(img, sigmas: sigmas)
+            outputs.append(reference)
+            for (band, tiles) in [(8, false), (5, true)] {
+                var bd = BandDenoiser(model: model, bandRows: band)
+                bd.ensemble = n
+                if tiles { (bd.maxStreamWidth, bd.tileBandRows) = (32, 16) }
+                var streamed = FloatImage(width: img.width, height: img.height, channels: 3)
+                var next = 0, top = 0
+                try bd.run(width: img.width, height: img.height, colorPlanes: 3, sigmas: sigmas, nextRows: {
+                    guard next < img.height else { return nil }
+                    defer { next = min(img.height, next + 7) }
+                    return img.rows(next..<min(img.height, next + 7))
+                }, emit: { b in
+                    #expect(b.height <= band)
+                    streamed.setRows(b, at: top, planes: 3)
+                    top += b.height
+                })
+                #expect(top == img.height)
+                #expect(streamed.data == reference.data, "ensemble \(n) band \(band) tiles \(tiles)")
+            }
+        }
+        #expect(Set(outputs.map(\.data)).count == 4, "each ensemble size changes the result")
+        // Two: the mean of the plain output and the mirror's output mirrored back.
+        func mirror(_ a: FloatImage) -> FloatImage {
+            var m = a
+            for c in 0..<a.channels { for y in 0..<a.height { for x in 0..<a.width { m[x: x, y: y, c: c] = a[x: a.width - 1 - x, y: y, c: c] } } }
+            return m
+        }
+        let back = mirror(BandDenoiser(model: model).wholeImage(mirror(img), sigmas: sigmas))
+        #expect(zip(outputs[1].data, zip(plain.data, back.data)).allSatisfy { abs($0 - ($1.0 + $1.1) / 2) < 1e-6 })
+        // Eight: the same set of orientations for the image and its transpose.
+        func transpose(_ a: FloatImage) -> FloatImage {
+            var t = FloatImage(width: a.height, height: a.width, channels: a.channels)
+            for c in 0..<a.channels { for y in 0..<a.height { for x in 0..<a.width { t[x: y, y: x, c: c] = a[x: x, y: y, c: c] } } }
+            return t
+        }
+        var eight = BandDenoiser(model: model)
+        eight.ensemble = 8
+        let t = eight.wholeImage(transpose(img), sigmas: sigmas)
+        #expect(zip(transpose(outputs[3]).data, t.data).allSatisfy { abs($0 - $1) < 1e-6 })
+    }
+
     /// The noise level function measured from a stream is the same whatever size of row bands
     /// the stream gives (integer histograms, fixed tiling), and follows its blocks' medians.
     @Test func noiseLevelFunctionIsIndependentOfStreaming() throws {

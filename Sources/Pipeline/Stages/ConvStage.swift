@@ -28,12 +28,13 @@ public struct StreamedFile: Sendable {
     }
 }
 
-/// `denoise MODEL [sigma=S | sigma=R,G,B] [strength=F]` (and `reconstruct`) for a convolutional
+/// `denoise MODEL [sigma=S | sigma=R,G,B] [strength=F] [ensemble=N]` (and `reconstruct`) for a convolutional
 /// model: band streamed and tiled with a halo (`BandDenoiser`), exact (the result does not
 /// depend on bands, tiles or threads), any image size. A noise-conditioned model is told the σ
 /// given (0-255 scale, one value or one per colour plane) or what it measures in each image,
 /// times the strength; what it was told goes into the output's provenance (`latent:sigma`). A
-/// grey model filters each colour plane of an RGB image; alpha is carried through.
+/// grey model filters each colour plane of an RGB image; alpha is carried through. With an
+/// ensemble, each image is denoised in N orientations and the results averaged.
 public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
     public let verb: String
     public let modelName: String
@@ -41,6 +42,8 @@ public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
     public let sigma: [Float]?
     /// The factor on the σ the model is told (`BandDenoiser.strength`).
     public let strength: Float
+    /// The self-ensemble (`BandDenoiser.ensemble`): 1, 2, 4 or 8 orientations.
+    public let ensemble: Int
     public let denoiser: BandDenoiser
     /// A second model for colour images (the photo family: a grey model for grey images, a colour
     /// one for RGB and RGBA); nil: `denoiser` for every image.
@@ -52,7 +55,7 @@ public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
     public func denoiser(forPlanes planes: Int) -> BandDenoiser { planes == 3 ? colour?.denoiser ?? denoiser : denoiser }
     public var spec: String {
         "\(verb) \(modelName)" + (sigma.map { " sigma=" + $0.map { String(format: "%g", $0) }.joined(separator: ",") } ?? "")
-            + (strength == 1 ? "" : String(format: " strength=%g", strength))
+            + (strength == 1 ? "" : String(format: " strength=%g", strength)) + (ensemble == 1 ? "" : " ensemble=\(ensemble)")
     }
     /// The `latent:model` provenance line.
     public var modelDescription: String {
@@ -67,9 +70,11 @@ public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
     public static let maxSigma: Float = 100
     /// The strengths accepted.
     public static let strengthRange: ClosedRange<Double> = 0...4
+    /// The ensembles accepted (orientations).
+    public static let ensembleSizes = BandDenoiser.ensembleSizes
 
     public init(verb: String, model: ConvDenoiser, name: String, hash: String, sigma: [Float]? = nil, strength: Float = 1,
-                colour: (model: ConvDenoiser, name: String, hash: String)? = nil) throws {
+                ensemble: Int = 1, colour: (model: ConvDenoiser, name: String, hash: String)? = nil) throws {
         guard verb == "denoise" || verb == "reconstruct" else { throw PipelineError.unknownStage(verb) }
         if let sigma {
             guard sigma.count == 1 || sigma.count == 3 else {
@@ -82,15 +87,20 @@ public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
         guard Self.strengthRange.contains(Double(strength)) else {
             throw PipelineError.badParameter(stage: verb, reason: "strength must be between 0 and \(Int(Self.strengthRange.upperBound))")
         }
+        guard Self.ensembleSizes.contains(ensemble) else {
+            throw PipelineError.badParameter(stage: verb, reason: "ensemble is 1, 2, 4 or 8 orientations, not \(ensemble)")
+        }
         self.verb = verb
         modelName = name
         modelHash = hash
         self.sigma = sigma
         self.strength = strength
+        self.ensemble = ensemble
         func told(_ m: ConvDenoiser) -> BandDenoiser {
             var d = BandDenoiser(model: m)
             d.sigma = sigma
             d.strength = strength
+            d.ensemble = ensemble
             return d
         }
         denoiser = told(model)

@@ -13,7 +13,9 @@ public enum ModelVerbs {
          .named("sigma", ConvStage.sigmaParameter, default: "measured",
                 "noise-conditioned convolutional models: the noise level in grey levels (0-255; 25 and 25/255 are the same), one or R,G,B"),
          .named("strength", .number(ConvStage.strengthRange), default: "1",
-                "noise-conditioned convolutional models: a factor on the noise level the model is told (measured or given); above 1 removes more, below 1 keeps more detail")]
+                "noise-conditioned convolutional models: a factor on the noise level the model is told (measured or given); above 1 removes more, below 1 keeps more detail"),
+         .named("ensemble", .choice(ConvStage.ensembleSizes.map(String.init)), default: "1",
+                "convolutional models: denoise each image in N orientations (mirrored, upside down, transposed) and average; N times the work, and the image is held in memory")]
     }
 
     public static let denoise = StageDescriptor(
@@ -29,9 +31,9 @@ public enum ModelVerbs {
     /// The `denoise` / `reconstruct` stage for a model of either family (the file loaded once,
     /// by the one loader, whose message names the file and the fault). Options a model cannot
     /// use are refused: tile, resize-to-model and overlap are for fixed-size (MLP) models, sigma
-    /// and strength for noise-conditioned convolutional ones.
+    /// and strength for noise-conditioned convolutional ones, ensemble for convolutional ones.
     public static func make(verb: String, model name: String, geometry: ModelGeometry = .exact, overlap: Double? = nil,
-                                  batch: Int = 256, sigma: [Float]? = nil, strength: Float = 1) throws -> any Stage {
+                                  batch: Int = 256, sigma: [Float]? = nil, strength: Float = 1, ensemble: Int = 1) throws -> any Stage {
         let resolved: (model: AnyModel, metadata: [String: String], path: String)
         do { resolved = try BuiltinModels.resolveAny(name) } catch { throw PipelineError.badParameter(stage: verb, reason: "\(error)") }
         let hash = ModelFile.contentHash(path: resolved.path) ?? "?"
@@ -53,21 +55,25 @@ public enum ModelVerbs {
                     colour = (cm, BuiltinModels.photoColour, ModelFile.contentHash(path: path) ?? "?")
                 } catch let e as PipelineError { throw e } catch { throw PipelineError.badParameter(stage: verb, reason: "\(error)") }
             }
-            return try ConvStage(verb: verb, model: c, name: name, hash: hash, sigma: sigma, strength: strength, colour: colour)
+            return try ConvStage(verb: verb, model: c, name: name, hash: hash, sigma: sigma, strength: strength, ensemble: ensemble, colour: colour)
         case .mlp(let m):
             if sigma != nil || strength != 1 {
                 throw PipelineError.badParameter(stage: verb, reason: "\(name) is not conditioned on a noise level: \(sigma != nil ? "sigma" : "strength") applies to convolutional models such as photo")
+            }
+            if ensemble != 1 {
+                throw PipelineError.badParameter(stage: verb, reason: "\(name) is a fixed-size model: ensemble applies to convolutional models such as photo")
             }
             return try ModelStage(verb: verb, model: m, name: name, hash: hash, geometry: geometry, overlap: overlap ?? 0.5, batch: batch)
         }
     }
 
-    /// `denoise MODEL [tile|resize-to-model] [overlap=O] [sigma=S|sigma=R,G,B] [strength=F]`; the words were
+    /// `denoise MODEL [tile|resize-to-model] [overlap=O] [sigma=S|sigma=R,G,B] [strength=F] [ensemble=N]`; the words were
     /// checked against `parameters` by the descriptor (count, names, kinds, ranges).
     static func make(verb: String, _ a: StageArguments, batch: Int) throws -> any Stage {
         let geometry = a.positional.dropFirst().compactMap(ModelGeometry.init(rawValue:)).last ?? .exact
         return try make(verb: verb, model: a.positional[0], geometry: geometry, overlap: a.named["overlap"].flatMap(Double.init),
-                        batch: batch, sigma: a.named["sigma"].flatMap(ConvStage.parseSigma), strength: a.named["strength"].flatMap(Float.init) ?? 1)
+                        batch: batch, sigma: a.named["sigma"].flatMap(ConvStage.parseSigma), strength: a.named["strength"].flatMap(Float.init) ?? 1,
+                        ensemble: a.named["ensemble"].flatMap(Int.init) ?? 1)
     }
 
 }

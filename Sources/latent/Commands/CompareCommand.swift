@@ -24,7 +24,7 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Convolutional models (photo): the side of the centred crop shown of each image (default 160).") var crop: Int?
     @Option(help: ArgumentHelp("Convolutional models: the noise level σ in grey levels (0-255, or A/B) they are told, one value or R,G,B (default: measured).", valueName: "SIGMA"))
     var sigma: String?
-    @OptionGroup var strength: StrengthOption
+    @OptionGroup var convOptions: ConvOptions
 
     func validate() throws {
         if let noise { do { _ = try Corruption.parse(noise) } catch { throw ValidationError("--noise \(error)") } }
@@ -35,8 +35,8 @@ struct CompareCommand: ParsableCommand {
 
     func run() throws {
         let (loaded, hash) = try options.load()
-        if case .mlp = loaded, let given = [("--crop", crop != nil), ("--sigma", sigma != nil), ("--strength", strength.strength != 1)].first(where: \.1) {
-            throw Exit.cannotRun("\(given.0) applies to convolutional models (photo); \(options.model) takes its own size")
+        if case .mlp = loaded, let given = [("--crop", crop != nil), ("--sigma", sigma != nil)].first(where: \.1)?.0 ?? convOptions.given.first {
+            throw Exit.cannotRun("\(given) applies to convolutional models (photo); \(options.model) takes its own size")
         }
         do {
             let paths = try InputWalker.expand(inputs, excluding: nil).prefix(limit).map(\.path)
@@ -45,7 +45,8 @@ struct CompareCommand: ParsableCommand {
             var details = [("images", "\(paths.count)"), ("noise", noise ?? "none")]
             if case .conv(let conv) = loaded {
                 // The same stage as `denoise --model NAME` (photo sends colour images to photo-color).
-                let stage = try ModelVerbs.make(verb: "denoise", model: options.model, sigma: sigma.flatMap(ConvStage.parseSigma), strength: strength.strength)
+                let stage = try ModelVerbs.make(verb: "denoise", model: options.model, sigma: sigma.flatMap(ConvStage.parseSigma),
+                                                 strength: convOptions.strength, ensemble: convOptions.ensemble)
                 guard let stage = stage as? ConvStage else { throw Exit.cannotRun("\(options.model): not a convolutional model") }
                 let sheet = try ComparisonSheet.denoiser(paths: paths, rgb: conv.channels == 3, corruption: corruption, seed: options.seed, crop: crop ?? 160,
                                                          scale: options.scale, gutter: options.gutter) { img, planes, file in

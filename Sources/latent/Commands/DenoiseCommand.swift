@@ -14,7 +14,8 @@ struct DenoiseCommand: ParsableCommand {
             photo models for every other image: photo-color for RGB and RGBA, photo for grey \
             (band-streamed: any image size, memory independent of height). They are told each \
             image's noise level: measured per colour plane (a first quick pass over the file), or \
-            the one --sigma gives (one value, or R,G,B); --strength scales it.
+            the one --sigma gives (one value, or R,G,B); --strength scales it. --ensemble 8 denoises \
+            each image in its 8 orientations and averages them (8 times the CPU time).
 
             latent denoise IN -o OUT --model M is the chain 'latent run "read IN | denoise M | write \
             OUT"' and writes the same bytes.
@@ -33,7 +34,7 @@ struct DenoiseCommand: ParsableCommand {
     var sigma: String?
 
     var sigmaValues: [Float]? { sigma.flatMap(ConvStage.parseSigma) }
-    @OptionGroup var strength: StrengthOption
+    @OptionGroup var conv: ConvOptions
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var batch: BatchOptions
 
@@ -45,7 +46,8 @@ struct DenoiseCommand: ParsableCommand {
         let (items, outcomes) = try PipelineExecution.runFiles(inputs, batch: batch, label: "denoise", verb: "denoised") { items in
             let groups = model == "auto" ? AutoModel.route(items, limits: batch.limits) : [(model: model, indices: Array(items.indices))]
             return try groups.filter { !$0.indices.isEmpty }.map { g in
-                ([try makeModelStage(verb: "denoise", model: g.model, options: modelOptions, sigma: sigmaValues, strength: strength.strength)], g.indices)
+                ([try makeModelStage(verb: "denoise", model: g.model, options: modelOptions, sigma: sigmaValues,
+                                    strength: conv.strength, ensemble: conv.ensemble)], g.indices)
             }
         }
         if let sheet = modelOptions.sheet, !batch.processing.dryRun { try writeComparisonSheet(sheet, items: items, outcomes: outcomes, outDir: batch.output) }

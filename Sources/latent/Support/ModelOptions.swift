@@ -28,21 +28,36 @@ struct ModelOptions: ParsableArguments {
     var geometry: ModelGeometry { tile ? .tile : resizeToModel ? .resizeToModel : .exact }
 }
 
-func makeModelStage(verb: String, model: String, options: ModelOptions, sigma: [Float]? = nil, strength: Float = 1) throws -> any Stage {
+func makeModelStage(verb: String, model: String, options: ModelOptions, sigma: [Float]? = nil, strength: Float = 1, ensemble: Int = 1) throws -> any Stage {
     try Exit.setUp {
-        try ModelVerbs.make(verb: verb, model: model, geometry: options.geometry, overlap: options.overlap, batch: options.batchSize, sigma: sigma, strength: strength)
+        try ModelVerbs.make(verb: verb, model: model, geometry: options.geometry, overlap: options.overlap, batch: options.batchSize, sigma: sigma,
+                            strength: strength, ensemble: ensemble)
     }
 }
 
-/// `--strength` of the commands that run convolutional models: a factor on the noise level the
-/// model is told (`strength=` of the `denoise` stage).
-struct StrengthOption: ParsableArguments {
+/// `--strength` and `--ensemble` of the commands that run convolutional models: a factor on the
+/// noise level the model is told, and the orientations each image is denoised in (`strength=`
+/// and `ensemble=` of the `denoise` stage).
+struct ConvOptions: ParsableArguments {
     @Option(help: "Noise-conditioned models (photo): a factor on the noise level the model is told, measured or given by --sigma: above 1 removes more noise, below 1 keeps more detail (0-4).")
     var strength: Float = 1
 
+    @Option(help: ArgumentHelp(ConvOptions.ensembleHelp, valueName: "N")) var ensemble: Int = 1
+
+    static let ensembleHelp = "Convolutional models (photo): denoise each image in N orientations (1, 2, 4 or 8: as it is, mirrored, upside down, transposed) and average the results: a little cleaner, N times the CPU time, and the image is held in memory instead of streamed."
+
+    /// The options given that only convolutional models take.
+    var given: [String] { [("--strength", strength != 1), ("--ensemble", ensemble != 1)].filter(\.1).map(\.0) }
+
     func validate() throws {
         guard ConvStage.strengthRange.contains(Double(strength)) else { throw ValidationError("--strength must be between 0 and \(Int(ConvStage.strengthRange.upperBound)).") }
+        try validateEnsemble(ensemble)
     }
+}
+
+/// `--ensemble`: 1, 2, 4 or 8.
+func validateEnsemble(_ n: Int) throws {
+    guard ConvStage.ensembleSizes.contains(n) else { throw ValidationError("--ensemble must be 1, 2, 4 or 8 (orientations), not \(n).") }
 }
 
 /// `--sheet`: (input, output) pairs of the first items that succeeded.
