@@ -1,17 +1,18 @@
 #!/usr/bin/env python3
 """Colour denoising: latent against CBM3D on the same 8-bit inputs, in one command.
 
-  bench/colour_bench.py awgn CLEAN_DIR [--sigmas 15,25,50] [--limit N] [--model photo]
+  bench/colour_bench.py awgn CLEAN_DIR [--sigmas 15,25,50] [--limit N] [--model photo] [--ensemble N]
       Synthetic white Gaussian noise (the colour protocol of ../shared/bench/cbm3d_folder.py:
       noisy = round(clip(clean + sigma*N(0,1))), saved as 8-bit PNGs). CBM3D is given the true
       sigma; latent runs as a user runs it (`latent denoise NOISY -o OUT`, sigma measured).
-  bench/colour_bench.py pairs PAIRS_DIR [--cbm3d-sigmas 8,11,15,20] [--limit N] [--model photo]
+  bench/colour_bench.py pairs PAIRS_DIR [--cbm3d-sigmas 8,11,15,20] [--limit N] [--model photo] [--ensemble N]
       Real noise (a folder of noisy/ and clean/ of the same names, such as polyu-val). CBM3D at
       each fixed sigma, the best one reported (an oracle: tuned on the answers); latent blind.
 
 Both print PSNR (RGB, whole image, mean over images) and CPU-seconds per megapixel of the whole
 process (CBM3D: its calls; latent: the `latent denoise` process, reading, noise estimation,
-inference and writing, one job), and the ratios. --cache DIR keeps CBM3D's results (keyed by the
+inference and writing, one job), and the ratios. --ensemble N runs latent with `--ensemble N`
+(each image in N orientations, averaged). --cache DIR keeps CBM3D's results (keyed by the
 arguments) and says so when it reuses them; without it both are measured now.
 Needs: pip install bm3d pillow numpy; the built latent (LATENT, default .build/release/latent)."""
 import argparse, glob, hashlib, json, os, resource, subprocess, sys, tempfile, time
@@ -50,10 +51,10 @@ def cbm3d(args, cache):
     return d
 
 
-def latent_denoise(noisy_dir, out_dir, model, names):
+def latent_denoise(noisy_dir, out_dir, model, names, ensemble=1):
     """`latent denoise` on the folder, one job; its CPU time from the child's rusage."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    r = subprocess.run([LATENT, "denoise", noisy_dir, "-o", out_dir, "--model", model, "--jobs", "1", "--overwrite", "--quiet"],
+    r = subprocess.run([LATENT, "denoise", noisy_dir, "-o", out_dir, "--model", model, "--jobs", "1", "--overwrite", "--quiet", "--ensemble", str(ensemble)],
                        capture_output=True, text=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if r.returncode != 0:
@@ -73,10 +74,11 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--model", default="photo")
     ap.add_argument("--cache")
+    ap.add_argument("--ensemble", type=int, default=1)
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="latent-colour-bench-")
     rows = []
-    print(f"latent: {LATENT} --model {a.model}; CBM3D: {CBM3D}; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
+    print(f"latent: {LATENT} --model {a.model} --ensemble {a.ensemble}; CBM3D: {CBM3D}; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
     if a.mode == "awgn":
         files = sorted(glob.glob(os.path.join(a.folder, "*.png")))[: a.limit or None]
         names = [os.path.basename(f) for f in files]
@@ -85,7 +87,7 @@ def main():
             noisy = os.path.join(work, f"noisy-{s:g}")
             ref = cbm3d([a.folder, "--sigma", f"{s:g}", "--seed", str(a.seed), "--write-noisy", noisy] + (["--limit", str(a.limit)] if a.limit else []), a.cache)
             out = os.path.join(work, f"out-{s:g}")
-            cpu = latent_denoise(noisy, out, a.model, names)
+            cpu = latent_denoise(noisy, out, a.model, names, a.ensemble)
             ours = float(np.mean([psnr(load(os.path.join(out, n)), load(os.path.join(a.folder, n))) for n in names]))
             row = dict(sigma=s, images=len(names), noisy_psnr=ref["noisy_psnr"], cbm3d_psnr=ref["cbm3d_psnr"], latent_psnr=round(ours, 3),
                        diff_db=round(ours - ref["cbm3d_psnr"], 3), cbm3d_cpu_s_per_mp=ref["cbm3d_cpu_s_per_mp"], latent_cpu_s_per_mp=round(cpu, 2),
@@ -102,7 +104,7 @@ def main():
             os.symlink(os.path.abspath(os.path.join(a.folder, "noisy", n)), os.path.join(noisy, n))
         ref = cbm3d(["--pairs", a.folder, "--sigmas", a.cbm3d_sigmas] + (["--limit", str(a.limit)] if a.limit else []), a.cache)
         out = os.path.join(work, "out")
-        cpu = latent_denoise(noisy, out, a.model, names)
+        cpu = latent_denoise(noisy, out, a.model, names, a.ensemble)
         ours = [psnr(load(os.path.join(out, n)), load(os.path.join(a.folder, "clean", n))) for n in names]
         row = dict(images=len(names), noisy_psnr=ref["noisy_psnr"], cbm3d_psnr=ref["cbm3d_psnr"], cbm3d_best_sigma=ref["cbm3d_best_sigma"],
                    cbm3d_psnr_by_sigma=ref["cbm3d_psnr_by_sigma"], latent_psnr=round(float(np.mean(ours)), 3),
@@ -115,7 +117,7 @@ def main():
               f"{row['diff_db']:+.2f} vs CBM3D)" + (f"  (CBM3D cached {ref['cached_from']})" if ref.get("cached_from") else ""))
         print(f"CPU-s/MP: CBM3D {row['cbm3d_cpu_s_per_mp']:.1f} (per sigma tried), latent denoise {row['latent_cpu_s_per_mp']:.2f}, "
               f"latent {row['speedup']:.1f}x faster")
-    print(json.dumps(dict(mode=a.mode, folder=a.folder, model=a.model, rows=rows)))
+    print(json.dumps(dict(mode=a.mode, folder=a.folder, model=a.model, ensemble=a.ensemble, rows=rows)))
 
 
 if __name__ == "__main__":
