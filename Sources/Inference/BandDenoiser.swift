@@ -168,9 +168,11 @@ public struct BandDenoiser {
     /// `emit` in order, `bandRows` at a time. Planes: `colorPlanes` (1 or 3).
     /// `sigmas`: the noise level of each colour plane, for a noise-conditioned model (a colour
     /// model takes the first). With an `ensemble`, the rows are gathered first and the image
-    /// streamed in each orientation.
+    /// streamed in each orientation; `progress` hears how far those passes have got (0...1),
+    /// since nothing is emitted until they are done.
     public func run(width: Int, height: Int, colorPlanes: Int, sigmas: [Float]? = nil,
-                    nextRows: () throws -> FloatImage?, emit: (FloatImage) throws -> Void) throws {
+                    nextRows: () throws -> FloatImage?, emit: (FloatImage) throws -> Void,
+                    progress: ((Double) -> Void)? = nil) throws {
         guard ensemble > 1 else {
             return try stream(width: width, height: height, colorPlanes: colorPlanes, sigmas: sigmas, nextRows: nextRows, emit: emit)
         }
@@ -182,7 +184,7 @@ public struct BandDenoiser {
             y += band.height
         }
         var sum = FloatImage(width: width, height: height, channels: colorPlanes)
-        for o in Orientation.all.prefix(ensemble) {
+        for (k, o) in Orientation.all.prefix(ensemble).enumerated() {
             let (w, h) = o.size(width: width, height: height)
             var read = 0, added = 0
             try stream(width: w, height: h, colorPlanes: colorPlanes, sigmas: sigmas, nextRows: {
@@ -192,6 +194,7 @@ public struct BandDenoiser {
             }, emit: { band in
                 sum.addOriented(band, o, top: added)
                 added += band.height
+                progress?((Double(k) + Double(added) / Double(h)) / Double(ensemble))
             })
         }
         let scale = 1 / Float(ensemble)
@@ -438,7 +441,7 @@ public struct BandDenoiser {
                     }
                     return FloatImage(band)
                 }, emit: { band in
-                    defer { progress?(Double(writer.rowsWritten) / Double(h.height)) }
+                    defer { if ensemble == 1 { progress?(Double(writer.rowsWritten) / Double(h.height)) } }
                     if !layout.hasAlpha {
                         try writer.write(band.pngImage(layout: layout, depth: depth))
                         return
@@ -459,7 +462,7 @@ public struct BandDenoiser {
                         }
                     }
                     try writer.write(png)
-                })
+                }, progress: progress)
                 try reader.finish()
                 try writer.finish()
             } catch let e as PNGError where e.file == tmp {

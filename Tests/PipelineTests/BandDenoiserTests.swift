@@ -208,6 +208,7 @@ struct BandDenoiserTests {
                 if tiles { (bd.maxStreamWidth, bd.tileBandRows) = (32, 16) }
                 var streamed = FloatImage(width: img.width, height: img.height, channels: 3)
                 var next = 0, top = 0
+                var heard: [Double] = []
                 try bd.run(width: img.width, height: img.height, colorPlanes: 3, sigmas: sigmas, nextRows: {
                     guard next < img.height else { return nil }
                     defer { next = min(img.height, next + 7) }
@@ -216,8 +217,10 @@ struct BandDenoiserTests {
                     #expect(b.height <= band)
                     streamed.setRows(b, at: top, planes: 3)
                     top += b.height
-                })
+                }, progress: { heard.append($0) })
                 #expect(top == img.height)
+                // The passes report how far they have got, rising to 1.
+                #expect(heard.count >= n && zip(heard, heard.dropFirst()).allSatisfy { $0 < $1 } && heard.last == 1, "\(heard)")
                 #expect(streamed.data == reference.data, "ensemble \(n) band \(band) tiles \(tiles)")
             }
         }
