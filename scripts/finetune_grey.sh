@@ -7,7 +7,7 @@
 #   t400  train400/ alone (the control: the same schedule on the shipped model's data)
 # Both take the shipped model's third-run recipe (--blocks 1 --noise-input, 96-pixel patches,
 # batch 12, σ 0-55), half of the noisy patches rounded to 8 bits as saved PNGs are
-# (--png-noise 0.5), a cosine schedule of EPOCHS (16) from LR (1e-4), one worker each (the two
+# (--png-noise 0.5), a cosine schedule of EPOCHS (8) from LR (1e-4), one worker each (the two
 # arms run side by side on this 2-core machine).
 #   scripts/finetune_grey.sh mix|t400     log and checkpoint in /root/latent-runs/grey/ARM/;
 #                                         again after an interruption: it resumes
@@ -28,6 +28,6 @@ fi
 resume=(); [ -f "$run/photo.ckpt.safetensors" ] && resume=(--resume)
 nohup "$run/latent-train-bin" train --model conv-dae --data "$run/data" --val-data "$D/set12" --noise gaussian:0-55/255 \
   --init-from Sources/Models/Builtin/photo.safetensors --blocks 1 --noise-input --png-noise 0.5 \
-  --patch 96 --batch 12 --steps-per-epoch 250 --epochs "${EPOCHS:-16}" --lr "${LR:-1e-4}" --seed 21 --workers 1 \
+  --patch 96 --batch 12 --steps-per-epoch 250 --epochs "${EPOCHS:-8}" --lr "${LR:-1e-4}" --seed 21 --workers 1 \
   -o "$run/photo.safetensors" "${resume[@]}" >> "$run/train.log" 2>&1 &
 echo "training in the background: tail -f $run/train.log"
