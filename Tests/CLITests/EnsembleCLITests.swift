@@ -74,4 +74,24 @@ struct EnsembleCLITests {
         #expect(mlp.status == 2 && mlp.stderr.contains("ensemble applies to convolutional models"), "\(mlp.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir + "/bad"))
     }
+
+    /// `--model auto` on a folder of digits and photos: the photo models' options apply to the
+    /// photos; the digits go to mnist-dae without them, and one line says so.
+    @Test func autoAppliesTheOptionsToThePhotoModels() throws {
+        let dir = makeTempDir("ensemble-auto")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/in", withIntermediateDirectories: true)
+        try PNGWriter.write(Self.images(21, 13).plain, to: dir + "/in/photo.png")
+        try PNGWriter.write(PNGImage(width: 28, height: 28, layout: .gray, depth: 8, samples: (0..<784).map { ($0 * 37) % 256 }), to: dir + "/in/digit.png")
+        let r = try CLI.run(["denoise", dir + "/in", "-o", dir + "/auto", "--ensemble", "2", "--sigma", "20"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let notes = r.stderr.split(separator: "\n").filter { $0.hasPrefix("latent:") }
+        #expect(notes == ["latent: --sigma, --ensemble apply to the photo models: the 1 28x28 grey image going to mnist-dae is denoised without"], "\(r.stderr)")
+        let digit = try CLI.run(["denoise", dir + "/in/digit.png", "-o", dir + "/digit.png", "--model", "mnist-dae", "--quiet"])
+        #expect(digit.status == 0, "\(digit.stderr)")
+        #expect(try pixels(dir + "/auto/digit.png") == pixels(dir + "/digit.png"))
+        let photo = try CLI.run(["denoise", dir + "/in/photo.png", "-o", dir + "/photo.png", "--model", "photo", "--ensemble", "2", "--sigma", "20", "--quiet"])
+        #expect(photo.status == 0, "\(photo.stderr)")
+        #expect(try pixels(dir + "/auto/photo.png") == pixels(dir + "/photo.png"))
+    }
 }

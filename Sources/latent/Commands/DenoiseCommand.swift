@@ -1,4 +1,5 @@
 import ArgumentParser
+import Models
 import Pipeline
 
 struct DenoiseCommand: ParsableCommand {
@@ -46,8 +47,17 @@ struct DenoiseCommand: ParsableCommand {
         let (items, outcomes) = try PipelineExecution.runFiles(inputs, batch: batch, label: "denoise", verb: "denoised") { items in
             let groups = model == "auto" ? AutoModel.route(items, limits: batch.limits) : [(model: model, indices: Array(items.indices))]
             return try groups.filter { !$0.indices.isEmpty }.map { g in
-                ([try makeModelStage(verb: "denoise", model: g.model, options: modelOptions, sigma: sigmaValues,
-                                    strength: conv.strength, ensemble: conv.ensemble)], g.indices)
+                // auto: the photo models' options (σ, strength, ensemble) are for the images that
+                // go to them; the digits that go to mnist-dae are denoised without, and told so.
+                if model == "auto" && g.model != BuiltinModels.photoFamily {
+                    let given = (sigma != nil ? ["--sigma"] : []) + conv.given
+                    if !given.isEmpty {
+                        printError("latent: \(given.joined(separator: ", ")) \(given.count == 1 ? "applies" : "apply") to the photo models: the \(g.indices.count) 28x28 grey image\(g.indices.count == 1 ? "" : "s") going to \(g.model) \(g.indices.count == 1 ? "is" : "are") denoised without")
+                    }
+                    return ([try makeModelStage(verb: "denoise", model: g.model, options: modelOptions)], g.indices)
+                }
+                return ([try makeModelStage(verb: "denoise", model: g.model, options: modelOptions, sigma: sigmaValues,
+                                            strength: conv.strength, ensemble: conv.ensemble)], g.indices)
             }
         }
         if let sheet = modelOptions.sheet, !batch.processing.dryRun { try writeComparisonSheet(sheet, items: items, outcomes: outcomes, outDir: batch.output) }
