@@ -16,7 +16,8 @@ struct DenoiseCommand: ParsableCommand {
             (band-streamed: any image size, memory independent of height). They are told each \
             image's noise level: measured per colour plane (a first quick pass over the file), or \
             the one --sigma gives (one value, or R,G,B); --strength scales it. --ensemble 8 denoises \
-            each image in its 8 orientations and averages them (8 times the CPU time).
+            each image in its 8 orientations and averages them (8 times the CPU time). With auto, these \
+            options apply to the images the photo models take.
 
             latent denoise IN -o OUT --model M is the chain 'latent run "read IN | denoise M | write \
             OUT"' and writes the same bytes.
