@@ -30,8 +30,9 @@ public struct BandDenoiser {
     public var estimator: NoiseMapEstimator?
     /// Self-ensemble: the image is denoised in the first `ensemble` of `Orientation.all` (1: as
     /// it is; 2: and mirrored; 4: and upside down, both; 8: and transposed) and the results, put
-    /// back, averaged. Costs `ensemble` times the work, and above 1 the image is held in memory
-    /// (as floats, twice) instead of streamed.
+    /// back, averaged. Costs `ensemble` times the work. An ensemble of 2 streams the mirrored
+    /// rows beside the plain ones (twice the streams' rows); 4 and 8 (and 2 on an image wide
+    /// enough to be tiled) hold the image in memory, as floats, twice.
     public var ensemble = 1 {
         didSet { precondition(Self.ensembleSizes.contains(ensemble), "ensemble of 1, 2, 4 or 8") }
     }
@@ -167,14 +168,23 @@ public struct BandDenoiser {
     /// are pulled from `nextRows` (any number at a time, top to bottom) and results pushed to
     /// `emit` in order, `bandRows` at a time. Planes: `colorPlanes` (1 or 3).
     /// `sigmas`: the noise level of each colour plane, for a noise-conditioned model (a colour
-    /// model takes the first). With an `ensemble`, the rows are gathered first and the image
-    /// streamed in each orientation; `progress` hears how far those passes have got (0...1),
-    /// since nothing is emitted until they are done.
+    /// model takes the first). With an `ensemble` of 4 or 8 (or 2 on an image wide enough to be
+    /// tiled), the rows are gathered first and the image streamed in each orientation.
+    /// `progress` hears how far it has got (0...1): the rows emitted, or the passes over the
+    /// gathered image.
     public func run(width: Int, height: Int, colorPlanes: Int, sigmas: [Float]? = nil,
                     nextRows: () throws -> FloatImage?, emit: (FloatImage) throws -> Void,
                     progress: ((Double) -> Void)? = nil) throws {
-        guard ensemble > 1 else {
-            return try stream(width: width, height: height, colorPlanes: colorPlanes, sigmas: sigmas, nextRows: nextRows, emit: emit)
+        // One orientation, or as it is and mirrored (each row reversed: streamed side by side),
+        // unless the image is wide enough to be tiled.
+        if ensemble == 1 || ensemble == 2 && !tiled(width: width, colorPlanes: colorPlanes) {
+            var done = 0
+            return try stream(width: width, height: height, colorPlanes: colorPlanes, sigmas: sigmas, mirror: ensemble == 2,
+                              nextRows: nextRows, emit: { band in
+                try emit(band)
+                done += band.height
+                progress?(Double(done) / Double(height))
+            })
         }
         var img = FloatImage(width: width, height: height, channels: colorPlanes)
         var y = 0
@@ -202,9 +212,19 @@ public struct BandDenoiser {
         for top in stride(from: 0, to: height, by: bandRows) { try emit(sum.rows(top..<min(height, top + bandRows))) }
     }
 
+    /// Whether an image this wide is streamed in tiles: full-width streams run side by side for
+    /// each unit of planes (a grey model on an RGB image: three), so the width they may take is
+    /// shared among them.
+    func tiled(width: Int, colorPlanes: Int) -> Bool {
+        (width + 3) / 4 * 4 > streamWidth(units: colorPlanes / model.channels)
+    }
+    private func streamWidth(units: Int) -> Int { max(64, maxStreamWidth / units / 8 * 8) }
+
     /// `run` for one orientation: the rows streamed through one `ConvRowStream` per unit of
-    /// planes (full width, or in tiles with a halo when very wide).
-    private func stream(width: Int, height: Int, colorPlanes: Int, sigmas: [Float]?,
+    /// planes (full width, or in tiles with a halo when very wide). With `mirror` (never tiled),
+    /// a second stream per unit takes each row reversed, and the output is the mean of the two,
+    /// the second's rows reversed back: the ensemble of 2 at the memory of two streams.
+    private func stream(width: Int, height: Int, colorPlanes: Int, sigmas: [Float]?, mirror: Bool = false,
                         nextRows: () throws -> FloatImage?, emit: (FloatImage) throws -> Void) throws {
         let h4 = (height + 3) / 4 * 4, w4 = (width + 3) / 4 * 4
         let mc = model.channels
@@ -212,10 +232,9 @@ public struct BandDenoiser {
         precondition(!model.noiseInput || (sigmas?.count ?? 0) >= colorPlanes / mc, "a noise-conditioned model needs σ per plane")
         precondition(!model.noiseMap || (sigmas?.count ?? 0) >= colorPlanes, "a noise-map model needs σ per plane")
         let units = Array(stride(from: 0, to: colorPlanes, by: mc))
-        // Full-width streams run side by side for each unit of planes (a grey model on an RGB
-        // image: three), so the width they may take is shared among them.
-        let streamWidth = max(64, maxStreamWidth / units.count / 8 * 8)
-        let tiled = w4 > streamWidth
+        let streamWidth = streamWidth(units: units.count)
+        let tiled = tiled(width: width, colorPlanes: colorPlanes)
+        precondition(!(mirror && tiled), "a mirrored pair is streamed at full width")
         let halo = Self.halo(for: model)
         let weights = units.map { ConvDenoiser.InferenceWeights(model, sigma: sigmas?[$0]) }
         // The source's ring holds a tile band with its halo, or a stream step.
@@ -236,13 +255,14 @@ public struct BandDenoiser {
         }
         if !tiled {
             // One full-width stream per unit of planes (a grey model on an RGB image: three, each
-            // with its own σ folded into its weights); each queues its output rows until every
-            // unit has them, and they go out in bands.
-            let queues = RowQueues(count: units.count)
-            let streams = units.indices.map { u in
-                let s = ConvRowStream(model: model, weights: weights[u], width: w4, height: h4, stepRows: streamSettings?.stepRows,
+            // with its own σ folded into its weights), two with `mirror`; each queues its output
+            // rows until every stream has them, and they go out in bands.
+            let copies = mirror ? 2 : 1
+            let queues = RowQueues(count: units.count * copies)
+            let streams = (0..<(units.count * copies)).map { e in
+                let s = ConvRowStream(model: model, weights: weights[e / copies], width: w4, height: h4, stepRows: streamSettings?.stepRows,
                                       pairs: streamSettings?.pairs) { y, planes in
-                    if y < height { queues.push(u, Array(UnsafeBufferPointer(start: planes, count: mc * w4))) }
+                    if y < height { queues.push(e, Array(UnsafeBufferPointer(start: planes, count: mc * w4))) }
                 }
                 s.jobs = jobs
                 return s
@@ -253,15 +273,35 @@ public struct BandDenoiser {
                 let k = min(streams[0].stepRows, h4 - fed)
                 source.drop(below: fed)
                 try source.ensure(upTo: fed + k, nextRows: nextRows)
-                for (u, unit) in units.enumerated() { streams[u].feed(k) { y, p, dst in fill(unit, p, y, region: whole, into: dst) } }
+                for (u, unit) in units.enumerated() {
+                    streams[u * copies].feed(k) { y, p, dst in fill(unit, p, y, region: whole, into: dst) }
+                    if mirror {
+                        // The mirrored image's rows, padded as it would be (its last column, the
+                        // image's first, repeated).
+                        streams[u * copies + 1].feed(k) { y, p, dst in
+                            guard p < mc else { return fill(unit, p, y, region: whole, into: dst) }
+                            let src = source.row(y) + (unit + p) * w4
+                            for x in 0..<width { dst[x] = src[width - 1 - x] }
+                            for x in width..<w4 { dst[x] = src[0] }
+                        }
+                    }
+                }
                 fed += k
                 while emitted < height, let rows = queues.popAll() {
                     let planeSize = band.planeSize
                     band.data.withUnsafeMutableBufferPointer { b in
                         for (u, unit) in units.enumerated() {
                             for p in 0..<mc {
-                                rows[u].withUnsafeBufferPointer { r in
-                                    (b.baseAddress! + (unit + p) * planeSize + filled * width).update(from: r.baseAddress! + p * w4, count: width)
+                                let to = b.baseAddress! + (unit + p) * planeSize + filled * width
+                                rows[u * copies].withUnsafeBufferPointer { r in
+                                    to.update(from: r.baseAddress! + p * w4, count: width)
+                                }
+                                guard mirror else { continue }
+                                // The mean with the mirrored stream's row, reversed back (as the
+                                // ensemble's sum: (0 + a) + b, times 1/2).
+                                rows[u * copies + 1].withUnsafeBufferPointer { r in
+                                    let m = r.baseAddress! + p * w4
+                                    for x in 0..<width { to[x] = (to[x] + m[width - 1 - x]) * 0.5 }
                                 }
                             }
                         }
@@ -441,7 +481,6 @@ public struct BandDenoiser {
                     }
                     return FloatImage(band)
                 }, emit: { band in
-                    defer { if ensemble == 1 { progress?(Double(writer.rowsWritten) / Double(h.height)) } }
                     if !layout.hasAlpha {
                         try writer.write(band.pngImage(layout: layout, depth: depth))
                         return

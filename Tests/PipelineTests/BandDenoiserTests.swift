@@ -239,6 +239,21 @@ struct BandDenoiserTests {
             for c in 0..<a.channels { for y in 0..<a.height { for x in 0..<a.width { t[x: y, y: x, c: c] = a[x: x, y: y, c: c] } } }
             return t
         }
+        // A grey model on an RGB image (three mirrored pairs side by side), 2 threads.
+        let grey = Self.conditionedModel()
+        grey.setExactInference(true)
+        var pair = BandDenoiser(model: grey, bandRows: 6)
+        (pair.ensemble, pair.jobs) = (2, 2)
+        let greyWhole = pair.wholeImage(img, sigmas: sigmas)
+        var greyStreamed = FloatImage(width: img.width, height: img.height, channels: 3)
+        var top = 0
+        try pair.run(width: img.width, height: img.height, colorPlanes: 3, sigmas: sigmas, nextRows: {
+            top == 0 ? img : nil
+        }, emit: { b in
+            greyStreamed.setRows(b, at: top, planes: 3)
+            top += b.height
+        })
+        #expect(greyStreamed.data == greyWhole.data)
         var eight = BandDenoiser(model: model)
         eight.ensemble = 8
         let t = eight.wholeImage(transpose(img), sigmas: sigmas)
