@@ -15,7 +15,16 @@ for root, _, files in os.walk("Sources"):
         path = os.path.join(root, f)
         lines = open(path, encoding="utf-8").read().split("\n")
         for i, line in enumerate(lines):
-            if line.strip().startswith("//") or "{" not in line or not re.search(r"\bfunc\b|\binit[(<]", line):
+            if line.strip().startswith("//") or not re.search(r"\bfunc\b|\binit[(<]", line):
+                continue
+            # A signature may run over several lines before its body's brace; one that meets a
+            # blank line, a comment or another declaration first has no body (a protocol's).
+            k = i
+            while k < len(lines) and "{" not in lines[k]:
+                k += 1
+                if k < len(lines) and (not lines[k].strip() or re.match(r"\s*(//|@|func\b|var\b|let\b|public\b|private\b|static\b|\})", lines[k])):
+                    k = len(lines)
+            if k >= len(lines):
                 continue
             depth, j, started = 0, i, False
             while j < len(lines):

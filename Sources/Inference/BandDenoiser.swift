@@ -226,102 +226,123 @@ public struct BandDenoiser {
     /// the second's rows reversed back: the ensemble of 2 at the memory of two streams.
     private func stream(width: Int, height: Int, colorPlanes: Int, sigmas: [Float]?, mirror: Bool = false,
                         nextRows: () throws -> FloatImage?, emit: (FloatImage) throws -> Void) throws {
-        let h4 = (height + 3) / 4 * 4, w4 = (width + 3) / 4 * 4
         let mc = model.channels
         precondition(mc == 1 || mc == colorPlanes, "model channels")
         precondition(!model.noiseInput || (sigmas?.count ?? 0) >= colorPlanes / mc, "a noise-conditioned model needs σ per plane")
         precondition(!model.noiseMap || (sigmas?.count ?? 0) >= colorPlanes, "a noise-map model needs σ per plane")
-        let units = Array(stride(from: 0, to: colorPlanes, by: mc))
-        let streamWidth = streamWidth(units: units.count)
         let tiled = tiled(width: width, colorPlanes: colorPlanes)
         precondition(!(mirror && tiled), "a mirrored pair is streamed at full width")
-        let halo = Self.halo(for: model)
-        let weights = units.map { ConvDenoiser.InferenceWeights(model, sigma: sigmas?[$0]) }
+        let w4 = (width + 3) / 4 * 4
         // The source's ring holds a tile band with its halo, or a stream step.
         let step = streamSettings?.stepRows ?? ConvRowStream.settings(width: w4).stepRows
         let source = RowSource(width: width, height: height, planes: colorPlanes,
-                               rows: (tiled ? tileBandRows + 2 * halo : step) + Self.readRows)
-        var band = FloatImage(width: width, height: min(bandRows, height), channels: colorPlanes)
-        var filled = 0, emitted = 0
+                               rows: (tiled ? tileBandRows + 2 * Self.halo(for: model) : step) + Self.readRows)
+        let planes = Planes(source: source, mc: mc, sigmas: sigmas)
+        if tiled {
+            try streamTiles(planes, nextRows: nextRows, emit: emit)
+        } else {
+            try streamFullWidth(planes, mirror: mirror, nextRows: nextRows, emit: emit)
+        }
+    }
+
+    /// What a stream is fed: the source's rows of each unit of planes (padded), and a noise-map
+    /// model's σ planes.
+    private struct Planes {
+        let source: RowSource
+        let mc: Int
+        let sigmas: [Float]?
+        var units: [Int] { Array(stride(from: 0, to: source.planes, by: mc)) }
+
         /// Input plane `p` of unit `unit` for row `y` of the region [ya, yb) x [xa, xb) of the
         /// padded image (the whole image, or a tile with its halo).
         func fill(_ unit: Int, _ p: Int, _ y: Int, region: (ya: Int, yb: Int, xa: Int, xb: Int), into dst: UnsafeMutablePointer<Float>) {
             let w = region.xb - region.xa
             if p < mc {
-                dst.update(from: source.row(region.ya + y) + (unit + p) * w4 + region.xa, count: w)
+                dst.update(from: source.row(region.ya + y) + (unit + p) * source.w4 + region.xa, count: w)
             } else {
                 dst.update(repeating: sigmas![unit + p - mc] / 50, count: w)
             }
         }
-        if !tiled {
-            // One full-width stream per unit of planes (a grey model on an RGB image: three, each
-            // with its own σ folded into its weights), two with `mirror`; each queues its output
-            // rows until every stream has them, and they go out in bands.
-            let copies = mirror ? 2 : 1
-            let queues = RowQueues(count: units.count * copies)
-            let streams = (0..<(units.count * copies)).map { e in
-                let s = ConvRowStream(model: model, weights: weights[e / copies], width: w4, height: h4, stepRows: streamSettings?.stepRows,
-                                      pairs: streamSettings?.pairs) { y, planes in
-                    if y < height { queues.push(e, Array(UnsafeBufferPointer(start: planes, count: mc * w4))) }
-                }
-                s.jobs = jobs
-                return s
+
+        /// The same for the mirrored image, whole: row `y` reversed, padded as the mirrored image
+        /// would be (its last column, the image's first, repeated).
+        func fillMirrored(_ unit: Int, _ p: Int, _ y: Int, into dst: UnsafeMutablePointer<Float>) {
+            let (width, w4) = (source.width, source.w4)
+            guard p < mc else { return fill(unit, p, y, region: (0, source.h4, 0, w4), into: dst) }
+            let src = source.row(y) + (unit + p) * w4
+            for x in 0..<width { dst[x] = src[width - 1 - x] }
+            for x in width..<w4 { dst[x] = src[0] }
+        }
+    }
+
+    /// One full-width stream per unit of planes (a grey model on an RGB image: three, each with
+    /// its own σ folded into its weights), two with `mirror`; each queues its output rows until
+    /// every stream has them, and they go out in bands.
+    private func streamFullWidth(_ planes: Planes, mirror: Bool, nextRows: () throws -> FloatImage?,
+                                 emit: (FloatImage) throws -> Void) throws {
+        let source = planes.source, units = planes.units, mc = planes.mc
+        let (width, height, w4, h4) = (source.width, source.height, source.w4, source.h4)
+        let copies = mirror ? 2 : 1
+        let weights = units.map { ConvDenoiser.InferenceWeights(model, sigma: planes.sigmas?[$0]) }
+        let queues = RowQueues(count: units.count * copies)
+        let streams = (0..<(units.count * copies)).map { e in
+            let s = ConvRowStream(model: model, weights: weights[e / copies], width: w4, height: h4,
+                                  stepRows: streamSettings?.stepRows, pairs: streamSettings?.pairs) { y, out in
+                if y < height { queues.push(e, Array(UnsafeBufferPointer(start: out, count: mc * w4))) }
             }
-            let whole = (ya: 0, yb: h4, xa: 0, xb: w4)
-            var fed = 0
-            while fed < h4 {
-                let k = min(streams[0].stepRows, h4 - fed)
-                source.drop(below: fed)
-                try source.ensure(upTo: fed + k, nextRows: nextRows)
-                for (u, unit) in units.enumerated() {
-                    streams[u * copies].feed(k) { y, p, dst in fill(unit, p, y, region: whole, into: dst) }
-                    if mirror {
-                        // The mirrored image's rows, padded as it would be (its last column, the
-                        // image's first, repeated).
-                        streams[u * copies + 1].feed(k) { y, p, dst in
-                            guard p < mc else { return fill(unit, p, y, region: whole, into: dst) }
-                            let src = source.row(y) + (unit + p) * w4
-                            for x in 0..<width { dst[x] = src[width - 1 - x] }
-                            for x in width..<w4 { dst[x] = src[0] }
-                        }
-                    }
-                }
-                fed += k
-                while emitted < height, let rows = queues.popAll() {
-                    let planeSize = band.planeSize
-                    band.data.withUnsafeMutableBufferPointer { b in
-                        for (u, unit) in units.enumerated() {
-                            for p in 0..<mc {
-                                let to = b.baseAddress! + (unit + p) * planeSize + filled * width
-                                rows[u * copies].withUnsafeBufferPointer { r in
-                                    to.update(from: r.baseAddress! + p * w4, count: width)
-                                }
-                                guard mirror else { continue }
-                                // The mean with the mirrored stream's row, reversed back (as the
-                                // ensemble's sum: (0 + a) + b, times 1/2).
-                                rows[u * copies + 1].withUnsafeBufferPointer { r in
-                                    let m = r.baseAddress! + p * w4
-                                    for x in 0..<width { to[x] = (to[x] + m[width - 1 - x]) * 0.5 }
-                                }
+            s.jobs = jobs
+            return s
+        }
+        var band = FloatImage(width: width, height: min(bandRows, height), channels: source.planes)
+        var filled = 0, emitted = 0, fed = 0
+        while fed < h4 {
+            let k = min(streams[0].stepRows, h4 - fed)
+            source.drop(below: fed)
+            try source.ensure(upTo: fed + k, nextRows: nextRows)
+            for (u, unit) in units.enumerated() {
+                streams[u * copies].feed(k) { y, p, dst in planes.fill(unit, p, y, region: (0, h4, 0, w4), into: dst) }
+                if mirror { streams[u * copies + 1].feed(k) { y, p, dst in planes.fillMirrored(unit, p, y, into: dst) } }
+            }
+            fed += k
+            while emitted < height, let rows = queues.popAll() {
+                let planeSize = band.planeSize
+                band.data.withUnsafeMutableBufferPointer { b in
+                    for (u, unit) in units.enumerated() {
+                        for p in 0..<mc {
+                            let to = b.baseAddress! + (unit + p) * planeSize + filled * width
+                            rows[u * copies].withUnsafeBufferPointer { to.update(from: $0.baseAddress! + p * w4, count: width) }
+                            guard mirror else { continue }
+                            // The mean with the mirrored stream's row, reversed back (as the
+                            // ensemble's sum: (0 + a) + b, times 1/2).
+                            rows[u * copies + 1].withUnsafeBufferPointer { r in
+                                let m = r.baseAddress! + p * w4
+                                for x in 0..<width { to[x] = (to[x] + m[width - 1 - x]) * 0.5 }
                             }
                         }
                     }
-                    filled += 1
-                    emitted += 1
-                    if filled == band.height {
-                        try emit(band)
-                        filled = 0
-                        if emitted < height { band = FloatImage(width: width, height: min(bandRows, height - emitted), channels: colorPlanes) }
-                    }
+                }
+                filled += 1
+                emitted += 1
+                if filled == band.height {
+                    try emit(band)
+                    filled = 0
+                    if emitted < height { band = FloatImage(width: width, height: min(bandRows, height - emitted), channels: source.planes) }
                 }
             }
-            precondition(emitted == height, "ConvRowStream emitted \(emitted) of \(height) rows")
-            return
         }
-        // A very wide image: streams of full width would hold too many rows, so it is cut into
-        // tiles (bands of `tileBandRows` rows, strips of at most `maxStreamWidth` columns), each
-        // streamed with a halo around it. Tiles start on multiples of 8 (so the quarter-resolution
-        // Winograd tiles line up) and the halo covers the receptive field: the same values again.
+        precondition(emitted == height, "ConvRowStream emitted \(emitted) of \(height) rows")
+    }
+
+    /// A very wide image: streams of full width would hold too many rows, so it is cut into
+    /// tiles (bands of `tileBandRows` rows, strips of at most `maxStreamWidth` columns), each
+    /// streamed with a halo around it. Tiles start on multiples of 8 (so the quarter-resolution
+    /// Winograd tiles line up) and the halo covers the receptive field: the same values again.
+    private func streamTiles(_ planes: Planes, nextRows: () throws -> FloatImage?, emit: (FloatImage) throws -> Void) throws {
+        let source = planes.source, units = planes.units, mc = planes.mc
+        let (width, height, w4, h4) = (source.width, source.height, source.w4, source.h4)
+        let halo = Self.halo(for: model)
+        let weights = units.map { ConvDenoiser.InferenceWeights(model, sigma: planes.sigmas?[$0]) }
+        let streamWidth = streamWidth(units: units.count)
         let strips = (w4 + streamWidth - 1) / streamWidth
         let stripWidth = ((w4 + strips - 1) / strips + 7) / 8 * 8
         var r0 = 0
@@ -330,7 +351,7 @@ public struct BandDenoiser {
             let ya = max(0, r0 - halo), yb = min(h4, r1 + halo)
             source.drop(below: ya)
             try source.ensure(upTo: yb, nextRows: nextRows)
-            var out = FloatImage(width: width, height: outRows, channels: colorPlanes)
+            var out = FloatImage(width: width, height: outRows, channels: source.planes)
             let planeSize = out.planeSize
             for c0 in stride(from: 0, to: width, by: stripWidth) {
                 let c1 = min(w4, c0 + stripWidth), outCols = min(c1, width) - c0
@@ -339,16 +360,16 @@ public struct BandDenoiser {
                     out.data.withUnsafeMutableBufferPointer { ob in
                         let o = ob.baseAddress!
                         let s = ConvRowStream(model: model, weights: weights[u], width: region.xb - region.xa, height: yb - ya,
-                                              stepRows: streamSettings?.stepRows, pairs: streamSettings?.pairs) { y, planes in
+                                              stepRows: streamSettings?.stepRows, pairs: streamSettings?.pairs) { y, rows in
                             let row = ya + y
                             guard row >= r0 && row < r0 + outRows else { return }
                             for p in 0..<mc {
                                 (o + (unit + p) * planeSize + (row - r0) * width + c0)
-                                    .update(from: planes + p * (region.xb - region.xa) + c0 - region.xa, count: outCols)
+                                    .update(from: rows + p * (region.xb - region.xa) + c0 - region.xa, count: outCols)
                             }
                         }
                         s.jobs = jobs
-                        s.feed(yb - ya) { y, p, dst in fill(unit, p, y, region: region, into: dst) }
+                        s.feed(yb - ya) { y, p, dst in planes.fill(unit, p, y, region: region, into: dst) }
                     }
                 }
             }
