@@ -15,7 +15,7 @@ public enum ModelVerbs {
          .named("strength", .number(ConvStage.strengthRange), default: "1",
                 "noise-conditioned convolutional models: a factor on the noise level the model is told (measured or given); above 1 removes more, below 1 keeps more detail"),
          .named("ensemble", .choice(ConvStage.ensembleSizes.map(String.init)), default: "1",
-                "convolutional models: denoise each image in N orientations (mirrored, upside down, transposed) and average; N times the work, and the image is held in memory")]
+                "convolutional models: denoise each image in N orientations (mirrored, upside down, transposed) and average; N times the work; 4 and 8 hold the image in memory")]
     }
 
     public static let denoise = StageDescriptor(

@@ -44,7 +44,7 @@ struct ConvOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp(ConvOptions.ensembleHelp, valueName: "N")) var ensemble: Int = 1
 
-    static let ensembleHelp = "Convolutional models (photo): denoise each image in N orientations (1, 2, 4 or 8: as it is, mirrored, upside down, transposed) and average the results: a little cleaner, N times the CPU time, and the image is held in memory instead of streamed."
+    static let ensembleHelp = "Convolutional models (photo): denoise each image in N orientations (1, 2, 4 or 8: as it is, mirrored, upside down, transposed) and average the results: a little cleaner, N times the CPU time; 4 and 8 hold the image in memory instead of streaming it."
 
     /// The options given that only convolutional models take.
     var given: [String] { [("--strength", strength != 1), ("--ensemble", ensemble != 1)].filter(\.1).map(\.0) }
