@@ -65,6 +65,11 @@ struct EnsembleCLITests {
         #expect(try pixels(dir + "/r/in.png") == two)
         let info = try CLI.run(["info", dir + "/two.png"]).stdout
         #expect(info.contains("latent:chain: denoise photo-color sigma=20 ensemble=2"), "\(info)")
+        // A comparison sheet records it with what the model was told.
+        let sheet = try CLI.run(["compare", dir + "/in.png", "--model", "photo", "--sigma", "20", "--ensemble", "2", "--crop", "16", "-o", dir + "/sheet.png"])
+        #expect(sheet.status == 0, "\(sheet.stderr)")
+        let sheetInfo = try CLI.run(["info", dir + "/sheet.png"]).stdout
+        #expect(sheetInfo.contains(" sigma=20 ensemble=2"), "\(sheetInfo)")
         // Refused: a size that is not 1, 2, 4 or 8, and a fixed-size model.
         let bad = try CLI.run(["denoise", dir + "/in.png", "-o", dir + "/bad", "--ensemble", "3"])
         #expect(bad.status == 64 && bad.stderr.contains("--ensemble must be 1, 2, 4 or 8"), "\(bad.stderr)")

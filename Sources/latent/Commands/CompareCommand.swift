@@ -53,6 +53,10 @@ struct CompareCommand: ParsableCommand {
                     try stage.denoiser(forPlanes: planes).denoise(img, colorPlanes: planes, file: file).image
                 }
                 details.append(("crop", "\(sheet.side)"))
+                // What the model was told and how it ran, as the denoise stage records it.
+                if let given = stage.sigma { details.append(("sigma", given.map { String(format: "%g", $0) }.joined(separator: ","))) }
+                if stage.strength != 1 { details.append(("strength", String(format: "%g", stage.strength))) }
+                if stage.ensemble != 1 { details.append(("ensemble", "\(stage.ensemble)")) }
                 return try options.write(sheet.grid, tiles: sheet.tiles, command: "compare", details: details, modelText: stage.modelDescription)
             }
             let (views, _) = try options.views("compare")
