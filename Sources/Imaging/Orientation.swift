@@ -31,13 +31,9 @@ public struct Orientation: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
-        [transposed ? "transposed" : nil, mirrored ? "mirrored" : nil, upsideDown ? "upside down" : nil]
-            .compactMap { $0 }.joined(separator: ", ").nonEmpty ?? "as it is"
+        let parts = [transposed ? "transposed" : nil, mirrored ? "mirrored" : nil, upsideDown ? "upside down" : nil].compactMap { $0 }
+        return parts.isEmpty ? "as it is" : parts.joined(separator: ", ")
     }
-}
-
-extension String {
-    fileprivate var nonEmpty: String? { isEmpty ? nil : self }
 }
 
 extension FloatImage {
