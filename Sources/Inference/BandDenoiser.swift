@@ -232,9 +232,8 @@ public struct BandDenoiser {
         precondition(!model.noiseMap || (sigmas?.count ?? 0) >= colorPlanes, "a noise-map model needs σ per plane")
         let tiled = tiled(width: width, colorPlanes: colorPlanes)
         precondition(!(mirror && tiled), "a mirrored pair is streamed at full width")
-        let w4 = (width + 3) / 4 * 4
         // The source's ring holds a tile band with its halo, or a stream step.
-        let step = streamSettings?.stepRows ?? ConvRowStream.settings(width: w4).stepRows
+        let step = streamSettings?.stepRows ?? ConvRowStream.settings.stepRows
         let source = RowSource(width: width, height: height, planes: colorPlanes,
                                rows: (tiled ? tileBandRows + 2 * Self.halo(for: model) : step) + Self.readRows)
         let planes = Planes(source: source, mc: mc, sigmas: sigmas)
@@ -389,7 +388,7 @@ public struct BandDenoiser {
     public var maxStreamWidth = 4096
     /// Rows of a tile band in that case (each band's halo rows are computed twice).
     public var tileBandRows = 512
-    /// The streams' step and pairing (nil: `ConvRowStream.settings(width:)`); tests try both.
+    /// The streams' step and pairing (nil: `ConvRowStream.settings`); tests try both.
     public var streamSettings: (stepRows: Int, pairs: Bool)?
 
     /// The halo a tile needs: the model's receptive radius, rounded up to a multiple of 8.

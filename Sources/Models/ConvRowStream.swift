@@ -161,16 +161,15 @@ public final class ConvRowStream {
     /// CPU-s, side by side, with the same output bytes. (With floats, images wider than 2560
     /// columns went without pairs to save memory; steps of 4 rows save more but run 1.1-1.2x
     /// slower.)
-    public static func settings(width: Int) -> (stepRows: Int, pairs: Bool) { (8, true) }
+    public static let settings = (stepRows: 8, pairs: true)
 
     /// A stream over an image of `width` x `height` (multiples of 4) with `weights` (as `infer`
     /// takes them). `emit` receives each output row (its `channels` planes of `width` values,
     /// one after another) in order, once.
     public init(model: ConvDenoiser, weights: ConvDenoiser.InferenceWeights, width: Int, height: Int, stepRows: Int? = nil, pairs: Bool? = nil,
                 emit: @escaping (_ y: Int, _ planes: UnsafePointer<Float>) -> Void) {
-        let preset = Self.settings(width: width)
-        self.stepRows = max(4, stepRows ?? preset.stepRows) / 4 * 4
-        self.pairs = pairs ?? preset.pairs
+        self.stepRows = max(4, stepRows ?? Self.settings.stepRows) / 4 * 4
+        self.pairs = pairs ?? Self.settings.pairs
         precondition(width % 4 == 0 && height % 4 == 0 && width > 0 && height > 0, "ConvRowStream needs sizes that are multiples of 4")
         self.width = width
         self.height = height
