@@ -53,9 +53,12 @@ public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
 
     /// The denoiser an image of `planes` colour planes gets.
     public func denoiser(forPlanes planes: Int) -> BandDenoiser { planes == 3 ? colour?.denoiser ?? denoiser : denoiser }
-    public var spec: String {
-        "\(verb) \(modelName)" + (sigma.map { " sigma=" + $0.map { String(format: "%g", $0) }.joined(separator: ",") } ?? "")
-            + (strength == 1 ? "" : String(format: " strength=%g", strength)) + (ensemble == 1 ? "" : " ensemble=\(ensemble)")
+    public var spec: String { "\(verb) \(modelName)" + settings.map { " \($0.key)=\($0.value)" }.joined() }
+    /// The parameters given that differ from the defaults (sigma, strength, ensemble), as `spec`
+    /// writes them.
+    public var settings: [(key: String, value: String)] {
+        (sigma.map { [("sigma", $0.map { String(format: "%g", $0) }.joined(separator: ","))] } ?? [])
+            + (strength == 1 ? [] : [("strength", String(format: "%g", strength))]) + (ensemble == 1 ? [] : [("ensemble", "\(ensemble)")])
     }
     /// The `latent:model` provenance line.
     public var modelDescription: String {

@@ -54,9 +54,7 @@ struct CompareCommand: ParsableCommand {
                 }
                 details.append(("crop", "\(sheet.side)"))
                 // What the model was told and how it ran, as the denoise stage records it.
-                if let given = stage.sigma { details.append(("sigma", given.map { String(format: "%g", $0) }.joined(separator: ","))) }
-                if stage.strength != 1 { details.append(("strength", String(format: "%g", stage.strength))) }
-                if stage.ensemble != 1 { details.append(("ensemble", "\(stage.ensemble)")) }
+                details += stage.settings.map { ($0.key, $0.value) }
                 return try options.write(sheet.grid, tiles: sheet.tiles, command: "compare", details: details, modelText: stage.modelDescription)
             }
             let (views, _) = try options.views("compare")
