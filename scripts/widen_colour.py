@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Grows a noise-map conv-dae's full-resolution width (head0, head1, dec0 and the 1x1 layers
-next to them) from its current width to C0 channels, so that the grown network computes the
-same function: the new channels get random weights in and zero weights out, and training
-then finds a use for them. The estimator (estimator.* tensors) is dropped: bundle one again
-with scripts/bundle_estimator.py. Written atomically.
-  python3 scripts/widen_colour.py MODEL OUT C0
-then train on from OUT with `latent train ... --widths C0,64,128 --init-from OUT`.
+"""Grows a noise-map conv-dae's full-resolution and half-resolution widths, so that the grown
+network computes the same function: the new channels get random weights in and zero weights
+out, and training then finds a use for them. The estimator (estimator.* tensors) is dropped:
+bundle one again with scripts/bundle_estimator.py. Written atomically.
+  python3 scripts/widen_colour.py MODEL OUT C0          (the full-resolution level only)
+  python3 scripts/widen_colour.py MODEL OUT C0,C1,C2    (C2, quarter resolution, as it is)
+then train on from OUT with `latent train ... --widths C0,C1,C2 --init-from OUT`.
+Full resolution: head0, head1, dec0 and the 1x1 layers next to them (down1's inputs, up0's
+outputs). Half resolution: down1, enc1, dec1, and down2's inputs, up1's outputs, up0's inputs.
 Session 12 (issue 11): 32 → 48 from the shipped model, 10 epochs of the shipped recipe
 (`INIT=OUT scripts/finetune_colour.sh wide1 --log-loss --widths 48,64,128`): +0.16 dB at white
 σ 5, +0.06 at σ 15, none on real noise, for 31% more multiply-adds per pixel."""
@@ -19,12 +21,16 @@ from safetensors_io import read_model, write
 def main():
     if len(sys.argv) != 4:
         sys.exit(__doc__)
-    src, out, wide = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    src, out, spec = sys.argv[1], sys.argv[2], sys.argv[3]
     meta, t = read_model(src)
     t = {k: v for k, v in t.items() if not k.startswith("estimator.")}
     for k in [k for k in meta if k.startswith("estimator")]:
         meta.pop(k)
     rng = np.random.default_rng(5)
+    old = [int(w) for w in meta["widths"].split(",")]
+    new = [int(w) for w in spec.split(",")] + old[len(spec.split(",")):]
+    if len(new) != 3 or new[2] != old[2] or any(n < o for n, o in zip(new, old)) or new == old:
+        sys.exit(f"widen_colour.py: {src} is {meta['widths']} wide; give wider C0 or C0,C1 (C2 as it is), not {spec}")
 
     def get(k):
         _, shape, blob = t[k]
@@ -33,32 +39,39 @@ def main():
     def put(k, a):
         t[k] = ("F32", list(a.shape), a.astype(np.float32).tobytes())
 
-    old = get("head1.weight").shape[0]
-    n = wide - old
-    if n <= 0:
-        sys.exit(f"widen_colour.py: {src} is already {old} channels wide")
-    inputs = get("head0.weight").shape[1]
-
-    def grow_out(k, fan_in):   # n more output channels: He-initialised weights, zero bias
+    def grow_out(k, n, fan_in):   # n more output channels: He-initialised weights, zero bias
         w, b = get(k + ".weight"), get(k + ".bias")
         put(k + ".weight", np.concatenate([w, np.sqrt(2 / fan_in) * rng.standard_normal((n,) + w.shape[1:])]))
         put(k + ".bias", np.concatenate([b, np.zeros(n)]))
 
-    def grow_in(k, per=1):     # n·per more input channels, zero weights (PixelUnshuffle puts channel c at 4c..4c+3)
-        w = get(k + ".weight")
-        put(k + ".weight", np.concatenate([w, np.zeros((w.shape[0], n * per) + w.shape[2:])], 1))
+    def grow_out_zero(k, n):      # n more outputs that are zero (an up layer's, shuffled into a skip's new channels)
+        w, b = get(k + ".weight"), get(k + ".bias")
+        put(k + ".weight", np.concatenate([w, np.zeros((n,) + w.shape[1:])]))
+        put(k + ".bias", np.concatenate([b, np.zeros(n)]))
 
-    grow_out("head0", inputs * 9)
-    grow_in("head1"); grow_out("head1", wide * 9)
-    grow_in("down1", 4)
-    w, b = get("up0.weight"), get("up0.bias")   # its outputs, shuffled, are the skip's new channels: zero
-    put("up0.weight", np.concatenate([w, np.zeros((4 * n,) + w.shape[1:])]))
-    put("up0.bias", np.concatenate([b, np.zeros(4 * n)]))
-    grow_in("dec0"); grow_out("dec0", wide * 9)
-    grow_in("tail")
-    meta["widths"] = ",".join([str(wide)] + meta["widths"].split(",")[1:])
+    def grow_in(k, n):            # n more input channels, zero weights (PixelUnshuffle puts channel c at 4c..4c+3)
+        w = get(k + ".weight")
+        put(k + ".weight", np.concatenate([w, np.zeros((w.shape[0], n) + w.shape[2:])], 1))
+
+    n0, n1 = new[0] - old[0], new[1] - old[1]
+    if n0:
+        inputs = get("head0.weight").shape[1]
+        grow_out("head0", n0, inputs * 9)
+        grow_in("head1", n0); grow_out("head1", n0, new[0] * 9)
+        grow_in("down1", 4 * n0)
+        grow_out_zero("up0", 4 * n0)
+        grow_in("dec0", n0); grow_out("dec0", n0, new[0] * 9)
+        grow_in("tail", n0)
+    if n1:
+        grow_out("down1", n1, 4 * new[0])
+        grow_in("enc1", n1); grow_out("enc1", n1, new[1] * 9)
+        grow_in("down2", 4 * n1)
+        grow_out_zero("up1", 4 * n1)
+        grow_in("dec1", n1); grow_out("dec1", n1, new[1] * 9)
+        grow_in("up0", n1)
+    meta["widths"] = ",".join(map(str, new))
     write(out, meta, t)
-    print(f"wrote {out}: full-resolution width {old} → {wide}")
+    print(f"wrote {out}: widths {','.join(map(str, old))} → {meta['widths']}")
 
 
 if __name__ == "__main__":
