@@ -15,6 +15,9 @@ emeta, etensors = safetensors_io.read_model(est_path)
 assert meta.get("noise_input") == "map", "the denoiser is not a noise-map model"
 assert emeta.get("kind") == "noise-estimator", "the second file is not a noise estimator"
 assert emeta.get("channels") == meta.get("channels"), "channel counts differ"
+# What the maps' planes measure (per channel, or opponent components): both must read the same.
+space, espace = meta.get("noise_map_space", "rgb"), emeta.get("noise_map_space", "rgb")
+assert space == espace, f"the denoiser's noise map is {space}, the estimator reads {espace}"
 meta["estimator"] = f'{emeta["est_width"]},{emeta["est_depth"]}'
 for k, v in emeta.items():
     if k.startswith("train_"):

@@ -53,11 +53,26 @@ public struct BandDenoiser {
     /// The σ per colour plane a conditioned model is given: from a measured noise level function
     /// (`mapSigmas`), else `sigma`, else `estimate()`, before `strength`; nil for a blind model
     /// (nothing to measure).
+    ///
+    /// The values are in the model's map space (`ConvDenoiser.mapSpace`): the estimator reads
+    /// that space; a given or a per-channel measured σ is taken as independent noise of that σ
+    /// in each channel (`mapPlanes`).
     func planeSigmas(_ planes: Int, levels: NoiseLevelFunction?, estimate: () throws -> [Float?]) rethrows -> [Float]? {
         if let levels { return Self.mapSigmas(levels) }
         guard model.noiseInput || model.noiseMap else { return nil }
-        if let sigma { return sigma.count == planes ? sigma : [Float](repeating: sigma[0], count: planes) }
-        return try estimate().map { $0 ?? Self.fallbackSigma }
+        if let sigma { return mapPlanes(sigma.count == planes ? sigma : [Float](repeating: sigma[0], count: planes)) }
+        return mapPlanes(try estimate().map { $0 ?? Self.fallbackSigma })
+    }
+
+    /// The map's σ per plane for independent noise of σ per channel `rgb` (the same values for a
+    /// model whose map is per channel).
+    func mapPlanes(_ rgb: [Float]) -> [Float] {
+        model.noiseMap && model.mapSpace != .rgb && rgb.count == 3 ? model.mapSpace.sigmas(independentRGB: rgb) : rgb
+    }
+
+    /// σ per channel for the map's σ per plane (what reports show; see `NoiseMapSpace.rgbSigmas`).
+    func channelSigmas(_ planes: [Float]) -> [Float] {
+        model.noiseMap && planes.count == 3 ? model.mapSpace.rgbSigmas(planes) : planes
     }
 
     /// σ per plane as the model is told it: `strength` times the level measured or given.
@@ -95,6 +110,7 @@ public struct BandDenoiser {
             levels = try NoiseLevelFunction.measure(with: estimator, width: width, height: height, nextRows: pass.next)
             try pass.finish()
         }
+        var measured: [Float?]?
         let read = try planeSigmas(planes, levels: levels) {
             let pass = try openPass()
             let stride = NoiseEstimator.stride(forPixels: width * height)
@@ -103,21 +119,33 @@ public struct BandDenoiser {
                 for c in 0..<planes { estimators[c].add(band, plane: c) }
             }
             try pass.finish()
-            return estimators.map { $0.estimate() }
+            measured = estimators.map { $0.estimate() }
+            return measured!
         }
+        // σ per channel as given or measured, before any conversion into the model's map space.
+        let rgbRead: [Float]? = levels != nil ? nil
+            : sigma.map { $0.count == planes ? $0 : [Float](repeating: $0[0], count: planes) } ?? measured?.map { $0 ?? Self.fallbackSigma }
         let sigmas = read.map(told)
         func list(_ v: [Float]) -> String { v.map { String(format: "%.2f", $0) }.joined(separator: ",") }
+        // A map of another space than per-channel σ: its planes, then each channel's σ they imply
+        // (last, where the JSON summary reads σ per channel).
+        let opponent = model.noiseMap && model.mapSpace != .rgb && planes == 3
+        func planesText(_ v: [Float], channels: [Float]? = nil) -> String {
+            opponent ? "(\(model.mapSpace.rawValue) map " + list(v) + ") " + list(channels ?? channelSigmas(v)) : list(v)
+        }
         // With a strength other than 1: what was read or given, then what the model was told.
-        let toldNote = strength == 1 ? "" : sigmas.map { String(format: "; strength %g: told ", strength) + list($0) } ?? ""
+        let toldNote = strength == 1 ? "" : sigmas.map { String(format: "; strength %g: told ", strength) + planesText($0, channels: rgbRead.map(told)) } ?? ""
         let texts: [(key: String, text: String)] = levels.map { f in
-            [("latent:sigma", "noise level function, mean " + list(f.meanSigmas) + toldNote),
-             ("latent:noise-levels", f.table.map { $0.map { String(format: "%.2f", $0) }.joined(separator: " ") }.joined(separator: "; "))]
+            [("latent:sigma", "noise level function, mean " + planesText(f.meanSigmas) + toldNote),
+             ("latent:noise-levels", (opponent ? "\(model.mapSpace.rawValue): " : "")
+                + f.table.map { $0.map { String(format: "%.2f", $0) }.joined(separator: " ") }.joined(separator: "; "))]
         } ?? read.map { v in
-            [("latent:sigma", (sigma != nil ? "given " : "measured ") + list(v) + toldNote)]
+            [("latent:sigma", (sigma != nil ? "given " : "measured ") + planesText(v, channels: rgbRead) + toldNote)]
         } ?? []
         var reading = NoiseReading(sigmas: sigmas, levels: levels, texts: texts)
-        // The image's own noise (before `strength`) against the model's training range.
-        let highest = levels?.table.flatMap { $0 }.max() ?? read?.max()
+        // The image's own noise (before `strength`), per channel, against the model's training range.
+        let bins = levels.map { f in (0..<NoiseLevelFunction.brightnessBins).map { b in f.table.map { $0[b] } } }
+        let highest = bins?.flatMap(channelSigmas).max() ?? rgbRead?.max()
         if let top = model.trainedSigmaMax, let highest, highest > top * 1.05 {
             reading.warning = "\(file): noise level \(String(format: "%.1f", highest)) is above what the model was trained on (up to \(String(format: "%g", top))); it will remove less noise than it should"
             reading.texts.append(("latent:warning", reading.warning!))

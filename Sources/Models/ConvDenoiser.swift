@@ -36,6 +36,8 @@ public final class ConvDenoiser {
     public let noiseInput: Bool
     /// Whether the network takes a per-pixel noise map (one plane per channel) with the image.
     public let noiseMap: Bool
+    /// What the noise map's planes measure (`NoiseMapSpace`; metadata `noise_map_space`).
+    public var mapSpace: NoiseMapSpace = .rgb
     /// Planes the first layer reads: the image, and the noise map when `noiseMap`.
     public var inputPlanes: Int { noiseMap ? 2 * channels : channels }
     let head0, head1, down1, enc1, down2, mid1, mid2, up1, dec1, up0, dec0, tail: Conv2d
@@ -336,6 +338,7 @@ public final class ConvDenoiser {
                  "widths": "\(widths.0),\(widths.1),\(widths.2)",
                  "blocks": "\(res.count)", "noise_input": noiseInput ? "sigma" : noiseMap ? "map" : "none"]
         if !fine.isEmpty { m["fine_blocks"] = "\(fine.count)" }
+        if mapSpace != .rgb { m["noise_map_space"] = mapSpace.rawValue }
         return m
     }
 }
@@ -558,6 +561,7 @@ public enum ConvModelFile {
     /// The architecture a conv-dae file's metadata declares, checked.
     struct Shape {
         var channels: Int, widths: (Int, Int, Int), blocks: Int, fineBlocks: Int, noiseInput: Bool, noiseMap: Bool
+        var mapSpace: NoiseMapSpace = .rgb
         /// The bundled noise-map estimator's width and depth (metadata `estimator` = "W,D").
         var estimator: (width: Int, depth: Int)?
         var parameterCount: Int? {
@@ -586,8 +590,13 @@ public enum ConvModelFile {
             }
             estimator = (v[0], v[1])
         }
+        let space = meta["noise_map_space"] ?? "rgb"
+        guard let mapSpace = NoiseMapSpace(rawValue: space) else { throw ModelFileError.badMetadata(file: file, reason: "unknown noise_map_space '\(space)'") }
+        guard mapSpace == .rgb || (noiseMap && ch == 3) else {
+            throw ModelFileError.badMetadata(file: file, reason: "noise_map_space '\(space)' is for an RGB model that takes a noise map")
+        }
         return Shape(channels: ch, widths: (w[0], w[1], w[2]), blocks: blocks, fineBlocks: fineBlocks, noiseInput: noiseInput, noiseMap: noiseMap,
-                     estimator: estimator)
+                     mapSpace: mapSpace, estimator: estimator)
     }
 
     /// Tensors of a bundled estimator carry this prefix in the file.
@@ -596,6 +605,7 @@ public enum ConvModelFile {
     static func make(_ s: Shape, tensors: [String: NamedTensor], file: String, metadata: [String: String] = [:]) throws -> ConvDenoiser {
         let model = ConvDenoiser(channels: s.channels, widths: s.widths, blocks: s.blocks, fineBlocks: s.fineBlocks, noiseInput: s.noiseInput,
                                  noiseMap: s.noiseMap, seed: 0)
+        model.mapSpace = s.mapSpace
         let own = tensors.filter { !$0.key.hasPrefix(estimatorPrefix) }
         try model.importTensors(s.estimator == nil ? tensors : own, file: file)
         if let e = s.estimator {

@@ -1,4 +1,5 @@
 import Foundation
+import Models
 import Tensor
 
 /// Synthetic noise that looks like a camera's, for training the colour denoiser (after Brooks et
@@ -185,6 +186,13 @@ public enum CameraNoise {
     /// matrix, YCbCr filtering), averaged over the four positions of a Bayer cell:
     /// Σ_j W_ck(p − j)² over k's mosaic sites j, with W_ck = Σ_comp T⁻¹[c][comp]·(T·M)[comp][k]·g_k·(K_comp ∗ d_k).
     static func varianceWeights(_ st: Settings) -> [[Float]] {
+        let cov = covarianceWeights(st)
+        return (0..<3).map { c in (0..<3).map { k in cov[(c * 3 + c) * 3 + k] } }
+    }
+
+    /// The same for pairs of output channels: [(c·3 + d)·3 + k] = Σ_j W_ck(p − j)·W_dk(p − j),
+    /// the covariance that raw channel k's noise gives channels c and d at a pixel.
+    static func covarianceWeights(_ st: Settings) -> [Float] {
         let (kl, kc, r) = componentKernels(st)
         let n = 2 * r + 1, wr = r + 1, wn = 2 * wr + 1
         var tm = [Float](repeating: 0, count: 9)   // (T·M)[comp][k]
@@ -195,43 +203,53 @@ public enum CameraNoise {
                 tm[comp * 3 + k] = sum
             }
         }
-        return (0..<3).map { (c: Int) -> [Float] in
-            (0..<3).map { (k: Int) -> Float in
-                let d = k == 1 ? cross : box
-                // E_comp = K_comp ∗ d_k (radius r + 1), then W = Σ_comp coefficient · E_comp.
-                var w = [Float](repeating: 0, count: wn * wn)
-                for comp in 0..<3 {
-                    let coef: Float = yccInverse[c * 3 + comp] * tm[comp * 3 + k] * st.gains[k]
-                    guard coef != 0 else { continue }
-                    let kern = comp == 0 ? kl : kc
-                    for ky in -r...r {
-                        for kx in -r...r {
-                            let kv = kern[(ky + r) * n + kx + r]
-                            guard kv != 0 else { continue }
-                            for dy in -1...1 {
-                                for dx in -1...1 {
-                                    let at = (ky + dy + wr) * wn + kx + dx + wr
-                                    w[at] += coef * kv * d[(dy + 1) * 3 + dx + 1]
+        // W[c·3 + k]: E_comp = K_comp ∗ d_k (radius r + 1), then W = Σ_comp coefficient · E_comp.
+        let weights: [[Float]] = (0..<9).map { ck in
+            let (c, k) = (ck / 3, ck % 3)
+            let d = k == 1 ? cross : box
+            var w = [Float](repeating: 0, count: wn * wn)
+            for comp in 0..<3 {
+                let coef: Float = yccInverse[c * 3 + comp] * tm[comp * 3 + k] * st.gains[k]
+                guard coef != 0 else { continue }
+                let kern = comp == 0 ? kl : kc
+                for ky in -r...r {
+                    for kx in -r...r {
+                        let kv = kern[(ky + r) * n + kx + r]
+                        guard kv != 0 else { continue }
+                        for dy in -1...1 {
+                            for dx in -1...1 {
+                                let at = (ky + dy + wr) * wn + kx + dx + wr
+                                w[at] += coef * kv * d[(dy + 1) * 3 + dx + 1]
+                            }
+                        }
+                    }
+                }
+            }
+            return w
+        }
+        // Raw site j reaches p with weight W(p − j); average over p's four cell positions.
+        var out = [Float](repeating: 0, count: 27)
+        for c in 0..<3 {
+            for e in c..<3 {
+                for k in 0..<3 {
+                    let a = weights[c * 3 + k], b = weights[e * 3 + k]
+                    var total: Float = 0
+                    for py in 0..<2 {
+                        for px in 0..<2 {
+                            for oy in -wr...wr {
+                                for ox in -wr...wr where bayer(px - ox + 8, py - oy + 8, 0) == k {
+                                    let at = (oy + wr) * wn + ox + wr
+                                    total += a[at] * b[at]
                                 }
                             }
                         }
                     }
+                    out[(c * 3 + e) * 3 + k] = total / 4
+                    out[(e * 3 + c) * 3 + k] = total / 4
                 }
-                // Raw site j reaches p with weight W(p − j); average over p's four cell positions.
-                var total: Float = 0
-                for py in 0..<2 {
-                    for px in 0..<2 {
-                        for oy in -wr...wr {
-                            for ox in -wr...wr where bayer(px - ox + 8, py - oy + 8, 0) == k {
-                                let v = w[(oy + wr) * wn + ox + wr]
-                                total += v * v
-                            }
-                        }
-                    }
-                }
-                return total / 4
             }
         }
+        return out
     }
 
     /// Filters the three noise planes in YCbCr with the components' kernels (see `componentKernels`).
@@ -295,9 +313,11 @@ public enum CameraNoise {
         return px == py ? (px == 0 ? 0 : 2) : 1
     }
 
-    /// Noisy planes and the noise map for clean RGB planes (3 x h x w, 0-1).
+    /// Noisy planes and the noise map for clean RGB planes (3 x h x w, 0-1). `space`: what the
+    /// map's planes measure (`.opponent`: the σ of the opponent components, from the noise's
+    /// covariance across channels at each pixel, `opponentMap`).
     public static func apply(_ clean: UnsafePointer<Float>, h: Int, w: Int, settings: Settings, rng: inout RandomGenerator,
-                             noisy: UnsafeMutablePointer<Float>, map: UnsafeMutablePointer<Float>) {
+                             noisy: UnsafeMutablePointer<Float>, map: UnsafeMutablePointer<Float>, space: NoiseMapSpace = .rgb) {
         var st = settings
         let n = h * w
         var lin = [Float](repeating: 0, count: 3 * n)
@@ -347,6 +367,7 @@ public enum CameraNoise {
         if processed { processInCamera(&noise, h: h, w: w, settings: &st) }
         let rho = varianceGains(blur: kernel)
         let weights = processed ? varianceWeights(st) : nil
+        let covariance = space == .opponent ? covarianceWeights(st) : nil
         for i in 0..<n {
             for c in 0..<3 {
                 var v: Float = 0
@@ -359,8 +380,25 @@ public enum CameraNoise {
                 map[c * n + i] = toneStd(l, variance: v)
                 noisy[c * n + i] = (toSRGB(l + noise[c * n + i]) * 255).rounded() / 255
             }
+            if let covariance { opponentMap(covariance, rawVar: rawVar, lin: lin, at: i, n: n, map: map) }
         }
         if let q = st.jpegQuality { JPEGQuantizer.apply(noisy, h: h, w: w, quality: q) }
+    }
+
+    /// Pixel i's map in the opponent space: the covariance of its linear noise across channels
+    /// (Σ_k weights·(a·raw_k + b)), each channel scaled to the σ the tone curve gives it (`toneStd`,
+    /// as the RGB map has it), then taken into the opponent components (`NoiseMapSpace`).
+    static func opponentMap(_ weights: [Float], rawVar: [Float], lin: [Float], at i: Int, n: Int, map: UnsafeMutablePointer<Float>) {
+        var cov = [Float](repeating: 0, count: 9), slope = [Float](repeating: 0, count: 3)
+        for cd in 0..<9 {
+            var v: Float = 0
+            for k in 0..<3 { v += weights[cd * 3 + k] * rawVar[k * n + i] }
+            cov[cd] = v
+        }
+        for c in 0..<3 where cov[c * 4] > 0 { slope[c] = toneStd(lin[c * n + i], variance: cov[c * 4]) / cov[c * 4].squareRoot() }
+        for c in 0..<3 { for d in 0..<3 { cov[c * 3 + d] *= slope[c] * slope[d] } }
+        let s = NoiseMapSpace.opponent.sigmas(covariance: cov)
+        for q in 0..<3 { map[q * n + i] = s[q] }
     }
 
     static func reflect(_ i: Int, _ n: Int) -> Int {

@@ -44,23 +44,39 @@ public enum PairEvaluation {
     /// sort blocks by their noise), each bin the root mean square of its blocks (their median
     /// reads correlated noise low). A diagnostic only (it looks at the clean image): what a
     /// perfect estimator would give the model.
-    public static func oracleLevels(noisy: FloatImage, clean: FloatImage) -> NoiseLevelFunction? {
-        let acc = NoiseLevelFunction.Accumulator(channels: noisy.channels)
+    ///
+    /// `space` `.opponent` (an RGB pair): the noise taken into the opponent components first, each
+    /// block binned by the clean image's mean brightness over the channels.
+    public static func oracleLevels(noisy: FloatImage, clean: FloatImage, space: NoiseMapSpace = .rgb) -> NoiseLevelFunction? {
+        let planes = noisy.channels
+        let acc = NoiseLevelFunction.Accumulator(channels: planes)
         let bw = noisy.width / 4 * 4, bh = noisy.height / 4 * 4
-        for c in 0..<noisy.channels {
-            var offset = 0.0
-            for y in 0..<bh { for x in 0..<bw { offset += Double(noisy[x: x, y: y, c: c] - clean[x: x, y: y, c: c]) } }
-            offset /= Double(max(1, bw * bh))
+        let mix = space == .opponent && planes == 3 ? NoiseMapSpace.basis : nil
+        var offsets = [Double](repeating: 0, count: planes)
+        for c in 0..<planes {
+            for y in 0..<bh { for x in 0..<bw { offsets[c] += Double(noisy[x: x, y: y, c: c] - clean[x: x, y: y, c: c]) } }
+            offsets[c] /= Double(max(1, bw * bh))
+        }
+        // Plane q's noise at (x, y): channel q's, or its opponent component.
+        func noise(_ x: Int, _ y: Int, _ q: Int) -> Double {
+            func d(_ c: Int) -> Double { Double(noisy[x: x, y: y, c: c] - clean[x: x, y: y, c: c]) - offsets[c] }
+            guard let mix else { return d(q) }
+            return (0..<3).reduce(0.0) { $0 + Double(mix[q * 3 + $1]) * d($1) }
+        }
+        func brightness(_ x: Int, _ y: Int, _ q: Int) -> Double {
+            mix == nil ? Double(clean[x: x, y: y, c: q]) : (0..<3).reduce(0.0) { $0 + Double(clean[x: x, y: y, c: $1]) } / 3
+        }
+        for q in 0..<planes {
             for by in stride(from: 0, to: bh, by: 4) {
                 for bx in stride(from: 0, to: bw, by: 4) {
                     var s2 = 0.0, b = 0.0
                     for y in by..<(by + 4) {
                         for x in bx..<(bx + 4) {
-                            let d = (Double(noisy[x: x, y: y, c: c] - clean[x: x, y: y, c: c]) - offset) * 255
-                            s2 += d * d; b += Double(clean[x: x, y: y, c: c])
+                            let d = noise(x, y, q) * 255
+                            s2 += d * d; b += brightness(x, y, q)
                         }
                     }
-                    acc.add(channel: c, brightness: Float(b / 16), sigma: Float((s2 / 16).squareRoot()))
+                    acc.add(channel: q, brightness: Float(b / 16), sigma: Float((s2 / 16).squareRoot()))
                 }
             }
         }
@@ -80,7 +96,7 @@ public enum PairEvaluation {
             throw PairError.layout(folder: folder, reason: "\(name): noisy is \(noisyPNG.width)x\(noisyPNG.height), clean \(cleanPNG.width)x\(cleanPNG.height)")
         }
         let noisy = FloatImage(noisyPNG), clean = FloatImage(cleanPNG)
-        let oracleSigmas = oracle && denoiser.model.noiseMap ? oracleLevels(noisy: noisy, clean: clean).map { denoiser.told(BandDenoiser.mapSigmas($0)) } : nil
+        let oracleSigmas = oracle && denoiser.model.noiseMap ? oracleLevels(noisy: noisy, clean: clean, space: denoiser.model.mapSpace).map { denoiser.told(BandDenoiser.mapSigmas($0)) } : nil
         let sigmas = oracleSigmas ?? denoiser.sigmas(for: noisy)
         let out = denoiser.wholeImage(noisy, sigmas: sigmas)
         return Score(name: name, psnrNoisy: ImageQuality.psnr(noisy, reference: clean), psnrDenoised: ImageQuality.psnr(out, reference: clean),

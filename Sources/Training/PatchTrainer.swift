@@ -43,6 +43,9 @@ public struct PatchTrainingOptions: Sendable {
     /// R, G and B noise correlate about 0.7) and coarser than one pixel. The map stays each
     /// channel's σ, exact.
     public var correlatedWhite: Float = 0
+    /// What the noise maps' planes measure: each channel's σ, or the opponent components' σ
+    /// (`NoiseMapSpace`), which says how the noise is correlated across channels.
+    public var mapSpace: NoiseMapSpace = .rgb
     /// Camera-like patches: the largest σ (pixels) of a Gaussian blur drawn per patch (uniform
     /// from 0) and applied to the clean patch before its noise, so that input and target are
     /// both that soft. A camera's own image is softer at the pixel level than a scanned or
@@ -67,6 +70,7 @@ public struct PatchTrainingOptions: Sendable {
             .merging(logLoss ? ["train_loss": "log-mse-per-patch"] : [:]) { a, _ in a }
             .merging(sigmaPower != 1 ? ["train_sigma_power": "\(sigmaPower)"] : [:]) { a, _ in a }
             .merging(correlatedWhite > 0 ? ["train_correlated_white": "\(correlatedWhite)"] : [:]) { a, _ in a }
+            .merging(mapSpace != .rgb ? ["noise_map_space": mapSpace.rawValue] : [:]) { a, _ in a }
             .merging(cameraSoftness > 0 ? ["train_camera_softness": "\(cameraSoftness)"] : [:]) { a, _ in a }
     }
 
@@ -301,7 +305,7 @@ public final class PatchTrainer {
                 }
             }
             let st = CameraNoise.Settings.random(&rng, jpegFraction: options.jpegFraction, processing: options.cameraProcessing)
-            CameraNoise.apply(clean, h: shape.h, w: shape.w, settings: st, rng: &rng, noisy: noisy, map: map)
+            CameraNoise.apply(clean, h: shape.h, w: shape.w, settings: st, rng: &rng, noisy: noisy, map: map, space: options.mapSpace)
             for i in 0..<shape.count { map[i] *= 255 / 50 }
             if options.flatCameraMaps {
                 for c in 0..<shape.c {
@@ -316,14 +320,23 @@ public final class PatchTrainer {
         let quantise = options.pngNoiseFraction > 0 && rng.uniform() < options.pngNoiseFraction
         let unit = shape.c == 3 && options.correlatedWhite > 0 && rng.uniform() < options.correlatedWhite
             ? correlatedUnitNoise(h: shape.h, w: shape.w, rng: &rng) : nil
+        var s255 = [Float](repeating: common, count: shape.c)
         for c in 0..<shape.c {
-            let s255 = perChannel ? options.drawSigma(&rng) : common
-            let s = s255 / 255
+            if perChannel { s255[c] = options.drawSigma(&rng) }
+            let s = s255[c] / 255
             for i in (c * plane)..<((c + 1) * plane) {
-                let v = clean[i] + s * (unit?[i] ?? rng.normal())
+                let v = clean[i] + s * (unit?.noise[i] ?? rng.normal())
                 noisy[i] = quantise ? min(255, max(0, (v * 255).rounded())) / 255 : v
-                map[i] = s255 / 50
+                map[i] = s255[c] / 50
             }
+        }
+        if shape.c == 3 && options.mapSpace == .opponent {
+            // Unit noise whose channels share a part ρ of their variance: covariance s_c·s_d·ρ off the diagonal.
+            let rho = unit?.rho ?? 0
+            var cov = [Float](repeating: 0, count: 9)
+            for c in 0..<3 { for d in 0..<3 { cov[c * 3 + d] = s255[c] * s255[d] * (c == d ? 1 : rho) } }
+            let m = NoiseMapSpace.opponent.sigmas(covariance: cov)
+            for q in 0..<3 { (map + q * plane).update(repeating: m[q] / 50, count: plane) }
         }
     }
 
@@ -331,7 +344,7 @@ public final class PatchTrainer {
     /// with a share ρ, 0-0.9, of the variance) and, half the time, over neighbouring pixels (a
     /// Gaussian blur of σ 0.5-1.5 pixels, divided by the kernel's norm, so the variance stays
     /// one away from the borders).
-    static func correlatedUnitNoise(h: Int, w: Int, rng: inout RandomGenerator) -> [Float] {
+    static func correlatedUnitNoise(h: Int, w: Int, rng: inout RandomGenerator) -> (noise: [Float], rho: Float) {
         let plane = h * w
         let rho = 0.9 * rng.uniform()
         let a = rho.squareRoot(), b = (1 - rho).squareRoot()
@@ -346,7 +359,7 @@ public final class PatchTrainer {
             for c in 0..<3 { CameraNoise.blurPlane(&out, offset: c * plane, h: h, w: w, kernel: k) }
             for i in 0..<out.count { out[i] /= norm }
         }
-        return out
+        return (out, rho)
     }
 
     public func restore(epoch: Int, adamT: Int, state: [String: (m: [Float], v: [Float])]) {

@@ -263,7 +263,7 @@ struct ConvDenoiserTests {
         let h = 40, w = 40, plane = h * w
         var variances: [Double] = [], cross: [Double] = [], lag1: [Double] = []
         for _ in 0..<200 {
-            let n = PatchTrainer.correlatedUnitNoise(h: h, w: w, rng: &rng)
+            let n = PatchTrainer.correlatedUnitNoise(h: h, w: w, rng: &rng).noise
             func at(_ c: Int, _ y: Int, _ x: Int) -> Double { Double(n[c * plane + y * w + x]) }
             var v = [Double](repeating: 0, count: 3), rg = 0.0, l1 = 0.0, count = 0.0
             for y in 6..<(h - 6) {

@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Models
 import Testing
 import Tensor
 import Training
@@ -47,5 +48,31 @@ struct OracleLevelsTests {
         for s in levels?.meanSigmas ?? [] {
             #expect(abs(s - sigma) < 0.08 * sigma, "read \(s) for σ \(sigma)")
         }
+    }
+}
+
+extension OracleLevelsTests {
+    /// With the opponent space, the oracle reads the components' σ: grey-correlated noise (a
+    /// share ρ = 0.5 of each channel's σ 8 in common) as luma 8√2 and chroma 8√0.5, within 8%.
+    @Test func oracleReadsOpponentComponents() {
+        let (w, h) = (96, 96), n = w * h
+        var rng = RandomGenerator(seed: 9)
+        var clean = FloatImage(width: w, height: h, channels: 3, value: 0)
+        var noisy = clean
+        let common = (0..<n).map { _ in rng.normal() }
+        for c in 0..<3 {
+            for y in 0..<h {
+                for x in 0..<w {
+                    let v = 0.3 + 0.1 * Float(c) + 0.2 * Float(y) / Float(h)
+                    clean[x: x, y: y, c: c] = v
+                    let z = (0.5 as Float).squareRoot() * (common[y * w + x] + rng.normal())
+                    noisy[x: x, y: y, c: c] = v + z * 8 / 255
+                }
+            }
+        }
+        let read = PairEvaluation.oracleLevels(noisy: noisy, clean: clean, space: .opponent)?.meanSigmas ?? []
+        let expected: [Float] = [8 * Float(2).squareRoot(), 8 * Float(0.5).squareRoot(), 8 * Float(0.5).squareRoot()]
+        #expect(read.count == 3)
+        for (r, e) in zip(read, expected) { #expect(abs(r - e) < 0.08 * e, "read \(read), expected \(expected)") }
     }
 }

@@ -62,7 +62,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "conv-dae: each patch's loss is the log of its mean squared error (the mean PSNR over patches is optimised), so low-noise patches weigh as much as heavy-noise ones.") var logLoss = false
     @Option(help: "conv-dae, noise-estimator: white noise's σ is drawn as low + (high − low)·u^P, u uniform: 1 is uniform over --noise's range, 2 puts half the patches in its lowest quarter (more training on weak noise).") var sigmaPower: Float = 1
     @Option(help: "--camera-noise patches: the largest σ (pixels) of a Gaussian blur drawn per patch and applied to its clean image before the noise, so that input and target are both that soft (a camera's own image is softer than a scanned photo). 0: off.") var cameraSoftness: Float = 0
-    @Option(help: "conv-dae --noise-map --rgb: share of white-noise patches whose noise is correlated across channels (a grey part with 0-90% of the variance) and, in half of them, over 1-3 pixels, as camera noise is; the map keeps each channel's σ.") var correlatedWhite: Float = 0
+    @Option(help: "conv-dae --noise-map --rgb, noise-estimator --rgb: share of white-noise patches whose noise is correlated across channels (a grey part with 0-90% of the variance) and, in half of them, over 1-3 pixels, as camera noise is.") var correlatedWhite: Float = 0
+    @Option(help: "conv-dae --noise-map --rgb, noise-estimator --rgb: what the noise map's planes measure: rgb (each channel's σ) or opponent (the σ of luma and two chroma components, which says how the noise is correlated across channels).") var mapSpace: String = "rgb"
     @Flag(help: "conv-dae (noise map): camera-like patches are given their noise map's mean per channel, the same at every pixel (what `latent denoise` gives the model), not the map pixel by pixel.") var flatCameraMaps = false
     @Flag(help: "conv-dae, noise-estimator: --coarse-noise, and half of the camera patches get a luma component correlated 2-10 pixels away with 5-50% of the noise's variance and chroma noise cut to 10-60% (real photos' noise: correlated far and across channels).") var correlatedNoise = false
     @Flag(help: "conv-dae, noise-estimator: --coarse-noise, and half of the camera patches get chroma noise blurred over 2-4.5 pixels and scaled to 4-80% of luma's variance (real photos' chroma noise after the camera's noise reduction: weak and smooth).") var reducedChroma = false
@@ -88,7 +89,10 @@ struct TrainCommand: ParsableCommand {
         guard cameraSoftness >= 0 && cameraSoftness <= 3 else { throw ValidationError("--camera-softness is a blur σ in pixels, 0-3.") }
         if cameraSoftness > 0 && cameraNoise == 0 { throw ValidationError("--camera-softness softens the camera-noise patches: give --camera-noise too.") }
         guard (0...1).contains(correlatedWhite) else { throw ValidationError("--correlated-white is a fraction between 0 and 1.") }
-        if correlatedWhite > 0 && !(model == "conv-dae" && noiseMap && rgb) { throw ValidationError("--correlated-white is for a conv-dae with --noise-map and --rgb.") }
+        let mapsRGB = rgb && ((model == "conv-dae" && noiseMap) || model == "noise-estimator")
+        if correlatedWhite > 0 && !mapsRGB { throw ValidationError("--correlated-white is for a conv-dae with --noise-map and --rgb, or a noise-estimator with --rgb.") }
+        guard let space = NoiseMapSpace(rawValue: mapSpace) else { throw ValidationError("--map-space is rgb or opponent, not '\(mapSpace)'.") }
+        if space != .rgb && !mapsRGB { throw ValidationError("--map-space opponent is for a conv-dae with --noise-map and --rgb, or a noise-estimator with --rgb.") }
         if model == "conv-dae" || model == "noise-estimator" {
             guard let noise else {
                 throw ValidationError("--model \(model) wants --noise gaussian:LO-HI, e.g. gaussian:0-55/255 (grey levels) or gaussian:0-0.2 (the 0-1 scale).")
@@ -157,6 +161,7 @@ struct TrainCommand: ParsableCommand {
         opts.logLoss = logLoss
         opts.sigmaPower = sigmaPower
         opts.correlatedWhite = correlatedWhite
+        opts.mapSpace = NoiseMapSpace(rawValue: mapSpace) ?? .rgb
         opts.cameraSoftness = cameraSoftness
         opts.epochs = epochs
         opts.learningRate = lr
