@@ -107,7 +107,8 @@ public struct BandDenoiser {
         var levels: NoiseLevelFunction?
         if let estimator = levelEstimator(planes: planes) {
             let pass = try openPass()
-            levels = try NoiseLevelFunction.measure(with: estimator, width: width, height: height, nextRows: pass.next)
+            levels = try NoiseLevelFunction.measure(with: estimator, width: width, height: height, meanBrightness: model.mapSpace != .rgb,
+                                                    nextRows: pass.next)
             try pass.finish()
         }
         var measured: [Float?]?
@@ -442,7 +443,8 @@ public struct BandDenoiser {
     /// nil when `sigma` is given, or there is no estimator.
     public func noiseLevels(for img: FloatImage) -> NoiseLevelFunction? {
         guard let estimator = levelEstimator(planes: img.channels) else { return nil }
-        return try? NoiseLevelFunction.measure(with: estimator, width: img.width, height: img.height, nextRows: Self.memoryPass(img).next)
+        return try? NoiseLevelFunction.measure(with: estimator, width: img.width, height: img.height, meanBrightness: model.mapSpace != .rgb,
+                                               nextRows: Self.memoryPass(img).next)
     }
 
     /// The σ per colour plane a conditioned model is given for `img`: `sigma`, else measured

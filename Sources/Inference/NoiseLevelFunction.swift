@@ -12,8 +12,10 @@ import NN
 /// brightness; the function is the median of each brightness bin (robust to the blocks where
 /// texture is read as noise), bins with too few blocks filled from their neighbours. Counts are
 /// integers, so the result does not depend on the order the blocks come in: streaming the file in
-/// bands gives what the whole image gives. The model is given each channel's mean over
-/// brightness (`BandDenoiser.mapSigmas` says why); the whole function is recorded with the output.
+/// bands gives what the whole image gives. A block's brightness is its mean in the plane's own
+/// channel, or (`meanBrightness`, for a map of opponent components) over the channels. The
+/// model is given each plane's mean over brightness (`BandDenoiser.mapSigmas` says why); the
+/// whole function is recorded with the output.
 public struct NoiseLevelFunction: Sendable, Equatable {
     /// Brightness bins over 0-1.
     public static let brightnessBins = 16
@@ -120,7 +122,8 @@ public struct NoiseLevelFunction: Sendable, Equatable {
     /// Measures an image of `channels` planes streamed top to bottom (`nextRows` gives any
     /// number of rows at a time, nil at the end).
     public static func measure(with estimator: NoiseMapEstimator, width: Int, height: Int, bandRows: Int = defaultBandRows,
-                               tileColumns: Int = defaultTileColumns, nextRows: () throws -> FloatImage?) throws -> NoiseLevelFunction? {
+                               tileColumns: Int = defaultTileColumns, meanBrightness: Bool = false,
+                               nextRows: () throws -> FloatImage?) throws -> NoiseLevelFunction? {
         precondition(bandRows > 0 && bandRows % 8 == 0 && tileColumns > 0 && tileColumns % 8 == 0,
                      "bands and tiles of whole 8x8 blocks (whole Winograd tiles at quarter resolution)")
         let kernels = estimator.kernels()
@@ -132,6 +135,7 @@ public struct NoiseLevelFunction: Sendable, Equatable {
         // Rows of the padded image (the last row and column repeated), channel-major per row.
         let source = RowSource(width: width, height: height, planes: ch, rows: bandRows + 2 * halo + BandDenoiser.readRows)
         var x: [Float] = []
+        var sums = [Float](repeating: 0, count: ch)   // a block's sum per channel
         var r0 = 0
         while r0 < h4 {
             let r1 = min(h4, r0 + bandRows)
@@ -155,10 +159,13 @@ public struct NoiseLevelFunction: Sendable, Equatable {
                     for bx in stride(from: c0, to: min(c1, width), by: 4) {
                         let qy = (by - ra) / 4, qx = (bx - ca) / 4
                         for c in 0..<ch {
-                            var sum: Float = 0
-                            for dy in 0..<4 { for dx in 0..<4 { sum += x[(c * rh + by - ra + dy) * cw + bx - ca + dx] } }
+                            sums[c] = 0
+                            for dy in 0..<4 { for dx in 0..<4 { sums[c] += x[(c * rh + by - ra + dy) * cw + bx - ca + dx] } }
+                        }
+                        let mean = sums.reduce(0, +) / Float(ch)
+                        for c in 0..<ch {
                             let est = max(0, m[(c * (rh / 4) + qy) * qw + qx]) * 50
-                            acc.add(channel: c, brightness: sum / 16, sigma: est)
+                            acc.add(channel: c, brightness: (meanBrightness ? mean : sums[c]) / 16, sigma: est)
                         }
                     }
                 }
