@@ -71,7 +71,7 @@ public struct BandDenoiser {
     }
 
     /// σ per channel for the map's σ per plane (what reports show; see `NoiseMapSpace.rgbSigmas`).
-    func channelSigmas(_ planes: [Float]) -> [Float] {
+    public func channelSigmas(_ planes: [Float]) -> [Float] {
         model.noiseMap && planes.count == 3 ? model.mapSpace.rgbSigmas(planes) : planes
     }
 

@@ -12,6 +12,7 @@ public enum PairEvaluation {
     public struct Score: Sendable {
         public var name: String
         public var psnrNoisy, psnrDenoised, ssimNoisy, ssimDenoised: Double
+        /// σ per channel the model was told (for a map of opponent components, what its planes imply).
         public var sigmas: [Float]?
         public var pixels: Int
     }
@@ -101,7 +102,7 @@ public enum PairEvaluation {
         let out = denoiser.wholeImage(noisy, sigmas: sigmas)
         return Score(name: name, psnrNoisy: ImageQuality.psnr(noisy, reference: clean), psnrDenoised: ImageQuality.psnr(out, reference: clean),
                      ssimNoisy: ImageQuality.ssim(noisy, reference: clean), ssimDenoised: ImageQuality.ssim(out, reference: clean),
-                     sigmas: sigmas, pixels: noisy.width * noisy.height)
+                     sigmas: sigmas.map(denoiser.channelSigmas), pixels: noisy.width * noisy.height)
     }
 
     /// Every pair of `names` scored with `denoiser`, timed; a pair that cannot be scored is
