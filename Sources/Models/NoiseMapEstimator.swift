@@ -24,6 +24,9 @@ public final class NoiseMapEstimator {
     let layers: [Conv2d]
     /// α of the asymmetric loss.
     public static let alpha: Float = 0.3
+    /// α this estimator trains with (`alpha` unless set; 0.5: the plain squared error, no bias
+    /// either way).
+    public var lossAlpha: Float = NoiseMapEstimator.alpha
     /// The network sees its input centred on mid-grey: x − inputOffset (in training and inference).
     static let inputOffset: Float = 0.5
     /// Leaky, so that no unit dies: with plain ReLUs the estimator collapsed on real photographs
@@ -47,6 +50,7 @@ public final class NoiseMapEstimator {
     private init(sharing other: NoiseMapEstimator) {
         channels = other.channels
         width = other.width
+        lossAlpha = other.lossAlpha
         layers = other.layers.map { Conv2d(sharing: $0) }
     }
 
@@ -113,7 +117,7 @@ public final class NoiseMapEstimator {
         var loss = 0.0
         for i in 0..<d.count {
             let e = out.data.data[i] - target.data[i]
-            let w = e < 0 ? 1 - Self.alpha : Self.alpha
+            let w = e < 0 ? 1 - lossAlpha : lossAlpha
             loss += Double(w * e * e)
             d.data[i] = 2 * w * e
         }

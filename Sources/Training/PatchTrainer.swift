@@ -46,6 +46,9 @@ public struct PatchTrainingOptions: Sendable {
     /// What the noise maps' planes measure: each channel's σ, or the opponent components' σ
     /// (`NoiseMapSpace`), which says how the noise is correlated across channels.
     public var mapSpace: NoiseMapSpace = .rgb
+    /// A noise-map estimator's loss: α of CBDNet's asymmetric squared error (an underestimate
+    /// weighs 1 − α, an overestimate α), `NoiseMapEstimator.alpha` by default.
+    public var estimatorAlpha: Float = NoiseMapEstimator.alpha
     /// Camera-like patches: the largest σ (pixels) of a Gaussian blur drawn per patch (uniform
     /// from 0) and applied to the clean patch before its noise, so that input and target are
     /// both that soft. A camera's own image is softer at the pixel level than a scanned or
@@ -71,6 +74,7 @@ public struct PatchTrainingOptions: Sendable {
             .merging(sigmaPower != 1 ? ["train_sigma_power": "\(sigmaPower)"] : [:]) { a, _ in a }
             .merging(correlatedWhite > 0 ? ["train_correlated_white": "\(correlatedWhite)"] : [:]) { a, _ in a }
             .merging(mapSpace != .rgb ? ["noise_map_space": mapSpace.rawValue] : [:]) { a, _ in a }
+            .merging(estimatorAlpha != NoiseMapEstimator.alpha ? ["train_est_alpha": "\(estimatorAlpha)"] : [:]) { a, _ in a }
             .merging(cameraSoftness > 0 ? ["train_camera_softness": "\(cameraSoftness)"] : [:]) { a, _ in a }
     }
 
@@ -157,6 +161,7 @@ public final class PatchTrainer {
     public init(model: PatchModel, options: PatchTrainingOptions) {
         self.model = model
         self.options = options
+        (model as? NoiseMapEstimator)?.lossAlpha = options.estimatorAlpha
         optimizer = Adam(learningRate: options.learningRate)
     }
 

@@ -125,3 +125,31 @@ struct NoiseMapSpaceTests {
         #expect(ratios.max()! > 1.5 * ratios.min()!, "luma against chroma varies with ρ: \(ratios)")
     }
 }
+
+/// `train --est-alpha`: the estimator's asymmetric loss weighs an underestimate 1 − α and an
+/// overestimate α (CBDNet's 0.3 by default: it reads high where it is unsure, which the opponent
+/// map's luma plane is); the trainer sets α from its options, and replicas keep it.
+struct EstimatorAlphaTests {
+    @Test func alphaWeighsUnderAndOverEstimates() {
+        let est = NoiseMapEstimator(channels: 3, width: 4, depth: 2, seed: 3)
+        var rng = RandomGenerator(seed: 4)
+        let x = FeatureMaps(data: Matrix(rows: 1, cols: 3 * 16 * 16), shape: FeatureShape(c: 3, h: 16, w: 16))
+        for i in 0..<x.data.count { x.data.data[i] = rng.uniform() }
+        func loss(_ alpha: Float, _ shift: Float) -> Double {
+            est.lossAlpha = alpha
+            let out = est.forward(x)
+            let target = Matrix(rows: 1, cols: out.shape.count)
+            for i in 0..<target.count { target.data[i] = out.data.data[i] + shift }
+            return est.backward(target: target)
+        }
+        let under = loss(0.3, 0.1), over = loss(0.3, -0.1)
+        #expect(abs(under / over - 0.7 / 0.3) < 1e-3, "underestimate \(under), overestimate \(over)")
+        #expect(abs(loss(0.5, 0.1) / loss(0.5, -0.1) - 1) < 1e-4)
+        var options = PatchTrainingOptions()
+        options.estimatorAlpha = 0.5
+        let model = NoiseMapEstimator(channels: 3, width: 4, depth: 2, seed: 3)
+        _ = PatchTrainer(model: model, options: options)
+        #expect(model.lossAlpha == 0.5 && model.replica().lossAlpha == 0.5)
+        #expect(options.metadata["train_est_alpha"] == "0.5" && PatchTrainingOptions().metadata["train_est_alpha"] == nil)
+    }
+}

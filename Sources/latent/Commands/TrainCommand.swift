@@ -69,6 +69,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "conv-dae, noise-estimator: --coarse-noise, and half of the camera patches get chroma noise blurred over 2-4.5 pixels and scaled to 4-80% of luma's variance (real photos' chroma noise after the camera's noise reduction: weak and smooth).") var reducedChroma = false
     @Option(help: "noise-estimator: channels of its layers.") var estWidth: Int = 32
     @Option(help: "noise-estimator: 3x3 layers before its output layer (at quarter resolution).") var estDepth: Int = 4
+    @Option(help: "noise-estimator: α of its asymmetric loss, 0-1 (an underestimate weighs 1 - α, an overestimate α; 0.5 is the plain squared error).") var estAlpha: Float = 0.3
     @Option(help: "conv-dae: fraction of patches whose noisy input is rounded to 8 bits and clipped to 0-255, as in a saved noisy PNG.")
     var pngNoise: Float = 0
     @Option(help: "conv-dae: folder of validation PNGs (PSNR at σ=25 each epoch; default: 10% of --data).") var valData: String?
@@ -113,6 +114,7 @@ struct TrainCommand: ParsableCommand {
                 throw ValidationError("--flat-camera-maps is for a conv-dae with --noise-map and --camera-noise.")
             }
             guard (1...256).contains(estWidth), (1...8).contains(estDepth) else { throw ValidationError("--est-width must be 1-256 and --est-depth 1-8.") }
+            guard estAlpha > 0 && estAlpha < 1 else { throw ValidationError("--est-alpha must be between 0 and 1.") }
             guard epochs >= 1, batch >= 1, stepsPerEpoch >= 1 else { throw ValidationError("--epochs, --batch and --steps-per-epoch must be at least 1.") }
             guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive.") }
             return
@@ -162,6 +164,7 @@ struct TrainCommand: ParsableCommand {
         opts.sigmaPower = sigmaPower
         opts.correlatedWhite = correlatedWhite
         opts.mapSpace = NoiseMapSpace(rawValue: mapSpace) ?? .rgb
+        opts.estimatorAlpha = estAlpha
         opts.cameraSoftness = cameraSoftness
         opts.epochs = epochs
         opts.learningRate = lr
