@@ -59,9 +59,15 @@ public struct BandDenoiser {
     /// in each channel (`mapPlanes`).
     func planeSigmas(_ planes: Int, levels: NoiseLevelFunction?, estimate: () throws -> [Float?]) rethrows -> [Float]? {
         if let levels { return Self.mapSigmas(levels) }
+        return try channelRead(planes, estimate: estimate).map(mapPlanes)
+    }
+
+    /// σ per channel as given (`sigma`) or measured (`estimate()`), before any conversion into
+    /// the model's map space; nil for a blind model.
+    func channelRead(_ planes: Int, estimate: () throws -> [Float?]) rethrows -> [Float]? {
         guard model.noiseInput || model.noiseMap else { return nil }
-        if let sigma { return mapPlanes(sigma.count == planes ? sigma : [Float](repeating: sigma[0], count: planes)) }
-        return mapPlanes(try estimate().map { $0 ?? Self.fallbackSigma })
+        if let sigma { return sigma.count == planes ? sigma : [Float](repeating: sigma[0], count: planes) }
+        return try estimate().map { $0 ?? Self.fallbackSigma }
     }
 
     /// The map's σ per plane for independent noise of σ per channel `rgb` (the same values for a
@@ -111,8 +117,8 @@ public struct BandDenoiser {
                                                     nextRows: pass.next)
             try pass.finish()
         }
-        var measured: [Float?]?
-        let read = try planeSigmas(planes, levels: levels) {
+        // σ per channel as given or measured, before any conversion into the model's map space.
+        let rgbRead: [Float]? = levels != nil ? nil : try channelRead(planes) {
             let pass = try openPass()
             let stride = NoiseEstimator.stride(forPixels: width * height)
             let estimators = (0..<planes).map { _ in NoiseEstimator(width: width, stride: stride) }
@@ -120,12 +126,9 @@ public struct BandDenoiser {
                 for c in 0..<planes { estimators[c].add(band, plane: c) }
             }
             try pass.finish()
-            measured = estimators.map { $0.estimate() }
-            return measured!
+            return estimators.map { $0.estimate() }
         }
-        // σ per channel as given or measured, before any conversion into the model's map space.
-        let rgbRead: [Float]? = levels != nil ? nil
-            : sigma.map { $0.count == planes ? $0 : [Float](repeating: $0[0], count: planes) } ?? measured?.map { $0 ?? Self.fallbackSigma }
+        let read = levels.map(Self.mapSigmas) ?? rgbRead.map(mapPlanes)
         let sigmas = read.map(told)
         func list(_ v: [Float]) -> String { v.map { String(format: "%.2f", $0) }.joined(separator: ",") }
         // A map of another space than per-channel σ: its planes, then each channel's σ they imply
