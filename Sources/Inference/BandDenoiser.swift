@@ -113,7 +113,7 @@ public struct BandDenoiser {
         var levels: NoiseLevelFunction?
         if let estimator = levelEstimator(planes: planes) {
             let pass = try openPass()
-            levels = try NoiseLevelFunction.measure(with: estimator, width: width, height: height, meanBrightness: model.mapSpace != .rgb,
+            levels = try NoiseLevelFunction.measure(with: estimator, width: width, height: height, space: model.mapSpace,
                                                     nextRows: pass.next)
             try pass.finish()
         }
@@ -446,7 +446,7 @@ public struct BandDenoiser {
     /// nil when `sigma` is given, or there is no estimator.
     public func noiseLevels(for img: FloatImage) -> NoiseLevelFunction? {
         guard let estimator = levelEstimator(planes: img.channels) else { return nil }
-        return try? NoiseLevelFunction.measure(with: estimator, width: img.width, height: img.height, meanBrightness: model.mapSpace != .rgb,
+        return try? NoiseLevelFunction.measure(with: estimator, width: img.width, height: img.height, space: model.mapSpace,
                                                nextRows: Self.memoryPass(img).next)
     }
 

@@ -13,7 +13,8 @@ import NN
 /// texture is read as noise), bins with too few blocks filled from their neighbours. Counts are
 /// integers, so the result does not depend on the order the blocks come in: streaming the file in
 /// bands gives what the whole image gives. A block's brightness is its mean in the plane's own
-/// channel, or (`meanBrightness`, for a map of opponent components) over the channels. The
+/// channel, or (for a map of opponent components) over the channels. A bin's σ is bounded by
+/// the spread of its blocks' own pixels (`spreadBound`). The
 /// model is given each plane's mean over brightness (`BandDenoiser.mapSigmas` says why); the
 /// whole function is recorded with the output.
 public struct NoiseLevelFunction: Sendable, Equatable {
@@ -24,6 +25,23 @@ public struct NoiseLevelFunction: Sendable, Equatable {
     static let sigmaBins = 480
     /// Blocks a bin needs to stand on its own.
     static let minBlocks = 16
+    /// A bin's σ is at most this many times the median spread (pixel standard deviation, over
+    /// `spreadWindow`) of its blocks. Noise cannot be much stronger than the variation it leaves
+    /// in the pixels, and the estimator's reading can be: it learnt from camera-like noise, which
+    /// the tone curve makes strongest near black, and read a real photograph's near-black blue
+    /// channel (noise σ 2.8) as σ 10.5, so the model, told to expect strong noise clipped at
+    /// black, lowered the channel by 2 grey levels: a colour cast, in the clean reference as
+    /// much as in the noisy shot. The bound is loose enough not to bind on the noise the
+    /// estimator learnt from: on flat patches of its camera-like noise (JPEG, in-camera
+    /// processing), the map's σ over the median spread is 1.36 at the median, 2.25 at the 95th
+    /// percentile and 2.5 at the 99th; white noise has about 1.0, and noise clipped where the
+    /// image is black 1.7.
+    public static let spreadBound: Float = 3
+    /// Pixels a side of the window a block's spread is taken over, centred on the block: 8, so
+    /// that noise correlated over several pixels (JPEG and in-camera processing leave a 4x4
+    /// block nearly flat) still shows in it.
+    static let spreadWindow = 8
+    static func sigmaBin(_ sigma: Float) -> Int { min(sigmaBins - 1, max(0, Int(sigma / sigmaStep))) }
 
     /// σ (0-255) at each brightness bin's centre, per channel.
     public var table: [[Float]]
@@ -45,6 +63,8 @@ public struct NoiseLevelFunction: Sendable, Equatable {
         private var counts: [Int32]
         /// Σ σ² per channel and brightness bin (for `rootMeanSquare`).
         private var squares: [Double]
+        /// Histograms of the blocks' spreads, as `counts` (empty until a block comes with one).
+        private var spreads: [Int32] = []
 
         public init(channels: Int) {
             self.channels = channels
@@ -52,11 +72,17 @@ public struct NoiseLevelFunction: Sendable, Equatable {
             squares = [Double](repeating: 0, count: channels * NoiseLevelFunction.brightnessBins)
         }
 
-        public func add(channel: Int, brightness: Float, sigma: Float) {
+        /// A block's reading. `spread`: the standard deviation of the block's own pixels (0-255),
+        /// which bounds what its noise can be (see `spreadBound`).
+        public func add(channel: Int, brightness: Float, sigma: Float, spread: Float? = nil) {
             let b = min(NoiseLevelFunction.brightnessBins - 1, max(0, Int(brightness * Float(NoiseLevelFunction.brightnessBins))))
-            let s = min(NoiseLevelFunction.sigmaBins - 1, max(0, Int(sigma / NoiseLevelFunction.sigmaStep)))
-            counts[(channel * NoiseLevelFunction.brightnessBins + b) * NoiseLevelFunction.sigmaBins + s] += 1
-            squares[channel * NoiseLevelFunction.brightnessBins + b] += Double(sigma) * Double(sigma)
+            let bin = channel * NoiseLevelFunction.brightnessBins + b
+            counts[bin * NoiseLevelFunction.sigmaBins + NoiseLevelFunction.sigmaBin(sigma)] += 1
+            squares[bin] += Double(sigma) * Double(sigma)
+            if let spread {
+                if spreads.isEmpty { spreads = [Int32](repeating: 0, count: counts.count) }
+                spreads[bin * NoiseLevelFunction.sigmaBins + NoiseLevelFunction.sigmaBin(spread)] += 1
+            }
         }
 
         /// How a bin's blocks are summarised: their median (robust to blocks where texture is
@@ -78,6 +104,11 @@ public struct NoiseLevelFunction: Sendable, Equatable {
                 }
                 return nil
             }
+            // `spreadBound` times the median spread of a bin's blocks (no bound without spreads).
+            func bound(spreadRange start: Int, count: Int) -> Float {
+                guard !spreads.isEmpty, let m = median(spreads[start..<(start + count)]) else { return .infinity }
+                return m * NoiseLevelFunction.spreadBound
+            }
             var table: [[Float]] = []
             for c in 0..<channels {
                 let base = c * nb * ns
@@ -93,11 +124,17 @@ public struct NoiseLevelFunction: Sendable, Equatable {
                     let sq = squares[c * nb + b]
                     allSquares += sq
                     guard n >= NoiseLevelFunction.minBlocks, let m = median(h) else { continue }
-                    row[b] = statistic == .median ? m : Float((sq / Double(n)).squareRoot())
+                    row[b] = statistic == .median ? min(m, bound(spreadRange: base + b * ns, count: ns)) : Float((sq / Double(n)).squareRoot())
                     enough[b] = true
                 }
                 guard var overall = median(all[...]) else { return nil }
-                if statistic == .rootMeanSquare { overall = Float((allSquares / Double(all.reduce(0) { $0 + Int($1) })).squareRoot()) }
+                if statistic == .rootMeanSquare {
+                    overall = Float((allSquares / Double(all.reduce(0) { $0 + Int($1) })).squareRoot())
+                } else if !spreads.isEmpty {
+                    var allSpreads = [Int32](repeating: 0, count: ns)
+                    for b in 0..<nb { for k in 0..<ns { allSpreads[k] += spreads[base + b * ns + k] } }
+                    overall = min(overall, median(allSpreads[...]).map { $0 * NoiseLevelFunction.spreadBound } ?? .infinity)
+                }
                 let known = (0..<nb).filter { enough[$0] }
                 for b in 0..<nb where !enough[b] {
                     // The nearest bin with enough blocks (the lower one on a tie), else the overall median.
@@ -122,7 +159,7 @@ public struct NoiseLevelFunction: Sendable, Equatable {
     /// Measures an image of `channels` planes streamed top to bottom (`nextRows` gives any
     /// number of rows at a time, nil at the end).
     public static func measure(with estimator: NoiseMapEstimator, width: Int, height: Int, bandRows: Int = defaultBandRows,
-                               tileColumns: Int = defaultTileColumns, meanBrightness: Bool = false,
+                               tileColumns: Int = defaultTileColumns, space: NoiseMapSpace = .rgb,
                                nextRows: () throws -> FloatImage?) throws -> NoiseLevelFunction? {
         precondition(bandRows > 0 && bandRows % 8 == 0 && tileColumns > 0 && tileColumns % 8 == 0,
                      "bands and tiles of whole 8x8 blocks (whole Winograd tiles at quarter resolution)")
@@ -136,6 +173,11 @@ public struct NoiseLevelFunction: Sendable, Equatable {
         let source = RowSource(width: width, height: height, planes: ch, rows: bandRows + 2 * halo + BandDenoiser.readRows)
         var x: [Float] = []
         var sums = [Float](repeating: 0, count: ch)   // a block's sum per channel
+        // The map's planes as combinations of the channels (rows), for the blocks' spreads.
+        let basis: [Float] = space == .rgb || ch != 3 ? (0..<(ch * ch)).map { $0 % (ch + 1) == 0 ? 1 : 0 } : NoiseMapSpace.basis
+        // A block's spread window (`spreadWindow` a side, less in a smaller image), in the map's planes.
+        let sy = min(Self.spreadWindow, h4), sx = min(Self.spreadWindow, w4), sn = sy * sx
+        var planePixels = [Float](repeating: 0, count: ch * sn)
         var r0 = 0
         while r0 < h4 {
             let r1 = min(h4, r0 + bandRows)
@@ -162,10 +204,23 @@ public struct NoiseLevelFunction: Sendable, Equatable {
                             sums[c] = 0
                             for dy in 0..<4 { for dx in 0..<4 { sums[c] += x[(c * rh + by - ra + dy) * cw + bx - ca + dx] } }
                         }
-                        let mean = sums.reduce(0, +) / Float(ch)
+                        // The spread window: 8x8 around the block (2 pixels before it), inside the
+                        // padded image (so the same whatever the band and tile).
+                        let wy = min(max(0, by - 2), h4 - sy), wx = min(max(0, bx - 2), w4 - sx)
+                        planePixels.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
                         for c in 0..<ch {
-                            let est = max(0, m[(c * (rh / 4) + qy) * qw + qx]) * 50
-                            acc.add(channel: c, brightness: (meanBrightness ? mean : sums[c]) / 16, sigma: est)
+                            for dy in 0..<sy {
+                                for dx in 0..<sx {
+                                    let v = x[(c * rh + wy - ra + dy) * cw + wx - ca + dx]
+                                    for q in 0..<ch { planePixels[q * sn + dy * sx + dx] += basis[q * ch + c] * v }
+                                }
+                            }
+                        }
+                        let mean = sums.reduce(0, +) / Float(ch)
+                        for q in 0..<ch {
+                            let est = max(0, m[(q * (rh / 4) + qy) * qw + qx]) * 50
+                            acc.add(channel: q, brightness: (space == .rgb ? sums[q] : mean) / 16, sigma: est,
+                                    spread: Self.spread(planePixels[(q * sn)..<((q + 1) * sn)]))
                         }
                     }
                 }
@@ -174,5 +229,12 @@ public struct NoiseLevelFunction: Sendable, Equatable {
             r0 = r1
         }
         return acc.result()
+    }
+
+    /// The standard deviation (0-255 scale, the n − 1 form) of a block's pixels.
+    static func spread(_ v: ArraySlice<Float>) -> Float {
+        let mean = v.reduce(0, +) / Float(v.count)
+        let ss = v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+        return (ss / Float(v.count - 1)).squareRoot() * 255
     }
 }
