@@ -21,15 +21,18 @@ public enum NoiseMapSpace: String, Sendable, CaseIterable {
     /// The map's σ per plane for noise with this 3x3 covariance (row-major, any scale: σ comes
     /// out on the covariance's scale, squared-rooted).
     public func sigmas(covariance cov: [Float]) -> [Float] {
+        cov.withUnsafeBufferPointer { c in (0..<3).map { sigma(component: $0, covariance: c.baseAddress!) } }
+    }
+
+    /// One plane's σ of `sigmas(covariance:)` (9 floats, row-major), without allocating.
+    public func sigma(component q: Int, covariance cov: UnsafePointer<Float>) -> Float {
         switch self {
-        case .rgb: return (0..<3).map { cov[$0 * 4].squareRoot() }
+        case .rgb: return cov[q * 4].squareRoot()
         case .opponent:
             let o = Self.basis
-            return (0..<3).map { q in
-                var v: Float = 0
-                for c in 0..<3 { for d in 0..<3 { v += o[q * 3 + c] * o[q * 3 + d] * cov[c * 3 + d] } }
-                return max(0, v).squareRoot()
-            }
+            var v: Float = 0
+            for c in 0..<3 { for d in 0..<3 { v += o[q * 3 + c] * o[q * 3 + d] * cov[c * 3 + d] } }
+            return max(0, v).squareRoot()
         }
     }
 

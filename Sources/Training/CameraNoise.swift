@@ -368,19 +368,22 @@ public enum CameraNoise {
         let rho = varianceGains(blur: kernel)
         let weights = processed ? varianceWeights(st) : nil
         let covariance = space == .opponent ? covarianceWeights(st) : nil
-        for i in 0..<n {
-            for c in 0..<3 {
-                var v: Float = 0
-                for k in 0..<3 {
-                    if let weights { v += weights[c][k] * rawVar[k * n + i]; continue }
-                    let m = st.matrix[c * 3 + k], g = st.gains[k]
-                    v += m * m * g * g * rho[k] * rawVar[k * n + i]
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 12) { scratch in
+            for i in 0..<n {
+                for c in 0..<3 {
+                    let l = lin[c * n + i]
+                    noisy[c * n + i] = (toSRGB(l + noise[c * n + i]) * 255).rounded() / 255
+                    guard covariance == nil else { continue }
+                    var v: Float = 0
+                    for k in 0..<3 {
+                        if let weights { v += weights[c][k] * rawVar[k * n + i]; continue }
+                        let m = st.matrix[c * 3 + k], g = st.gains[k]
+                        v += m * m * g * g * rho[k] * rawVar[k * n + i]
+                    }
+                    map[c * n + i] = toneStd(l, variance: v)
                 }
-                let l = lin[c * n + i]
-                map[c * n + i] = toneStd(l, variance: v)
-                noisy[c * n + i] = (toSRGB(l + noise[c * n + i]) * 255).rounded() / 255
+                if let covariance { opponentMap(covariance, rawVar: rawVar, lin: lin, at: i, n: n, map: map, scratch: scratch.baseAddress!) }
             }
-            if let covariance { opponentMap(covariance, rawVar: rawVar, lin: lin, at: i, n: n, map: map) }
         }
         if let q = st.jpegQuality { JPEGQuantizer.apply(noisy, h: h, w: w, quality: q) }
     }
@@ -388,17 +391,18 @@ public enum CameraNoise {
     /// Pixel i's map in the opponent space: the covariance of its linear noise across channels
     /// (Σ_k weights·(a·raw_k + b)), each channel scaled to the σ the tone curve gives it (`toneStd`,
     /// as the RGB map has it), then taken into the opponent components (`NoiseMapSpace`).
-    static func opponentMap(_ weights: [Float], rawVar: [Float], lin: [Float], at i: Int, n: Int, map: UnsafeMutablePointer<Float>) {
-        var cov = [Float](repeating: 0, count: 9), slope = [Float](repeating: 0, count: 3)
+    /// `scratch`: room for 12 floats (the covariance and the slopes), so that no pixel allocates.
+    static func opponentMap(_ weights: [Float], rawVar: [Float], lin: [Float], at i: Int, n: Int, map: UnsafeMutablePointer<Float>,
+                            scratch: UnsafeMutablePointer<Float>) {
+        let cov = scratch, slope = scratch + 9
         for cd in 0..<9 {
             var v: Float = 0
             for k in 0..<3 { v += weights[cd * 3 + k] * rawVar[k * n + i] }
             cov[cd] = v
         }
-        for c in 0..<3 where cov[c * 4] > 0 { slope[c] = toneStd(lin[c * n + i], variance: cov[c * 4]) / cov[c * 4].squareRoot() }
+        for c in 0..<3 { slope[c] = cov[c * 4] > 0 ? toneStd(lin[c * n + i], variance: cov[c * 4]) / cov[c * 4].squareRoot() : 0 }
         for c in 0..<3 { for d in 0..<3 { cov[c * 3 + d] *= slope[c] * slope[d] } }
-        let s = NoiseMapSpace.opponent.sigmas(covariance: cov)
-        for q in 0..<3 { map[q * n + i] = s[q] }
+        for q in 0..<3 { map[q * n + i] = NoiseMapSpace.opponent.sigma(component: q, covariance: cov) }
     }
 
     static func reflect(_ i: Int, _ n: Int) -> Int {
