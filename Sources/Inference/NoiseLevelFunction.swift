@@ -172,12 +172,7 @@ public struct NoiseLevelFunction: Sendable, Equatable {
         // Rows of the padded image (the last row and column repeated), channel-major per row.
         let source = RowSource(width: width, height: height, planes: ch, rows: bandRows + 2 * halo + BandDenoiser.readRows)
         var x: [Float] = []
-        var sums = [Float](repeating: 0, count: ch)   // a block's sum per channel
-        // The map's planes as combinations of the channels (rows), for the blocks' spreads.
-        let basis: [Float] = space == .rgb || ch != 3 ? (0..<(ch * ch)).map { $0 % (ch + 1) == 0 ? 1 : 0 } : NoiseMapSpace.basis
-        // A block's spread window (`spreadWindow` a side, less in a smaller image), in the map's planes.
-        let sy = min(Self.spreadWindow, h4), sx = min(Self.spreadWindow, w4), sn = sy * sx
-        var planePixels = [Float](repeating: 0, count: ch * sn)
+        var block = BlockPixels(channels: ch, space: space, h4: h4, w4: w4)
         var r0 = 0
         while r0 < h4 {
             let r1 = min(h4, r0 + bandRows)
@@ -200,27 +195,10 @@ public struct NoiseLevelFunction: Sendable, Equatable {
                 for by in stride(from: r0, to: min(r1, height), by: 4) {
                     for bx in stride(from: c0, to: min(c1, width), by: 4) {
                         let qy = (by - ra) / 4, qx = (bx - ca) / 4
-                        for c in 0..<ch {
-                            sums[c] = 0
-                            for dy in 0..<4 { for dx in 0..<4 { sums[c] += x[(c * rh + by - ra + dy) * cw + bx - ca + dx] } }
-                        }
-                        // The spread window: 8x8 around the block (2 pixels before it), inside the
-                        // padded image (so the same whatever the band and tile).
-                        let wy = min(max(0, by - 2), h4 - sy), wx = min(max(0, bx - 2), w4 - sx)
-                        planePixels.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-                        for c in 0..<ch {
-                            for dy in 0..<sy {
-                                for dx in 0..<sx {
-                                    let v = x[(c * rh + wy - ra + dy) * cw + wx - ca + dx]
-                                    for q in 0..<ch { planePixels[q * sn + dy * sx + dx] += basis[q * ch + c] * v }
-                                }
-                            }
-                        }
-                        let mean = sums.reduce(0, +) / Float(ch)
+                        block.read(x, rows: ra, rh, columns: ca, cw, block: by, bx)
                         for q in 0..<ch {
                             let est = max(0, m[(q * (rh / 4) + qy) * qw + qx]) * 50
-                            acc.add(channel: q, brightness: (space == .rgb ? sums[q] : mean) / 16, sigma: est,
-                                    spread: Self.spread(planePixels[(q * sn)..<((q + 1) * sn)]))
+                            acc.add(channel: q, brightness: block.brightness[q], sigma: est, spread: block.spreads[q])
                         }
                     }
                 }
@@ -231,10 +209,65 @@ public struct NoiseLevelFunction: Sendable, Equatable {
         return acc.result()
     }
 
-    /// The standard deviation (0-255 scale, the n − 1 form) of a block's pixels.
-    static func spread(_ v: ArraySlice<Float>) -> Float {
-        let mean = v.reduce(0, +) / Float(v.count)
-        let ss = v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
-        return (ss / Float(v.count - 1)).squareRoot() * 255
+}
+
+/// What `NoiseLevelFunction.measure` takes from a 4x4 block's own pixels, per plane of the map:
+/// its brightness (the block's mean in the plane's channel, or over the channels for a map of
+/// opponent components) and its spread (the standard deviation, 0-255, of the plane's values
+/// over the `spreadWindow` around the block).
+private struct BlockPixels {
+    let channels: Int, space: NoiseMapSpace
+    /// The map's planes as combinations of the channels (rows).
+    let basis: [Float]
+    /// The spread window (`spreadWindow` a side, less in a smaller image) and the padded image's size.
+    let sy: Int, sx: Int, h4: Int, w4: Int
+    private(set) var brightness: [Float], spreads: [Float]
+    /// The window's pixels in the map's planes.
+    private var planePixels: [Float]
+
+    init(channels: Int, space: NoiseMapSpace, h4: Int, w4: Int) {
+        self.channels = channels
+        self.space = space
+        basis = space == .rgb || channels != 3 ? (0..<(channels * channels)).map { $0 % (channels + 1) == 0 ? 1 : 0 } : NoiseMapSpace.basis
+        sy = min(NoiseLevelFunction.spreadWindow, h4)
+        sx = min(NoiseLevelFunction.spreadWindow, w4)
+        self.h4 = h4
+        self.w4 = w4
+        brightness = [Float](repeating: 0, count: channels)
+        spreads = [Float](repeating: 0, count: channels)
+        planePixels = [Float](repeating: 0, count: channels * sy * sx)
+    }
+
+    /// The block at (`by`, `bx`) of the padded image, from `x`: channel-major rows `ra`..<`ra + rh`
+    /// and columns `ca`..<`ca + cw` of it (a band and tile with its halo).
+    mutating func read(_ x: [Float], rows ra: Int, _ rh: Int, columns ca: Int, _ cw: Int, block by: Int, _ bx: Int) {
+        let ch = channels, sn = sy * sx
+        for c in 0..<ch {
+            var sum: Float = 0
+            for dy in 0..<4 { for dx in 0..<4 { sum += x[(c * rh + by - ra + dy) * cw + bx - ca + dx] } }
+            brightness[c] = sum / 16
+        }
+        if space != .rgb {
+            let mean = brightness.reduce(0, +) / Float(ch)
+            for c in 0..<ch { brightness[c] = mean }
+        }
+        // The window: 8x8 around the block (2 pixels before it), inside the padded image, so the
+        // same whatever the band and tile (their halo covers it).
+        let wy = min(max(0, by - 2), h4 - sy), wx = min(max(0, bx - 2), w4 - sx)
+        planePixels.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        for c in 0..<ch {
+            for dy in 0..<sy {
+                for dx in 0..<sx {
+                    let v = x[(c * rh + wy - ra + dy) * cw + wx - ca + dx]
+                    for q in 0..<ch { planePixels[q * sn + dy * sx + dx] += basis[q * ch + c] * v }
+                }
+            }
+        }
+        for q in 0..<ch {
+            let v = planePixels[(q * sn)..<((q + 1) * sn)]
+            let mean = v.reduce(0, +) / Float(sn)
+            let ss = v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
+            spreads[q] = (ss / Float(max(1, sn - 1))).squareRoot() * 255
+        }
     }
 }
