@@ -192,13 +192,15 @@ public struct NoiseLevelFunction: Sendable, Equatable {
                 let m = estimator.infer(kernels, x, h: rh, w: cw, workspace: workspace)
                 let qw = cw / 4
                 // The blocks of this band and tile (inside the image).
-                for by in stride(from: r0, to: min(r1, height), by: 4) {
-                    for bx in stride(from: c0, to: min(c1, width), by: 4) {
-                        let qy = (by - ra) / 4, qx = (bx - ca) / 4
-                        block.read(x, rows: ra, rh, columns: ca, cw, block: by, bx)
-                        for q in 0..<ch {
-                            let est = max(0, m[(q * (rh / 4) + qy) * qw + qx]) * 50
-                            acc.add(channel: q, brightness: block.brightness[q], sigma: est, spread: block.spreads[q])
+                x.withUnsafeBufferPointer { x in
+                    for by in stride(from: r0, to: min(r1, height), by: 4) {
+                        for bx in stride(from: c0, to: min(c1, width), by: 4) {
+                            let qy = (by - ra) / 4, qx = (bx - ca) / 4
+                            block.read(x.baseAddress!, rows: ra, rh, columns: ca, cw, block: by, bx)
+                            for q in 0..<ch {
+                                let est = max(0, m[(q * (rh / 4) + qy) * qw + qx]) * 50
+                                acc.add(channel: q, brightness: block.brightness[q], sigma: est, spread: block.spreads[q])
+                            }
                         }
                     }
                 }
@@ -240,7 +242,7 @@ private struct BlockPixels {
 
     /// The block at (`by`, `bx`) of the padded image, from `x`: channel-major rows `ra`..<`ra + rh`
     /// and columns `ca`..<`ca + cw` of it (a band and tile with its halo).
-    mutating func read(_ x: [Float], rows ra: Int, _ rh: Int, columns ca: Int, _ cw: Int, block by: Int, _ bx: Int) {
+    mutating func read(_ x: UnsafePointer<Float>, rows ra: Int, _ rh: Int, columns ca: Int, _ cw: Int, block by: Int, _ bx: Int) {
         let ch = channels, sn = sy * sx
         for c in 0..<ch {
             var sum: Float = 0
@@ -254,20 +256,27 @@ private struct BlockPixels {
         // The window: 8x8 around the block (2 pixels before it), inside the padded image, so the
         // same whatever the band and tile (their halo covers it).
         let wy = min(max(0, by - 2), h4 - sy), wx = min(max(0, bx - 2), w4 - sx)
-        planePixels.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-        for c in 0..<ch {
-            for dy in 0..<sy {
-                for dx in 0..<sx {
-                    let v = x[(c * rh + wy - ra + dy) * cw + wx - ca + dx]
-                    for q in 0..<ch { planePixels[q * sn + dy * sx + dx] += basis[q * ch + c] * v }
+        let (sy, sx, identity) = (sy, sx, space == .rgb || ch != 3)
+        basis.withUnsafeBufferPointer { basis in
+            planePixels.withUnsafeMutableBufferPointer { planes in
+                if !identity { planes.update(repeating: 0) }
+                for c in 0..<ch {
+                    for dy in 0..<sy {
+                        let row = x + (c * rh + wy - ra + dy) * cw + wx - ca
+                        for dx in 0..<sx {
+                            if identity { planes[c * sn + dy * sx + dx] = row[dx]; continue }
+                            for q in 0..<ch { planes[q * sn + dy * sx + dx] += basis[q * ch + c] * row[dx] }
+                        }
+                    }
+                }
+                for q in 0..<ch {
+                    var sum: Float = 0, ss: Float = 0
+                    for i in (q * sn)..<((q + 1) * sn) { sum += planes[i] }
+                    let mean = sum / Float(sn)
+                    for i in (q * sn)..<((q + 1) * sn) { ss += (planes[i] - mean) * (planes[i] - mean) }
+                    spreads[q] = (ss / Float(max(1, sn - 1))).squareRoot() * 255
                 }
             }
-        }
-        for q in 0..<ch {
-            let v = planePixels[(q * sn)..<((q + 1) * sn)]
-            let mean = v.reduce(0, +) / Float(sn)
-            let ss = v.reduce(0) { $0 + ($1 - mean) * ($1 - mean) }
-            spreads[q] = (ss / Float(max(1, sn - 1))).squareRoot() * 255
         }
     }
 }
