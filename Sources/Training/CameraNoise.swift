@@ -65,10 +65,22 @@ public enum CameraNoise {
         /// When set, chroma (after its blur) is scaled so that its variance in the patch is this
         /// share of luma's (`chromaScale` is then the scale that took); nil: `chromaScale` as given.
         public var chromaToLuma: Float?
+        /// A toe on the tone curve: shadows compressed, as camera JPEG engines do, so that the
+        /// noise weakens towards black instead of being strongest there (where the sRGB curve is
+        /// steepest). The display value v becomes (1 + toe)·v²/(v + toe): 0 and 1 stay, the slope
+        /// at black is 0 and 1 + toe at white. A clean level is first taken back through the
+        /// whole curve, so the toe moves it to brighter linear light (more shot noise) and only a
+        /// strong toe weakens the noise near black: toe 0.25 gives noise at level 8 about 0.7 of
+        /// that at level 100, as on polyu-val's Sony pairs (the plain curve gives 1.15).
+        /// 0: none (the plain sRGB curve).
+        public var toe: Float = 0
 
         /// Brooks' distribution (log shot noise uniform, read noise on a line in log-log with
         /// scatter), widened to high ISO; colour matrices between none and strong saturation.
-        public static func random(_ rng: inout RandomGenerator, jpegFraction: Float, processing: Processing = .none) -> Settings {
+        /// `toeFraction`: the share of settings with a tone-curve toe (`toe` 0.05-0.3), drawn
+        /// last, so that 0 draws the same settings as before it existed.
+        public static func random(_ rng: inout RandomGenerator, jpegFraction: Float, processing: Processing = .none,
+                                  toeFraction: Float = 0) -> Settings {
             let logShot = log(Float(1e-4)) + rng.uniform() * (log(Float(3e-2)) - log(Float(1e-4)))
             let logRead = 2.18 * logShot + 1.2 + 0.26 * rng.normal()
             let gains: [Float] = [1.6 + 0.9 * rng.uniform(), 1, 1.4 + 0.6 * rng.uniform()]
@@ -115,6 +127,7 @@ public enum CameraNoise {
                     st.chromaToLuma = exp(log(Float(0.04)) + rng.uniform() * (log(Float(0.8)) - log(Float(0.04))))
                 }
             }
+            if toeFraction > 0 && rng.uniform() < toeFraction { st.toe = 0.05 + 0.25 * rng.uniform() }
             return st
         }
     }
@@ -289,6 +302,18 @@ public enum CameraNoise {
         let l = min(1, max(0, v))
         return l <= 0.0031308 ? 12.92 * l : 1.055 * powf(l, 1 / 2.4) - 0.055
     }
+    /// The camera's tone curve: linear light to the 0-1 display value (sRGB, then the toe).
+    @inline(__always) static func display(_ v: Float, toe: Float) -> Float {
+        let d = toSRGB(v)
+        return toe == 0 ? d : (1 + toe) * d * d / (d + toe)
+    }
+    /// Its inverse: a display value to linear light.
+    @inline(__always) static func linear(_ v: Float, toe: Float) -> Float {
+        guard toe != 0 else { return toLinear(v) }
+        // (1 + t)·d²/(d + t) = v: d² − v'·d − v'·t = 0 with v' = v/(1 + t), the positive root.
+        let w = v / (1 + toe)
+        return toLinear((w + (w * w + 4 * w * toe).squareRoot()) / 2)
+    }
     /// Gauss–Hermite nodes and weights (5 points, weights normalised to sum 1).
     static let hermite: [(x: Float, w: Float)] = [(-2.0201829, 0.011257411), (-0.95857246, 0.22207592), (0, 0.53333336),
                                                   (0.95857246, 0.22207592), (2.0201829, 0.011257411)]
@@ -296,11 +321,11 @@ public enum CameraNoise {
     /// The standard deviation of srgb(l + N) for N ~ N(0, variance), clipping included
     /// (Gauss–Hermite quadrature): the tone curve's first-order slope alone is off by 10-15%
     /// where the noise is as large as a dark signal.
-    static func toneStd(_ l: Float, variance: Float) -> Float {
+    static func toneStd(_ l: Float, variance: Float, toe: Float = 0) -> Float {
         let s = (2 * variance).squareRoot()
         var m: Float = 0, m2: Float = 0
         for (x, w) in hermite {
-            let v = toSRGB(l + s * x)
+            let v = display(l + s * x, toe: toe)
             m += w * v
             m2 += w * v * v
         }
@@ -321,7 +346,7 @@ public enum CameraNoise {
         var st = settings
         let n = h * w
         var lin = [Float](repeating: 0, count: 3 * n)
-        for i in 0..<(3 * n) { lin[i] = toLinear(clean[i]) }
+        for i in 0..<(3 * n) { lin[i] = linear(clean[i], toe: st.toe) }
         // Camera raw per channel: raw = M⁻¹·linear / g.
         let inv = invert3(st.matrix)
         // Raw noise on the mosaic, scattered into per-channel sparse planes.
@@ -372,7 +397,7 @@ public enum CameraNoise {
             for i in 0..<n {
                 for c in 0..<3 {
                     let l = lin[c * n + i]
-                    noisy[c * n + i] = (toSRGB(l + noise[c * n + i]) * 255).rounded() / 255
+                    noisy[c * n + i] = (display(l + noise[c * n + i], toe: st.toe) * 255).rounded() / 255
                     guard covariance == nil else { continue }
                     var v: Float = 0
                     for k in 0..<3 {
@@ -380,9 +405,11 @@ public enum CameraNoise {
                         let m = st.matrix[c * 3 + k], g = st.gains[k]
                         v += m * m * g * g * rho[k] * rawVar[k * n + i]
                     }
-                    map[c * n + i] = toneStd(l, variance: v)
+                    map[c * n + i] = toneStd(l, variance: v, toe: st.toe)
                 }
-                if let covariance { opponentMap(covariance, rawVar: rawVar, lin: lin, at: i, n: n, map: map, scratch: scratch.baseAddress!) }
+                if let covariance {
+                    opponentMap(covariance, rawVar: rawVar, lin: lin, at: i, n: n, toe: st.toe, map: map, scratch: scratch.baseAddress!)
+                }
             }
         }
         if let q = st.jpegQuality { JPEGQuantizer.apply(noisy, h: h, w: w, quality: q) }
@@ -392,7 +419,7 @@ public enum CameraNoise {
     /// (Σ_k weights·(a·raw_k + b)), each channel scaled to the σ the tone curve gives it (`toneStd`,
     /// as the RGB map has it), then taken into the opponent components (`NoiseMapSpace`).
     /// `scratch`: room for 12 floats (the covariance and the slopes), so that no pixel allocates.
-    static func opponentMap(_ weights: [Float], rawVar: [Float], lin: [Float], at i: Int, n: Int, map: UnsafeMutablePointer<Float>,
+    static func opponentMap(_ weights: [Float], rawVar: [Float], lin: [Float], at i: Int, n: Int, toe: Float = 0, map: UnsafeMutablePointer<Float>,
                             scratch: UnsafeMutablePointer<Float>) {
         let cov = scratch, slope = scratch + 9
         for cd in 0..<9 {
@@ -400,7 +427,7 @@ public enum CameraNoise {
             for k in 0..<3 { v += weights[cd * 3 + k] * rawVar[k * n + i] }
             cov[cd] = v
         }
-        for c in 0..<3 { slope[c] = cov[c * 4] > 0 ? toneStd(lin[c * n + i], variance: cov[c * 4]) / cov[c * 4].squareRoot() : 0 }
+        for c in 0..<3 { slope[c] = cov[c * 4] > 0 ? toneStd(lin[c * n + i], variance: cov[c * 4], toe: toe) / cov[c * 4].squareRoot() : 0 }
         for c in 0..<3 { for d in 0..<3 { cov[c * 3 + d] *= slope[c] * slope[d] } }
         for q in 0..<3 { map[q * n + i] = NoiseMapSpace.opponent.sigma(component: q, covariance: cov) }
     }

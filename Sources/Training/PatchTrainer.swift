@@ -26,6 +26,8 @@ public struct PatchTrainingOptions: Sendable {
     /// instead of white Gaussian noise, and the share of those also JPEG-compressed.
     public var cameraFraction: Float = 0
     public var jpegFraction: Float = 0.5
+    /// Share of camera-noise patches whose tone curve has a shadow toe (`CameraNoise.Settings.toe`).
+    public var cameraToe: Float = 0
     /// Camera-like noise also goes through in-camera processing (coarse luma, reduced and
     /// blurred chroma: `CameraNoise.Settings`) in two thirds of those patches.
     public var cameraProcessing: CameraNoise.Processing = .none
@@ -65,17 +67,23 @@ public struct PatchTrainingOptions: Sendable {
     public init() {}
 
     public var metadata: [String: String] {
-        ["train_patch": "\(patch)", "train_batch": "\(batch)", "train_steps_per_epoch": "\(stepsPerEpoch)", "train_epochs": "\(epochs)",
-         "train_lr": "\(learningRate)", "train_sigma": "\(sigmaRange.lowerBound)-\(sigmaRange.upperBound)", "train_seed": "\(seed)",
-         "train_png_noise": "\(pngNoiseFraction)", "train_camera_noise": "\(cameraFraction)", "train_jpeg": "\(jpegFraction)",
-         "train_camera_processing": cameraProcessing == .none ? "false" : cameraProcessing == .standard ? "true" : cameraProcessing.rawValue]
-            .merging(flatCameraMaps ? ["train_flat_camera_maps": "true"] : [:]) { a, _ in a }
-            .merging(logLoss ? ["train_loss": "log-mse-per-patch"] : [:]) { a, _ in a }
-            .merging(sigmaPower != 1 ? ["train_sigma_power": "\(sigmaPower)"] : [:]) { a, _ in a }
-            .merging(correlatedWhite > 0 ? ["train_correlated_white": "\(correlatedWhite)"] : [:]) { a, _ in a }
-            .merging(mapSpace != .rgb ? ["noise_map_space": mapSpace.rawValue] : [:]) { a, _ in a }
-            .merging(estimatorAlpha != NoiseMapEstimator.alpha ? ["train_est_alpha": "\(estimatorAlpha)"] : [:]) { a, _ in a }
-            .merging(cameraSoftness > 0 ? ["train_camera_softness": "\(cameraSoftness)"] : [:]) { a, _ in a }
+        var meta = ["train_patch": "\(patch)", "train_batch": "\(batch)", "train_steps_per_epoch": "\(stepsPerEpoch)", "train_epochs": "\(epochs)",
+                    "train_lr": "\(learningRate)", "train_sigma": "\(sigmaRange.lowerBound)-\(sigmaRange.upperBound)", "train_seed": "\(seed)",
+                    "train_png_noise": "\(pngNoiseFraction)", "train_camera_noise": "\(cameraFraction)", "train_jpeg": "\(jpegFraction)",
+                    "train_camera_processing": cameraProcessing == .none ? "false" : cameraProcessing == .standard ? "true" : cameraProcessing.rawValue]
+        // Keys only when the option is away from its default, so older files read the same.
+        let optional: [(key: String, value: String?)] = [
+            ("train_flat_camera_maps", flatCameraMaps ? "true" : nil),
+            ("train_loss", logLoss ? "log-mse-per-patch" : nil),
+            ("train_sigma_power", sigmaPower != 1 ? "\(sigmaPower)" : nil),
+            ("train_correlated_white", correlatedWhite > 0 ? "\(correlatedWhite)" : nil),
+            ("train_camera_toe", cameraToe > 0 ? "\(cameraToe)" : nil),
+            ("noise_map_space", mapSpace != .rgb ? mapSpace.rawValue : nil),
+            ("train_est_alpha", estimatorAlpha != NoiseMapEstimator.alpha ? "\(estimatorAlpha)" : nil),
+            ("train_camera_softness", cameraSoftness > 0 ? "\(cameraSoftness)" : nil),
+        ]
+        for (key, value) in optional { if let value { meta[key] = value } }
+        return meta
     }
 
     /// A white-noise σ (0-255 scale) for one patch or channel: `sigmaRange` by `sigmaPower`.
@@ -309,7 +317,8 @@ public final class PatchTrainer {
                     clean.update(from: planes, count: shape.count)
                 }
             }
-            let st = CameraNoise.Settings.random(&rng, jpegFraction: options.jpegFraction, processing: options.cameraProcessing)
+            let st = CameraNoise.Settings.random(&rng, jpegFraction: options.jpegFraction, processing: options.cameraProcessing,
+                                                 toeFraction: options.cameraToe)
             CameraNoise.apply(clean, h: shape.h, w: shape.w, settings: st, rng: &rng, noisy: noisy, map: map, space: options.mapSpace)
             for i in 0..<shape.count { map[i] *= 255 / 50 }
             if options.flatCameraMaps {

@@ -83,6 +83,10 @@ struct TrainCommandTests {
          "--correlated-white is for a conv-dae with --noise-map and --rgb"),
         (["train", "--model", "conv-dae", "--rgb", "--noise-map", "--noise", "gaussian:0-60/255", "--correlated-white", "1.5", "--data", "x", "-o", "m"],
          "--correlated-white is a fraction between 0 and 1"),
+        (["train", "--model", "noise-estimator", "--rgb", "--noise", "gaussian:0-60/255", "--camera-toe", "0.5", "--data", "x", "-o", "m"],
+         "--camera-toe changes the camera-noise patches: give --camera-noise too"),
+        (["train", "--model", "noise-estimator", "--rgb", "--noise", "gaussian:0-60/255", "--camera-noise", "0.5", "--camera-toe", "2", "--data", "x", "-o", "m"],
+         "--camera-toe is a fraction between 0 and 1"),
         (["eval", "--model", "m", "--data", "x", "--sigma", "300"], "--sigma wants one σ between 0 and"),
         (["eval", "--model", "m", "--data", "x", "--iwae", "0"], "--iwae must be at least 1"),
     ])

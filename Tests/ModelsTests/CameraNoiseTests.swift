@@ -12,8 +12,8 @@ struct CameraNoiseTests {
     /// (neighbouring pixels' noise correlate positively: the demosaic), with and without the blur
     /// and the in-camera processing (coarse luma, attenuated and blurred chroma; 2: the correlated
     /// mode's luma component scaled back up to 30% of the variance; 3: the reduced-chroma mode's
-    /// chroma scaled to 10% of luma's variance, a scale found on the patch).
-    @Test(arguments: [(Float(0), 0), (0.8, 0), (0, 1), (0.6, 1), (0, 2), (0.7, 2), (0, 3)])
+    /// chroma scaled to 10% of luma's variance, a scale found on the patch; 4: a tone-curve toe).
+    @Test(arguments: [(Float(0), 0), (0.8, 0), (0, 1), (0.6, 1), (0, 2), (0.7, 2), (0, 3), (0, 4)])
     func mapMatchesNoise(blur: Float, processed: Int) {
         // The measure keeps away from the borders by the widest blur's reach (reflected noise
         // there is correlated with itself).
@@ -33,6 +33,7 @@ struct CameraNoiseTests {
                     st.lumaBlur = 4; st.lumaMix = 1 - a; st.lumaCoarseGain = b / (1 - a); st.chromaBlur = 2; st.chromaScale = 0.3
                 }
                 if processed == 3 { st.chromaBlur = 2.5; st.chromaToLuma = 0.1 }
+                if processed == 4 { st.toe = 0.25 }
                 let clean = (0..<3).flatMap { c in [Float](repeating: colour[c], count: n) }
                 var noisy = [Float](repeating: 0, count: 3 * n), map = noisy
                 CameraNoise.apply(clean, h: h, w: w, settings: st, rng: &rng, noisy: &noisy, map: &map)
@@ -63,6 +64,39 @@ struct CameraNoiseTests {
     /// The correlated mode draws noise as real photos have it (scripts/noise_stats.py on
     /// polyu-val: correlation 0.29 four pixels away, 0.62 across channels), which the coarse mode
     /// does not reach (0.13 and 0.18 there).
+    /// The toe keeps black and white where they are and inverts exactly; on a near-black patch
+    /// it weakens the noise (as real cameras' weakens towards black) and the map follows; and
+    /// settings drawn without it are the settings drawn before it existed.
+    @Test func toeWeakensNoiseNearBlack() {
+        for toe: Float in [0.05, 0.15, 0.3] {
+            #expect(abs(CameraNoise.display(1, toe: toe) - 1) < 1e-6 && CameraNoise.display(0, toe: toe) == 0)
+            for v: Float in [0.005, 0.02, 0.1, 0.5, 0.9] {
+                #expect(abs(CameraNoise.display(CameraNoise.linear(v, toe: toe), toe: toe) - v) < 1e-5, "toe \(toe), v \(v)")
+            }
+        }
+        let h = 64, w = 64, n = h * w
+        func noiseOnDarkPatch(toe: Float) -> (measured: Double, map: Double) {
+            var rng = RandomGenerator(seed: 21)
+            var st = CameraNoise.Settings.random(&rng, jpegFraction: 0)
+            st.shot = 0.01; st.read = 2e-5; st.blur = 0; st.toe = toe
+            let clean = [Float](repeating: 0.03, count: 3 * n)   // level 8
+            var noisy = [Float](repeating: 0, count: 3 * n), map = noisy
+            CameraNoise.apply(clean, h: h, w: w, settings: st, rng: &rng, noisy: &noisy, map: &map)
+            let d = zip(noisy, clean).map { Double($0 - $1) * 255 }
+            let mean = d.reduce(0, +) / Double(d.count)
+            return ((d.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(d.count)).squareRoot(), Double(map.reduce(0, +)) / Double(map.count) * 255)
+        }
+        let plain = noiseOnDarkPatch(toe: 0), toed = noiseOnDarkPatch(toe: 0.25)
+        #expect(toed.measured < 0.8 * plain.measured, "\(toed) against \(plain)")
+        #expect(toed.map < 0.8 * plain.map && abs(toed.map / toed.measured - 1) < 0.15, "\(toed) against \(plain)")
+        var a = RandomGenerator(seed: 5), b = a
+        for _ in 0..<20 {
+            let x = CameraNoise.Settings.random(&a, jpegFraction: 0.5, processing: .correlated)
+            let y = CameraNoise.Settings.random(&b, jpegFraction: 0.5, processing: .correlated, toeFraction: 0)
+            #expect(x.shot == y.shot && x.read == y.read && x.matrix == y.matrix && x.lumaBlur == y.lumaBlur && y.toe == 0)
+        }
+    }
+
     @Test func correlatedModeIsCorrelated() {
         func stats(_ mode: CameraNoise.Processing) -> (lag4: Double, cross: Double) {
             let h = 96, w = 96, n = h * w

@@ -56,6 +56,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "conv-dae: take a per-pixel noise map (σ of each channel at each pixel) with the image instead of one σ (the colour model).") var noiseMap = false
     @Option(help: "conv-dae --noise-map --rgb: share of patches with camera-like noise (Poisson-Gaussian in linear light, demosaiced, colour-mixed, tone-mapped, 8-bit) instead of white Gaussian noise.") var cameraNoise: Float = 0
     @Option(help: "conv-dae: share of camera-noise patches also JPEG-compressed (quality 70-97).") var jpeg: Float = 0.5
+    @Option(help: "conv-dae, noise-estimator: share of camera-noise patches whose tone curve has a shadow toe, so that their noise weakens towards black as real cameras' does (the plain sRGB curve makes it strongest there).") var cameraToe: Float = 0
     @Flag(help: "conv-dae, noise-estimator: camera-like noise also goes through in-camera processing (coarser luma noise, reduced and blurred chroma noise) in two thirds of its patches.") var cameraProcessing = false
     @Flag(help: "conv-dae, noise-estimator: --camera-processing, and half of those patches get blotchy luma noise 3-8 pixels wide (strong in-camera noise reduction and JPEG).") var coarseNoise = false
     @Flag(help: "conv-dae: also train on each training photo shrunk to half its size (2x2 averages): cleaner targets, their grain and JPEG artefacts mostly averaged away. Validation photos stay as they are.") var halvedCopies = false
@@ -90,8 +91,10 @@ struct TrainCommand: ParsableCommand {
         guard cameraSoftness >= 0 && cameraSoftness <= 3 else { throw ValidationError("--camera-softness is a blur σ in pixels, 0-3.") }
         if cameraSoftness > 0 && cameraNoise == 0 { throw ValidationError("--camera-softness softens the camera-noise patches: give --camera-noise too.") }
         guard (0...1).contains(correlatedWhite) else { throw ValidationError("--correlated-white is a fraction between 0 and 1.") }
+        guard (0...1).contains(cameraToe) else { throw ValidationError("--camera-toe is a fraction between 0 and 1.") }
         let mapsRGB = rgb && ((model == "conv-dae" && noiseMap) || model == "noise-estimator")
         if correlatedWhite > 0 && !mapsRGB { throw ValidationError("--correlated-white is for a conv-dae with --noise-map and --rgb, or a noise-estimator with --rgb.") }
+        if cameraToe > 0 && (!mapsRGB || cameraNoise == 0) { throw ValidationError("--camera-toe changes the camera-noise patches: give --camera-noise too (a conv-dae with --noise-map and --rgb, or a noise-estimator with --rgb).") }
         guard let space = NoiseMapSpace(rawValue: mapSpace) else { throw ValidationError("--map-space is rgb or opponent, not '\(mapSpace)'.") }
         if space != .rgb && !mapsRGB { throw ValidationError("--map-space opponent is for a conv-dae with --noise-map and --rgb, or a noise-estimator with --rgb.") }
         if model == "conv-dae" || model == "noise-estimator" {
@@ -158,6 +161,7 @@ struct TrainCommand: ParsableCommand {
         opts.pngNoiseFraction = pngNoise
         opts.cameraFraction = cameraNoise
         opts.jpegFraction = jpeg
+        opts.cameraToe = cameraToe
         opts.cameraProcessing = reducedChroma ? .reducedChroma : correlatedNoise ? .correlated : coarseNoise ? .coarse : cameraProcessing ? .standard : .none
         opts.flatCameraMaps = flatCameraMaps
         opts.logLoss = logLoss
