@@ -105,10 +105,9 @@ public struct NoiseLevelFunction: Sendable, Equatable {
                 }
                 return nil
             }
-            // `spreadBound` times the median spread of a bin's blocks (no bound without spreads).
-            func bound(spreadRange start: Int, count: Int) -> Float {
-                guard !spreads.isEmpty, let m = median(spreads[start..<(start + count)]) else { return .infinity }
-                return m * NoiseLevelFunction.spreadBound
+            // `spreadBound` times the median of a histogram of blocks' spreads (none: no bound).
+            func bound(_ spreadHist: ArraySlice<Int32>) -> Float {
+                median(spreadHist).map { $0 * NoiseLevelFunction.spreadBound } ?? .infinity
             }
             var table: [[Float]] = []
             for c in 0..<channels {
@@ -117,24 +116,25 @@ public struct NoiseLevelFunction: Sendable, Equatable {
                 var all = [Int32](repeating: 0, count: ns)
                 var enough = [Bool](repeating: false, count: nb)
                 var row = [Float](repeating: 0, count: nb)
+                var allSpreads = [Int32](repeating: 0, count: spreads.isEmpty ? 0 : ns)
                 var allSquares = 0.0
                 for b in 0..<nb {
                     let h = counts[(base + b * ns)..<(base + (b + 1) * ns)]
                     for (k, v) in h.enumerated() { all[k] += v }
+                    let sh = spreads.isEmpty ? [] : spreads[(base + b * ns)..<(base + (b + 1) * ns)]
+                    for (k, v) in sh.enumerated() { allSpreads[k] += v }
                     let n = h.reduce(0, { $0 + Int($1) })
                     let sq = squares[c * nb + b]
                     allSquares += sq
                     guard n >= NoiseLevelFunction.minBlocks, let m = median(h) else { continue }
-                    row[b] = statistic == .median ? min(m, bound(spreadRange: base + b * ns, count: ns)) : Float((sq / Double(n)).squareRoot())
+                    row[b] = statistic == .median ? min(m, bound(sh)) : Float((sq / Double(n)).squareRoot())
                     enough[b] = true
                 }
                 guard var overall = median(all[...]) else { return nil }
                 if statistic == .rootMeanSquare {
                     overall = Float((allSquares / Double(all.reduce(0) { $0 + Int($1) })).squareRoot())
-                } else if !spreads.isEmpty {
-                    var allSpreads = [Int32](repeating: 0, count: ns)
-                    for b in 0..<nb { for k in 0..<ns { allSpreads[k] += spreads[base + b * ns + k] } }
-                    overall = min(overall, median(allSpreads[...]).map { $0 * NoiseLevelFunction.spreadBound } ?? .infinity)
+                } else {
+                    overall = min(overall, bound(allSpreads[...]))
                 }
                 let known = (0..<nb).filter { enough[$0] }
                 for b in 0..<nb where !enough[b] {
@@ -211,7 +211,6 @@ public struct NoiseLevelFunction: Sendable, Equatable {
         }
         return acc.result()
     }
-
 }
 
 /// What `NoiseLevelFunction.measure` takes from a 4x4 block's own pixels, per plane of the map:
@@ -220,8 +219,8 @@ public struct NoiseLevelFunction: Sendable, Equatable {
 /// over the `spreadWindow` around the block).
 private struct BlockPixels {
     let channels: Int, space: NoiseMapSpace
-    /// The map's planes as combinations of the channels (rows).
-    let basis: [Float]
+    /// The map's planes as combinations of the channels (rows); nil: the planes are the channels.
+    let basis: [Float]?
     /// The spread window (`spreadWindow` a side, less in a smaller image) and the padded image's size.
     let sy: Int, sx: Int, h4: Int, w4: Int
     private(set) var brightness: [Float], spreads: [Float]
@@ -231,7 +230,7 @@ private struct BlockPixels {
     init(channels: Int, space: NoiseMapSpace, h4: Int, w4: Int) {
         self.channels = channels
         self.space = space
-        basis = space == .rgb || channels != 3 ? (0..<(channels * channels)).map { $0 % (channels + 1) == 0 ? 1 : 0 } : NoiseMapSpace.basis
+        basis = space == .rgb || channels != 3 ? nil : NoiseMapSpace.basis
         sy = min(NoiseLevelFunction.spreadWindow, h4)
         sx = min(NoiseLevelFunction.spreadWindow, w4)
         self.h4 = h4
@@ -257,26 +256,24 @@ private struct BlockPixels {
         // The window: 8x8 around the block (2 pixels before it), inside the padded image, so the
         // same whatever the band and tile (their halo covers it).
         let wy = min(max(0, by - 2), h4 - sy), wx = min(max(0, bx - 2), w4 - sx)
-        let (sy, sx, identity) = (sy, sx, space == .rgb || ch != 3)
-        basis.withUnsafeBufferPointer { basis in
-            planePixels.withUnsafeMutableBufferPointer { planes in
-                if !identity { planes.update(repeating: 0) }
-                for c in 0..<ch {
-                    for dy in 0..<sy {
-                        let row = x + (c * rh + wy - ra + dy) * cw + wx - ca
-                        for dx in 0..<sx {
-                            if identity { planes[c * sn + dy * sx + dx] = row[dx]; continue }
-                            for q in 0..<ch { planes[q * sn + dy * sx + dx] += basis[q * ch + c] * row[dx] }
-                        }
+        let (sy, sx, basis) = (sy, sx, basis)
+        planePixels.withUnsafeMutableBufferPointer { planes in
+            if basis != nil { planes.update(repeating: 0) }
+            for c in 0..<ch {
+                for dy in 0..<sy {
+                    let row = x + (c * rh + wy - ra + dy) * cw + wx - ca
+                    for dx in 0..<sx {
+                        guard let basis else { planes[c * sn + dy * sx + dx] = row[dx]; continue }
+                        for q in 0..<ch { planes[q * sn + dy * sx + dx] += basis[q * ch + c] * row[dx] }
                     }
                 }
-                for q in 0..<ch {
-                    var sum: Float = 0, ss: Float = 0
-                    for i in (q * sn)..<((q + 1) * sn) { sum += planes[i] }
-                    let mean = sum / Float(sn)
-                    for i in (q * sn)..<((q + 1) * sn) { ss += (planes[i] - mean) * (planes[i] - mean) }
-                    spreads[q] = (ss / Float(max(1, sn - 1))).squareRoot() * 255
-                }
+            }
+            for q in 0..<ch {
+                var sum: Float = 0, ss: Float = 0
+                for i in (q * sn)..<((q + 1) * sn) { sum += planes[i] }
+                let mean = sum / Float(sn)
+                for i in (q * sn)..<((q + 1) * sn) { ss += (planes[i] - mean) * (planes[i] - mean) }
+                spreads[q] = (ss / Float(max(1, sn - 1))).squareRoot() * 255
             }
         }
     }
