@@ -205,7 +205,12 @@ public enum CameraNoise {
 
     /// The same for pairs of output channels: [(c·3 + d)·3 + k] = Σ_j W_ck(p − j)·W_dk(p − j),
     /// the covariance that raw channel k's noise gives channels c and d at a pixel.
-    static func covarianceWeights(_ st: Settings) -> [Float] {
+    static func covarianceWeights(_ st: Settings) -> [Float] { covarianceWeightsByPosition(st).average }
+
+    /// The same, as the mean over a Bayer cell's four positions and at each of them
+    /// (`positions[py·2 + px]`, the pixel's place in the phase-0 pattern): the noise is stronger
+    /// at a channel's own mosaic sites than where the demosaic interpolated it.
+    static func covarianceWeightsByPosition(_ st: Settings) -> (average: [Float], positions: [[Float]]) {
         let (kl, kc, r) = componentKernels(st)
         let n = 2 * r + 1, wr = r + 1, wn = 2 * wr + 1
         var tm = [Float](repeating: 0, count: 9)   // (T·M)[comp][k]
@@ -241,7 +246,7 @@ public enum CameraNoise {
             return w
         }
         // Raw site j reaches p with weight W(p − j); average over p's four cell positions.
-        var out = [Float](repeating: 0, count: 27)
+        var out = [Float](repeating: 0, count: 27), positions = [[Float]](repeating: out, count: 4)
         for c in 0..<3 {
             for e in c..<3 {
                 for k in 0..<3 {
@@ -249,12 +254,16 @@ public enum CameraNoise {
                     var total: Float = 0
                     for py in 0..<2 {
                         for px in 0..<2 {
+                            var part: Float = 0
                             for oy in -wr...wr {
                                 for ox in -wr...wr where bayer(px - ox + 8, py - oy + 8, 0) == k {
                                     let at = (oy + wr) * wn + ox + wr
                                     total += a[at] * b[at]
+                                    part += a[at] * b[at]
                                 }
                             }
+                            positions[py * 2 + px][(c * 3 + e) * 3 + k] = part
+                            positions[py * 2 + px][(e * 3 + c) * 3 + k] = part
                         }
                     }
                     out[(c * 3 + e) * 3 + k] = total / 4
@@ -262,7 +271,7 @@ public enum CameraNoise {
                 }
             }
         }
-        return out
+        return (out, positions)
     }
 
     /// Filters the three noise planes in YCbCr with the components' kernels (see `componentKernels`).
@@ -338,11 +347,42 @@ public enum CameraNoise {
         return px == py ? (px == 0 ? 0 : 2) : 1
     }
 
+    /// The mean of display(l + N) for N ~ N(0, variance), clipping included: what the average of
+    /// many shots of a pixel of linear level l converges to. The tone curve is concave and clips
+    /// at black, so it differs from display(l) where the noise is strong against the signal (a
+    /// 32-point midpoint rule over ±4σ, whose kinks Gauss–Hermite's few nodes would miss).
+    static func toneMean(_ l: Float, variance: Float, toe: Float = 0) -> Float {
+        guard variance > 0 else { return display(l, toe: toe) }
+        let s = variance.squareRoot()
+        var m: Float = 0
+        for (x, w) in toneMeanNodes { m += w * display(l + s * x, toe: toe) }
+        return m
+    }
+    /// The midpoint rule's nodes (in σ) and weights (the normal density, normalised to sum 1).
+    static let toneMeanNodes: [(x: Float, w: Float)] = {
+        let x = (0..<32).map { -4 + (Float($0) + 0.5) / 4 }
+        let w = x.map { exp(-$0 * $0 / 2) }, total = w.reduce(0, +)
+        return zip(x, w).map { ($0, $1 / total) }
+    }()
+
+    /// The variance of channel c's linear noise at a pixel (before the tone curve) whose own
+    /// raw variances are `rawVar` at i: Σ_k of the weights at its Bayer position
+    /// (`covarianceWeightsByPosition`) by the raw variances.
+    @inline(__always) static func channelVariance(_ c: Int, at i: Int, n: Int, rawVar: [Float], weights: [Float]) -> Float {
+        var v: Float = 0
+        for k in 0..<3 { v += weights[(c * 3 + c) * 3 + k] * rawVar[k * n + i] }
+        return v
+    }
+
     /// Noisy planes and the noise map for clean RGB planes (3 x h x w, 0-1). `space`: what the
     /// map's planes measure (`.opponent`: the σ of the opponent components, from the noise's
-    /// covariance across channels at each pixel, `opponentMap`).
+    /// covariance across channels at each pixel, `opponentMap`). `expected`, when given, gets
+    /// the mean of the noisy planes over the noise (`toneMean`, before the 8-bit and JPEG steps):
+    /// the reference a mean of many shots gives, which keeps what the tone curve and clipping do
+    /// to the noise's mean.
     public static func apply(_ clean: UnsafePointer<Float>, h: Int, w: Int, settings: Settings, rng: inout RandomGenerator,
-                             noisy: UnsafeMutablePointer<Float>, map: UnsafeMutablePointer<Float>, space: NoiseMapSpace = .rgb) {
+                             noisy: UnsafeMutablePointer<Float>, map: UnsafeMutablePointer<Float>, space: NoiseMapSpace = .rgb,
+                             expected: UnsafeMutablePointer<Float>? = nil) {
         var st = settings
         let n = h * w
         var lin = [Float](repeating: 0, count: 3 * n)
@@ -393,11 +433,16 @@ public enum CameraNoise {
         let rho = varianceGains(blur: kernel)
         let weights = processed ? varianceWeights(st) : nil
         let covariance = space == .opponent ? covarianceWeights(st) : nil
+        let byPosition = expected != nil ? covarianceWeightsByPosition(st).positions : nil
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 12) { scratch in
             for i in 0..<n {
                 for c in 0..<3 {
                     let l = lin[c * n + i]
                     noisy[c * n + i] = (display(l + noise[c * n + i], toe: st.toe) * 255).rounded() / 255
+                    if let expected, let byPosition {
+                        let at = byPosition[((i / w + st.bayerPhase >> 1) & 1) * 2 + (i % w + st.bayerPhase) & 1]
+                        expected[c * n + i] = toneMean(l, variance: channelVariance(c, at: i, n: n, rawVar: rawVar, weights: at), toe: st.toe)
+                    }
                     guard covariance == nil else { continue }
                     var v: Float = 0
                     for k in 0..<3 {

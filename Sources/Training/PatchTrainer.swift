@@ -57,6 +57,9 @@ public struct PatchTrainingOptions: Sendable {
     /// downsampled photo (lens, anti-aliasing filter, demosaicing, in-camera noise reduction),
     /// so under camera noise fine texture is more likely noise than detail. 0: off.
     public var cameraSoftness: Float = 0
+    /// What a camera-like patch is trained towards: its clean image, or the mean of many shots of
+    /// it (`CameraNoise.apply`'s expected value), the reference real photographs' pairs have.
+    public var cameraTarget: CameraTarget = .clean
     /// σ (0-255) of the validation PSNR each epoch.
     public var validationSigma: Float = 25
     public var seed: UInt64 = 1
@@ -81,6 +84,7 @@ public struct PatchTrainingOptions: Sendable {
             ("noise_map_space", mapSpace != .rgb ? mapSpace.rawValue : nil),
             ("train_est_alpha", estimatorAlpha != NoiseMapEstimator.alpha ? "\(estimatorAlpha)" : nil),
             ("train_camera_softness", cameraSoftness > 0 ? "\(cameraSoftness)" : nil),
+            ("train_camera_target", cameraTarget != .clean ? cameraTarget.rawValue : nil),
         ]
         for (key, value) in optional { if let value { meta[key] = value } }
         return meta
@@ -99,6 +103,19 @@ public struct PatchTrainingOptions: Sendable {
         let t = min(1, Double(step) / Double(total))
         return learningRate * Float(0.01 + 0.99 * 0.5 * (1 + cos(Double.pi * t)))
     }
+}
+
+/// The target of a camera-like training patch. A real photograph's "clean" reference is the mean
+/// of many shots of the scene through the same camera (polyu-val's, SIDD's), so what the tone
+/// curve and clipping at black do to the noise's mean is in the reference too: a denoiser
+/// trained towards the clean image learns to undo that shift, and moves real photographs' colours
+/// away from their references (most in dark channels, where clipping shifts the mean most).
+public enum CameraTarget: String, Sendable, CaseIterable {
+    /// The clean patch, before its noise.
+    case clean
+    /// The noisy patch's mean over the noise: the clean patch through the tone curve with the
+    /// noise's effect on its mean (`CameraNoise.toneMean`), before the 8-bit and JPEG steps.
+    case meanOfShots = "mean-of-shots"
 }
 
 public struct PatchEpochReport: Sendable {
@@ -303,7 +320,8 @@ public final class PatchTrainer {
     /// pixel, σ on the 0-255 scale). Camera-like noise for the options' share of RGB patches;
     /// otherwise white Gaussian noise, the same σ in every channel for 70% of patches and one σ
     /// per channel for the rest, rounded and clipped as `addNoise` does. A camera-like patch's
-    /// clean planes are first softened in place (`cameraSoftness`): they are its target too.
+    /// clean planes are first softened in place (`cameraSoftness`): they are its target too; with
+    /// `cameraTarget` mean-of-shots they are then replaced by their mean over the noise.
     static func addNoiseWithMap(_ clean: UnsafeMutablePointer<Float>, into noisy: UnsafeMutablePointer<Float>, map: UnsafeMutablePointer<Float>,
                                 shape: FeatureShape, options: PatchTrainingOptions, rng: inout RandomGenerator) {
         let plane = shape.h * shape.w
@@ -319,7 +337,14 @@ public final class PatchTrainer {
             }
             let st = CameraNoise.Settings.random(&rng, jpegFraction: options.jpegFraction, processing: options.cameraProcessing,
                                                  toeFraction: options.cameraToe)
-            CameraNoise.apply(clean, h: shape.h, w: shape.w, settings: st, rng: &rng, noisy: noisy, map: map, space: options.mapSpace)
+            if options.cameraTarget == .meanOfShots {
+                var mean = [Float](repeating: 0, count: shape.count)
+                CameraNoise.apply(clean, h: shape.h, w: shape.w, settings: st, rng: &rng, noisy: noisy, map: map, space: options.mapSpace,
+                                  expected: &mean)
+                clean.update(from: mean, count: shape.count)
+            } else {
+                CameraNoise.apply(clean, h: shape.h, w: shape.w, settings: st, rng: &rng, noisy: noisy, map: map, space: options.mapSpace)
+            }
             for i in 0..<shape.count { map[i] *= 255 / 50 }
             if options.flatCameraMaps {
                 for c in 0..<shape.c {

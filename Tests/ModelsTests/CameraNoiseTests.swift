@@ -1,5 +1,6 @@
 import Foundation
 import Imaging
+import Models
 import Testing
 import NN
 import Tensor
@@ -58,6 +59,47 @@ struct CameraNoiseTests {
                 #expect(abs(meas / pred - 1) < 0.08, "channel \(c) level \(level): measured σ \(meas), map \(pred)")
                 #expect(neighbour[c] / 8 > 0.1, "channel \(c): neighbour correlation \(neighbour[c] / 8)")
             }
+        }
+    }
+
+    /// The expected value `apply` gives (the mean-of-shots target) is what the noisy pixels
+    /// average to: on flat patches where the noise is strong against the signal (near black,
+    /// where clipping lifts the mean, and in the shadows, where the concave curve lowers it),
+    /// with and without the processing and a toe, in both map spaces, the mean of the noisy
+    /// pixels is within 0.2 grey levels of the expected value's, which itself is more than 0.5
+    /// from the clean level (so that a target equal to the clean patch would fail).
+    @Test(arguments: [(0, NoiseMapSpace.rgb), (1, .rgb), (2, .opponent)])
+    func expectedIsTheMeanOfTheNoisyPixels(variant: Int, space: NoiseMapSpace) {
+        let h = 96, w = 96, n = h * w, e = 4
+        var rng = RandomGenerator(seed: 31)
+        for level: Float in [0.01, 0.15] {
+            var noisyMean = [Double](repeating: 0, count: 3), expectedMean = noisyMean
+            let shots = 16
+            var st = CameraNoise.Settings.random(&rng, jpegFraction: 0)
+            st.shot = 0.006; st.read = 3e-5; st.blur = 0
+            if variant == 1 { st.lumaMix = 0.6; st.lumaBlur = 2; st.chromaBlur = 1.5; st.chromaScale = 0.3 }
+            if variant == 2 { st.toe = 0.2; st.blur = 0.6 }
+            let clean = [Float](repeating: level, count: 3 * n)
+            for _ in 0..<shots {
+                var noisy = [Float](repeating: 0, count: 3 * n), map = noisy, expected = noisy
+                CameraNoise.apply(clean, h: h, w: w, settings: st, rng: &rng, noisy: &noisy, map: &map, space: space, expected: &expected)
+                for c in 0..<3 {
+                    for y in e..<(h - e) {
+                        for x in e..<(w - e) {
+                            noisyMean[c] += Double(noisy[c * n + y * w + x])
+                            expectedMean[c] += Double(expected[c * n + y * w + x])
+                        }
+                    }
+                }
+            }
+            let count = Double(shots * (h - 2 * e) * (w - 2 * e))
+            var shifted = false
+            for c in 0..<3 {
+                let measured = noisyMean[c] / count * 255, predicted = expectedMean[c] / count * 255
+                #expect(abs(measured - predicted) < 0.2, "level \(level) channel \(c): noisy mean \(measured), expected \(predicted)")
+                if abs(predicted - Double(level) * 255) > 0.5 { shifted = true }
+            }
+            #expect(shifted, "level \(level): the expected value is the clean level; the test needs a shift")
         }
     }
 

@@ -352,6 +352,40 @@ struct ConvDenoiserTests {
         #expect(opts.metadata["train_camera_softness"] == "1.5")
     }
 
+    /// `--camera-target mean-of-shots`: a camera patch's target becomes its mean over the noise
+    /// (on a dark patch lifted by clipping at black), its noisy input and map the same as with the
+    /// clean target (the same draws); white-noise patches keep their clean planes.
+    @Test func meanOfShotsTargetsOnlyCameraPatches() {
+        let shape = FeatureShape(c: 3, h: 32, w: 32)
+        func run(camera: Float, target: CameraTarget, seed: UInt64) -> (clean: [Float], noisy: [Float], map: [Float]) {
+            var opts = PatchTrainingOptions()
+            opts.sigmaRange = 10...10
+            opts.cameraFraction = camera
+            opts.cameraTarget = target
+            var clean = [Float](repeating: 0.02, count: shape.count), noisy = clean, map = clean
+            var rng = RandomGenerator(seed: seed)
+            noisy.withUnsafeMutableBufferPointer { nb in
+                map.withUnsafeMutableBufferPointer { mb in
+                    PatchTrainer.addNoiseWithMap(&clean, into: nb.baseAddress!, map: mb.baseAddress!, shape: shape, options: opts, rng: &rng)
+                }
+            }
+            return (clean, noisy, map)
+        }
+        var lifted = 0
+        for seed in UInt64(0)..<8 {
+            let plain = run(camera: 1, target: .clean, seed: seed), mean = run(camera: 1, target: .meanOfShots, seed: seed)
+            #expect(plain.clean.allSatisfy { $0 == 0.02 } && plain.noisy == mean.noisy && plain.map == mean.map)
+            let average = mean.clean.reduce(0, +) / Float(shape.count)
+            #expect(average >= 0.02, "clipping at black can only lift a flat patch's mean: \(average * 255)")
+            if average * 255 > 5.1 + 0.3 { lifted += 1 }
+            #expect(run(camera: 0, target: .meanOfShots, seed: seed).clean.allSatisfy { $0 == 0.02 })
+        }
+        #expect(lifted >= 2, "\(lifted) of 8 camera patches at level 5.1 lifted by 0.3 or more")
+        var opts = PatchTrainingOptions()
+        opts.cameraTarget = .meanOfShots
+        #expect(opts.metadata["train_camera_target"] == "mean-of-shots" && PatchTrainingOptions().metadata["train_camera_target"] == nil)
+    }
+
     @Test(arguments: [1, 2])
     func learnsToDenoiseALittle(workers: Int) throws {
         // Smooth 32x32 images: a few hundred steps must beat the noisy input clearly.

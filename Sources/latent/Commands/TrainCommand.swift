@@ -63,6 +63,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "conv-dae: each patch's loss is the log of its mean squared error (the mean PSNR over patches is optimised), so low-noise patches weigh as much as heavy-noise ones.") var logLoss = false
     @Option(help: "conv-dae, noise-estimator: white noise's σ is drawn as low + (high − low)·u^P, u uniform: 1 is uniform over --noise's range, 2 puts half the patches in its lowest quarter (more training on weak noise).") var sigmaPower: Float = 1
     @Option(help: "--camera-noise patches: the largest σ (pixels) of a Gaussian blur drawn per patch and applied to its clean image before the noise, so that input and target are both that soft (a camera's own image is softer than a scanned photo). 0: off.") var cameraSoftness: Float = 0
+    @Option(help: "conv-dae --camera-noise: what a camera-noise patch is trained towards: clean (its image before the noise) or mean-of-shots (the mean of the noisy patch over the noise, as real photographs' references are made: the tone curve and clipping shift the noise's mean, and the reference keeps that shift).") var cameraTarget: String = "clean"
     @Option(help: "conv-dae --noise-map --rgb, noise-estimator --rgb: share of white-noise patches whose noise is correlated across channels (a grey part with 0-90% of the variance) and, in half of them, over 1-3 pixels, as camera noise is.") var correlatedWhite: Float = 0
     @Option(help: "conv-dae --noise-map --rgb, noise-estimator --rgb: what the noise map's planes measure: rgb (each channel's σ) or opponent (the σ of luma and two chroma components, which says how the noise is correlated across channels).") var mapSpace: String = "rgb"
     @Flag(help: "conv-dae (noise map): camera-like patches are given their noise map's mean per channel, the same at every pixel (what `latent denoise` gives the model), not the map pixel by pixel.") var flatCameraMaps = false
@@ -95,6 +96,8 @@ struct TrainCommand: ParsableCommand {
         let mapsRGB = rgb && ((model == "conv-dae" && noiseMap) || model == "noise-estimator")
         if correlatedWhite > 0 && !mapsRGB { throw ValidationError("--correlated-white is for a conv-dae with --noise-map and --rgb, or a noise-estimator with --rgb.") }
         if cameraToe > 0 && (!mapsRGB || cameraNoise == 0) { throw ValidationError("--camera-toe changes the camera-noise patches: give --camera-noise too (a conv-dae with --noise-map and --rgb, or a noise-estimator with --rgb).") }
+        guard let target = CameraTarget(rawValue: cameraTarget) else { throw ValidationError("--camera-target is clean or mean-of-shots, not '\(cameraTarget)'.") }
+        if target != .clean && (model != "conv-dae" || !mapsRGB || cameraNoise == 0) { throw ValidationError("--camera-target sets the camera-noise patches' target: give a conv-dae --noise-map --rgb with --camera-noise.") }
         guard let space = NoiseMapSpace(rawValue: mapSpace) else { throw ValidationError("--map-space is rgb or opponent, not '\(mapSpace)'.") }
         if space != .rgb && !mapsRGB { throw ValidationError("--map-space opponent is for a conv-dae with --noise-map and --rgb, or a noise-estimator with --rgb.") }
         if model == "conv-dae" || model == "noise-estimator" {
@@ -170,6 +173,7 @@ struct TrainCommand: ParsableCommand {
         opts.mapSpace = NoiseMapSpace(rawValue: mapSpace) ?? .rgb
         opts.estimatorAlpha = estAlpha
         opts.cameraSoftness = cameraSoftness
+        opts.cameraTarget = CameraTarget(rawValue: cameraTarget) ?? .clean
         opts.epochs = epochs
         opts.learningRate = lr
         opts.sigmaRange = try NoiseLevel.trainingRange(noise!)
