@@ -374,6 +374,66 @@ public enum CameraNoise {
         return v
     }
 
+    /// The noise in linear sRGB for linear planes `lin`: Poisson–Gaussian raw noise on a Bayer
+    /// mosaic (`rawVar`: a·raw_k + b at every pixel, each channel), demosaiced, white-balanced,
+    /// mixed by the colour matrix, blurred (`kernel`, when the settings blur) and, when
+    /// `processed`, filtered as in-camera processing does (which may set `st.chromaScale`).
+    static func linearNoise(_ lin: [Float], h: Int, w: Int, settings st: inout Settings, rng: inout RandomGenerator)
+        -> (noise: [Float], rawVar: [Float], kernel: [Float]?, processed: Bool) {
+        let n = h * w
+        // Camera raw per channel: raw = M⁻¹·linear / g.
+        let inv = invert3(st.matrix)
+        // Raw noise on the mosaic, scattered into per-channel sparse planes.
+        var sparse = [Float](repeating: 0, count: 3 * n)
+        var rawVar = [Float](repeating: 0, count: 3 * n)
+        for y in 0..<h {
+            for x in 0..<w {
+                let i = y * w + x
+                let l = (lin[i], lin[n + i], lin[2 * n + i])
+                for k in 0..<3 {
+                    let cam = inv[k * 3] * l.0 + inv[k * 3 + 1] * l.1 + inv[k * 3 + 2] * l.2
+                    rawVar[k * n + i] = st.shot * max(0, cam / st.gains[k]) + st.read
+                }
+                let k = bayer(x, y, st.bayerPhase)
+                sparse[k * n + i] = rawVar[k * n + i].squareRoot() * rng.normal()
+            }
+        }
+        let dem = demosaic(sparse, h: h, w: w, gains: st.gains)
+        // Mix into linear sRGB; optional blur.
+        var noise = [Float](repeating: 0, count: 3 * n)
+        for i in 0..<n {
+            for c in 0..<3 {
+                noise[c * n + i] = st.matrix[c * 3] * dem[i] + st.matrix[c * 3 + 1] * dem[n + i] + st.matrix[c * 3 + 2] * dem[2 * n + i]
+            }
+        }
+        let kernel = st.blur > 0 ? gaussian(st.blur) : nil
+        if let kernel { for c in 0..<3 { blurPlane(&noise, offset: c * n, h: h, w: w, kernel: kernel) } }
+        let processed = st.chromaScale != 1 || st.chromaBlur > 0 || (st.lumaMix > 0 && st.lumaBlur > 0) || st.chromaToLuma != nil
+        if processed { processInCamera(&noise, h: h, w: w, settings: &st) }
+        return (noise, rawVar, kernel, processed)
+    }
+
+    /// Bilinear demosaic of sparse per-channel mosaic planes (green with the cross kernel, red
+    /// and blue with the box), each channel times its white-balance gain.
+    static func demosaic(_ sparse: [Float], h: Int, w: Int, gains: [Float]) -> [Float] {
+        let n = h * w
+        var dem = [Float](repeating: 0, count: 3 * n)
+        for k in 0..<3 {
+            let kern = k == 1 ? cross : box
+            for y in 0..<h {
+                for x in 0..<w {
+                    var s: Float = 0
+                    for dy in -1...1 {
+                        let yy = reflect(y + dy, h)
+                        for dx in -1...1 { s += kern[(dy + 1) * 3 + dx + 1] * sparse[k * n + yy * w + reflect(x + dx, w)] }
+                    }
+                    dem[k * n + y * w + x] = s * gains[k]
+                }
+            }
+        }
+        return dem
+    }
+
     /// Noisy planes and the noise map for clean RGB planes (3 x h x w, 0-1). `space`: what the
     /// map's planes measure (`.opponent`: the σ of the opponent components, from the noise's
     /// covariance across channels at each pixel, `opponentMap`). `expected`, when given, gets
@@ -387,49 +447,7 @@ public enum CameraNoise {
         let n = h * w
         var lin = [Float](repeating: 0, count: 3 * n)
         for i in 0..<(3 * n) { lin[i] = linear(clean[i], toe: st.toe) }
-        // Camera raw per channel: raw = M⁻¹·linear / g.
-        let inv = invert3(st.matrix)
-        // Raw noise on the mosaic, scattered into per-channel sparse planes.
-        var sparse = [Float](repeating: 0, count: 3 * n)
-        var rawVar = [Float](repeating: 0, count: 3 * n)   // a·raw_k + b at every pixel, each channel
-        for y in 0..<h {
-            for x in 0..<w {
-                let i = y * w + x
-                let l = (lin[i], lin[n + i], lin[2 * n + i])
-                for k in 0..<3 {
-                    let cam = inv[k * 3] * l.0 + inv[k * 3 + 1] * l.1 + inv[k * 3 + 2] * l.2
-                    rawVar[k * n + i] = st.shot * max(0, cam / st.gains[k]) + st.read
-                }
-                let k = bayer(x, y, st.bayerPhase)
-                sparse[k * n + i] = rawVar[k * n + i].squareRoot() * rng.normal()
-            }
-        }
-        // Bilinear demosaic of the noise: green with the cross kernel, red/blue with the box.
-        var dem = [Float](repeating: 0, count: 3 * n)
-        for k in 0..<3 {
-            let kern = k == 1 ? cross : box
-            for y in 0..<h {
-                for x in 0..<w {
-                    var s: Float = 0
-                    for dy in -1...1 {
-                        let yy = reflect(y + dy, h)
-                        for dx in -1...1 { s += kern[(dy + 1) * 3 + dx + 1] * sparse[k * n + yy * w + reflect(x + dx, w)] }
-                    }
-                    dem[k * n + y * w + x] = s * st.gains[k]
-                }
-            }
-        }
-        // Mix into linear sRGB; optional blur.
-        var noise = [Float](repeating: 0, count: 3 * n)
-        for i in 0..<n {
-            for c in 0..<3 {
-                noise[c * n + i] = st.matrix[c * 3] * dem[i] + st.matrix[c * 3 + 1] * dem[n + i] + st.matrix[c * 3 + 2] * dem[2 * n + i]
-            }
-        }
-        let kernel = st.blur > 0 ? gaussian(st.blur) : nil
-        if let kernel { for c in 0..<3 { blurPlane(&noise, offset: c * n, h: h, w: w, kernel: kernel) } }
-        let processed = st.chromaScale != 1 || st.chromaBlur > 0 || (st.lumaMix > 0 && st.lumaBlur > 0) || st.chromaToLuma != nil
-        if processed { processInCamera(&noise, h: h, w: w, settings: &st) }
+        let (noise, rawVar, kernel, processed) = linearNoise(lin, h: h, w: w, settings: &st, rng: &rng)
         let rho = varianceGains(blur: kernel)
         let weights = processed ? varianceWeights(st) : nil
         let covariance = space == .opponent ? covarianceWeights(st) : nil
