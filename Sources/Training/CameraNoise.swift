@@ -330,7 +330,7 @@ public enum CameraNoise {
     /// The standard deviation of srgb(l + N) for N ~ N(0, variance), clipping included
     /// (Gauss–Hermite quadrature): the tone curve's first-order slope alone is off by 10-15%
     /// where the noise is as large as a dark signal.
-    static func toneStd(_ l: Float, variance: Float, toe: Float = 0) -> Float {
+    static func toneStd(_ l: Float, variance: Float, toe: Float) -> Float {
         let s = (2 * variance).squareRoot()
         var m: Float = 0, m2: Float = 0
         for (x, w) in hermite {
@@ -351,7 +351,7 @@ public enum CameraNoise {
     /// many shots of a pixel of linear level l converges to. The tone curve is concave and clips
     /// at black, so it differs from display(l) where the noise is strong against the signal (a
     /// 32-point midpoint rule over ±4σ, whose kinks Gauss–Hermite's few nodes would miss).
-    static func toneMean(_ l: Float, variance: Float, toe: Float = 0) -> Float {
+    static func toneMean(_ l: Float, variance: Float, toe: Float) -> Float {
         guard variance > 0 else { return display(l, toe: toe) }
         let s = variance.squareRoot()
         var m: Float = 0
@@ -482,7 +482,7 @@ public enum CameraNoise {
     /// (Σ_k weights·(a·raw_k + b)), each channel scaled to the σ the tone curve gives it (`toneStd`,
     /// as the RGB map has it), then taken into the opponent components (`NoiseMapSpace`).
     /// `scratch`: room for 12 floats (the covariance and the slopes), so that no pixel allocates.
-    static func opponentMap(_ weights: [Float], rawVar: [Float], lin: [Float], at i: Int, n: Int, toe: Float = 0, map: UnsafeMutablePointer<Float>,
+    static func opponentMap(_ weights: [Float], rawVar: [Float], lin: [Float], at i: Int, n: Int, toe: Float, map: UnsafeMutablePointer<Float>,
                             scratch: UnsafeMutablePointer<Float>) {
         let cov = scratch, slope = scratch + 9
         for cd in 0..<9 {
