@@ -203,14 +203,10 @@ public enum CameraNoise {
         return (0..<3).map { c in (0..<3).map { k in cov[(c * 3 + c) * 3 + k] } }
     }
 
-    /// The same for pairs of output channels: [(c·3 + d)·3 + k] = Σ_j W_ck(p − j)·W_dk(p − j),
-    /// the covariance that raw channel k's noise gives channels c and d at a pixel.
-    static func covarianceWeights(_ st: Settings) -> [Float] { covarianceWeightsByPosition(st).average }
-
-    /// The same, as the mean over a Bayer cell's four positions and at each of them
-    /// (`positions[py·2 + px]`, the pixel's place in the phase-0 pattern): the noise is stronger
-    /// at a channel's own mosaic sites than where the demosaic interpolated it.
-    static func covarianceWeightsByPosition(_ st: Settings) -> (average: [Float], positions: [[Float]]) {
+    /// W[c·3 + k]: the kernel (radius `wr`, dense) with which raw channel k's mosaic noise
+    /// reaches output channel c through the whole linear chain (demosaic, white balance, colour
+    /// matrix, YCbCr filtering): Σ_comp T⁻¹[c][comp]·(T·M)[comp][k]·g_k·(K_comp ∗ d_k).
+    static func chainKernels(_ st: Settings) -> (weights: [[Float]], wr: Int) {
         let (kl, kc, r) = componentKernels(st)
         let n = 2 * r + 1, wr = r + 1, wn = 2 * wr + 1
         var tm = [Float](repeating: 0, count: 9)   // (T·M)[comp][k]
@@ -245,6 +241,20 @@ public enum CameraNoise {
             }
             return w
         }
+        return (weights, wr)
+    }
+
+    /// `varianceWeights` for pairs of output channels: [(c·3 + d)·3 + k] = Σ_j W_ck(p − j)·W_dk(p − j)
+    /// (W: `chainKernels`),
+    /// the covariance that raw channel k's noise gives channels c and d at a pixel.
+    static func covarianceWeights(_ st: Settings) -> [Float] { covarianceWeightsByPosition(st).average }
+
+    /// The same, as the mean over a Bayer cell's four positions and at each of them
+    /// (`positions[py·2 + px]`, the pixel's place in the phase-0 pattern): the noise is stronger
+    /// at a channel's own mosaic sites than where the demosaic interpolated it.
+    static func covarianceWeightsByPosition(_ st: Settings) -> (average: [Float], positions: [[Float]]) {
+        let (weights, wr) = chainKernels(st)
+        let wn = 2 * wr + 1
         // Raw site j reaches p with weight W(p − j); average over p's four cell positions.
         var out = [Float](repeating: 0, count: 27), positions = [[Float]](repeating: out, count: 4)
         for c in 0..<3 {
