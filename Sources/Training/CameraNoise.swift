@@ -75,12 +75,15 @@ public enum CameraNoise {
         /// 0: none (the plain sRGB curve).
         public var toe: Float = 0
 
+        /// The JPEG qualities drawn from by default (uniformly).
+        public static let defaultJPEGQualities = 70...97
+
         /// Brooks' distribution (log shot noise uniform, read noise on a line in log-log with
         /// scatter), widened to high ISO; colour matrices between none and strong saturation.
         /// `toeFraction`: the share of settings with a tone-curve toe (`toe` 0.05-0.3), drawn
         /// last, so that 0 draws the same settings as before it existed.
-        public static func random(_ rng: inout RandomGenerator, jpegFraction: Float, processing: Processing = .none,
-                                  toeFraction: Float = 0) -> Settings {
+        public static func random(_ rng: inout RandomGenerator, jpegFraction: Float, jpegQualities: ClosedRange<Int> = defaultJPEGQualities,
+                                  processing: Processing = .none, toeFraction: Float = 0) -> Settings {
             let logShot = log(Float(1e-4)) + rng.uniform() * (log(Float(3e-2)) - log(Float(1e-4)))
             let logRead = 2.18 * logShot + 1.2 + 0.26 * rng.normal()
             let gains: [Float] = [1.6 + 0.9 * rng.uniform(), 1, 1.4 + 0.6 * rng.uniform()]
@@ -92,7 +95,8 @@ public enum CameraNoise {
                 for c in 0..<3 { m[r * 3 + c] /= sum }
             }
             let blur: Float = rng.uniform() < 0.3 ? 0.4 + 0.7 * rng.uniform() : 0
-            let jpeg: Int? = rng.uniform() < jpegFraction ? 70 + Int(rng.next() % 28) : nil
+            let jpeg: Int? = rng.uniform() < jpegFraction
+                ? jpegQualities.lowerBound + Int(rng.next() % UInt64(jpegQualities.count)) : nil
             var st = Settings(shot: exp(logShot), read: exp(logRead), gains: gains, matrix: m, bayerPhase: Int(rng.next() % 4),
                               blur: blur, jpegQuality: jpeg)
             if processing != .none {

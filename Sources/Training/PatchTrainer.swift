@@ -26,6 +26,10 @@ public struct PatchTrainingOptions: Sendable {
     /// instead of white Gaussian noise, and the share of those also JPEG-compressed.
     public var cameraFraction: Float = 0
     public var jpegFraction: Float = 0.5
+    /// The JPEG qualities of those patches, drawn uniformly. Cameras' own JPEGs are often coarser
+    /// than the default range's top: both polyu-val cameras' luma quantisation steps are those of
+    /// the standard table at about quality 75.
+    public var jpegQualities = CameraNoise.Settings.defaultJPEGQualities
     /// Share of camera-noise patches whose tone curve has a shadow toe (`CameraNoise.Settings.toe`).
     public var cameraToe: Float = 0
     /// Camera-like noise also goes through in-camera processing (coarse luma, reduced and
@@ -85,6 +89,8 @@ public struct PatchTrainingOptions: Sendable {
             ("train_est_alpha", estimatorAlpha != NoiseMapEstimator.alpha ? "\(estimatorAlpha)" : nil),
             ("train_camera_softness", cameraSoftness > 0 ? "\(cameraSoftness)" : nil),
             ("train_camera_target", cameraTarget != .clean ? cameraTarget.rawValue : nil),
+            ("train_jpeg_quality", jpegQualities != CameraNoise.Settings.defaultJPEGQualities
+                ? "\(jpegQualities.lowerBound)-\(jpegQualities.upperBound)" : nil),
         ]
         for (key, value) in optional { if let value { meta[key] = value } }
         return meta
@@ -335,7 +341,8 @@ public final class PatchTrainer {
                     clean.update(from: planes, count: shape.count)
                 }
             }
-            let st = CameraNoise.Settings.random(&rng, jpegFraction: options.jpegFraction, processing: options.cameraProcessing,
+            let st = CameraNoise.Settings.random(&rng, jpegFraction: options.jpegFraction, jpegQualities: options.jpegQualities,
+                                                 processing: options.cameraProcessing,
                                                  toeFraction: options.cameraToe)
             if options.cameraTarget == .meanOfShots {
                 var mean = [Float](repeating: 0, count: shape.count)

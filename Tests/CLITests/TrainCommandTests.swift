@@ -91,6 +91,8 @@ struct TrainCommandTests {
           "--data", "x", "-o", "m"], "--camera-target is clean or mean-of-shots, not 'mean'"),
         (["train", "--model", "noise-estimator", "--rgb", "--camera-noise", "0.5", "--noise", "gaussian:0-60/255", "--camera-target", "mean-of-shots",
           "--data", "x", "-o", "m"], "--camera-target sets the camera-noise patches' target: give a conv-dae --noise-map --rgb with --camera-noise"),
+        (["train", "--model", "conv-dae", "--rgb", "--noise-map", "--camera-noise", "0.5", "--noise", "gaussian:0-60/255", "--jpeg-quality", "90-70",
+          "--data", "x", "-o", "m"], "--jpeg-quality wants LO-HI, two JPEG qualities 1-100 with LO ≤ HI (got '90-70')"),
         (["eval", "--model", "m", "--data", "x", "--sigma", "300"], "--sigma wants one σ between 0 and"),
         (["eval", "--model", "m", "--data", "x", "--iwae", "0"], "--iwae must be at least 1"),
     ])

@@ -103,6 +103,24 @@ struct CameraNoiseTests {
         }
     }
 
+    /// `jpegQualities`: the qualities drawn lie in the range and cover it; the default is the
+    /// range the settings drew from before the option.
+    @Test func jpegQualitiesAreDrawnFromTheRange() {
+        var rng = RandomGenerator(seed: 9)
+        var seen = Set<Int>()
+        for _ in 0..<400 {
+            let st = CameraNoise.Settings.random(&rng, jpegFraction: 1, jpegQualities: 60...64)
+            if let q = st.jpegQuality { seen.insert(q) }
+        }
+        #expect(seen == Set(60...64))
+        #expect(CameraNoise.Settings.defaultJPEGQualities == 70...97)
+        var a = RandomGenerator(seed: 3), b = a
+        for _ in 0..<50 {
+            let x = CameraNoise.Settings.random(&a, jpegFraction: 0.5), y = CameraNoise.Settings.random(&b, jpegFraction: 0.5, jpegQualities: 70...97)
+            #expect(x.jpegQuality == y.jpegQuality && x.shot == y.shot && x.matrix == y.matrix)
+        }
+    }
+
     /// The correlated mode draws noise as real photos have it (scripts/noise_stats.py on
     /// polyu-val: correlation 0.29 four pixels away, 0.62 across channels), which the coarse mode
     /// does not reach (0.13 and 0.18 there).

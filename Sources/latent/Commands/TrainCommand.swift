@@ -56,6 +56,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "conv-dae: take a per-pixel noise map (σ of each channel at each pixel) with the image instead of one σ (the colour model).") var noiseMap = false
     @Option(help: "conv-dae --noise-map --rgb: share of patches with camera-like noise (Poisson-Gaussian in linear light, demosaiced, colour-mixed, tone-mapped, 8-bit) instead of white Gaussian noise.") var cameraNoise: Float = 0
     @Option(help: "conv-dae: share of camera-noise patches also JPEG-compressed (quality 70-97).") var jpeg: Float = 0.5
+    @Option(help: ArgumentHelp("conv-dae, noise-estimator: the JPEG qualities of those patches, drawn uniformly (cameras' own JPEGs are often near 75).", valueName: "LO-HI")) var jpegQuality: String = "70-97"
     @Option(help: "conv-dae, noise-estimator: share of camera-noise patches whose tone curve has a shadow toe, so that their noise weakens towards black as real cameras' does (the plain sRGB curve makes it strongest there).") var cameraToe: Float = 0
     @Flag(help: "conv-dae, noise-estimator: camera-like noise also goes through in-camera processing (coarser luma noise, reduced and blurred chroma noise) in two thirds of its patches.") var cameraProcessing = false
     @Flag(help: "conv-dae, noise-estimator: --camera-processing, and half of those patches get blotchy luma noise 3-8 pixels wide (strong in-camera noise reduction and JPEG).") var coarseNoise = false
@@ -96,6 +97,7 @@ struct TrainCommand: ParsableCommand {
         let mapsRGB = rgb && ((model == "conv-dae" && noiseMap) || model == "noise-estimator")
         if correlatedWhite > 0 && !mapsRGB { throw ValidationError("--correlated-white is for a conv-dae with --noise-map and --rgb, or a noise-estimator with --rgb.") }
         if cameraToe > 0 && (!mapsRGB || cameraNoise == 0) { throw ValidationError("--camera-toe changes the camera-noise patches: give --camera-noise too (a conv-dae with --noise-map and --rgb, or a noise-estimator with --rgb).") }
+        guard Self.parseQualities(jpegQuality) != nil else { throw ValidationError("--jpeg-quality wants LO-HI, two JPEG qualities 1-100 with LO ≤ HI (got '\(jpegQuality)').") }
         guard let target = CameraTarget(rawValue: cameraTarget) else { throw ValidationError("--camera-target is clean or mean-of-shots, not '\(cameraTarget)'.") }
         if target != .clean && (model != "conv-dae" || !mapsRGB || cameraNoise == 0) { throw ValidationError("--camera-target sets the camera-noise patches' target: give a conv-dae --noise-map --rgb with --camera-noise.") }
         guard let space = NoiseMapSpace(rawValue: mapSpace) else { throw ValidationError("--map-space is rgb or opponent, not '\(mapSpace)'.") }
@@ -144,6 +146,12 @@ struct TrainCommand: ParsableCommand {
         return v.count == parts.count && v.allSatisfy({ $0 > 0 && $0 <= 65536 }) ? v : nil
     }
 
+    static func parseQualities(_ s: String) -> ClosedRange<Int>? {
+        let v = s.split(separator: "-", omittingEmptySubsequences: false).map { Int($0) }
+        guard v.count == 2, let lo = v[0], let hi = v[1], 1 <= lo, lo <= hi, hi <= 100 else { return nil }
+        return lo...hi
+    }
+
     static func parseWidths(_ s: String) -> (Int, Int, Int)? {
         let v = s.split(separator: ",").compactMap { Int($0) }
         guard v.count == 3, v.allSatisfy({ $0 > 0 && $0 <= 1024 }) else { return nil }
@@ -164,6 +172,7 @@ struct TrainCommand: ParsableCommand {
         opts.pngNoiseFraction = pngNoise
         opts.cameraFraction = cameraNoise
         opts.jpegFraction = jpeg
+        opts.jpegQualities = Self.parseQualities(jpegQuality) ?? CameraNoise.Settings.defaultJPEGQualities
         opts.cameraToe = cameraToe
         opts.cameraProcessing = reducedChroma ? .reducedChroma : correlatedNoise ? .correlated : coarseNoise ? .coarse : cameraProcessing ? .standard : .none
         opts.flatCameraMaps = flatCameraMaps
