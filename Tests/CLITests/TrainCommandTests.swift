@@ -93,6 +93,8 @@ struct TrainCommandTests {
           "--data", "x", "-o", "m"], "--camera-target sets the camera-noise patches' target: give a conv-dae --noise-map --rgb with --camera-noise"),
         (["train", "--model", "conv-dae", "--rgb", "--noise-map", "--camera-noise", "0.5", "--noise", "gaussian:0-60/255", "--jpeg-quality", "90-70",
           "--data", "x", "-o", "m"], "--jpeg-quality wants LO-HI, two JPEG qualities 1-100 with LO ≤ HI (got '90-70')"),
+        (["train", "--model", "noise-estimator", "--rgb", "--noise", "gaussian:0-60/255", "--shared-noise-as-luma", "--data", "x", "-o", "m"],
+         "--shared-noise-as-luma sets a noise-estimator's targets for --correlated-white patches"),
         (["eval", "--model", "m", "--data", "x", "--sigma", "300"], "--sigma wants one σ between 0 and"),
         (["eval", "--model", "m", "--data", "x", "--iwae", "0"], "--iwae must be at least 1"),
     ])

@@ -311,6 +311,46 @@ struct ConvDenoiserTests {
         #expect(opts.metadata["train_correlated_white"] == "1.0")
     }
 
+    /// `--shared-noise-as-luma`: a grey-correlated white patch's target is the σ of its luma,
+    /// √3 times the standard deviation of the channels' mean noise (each channel's σ times
+    /// √(1 + 2ρ)), measured on the patch within 10%; without it the target stays the channel's σ.
+    @Test func sharedNoiseAsLumaTargetsTheLumaLevel() {
+        let shape = FeatureShape(c: 3, h: 48, w: 48), plane = 48 * 48
+        for asLuma in [false, true] {
+            var opts = PatchTrainingOptions()
+            opts.sigmaRange = 10...10
+            opts.correlatedWhite = 1
+            opts.sharedNoiseAsLuma = asLuma
+            var raised = 0
+            for seed in 0..<20 {
+                var clean = [Float](repeating: 0.5, count: shape.count), noisy = clean, map = clean
+                var r = RandomGenerator(seed: UInt64(seed))
+                noisy.withUnsafeMutableBufferPointer { nb in
+                    map.withUnsafeMutableBufferPointer { mb in
+                        PatchTrainer.addNoiseWithMap(&clean, into: nb.baseAddress!, map: mb.baseAddress!, shape: shape, options: opts, rng: &r)
+                    }
+                }
+                var v = 0.0
+                for i in 0..<plane {
+                    let m = Double((0..<3).map { noisy[$0 * plane + i] - 0.5 }.reduce(0, +)) / 3 * 255
+                    v += m * m
+                }
+                let luma = (3 * v / Double(plane)).squareRoot(), told = Double(map[0]) * 50
+                #expect(map.allSatisfy { $0 == map[0] })
+                if asLuma {
+                    #expect(abs(told / luma - 1) < 0.1, "seed \(seed): target \(told), luma σ \(luma)")
+                    if told > 12 { raised += 1 }
+                } else {
+                    #expect(abs(told - 10) < 1e-4)
+                }
+            }
+            if asLuma { #expect(raised >= 10, "\(raised) of 20 patches with a grey part over ρ 0.1") }
+        }
+        var opts = PatchTrainingOptions()
+        opts.sharedNoiseAsLuma = true
+        #expect(opts.metadata["train_shared_noise_as_luma"] == "true")
+    }
+
     /// `--camera-softness`: a camera-noise patch's clean planes are blurred in place (they are
     /// its target) before its noise: an edge spreads, the mean stays; white-noise patches and
     /// runs without the option keep their clean planes exactly.

@@ -67,6 +67,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "conv-dae --camera-noise: what a camera-noise patch is trained towards: clean (its image before the noise) or mean-of-shots (the mean of the noisy patch over the noise, as real photographs' references are made: the tone curve and clipping shift the noise's mean, and the reference keeps that shift).") var cameraTarget: String = "clean"
     @Option(help: "conv-dae --noise-map --rgb, noise-estimator --rgb: share of white-noise patches whose noise is correlated across channels (a grey part with 0-90% of the variance) and, in half of them, over 1-3 pixels, as camera noise is.") var correlatedWhite: Float = 0
     @Option(help: "conv-dae --noise-map --rgb, noise-estimator --rgb: what the noise map's planes measure: rgb (each channel's σ) or opponent (the σ of luma and two chroma components, which says how the noise is correlated across channels).") var mapSpace: String = "rgb"
+    @Flag(help: "noise-estimator --rgb --correlated-white: the grey-correlated patches' targets are each channel's σ times √(1 + 2ρ), the σ of their luma: what the per-channel denoiser, which never trained on such noise, does best told.") var sharedNoiseAsLuma = false
     @Flag(help: "conv-dae (noise map): camera-like patches are given their noise map's mean per channel, the same at every pixel (what `latent denoise` gives the model), not the map pixel by pixel.") var flatCameraMaps = false
     @Flag(help: "conv-dae, noise-estimator: --coarse-noise, and half of the camera patches get a luma component correlated 2-10 pixels away with 5-50% of the noise's variance and chroma noise cut to 10-60% (real photos' noise: correlated far and across channels).") var correlatedNoise = false
     @Flag(help: "conv-dae, noise-estimator: --coarse-noise, and half of the camera patches get chroma noise blurred over 2-4.5 pixels and scaled to 4-80% of luma's variance (real photos' chroma noise after the camera's noise reduction: weak and smooth).") var reducedChroma = false
@@ -98,6 +99,9 @@ struct TrainCommand: ParsableCommand {
         if correlatedWhite > 0 && !mapsRGB { throw ValidationError("--correlated-white is for a conv-dae with --noise-map and --rgb, or a noise-estimator with --rgb.") }
         if cameraToe > 0 && (!mapsRGB || cameraNoise == 0) { throw ValidationError("--camera-toe changes the camera-noise patches: give --camera-noise too (a conv-dae with --noise-map and --rgb, or a noise-estimator with --rgb).") }
         guard Self.parseQualities(jpegQuality) != nil else { throw ValidationError("--jpeg-quality wants LO-HI, two JPEG qualities 1-100 with LO ≤ HI (got '\(jpegQuality)').") }
+        if sharedNoiseAsLuma && (model != "noise-estimator" || correlatedWhite == 0 || mapSpace != "rgb") {
+            throw ValidationError("--shared-noise-as-luma sets a noise-estimator's targets for --correlated-white patches (rgb map space).")
+        }
         guard let target = CameraTarget(rawValue: cameraTarget) else { throw ValidationError("--camera-target is clean or mean-of-shots, not '\(cameraTarget)'.") }
         if target != .clean && (model != "conv-dae" || !mapsRGB || cameraNoise == 0) { throw ValidationError("--camera-target sets the camera-noise patches' target: give a conv-dae --noise-map --rgb with --camera-noise.") }
         guard let space = NoiseMapSpace(rawValue: mapSpace) else { throw ValidationError("--map-space is rgb or opponent, not '\(mapSpace)'.") }
@@ -183,6 +187,7 @@ struct TrainCommand: ParsableCommand {
         opts.estimatorAlpha = estAlpha
         opts.cameraSoftness = cameraSoftness
         opts.cameraTarget = CameraTarget(rawValue: cameraTarget) ?? .clean
+        opts.sharedNoiseAsLuma = sharedNoiseAsLuma
         opts.epochs = epochs
         opts.learningRate = lr
         opts.sigmaRange = try NoiseLevel.trainingRange(noise!)
