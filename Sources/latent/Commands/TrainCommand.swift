@@ -81,16 +81,9 @@ struct TrainCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Print nothing but errors.") var quiet = false
     @Flag(help: "Print one JSON object per epoch on stdout.") var json = false
 
-    func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--jobs (--threads) must be at least 1.") }
-        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1.") }
-        guard val > 0 && val < 1 else { throw ValidationError("--val must be between 0 and 1.") }
-        if halvedCopies && model != "conv-dae" { throw ValidationError("--halved-copies is for a conv-dae.") }
-        if logLoss && model != "conv-dae" { throw ValidationError("--log-loss is for a conv-dae.") }
-        if initFrom != nil && model != "conv-dae" && model != "noise-estimator" { throw ValidationError("--init-from is for a conv-dae or a noise-estimator.") }
-        if reducedChroma && correlatedNoise { throw ValidationError("--reduced-chroma and --correlated-noise are two different noise mixes: give one.") }
-        guard sigmaPower > 0 && sigmaPower.isFinite else { throw ValidationError("--sigma-power must be a positive number.") }
-        if sigmaPower != 1 && model != "conv-dae" && model != "noise-estimator" { throw ValidationError("--sigma-power is for a conv-dae or a noise-estimator.") }
+    /// The colour models' training-noise options (camera noise, grey-correlated white noise,
+    /// the map space and the targets): each only where it changes something.
+    func validateColourNoise() throws {
         guard cameraSoftness >= 0 && cameraSoftness <= 3 else { throw ValidationError("--camera-softness is a blur σ in pixels, 0-3.") }
         if cameraSoftness > 0 && cameraNoise == 0 { throw ValidationError("--camera-softness softens the camera-noise patches: give --camera-noise too.") }
         guard (0...1).contains(correlatedWhite) else { throw ValidationError("--correlated-white is a fraction between 0 and 1.") }
@@ -106,6 +99,19 @@ struct TrainCommand: ParsableCommand {
         if target != .clean && (model != "conv-dae" || !mapsRGB || cameraNoise == 0) { throw ValidationError("--camera-target sets the camera-noise patches' target: give a conv-dae --noise-map --rgb with --camera-noise.") }
         guard let space = NoiseMapSpace(rawValue: mapSpace) else { throw ValidationError("--map-space is rgb or opponent, not '\(mapSpace)'.") }
         if space != .rgb && !mapsRGB { throw ValidationError("--map-space opponent is for a conv-dae with --noise-map and --rgb, or a noise-estimator with --rgb.") }
+    }
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--jobs (--threads) must be at least 1.") }
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1.") }
+        guard val > 0 && val < 1 else { throw ValidationError("--val must be between 0 and 1.") }
+        if halvedCopies && model != "conv-dae" { throw ValidationError("--halved-copies is for a conv-dae.") }
+        if logLoss && model != "conv-dae" { throw ValidationError("--log-loss is for a conv-dae.") }
+        if initFrom != nil && model != "conv-dae" && model != "noise-estimator" { throw ValidationError("--init-from is for a conv-dae or a noise-estimator.") }
+        if reducedChroma && correlatedNoise { throw ValidationError("--reduced-chroma and --correlated-noise are two different noise mixes: give one.") }
+        guard sigmaPower > 0 && sigmaPower.isFinite else { throw ValidationError("--sigma-power must be a positive number.") }
+        if sigmaPower != 1 && model != "conv-dae" && model != "noise-estimator" { throw ValidationError("--sigma-power is for a conv-dae or a noise-estimator.") }
+        try validateColourNoise()
         if model == "conv-dae" || model == "noise-estimator" {
             guard let noise else {
                 throw ValidationError("--model \(model) wants --noise gaussian:LO-HI, e.g. gaussian:0-55/255 (grey levels) or gaussian:0-0.2 (the 0-1 scale).")
