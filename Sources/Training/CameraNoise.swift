@@ -198,15 +198,6 @@ public enum CameraNoise {
         return (luma, dense(c, st.chromaScale), r)
     }
 
-    /// ρ[c][k]: the variance a unit-variance white raw noise of camera channel k has at a pixel
-    /// of output channel c, through the whole linear chain (demosaic, white balance, colour
-    /// matrix, YCbCr filtering), averaged over the four positions of a Bayer cell:
-    /// Σ_j W_ck(p − j)² over k's mosaic sites j, with W_ck = Σ_comp T⁻¹[c][comp]·(T·M)[comp][k]·g_k·(K_comp ∗ d_k).
-    static func varianceWeights(_ st: Settings) -> [[Float]] {
-        let cov = covarianceWeights(st)
-        return (0..<3).map { c in (0..<3).map { k in cov[(c * 3 + c) * 3 + k] } }
-    }
-
     /// W[c·3 + k]: the kernel (radius `wr`, dense) with which raw channel k's mosaic noise
     /// reaches output channel c through the whole linear chain (demosaic, white balance, colour
     /// matrix, YCbCr filtering): Σ_comp T⁻¹[c][comp]·(T·M)[comp][k]·g_k·(K_comp ∗ d_k).
@@ -248,15 +239,12 @@ public enum CameraNoise {
         return (weights, wr)
     }
 
-    /// `varianceWeights` for pairs of output channels: [(c·3 + d)·3 + k] = Σ_j W_ck(p − j)·W_dk(p − j)
-    /// (W: `chainKernels`),
-    /// the covariance that raw channel k's noise gives channels c and d at a pixel.
-    static func covarianceWeights(_ st: Settings) -> [Float] { covarianceWeightsByPosition(st).average }
-
-    /// The same, as the mean over a Bayer cell's four positions and at each of them
-    /// (`positions[py·2 + px]`, the pixel's place in the phase-0 pattern): the noise is stronger
-    /// at a channel's own mosaic sites than where the demosaic interpolated it.
-    static func covarianceWeightsByPosition(_ st: Settings) -> (average: [Float], positions: [[Float]]) {
+    /// [(c·3 + d)·3 + k] = Σ_j W_ck(p − j)·W_dk(p − j) over k's mosaic sites j (W: `chainKernels`):
+    /// the covariance that a unit-variance white raw noise of camera channel k gives output
+    /// channels c and d at a pixel p (the diagonal, d = c: channel c's variance), as the mean over
+    /// a Bayer cell's four positions and at each of them (`positions[cellPosition]`): the noise is
+    /// stronger at a channel's own mosaic sites than where the demosaic interpolated it.
+    static func covarianceWeights(_ st: Settings) -> (average: [Float], positions: [[Float]]) {
         let (weights, wr) = chainKernels(st)
         let wn = 2 * wr + 1
         // Raw site j reaches p with weight W(p − j); average over p's four cell positions.
@@ -357,8 +345,12 @@ public enum CameraNoise {
 
     /// The Bayer channel (0 R, 1 G, 2 B) at (x, y) for a phase.
     @inline(__always) static func bayer(_ x: Int, _ y: Int, _ phase: Int) -> Int {
-        let px = (x + phase) & 1, py = (y + phase >> 1) & 1
+        let p = cellPosition(x, y, phase), px = p & 1, py = p >> 1
         return px == py ? (px == 0 ? 0 : 2) : 1
+    }
+    /// Where (x, y) sits in its Bayer cell for a phase, as py·2 + px in the phase-0 pattern.
+    @inline(__always) static func cellPosition(_ x: Int, _ y: Int, _ phase: Int) -> Int {
+        ((y + phase >> 1) & 1) * 2 + (x + phase) & 1
     }
 
     /// The mean of display(l + N) for N ~ N(0, variance), clipping included: what the average of
@@ -379,12 +371,11 @@ public enum CameraNoise {
         return zip(x, w).map { ($0, $1 / total) }
     }()
 
-    /// The variance of channel c's linear noise at a pixel (before the tone curve) whose own
-    /// raw variances are `rawVar` at i: Σ_k of the weights at its Bayer position
-    /// (`covarianceWeightsByPosition`) by the raw variances.
-    @inline(__always) static func channelVariance(_ c: Int, at i: Int, n: Int, rawVar: [Float], weights: [Float]) -> Float {
+    /// Entry cd = c·3 + d of the covariance of a pixel's linear noise (before the tone curve):
+    /// Σ_k weights[cd·3 + k] (`covarianceWeights`) by the pixel's raw variances a·raw_k + b.
+    @inline(__always) static func linearCovariance(_ weights: [Float], entry cd: Int, rawVar: [Float], at i: Int, n: Int) -> Float {
         var v: Float = 0
-        for k in 0..<3 { v += weights[(c * 3 + c) * 3 + k] * rawVar[k * n + i] }
+        for k in 0..<3 { v += weights[cd * 3 + k] * rawVar[k * n + i] }
         return v
     }
 
@@ -463,24 +454,26 @@ public enum CameraNoise {
         for i in 0..<(3 * n) { lin[i] = linear(clean[i], toe: st.toe) }
         let (noise, rawVar, kernel, processed) = linearNoise(lin, h: h, w: w, settings: &st, rng: &rng)
         let rho = varianceGains(blur: kernel)
-        let weights = processed ? varianceWeights(st) : nil
-        let covariance = space == .opponent ? covarianceWeights(st) : nil
-        let byPosition = expected != nil ? covarianceWeightsByPosition(st).positions : nil
+        let chain = processed || space == .opponent || expected != nil ? covarianceWeights(st) : nil
+        let weights = processed ? chain?.average : nil, covariance = space == .opponent ? chain?.average : nil
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 12) { scratch in
             for i in 0..<n {
                 for c in 0..<3 {
                     let l = lin[c * n + i]
                     noisy[c * n + i] = (display(l + noise[c * n + i], toe: st.toe) * 255).rounded() / 255
-                    if let expected, let byPosition {
-                        let at = byPosition[((i / w + st.bayerPhase >> 1) & 1) * 2 + (i % w + st.bayerPhase) & 1]
-                        expected[c * n + i] = toneMean(l, variance: channelVariance(c, at: i, n: n, rawVar: rawVar, weights: at), toe: st.toe)
+                    if let expected, let chain {
+                        let at = chain.positions[cellPosition(i % w, i / w, st.bayerPhase)]
+                        expected[c * n + i] = toneMean(l, variance: linearCovariance(at, entry: c * 4, rawVar: rawVar, at: i, n: n), toe: st.toe)
                     }
                     guard covariance == nil else { continue }
                     var v: Float = 0
-                    for k in 0..<3 {
-                        if let weights { v += weights[c][k] * rawVar[k * n + i]; continue }
-                        let m = st.matrix[c * 3 + k], g = st.gains[k]
-                        v += m * m * g * g * rho[k] * rawVar[k * n + i]
+                    if let weights {
+                        v = linearCovariance(weights, entry: c * 4, rawVar: rawVar, at: i, n: n)
+                    } else {
+                        for k in 0..<3 {
+                            let m = st.matrix[c * 3 + k], g = st.gains[k]
+                            v += m * m * g * g * rho[k] * rawVar[k * n + i]
+                        }
                     }
                     map[c * n + i] = toneStd(l, variance: v, toe: st.toe)
                 }
@@ -499,11 +492,7 @@ public enum CameraNoise {
     static func opponentMap(_ weights: [Float], rawVar: [Float], lin: [Float], at i: Int, n: Int, toe: Float, map: UnsafeMutablePointer<Float>,
                             scratch: UnsafeMutablePointer<Float>) {
         let cov = scratch, slope = scratch + 9
-        for cd in 0..<9 {
-            var v: Float = 0
-            for k in 0..<3 { v += weights[cd * 3 + k] * rawVar[k * n + i] }
-            cov[cd] = v
-        }
+        for cd in 0..<9 { cov[cd] = linearCovariance(weights, entry: cd, rawVar: rawVar, at: i, n: n) }
         for c in 0..<3 { slope[c] = cov[c * 4] > 0 ? toneStd(lin[c * n + i], variance: cov[c * 4], toe: toe) / cov[c * 4].squareRoot() : 0 }
         for c in 0..<3 { for d in 0..<3 { cov[c * 3 + d] *= slope[c] * slope[d] } }
         for q in 0..<3 { map[q * n + i] = NoiseMapSpace.opponent.sigma(component: q, covariance: cov) }
