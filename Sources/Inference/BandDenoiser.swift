@@ -519,41 +519,18 @@ public struct BandDenoiser {
                 format.metadata = kept.metadata(for: layout)
                 let writer = try PNGWriter(path: tmp, width: h.width, height: h.height, format: format)
                 // Alpha is carried through as the file's own bytes, a row at a time.
-                let bps = depth / 8, ch = layout.channels
                 var alphaRows: [[UInt8]] = []
                 try run(width: h.width, height: h.height, colorPlanes: planes, sigmas: noise.sigmas, nextRows: {
                     guard let band = try Self.nextRows(reader) else { return nil }
-                    if layout.hasAlpha {
-                        for y in 0..<band.height {
-                            var a = [UInt8](repeating: 0, count: h.width * bps)
-                            for x in 0..<h.width {
-                                for b in 0..<bps { a[x * bps + b] = band.bytes[((y * h.width + x) * ch + planes) * bps + b] }
-                            }
-                            alphaRows.append(a)
-                        }
-                    }
+                    if layout.hasAlpha { alphaRows += Self.alphaRows(of: band, colorPlanes: planes) }
                     return FloatImage(band)
                 }, emit: { band in
                     if !layout.hasAlpha {
                         try writer.write(band.pngImage(layout: layout, depth: depth))
-                        return
+                    } else {
+                        let colour = band.pngImage(layout: layout.withAlpha(false), depth: depth)
+                        try writer.write(Self.restoringAlpha(colour, rows: &alphaRows, layout: layout))
                     }
-                    // Colour planes quantised, then the untouched alpha samples put back in place.
-                    let colour = band.pngImage(layout: layout.withAlpha(false), depth: depth)
-                    var png = PNGImage(width: band.width, height: band.height, layout: layout, depth: depth)
-                    colour.bytes.withUnsafeBytes { src in
-                        png.bytes.withUnsafeMutableBytes { dst in
-                            for y in 0..<band.height {
-                                let a = alphaRows.removeFirst()
-                                for x in 0..<band.width {
-                                    let p = y * band.width + x
-                                    for b in 0..<(planes * bps) { dst[(p * ch) * bps + b] = src[(p * planes) * bps + b] }
-                                    for b in 0..<bps { dst[(p * ch + planes) * bps + b] = a[x * bps + b] }
-                                }
-                            }
-                        }
-                    }
-                    try writer.write(png)
                 }, progress: progress)
                 try reader.finish()
                 try writer.finish()
@@ -562,6 +539,40 @@ public struct BandDenoiser {
             }
         }
         return noise
+    }
+}
+
+extension BandDenoiser {
+    /// The alpha samples of each row of a band, as the file's own bytes.
+    static func alphaRows(of band: PNGImage, colorPlanes planes: Int) -> [[UInt8]] {
+        let bps = band.depth / 8, ch = band.layout.channels, w = band.width
+        return (0..<band.height).map { y in
+            var a = [UInt8](repeating: 0, count: w * bps)
+            for x in 0..<w {
+                for b in 0..<bps { a[x * bps + b] = band.bytes[((y * w + x) * ch + planes) * bps + b] }
+            }
+            return a
+        }
+    }
+
+    /// The denoised colour planes (quantised) with the untouched alpha samples put back in
+    /// place, taking the band's rows from the front of `rows`.
+    static func restoringAlpha(_ colour: PNGImage, rows: inout [[UInt8]], layout: PixelLayout) -> PNGImage {
+        let depth = colour.depth, bps = depth / 8, ch = layout.channels, planes = layout.colorChannels
+        var png = PNGImage(width: colour.width, height: colour.height, layout: layout, depth: depth)
+        colour.bytes.withUnsafeBytes { src in
+            png.bytes.withUnsafeMutableBytes { dst in
+                for y in 0..<colour.height {
+                    let a = rows.removeFirst()
+                    for x in 0..<colour.width {
+                        let p = y * colour.width + x
+                        for b in 0..<(planes * bps) { dst[(p * ch) * bps + b] = src[(p * planes) * bps + b] }
+                        for b in 0..<bps { dst[(p * ch + planes) * bps + b] = a[x * bps + b] }
+                    }
+                }
+            }
+        }
+        return png
     }
 }
 

@@ -217,25 +217,37 @@ public enum SafeTensors {
             guard let header = obj as? [String: Any] else {
                 throw ModelFileError.badHeader(file: file, reason: "the header is not a JSON object")
             }
-            let available = fileBytes - base
+            metadata = try Self.metadata(header, file: file)
+            let raw = try Self.rawEntries(header, available: fileBytes - base, file: file)
+            entries = try Self.ordered(raw, dataStart: base, file: file)
+        }
+
+        typealias RawEntry = (name: String, shape: [Int], offs: [Int])
+
+        /// The header's `__metadata__`: string values only.
+        private static func metadata(_ header: [String: Any], file: String) throws -> [String: String] {
+            guard let value = header["__metadata__"] else { return [:] }
+            guard let m = value as? [String: Any] else { throw ModelFileError.badHeader(file: file, reason: "__metadata__ is not an object") }
             var metadata: [String: String] = [:]
-            if let value = header["__metadata__"] {
-                guard let m = value as? [String: Any] else { throw ModelFileError.badHeader(file: file, reason: "__metadata__ is not an object") }
-                for k in m.keys.sorted() {
-                    guard let s = m[k] as? String else { throw ModelFileError.badHeader(file: file, reason: "metadata '\(k)' is not a string") }
-                    metadata[k] = s
-                }
+            for k in m.keys.sorted() {
+                guard let s = m[k] as? String else { throw ModelFileError.badHeader(file: file, reason: "metadata '\(k)' is not a string") }
+                metadata[k] = s
             }
-            // First the entries' own form, in name order (their offsets cannot be trusted yet).
-            var raw: [(name: String, shape: [Int], offs: [Int])] = []
+            return metadata
+        }
+
+        /// The entries' own form, in name order, each checked alone (their offsets cannot be
+        /// trusted yet): F32, a well-formed shape, an aligned range within the `available` data bytes.
+        private static func rawEntries(_ header: [String: Any], available: Int, file: String) throws -> [RawEntry] {
+            var raw: [RawEntry] = []
             for name in header.keys.sorted() where name != "__metadata__" {
                 guard let entry = header[name] as? [String: Any], let dtype = entry["dtype"] as? String,
                       let shapeAny = entry["shape"] as? [Any], let offAny = entry["data_offsets"] as? [Any], offAny.count == 2 else {
                     throw ModelFileError.badHeader(file: file, reason: "tensor '\(name)' lacks dtype, shape or data_offsets")
                 }
                 guard dtype == "F32" else { throw ModelFileError.unsupportedDType(file: file, tensor: name, dtype: dtype) }
-                let shape = shapeAny.compactMap { Self.integer($0) }
-                let offs = offAny.compactMap { Self.integer($0) }
+                let shape = shapeAny.compactMap { integer($0) }
+                let offs = offAny.compactMap { integer($0) }
                 guard shape.count == shapeAny.count, shape.count <= 8, shape.allSatisfy({ $0 >= 0 && $0 < 1 << 31 }), offs.count == 2 else {
                     throw ModelFileError.badHeader(file: file, reason: "tensor '\(name)' has a malformed shape or offsets")
                 }
@@ -250,11 +262,15 @@ public enum SafeTensors {
                 }
                 raw.append((name, shape, offs))
             }
-            // Then in file order: sizes (overflow-checked: a shape of 2³¹ x 2³¹ is refused, not a trap) and overlaps.
-            raw.sort { ($0.offs[0], $0.offs[1], $0.name) < ($1.offs[0], $1.offs[1], $1.name) }
+            return raw
+        }
+
+        /// The entries in file order, their sizes checked against their shapes (overflow-checked:
+        /// a shape of 2³¹ x 2³¹ is refused, not a trap) and against overlaps.
+        private static func ordered(_ raw: [RawEntry], dataStart base: Int, file: String) throws -> [Entry] {
             var entries: [Entry] = []
             var previous: (end: Int, name: String)?
-            for (name, shape, offs) in raw {
+            for (name, shape, offs) in raw.sorted(by: { ($0.offs[0], $0.offs[1], $0.name) < ($1.offs[0], $1.offs[1], $1.name) }) {
                 var count: Int? = 1
                 for d in shape { count = count.flatMap { c in let (v, o) = c.multipliedReportingOverflow(by: d); return o ? nil : v } }
                 let bytes = count.flatMap { c -> Int? in let (v, o) = c.multipliedReportingOverflow(by: 4); return o ? nil : v }
@@ -268,8 +284,7 @@ public enum SafeTensors {
                 if bytes > 0 { previous = (offs[1], name) }
                 entries.append(Entry(name: name, shape: shape, count: count, start: base + offs[0]))
             }
-            self.metadata = metadata
-            self.entries = entries
+            return entries
         }
 
         /// A JSON number that is an integer (not 2.5).

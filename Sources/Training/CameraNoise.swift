@@ -444,7 +444,8 @@ public enum CameraNoise {
     /// covariance across channels at each pixel, `opponentMap`). `expected`, when given, gets
     /// the mean of the noisy planes over the noise (`toneMean`, before the 8-bit and JPEG steps):
     /// the reference a mean of many shots gives, which keeps what the tone curve and clipping do
-    /// to the noise's mean.
+    /// to the noise's mean. It may be `clean` itself: the clean planes are all read before
+    /// anything is written.
     public static func apply(_ clean: UnsafePointer<Float>, h: Int, w: Int, settings: Settings, rng: inout RandomGenerator,
                              noisy: UnsafeMutablePointer<Float>, map: UnsafeMutablePointer<Float>, space: NoiseMapSpace = .rgb,
                              expected: UnsafeMutablePointer<Float>? = nil) {

@@ -351,14 +351,9 @@ public final class PatchTrainer {
             let st = CameraNoise.Settings.random(&rng, jpegFraction: options.jpegFraction, jpegQualities: options.jpegQualities,
                                                  processing: options.cameraProcessing,
                                                  toeFraction: options.cameraToe)
-            if options.cameraTarget == .meanOfShots {
-                var mean = [Float](repeating: 0, count: shape.count)
-                CameraNoise.apply(clean, h: shape.h, w: shape.w, settings: st, rng: &rng, noisy: noisy, map: map, space: options.mapSpace,
-                                  expected: &mean)
-                clean.update(from: mean, count: shape.count)
-            } else {
-                CameraNoise.apply(clean, h: shape.h, w: shape.w, settings: st, rng: &rng, noisy: noisy, map: map, space: options.mapSpace)
-            }
+            // Towards the mean of many shots: the expected planes replace the clean ones in place.
+            CameraNoise.apply(clean, h: shape.h, w: shape.w, settings: st, rng: &rng, noisy: noisy, map: map, space: options.mapSpace,
+                              expected: options.cameraTarget == .meanOfShots ? clean : nil)
             for i in 0..<shape.count { map[i] *= 255 / 50 }
             if options.flatCameraMaps {
                 for c in 0..<shape.c {
