@@ -1,15 +1,29 @@
-// Winograd F(2x2, 3x3) for the wide 3x3 layers of the photo models: each 2x2 output tile is
-// computed from a 4x4 input tile with 16 multiply-adds per input/output channel pair instead of
-// 36. Tiles sit on even rows and columns of the map being computed, so every output pixel gets
-// the same operations wherever a call's rows start (an even row) and however the columns are
-// split (at even columns): row streaming equals whole-image inference bit for bit. The vector
-// and plain paths do the same operations in the same order (one fused multiply-add per input
-// channel, fixed transform sums), so their results are identical too.
+// Winograd F(2x2, 3x3) and F(4x4, 3x3) for the wide 3x3 layers of the photo models: each m x m
+// output tile (m = 2 or 4) is computed from an (m + 2) x (m + 2) input tile with (m + 2)²
+// multiply-adds per input/output channel pair instead of 9 m². Tiles sit on rows and columns of
+// the map being computed that are multiples of m, so every output pixel gets the same operations
+// whichever call computes it when calls start on such rows and columns (and end on a tile's last
+// row or the map's): row streaming equals whole-image inference bit for bit. The vector and plain
+// paths do the same operations in the same order (one fused multiply-add per input channel in
+// the products, the same transform operations), so their results are identical too.
+//
+// F(2x2) is exact row by row: a tile's top output row reads only its first three input rows and
+// its bottom row only its last three. F(4x4) (interpolation points 0, ±1, ±2; Lavin and Gray
+// 2016) is exact only in exact arithmetic: in floats an output row's rounding depends on input
+// rows of its tile it does not depend on (up to three rows and columns away instead of one).
 #include "ckernels.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+// No contraction of a · b + c into a fused multiply-add behind the code's back: the plain and
+// vector paths must do the same operations (fused ones are written out).
+#pragma STDC FP_CONTRACT OFF
+
+int lk_wino_applies(size_t C, size_t Cout) { return C >= 16 && Cout >= 16; }
+
+// ---- F(2x2, 3x3) transforms ------------------------------------------------------------------
 
 size_t lk_wino_packed_size(size_t C, size_t Cout) { return 16 * ((Cout + 5) / 6 * 6) * C; }
 
@@ -36,13 +50,11 @@ void lk_wino_pack(const float *w, size_t C, size_t Cout, float *u) {
         }
 }
 
-int lk_wino_applies(size_t C, size_t Cout) { return C >= 16 && Cout >= 16; }
-
-// Bᵀ d B of one 4x4 tile (d rows r0..r3 from column 0), into v[e · es].
-static inline void in_tile(const float *r0, const float *r1, const float *r2, const float *r3, float *v, size_t es) {
+// Bᵀ d B of one 4x4 tile (rows r[0..3] from the tile's column 0), into v[e · es].
+static inline void in_tile2(const float *const r[4], float *v, size_t es) {
     float s[4][4];
     for (int j = 0; j < 4; j++) {
-        const float d0 = r0[j], d1 = r1[j], d2 = r2[j], d3 = r3[j];
+        const float d0 = r[0][j], d1 = r[1][j], d2 = r[2][j], d3 = r[3][j];
         s[0][j] = d0 - d2;
         s[1][j] = d1 + d2;
         s[2][j] = d2 - d1;
@@ -56,28 +68,26 @@ static inline void in_tile(const float *r0, const float *r1, const float *r2, co
     }
 }
 
-// Input transform of nt tiles of one channel: tile t reads columns 2t..2t+3 of rows r0..r3
+// Input transform of nt tiles of one channel: tile t reads columns 2t..2t+3 of rows r[0..3]
 // (pointers at the strip's column 0, i.e. input column −1 of its first tile); columns at or
 // beyond `cols` (the readable width from the strip's start) are taken as zero. Writes v[e·es + t].
-static void in_strip_plain(const float *r0, const float *r1, const float *r2, const float *r3, size_t nt, size_t cols,
-                           float *v, size_t es) {
-    size_t t = 0;
-    for (; t < nt && 2 * t + 4 <= cols; t++) in_tile(r0 + 2 * t, r1 + 2 * t, r2 + 2 * t, r3 + 2 * t, v + t, es);
-    for (; t < nt; t++) {
-        float q[4][4];
-        for (int j = 0; j < 4; j++) {
-            const size_t c = 2 * t + j;
-            q[0][j] = c < cols ? r0[c] : 0;
-            q[1][j] = c < cols ? r1[c] : 0;
-            q[2][j] = c < cols ? r2[c] : 0;
-            q[3][j] = c < cols ? r3[c] : 0;
+static void in_strip2_plain(const float *const r[], size_t nt, size_t cols, float *v, size_t es) {
+    for (size_t t = 0; t < nt; t++) {
+        if (2 * t + 4 <= cols) {
+            const float *q[4] = {r[0] + 2 * t, r[1] + 2 * t, r[2] + 2 * t, r[3] + 2 * t};
+            in_tile2(q, v + t, es);
+        } else {
+            float z[4][4];
+            for (int k = 0; k < 4; k++)
+                for (int j = 0; j < 4; j++) z[k][j] = 2 * t + j < cols ? r[k][2 * t + j] : 0;
+            const float *q[4] = {z[0], z[1], z[2], z[3]};
+            in_tile2(q, v + t, es);
         }
-        in_tile(q[0], q[1], q[2], q[3], v + t, es);
     }
 }
 
-// Aᵀ m A of one tile's 16 products (m[e]), plus bias and activation: y00 y01 / y10 y11.
-static inline void out_tile(const float *m, size_t ms, float b, int act, float y[4]) {
+// Aᵀ m A of one tile's 16 products (m[e · ms]), plus bias and activation: y[2 · i + j].
+static void out_tile2(const float *m, size_t ms, float b, int act, float *y) {
     float r0[4], r1[4];
     for (int j = 0; j < 4; j++) {
         r0[j] = m[j * ms] + m[(4 + j) * ms] + m[(8 + j) * ms];
@@ -91,49 +101,174 @@ static inline void out_tile(const float *m, size_t ms, float b, int act, float y
         for (int k = 0; k < 4; k++) y[k] = y[k] > 0 ? y[k] : 0;
 }
 
-// Tiles per block: the block's transformed input (16 · C · TB floats) stays in L2.
-static size_t tiles_per_block(size_t C) { return C >= 128 ? 32 : 64; }
+// ---- F(4x4, 3x3) transforms ------------------------------------------------------------------
+
+size_t lk_wino4_packed_size(size_t C, size_t Cout) { return 36 * ((Cout + 5) / 6 * 6) * C; }
+
+void lk_wino4_pack(const float *w, size_t C, size_t Cout, float *u) {
+    // G (6x3), rows for the points 0, 1, −1, 2, −2, ∞; computed in double, rounded once.
+    static const double G[6][3] = {{1.0 / 4, 0, 0},           {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                   {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
+    const size_t nb = (Cout + 5) / 6;
+    memset(u, 0, lk_wino4_packed_size(C, Cout) * sizeof(float));
+    for (size_t co = 0; co < Cout; co++)
+        for (size_t ci = 0; ci < C; ci++) {
+            const float *g = w + (co * C + ci) * 9;
+            double t[6][3];
+            for (int i = 0; i < 6; i++)   // G g
+                for (int j = 0; j < 3; j++) t[i][j] = G[i][0] * g[j] + G[i][1] * g[3 + j] + G[i][2] * g[6 + j];
+            for (int i = 0; i < 6; i++)   // (G g) Gᵀ
+                for (int j = 0; j < 6; j++) {
+                    const double v = t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
+                    u[(((size_t)(6 * i + j) * nb + co / 6) * C + ci) * 6 + co % 6] = (float)v;
+                }
+        }
+}
+
+// The 1-D transforms, written once for floats and once for vectors with the same operations:
+// Bᵀ d (six values in, six out) and Aᵀ m (six in, four out).
+#define W4_IN(T, ADD, SUB, FMA, K, d0, d1, d2, d3, d4, d5, v)                  \
+    do {                                                                     \
+        const T t1_ = FMA(K(-4), d2, d4), t2_ = FMA(K(-4), d1, d3);          \
+        const T t3_ = SUB(d4, d2), t4_ = SUB(d3, d1);                        \
+        const T t5_ = ADD(t4_, t4_);                                          \
+        v[0] = FMA(K(-5), d2, FMA(K(4), d0, d4));                            \
+        v[1] = ADD(t1_, t2_);                                                \
+        v[2] = SUB(t1_, t2_);                                                \
+        v[3] = ADD(t3_, t5_);                                                \
+        v[4] = SUB(t3_, t5_);                                                \
+        v[5] = FMA(K(-5), d3, FMA(K(4), d1, d5));                            \
+    } while (0)
+
+#define W4_OUT(T, ADD, SUB, FMA, K, m0, m1, m2, m3, m4, m5, y)                 \
+    do {                                                                     \
+        const T a_ = ADD(m1, m2), b_ = SUB(m1, m2), c_ = ADD(m3, m4), d_ = SUB(m3, m4); \
+        y[0] = ADD(ADD(m0, a_), c_);                                         \
+        y[1] = FMA(K(2), d_, b_);                                            \
+        y[2] = FMA(K(4), c_, a_);                                            \
+        y[3] = ADD(FMA(K(8), d_, b_), m5);                                   \
+    } while (0)
+
+#define S_ADD(a, b) ((a) + (b))
+#define S_SUB(a, b) ((a) - (b))
+#define S_FMA(a, b, c) fmaf(a, b, c)
+#define S_K(x) ((float)(x))
+
+// Bᵀ d B of one 6x6 tile (rows r[0..5] from the tile's column 0), into v[e · es].
+static inline void in_tile4(const float *const r[6], float *v, size_t es) {
+    float s[6][6];
+    for (int j = 0; j < 6; j++) {
+        float c[6];
+        W4_IN(float, S_ADD, S_SUB, S_FMA, S_K, r[0][j], r[1][j], r[2][j], r[3][j], r[4][j], r[5][j], c);
+        for (int i = 0; i < 6; i++) s[i][j] = c[i];
+    }
+    for (int i = 0; i < 6; i++) {
+        float c[6];
+        W4_IN(float, S_ADD, S_SUB, S_FMA, S_K, s[i][0], s[i][1], s[i][2], s[i][3], s[i][4], s[i][5], c);
+        for (int j = 0; j < 6; j++) v[(6 * i + j) * es] = c[j];
+    }
+}
+
+// Input transform of nt tiles of one channel: tile t reads columns 4t..4t+5 of rows r[0..5]
+// (pointers at the strip's column 0); columns at or beyond `cols` are taken as zero.
+static void in_strip4_plain(const float *const r[], size_t nt, size_t cols, float *v, size_t es) {
+    for (size_t t = 0; t < nt; t++) {
+        if (4 * t + 6 <= cols) {
+            const float *q[6] = {r[0] + 4 * t, r[1] + 4 * t, r[2] + 4 * t, r[3] + 4 * t, r[4] + 4 * t, r[5] + 4 * t};
+            in_tile4(q, v + t, es);
+        } else {
+            float z[6][6];
+            for (int k = 0; k < 6; k++)
+                for (int j = 0; j < 6; j++) z[k][j] = 4 * t + j < cols ? r[k][4 * t + j] : 0;
+            const float *q[6] = {z[0], z[1], z[2], z[3], z[4], z[5]};
+            in_tile4(q, v + t, es);
+        }
+    }
+}
+
+// Aᵀ m A of one tile's 36 products (m[e · ms]), plus bias and activation: y[4 · i + j].
+static void out_tile4(const float *m, size_t ms, float b, int act, float *y) {
+    float r[4][6];
+    for (int j = 0; j < 6; j++) {
+        float c[4];
+        W4_OUT(float, S_ADD, S_SUB, S_FMA, S_K, m[j * ms], m[(6 + j) * ms], m[(12 + j) * ms], m[(18 + j) * ms], m[(24 + j) * ms],
+               m[(30 + j) * ms], c);
+        for (int i = 0; i < 4; i++) r[i][j] = c[i];
+    }
+    for (int i = 0; i < 4; i++) {
+        float c[4];
+        W4_OUT(float, S_ADD, S_SUB, S_FMA, S_K, r[i][0], r[i][1], r[i][2], r[i][3], r[i][4], r[i][5], c);
+        for (int j = 0; j < 4; j++) {
+            const float v = c[j] + b;
+            y[4 * i + j] = act == LK_RELU ? (v > 0 ? v : 0) : v;
+        }
+    }
+}
+
+// ---- The drivers, shared by both ---------------------------------------------------------------
+
+// One Winograd variant: m x m output tiles, E = (m + 2)² transform elements; the plain input
+// transform of a strip of tiles (rows r[0 .. m + 1]) and output transform of one tile (y[m · i + j]),
+// and the vector ones (NULL where there are none): a strip of tiles, and 8 whole tiles of one
+// output channel (products e · 96 apart) stored as `rows` rows of 8m columns. Tiles per block:
+// `tiles`, half as many from `wide` input channels, so that the block's transformed input
+// (E · C · tiles floats) stays in L2 (measured on 48-128 channels).
+typedef struct {
+    size_t m, E, tiles, wide;
+    void (*in_plain)(const float *const r[], size_t nt, size_t cols, float *v, size_t es);
+    void (*out_plain)(const float *m, size_t ms, float b, int act, float *y);
+    void (*in_vector)(const float *const r[], size_t nt, size_t cols, float *v, size_t es);
+    void (*out_vector)(const float *m, float b, int act, float *dst, size_t orow, size_t rows);
+} variant;
+
+// One product of the plain path: Σ over the input channels of weight × transformed input, one
+// fused multiply-add each, in channel order (as the vector path).
+static inline float dot_e(const float *ue, const float *ve, size_t C, size_t TB) {
+    float acc = 0;
+    for (size_t ci = 0; ci < C; ci++) acc = fmaf(ue[ci * 6], ve[ci * TB], acc);
+    return acc;
+}
+
+static size_t tiles_per_block(const variant *f, size_t C) { return C >= f->wide ? f->tiles / 2 : f->tiles; }
+
+// Rows of tile row ty of one channel (input rows m·ty ... m·ty + m + 1 from xp, from column
+// col); rows past H + 1 read as zero.
+static void tile_rows(const variant *f, const float *xp, size_t xrow, size_t H, size_t ty, size_t col, const float *zero,
+                      const float *r[6]) {
+    for (size_t k = 0; k < f->m + 2; k++) r[k] = f->m * ty + k <= H + 1 ? xp + (f->m * ty + k) * xrow + col : zero;
+}
+
+// A tile's outputs y (m x m) into dst: `rows` rows and `cols` columns of it.
+static void store_tile(const float *y, size_t m, float *dst, size_t orow, size_t rows, size_t cols) {
+    for (size_t i = 0; i < rows; i++)
+        for (size_t j = 0; j < cols; j++) dst[i * orow + j] = y[m * i + j];
+}
+
+static size_t least(size_t a, size_t b) { return a < b ? a : b; }
 
 /// The plain path (any CPU), and the reference the vector path must equal bit for bit.
-static int wino_plain(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H, size_t W, const float *u,
-                      const float *b, size_t Cout, int act, float *out, size_t orow, size_t oplane, int odd) {
-    // An odd first row: tiles start one row above it, whose output is not stored.
-    if (odd) { xp -= xrow; H += 1; }
-    const size_t nb = (Cout + 5) / 6, ntx = (W + 1) / 2, nty = (H + 1) / 2, TB = tiles_per_block(C);
-    float *V = malloc(16 * C * TB * sizeof(float));
-    float *zero = calloc(W + 8, sizeof(float));
+static int run_plain(const variant *f, const float *xp, size_t xrow, size_t xplane, size_t C, size_t H, size_t W, const float *u,
+                     const float *b, size_t Cout, int act, float *out, size_t orow, size_t oplane) {
+    const size_t m = f->m, E = f->E, nb = (Cout + 5) / 6, ntx = (W + m - 1) / m, nty = (H + m - 1) / m, TB = tiles_per_block(f, C);
+    float *V = malloc(E * C * TB * sizeof(float));
+    float *zero = calloc(W + 40, sizeof(float));
     if (V == NULL || zero == NULL) { free(V); free(zero); return -1; }
     for (size_t ty = 0; ty < nty; ty++) {
         for (size_t tx0 = 0; tx0 < ntx; tx0 += TB) {
-            const size_t nt = ntx - tx0 < TB ? ntx - tx0 : TB;
+            const size_t nt = least(ntx - tx0, TB);
             for (size_t ci = 0; ci < C; ci++) {
-                const float *r[4];
-                for (int k = 0; k < 4; k++) r[k] = 2 * ty + k <= H + 1 ? xp + ci * xplane + (2 * ty + k) * xrow + 2 * tx0 : zero;
-                in_strip_plain(r[0], r[1], r[2], r[3], nt, W + 2 - 2 * tx0, V + ci * TB, C * TB);
+                const float *r[6];
+                tile_rows(f, xp + ci * xplane, xrow, H, ty, m * tx0, zero, r);
+                f->in_plain(r, nt, W + 2 - m * tx0, V + ci * TB, C * TB);
             }
             for (size_t co = 0; co < Cout; co++) {
                 const size_t blk = co / 6, o = co % 6;
                 for (size_t t = 0; t < nt; t++) {
-                    float m[16], y[4];
-                    for (int e = 0; e < 16; e++) {
-                        float acc = 0;
-                        const float *ue = u + ((e * nb + blk) * C) * 6 + o, *ve = V + e * C * TB + t;
-                        for (size_t ci = 0; ci < C; ci++) acc = fmaf(ue[ci * 6], ve[ci * TB], acc);
-                        m[e] = acc;
-                    }
-                    out_tile(m, 1, b[co], act, y);
-                    const size_t oy = 2 * ty, ox = 2 * (tx0 + t);
-                    float *dst = out + co * oplane + ox;   // row oy − odd of the call's output
-                    if (!(odd && ty == 0)) {
-                        float *d0 = dst + (oy - odd) * orow;
-                        d0[0] = y[0];
-                        if (ox + 1 < W) d0[1] = y[1];
-                    }
-                    if (oy + 1 < H) {
-                        float *d1 = dst + (oy + 1 - odd) * orow;
-                        d1[0] = y[2];
-                        if (ox + 1 < W) d1[1] = y[3];
-                    }
+                    float p[36], y[16];
+                    for (size_t e = 0; e < E; e++) p[e] = dot_e(u + ((e * nb + blk) * C) * 6 + o, V + e * C * TB + t, C, TB);
+                    f->out_plain(p, 1, b[co], act, y);
+                    const size_t ox = m * (tx0 + t);
+                    store_tile(y, m, out + co * oplane + m * ty * orow + ox, orow, least(m, H - m * ty), least(m, W - ox));
                 }
             }
         }
@@ -146,20 +281,43 @@ static int wino_plain(const float *xp, size_t xrow, size_t xplane, size_t C, siz
 #if defined(__x86_64__)
 #include <immintrin.h>
 
-__attribute__((target("avx2,fma"))) static void in_strip_avx2(const float *r0, const float *r1, const float *r2, const float *r3,
-                                                             size_t nt, size_t cols, float *v, size_t es) {
+// The products of one transform element e for 6 output channels and 16 tiles: ue the packed
+// weights (C x 6), ve the transformed input (C rows of TB tiles), into me[o · 16 + t].
+__attribute__((target("avx2,fma"))) static inline void products_6x16(const float *ue, const float *ve, size_t C, size_t TB, float *me) {
+    __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
+    __m256 a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
+    for (size_t ci = 0; ci < C; ci++, ue += 6, ve += TB) {
+        const __m256 v0 = _mm256_loadu_ps(ve), v1 = _mm256_loadu_ps(ve + 8);
+        __m256 w0 = _mm256_broadcast_ss(ue + 0), w1 = _mm256_broadcast_ss(ue + 1), w2 = _mm256_broadcast_ss(ue + 2);
+        a00 = _mm256_fmadd_ps(w0, v0, a00); a01 = _mm256_fmadd_ps(w0, v1, a01);
+        a10 = _mm256_fmadd_ps(w1, v0, a10); a11 = _mm256_fmadd_ps(w1, v1, a11);
+        a20 = _mm256_fmadd_ps(w2, v0, a20); a21 = _mm256_fmadd_ps(w2, v1, a21);
+        __m256 w3 = _mm256_broadcast_ss(ue + 3), w4 = _mm256_broadcast_ss(ue + 4), w5 = _mm256_broadcast_ss(ue + 5);
+        a30 = _mm256_fmadd_ps(w3, v0, a30); a31 = _mm256_fmadd_ps(w3, v1, a31);
+        a40 = _mm256_fmadd_ps(w4, v0, a40); a41 = _mm256_fmadd_ps(w4, v1, a41);
+        a50 = _mm256_fmadd_ps(w5, v0, a50); a51 = _mm256_fmadd_ps(w5, v1, a51);
+    }
+    _mm256_store_ps(me + 0, a00); _mm256_store_ps(me + 8, a01);
+    _mm256_store_ps(me + 16, a10); _mm256_store_ps(me + 24, a11);
+    _mm256_store_ps(me + 32, a20); _mm256_store_ps(me + 40, a21);
+    _mm256_store_ps(me + 48, a30); _mm256_store_ps(me + 56, a31);
+    _mm256_store_ps(me + 64, a40); _mm256_store_ps(me + 72, a41);
+    _mm256_store_ps(me + 80, a50); _mm256_store_ps(me + 88, a51);
+}
+
+// F(2x2): 8 tiles at a time, columns 2t..2t+17 of each row split into the tiles' columns 0-3.
+__attribute__((target("avx2,fma"))) static void in_strip2_avx2(const float *const r[], size_t nt, size_t cols, float *v, size_t es) {
     size_t t = 0;
-    // 8 tiles at a time: columns 2t..2t+17 of each row, split into the tiles' columns 0-3.
     const __m256i even = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
     for (; t + 8 <= nt && 2 * t + 18 <= cols; t += 8) {
         __m256 d[4][4];
-        const float *rows[4] = {r0 + 2 * t, r1 + 2 * t, r2 + 2 * t, r3 + 2 * t};
         for (int k = 0; k < 4; k++) {
+            const float *p = r[k] + 2 * t;
             // a = cols 0..7, b = 8..15 → evens (col 0 of each tile) and odds (col 1); shifted by 2 for cols 2, 3.
-            __m256 a = _mm256_permutevar8x32_ps(_mm256_loadu_ps(rows[k]), even);
-            __m256 bb = _mm256_permutevar8x32_ps(_mm256_loadu_ps(rows[k] + 8), even);
-            __m256 a2 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(rows[k] + 2), even);
-            __m256 b2 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(rows[k] + 10), even);
+            __m256 a = _mm256_permutevar8x32_ps(_mm256_loadu_ps(p), even);
+            __m256 bb = _mm256_permutevar8x32_ps(_mm256_loadu_ps(p + 8), even);
+            __m256 a2 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(p + 2), even);
+            __m256 b2 = _mm256_permutevar8x32_ps(_mm256_loadu_ps(p + 10), even);
             d[k][0] = _mm256_permute2f128_ps(a, bb, 0x20);
             d[k][1] = _mm256_permute2f128_ps(a, bb, 0x31);
             d[k][2] = _mm256_permute2f128_ps(a2, b2, 0x20);
@@ -179,108 +337,153 @@ __attribute__((target("avx2,fma"))) static void in_strip_avx2(const float *r0, c
             _mm256_storeu_ps(v + (4 * i + 3) * es + t, _mm256_sub_ps(s[i][1], s[i][3]));
         }
     }
-    in_strip_plain(r0 + 2 * t, r1 + 2 * t, r2 + 2 * t, r3 + 2 * t, nt - t, cols - 2 * t, v + t, es);
+    const float *q[4] = {r[0] + 2 * t, r[1] + 2 * t, r[2] + 2 * t, r[3] + 2 * t};
+    in_strip2_plain(q, nt - t, cols - 2 * t, v + t, es);
 }
 
-__attribute__((target("avx2,fma"))) static int wino_avx2(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H, size_t W,
-                                                        const float *u, const float *b, size_t Cout, int act, float *out,
-                                                        size_t orow, size_t oplane, int odd) {
-    if (odd) { xp -= xrow; H += 1; }
-    const size_t nb = (Cout + 5) / 6, ntx = (W + 1) / 2, nty = (H + 1) / 2, TB = tiles_per_block(C);
-    float *V = aligned_alloc(64, 16 * C * TB * sizeof(float));
-    float *M = aligned_alloc(64, 16 * 6 * 16 * sizeof(float));
-    float *zero = calloc(W + 24, sizeof(float));
+__attribute__((target("avx2,fma"))) static void out_tiles2_avx2(const float *m, float b, int act, float *dst, size_t orow, size_t rows) {
+    __m256 r0[4], r1[4];
+    for (int j = 0; j < 4; j++) {
+        const __m256 mj = _mm256_load_ps(m + j * 96), m4 = _mm256_load_ps(m + (4 + j) * 96);
+        const __m256 m8 = _mm256_load_ps(m + (8 + j) * 96), m12 = _mm256_load_ps(m + (12 + j) * 96);
+        r0[j] = _mm256_add_ps(_mm256_add_ps(mj, m4), m8);
+        r1[j] = _mm256_sub_ps(_mm256_sub_ps(m4, m8), m12);
+    }
+    const __m256 bv = _mm256_set1_ps(b), zv = _mm256_setzero_ps();
+    __m256 y[2][2] = {{_mm256_add_ps(_mm256_add_ps(_mm256_add_ps(r0[0], r0[1]), r0[2]), bv),
+                       _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(r0[1], r0[2]), r0[3]), bv)},
+                      {_mm256_add_ps(_mm256_add_ps(_mm256_add_ps(r1[0], r1[1]), r1[2]), bv),
+                       _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(r1[1], r1[2]), r1[3]), bv)}};
+    for (size_t i = 0; i < rows; i++) {
+        if (act == LK_RELU) {
+            y[i][0] = _mm256_max_ps(y[i][0], zv);
+            y[i][1] = _mm256_max_ps(y[i][1], zv);
+        }
+        // Interleave the row's two columns: tile t → output columns 2t, 2t+1.
+        const __m256 lo = _mm256_unpacklo_ps(y[i][0], y[i][1]), hi = _mm256_unpackhi_ps(y[i][0], y[i][1]);
+        _mm256_storeu_ps(dst + i * orow, _mm256_permute2f128_ps(lo, hi, 0x20));
+        _mm256_storeu_ps(dst + i * orow + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+    }
+}
+
+#define V_ADD(a, b) _mm256_add_ps(a, b)
+#define V_SUB(a, b) _mm256_sub_ps(a, b)
+#define V_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define V_K(x) _mm256_set1_ps((float)(x))
+
+// Columns j ... j + 3 of 8 tiles (row pointer at tile 0's column 0; tile t at 4t): the in-lane
+// transpose of the four 4-column chunks, tiles 0-3 in the low lanes and 4-7 in the high ones.
+__attribute__((target("avx2,fma"))) static inline void columns4(const float *p, __m256 c[4]) {
+    const __m256 y0 = _mm256_loadu2_m128(p + 16, p), y1 = _mm256_loadu2_m128(p + 20, p + 4);
+    const __m256 y2 = _mm256_loadu2_m128(p + 24, p + 8), y3 = _mm256_loadu2_m128(p + 28, p + 12);
+    const __m256 t0 = _mm256_unpacklo_ps(y0, y1), t1 = _mm256_unpackhi_ps(y0, y1);
+    const __m256 t2 = _mm256_unpacklo_ps(y2, y3), t3 = _mm256_unpackhi_ps(y2, y3);
+    c[0] = _mm256_shuffle_ps(t0, t2, 0x44);
+    c[1] = _mm256_shuffle_ps(t0, t2, 0xEE);
+    c[2] = _mm256_shuffle_ps(t1, t3, 0x44);
+    c[3] = _mm256_shuffle_ps(t1, t3, 0xEE);
+}
+
+__attribute__((target("avx2,fma"))) static void in_strip4_avx2(const float *const r[], size_t nt, size_t cols, float *v, size_t es) {
+    size_t t = 0;
+    // 8 tiles at a time: columns 4t ... 4t + 33 of each row. A tile's columns 4 and 5 are the
+    // next tile's 0 and 1: those vectors moved down a tile, columns 32 and 33 in the top lane.
+    const __m256i next = _mm256_setr_epi32(1, 2, 3, 4, 5, 6, 7, 0);
+    for (; t + 8 <= nt && 4 * t + 34 <= cols; t += 8) {
+        __m256 s[6][6];
+        {
+            __m256 d[6][6];
+            for (int k = 0; k < 6; k++) {
+                const float *p = r[k] + 4 * t;
+                columns4(p, d[k]);
+                d[k][4] = _mm256_blend_ps(_mm256_permutevar8x32_ps(d[k][0], next), _mm256_broadcast_ss(p + 32), 0x80);
+                d[k][5] = _mm256_blend_ps(_mm256_permutevar8x32_ps(d[k][1], next), _mm256_broadcast_ss(p + 33), 0x80);
+            }
+            for (int j = 0; j < 6; j++) {
+                __m256 c[6];
+                W4_IN(__m256, V_ADD, V_SUB, V_FMA, V_K, d[0][j], d[1][j], d[2][j], d[3][j], d[4][j], d[5][j], c);
+                for (int i = 0; i < 6; i++) s[i][j] = c[i];
+            }
+        }
+        for (int i = 0; i < 6; i++) {
+            __m256 c[6];
+            W4_IN(__m256, V_ADD, V_SUB, V_FMA, V_K, s[i][0], s[i][1], s[i][2], s[i][3], s[i][4], s[i][5], c);
+            for (int j = 0; j < 6; j++) _mm256_storeu_ps(v + (6 * i + j) * es + t, c[j]);
+        }
+    }
+    const float *q[6] = {r[0] + 4 * t, r[1] + 4 * t, r[2] + 4 * t, r[3] + 4 * t, r[4] + 4 * t, r[5] + 4 * t};
+    in_strip4_plain(q, nt - t, cols - 4 * t, v + t, es);
+}
+
+// The output transform of 8 tiles of one output channel (m at tile 0's product 0, products
+// e · 96 apart), with bias and activation, stored as 4 rows of 32 columns (rows below H skipped).
+__attribute__((target("avx2,fma"))) static void out_tiles4_avx2(const float *m, float b, int act, float *dst, size_t orow,
+                                                              size_t rows) {
+    __m256 r[4][6];
+    for (int j = 0; j < 6; j++) {
+        __m256 c[4];
+        W4_OUT(__m256, V_ADD, V_SUB, V_FMA, V_K, _mm256_load_ps(m + j * 96), _mm256_load_ps(m + (6 + j) * 96),
+               _mm256_load_ps(m + (12 + j) * 96), _mm256_load_ps(m + (18 + j) * 96), _mm256_load_ps(m + (24 + j) * 96),
+               _mm256_load_ps(m + (30 + j) * 96), c);
+        for (int i = 0; i < 4; i++) r[i][j] = c[i];
+    }
+    const __m256 bv = _mm256_set1_ps(b), zv = _mm256_setzero_ps();
+    for (size_t i = 0; i < rows; i++) {
+        __m256 y[4];
+        W4_OUT(__m256, V_ADD, V_SUB, V_FMA, V_K, r[i][0], r[i][1], r[i][2], r[i][3], r[i][4], r[i][5], y);
+        for (int j = 0; j < 4; j++) {
+            y[j] = _mm256_add_ps(y[j], bv);
+            if (act == LK_RELU) y[j] = _mm256_max_ps(y[j], zv);
+        }
+        // Tiles' columns interleaved: tile t → columns 4t ... 4t + 3.
+        const __m256 t0 = _mm256_unpacklo_ps(y[0], y[1]), t1 = _mm256_unpackhi_ps(y[0], y[1]);
+        const __m256 t2 = _mm256_unpacklo_ps(y[2], y[3]), t3 = _mm256_unpackhi_ps(y[2], y[3]);
+        const __m256 z0 = _mm256_shuffle_ps(t0, t2, 0x44), z1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+        const __m256 z2 = _mm256_shuffle_ps(t1, t3, 0x44), z3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+        float *d = dst + i * orow;
+        _mm256_storeu_ps(d, _mm256_permute2f128_ps(z0, z1, 0x20));
+        _mm256_storeu_ps(d + 8, _mm256_permute2f128_ps(z2, z3, 0x20));
+        _mm256_storeu_ps(d + 16, _mm256_permute2f128_ps(z0, z1, 0x31));
+        _mm256_storeu_ps(d + 24, _mm256_permute2f128_ps(z2, z3, 0x31));
+    }
+}
+
+__attribute__((target("avx2,fma"))) static int run_avx2(const variant *f, const float *xp, size_t xrow, size_t xplane, size_t C, size_t H,
+                                                       size_t W, const float *u, const float *b, size_t Cout, int act, float *out,
+                                                       size_t orow, size_t oplane) {
+    const size_t m = f->m, E = f->E, nb = (Cout + 5) / 6, ntx = (W + m - 1) / m, nty = (H + m - 1) / m, TB = tiles_per_block(f, C);
+    float *V = aligned_alloc(64, E * C * TB * sizeof(float));
+    float *M = aligned_alloc(64, E * 96 * sizeof(float));   // M[e][o][16]: 6 output channels, 16 tiles
+    float *zero = calloc(W + 40, sizeof(float));
     if (V == NULL || M == NULL || zero == NULL) { free(V); free(M); free(zero); return -1; }
     for (size_t ty = 0; ty < nty; ty++) {
-        const int top = !(odd && ty == 0), both = 2 * ty + 1 < H;
+        const size_t rows = least(m, H - m * ty);
         for (size_t tx0 = 0; tx0 < ntx; tx0 += TB) {
-            const size_t nt = ntx - tx0 < TB ? ntx - tx0 : TB, nt16 = (nt + 15) / 16 * 16;
+            const size_t nt = least(ntx - tx0, TB), nt16 = (nt + 15) / 16 * 16;
             for (size_t ci = 0; ci < C; ci++) {
-                const float *r[4];
-                for (int k = 0; k < 4; k++) r[k] = 2 * ty + k <= H + 1 ? xp + ci * xplane + (2 * ty + k) * xrow + 2 * tx0 : zero;
+                const float *r[6];
+                tile_rows(f, xp + ci * xplane, xrow, H, ty, m * tx0, zero, r);
                 float *vc = V + ci * TB;
-                in_strip_avx2(r[0], r[1], r[2], r[3], nt, W + 2 - 2 * tx0, vc, C * TB);
-                for (int e = 0; e < 16; e++) memset(vc + e * C * TB + nt, 0, (nt16 - nt) * sizeof(float));
+                f->in_vector(r, nt, W + 2 - m * tx0, vc, C * TB);
+                for (size_t e = 0; e < E; e++) memset(vc + e * C * TB + nt, 0, (nt16 - nt) * sizeof(float));
             }
             for (size_t blk = 0; blk < nb; blk++) {
-                const size_t co0 = blk * 6, nco = Cout - co0 < 6 ? Cout - co0 : 6;
+                const size_t co0 = blk * 6, nco = least(Cout - co0, 6);
                 for (size_t t0 = 0; t0 < nt; t0 += 16) {
-                    for (int e = 0; e < 16; e++) {
-                        const float *ue = u + (e * nb + blk) * C * 6, *ve = V + e * C * TB + t0;
-                        __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
-                        __m256 a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
-                        for (size_t ci = 0; ci < C; ci++, ue += 6, ve += TB) {
-                            const __m256 v0 = _mm256_loadu_ps(ve), v1 = _mm256_loadu_ps(ve + 8);
-                            __m256 w0 = _mm256_broadcast_ss(ue + 0), w1 = _mm256_broadcast_ss(ue + 1), w2 = _mm256_broadcast_ss(ue + 2);
-                            a00 = _mm256_fmadd_ps(w0, v0, a00); a01 = _mm256_fmadd_ps(w0, v1, a01);
-                            a10 = _mm256_fmadd_ps(w1, v0, a10); a11 = _mm256_fmadd_ps(w1, v1, a11);
-                            a20 = _mm256_fmadd_ps(w2, v0, a20); a21 = _mm256_fmadd_ps(w2, v1, a21);
-                            __m256 w3 = _mm256_broadcast_ss(ue + 3), w4 = _mm256_broadcast_ss(ue + 4), w5 = _mm256_broadcast_ss(ue + 5);
-                            a30 = _mm256_fmadd_ps(w3, v0, a30); a31 = _mm256_fmadd_ps(w3, v1, a31);
-                            a40 = _mm256_fmadd_ps(w4, v0, a40); a41 = _mm256_fmadd_ps(w4, v1, a41);
-                            a50 = _mm256_fmadd_ps(w5, v0, a50); a51 = _mm256_fmadd_ps(w5, v1, a51);
-                        }
-                        float *me = M + e * 96;   // M[e][o][16]
-                        _mm256_store_ps(me + 0, a00); _mm256_store_ps(me + 8, a01);
-                        _mm256_store_ps(me + 16, a10); _mm256_store_ps(me + 24, a11);
-                        _mm256_store_ps(me + 32, a20); _mm256_store_ps(me + 40, a21);
-                        _mm256_store_ps(me + 48, a30); _mm256_store_ps(me + 56, a31);
-                        _mm256_store_ps(me + 64, a40); _mm256_store_ps(me + 72, a41);
-                        _mm256_store_ps(me + 80, a50); _mm256_store_ps(me + 88, a51);
-                    }
-                    const size_t ntiles = nt - t0 < 16 ? nt - t0 : 16;
+                    for (size_t e = 0; e < E; e++) products_6x16(u + (e * nb + blk) * C * 6, V + e * C * TB + t0, C, TB, M + e * 96);
+                    const size_t ntiles = least(nt - t0, 16);
                     for (size_t o = 0; o < nco; o++) {
                         const size_t co = co0 + o;
-                        // Row 2·ty of the tiles is output row 2·ty − odd of the call (never −1: not stored).
-                        float *dst0 = out + co * oplane + (2 * ty + 1 - odd) * orow - orow + 2 * (tx0 + t0);
-                        const __m256 bv = _mm256_set1_ps(b[co]), zv = _mm256_setzero_ps();
-                        for (size_t h = 0; h < 16; h += 8) {
-                            const float *m = M + o * 16 + h;
-                            if (h + 8 <= ntiles && 2 * (tx0 + t0 + h + 8) <= W) {
-                                __m256 r0[4], r1[4];
-                                for (int j = 0; j < 4; j++) {
-                                    const __m256 mj = _mm256_load_ps(m + j * 96), m4 = _mm256_load_ps(m + (4 + j) * 96);
-                                    const __m256 m8 = _mm256_load_ps(m + (8 + j) * 96), m12 = _mm256_load_ps(m + (12 + j) * 96);
-                                    r0[j] = _mm256_add_ps(_mm256_add_ps(mj, m4), m8);
-                                    r1[j] = _mm256_sub_ps(_mm256_sub_ps(m4, m8), m12);
-                                }
-                                __m256 y00 = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(r0[0], r0[1]), r0[2]), bv);
-                                __m256 y01 = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(r0[1], r0[2]), r0[3]), bv);
-                                __m256 y10 = _mm256_add_ps(_mm256_add_ps(_mm256_add_ps(r1[0], r1[1]), r1[2]), bv);
-                                __m256 y11 = _mm256_add_ps(_mm256_sub_ps(_mm256_sub_ps(r1[1], r1[2]), r1[3]), bv);
-                                if (act == LK_RELU) {
-                                    y00 = _mm256_max_ps(y00, zv); y01 = _mm256_max_ps(y01, zv);
-                                    y10 = _mm256_max_ps(y10, zv); y11 = _mm256_max_ps(y11, zv);
-                                }
-                                // Interleave each row's two columns: tile i → output columns 2i, 2i+1.
-                                __m256 lo, hi;
-                                if (top) {
-                                    lo = _mm256_unpacklo_ps(y00, y01);
-                                    hi = _mm256_unpackhi_ps(y00, y01);
-                                    _mm256_storeu_ps(dst0 + 2 * h, _mm256_permute2f128_ps(lo, hi, 0x20));
-                                    _mm256_storeu_ps(dst0 + 2 * h + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
-                                }
-                                if (both) {
-                                    lo = _mm256_unpacklo_ps(y10, y11);
-                                    hi = _mm256_unpackhi_ps(y10, y11);
-                                    _mm256_storeu_ps(dst0 + orow + 2 * h, _mm256_permute2f128_ps(lo, hi, 0x20));
-                                    _mm256_storeu_ps(dst0 + orow + 2 * h + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
-                                }
-                            } else {
-                                for (size_t i = h; i < h + 8 && i < ntiles; i++) {
-                                    float y[4];
-                                    out_tile(M + o * 16 + i, 96, b[co], act, y);
-                                    const size_t ox = 2 * (tx0 + t0 + i);
-                                    float *dst = dst0 + 2 * i;
-                                    if (top) {
-                                        dst[0] = y[0];
-                                        if (ox + 1 < W) dst[1] = y[1];
-                                    }
-                                    if (both) {
-                                        dst[orow] = y[2];
-                                        if (ox + 1 < W) dst[orow + 1] = y[3];
-                                    }
-                                }
+                        float *dst = out + co * oplane + m * ty * orow + m * (tx0 + t0);
+                        for (size_t h = 0; h < ntiles; h += 8) {
+                            if (h + 8 <= ntiles && m * (tx0 + t0 + h + 8) <= W) {
+                                f->out_vector(M + o * 16 + h, b[co], act, dst + m * h, orow, rows);
+                                continue;
+                            }
+                            for (size_t i = h; i < h + 8 && i < ntiles; i++) {
+                                float y[16];
+                                f->out_plain(M + o * 16 + i, 96, b[co], act, y);
+                                store_tile(y, m, dst + m * i, orow, rows, least(m, W - m * (tx0 + t0 + i)));
                             }
                         }
                     }
@@ -295,6 +498,14 @@ __attribute__((target("avx2,fma"))) static int wino_avx2(const float *xp, size_t
 }
 #endif
 
+#if defined(__x86_64__)
+#define VECTOR(f) f
+#else
+#define VECTOR(f) NULL
+#endif
+static const variant F2 = {2, 16, 64, 128, in_strip2_plain, out_tile2, VECTOR(in_strip2_avx2), VECTOR(out_tiles2_avx2)};
+static const variant F4 = {4, 36, 32, 96, in_strip4_plain, out_tile4, VECTOR(in_strip4_avx2), VECTOR(out_tiles4_avx2)};
+
 // No memory for the block buffers (a smaller block cannot help either): NaN, so that a failure
 // cannot pass for a result.
 static void fill_nan(float *out, size_t Cout, size_t H, size_t W, size_t orow, size_t oplane) {
@@ -303,17 +514,33 @@ static void fill_nan(float *out, size_t Cout, size_t H, size_t W, size_t orow, s
             for (size_t x = 0; x < W; x++) out[co * oplane + y * orow + x] = NAN;
 }
 
-void lk_conv3_wino(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H, size_t W, const float *u, const float *b,
-                   size_t Cout, int act, float *out, size_t orow, size_t oplane, int odd) {
+// The vector path where the CPU has it (unless `plain_only`), else the plain one; NaN if neither ran.
+static void dispatch(const variant *f, int plain_only, const float *xp, size_t xrow, size_t xplane, size_t C, size_t H, size_t W,
+                     const float *u, const float *b, size_t Cout, int act, float *out, size_t orow, size_t oplane) {
 #if defined(__x86_64__)
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        if (wino_avx2(xp, xrow, xplane, C, H, W, u, b, Cout, act, out, orow, oplane, odd) == 0) return;
+    if (!plain_only && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        if (run_avx2(f, xp, xrow, xplane, C, H, W, u, b, Cout, act, out, orow, oplane) == 0) return;
     }
 #endif
-    if (wino_plain(xp, xrow, xplane, C, H, W, u, b, Cout, act, out, orow, oplane, odd) != 0) fill_nan(out, Cout, H, W, orow, oplane);
+    if (run_plain(f, xp, xrow, xplane, C, H, W, u, b, Cout, act, out, orow, oplane) != 0) fill_nan(out, Cout, H, W, orow, oplane);
+}
+
+void lk_conv3_wino(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H, size_t W, const float *u, const float *b,
+                   size_t Cout, int act, float *out, size_t orow, size_t oplane) {
+    dispatch(&F2, 0, xp, xrow, xplane, C, H, W, u, b, Cout, act, out, orow, oplane);
 }
 
 void lk_conv3_wino_reference(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H, size_t W, const float *u,
-                             const float *b, size_t Cout, int act, float *out, size_t orow, size_t oplane, int odd) {
-    if (wino_plain(xp, xrow, xplane, C, H, W, u, b, Cout, act, out, orow, oplane, odd) != 0) fill_nan(out, Cout, H, W, orow, oplane);
+                             const float *b, size_t Cout, int act, float *out, size_t orow, size_t oplane) {
+    dispatch(&F2, 1, xp, xrow, xplane, C, H, W, u, b, Cout, act, out, orow, oplane);
+}
+
+void lk_conv3_wino4(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H, size_t W, const float *u, const float *b,
+                    size_t Cout, int act, float *out, size_t orow, size_t oplane) {
+    dispatch(&F4, 0, xp, xrow, xplane, C, H, W, u, b, Cout, act, out, orow, oplane);
+}
+
+void lk_conv3_wino4_reference(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H, size_t W, const float *u,
+                              const float *b, size_t Cout, int act, float *out, size_t orow, size_t oplane) {
+    dispatch(&F4, 1, xp, xrow, xplane, C, H, W, u, b, Cout, act, out, orow, oplane);
 }

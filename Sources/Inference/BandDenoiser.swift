@@ -265,7 +265,7 @@ public struct BandDenoiser {
         let tiled = tiled(width: width, colorPlanes: colorPlanes)
         precondition(!(mirror && tiled), "a mirrored pair is streamed at full width")
         // The source's ring holds a tile band with its halo, or a stream step.
-        let step = streamSettings?.stepRows ?? ConvRowStream.settings.stepRows
+        let step = streamStepRows ?? ConvRowStream.defaultStepRows
         let source = RowSource(width: width, height: height, planes: colorPlanes,
                                rows: (tiled ? tileBandRows + 2 * Self.halo(for: model) : step) + Self.readRows)
         let planes = Planes(source: source, mc: mc, sigmas: sigmas)
@@ -318,7 +318,7 @@ public struct BandDenoiser {
         let queues = RowQueues(count: units.count * copies)
         let streams = (0..<(units.count * copies)).map { e in
             let s = ConvRowStream(model: model, weights: weights[e / copies], width: w4, height: h4,
-                                  stepRows: streamSettings?.stepRows, pairs: streamSettings?.pairs) { y, out in
+                                  stepRows: streamStepRows) { y, out in
                 if y < height { queues.push(e, Array(UnsafeBufferPointer(start: out, count: mc * w4))) }
             }
             s.jobs = jobs
@@ -391,7 +391,7 @@ public struct BandDenoiser {
                     out.data.withUnsafeMutableBufferPointer { ob in
                         let o = ob.baseAddress!
                         let s = ConvRowStream(model: model, weights: weights[u], width: region.xb - region.xa, height: yb - ya,
-                                              stepRows: streamSettings?.stepRows, pairs: streamSettings?.pairs) { y, rows in
+                                              stepRows: streamStepRows) { y, rows in
                             let row = ya + y
                             guard row >= r0 && row < r0 + outRows else { return }
                             for p in 0..<mc {
@@ -420,8 +420,8 @@ public struct BandDenoiser {
     public var maxStreamWidth = 4096
     /// Rows of a tile band in that case (each band's halo rows are computed twice).
     public var tileBandRows = 512
-    /// The streams' step and pairing (nil: `ConvRowStream.settings`); tests try both.
-    public var streamSettings: (stepRows: Int, pairs: Bool)?
+    /// The streams' step in rows (nil: `ConvRowStream.defaultStepRows`); tests try others.
+    public var streamStepRows: Int?
 
     /// The halo a tile needs: the model's receptive radius, rounded up to a multiple of 8.
     public static func halo(for model: ConvDenoiser) -> Int {

@@ -67,7 +67,24 @@ public final class ConvDenoiser {
     /// bound for halos); each residual block adds 4 (a 3x3 layer at quarter resolution), each
     /// full-resolution block 1.
     public static let receptiveRadius = 24
-    public var receptiveRadius: Int { Self.receptiveRadius + 4 * res.count + fine.count }
+    /// The bound for this network as inference computes it: a layer on Winograd F(4x4, 3x3)
+    /// reaches 3 of its pixels each side in its rounding, not 1 (2 more at full resolution, 4 at
+    /// half).
+    public var receptiveRadius: Int {
+        Self.receptiveRadius + 4 * res.count + fine.count
+            + [head1, dec0].reduce(0) { $0 + (usesWinograd4($1) ? 2 : 0) } + fine.reduce(0) { $0 + (usesWinograd4($1) ? 2 : 0) }
+            + [enc1, dec1].reduce(0) { $0 + (usesWinograd4($1) ? 4 : 0) }
+    }
+
+    /// Whether inference runs `l` on Winograd F(4x4, 3x3): the wide 3x3 layers at full and half
+    /// resolution, whose rows the row stream computes 8 and 4 at a time anyway. The quarter-
+    /// resolution ones stay on F(2x2, 3x3): waiting for 4 of their rows, the streams hold more
+    /// skip rows (session 22: a 4000x3000 RGB photo took 171.8 MB peak instead of 121.9, over the
+    /// 150 MB bar, for about 10% less CPU time).
+    func usesWinograd4(_ l: Conv2d) -> Bool {
+        guard l.kernel == 3 && lk_wino_applies(l.inChannels, l.outChannels) != 0 else { return false }
+        return l === head1 || l === enc1 || l === dec1 || l === dec0 || fine.contains { $0 === l }
+    }
     public var blocks: Int { res.count }
     public var fineBlocks: Int { fine.count }
 
@@ -397,17 +414,17 @@ extension ConvDenoiser {
         }
     }
 
-    private static func conv(_ layer: Conv2d, _ x: Planes, _ out: Planes, relu: Bool, _ weights: InferenceWeights) {
+    private func conv(_ layer: Conv2d, _ x: Planes, _ out: Planes, relu: Bool, _ weights: InferenceWeights) {
         let p = layer.kernel / 2
         precondition(layer.isSame && x.pad >= p && x.c == layer.inChannels && out.c == layer.outChannels && x.h == out.h && x.w == out.w)
-        ConvKernel(layer, weights).run(x.origin - p * x.row - p, xrow: x.row, xplane: x.plane, rows: x.h, cols: x.w, relu: relu,
+        ConvKernel(layer, weights, tile4: usesWinograd4(layer)).run(x.origin - p * x.row - p, xrow: x.row, xplane: x.plane, rows: x.h, cols: x.w, relu: relu,
                                        into: out.origin, orow: out.row, oplane: out.plane)
     }
 
     /// x = relu(x + conv(x)) for each of `blocks`, in place, through `scratch` (the same
     /// operation as the row stream's residual blocks, lk_add_relu), each block's output rounded
     /// to halves.
-    private static func residual(_ blocks: [Conv2d], _ x: Planes, scratch r: Planes, _ weights: InferenceWeights) {
+    private func residual(_ blocks: [Conv2d], _ x: Planes, scratch r: Planes, _ weights: InferenceWeights) {
         for block in blocks {
             conv(block, x, r, relu: false, weights)
             for c in 0..<x.c {
@@ -416,7 +433,7 @@ extension ConvDenoiser {
                     lk_add_relu(xp, r.origin + c * r.plane + y * r.row, xp, x.w)
                 }
             }
-            roundToHalf(x)
+            Self.roundToHalf(x)
         }
     }
 
@@ -452,50 +469,50 @@ extension ConvDenoiser {
         let xin = ws.planes(0, c: inputPlanes, h: h, w: w, pad: 1)
         for c in 0..<inputPlanes { for y in 0..<h { (xin.origin + c * xin.plane + y * xin.row).update(from: x + (c * h + y) * w, count: w) } }
         let a0 = ws.planes(1, c: c0, h: h, w: w, pad: 1)
-        Self.conv(head0, xin, a0, relu: true, iw)
+        conv(head0, xin, a0, relu: true, iw)
         Self.roundToHalf(a0)
         let e0 = ws.planes(2, c: c0, h: h, w: w, pad: 0)
-        Self.conv(head1, a0, e0, relu: true, iw)
+        conv(head1, a0, e0, relu: true, iw)
         Self.roundToHalf(e0)
         let u0 = ws.planes(1, c: 4 * c0, h: h2, w: w2, pad: 0)
         Self.unshuffle(e0, into: u0)
         let d = ws.planes(3, c: c1, h: h2, w: w2, pad: 1)
-        Self.conv(down1, u0, d, relu: true, iw)
+        conv(down1, u0, d, relu: true, iw)
         Self.roundToHalf(d)
         let e1 = ws.planes(4, c: c1, h: h2, w: w2, pad: 0)
-        Self.conv(enc1, d, e1, relu: true, iw)
+        conv(enc1, d, e1, relu: true, iw)
         Self.roundToHalf(e1)
         let u1 = ws.planes(1, c: 4 * c1, h: h4, w: w4, pad: 0)
         Self.unshuffle(e1, into: u1)
         let m0 = ws.planes(3, c: c2, h: h4, w: w4, pad: 1)
-        Self.conv(down2, u1, m0, relu: true, iw)
+        conv(down2, u1, m0, relu: true, iw)
         Self.roundToHalf(m0)
         let m1 = ws.planes(5, c: c2, h: h4, w: w4, pad: 1)
-        Self.conv(mid1, m0, m1, relu: true, iw)
+        conv(mid1, m0, m1, relu: true, iw)
         Self.roundToHalf(m1)
         let m2 = ws.planes(3, c: c2, h: h4, w: w4, pad: res.isEmpty ? 0 : 1)
-        Self.conv(mid2, m1, m2, relu: true, iw)
+        conv(mid2, m1, m2, relu: true, iw)
         Self.roundToHalf(m2)
-        Self.residual(res, m2, scratch: ws.planes(5, c: c2, h: h4, w: w4, pad: 0), iw)
+        residual(res, m2, scratch: ws.planes(5, c: c2, h: h4, w: w4, pad: 0), iw)
         let t1 = ws.planes(1, c: 4 * c1, h: h4, w: w4, pad: 0)
-        Self.conv(up1, m2, t1, relu: false, iw)
+        conv(up1, m2, t1, relu: false, iw)
         let s1 = ws.planes(3, c: c1, h: h2, w: w2, pad: 1)
         Self.join(t1, skip: e1, into: s1)
         Self.roundToHalf(s1)
         let d1 = ws.planes(5, c: c1, h: h2, w: w2, pad: 0)
-        Self.conv(dec1, s1, d1, relu: true, iw)
+        conv(dec1, s1, d1, relu: true, iw)
         Self.roundToHalf(d1)
         let t0 = ws.planes(1, c: 4 * c0, h: h2, w: w2, pad: 0)
-        Self.conv(up0, d1, t0, relu: false, iw)
+        conv(up0, d1, t0, relu: false, iw)
         let s0 = ws.planes(3, c: c0, h: h, w: w, pad: 1)
         Self.join(t0, skip: e0, into: s0)
         Self.roundToHalf(s0)
         let d0 = ws.planes(1, c: c0, h: h, w: w, pad: 1)
-        Self.conv(dec0, s0, d0, relu: true, iw)
+        conv(dec0, s0, d0, relu: true, iw)
         Self.roundToHalf(d0)
-        Self.residual(fine, d0, scratch: ws.planes(2, c: c0, h: h, w: w, pad: 0), iw)   // e0's buffer: no longer needed
+        residual(fine, d0, scratch: ws.planes(2, c: c0, h: h, w: w, pad: 0), iw)   // e0's buffer: no longer needed
         let noise = ws.planes(4, c: mc, h: h, w: w, pad: 0)
-        Self.conv(tail, d0, noise, relu: false, iw)
+        conv(tail, d0, noise, relu: false, iw)
         for i in 0..<(mc * h * w) { out[i] = x[i] - noise.origin[i] }
     }
 

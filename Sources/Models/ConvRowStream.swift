@@ -149,27 +149,21 @@ public final class ConvRowStream {
     /// Input rows per step: each layer then runs on about stepRows / 4 rows at a time at its
     /// resolution.
     public let stepRows: Int
-    /// Whether Winograd layers wait for whole tile rows (faster; the skip connections then hold
-    /// about twice as many rows).
-    public let pairs: Bool
 
-    /// Steps of 8 rows, each Winograd layer computing whole tile rows (two rows from an even row):
-    /// each layer runs on 2 or more rows at a time and no tile is computed twice. Not waiting for
-    /// whole tile rows holds fewer skip rows but computes a lone row's tile again: with the maps
-    /// in halves, at 4000 columns the colour model's rows take 61 MB in pairs against 49 MB, and a
-    /// 4000x3000 RGB photo ran in 118 MB against 103 MB peak and 26.4-28.0 against 30.3-30.8
-    /// CPU-s, side by side, with the same output bytes. (With floats, images wider than 2560
-    /// columns went without pairs to save memory; steps of 4 rows save more but run 1.1-1.2x
-    /// slower.)
-    public static let settings = (stepRows: 8, pairs: true)
+    /// Steps of 8 rows: each layer runs on 2 or more rows at a time, a Winograd layer on whole
+    /// tile rows (F(2x2, 3x3): 2 rows from an even row; F(4x4, 3x3): 4 from a multiple of 4), so
+    /// no tile is computed twice and every tile is the one whole-image inference computes.
+    /// (Session 13: not waiting for whole F(2x2) tiles, recomputing a lone row's tile, held 49
+    /// MB of rows at 4000 columns against 61 and ran a 4000x3000 RGB photo in 103 MB against 118,
+    /// but took 1.1 times the CPU time; steps of 4 rows save more memory but run 1.1-1.2x slower.)
+    public static let defaultStepRows = 8
 
     /// A stream over an image of `width` x `height` (multiples of 4) with `weights` (as `infer`
     /// takes them). `emit` receives each output row (its `channels` planes of `width` values,
     /// one after another) in order, once.
-    public init(model: ConvDenoiser, weights: ConvDenoiser.InferenceWeights, width: Int, height: Int, stepRows: Int? = nil, pairs: Bool? = nil,
+    public init(model: ConvDenoiser, weights: ConvDenoiser.InferenceWeights, width: Int, height: Int, stepRows: Int? = nil,
                 emit: @escaping (_ y: Int, _ planes: UnsafePointer<Float>) -> Void) {
-        self.stepRows = max(4, stepRows ?? Self.settings.stepRows) / 4 * 4
-        self.pairs = pairs ?? Self.settings.pairs
+        self.stepRows = max(4, stepRows ?? Self.defaultStepRows) / 4 * 4
         precondition(width % 4 == 0 && height % 4 == 0 && width > 0 && height > 0, "ConvRowStream needs sizes that are multiples of 4")
         self.width = width
         self.height = height
@@ -184,7 +178,7 @@ public final class ConvRowStream {
             return maps.count - 1
         }
         func layer(_ l: Conv2d) -> Int {
-            packed.append(ConvKernel(l, weights))
+            packed.append(ConvKernel(l, weights, tile4: model.usesWinograd4(l)))
             return packed.count - 1
         }
         func add(_ kind: Kind, _ inputs: [Int], _ output: Int) { nodes.append(Node(kind: kind, inputs: inputs, output: output)) }
@@ -254,24 +248,23 @@ public final class ConvRowStream {
         for node in nodes {
             for (j, input) in node.inputs.enumerated() where input == i {
                 let n = maps[node.output].end
-                // A Winograd layer starting on an odd row reads one row more above (its tile's).
-                let above = isWinograd(node) ? 2 : 1
                 switch node.kind {
-                case .conv(let l, _): first = min(first, packed[l].k == 3 ? n - above : n)
-                case .residual: first = min(first, n - above)
+                case .conv(let l, _): first = min(first, packed[l].k == 3 ? n - 1 : n)
+                case .residual: first = min(first, n - 1)
                 case .down: first = min(first, 2 * n)
                 case .up: first = min(first, j == 0 ? n / 2 : n)
-                case .tail: first = min(first, j == 0 ? n - above : n)
+                case .tail: first = min(first, j == 0 ? n - 1 : n)
                 }
             }
         }
         return first
     }
 
-    private func isWinograd(_ node: Node) -> Bool {
+    /// Rows of a node's tiles: 2 or 4 for a Winograd layer, else 1.
+    private func tileRows(_ node: Node) -> Int {
         switch node.kind {
-        case .conv(let l, _), .residual(let l), .tail(let l): return packed[l].winograd != nil
-        default: return false
+        case .conv(let l, _), .residual(let l), .tail(let l): return packed[l].tile
+        default: return 1
         }
     }
 
@@ -293,11 +286,11 @@ public final class ConvRowStream {
             for node in nodes {
                 let out = maps[node.output]
                 // A few rows at a time (fewer at lower resolutions), so that the rows an image's
-                // last step releases flow through in pieces rather than fill every buffer.
-                var n = min(ready(node) - out.end, max(pairs ? 2 : 1, stepRows * out.h / height))
-                // In pairs: a Winograd layer computes whole tiles (two rows from an even row) but
-                // for the last; otherwise a lone row recomputes its tile's other row.
-                if pairs && isWinograd(node) && out.end + n < out.h { n &= ~1 }
+                // last step releases flow through in pieces rather than fill every buffer; a
+                // Winograd layer whole tile rows but for the map's last.
+                let tile = tileRows(node)
+                var n = min(ready(node) - out.end, max(2, tile, stepRows * out.h / height))
+                if out.end + n < out.h { n -= n % tile }
                 if n <= 0 { continue }
                 out.reserve(n, keep: keep(node.output))
                 run(node, rows: out.end, n)
@@ -312,9 +305,9 @@ public final class ConvRowStream {
     /// small and in cache whatever the width.
     static let chunkColumns = 512
 
-    /// Layer `l` over rows [y0, y0 + n) of `x`, in chunks of columns: each chunk's input rows
-    /// (its halo, and the row above when a Winograd layer starts on an odd row) are converted
-    /// to floats in a thread's buffer, the layer writes the chunk's output (channel planes of n
+    /// Layer `l` over rows [y0, y0 + n) of `x` (a Winograd layer's from a tile's first row), in
+    /// chunks of columns: each chunk's input rows (with its halo) are converted to floats in a
+    /// thread's buffer, the layer writes the chunk's output (channel planes of n
     /// rows of c1 − c0 values) after them, and `store(c0, c1, input, irow, iplane, output)` puts
     /// columns [c0, c1) away; `input` points at row y0, column c0 of the converted input's
     /// channel 0. Chunks start on multiples of 16 (whole vector blocks, whole Winograd tiles),
@@ -322,8 +315,9 @@ public final class ConvRowStream {
     private func layerRows(_ l: Int, _ x: Rows, _ y0: Int, _ n: Int, relu: Bool,
                            store: (_ c0: Int, _ c1: Int, _ input: UnsafePointer<Float>, _ irow: Int, _ iplane: Int,
                                    _ output: UnsafeMutablePointer<Float>) -> Void) {
-        let k = packed[l], pad = k.k / 2, odd = k.winograd != nil && y0 % 2 == 1 ? 1 : 0
-        let top = y0 - pad - odd, rows = n + 2 * pad + odd, chunk = Self.chunkColumns
+        let k = packed[l], pad = k.k / 2
+        precondition(y0 % k.tile == 0, "a Winograd layer's rows start on a tile's first row")
+        let top = y0 - pad, rows = n + 2 * pad, chunk = Self.chunkColumns
         let chunks = (x.w + chunk - 1) / chunk, parts = min(jobs, chunks)
         let buffers = threadBuffers(parts, floats: x.c * rows * (chunk + 2 * pad) + k.cout * n * chunk)
         parallelFor(parts) { part in
@@ -341,9 +335,9 @@ public final class ConvRowStream {
                     }
                 }
                 let output = input + x.c * rows * cw
-                k.run(input + odd * cw, xrow: cw, xplane: rows * cw, rows: n, cols: c1 - c0, relu: relu, into: output, orow: c1 - c0,
-                      oplane: n * (c1 - c0), firstRowOdd: odd == 1)
-                store(c0, c1, input + (odd + pad) * cw + pad, cw, rows * cw, output)
+                k.run(input, xrow: cw, xplane: rows * cw, rows: n, cols: c1 - c0, relu: relu, into: output, orow: c1 - c0,
+                      oplane: n * (c1 - c0))
+                store(c0, c1, input + pad * cw + pad, cw, rows * cw, output)
             }
         }
     }
@@ -439,8 +433,8 @@ public final class ConvRowStream {
 }
 
 /// A layer's weights as the exact kernels take them (the conditioning folded in, packed once per
-/// image): the direct kernel, or Winograd F(2x2, 3x3) for wide 3x3 layers. Both `infer` and
-/// `ConvRowStream` run layers through it, so they compute the same values bit for bit.
+/// image): the direct kernel, or Winograd F(2x2, 3x3) or F(4x4, 3x3) for wide 3x3 layers. Both
+/// `infer` and `ConvRowStream` run layers through it, so they compute the same values bit for bit.
 struct ConvKernel: @unchecked Sendable {
     let cin, cout, k: Int
     let w, b: [Float]
@@ -448,17 +442,23 @@ struct ConvKernel: @unchecked Sendable {
     let packed: [Float]?
     /// Weights transformed for Winograd (a wide 3x3 layer).
     let winograd: [Float]?
+    /// Rows (and columns) of the layer's tiles: 2 or 4 on Winograd, 1 on the direct kernel. A
+    /// call's rows and columns start on a multiple of it.
+    let tile: Int
 
-    /// `l` with `weights`' folded conditioning, if any (else its own weights).
-    init(_ l: Conv2d, _ weights: ConvDenoiser.InferenceWeights? = nil) {
+    /// `l` with `weights`' folded conditioning, if any (else its own weights), on F(4x4, 3x3)
+    /// when `tile4` and the layer is a wide 3x3 one.
+    init(_ l: Conv2d, _ weights: ConvDenoiser.InferenceWeights? = nil, tile4: Bool = false) {
         (w, b) = weights?.folded[ObjectIdentifier(l)] ?? (l.weight.value.array, l.bias.value.array)
         (cin, cout, k) = (l.inChannels, l.outChannels, l.kernel)
         if k == 3 && lk_wino_applies(cin, cout) != 0 {
-            var u = [Float](repeating: 0, count: lk_wino_packed_size(cin, cout))
-            lk_wino_pack(w, cin, cout, &u)
+            tile = tile4 ? 4 : 2
+            var u = [Float](repeating: 0, count: tile4 ? lk_wino4_packed_size(cin, cout) : lk_wino_packed_size(cin, cout))
+            if tile4 { lk_wino4_pack(w, cin, cout, &u) } else { lk_wino_pack(w, cin, cout, &u) }
             winograd = u
             packed = nil
         } else {
+            tile = 1
             winograd = nil
             if lk_conv_uses_packed() != 0 {
                 var p = [Float](repeating: 0, count: lk_conv_packed_size(cin, k, cout))
@@ -473,12 +473,11 @@ struct ConvKernel: @unchecked Sendable {
     /// Rows `rows` x columns `cols` of the output from `src` (input pixel (−k/2, −k/2) of the
     /// first row and column; rows `xrow`, planes `xplane` apart), into `dst`. `jobs` threads take
     /// column ranges that start on multiples of 16 (whole vector blocks, whole Winograd tiles),
-    /// so the values do not depend on `jobs`. `firstRowOdd`: the rows start on an odd row of the
-    /// map (a Winograd layer then reads the row above `src`'s first row too).
+    /// so the values do not depend on `jobs`.
     func run(_ src: UnsafeMutablePointer<Float>, xrow: Int, xplane: Int, rows: Int, cols: Int, relu: Bool,
-             into dst: UnsafeMutablePointer<Float>, orow: Int, oplane: Int, firstRowOdd: Bool = false, jobs: Int = 1) {
+             into dst: UnsafeMutablePointer<Float>, orow: Int, oplane: Int, jobs: Int = 1) {
         let call = Call(kernel: self, src: src, xrow: xrow, xplane: xplane, rows: rows, act: relu ? Int32(LK_RELU) : Int32(LK_IDENTITY),
-                        dst: dst, orow: orow, oplane: oplane, odd: firstRowOdd ? 1 : 0)
+                        dst: dst, orow: orow, oplane: oplane)
         let parts = min(jobs, cols / 64)
         if parts <= 1 {
             call.columns(0, cols)
@@ -498,13 +497,16 @@ struct ConvKernel: @unchecked Sendable {
         let act: Int32
         let dst: UnsafeMutablePointer<Float>
         let orow, oplane: Int
-        let odd: Int32
 
         func columns(_ c0: Int, _ c1: Int) {
             let k = kernel
             k.b.withUnsafeBufferPointer { b in
+                if let u = k.winograd, k.tile == 4 {
+                    lk_conv3_wino4(src + c0, xrow, xplane, k.cin, rows, c1 - c0, u, b.baseAddress, k.cout, act, dst + c0, orow, oplane)
+                    return
+                }
                 if let u = k.winograd {
-                    lk_conv3_wino(src + c0, xrow, xplane, k.cin, rows, c1 - c0, u, b.baseAddress, k.cout, act, dst + c0, orow, oplane, odd)
+                    lk_conv3_wino(src + c0, xrow, xplane, k.cin, rows, c1 - c0, u, b.baseAddress, k.cout, act, dst + c0, orow, oplane)
                     return
                 }
                 k.w.withUnsafeBufferPointer { w in

@@ -459,17 +459,37 @@ struct ReceptiveFieldTests {
     @Test(arguments: [(0, 0), (1, 0), (2, 0), (1, 3)])
     func receptiveRadiusIsASafeBound(blocks: Int, fine: Int) {
         let model = ConvDenoiser(channels: 1, widths: (4, 6, 8), blocks: blocks, fineBlocks: fine, noiseInput: true, seed: 21)
-        var rng = RandomGenerator(seed: 22)
+        let reach = Self.reach(of: model, size: 96, seed: 22)
+        #expect(reach <= model.receptiveRadius, "an input pixel reaches \(reach) > \(model.receptiveRadius)")
+        #expect(reach > model.receptiveRadius - 8, "the bound \(model.receptiveRadius) is loose: reach \(reach)")
+    }
+
+    /// A model wide enough for Winograd (F(4x4, 3x3) at full and half resolution, whose
+    /// rounding reaches 3 pixels a layer, not 1): its bound is wider by 2 per full-resolution
+    /// layer and 4 per half-resolution one, and no input pixel changes an output beyond it
+    /// (pixels at every phase of the 4x4 tiles).
+    @Test func winogradModelsBoundCoversTheirRounding() {
+        let model = ConvDenoiser(channels: 1, widths: (16, 16, 24), blocks: 1, fineBlocks: 1, noiseInput: true, seed: 23)
+        #expect(model.receptiveRadius == ConvDenoiser.receptiveRadius + 4 + 1 + 3 * 2 + 2 * 4)
+        let reach = Self.reach(of: model, size: 128, seed: 24)
+        #expect(reach <= model.receptiveRadius, "an input pixel reaches \(reach) > \(model.receptiveRadius)")
+        #expect(reach > ConvDenoiser.receptiveRadius - 8, "reach \(reach): the test no longer sees the network's field")
+    }
+
+    /// How far (rows or columns) a change of one input pixel near the centre of a size x size
+    /// image moves any output, with the residual and conditioning weights drawn large and the
+    /// biases positive (ReLUs pass most values: the widest dependence shows).
+    static func reach(of model: ConvDenoiser, size n: Int, seed: UInt64) -> Int {
+        var rng = RandomGenerator(seed: seed)
         for p in model.parameters where p.name.hasSuffix(".film") || p.name.hasPrefix("res") || p.name.hasPrefix("fine") {
             for i in 0..<p.count { p.value.data[i] = (rng.uniform() * 2 - 1) * 0.3 }
         }
-        // Biases up so that ReLUs pass most values: the widest dependence shows.
         for p in model.parameters where p.name.hasSuffix(".bias") { for i in 0..<p.count { p.value.data[i] = abs(p.value.data[i]) + 0.2 } }
-        let n = 96
         let x = (0..<(n * n)).map { _ in rng.uniform() }
         let base = model.infer(x, h: n, w: n, sigma: 20)
         var reach = 0
-        for (py, px) in [(48, 48), (49, 50), (50, 51), (51, 49)] {
+        let c = n / 2
+        for (py, px) in [(c, c), (c + 1, c + 2), (c + 2, c + 3), (c + 3, c + 1)] {
             var y = x
             y[py * n + px] += 1
             let out = model.infer(y, h: n, w: n, sigma: 20)
@@ -477,8 +497,7 @@ struct ReceptiveFieldTests {
                 for c in 0..<n where out[r * n + c] != base[r * n + c] { reach = max(reach, abs(r - py), abs(c - px)) }
             }
         }
-        #expect(reach <= model.receptiveRadius, "an input pixel reaches \(reach) > \(model.receptiveRadius)")
-        #expect(reach > model.receptiveRadius - 8, "the bound \(model.receptiveRadius) is loose: reach \(reach)")
+        return reach
     }
 }
 

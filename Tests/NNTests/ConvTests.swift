@@ -102,65 +102,60 @@ struct ConvTests {
         }
     }
 
-    /// Winograd F(2x2, 3x3): the vector path equals the plain one bit for bit (odd and even sizes,
-    /// partial tiles, output channels not a multiple of the 6-channel block); computing the rows
-    /// in two calls split at an even row, or the columns split at a multiple of 16, changes
-    /// nothing; and it agrees with the direct convolution up to float rounding.
-    @Test(arguments: [(16, 16), (16, 20), (24, 17)])
-    func winogradIsExactAndAgreesWithDirect(_ arg: (Int, Int)) {
-        let (cin, cout) = arg
+    /// Winograd F(2x2, 3x3) and F(4x4, 3x3): the vector path equals the plain one bit for bit
+    /// (sizes that end inside a tile, output channels not a multiple of the 6-channel block,
+    /// widths with and without whole 8-tile vector blocks); computing the rows in two calls split
+    /// at the end of a tile row, or the columns at a multiple of 16, changes nothing; and it
+    /// agrees with the direct convolution up to float rounding.
+    @Test(arguments: [(2, 16, 16), (2, 16, 20), (2, 24, 17), (4, 16, 16), (4, 16, 20), (4, 24, 17), (4, 48, 48)])
+    func winogradIsExactAndAgreesWithDirect(_ arg: (Int, Int, Int)) {
+        let (tile, cin, cout) = arg
         #expect(lk_wino_applies(cin, cout) != 0)
+        let relu = Int32(LK_RELU)
+        func pack(_ wt: [Float]) -> [Float] {
+            var u = [Float](repeating: 0, count: tile == 2 ? lk_wino_packed_size(cin, cout) : lk_wino4_packed_size(cin, cout))
+            if tile == 2 { lk_wino_pack(wt, cin, cout, &u) } else { lk_wino4_pack(wt, cin, cout, &u) }
+            return u
+        }
+        // Rows h x columns w from x (pixel (−1, −1); rows wp apart, planes hp · wp) into out (rows
+        // `ow` apart, planes `oplane`), on the vector path or the plain reference.
+        func layer(_ x: UnsafePointer<Float>, _ wp: Int, _ hp: Int, _ h: Int, _ w: Int, _ u: [Float], _ b: [Float],
+                   _ out: UnsafeMutablePointer<Float>, _ ow: Int, _ oplane: Int, plain: Bool = false) {
+            switch (tile, plain) {
+            case (2, false): lk_conv3_wino(x, wp, hp * wp, cin, h, w, u, b, cout, relu, out, ow, oplane)
+            case (2, true): lk_conv3_wino_reference(x, wp, hp * wp, cin, h, w, u, b, cout, relu, out, ow, oplane)
+            case (_, false): lk_conv3_wino4(x, wp, hp * wp, cin, h, w, u, b, cout, relu, out, ow, oplane)
+            default: lk_conv3_wino4_reference(x, wp, hp * wp, cin, h, w, u, b, cout, relu, out, ow, oplane)
+            }
+        }
         var rng = RandomGenerator(seed: 12)
-        for (h, w) in [(1, 18), (2, 40), (3, 17), (5, 37), (4, 150), (7, 301)] {
+        for (h, w) in [(1, 18), (2, 40), (3, 17), (5, 37), (4, 150), (6, 37), (8, 150), (11, 301)] {
             let hp = h + 2, wp = w + 2
             let x = (0..<(cin * hp * wp)).map { _ in rng.uniform() * 2 - 1 }
             let wt = (0..<(cout * cin * 9)).map { _ in rng.uniform() - 0.5 }
             let b = (0..<cout).map { _ in rng.uniform() - 0.5 }
-            var u = [Float](repeating: 0, count: lk_wino_packed_size(cin, cout))
-            lk_wino_pack(wt, cin, cout, &u)
+            let u = pack(wt)
             var fast = [Float](repeating: .nan, count: cout * h * w), plain = fast, direct = fast, split = fast
-            lk_conv3_wino(x, wp, hp * wp, cin, h, w, u, b, cout, Int32(LK_RELU), &fast, w, h * w, 0)
-            lk_conv3_wino_reference(x, wp, hp * wp, cin, h, w, u, b, cout, Int32(LK_RELU), &plain, w, h * w, 0)
-            lk_conv_exact(x, cin, h, w, 3, wt, b, cout, Int32(LK_RELU), &direct)
-            #expect(fast.map(\.bitPattern) == plain.map(\.bitPattern), "\(cin)->\(cout) \(h)x\(w)")
+            layer(x, wp, hp, h, w, u, b, &fast, w, h * w)
+            layer(x, wp, hp, h, w, u, b, &plain, w, h * w, plain: true)
+            lk_conv_exact(x, cin, h, w, 3, wt, b, cout, relu, &direct)
+            #expect(fast.map(\.bitPattern) == plain.map(\.bitPattern), "F\(tile) \(cin)->\(cout) \(h)x\(w)")
             let worst = zip(fast, direct).map { abs($0 - $1) }.max()!
-            #expect(worst < 1e-4, "\(cin)->\(cout) \(h)x\(w): Winograd vs direct \(worst)")
-            // Rows [0, 2) and [2, h) in two calls, or [0, 1) and [1, h) (an odd start, with the
-            // plain path too); columns [0, 16) and [16, w) in two calls.
-            var odd = split
+            #expect(worst < 1e-4 * Float(cin).squareRoot(), "F\(tile) \(cin)->\(cout) \(h)x\(w): Winograd vs direct \(worst)")
+            // Rows [0, tile) and [tile, h) in two calls, or columns [0, 16) and [16, w).
             x.withUnsafeBufferPointer { xb in
                 split.withUnsafeMutableBufferPointer { sb in
-                    odd.withUnsafeMutableBufferPointer { ob in
-                        let xp = UnsafeMutablePointer(mutating: xb.baseAddress!), o = sb.baseAddress!, q = ob.baseAddress!
-                        let relu = Int32(LK_RELU)
-                        if h > 2 {
-                            lk_conv3_wino(xp, wp, hp * wp, cin, 2, w, u, b, cout, relu, o, w, h * w, 0)
-                            lk_conv3_wino(xp + 2 * wp, wp, hp * wp, cin, h - 2, w, u, b, cout, relu, o + 2 * w, w, h * w, 0)
-                        } else {
-                            lk_conv3_wino(xp, wp, hp * wp, cin, h, 16, u, b, cout, relu, o, w, h * w, 0)
-                            lk_conv3_wino(xp + 16, wp, hp * wp, cin, h, w - 16, u, b, cout, relu, o + 16, w, h * w, 0)
-                        }
-                        if h > 1 {
-                            lk_conv3_wino(xp, wp, hp * wp, cin, 1, w, u, b, cout, relu, q, w, h * w, 0)
-                            lk_conv3_wino(xp + wp, wp, hp * wp, cin, h - 1, w, u, b, cout, relu, q + w, w, h * w, 1)
-                        } else {
-                            q.update(from: o, count: cout * h * w)
-                        }
+                    let xp = xb.baseAddress!, o = sb.baseAddress!
+                    if h > tile {
+                        layer(xp, wp, hp, tile, w, u, b, o, w, h * w)
+                        layer(xp + tile * wp, wp, hp, h - tile, w, u, b, o + tile * w, w, h * w)
+                    } else {
+                        layer(xp, wp, hp, h, 16, u, b, o, w, h * w)
+                        layer(xp + 16, wp, hp, h, w - 16, u, b, o + 16, w, h * w)
                     }
                 }
             }
-            if h > 1 {
-                var oddPlain = odd
-                x.withUnsafeBufferPointer { xb in
-                    oddPlain.withUnsafeMutableBufferPointer { ob in
-                        let xp = UnsafeMutablePointer(mutating: xb.baseAddress!)
-                        lk_conv3_wino_reference(xp + wp, wp, hp * wp, cin, h - 1, w, u, b, cout, Int32(LK_RELU), ob.baseAddress! + w, w, h * w, 1)
-                    }
-                }
-                #expect(oddPlain.map(\.bitPattern) == odd.map(\.bitPattern), "\(cin)->\(cout) \(h)x\(w) odd start, plain path")
-            }
-            #expect(odd.map(\.bitPattern) == fast.map(\.bitPattern), "\(cin)->\(cout) \(h)x\(w) odd start")
-            #expect(split.map(\.bitPattern) == fast.map(\.bitPattern), "\(cin)->\(cout) \(h)x\(w) split")
+            #expect(split.map(\.bitPattern) == fast.map(\.bitPattern), "F\(tile) \(cin)->\(cout) \(h)x\(w) split")
         }
     }
 

@@ -56,9 +56,9 @@ struct BandDenoiserTests {
         }
     }
 
-    /// A model wide enough for the Winograd layers (16 channels and up): row streaming (with its
-    /// rows computed in pairs and columns split among threads) equals whole-image inference bit
-    /// for bit, on odd sizes.
+    /// A model wide enough for the Winograd layers (16 channels and up: F(4x4, 3x3) at full and
+    /// half resolution, F(2x2, 3x3) at quarter): row streaming (whole tile rows, columns split
+    /// among threads) and tiles with halos equal whole-image inference bit for bit, on odd sizes.
     @Test(arguments: [(37, 29), (90, 9), (300, 21), (18, 66)])
     func winogradModelStreamsExactly(_ size: (Int, Int)) throws {
         let model = ConvDenoiser(channels: 1, widths: (16, 16, 24), blocks: 1, noiseInput: true, seed: 7)
@@ -68,18 +68,18 @@ struct BandDenoiserTests {
         }
         let img = Self.image(size.0, size.1, channels: 1, seed: 9)
         let whole = BandDenoiser(model: model).wholeImage(img, sigmas: [20])
-        // Full-width streams (fast and lean settings: lone rows of a Winograd tile recomputed),
-        // and tiles with halos (a narrow stream limit), with threads sharing the columns.
-        for (jobs, settings, tiles) in [(1, (8, true), false), (3, (4, false), false), (1, (4, false), true), (2, (8, true), true)] {
+        // Full-width streams (steps of 8 and 4 rows), and tiles with halos (a narrow stream
+        // limit), with threads sharing the columns.
+        for (jobs, step, tiles) in [(1, 8, false), (3, 4, false), (1, 4, true), (2, 8, true)] {
             var bd = BandDenoiser(model: model, bandRows: 7)
             bd.jobs = jobs
-            bd.streamSettings = (settings.0, settings.1)
+            bd.streamStepRows = step
             if tiles { (bd.maxStreamWidth, bd.tileBandRows) = (48, 16) }
             var rows: [FloatImage] = []
             let source = BandDenoiser.memoryPass(img)
             try bd.run(width: img.width, height: img.height, colorPlanes: 1, sigmas: [20], nextRows: source.next, emit: { rows.append($0) })
             #expect(rows.reduce(0) { $0 + $1.height } == img.height)
-            #expect(rows.flatMap(\.data) == whole.data, "\(size) jobs \(jobs) settings \(settings) tiles \(tiles)")
+            #expect(rows.flatMap(\.data) == whole.data, "\(size) jobs \(jobs) step \(step) tiles \(tiles)")
         }
     }
 
