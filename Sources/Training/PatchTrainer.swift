@@ -68,7 +68,8 @@ public struct PatchTrainingOptions: Sendable {
     /// so under camera noise fine texture is more likely noise than detail. 0: off.
     public var cameraSoftness: Float = 0
     /// What a camera-like patch is trained towards: its clean image, or the mean of many shots of
-    /// it (`CameraNoise.apply`'s expected value), the reference real photographs' pairs have.
+    /// it (`CameraNoise.apply`'s expected value, or the mean of a few whole shots), the reference
+    /// real photographs' pairs have.
     public var cameraTarget: CameraTarget = .clean
     /// σ (0-255) of the validation PSNR each epoch.
     public var validationSigma: Float = 25
@@ -129,6 +130,16 @@ public enum CameraTarget: String, Sendable, CaseIterable {
     /// The noisy patch's mean over the noise: the clean patch through the tone curve with the
     /// noise's effect on its mean (`CameraNoise.toneMean`), before the 8-bit and JPEG steps.
     case meanOfShots = "mean-of-shots"
+    /// The mean of `processedShots` more shots of the patch, each through the whole pipeline (the
+    /// noise, the tone curve, 8 bits and the patch's JPEG), drawn after the input's: what JPEG
+    /// takes from a single noisy shot (fine detail quantised away with the noise) the mean of
+    /// many shots keeps, as real references do, so a single shot does not predict it and the
+    /// model learns to leave it smooth. The mean of a few shots is a noisy target, unbiased for
+    /// the mean of many (the noise averages out in the loss, as in Noise2Noise).
+    case meanOfProcessedShots = "mean-of-processed-shots"
+
+    /// Shots averaged into a `meanOfProcessedShots` target.
+    public static let processedShots = 4
 }
 
 public struct PatchEpochReport: Sendable {
@@ -354,6 +365,9 @@ public final class PatchTrainer {
             // Towards the mean of many shots: the expected planes replace the clean ones in place.
             CameraNoise.apply(clean, h: shape.h, w: shape.w, settings: st, rng: &rng, noisy: noisy, map: map, space: options.mapSpace,
                               expected: options.cameraTarget == .meanOfShots ? clean : nil)
+            if options.cameraTarget == .meanOfProcessedShots {
+                meanOfShots(clean, shape: shape, settings: st, space: options.mapSpace, rng: &rng)
+            }
             for i in 0..<shape.count { map[i] *= 255 / 50 }
             if options.flatCameraMaps {
                 for c in 0..<shape.c {
@@ -387,6 +401,18 @@ public final class PatchTrainer {
             let m = NoiseMapSpace.opponent.sigmas(covariance: cov)
             for q in 0..<3 { (map + q * plane).update(repeating: m[q] / 50, count: plane) }
         }
+    }
+
+    /// Replaces `clean` by the mean of `CameraTarget.processedShots` shots of it with `settings`.
+    static func meanOfShots(_ clean: UnsafeMutablePointer<Float>, shape: FeatureShape, settings: CameraNoise.Settings, space: NoiseMapSpace,
+                            rng: inout RandomGenerator) {
+        let k = CameraTarget.processedShots
+        var sum = [Float](repeating: 0, count: shape.count), shot = sum, map = sum
+        for _ in 0..<k {
+            CameraNoise.apply(clean, h: shape.h, w: shape.w, settings: settings, rng: &rng, noisy: &shot, map: &map, space: space)
+            for i in 0..<shape.count { sum[i] += shot[i] }
+        }
+        for i in 0..<shape.count { clean[i] = sum[i] / Float(k) }
     }
 
     /// Three planes of unit-variance Gaussian noise correlated across channels (a common part

@@ -426,6 +426,68 @@ struct ConvDenoiserTests {
         #expect(opts.metadata["train_camera_target"] == "mean-of-shots" && PatchTrainingOptions().metadata["train_camera_target"] == nil)
     }
 
+    /// `--camera-target mean-of-processed-shots`: the input and map are those of the clean
+    /// target (the input is drawn first, then the target's shots); the target keeps the noise of
+    /// the mean of `processedShots` shots, about 1/√k of a shot's (around the analytic mean over
+    /// the noise); white-noise patches keep their clean planes.
+    @Test func meanOfProcessedShotsTargetsOnlyCameraPatches() {
+        let shape = FeatureShape(c: 3, h: 32, w: 32), n = Float(shape.count)
+        func run(camera: Float, target: CameraTarget, seed: UInt64) -> (clean: [Float], noisy: [Float], map: [Float]) {
+            var opts = PatchTrainingOptions()
+            opts.sigmaRange = 10...10
+            opts.cameraFraction = camera
+            opts.cameraTarget = target
+            var clean = [Float](repeating: 0.02, count: shape.count), noisy = clean, map = clean
+            var rng = RandomGenerator(seed: seed)
+            PatchTrainer.addNoiseWithMap(&clean, into: &noisy, map: &map, shape: shape, options: opts, rng: &rng)
+            return (clean, noisy, map)
+        }
+        func rms(_ a: [Float], _ b: [Float]) -> Float { (zip(a, b).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) / n).squareRoot() * 255 }
+        var measured = 0
+        for seed in UInt64(0)..<8 {
+            let plain = run(camera: 1, target: .clean, seed: seed), shots = run(camera: 1, target: .meanOfProcessedShots, seed: seed)
+            let analytic = run(camera: 1, target: .meanOfShots, seed: seed)
+            #expect(plain.noisy == shots.noisy && plain.map == shots.map)
+            let one = rms(plain.noisy, analytic.clean), left = rms(shots.clean, analytic.clean)
+            if one >= 1 {
+                measured += 1
+                let ratio = left / one, expected = 1 / Float(CameraTarget.processedShots).squareRoot()
+                #expect(abs(ratio - expected) < 0.2, "the target's noise \(left) against a shot's \(one)")
+            }
+            #expect(run(camera: 0, target: .meanOfProcessedShots, seed: seed).clean.allSatisfy { $0 == 0.02 })
+        }
+        #expect(measured >= 4, "\(measured) of 8 camera patches noisy enough to measure")
+        var opts = PatchTrainingOptions()
+        opts.cameraTarget = .meanOfProcessedShots
+        #expect(opts.metadata["train_camera_target"] == "mean-of-processed-shots")
+    }
+
+    /// The mean of a few shots (dark flat patches, JPEG and in-camera processing on) is an
+    /// unbiased estimate of the mean of many: against 64 further shots with the same settings,
+    /// its patch mean is within 4 standard errors (a shot's patch mean spreads over the 64; the
+    /// noise is correlated over pixels, so the spread is measured, not assumed).
+    @Test func meanOfShotsIsTheMeanOfMany() {
+        let shape = FeatureShape(c: 3, h: 32, w: 32), count = shape.count
+        var rng = RandomGenerator(seed: 31)
+        for _ in 0..<4 {
+            let st = CameraNoise.Settings.random(&rng, jpegFraction: 1, processing: .coarse)
+            let flat = [Float](repeating: 0.03, count: count)
+            var target = flat
+            PatchTrainer.meanOfShots(&target, shape: shape, settings: st, space: .rgb, rng: &rng)
+            var shotMeans: [Float] = []
+            var shot = flat, map = flat
+            for _ in 0..<64 {
+                CameraNoise.apply(flat, h: shape.h, w: shape.w, settings: st, rng: &rng, noisy: &shot, map: &map)
+                shotMeans.append(shot.reduce(0, +) / Float(count))
+            }
+            let many = shotMeans.reduce(0, +) / 64
+            let spread = (shotMeans.map { ($0 - many) * ($0 - many) }.reduce(0, +) / 63).squareRoot()
+            let few = target.reduce(0, +) / Float(count), error = spread / Float(CameraTarget.processedShots).squareRoot()
+            #expect(abs(few - many) <= 4 * error + 0.1 / 255, "mean of 4 shots \(few * 255) against 64's \(many * 255) (± \(error * 255))")
+            #expect(target != flat)
+        }
+    }
+
     @Test(arguments: [1, 2])
     func learnsToDenoiseALittle(workers: Int) throws {
         // Smooth 32x32 images: a few hundred steps must beat the noisy input clearly.
