@@ -454,9 +454,10 @@ public enum CameraNoise {
         var lin = [Float](repeating: 0, count: 3 * n)
         for i in 0..<(3 * n) { lin[i] = linear(clean[i], toe: st.toe) }
         let (noise, rawVar, kernel, processed) = linearNoise(lin, h: h, w: w, settings: &st, rng: &rng)
-        let rho = varianceGains(blur: kernel)
         let chain = processed || space == .opponent || expected != nil ? covarianceWeights(st) : nil
         let weights = processed ? chain?.average : nil, covariance = space == .opponent ? chain?.average : nil
+        // The per-channel gains only where neither the chain's weights nor the covariance map the variance.
+        let rho = weights == nil && covariance == nil ? varianceGains(blur: kernel) : []
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 12) { scratch in
             for i in 0..<n {
                 for c in 0..<3 {
