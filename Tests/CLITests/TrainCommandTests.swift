@@ -88,7 +88,7 @@ struct TrainCommandTests {
         (["train", "--model", "noise-estimator", "--rgb", "--noise", "gaussian:0-60/255", "--camera-noise", "0.5", "--camera-toe", "2", "--data", "x", "-o", "m"],
          "--camera-toe is a fraction between 0 and 1"),
         (["train", "--model", "conv-dae", "--rgb", "--noise-map", "--camera-noise", "0.5", "--noise", "gaussian:0-60/255", "--camera-target", "mean",
-          "--data", "x", "-o", "m"], "--camera-target is clean or mean-of-shots, not 'mean'"),
+          "--data", "x", "-o", "m"], "--camera-target is clean, mean-of-shots or mean-of-processed-shots, not 'mean'"),
         (["train", "--model", "noise-estimator", "--rgb", "--camera-noise", "0.5", "--noise", "gaussian:0-60/255", "--camera-target", "mean-of-shots",
           "--data", "x", "-o", "m"], "--camera-target sets the camera-noise patches' target: give a conv-dae --noise-map --rgb with --camera-noise"),
         (["train", "--model", "conv-dae", "--rgb", "--noise-map", "--camera-noise", "0.5", "--noise", "gaussian:0-60/255", "--jpeg-quality", "90-70",
