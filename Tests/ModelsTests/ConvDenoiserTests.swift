@@ -392,33 +392,34 @@ struct ConvDenoiserTests {
         #expect(opts.metadata["train_camera_softness"] == "1.5")
     }
 
+    /// A flat dark RGB patch (level 5.1) through `addNoiseWithMap` with camera noise on a
+    /// `camera` share of patches (white noise of σ 10 on the others) and `target`: the target
+    /// planes, the noisy input and the map.
+    static let darkPatch = FeatureShape(c: 3, h: 32, w: 32)
+    static func darkPatchNoise(camera: Float, target: CameraTarget, seed: UInt64) -> (clean: [Float], noisy: [Float], map: [Float]) {
+        var opts = PatchTrainingOptions()
+        opts.sigmaRange = 10...10
+        opts.cameraFraction = camera
+        opts.cameraTarget = target
+        var clean = [Float](repeating: 0.02, count: darkPatch.count), noisy = clean, map = clean
+        var rng = RandomGenerator(seed: seed)
+        PatchTrainer.addNoiseWithMap(&clean, into: &noisy, map: &map, shape: darkPatch, options: opts, rng: &rng)
+        return (clean, noisy, map)
+    }
+
     /// `--camera-target mean-of-shots`: a camera patch's target becomes its mean over the noise
     /// (on a dark patch lifted by clipping at black), its noisy input and map the same as with the
     /// clean target (the same draws); white-noise patches keep their clean planes.
     @Test func meanOfShotsTargetsOnlyCameraPatches() {
-        let shape = FeatureShape(c: 3, h: 32, w: 32)
-        func run(camera: Float, target: CameraTarget, seed: UInt64) -> (clean: [Float], noisy: [Float], map: [Float]) {
-            var opts = PatchTrainingOptions()
-            opts.sigmaRange = 10...10
-            opts.cameraFraction = camera
-            opts.cameraTarget = target
-            var clean = [Float](repeating: 0.02, count: shape.count), noisy = clean, map = clean
-            var rng = RandomGenerator(seed: seed)
-            noisy.withUnsafeMutableBufferPointer { nb in
-                map.withUnsafeMutableBufferPointer { mb in
-                    PatchTrainer.addNoiseWithMap(&clean, into: nb.baseAddress!, map: mb.baseAddress!, shape: shape, options: opts, rng: &rng)
-                }
-            }
-            return (clean, noisy, map)
-        }
+        let shape = Self.darkPatch
         var lifted = 0
         for seed in UInt64(0)..<8 {
-            let plain = run(camera: 1, target: .clean, seed: seed), mean = run(camera: 1, target: .meanOfShots, seed: seed)
+            let plain = Self.darkPatchNoise(camera: 1, target: .clean, seed: seed), mean = Self.darkPatchNoise(camera: 1, target: .meanOfShots, seed: seed)
             #expect(plain.clean.allSatisfy { $0 == 0.02 } && plain.noisy == mean.noisy && plain.map == mean.map)
             let average = mean.clean.reduce(0, +) / Float(shape.count)
             #expect(average >= 0.02, "clipping at black can only lift a flat patch's mean: \(average * 255)")
             if average * 255 > 5.1 + 0.3 { lifted += 1 }
-            #expect(run(camera: 0, target: .meanOfShots, seed: seed).clean.allSatisfy { $0 == 0.02 })
+            #expect(Self.darkPatchNoise(camera: 0, target: .meanOfShots, seed: seed).clean.allSatisfy { $0 == 0.02 })
         }
         #expect(lifted >= 2, "\(lifted) of 8 camera patches at level 5.1 lifted by 0.3 or more")
         var opts = PatchTrainingOptions()
@@ -431,22 +432,12 @@ struct ConvDenoiserTests {
     /// the mean of `processedShots` shots, about 1/√k of a shot's (around the analytic mean over
     /// the noise); white-noise patches keep their clean planes.
     @Test func meanOfProcessedShotsTargetsOnlyCameraPatches() {
-        let shape = FeatureShape(c: 3, h: 32, w: 32), n = Float(shape.count)
-        func run(camera: Float, target: CameraTarget, seed: UInt64) -> (clean: [Float], noisy: [Float], map: [Float]) {
-            var opts = PatchTrainingOptions()
-            opts.sigmaRange = 10...10
-            opts.cameraFraction = camera
-            opts.cameraTarget = target
-            var clean = [Float](repeating: 0.02, count: shape.count), noisy = clean, map = clean
-            var rng = RandomGenerator(seed: seed)
-            PatchTrainer.addNoiseWithMap(&clean, into: &noisy, map: &map, shape: shape, options: opts, rng: &rng)
-            return (clean, noisy, map)
-        }
+        let n = Float(Self.darkPatch.count)
         func rms(_ a: [Float], _ b: [Float]) -> Float { (zip(a, b).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) / n).squareRoot() * 255 }
         var measured = 0
         for seed in UInt64(0)..<8 {
-            let plain = run(camera: 1, target: .clean, seed: seed), shots = run(camera: 1, target: .meanOfProcessedShots, seed: seed)
-            let analytic = run(camera: 1, target: .meanOfShots, seed: seed)
+            let plain = Self.darkPatchNoise(camera: 1, target: .clean, seed: seed), shots = Self.darkPatchNoise(camera: 1, target: .meanOfProcessedShots, seed: seed)
+            let analytic = Self.darkPatchNoise(camera: 1, target: .meanOfShots, seed: seed)
             #expect(plain.noisy == shots.noisy && plain.map == shots.map)
             let one = rms(plain.noisy, analytic.clean), left = rms(shots.clean, analytic.clean)
             if one >= 1 {
@@ -454,7 +445,7 @@ struct ConvDenoiserTests {
                 let ratio = left / one, expected = 1 / Float(CameraTarget.processedShots).squareRoot()
                 #expect(abs(ratio - expected) < 0.2, "the target's noise \(left) against a shot's \(one)")
             }
-            #expect(run(camera: 0, target: .meanOfProcessedShots, seed: seed).clean.allSatisfy { $0 == 0.02 })
+            #expect(Self.darkPatchNoise(camera: 0, target: .meanOfProcessedShots, seed: seed).clean.allSatisfy { $0 == 0.02 })
         }
         #expect(measured >= 4, "\(measured) of 8 camera patches noisy enough to measure")
         var opts = PatchTrainingOptions()
