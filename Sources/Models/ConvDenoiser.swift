@@ -71,10 +71,13 @@ public final class ConvDenoiser {
     /// reaches 3 of its pixels each side in its rounding, not 1 (2 more at full resolution, 4 at
     /// half).
     public var receptiveRadius: Int {
-        Self.receptiveRadius + 4 * res.count + fine.count
-            + [head1, dec0].reduce(0) { $0 + (usesWinograd4($1) ? 2 : 0) } + fine.reduce(0) { $0 + (usesWinograd4($1) ? 2 : 0) }
-            + [enc1, dec1].reduce(0) { $0 + (usesWinograd4($1) ? 4 : 0) }
+        let (full, half) = tile4Candidates
+        return Self.receptiveRadius + 4 * res.count + fine.count
+            + 2 * full.filter(usesWinograd4).count + 4 * half.filter(usesWinograd4).count
     }
+
+    /// The 3x3 layers at full and at half resolution, which inference may run on F(4x4, 3x3).
+    private var tile4Candidates: (full: [Conv2d], half: [Conv2d]) { ([head1, dec0] + fine, [enc1, dec1]) }
 
     /// Whether inference runs `l` on Winograd F(4x4, 3x3): the wide 3x3 layers at full and half
     /// resolution, whose rows the row stream computes 8 and 4 at a time anyway. The quarter-
@@ -83,7 +86,8 @@ public final class ConvDenoiser {
     /// 150 MB bar, for about 10% less CPU time).
     func usesWinograd4(_ l: Conv2d) -> Bool {
         guard l.kernel == 3 && lk_wino_applies(l.inChannels, l.outChannels) != 0 else { return false }
-        return l === head1 || l === enc1 || l === dec1 || l === dec0 || fine.contains { $0 === l }
+        let (full, half) = tile4Candidates
+        return (full + half).contains { $0 === l }
     }
     public var blocks: Int { res.count }
     public var fineBlocks: Int { fine.count }
