@@ -267,7 +267,7 @@ public struct BandDenoiser {
         // The source's ring holds a tile band with its halo, or a stream step.
         let step = streamStepRows ?? ConvRowStream.defaultStepRows
         let source = RowSource(width: width, height: height, planes: colorPlanes,
-                               rows: (tiled ? tileBandRows + 2 * Self.halo(for: model) : step) + Self.readRows)
+                               rows: (tiled ? tileRows + 2 * Self.halo(for: model) : step) + Self.readRows)
         let planes = Planes(source: source, mc: mc, sigmas: sigmas)
         if tiled {
             try streamTiles(planes, nextRows: nextRows, emit: emit)
@@ -366,7 +366,7 @@ public struct BandDenoiser {
 
     /// A very wide image: streams of full width would hold too many rows, so it is cut into
     /// tiles (bands of `tileBandRows` rows, strips of at most `maxStreamWidth` columns), each
-    /// streamed with a halo around it. Tiles start on multiples of 8 (so the quarter-resolution
+    /// streamed with a halo around it. Tiles start on multiples of `tileAlignment` (so the quarter-resolution
     /// Winograd tiles line up) and the halo covers the receptive field: the same values again.
     private func streamTiles(_ planes: Planes, nextRows: () throws -> FloatImage?, emit: (FloatImage) throws -> Void) throws {
         let source = planes.source, units = planes.units, mc = planes.mc
@@ -375,10 +375,11 @@ public struct BandDenoiser {
         let weights = units.map { ConvDenoiser.InferenceWeights(model, sigma: planes.sigmas?[$0]) }
         let streamWidth = streamWidth(units: units.count)
         let strips = (w4 + streamWidth - 1) / streamWidth
-        let stripWidth = ((w4 + strips - 1) / strips + 7) / 8 * 8
+        let align = model.tileAlignment
+        let stripWidth = ((w4 + strips - 1) / strips + align - 1) / align * align
         var r0 = 0
         while r0 < height {
-            let r1 = min(h4, r0 + tileBandRows), outRows = min(r1, height) - r0
+            let r1 = min(h4, r0 + tileRows), outRows = min(r1, height) - r0
             let ya = max(0, r0 - halo), yb = min(h4, r1 + halo)
             source.drop(below: ya)
             try source.ensure(upTo: yb, nextRows: nextRows)
@@ -423,9 +424,14 @@ public struct BandDenoiser {
     /// The streams' step in rows (nil: `ConvRowStream.defaultStepRows`); tests try others.
     public var streamStepRows: Int?
 
-    /// The halo a tile needs: the model's receptive radius, rounded up to a multiple of 8.
+    /// Rows of a tile band: `tileBandRows` down to a multiple of the model's tile alignment.
+    private var tileRows: Int { max(model.tileAlignment, tileBandRows / model.tileAlignment * model.tileAlignment) }
+
+    /// The halo a tile needs: the model's receptive radius, rounded up to a multiple of its tile
+    /// alignment (so that tiles start where every Winograd tile lines up).
     public static func halo(for model: ConvDenoiser) -> Int {
-        (model.receptiveRadius + 7) / 8 * 8
+        let a = model.tileAlignment
+        return (model.receptiveRadius + a - 1) / a * a
     }
 
     /// Rows a file's passes read at a time: at most about 1 MB, and at most 16 (the slack of

@@ -69,25 +69,51 @@ public final class ConvDenoiser {
     public static let receptiveRadius = 24
     /// The bound for this network as inference computes it: a layer on Winograd F(4x4, 3x3)
     /// reaches 3 of its pixels each side in its rounding, not 1 (2 more at full resolution, 4 at
-    /// half).
+    /// half, 8 at quarter).
     public var receptiveRadius: Int {
-        let (full, half) = tile4Candidates
-        return Self.receptiveRadius + 4 * res.count + fine.count
-            + 2 * full.filter(usesWinograd4).count + 4 * half.filter(usesWinograd4).count
+        let (full, half, quarter) = tile4Chains
+        func wide(_ chains: [[Conv2d]]) -> Int { chains.joined().filter(usesWinograd4).count }
+        return Self.receptiveRadius + 4 * res.count + fine.count + 2 * wide(full) + 4 * wide(half) + 8 * wide(quarter)
     }
 
-    /// The 3x3 layers at full and at half resolution, which inference may run on F(4x4, 3x3).
-    private var tile4Candidates: (full: [Conv2d], half: [Conv2d]) { ([head1, dec0] + fine, [enc1, dec1]) }
+    /// The 3x3 layers inference may run on F(4x4, 3x3), at full, half and quarter resolution, as
+    /// chains: each layer of a chain reads the one before it.
+    private var tile4Chains: (full: [[Conv2d]], half: [[Conv2d]], quarter: [[Conv2d]]) {
+        ([[head1], [dec0] + fine], [[enc1], [dec1]], [[mid1, mid2] + res])
+    }
 
-    /// Whether inference runs `l` on Winograd F(4x4, 3x3): the wide 3x3 layers at full and half
-    /// resolution, whose rows the row stream computes 8 and 4 at a time anyway. The quarter-
-    /// resolution ones stay on F(2x2, 3x3): waiting for 4 of their rows, the streams hold more
-    /// skip rows (session 22: a 4000x3000 RGB photo took 171.8 MB peak instead of 121.9, over the
-    /// 150 MB bar, for about 10% less CPU time).
+    /// Whether inference runs `l` on Winograd F(4x4, 3x3): the wide 3x3 layers (the
+    /// estimator, a network of its own, stays on F(2x2, 3x3)).
     func usesWinograd4(_ l: Conv2d) -> Bool {
         guard l.kernel == 3 && lk_wino_applies(l.inChannels, l.outChannels) != 0 else { return false }
-        let (full, half) = tile4Candidates
-        return (full + half).contains { $0 === l }
+        let (full, half, quarter) = tile4Chains
+        return (full + half + quarter).joined().contains { $0 === l }
+    }
+
+    /// The row, mod 4, on which an F(4x4, 3x3) layer's tiles start: one row higher for each layer
+    /// before it in its chain. A tile row needs one input row beyond it; with the tiles of the
+    /// layer before on the same rows, that row is in the next tile row there, so each layer of a
+    /// chain would wait a whole tile row (4 rows) for the one before, and the streams would hold
+    /// the skip connections' rows that much longer (session 22: 171.8 MB for a 4000x3000 photo
+    /// with quarter resolution on F(4x4), bar 150). Staggered, each waits one row.
+    func tileRowOffset(_ l: Conv2d) -> Int {
+        guard usesWinograd4(l) else { return 0 }
+        let (full, half, quarter) = tile4Chains
+        for chain in full + half + quarter {
+            if let i = chain.firstIndex(where: { $0 === l }) { return (4 - i % 4) % 4 }
+        }
+        return 0
+    }
+
+    /// Rows and columns a band or tile of an image must start on (a multiple of) so that every
+    /// Winograd tile of every layer falls where whole-image inference puts it: 4 times the
+    /// largest tile at quarter resolution.
+    public var tileAlignment: Int { [mid1, mid2].contains(where: usesWinograd4) ? 16 : 8 }
+
+    /// The exact kernel inference runs `l` with, `weights`' conditioning folded in (`infer` and
+    /// `ConvRowStream` both take their kernels from here).
+    func kernel(_ l: Conv2d, _ weights: InferenceWeights?) -> ConvKernel {
+        ConvKernel(l, weights, tile4: usesWinograd4(l), rowOffset: tileRowOffset(l))
     }
     public var blocks: Int { res.count }
     public var fineBlocks: Int { fine.count }
@@ -421,8 +447,27 @@ extension ConvDenoiser {
     private func conv(_ layer: Conv2d, _ x: Planes, _ out: Planes, relu: Bool, _ weights: InferenceWeights) {
         let p = layer.kernel / 2
         precondition(layer.isSame && x.pad >= p && x.c == layer.inChannels && out.c == layer.outChannels && x.h == out.h && x.w == out.w)
-        ConvKernel(layer, weights, tile4: usesWinograd4(layer)).run(x.origin - p * x.row - p, xrow: x.row, xplane: x.plane, rows: x.h, cols: x.w, relu: relu,
-                                       into: out.origin, orow: out.row, oplane: out.plane)
+        let k = kernel(layer, weights), lead = k.lead(0)
+        guard lead > 0 else {
+            k.run(x.origin - p * x.row - p, xrow: x.row, xplane: x.plane, rows: x.h, cols: x.w, relu: relu,
+                  into: out.origin, orow: out.row, oplane: out.plane)
+            return
+        }
+        // The first tile row starts `lead` rows above the map: the input padded with that many
+        // more zero rows on top, the output computed with them and then dropped.
+        let rows = x.h + 2 + lead, n = x.h + lead
+        var input = [Float](repeating: 0, count: x.c * rows * x.row), output = [Float](repeating: 0, count: out.c * n * x.w)
+        input.withUnsafeMutableBufferPointer { i in
+            for c in 0..<x.c {
+                (i.baseAddress! + (c * rows + lead) * x.row).update(from: x.origin + c * x.plane - x.row - 1, count: (x.h + 2) * x.row)
+            }
+            output.withUnsafeMutableBufferPointer { o in
+                k.run(i.baseAddress!, xrow: x.row, xplane: rows * x.row, rows: n, cols: x.w, relu: relu, into: o.baseAddress!, orow: x.w, oplane: n * x.w)
+                for c in 0..<out.c {
+                    for y in 0..<x.h { (out.origin + c * out.plane + y * out.row).update(from: o.baseAddress! + (c * n + lead + y) * x.w, count: x.w) }
+                }
+            }
+        }
     }
 
     /// x = relu(x + conv(x)) for each of `blocks`, in place, through `scratch` (the same

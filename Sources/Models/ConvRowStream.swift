@@ -38,15 +38,24 @@ public final class ConvRowStream {
         private var store: UnsafeMutableRawPointer
         private var bytes: Int { half ? 2 : 4 }
 
-        init(c: Int, w: Int, h: Int, ring: Bool = false, half: Bool = false) {
+        /// Without storage when `dry` (a schedule's dry run: the window's bounds are kept, no
+        /// values); else with a zeroed store of `capacity` rows.
+        let dry: Bool
+
+        init(c: Int, w: Int, h: Int, ring: Bool = false, half: Bool = false, dry: Bool = false, capacity: Int = 0) {
             self.c = c
             self.w = w
             self.h = h
             self.ring = ring
             self.half = half
+            self.dry = dry
             row = w + 2
             store = .allocate(byteCount: 0, alignment: 64)
+            if !dry && capacity > 0 { regrow(capacity) }
         }
+
+        /// A map like this one (a dry run's) with storage for the window the run reached.
+        func allocated() -> Rows { Rows(c: c, w: w, h: h, ring: ring, half: half, capacity: cap) }
 
         deinit { store.deallocate() }
 
@@ -69,6 +78,7 @@ public final class ConvRowStream {
 
         /// A zeroed store of `newCap` rows holding rows [base, end) (ring: row y in slot y mod newCap).
         private func regrow(_ newCap: Int) {
+            if dry { cap = newCap; return }
             let fresh = UnsafeMutableRawPointer.allocate(byteCount: c * newCap * row * bytes, alignment: 64)
             fresh.initializeMemory(as: UInt8.self, repeating: 0, count: c * newCap * row * bytes)
             for ch in 0..<c {
@@ -93,7 +103,7 @@ public final class ConvRowStream {
             }
             if 2 + end + n - base <= cap { return }
             if keep > base {
-                for ch in 0..<c {
+                for ch in 0..<c where !dry {
                     let p = store + ch * plane * bytes
                     (p + row * bytes).copyMemory(from: p + (1 + keep - base) * row * bytes, byteCount: (end - keep) * row * bytes)
                 }
@@ -106,7 +116,7 @@ public final class ConvRowStream {
         /// Rows [end, end + n) have been written.
         func produced(_ n: Int) {
             end += n
-            if end == h && !ring {
+            if end == h && !ring && !dry {
                 for ch in 0..<c { (store + (ch * plane + slot(h) * row) * bytes).initializeMemory(as: UInt8.self, repeating: 0, count: row * bytes) }
             }
         }
@@ -138,6 +148,10 @@ public final class ConvRowStream {
     /// Threads sharing each layer's columns.
     public var jobs = 1
     private var maps: [Rows] = []
+    /// The map the tail reads the image from: the input's (0) when it holds only the image, else
+    /// a copy of its image planes, so that the noise-map planes, which only head0 reads, are not
+    /// held through the network's lag as well.
+    private var imageMap = 0
     private var nodes: [Node] = []
     private var packed: [ConvKernel] = []
     private var scratch: [Float] = []
@@ -174,15 +188,16 @@ public final class ConvRowStream {
         // Feature maps are stored as halves (`infer` rounds them the same way); the input
         // planes and the predicted noise, which the output is computed from, as floats.
         func map(_ c: Int, _ d: Int, ring: Bool = false, half: Bool = true) -> Int {
-            maps.append(Rows(c: c, w: width / d, h: height / d, ring: ring, half: half))
+            maps.append(Rows(c: c, w: width / d, h: height / d, ring: ring, half: half, dry: true))
             return maps.count - 1
         }
         func layer(_ l: Conv2d) -> Int {
-            packed.append(ConvKernel(l, weights, tile4: model.usesWinograd4(l)))
+            packed.append(model.kernel(l, weights))
             return packed.count - 1
         }
         func add(_ kind: Kind, _ inputs: [Int], _ output: Int) { nodes.append(Node(kind: kind, inputs: inputs, output: output)) }
         let xin = map(model.inputPlanes, 1, half: false)
+        if model.inputPlanes > model.channels { imageMap = map(model.channels, 1, half: false) }
         let a0 = map(c0, 1), e0 = map(c0, 1, ring: true)
         add(.conv(layer(model.head0), relu: true), [xin], a0)
         add(.conv(layer(model.head1), relu: true), [a0], e0)
@@ -211,7 +226,14 @@ public final class ConvRowStream {
             add(.residual(layer(block)), [dOut], next)
             dOut = next
         }
-        add(.tail(layer(model.tail)), [dOut, xin], noise)
+        add(.tail(layer(model.tail)), [dOut, imageMap], noise)
+        // A dry run of the whole schedule (the same steps `feed` takes; no values computed)
+        // finds each map's steady window, and the stores are allocated once at that size: no
+        // window grows (a new store allocated and copied while the old is still held) while
+        // rows flow. (A caller feeding in other steps only gets a window regrown if needed.)
+        while fed < height { step(min(self.stepRows, height - fed)) { _ in } }
+        maps = maps.map { $0.allocated() }
+        fed = 0
     }
 
     deinit { for b in buffers { b.pointer.deallocate() } }
@@ -232,14 +254,28 @@ public final class ConvRowStream {
         var left = n
         while left > 0 {
             let k = min(left, stepRows)
-            let xin = maps[0]
-            xin.reserve(k, keep: keep(0))
-            for y in fed..<(fed + k) { for p in 0..<xin.c { fill(y, p, xin.at(y) + p * xin.plane) } }
-            xin.produced(k)
-            fed += k
+            step(k) { xin in for y in self.fed..<(self.fed + k) { for p in 0..<xin.c { fill(y, p, xin.at(y) + p * xin.plane) } } }
             left -= k
-            advance()
         }
+    }
+
+    /// Room for the next k input rows, `fill` writes them, then every layer runs as far as they
+    /// allow (on a dry map, only the windows move).
+    private func step(_ k: Int, fill: (Rows) -> Void) {
+        let xin = maps[0]
+        xin.reserve(k, keep: keep(0))
+        if !xin.dry { fill(xin) }
+        xin.produced(k)
+        if imageMap != 0 {
+            let image = maps[imageMap]
+            image.reserve(k, keep: keep(imageMap))
+            for y in fed..<(fed + k) where !image.dry {
+                for p in 0..<image.c { (image.at(y) + p * image.plane).update(from: xin.at(y) + p * xin.plane, count: image.w) }
+            }
+            image.produced(k)
+        }
+        fed += k
+        advance()
     }
 
     /// The first row of map `i` a consumer still needs.
@@ -260,11 +296,12 @@ public final class ConvRowStream {
         return first
     }
 
-    /// Rows of a node's tiles: 2 or 4 for a Winograd layer, else 1.
-    private func tileRows(_ node: Node) -> Int {
+    /// A node's kernel, if it runs one over row ranges (nil: the 1x1 layers that run a row at a
+    /// time).
+    private func kernel(_ node: Node) -> ConvKernel? {
         switch node.kind {
-        case .conv(let l, _), .residual(let l), .tail(let l): return packed[l].tile
-        default: return 1
+        case .conv(let l, _), .residual(let l), .tail(let l): return packed[l]
+        default: return nil
         }
     }
 
@@ -288,12 +325,12 @@ public final class ConvRowStream {
                 // A few rows at a time (fewer at lower resolutions), so that the rows an image's
                 // last step releases flow through in pieces rather than fill every buffer; a
                 // Winograd layer whole tile rows but for the map's last.
-                let tile = tileRows(node)
+                let k = kernel(node), tile = k?.tile ?? 1
                 var n = min(ready(node) - out.end, max(2, tile, stepRows * out.h / height))
-                if out.end + n < out.h { n -= n % tile }
+                if let k, out.end + n < out.h { n -= k.lead(out.end + n) }
                 if n <= 0 { continue }
                 out.reserve(n, keep: keep(node.output))
-                run(node, rows: out.end, n)
+                if !out.dry { run(node, rows: out.end, n) }
                 out.produced(n)
                 if case .tail = node.kind {} else { progressed = true }
             }
@@ -305,29 +342,34 @@ public final class ConvRowStream {
     /// small and in cache whatever the width.
     static let chunkColumns = 512
 
-    /// Layer `l` over rows [y0, y0 + n) of `x` (a Winograd layer's from a tile's first row), in
-    /// chunks of columns: each chunk's input rows (with its halo) are converted to floats in a
-    /// thread's buffer, the layer writes the chunk's output (channel planes of n
-    /// rows of c1 − c0 values) after them, and `store(c0, c1, input, irow, iplane, output)` puts
-    /// columns [c0, c1) away; `input` points at row y0, column c0 of the converted input's
-    /// channel 0. Chunks start on multiples of 16 (whole vector blocks, whole Winograd tiles),
-    /// so every value is the one a call over the whole width gives. `jobs` threads take chunks.
+    /// Layer `l` over rows [y0, y0 + n) of `x` (a Winograd layer's ending on a tile row or the
+    /// map's end), in chunks of columns: each chunk's input rows (with its halo) are converted to
+    /// floats in a thread's buffer, the layer writes the chunk's output (channel planes `oplane`
+    /// floats apart, rows of c1 − c0 values) after them, and `store(c0, c1, input, irow, iplane,
+    /// output, oplane)` puts columns [c0, c1) away; `input` and `output` point at row y0, column
+    /// c0 (of the converted input's channel 0, of the output's). Chunks start on multiples of 16
+    /// (whole vector blocks, whole Winograd tiles), so every value is the one a call over the
+    /// whole width gives. A Winograd layer whose tiles start above the map (`tileRowOffset`)
+    /// computes its first tile row whole, from zero rows above the map's padding, and drops the
+    /// rows above. `jobs` threads take chunks.
     private func layerRows(_ l: Int, _ x: Rows, _ y0: Int, _ n: Int, relu: Bool,
                            store: (_ c0: Int, _ c1: Int, _ input: UnsafePointer<Float>, _ irow: Int, _ iplane: Int,
-                                   _ output: UnsafeMutablePointer<Float>) -> Void) {
-        let k = packed[l], pad = k.k / 2
-        precondition(y0 % k.tile == 0, "a Winograd layer's rows start on a tile's first row")
-        let top = y0 - pad, rows = n + 2 * pad, chunk = Self.chunkColumns
+                                   _ output: UnsafeMutablePointer<Float>, _ oplane: Int) -> Void) {
+        let k = packed[l], pad = k.k / 2, lead = k.lead(y0)
+        precondition(lead == 0 || y0 == 0, "a Winograd layer's rows start on a tile's first row, or at the map's top")
+        let top = y0 - lead - pad, rows = n + lead + 2 * pad, chunk = Self.chunkColumns
         let chunks = (x.w + chunk - 1) / chunk, parts = min(jobs, chunks)
-        let buffers = threadBuffers(parts, floats: x.c * rows * (chunk + 2 * pad) + k.cout * n * chunk)
+        let buffers = threadBuffers(parts, floats: x.c * rows * (chunk + 2 * pad) + k.cout * (n + lead) * chunk)
         parallelFor(parts) { part in
             let input = buffers[part]
             for i in stride(from: part, to: chunks, by: parts) {
-                let c0 = i * chunk, c1 = min(x.w, c0 + chunk), cw = c1 - c0 + 2 * pad
+                let c0 = i * chunk, c1 = min(x.w, c0 + chunk), cw = c1 - c0 + 2 * pad, ow = c1 - c0
                 for ch in 0..<x.c {
                     for r in 0..<rows {
                         let dst = input + (ch * rows + r) * cw
-                        if x.half {
+                        if top + r < -1 {
+                            dst.update(repeating: 0, count: cw)
+                        } else if x.half {
                             lk_from_half(x.halfAt(top + r) + ch * x.plane + c0 - pad, dst, cw)
                         } else {
                             dst.update(from: x.at(top + r) + ch * x.plane + c0 - pad, count: cw)
@@ -335,20 +377,20 @@ public final class ConvRowStream {
                     }
                 }
                 let output = input + x.c * rows * cw
-                k.run(input, xrow: cw, xplane: rows * cw, rows: n, cols: c1 - c0, relu: relu, into: output, orow: c1 - c0,
-                      oplane: n * (c1 - c0))
-                store(c0, c1, input + pad * cw + pad, cw, rows * cw, output)
+                k.run(input, xrow: cw, xplane: rows * cw, rows: n + lead, cols: ow, relu: relu, into: output, orow: ow,
+                      oplane: (n + lead) * ow)
+                store(c0, c1, input + (lead + pad) * cw + pad, cw, rows * cw, output + lead * ow, (n + lead) * ow)
             }
         }
     }
 
-    /// `output` (channel planes of n rows of c1 − c0 values) into rows [y0, y0 + n), columns
-    /// [c0, c1) of `out`, as halves or floats.
-    private static func put(_ output: UnsafePointer<Float>, _ out: Rows, _ y0: Int, _ n: Int, _ c0: Int, _ c1: Int) {
-        let w = c1 - c0
+    /// `output` (channel planes `oplane` floats apart, n rows of c1 − c0 values; by default
+    /// packed) into rows [y0, y0 + n), columns [c0, c1) of `out`, as halves or floats.
+    private static func put(_ output: UnsafePointer<Float>, _ out: Rows, _ y0: Int, _ n: Int, _ c0: Int, _ c1: Int, oplane: Int? = nil) {
+        let w = c1 - c0, oplane = oplane ?? n * w
         for ch in 0..<out.c {
             for r in 0..<n {
-                let src = output + (ch * n + r) * w
+                let src = output + ch * oplane + r * w
                 if out.half {
                     lk_to_half(src, out.halfAt(y0 + r) + ch * out.plane + c0, w)
                 } else {
@@ -378,14 +420,14 @@ public final class ConvRowStream {
         let out = maps[node.output], x = maps[node.inputs[0]]
         switch node.kind {
         case .conv(let l, let relu):
-            layerRows(l, x, y0, n, relu: relu) { c0, c1, _, _, _, output in Self.put(output, out, y0, n, c0, c1) }
+            layerRows(l, x, y0, n, relu: relu) { c0, c1, _, _, _, output, oplane in Self.put(output, out, y0, n, c0, c1, oplane: oplane) }
         case .residual(let l):
-            layerRows(l, x, y0, n, relu: false) { c0, c1, input, irow, iplane, output in
+            layerRows(l, x, y0, n, relu: false) { c0, c1, input, irow, iplane, output, oplane in
                 let w = c1 - c0
                 for c in 0..<out.c {
-                    for r in 0..<n { lk_add_relu(input + c * iplane + r * irow, output + (c * n + r) * w, output + (c * n + r) * w, w) }
+                    for r in 0..<n { lk_add_relu(input + c * iplane + r * irow, output + c * oplane + r * w, output + c * oplane + r * w, w) }
                 }
-                Self.put(output, out, y0, n, c0, c1)
+                Self.put(output, out, y0, n, c0, c1, oplane: oplane)
             }
         case .down(let l):
             // A row at a time (its two source rows sit side by side even in a ring), unshuffled
@@ -416,7 +458,7 @@ public final class ConvRowStream {
                 }
             }
         case .tail(let l):
-            layerRows(l, x, y0, n, relu: false) { c0, c1, _, _, _, output in Self.put(output, out, y0, n, c0, c1) }
+            layerRows(l, x, y0, n, relu: false) { c0, c1, _, _, _, output, oplane in Self.put(output, out, y0, n, c0, c1, oplane: oplane) }
             let input = maps[node.inputs[1]], w = out.w
             outRow.withUnsafeMutableBufferPointer { o in
                 for r in 0..<n {
@@ -445,20 +487,25 @@ struct ConvKernel: @unchecked Sendable {
     /// Rows (and columns) of the layer's tiles: 2 or 4 on Winograd, 1 on the direct kernel. A
     /// call's rows and columns start on a multiple of it.
     let tile: Int
+    /// The row, mod `tile`, on which the layer's tiles start (`ConvDenoiser.tileRowOffset`).
+    let rowOffset: Int
 
     /// `l` with `weights`' folded conditioning, if any (else its own weights), on F(4x4, 3x3)
-    /// when `tile4` and the layer is a wide 3x3 one.
-    init(_ l: Conv2d, _ weights: ConvDenoiser.InferenceWeights? = nil, tile4: Bool = false) {
+    /// when `tile4` and the layer is a wide 3x3 one, its tiles then starting on rows ≡
+    /// `rowOffset` (mod 4).
+    init(_ l: Conv2d, _ weights: ConvDenoiser.InferenceWeights? = nil, tile4: Bool = false, rowOffset: Int = 0) {
         (w, b) = weights?.folded[ObjectIdentifier(l)] ?? (l.weight.value.array, l.bias.value.array)
         (cin, cout, k) = (l.inChannels, l.outChannels, l.kernel)
         if k == 3 && lk_wino_applies(cin, cout) != 0 {
             tile = tile4 ? 4 : 2
+            self.rowOffset = tile4 ? rowOffset : 0
             var u = [Float](repeating: 0, count: tile4 ? lk_wino4_packed_size(cin, cout) : lk_wino_packed_size(cin, cout))
             if tile4 { lk_wino4_pack(w, cin, cout, &u) } else { lk_wino_pack(w, cin, cout, &u) }
             winograd = u
             packed = nil
         } else {
             tile = 1
+            self.rowOffset = 0
             winograd = nil
             if lk_conv_uses_packed() != 0 {
                 var p = [Float](repeating: 0, count: lk_conv_packed_size(cin, k, cout))
@@ -469,6 +516,10 @@ struct ConvKernel: @unchecked Sendable {
             }
         }
     }
+
+    /// Rows between the start of the tile row holding row y and y: where a call that ends at y
+    /// must stop (on a tile row) or one that starts there must start instead.
+    func lead(_ y: Int) -> Int { ((y - rowOffset) % tile + tile) % tile }
 
     /// Rows `rows` x columns `cols` of the output from `src` (input pixel (−k/2, −k/2) of the
     /// first row and column; rows `xrow`, planes `xplane` apart), into `dst`. `jobs` threads take

@@ -523,7 +523,9 @@ struct ReceptiveFieldTests {
     /// (pixels at every phase of the 4x4 tiles).
     @Test func winogradModelsBoundCoversTheirRounding() {
         let model = ConvDenoiser(channels: 1, widths: (16, 16, 24), blocks: 1, fineBlocks: 1, noiseInput: true, seed: 23)
-        #expect(model.receptiveRadius == ConvDenoiser.receptiveRadius + 4 + 1 + 3 * 2 + 2 * 4)
+        // F(4x4, 3x3) on head1, dec0 and fine1 (2 more each), enc1 and dec1 (4), mid1, mid2 and
+        // res1 (8).
+        #expect(model.receptiveRadius == ConvDenoiser.receptiveRadius + 4 + 1 + 3 * 2 + 2 * 4 + 3 * 8)
         let reach = Self.reach(of: model, size: 128, seed: 24)
         #expect(reach <= model.receptiveRadius, "an input pixel reaches \(reach) > \(model.receptiveRadius)")
         #expect(reach > ConvDenoiser.receptiveRadius - 8, "reach \(reach): the test no longer sees the network's field")

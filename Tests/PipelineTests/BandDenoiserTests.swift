@@ -57,8 +57,9 @@ struct BandDenoiserTests {
     }
 
     /// A model wide enough for the Winograd layers (16 channels and up: F(4x4, 3x3) at full and
-    /// half resolution, F(2x2, 3x3) at quarter): row streaming (whole tile rows, columns split
-    /// among threads) and tiles with halos equal whole-image inference bit for bit, on odd sizes.
+    /// half resolution and at quarter, its tiles staggered along the quarter-resolution chain):
+    /// row streaming (whole tile rows, columns split among threads) and tiles with halos equal
+    /// whole-image inference bit for bit, on odd sizes.
     @Test(arguments: [(37, 29), (90, 9), (300, 21), (18, 66)])
     func winogradModelStreamsExactly(_ size: (Int, Int)) throws {
         let model = ConvDenoiser(channels: 1, widths: (16, 16, 24), blocks: 1, noiseInput: true, seed: 7)
@@ -123,6 +124,30 @@ struct BandDenoiserTests {
             s.jobs = jobs
             s.feed(h) { y, _, dst in x.withUnsafeBufferPointer { dst.update(from: $0.baseAddress! + y * w, count: w) } }
             #expect(out == whole, "jobs \(jobs)")
+        }
+    }
+
+    /// The stream sizes every map's window before the first row comes in (a dry run of its
+    /// schedule), so no window grows while rows flow, whatever the height and step; with
+    /// F(4x4, 3x3) chains whose tiles are staggered one row per layer (quarter resolution:
+    /// mid1, mid2, the residual blocks; full: dec0 and its blocks) as well.
+    @Test(arguments: [false, true])
+    func rowStreamSizesItsWindowsBeforehand(winograd: Bool) {
+        let model = winograd ? ConvDenoiser(channels: 1, widths: (16, 16, 24), blocks: 2, fineBlocks: 1, noiseInput: true, seed: 7)
+            : BandDenoiserTests.conditionedModel()
+        if winograd {
+            #expect([model.mid1, model.mid2, model.res[0], model.res[1]].map(model.tileRowOffset) == [0, 3, 2, 1])
+            #expect([model.dec0, model.fine[0], model.head1, model.enc1].map(model.tileRowOffset) == [0, 3, 0, 0])
+            #expect(model.tileAlignment == 16)
+        }
+        for (h, step) in [(64, 8), (300, 8), (300, 4), (52, 12), (8, 8)] {
+            var rows = 0
+            let s = ConvRowStream(model: model, weights: .init(model, sigma: 20), width: 48, height: h, stepRows: step) { _, _ in rows += 1 }
+            let planned = s.footprint
+            #expect(planned.bytes > 0)
+            s.feed(h) { y, _, dst in dst.update(repeating: Float(y % 5) / 5, count: 48) }
+            #expect(rows == h)
+            #expect(s.footprint.bytes == planned.bytes && s.footprint.maps.map(\.rows) == planned.maps.map(\.rows), "height \(h) step \(step)")
         }
     }
 
