@@ -147,21 +147,34 @@ public struct NoiseLevelFunction: Sendable, Equatable {
         }
     }
 
-    /// Rows of a band when measuring and columns of a tile (multiples of 8). Each band and tile is
-    /// read with a halo that covers the estimator's receptive field, so a block's estimate is
-    /// what it would be in the whole image and the function depends only on the image, not on
-    /// these sizes. (The halo is 32 pixels a side for the shipped estimator, so these read 1.69
-    /// times the image. Bands of 256 rows and tiles of 1024 columns read 1.33 times, but when the
-    /// estimator was about an eighth of `latent denoise`'s time (before it ran on the Winograd
-    /// kernels) their gain was lost in the machine's noise, while the larger bands took 14 MB
-    /// more for a 512x512 photo.)
+    /// Rows of a band when measuring and columns of a tile (multiples of 8), by default. Each band
+    /// and tile is read with a halo that covers the estimator's receptive field, so a block's
+    /// estimate is what it would be in the whole image and the function depends only on the
+    /// image, not on these sizes. (The halo is 32 pixels a side for the shipped estimator, so
+    /// bands of 128 rows and tiles of 512 columns read 1.69 times a large image.)
     public static let defaultBandRows = 128, defaultTileColumns = 512
+    /// Pixels of the image's full width a band may hold: an image up to this size (a 512x512
+    /// photo, say) is measured in one band, with no halo rows read twice (bands of 128 rows read
+    /// it 1.38 times; session 23: the estimator was about a tenth of `latent denoise`'s time on
+    /// such photos). Wider images keep bands of `defaultBandRows`, as the rows a band holds grow
+    /// with the width.
+    public static let bandPixels = 1 << 19
+
+    /// The band rows and tile columns `measure` uses for an image of that size unless told:
+    /// bands of up to `bandPixels` of the full width (at least `defaultBandRows` rows), and one
+    /// tile across an image up to twice `defaultTileColumns` wide.
+    public static func regions(width: Int, height: Int) -> (bandRows: Int, tileColumns: Int) {
+        let w8 = (width + 7) / 8 * 8, h8 = (height + 7) / 8 * 8
+        return (max(defaultBandRows, min(h8, bandPixels / w8 / 8 * 8)), w8 <= 2 * defaultTileColumns ? w8 : defaultTileColumns)
+    }
 
     /// Measures an image of `channels` planes streamed top to bottom (`nextRows` gives any
-    /// number of rows at a time, nil at the end).
-    public static func measure(with estimator: NoiseMapEstimator, width: Int, height: Int, bandRows: Int = defaultBandRows,
-                               tileColumns: Int = defaultTileColumns, space: NoiseMapSpace = .rgb,
+    /// number of rows at a time, nil at the end); bands and tiles by default as `regions` says.
+    public static func measure(with estimator: NoiseMapEstimator, width: Int, height: Int, bandRows: Int? = nil,
+                               tileColumns: Int? = nil, space: NoiseMapSpace = .rgb,
                                nextRows: () throws -> FloatImage?) throws -> NoiseLevelFunction? {
+        let regions = regions(width: width, height: height)
+        let bandRows = bandRows ?? regions.bandRows, tileColumns = tileColumns ?? regions.tileColumns
         precondition(bandRows > 0 && bandRows % 8 == 0 && tileColumns > 0 && tileColumns % 8 == 0,
                      "bands and tiles of whole 8x8 blocks (whole Winograd tiles at quarter resolution)")
         let kernels = estimator.kernels()

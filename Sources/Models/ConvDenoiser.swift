@@ -79,19 +79,20 @@ public final class ConvDenoiser {
     /// The 3x3 layers inference may run on F(4x4, 3x3), at full, half and quarter resolution, as
     /// chains: each layer of a chain reads the one before it.
     private var tile4Chains: (full: [[Conv2d]], half: [[Conv2d]], quarter: [[Conv2d]]) {
-        ([[head1], [dec0] + fine], [[enc1], [dec1]], [[mid1, mid2] + res])
+        ([[head0, head1], [dec0] + fine], [[enc1], [dec1]], [[mid1, mid2] + res])
     }
 
-    /// Whether inference runs `l` on Winograd F(4x4, 3x3): the wide 3x3 layers (the
-    /// estimator, a network of its own, stays on F(2x2, 3x3)).
+    /// Whether inference runs `l` on Winograd F(4x4, 3x3): the 3x3 layers but the tail (3 output
+    /// channels: the direct kernel) and a head0 with fewer than 4 input planes (the estimator, a
+    /// network of its own, stays on F(2x2, 3x3)).
     func usesWinograd4(_ l: Conv2d) -> Bool {
-        guard l.kernel == 3 && lk_wino_applies(l.inChannels, l.outChannels) != 0 else { return false }
+        guard l.kernel == 3 && lk_wino4_applies(l.inChannels, l.outChannels) != 0 else { return false }
         let (full, half, quarter) = tile4Chains
         return (full + half + quarter).joined().contains { $0 === l }
     }
 
-    /// The row, mod 4, on which an F(4x4, 3x3) layer's tiles start: one row higher for each layer
-    /// before it in its chain. A tile row needs one input row beyond it; with the tiles of the
+    /// The row, mod 4, on which an F(4x4, 3x3) layer's tiles start: one row higher for each
+    /// F(4x4) layer before it in its chain. A tile row needs one input row beyond it; with the tiles of the
     /// layer before on the same rows, that row is in the next tile row there, so each layer of a
     /// chain would wait a whole tile row (4 rows) for the one before, and the streams would hold
     /// the skip connections' rows that much longer (session 22: 171.8 MB for a 4000x3000 photo
@@ -100,7 +101,7 @@ public final class ConvDenoiser {
         guard usesWinograd4(l) else { return 0 }
         let (full, half, quarter) = tile4Chains
         for chain in full + half + quarter {
-            if let i = chain.firstIndex(where: { $0 === l }) { return (4 - i % 4) % 4 }
+            if let i = chain.filter(usesWinograd4).firstIndex(where: { $0 === l }) { return (4 - i % 4) % 4 }
         }
         return 0
     }

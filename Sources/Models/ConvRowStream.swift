@@ -496,7 +496,7 @@ struct ConvKernel: @unchecked Sendable {
     init(_ l: Conv2d, _ weights: ConvDenoiser.InferenceWeights? = nil, tile4: Bool = false, rowOffset: Int = 0) {
         (w, b) = weights?.folded[ObjectIdentifier(l)] ?? (l.weight.value.array, l.bias.value.array)
         (cin, cout, k) = (l.inChannels, l.outChannels, l.kernel)
-        if k == 3 && lk_wino_applies(cin, cout) != 0 {
+        if k == 3 && (tile4 ? lk_wino4_applies(cin, cout) : lk_wino_applies(cin, cout)) != 0 {
             tile = tile4 ? 4 : 2
             self.rowOffset = tile4 ? rowOffset : 0
             var u = [Float](repeating: 0, count: tile4 ? lk_wino4_packed_size(cin, cout) : lk_wino_packed_size(cin, cout))

@@ -85,8 +85,9 @@ struct ConvTests {
     }
 
     /// The vector kernel (16-pixel blocks, the last block of a row overlapping the one before,
-    /// rows split into chunks) must give every pixel exactly the plain one-at-a-time sum.
-    @Test(arguments: [(3, 7, 3), (5, 13, 3), (16, 20, 1), (2, 1, 3)])
+    /// rows split into chunks; 32-pixel blocks for layers of up to 3 output channels) must give
+    /// every pixel exactly the plain one-at-a-time sum.
+    @Test(arguments: [(3, 7, 3), (5, 13, 3), (16, 20, 1), (2, 1, 3), (5, 3, 3)])
     func vectorKernelEqualsPlainSumsBitForBit(_ arg: (Int, Int, Int)) {
         let (cin, cout, k) = arg
         var rng = RandomGenerator(seed: 11)
@@ -107,10 +108,10 @@ struct ConvTests {
     /// widths with and without whole 8-tile vector blocks); computing the rows in two calls split
     /// at the end of a tile row, or the columns at a multiple of 16, changes nothing; and it
     /// agrees with the direct convolution up to float rounding.
-    @Test(arguments: [(2, 16, 16), (2, 16, 20), (2, 24, 17), (4, 16, 16), (4, 16, 20), (4, 24, 17), (4, 48, 48)])
+    @Test(arguments: [(2, 16, 16), (2, 16, 20), (2, 24, 17), (4, 16, 16), (4, 16, 20), (4, 24, 17), (4, 48, 48), (4, 6, 48)])
     func winogradIsExactAndAgreesWithDirect(_ arg: (Int, Int, Int)) {
         let (tile, cin, cout) = arg
-        #expect(lk_wino_applies(cin, cout) != 0)
+        #expect((tile == 2 ? lk_wino_applies(cin, cout) : lk_wino4_applies(cin, cout)) != 0)
         let relu = Int32(LK_RELU)
         func pack(_ wt: [Float]) -> [Float] {
             var u = [Float](repeating: 0, count: tile == 2 ? lk_wino_packed_size(cin, cout) : lk_wino4_packed_size(cin, cout))

@@ -173,10 +173,13 @@ struct BandDenoiserTests {
     }
 
     /// A colour noise-map model with full-resolution blocks: band- and tile-streamed output
-    /// equals whole-image output bit for bit, with a different σ per channel.
-    @Test(arguments: [(37, 29), (16, 100), (70, 77)])
-    func colourNoiseMapStreamingEqualsWholeImage(_ size: (Int, Int)) throws {
-        let model = ConvDenoiser(channels: 3, widths: (4, 6, 8), blocks: 1, fineBlocks: 2, noiseMap: true, seed: 5)
+    /// equals whole-image output bit for bit, with a different σ per channel; narrow (the direct
+    /// kernel everywhere) and wide enough for Winograd (F(4x4, 3x3) on head0's 6 planes too, and
+    /// along the staggered chain of dec0 and the blocks).
+    @Test(arguments: [(37, 29), (16, 100), (70, 77)], [false, true])
+    func colourNoiseMapStreamingEqualsWholeImage(_ size: (Int, Int), wide: Bool) throws {
+        let model = ConvDenoiser(channels: 3, widths: wide ? (16, 16, 24) : (4, 6, 8), blocks: 1, fineBlocks: 2, noiseMap: true, seed: 5)
+        #expect(model.usesWinograd4(model.head0) == wide && model.usesWinograd4(model.fine[1]) == wide)
         var rng = RandomGenerator(seed: 6)
         for p in model.parameters where p.name.hasPrefix("fine") { for i in 0..<p.count { p.value.data[i] = (rng.uniform() * 2 - 1) * 0.3 } }
         model.setExactInference(true)
@@ -205,7 +208,7 @@ struct BandDenoiserTests {
                 top += r.height
             }
             #expect(top == img.height)
-            #expect(streamed.data == whole.data, "\(size) band \(band) jobs \(jobs) differs")
+            #expect(streamed.data == whole.data, "\(size) band \(band) jobs \(jobs) wide \(wide) differs")
         }
     }
 
@@ -318,6 +321,11 @@ struct BandDenoiserTests {
         }
         let large = Self.image(90, 75, channels: 3, seed: 9)
         let whole = try measured(large, 128, 512)
+        #expect(try measured(large, 96, 96) == whole)   // the default regions: one band and tile here
+        #expect(NoiseLevelFunction.regions(width: 90, height: 75) == (bandRows: 128, tileColumns: 96))
+        #expect(NoiseLevelFunction.regions(width: 512, height: 512) == (bandRows: 512, tileColumns: 512))
+        #expect(NoiseLevelFunction.regions(width: 1000, height: 700) == (bandRows: 520, tileColumns: 1000))
+        #expect(NoiseLevelFunction.regions(width: 4000, height: 3000) == (bandRows: 128, tileColumns: 512))
         let small = try measured(large, 8, 16), medium = try measured(large, 24, 40)
         #expect(whole != nil && whole == small && whole == medium)
         #expect(Set(whole.map { $0.table.flatMap { $0 } } ?? []).count > 2, "readings that vary, so that a wrong halo would show")

@@ -152,6 +152,8 @@ void lk_shuffle_add_relu_rows(const float *t, size_t trow, size_t tplane, const 
 /// whatever call computes them (calls starting on even rows). The reference is the plain path,
 /// which the vector path equals bit for bit.
 int lk_wino_applies(size_t C, size_t Cout);
+/// Whether a 3x3 layer is worth running on F(4x4, 3x3) (fewer input channels than F(2x2) needs).
+int lk_wino4_applies(size_t C, size_t Cout);
 size_t lk_wino_packed_size(size_t C, size_t Cout);
 void lk_wino_pack(const float *w, size_t C, size_t Cout, float *u);
 void lk_conv3_wino(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H, size_t W, const float *u, const float *b,
