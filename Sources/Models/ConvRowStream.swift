@@ -7,7 +7,7 @@ import NN
 /// in top to bottom, denoised rows come out in order, and every layer keeps only the rows its
 /// consumers still need (a rolling window per feature map). Nothing is computed twice (no halo
 /// overlap between bands or tiles) and memory grows with the width, not the height: about the
-/// skip connections' lag, some 30 full-resolution rows of the first level's channels. Every
+/// skip connections' lag, some 50 full-resolution rows of the first level's channels. Every
 /// feature map is stored as IEEE halves (2 bytes a value; `infer` rounds each map the same way,
 /// so both compute the same function; arithmetic stays in float): at 4000 columns the colour
 /// model's rows take 49 MB instead of 94 in floats. Only the input planes and the predicted
