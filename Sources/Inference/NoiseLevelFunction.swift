@@ -147,25 +147,26 @@ public struct NoiseLevelFunction: Sendable, Equatable {
         }
     }
 
-    /// Rows of a band when measuring and columns of a tile (multiples of 8), by default. Each band
-    /// and tile is read with a halo that covers the estimator's receptive field, so a block's
+    /// Rows of a band when measuring and columns of a tile (multiples of 16), by default. Each
+    /// band and tile is read with a halo that covers the estimator's receptive field, so a block's
     /// estimate is what it would be in the whole image and the function depends only on the
-    /// image, not on these sizes. (The halo is 32 pixels a side for the shipped estimator, so
-    /// bands of 128 rows and tiles of 512 columns read 1.69 times a large image.)
+    /// image, not on these sizes. (The halo is 64 pixels a side for the shipped estimator on
+    /// F(4x4, 3x3), so bands of 128 rows and tiles of 512 columns would read 2.25 times a large
+    /// image: `regions` makes the bands longer.)
     public static let defaultBandRows = 128, defaultTileColumns = 512
-    /// Pixels of the image's full width a band may hold: an image up to this size (a 512x512
-    /// photo, say) is measured in one band, with no halo rows read twice (bands of 128 rows read
-    /// it 1.38 times; session 23: the estimator was about a tenth of `latent denoise`'s time on
-    /// such photos). Wider images keep bands of `defaultBandRows`, as the rows a band holds grow
-    /// with the width.
-    public static let bandPixels = 1 << 19
+    /// Pixels of the image's full width a band may hold: an image up to this size (a 1 MP
+    /// photo, say) is measured in one band, with no halo rows read twice (session 23: the
+    /// estimator was about a tenth of `latent denoise`'s time on 512x512 photos, read in bands of
+    /// 128 rows); a 4000-wide one in bands of 256 rows. The rows a band holds grow with the
+    /// width: at least `defaultBandRows`.
+    public static let bandPixels = 1 << 20
 
     /// The band rows and tile columns `measure` uses for an image of that size unless told:
     /// bands of up to `bandPixels` of the full width (at least `defaultBandRows` rows), and one
     /// tile across an image up to twice `defaultTileColumns` wide.
     public static func regions(width: Int, height: Int) -> (bandRows: Int, tileColumns: Int) {
-        let w8 = (width + 7) / 8 * 8, h8 = (height + 7) / 8 * 8
-        return (max(defaultBandRows, min(h8, bandPixels / w8 / 8 * 8)), w8 <= 2 * defaultTileColumns ? w8 : defaultTileColumns)
+        let w16 = (width + 15) / 16 * 16, h16 = (height + 15) / 16 * 16
+        return (max(defaultBandRows, min(h16, bandPixels / w16 / 16 * 16)), w16 <= 2 * defaultTileColumns ? w16 : defaultTileColumns)
     }
 
     /// Measures an image of `channels` planes streamed top to bottom (`nextRows` gives any
@@ -175,12 +176,12 @@ public struct NoiseLevelFunction: Sendable, Equatable {
                                nextRows: () throws -> FloatImage?) throws -> NoiseLevelFunction? {
         let regions = regions(width: width, height: height)
         let bandRows = bandRows ?? regions.bandRows, tileColumns = tileColumns ?? regions.tileColumns
-        precondition(bandRows > 0 && bandRows % 8 == 0 && tileColumns > 0 && tileColumns % 8 == 0,
-                     "bands and tiles of whole 8x8 blocks (whole Winograd tiles at quarter resolution)")
+        precondition(bandRows > 0 && bandRows % 16 == 0 && tileColumns > 0 && tileColumns % 16 == 0,
+                     "bands and tiles of whole 16x16 blocks (whole F(4x4) Winograd tiles at quarter resolution)")
         let kernels = estimator.kernels()
         let workspace = ConvWorkspace()   // buffers of its own: files may be measured at once
         let ch = estimator.channels
-        let halo = (estimator.receptiveRadius + 7) / 8 * 8
+        let halo = (estimator.receptiveRadius + 15) / 16 * 16
         let w4 = (width + 3) / 4 * 4, h4 = (height + 3) / 4 * 4
         let acc = Accumulator(channels: ch)
         // Rows of the padded image (the last row and column repeated), channel-major per row.

@@ -69,8 +69,13 @@ public final class NoiseMapEstimator {
         layerShapes(channels: channels, width: width, depth: depth).reduce(0) { $0 + $1.output * ($1.input * 9 + 1) }
     }
     public var depth: Int { layers.count - 1 }
-    /// Full-resolution pixels an estimate depends on, each side of its 4x4 block.
-    public var receptiveRadius: Int { 4 * layers.count + 3 }
+    /// Full-resolution pixels an estimate depends on, each side of its 4x4 block, as `infer`
+    /// computes it: 4 per layer, and 8 more per layer on Winograd F(4x4, 3x3) (its rounding
+    /// reaches 3 quarter-resolution pixels each side, not 1).
+    public var receptiveRadius: Int { 4 * layers.count + 3 + 8 * layers.filter(Self.onWinograd4).count }
+
+    /// The layers `infer` runs on F(4x4, 3x3): the wide ones (all but the output layer).
+    static func onWinograd4(_ l: Conv2d) -> Bool { lk_wino4_applies(l.inChannels, l.outChannels) != 0 }
 
     /// The quarter-resolution maps (n, c·H/4·W/4) of a batch of images (n, c·H·W).
     public func forward(_ x: FeatureMaps) -> FeatureMaps {
@@ -143,13 +148,13 @@ public final class NoiseMapEstimator {
     public struct Kernels: @unchecked Sendable {
         let layers: [ConvKernel]
     }
-    public func kernels() -> Kernels { Kernels(layers: layers.map { ConvKernel($0) }) }
+    public func kernels() -> Kernels { Kernels(layers: layers.map { ConvKernel($0, tile4: Self.onWinograd4($0)) }) }
 
     /// Inference on one image region (c, h, w), h and w multiples of 4: its quarter-resolution
     /// map (c, h/4, w/4), σ/50 per 4x4 block (not yet clipped at 0), through the exact kernels
-    /// the denoiser runs (Winograd F(2x2, 3x3) for the wide layers). A block's value depends only
+    /// the denoiser runs (Winograd F(4x4, 3x3) for the wide layers). A block's value depends only
     /// on the pixels within `receptiveRadius` of it, not on the region, when the region starts on
-    /// a multiple of 8 (whole Winograd tiles at quarter resolution). `forward` computes the same
+    /// a multiple of 16 (whole Winograd tiles at quarter resolution). `forward` computes the same
     /// function (with other rounding): it is the training path.
     public func infer(_ kernels: Kernels, _ x: UnsafePointer<Float>, h: Int, w: Int, workspace ws: ConvWorkspace) -> [Float] {
         precondition(h % 4 == 0 && w % 4 == 0, "infer needs planes of multiples of 4")

@@ -689,7 +689,7 @@ struct NoiseMapEstimatorTests {
         let est = NoiseMapEstimator(channels: 3, width: 16, depth: 3, seed: 12)
         var rng = RandomGenerator(seed: 13)
         for p in est.parameters { for i in 0..<p.count { p.value.data[i] = (rng.uniform() * 2 - 1) * 0.3 } }
-        let s = FeatureShape(c: 3, h: 36, w: 44)
+        let s = FeatureShape(c: 3, h: 84, w: 92)
         let x = Matrix(rows: 1, cols: s.count)
         for i in 0..<x.count { x.data[i] = rng.uniform() }
         let reference = est.forward(FeatureMaps(data: x, shape: s)).data.array
@@ -698,8 +698,8 @@ struct NoiseMapEstimatorTests {
         let scale = reference.map { abs($0) }.max() ?? 0
         let worst = zip(got, reference).map { abs($0 - $1) }.max() ?? .infinity
         #expect(scale > 0.1 && worst < 1e-5 * scale, "worst \(worst) of \(scale)")
-        // A region starting on a multiple of 8 gives the whole image's values bit for bit, for
-        // the blocks out of reach of its edges.
+        // A region starting on a multiple of 16 (whole F(4x4) tiles at quarter resolution) gives
+        // the whole image's values bit for bit, for the blocks out of reach of its edges.
         let (y0, x0) = (Self.regionOffset, Self.regionOffset), (rh, rw) = (s.h - y0, s.w - x0)
         var region = [Float]()
         for c in 0..<3 { for y in 0..<rh { region.append(contentsOf: UnsafeBufferPointer(start: x.data + (c * s.h + y0 + y) * s.w + x0, count: rw)) } }
@@ -715,7 +715,7 @@ struct NoiseMapEstimatorTests {
         }
         #expect(compared >= 12)
     }
-    static let regionOffset = 8
+    static let regionOffset = 16
 
     /// Six hundred steps on smooth images with white noise of σ 0-60 (one σ per channel in some
     /// patches): the σ error on held-out images falls to under half an untrained estimator's,

@@ -324,9 +324,10 @@ struct BandDenoiserTests {
         #expect(try measured(large, 96, 96) == whole)   // the default regions: one band and tile here
         #expect(NoiseLevelFunction.regions(width: 90, height: 75) == (bandRows: 128, tileColumns: 96))
         #expect(NoiseLevelFunction.regions(width: 512, height: 512) == (bandRows: 512, tileColumns: 512))
-        #expect(NoiseLevelFunction.regions(width: 1000, height: 700) == (bandRows: 520, tileColumns: 1000))
-        #expect(NoiseLevelFunction.regions(width: 4000, height: 3000) == (bandRows: 128, tileColumns: 512))
-        let small = try measured(large, 8, 16), medium = try measured(large, 24, 40)
+        #expect(NoiseLevelFunction.regions(width: 1000, height: 700) == (bandRows: 704, tileColumns: 1008))
+        #expect(NoiseLevelFunction.regions(width: 4000, height: 3000) == (bandRows: 256, tileColumns: 512))
+        #expect(NoiseLevelFunction.regions(width: 20000, height: 100) == (bandRows: 128, tileColumns: 512))
+        let small = try measured(large, 16, 16), medium = try measured(large, 32, 48)
         #expect(whole != nil && whole == small && whole == medium)
         #expect(Set(whole.map { $0.table.flatMap { $0 } } ?? []).count > 2, "readings that vary, so that a wrong halo would show")
         // Medians per brightness bin; a bin with too few blocks takes its nearest full neighbour's.
