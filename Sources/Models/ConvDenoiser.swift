@@ -83,8 +83,7 @@ public final class ConvDenoiser {
     }
 
     /// Whether inference runs `l` on Winograd F(4x4, 3x3): the 3x3 layers but the tail (3 output
-    /// channels: the direct kernel) and a head0 with fewer than 4 input planes (the estimator, a
-    /// network of its own, stays on F(2x2, 3x3)).
+    /// channels: the direct kernel) and a head0 with fewer than 4 input planes.
     func usesWinograd4(_ l: Conv2d) -> Bool {
         guard l.kernel == 3 && lk_wino4_applies(l.inChannels, l.outChannels) != 0 else { return false }
         let (full, half, quarter) = tile4Chains
@@ -92,9 +91,9 @@ public final class ConvDenoiser {
     }
 
     /// The row, mod 4, on which an F(4x4, 3x3) layer's tiles start: one row higher for each
-    /// F(4x4) layer before it in its chain. A tile row needs one input row beyond it; with the tiles of the
-    /// layer before on the same rows, that row is in the next tile row there, so each layer of a
-    /// chain would wait a whole tile row (4 rows) for the one before, and the streams would hold
+    /// F(4x4) layer before it in its chain. A tile row needs one input row beyond it; with the
+    /// tiles of the layer before on the same rows, that row is in the next tile row there, so each
+    /// layer of a chain would wait a whole tile row (4 rows) for the one before, and the streams would hold
     /// the skip connections' rows that much longer (session 22: 171.8 MB for a 4000x3000 photo
     /// with quarter resolution on F(4x4), bar 150). Staggered, each waits one row.
     func tileRowOffset(_ l: Conv2d) -> Int {
