@@ -569,7 +569,7 @@ extension BandDenoiser {
         colour.bytes.withUnsafeBytes { src in
             png.bytes.withUnsafeMutableBytes { dst in
                 for y in 0..<colour.height {
-                    let a = rows.removeFirst()
+                    let a = rows[y]
                     for x in 0..<colour.width {
                         let p = y * colour.width + x
                         for b in 0..<(planes * bps) { dst[(p * ch) * bps + b] = src[(p * planes) * bps + b] }
@@ -578,6 +578,7 @@ extension BandDenoiser {
                 }
             }
         }
+        rows.removeFirst(colour.height)   // once per band, not once per row
         return png
     }
 }
