@@ -452,8 +452,7 @@ public struct BandDenoiser {
     /// nil when `sigma` is given, or there is no estimator.
     public func noiseLevels(for img: FloatImage) -> NoiseLevelFunction? {
         guard let estimator = levelEstimator(planes: img.channels) else { return nil }
-        return try? NoiseLevelFunction.measure(with: estimator, width: img.width, height: img.height, space: model.mapSpace,
-                                               nextRows: Self.memoryPass(img).next)
+        return NoiseLevelFunction.measure(with: estimator, image: img, space: model.mapSpace)
     }
 
     /// The σ per colour plane a conditioned model is given for `img`: `sigma`, else measured

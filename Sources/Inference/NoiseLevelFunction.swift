@@ -169,16 +169,24 @@ public struct NoiseLevelFunction: Sendable, Equatable {
         return (max(defaultBandRows, min(h16, bandPixels / w16 / 16 * 16)), w16 <= 2 * defaultTileColumns ? w16 : defaultTileColumns)
     }
 
+    /// Measures an image in memory, read in bands as a file's pass reads it (the same function).
+    public static func measure(with estimator: NoiseMapEstimator, image: FloatImage, space: NoiseMapSpace = .rgb,
+                               kernels: NoiseMapEstimator.Kernels? = nil) -> NoiseLevelFunction? {
+        try? measure(with: estimator, width: image.width, height: image.height, space: space, kernels: kernels,
+                     nextRows: BandDenoiser.memoryPass(image).next)
+    }
+
     /// Measures an image of `channels` planes streamed top to bottom (`nextRows` gives any
     /// number of rows at a time, nil at the end); bands and tiles by default as `regions` says.
+    /// `kernels`: the estimator's, when the caller keeps them (packed here otherwise).
     public static func measure(with estimator: NoiseMapEstimator, width: Int, height: Int, bandRows: Int? = nil,
-                               tileColumns: Int? = nil, space: NoiseMapSpace = .rgb,
+                               tileColumns: Int? = nil, space: NoiseMapSpace = .rgb, kernels: NoiseMapEstimator.Kernels? = nil,
                                nextRows: () throws -> FloatImage?) throws -> NoiseLevelFunction? {
         let regions = regions(width: width, height: height)
         let bandRows = bandRows ?? regions.bandRows, tileColumns = tileColumns ?? regions.tileColumns
         precondition(bandRows > 0 && bandRows % 16 == 0 && tileColumns > 0 && tileColumns % 16 == 0,
                      "bands and tiles of whole 16x16 blocks (whole F(4x4) Winograd tiles at quarter resolution)")
-        let kernels = estimator.kernels()
+        let kernels = kernels ?? estimator.kernels()
         let workspace = ConvWorkspace()   // buffers of its own: files may be measured at once
         let ch = estimator.channels
         let halo = (estimator.receptiveRadius + 15) / 16 * 16

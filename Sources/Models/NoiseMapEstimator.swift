@@ -208,24 +208,40 @@ public final class NoiseMapEstimator {
     /// differ or the file holds no estimator.
     public func initialise(from path: String) throws {
         let (tensors, meta) = try SafeTensors.read(path: path)
+        try initialise(from: tensors, meta, path: path)
+    }
+
+    private func initialise(from tensors: [String: NamedTensor], _ meta: [String: String], path: String) throws {
         let mine = "\(width),\(depth)"
-        let prefix: String, theirs: String?
-        if meta["kind"] == "noise-estimator" {
-            prefix = ""
-            theirs = meta["est_width"].flatMap { w in meta["est_depth"].map { "\(w),\($0)" } }
-        } else if let bundled = meta["estimator"] {
-            prefix = ConvModelFile.estimatorPrefix
-            theirs = bundled
-        } else {
-            throw ModelFileError.badMetadata(file: path, reason: "neither a noise estimator nor a model that bundles one")
-        }
+        let (prefix, theirs) = try Self.stored(meta, path: path)
         guard theirs == mine else {
-            throw ModelFileError.badMetadata(file: path, reason: "its estimator is width,depth \(theirs ?? "?"), this one \(mine)")
+            throw ModelFileError.badMetadata(file: path, reason: "its estimator is width,depth \(theirs), this one \(mine)")
         }
         guard meta["channels"] == "\(channels)" else {
             throw ModelFileError.badMetadata(file: path, reason: "it has \(meta["channels"] ?? "?") channels, this estimator \(channels)")
         }
         try importTensors(tensors, file: path, prefix: prefix)
+    }
+
+    /// The estimator a model file holds (an estimator file, or a colour model that bundles one),
+    /// of the shape the file gives. Refused, naming the file, when it holds none.
+    public static func load(path: String) throws -> NoiseMapEstimator {
+        let (tensors, meta) = try SafeTensors.read(path: path)
+        let shape = try stored(meta, path: path).widthDepth.split(separator: ",").compactMap { Int($0) }
+        guard shape.count == 2, (1...256).contains(shape[0]), (1...8).contains(shape[1]),
+              let ch = meta["channels"].flatMap({ Int($0) }), ch == 1 || ch == 3 else {
+            throw ModelFileError.badMetadata(file: path, reason: "its estimator's width,depth and channels are not those of a noise estimator")
+        }
+        let estimator = NoiseMapEstimator(channels: ch, width: shape[0], depth: shape[1], seed: 0)
+        try estimator.initialise(from: tensors, meta, path: path)
+        return estimator
+    }
+
+    /// Where a file keeps an estimator: its tensors' prefix and its "width,depth".
+    private static func stored(_ meta: [String: String], path: String) throws -> (prefix: String, widthDepth: String) {
+        if meta["kind"] == "noise-estimator", let w = meta["est_width"], let d = meta["est_depth"] { return ("", "\(w),\(d)") }
+        if meta["kind"] != "noise-estimator", let bundled = meta["estimator"] { return (ConvModelFile.estimatorPrefix, bundled) }
+        throw ModelFileError.badMetadata(file: path, reason: "neither a noise estimator nor a model that bundles one")
     }
 
     public var metadata: [String: String] {

@@ -5,6 +5,7 @@ import NN
 import PNGIO
 import Tensor
 import FileIO
+import Inference
 
 /// Settings of a patch-training run for the convolutional denoiser.
 public struct PatchTrainingOptions: Sendable {
@@ -39,6 +40,10 @@ public struct PatchTrainingOptions: Sendable {
     /// `latent denoise` gives the model a measured noise level function's mean), rather than
     /// the map pixel by pixel.
     public var flatCameraMaps = false
+    /// Every patch's map is what this estimator reads on the noisy patch, as `latent denoise`
+    /// gives it (`EstimatedMaps`), not the noise's exact σ: the network learns the estimator's
+    /// readings, biases and all (CBDNet trains its denoiser on its estimator's maps).
+    public var estimatedMaps: EstimatedMaps?
     /// A denoiser's loss per patch is the log of its mean squared error (the mean PSNR over
     /// patches is optimised: `ConvDenoiser.Loss.logPerPatch`).
     public var logLoss = false
@@ -88,6 +93,7 @@ public struct PatchTrainingOptions: Sendable {
         // Keys only when the option is away from its default, so older files read the same.
         let optional: [(key: String, value: String?)] = [
             ("train_flat_camera_maps", flatCameraMaps ? "true" : nil),
+            ("train_estimated_maps", estimatedMaps.map { _ in "true" }),
             ("train_loss", logLoss ? "log-mse-per-patch" : nil),
             ("train_sigma_power", sigmaPower != 1 ? "\(sigmaPower)" : nil),
             ("train_correlated_white", correlatedWhite > 0 ? "\(correlatedWhite)" : nil),
@@ -469,6 +475,7 @@ public final class PatchTrainer {
                     if model.trainsOnMaps {
                         Self.addNoiseWithMap(c.data + b * shape.count, into: x.data + b * shape.count, map: maps[k].data + b * shape.count,
                                              shape: shape, options: options, rng: &rng)
+                        options.estimatedMaps?.replace(maps[k].data + b * shape.count, readingFrom: x.data + b * shape.count, shape: shape)
                         return 0
                     }
                     return Self.addNoise(c.data + b * shape.count, into: x.data + b * shape.count, count: shape.count, options: options, rng: &rng)
@@ -529,5 +536,33 @@ public final class PatchTrainer {
             for y in 0..<img.height { for xx in 0..<img.width { r[x: xx, y: y, c: c] = out.data.data[(c * h4 + y) * w4 + xx] } }
         }
         return r
+    }
+}
+
+/// A noise-map denoiser's training maps as `latent denoise` makes them: the estimator's noise
+/// level function of the noisy patch, each channel's mean over brightness, the same at every
+/// pixel (`BandDenoiser.mapSigmas`). With exact maps the network learns what to do when told the
+/// truth, and at inference it is told the estimator's reading, which is off in known ways (low on
+/// noise the channels share, high on texture): trained on the readings, it learns to act on them.
+public struct EstimatedMaps: @unchecked Sendable {
+    let estimator: NoiseMapEstimator
+    let kernels: NoiseMapEstimator.Kernels
+    let space: NoiseMapSpace
+
+    /// Inference only reads the estimator's weights (each measurement has its own workspace), so
+    /// workers measure their patches at once.
+    public init(estimator: NoiseMapEstimator, space: NoiseMapSpace) {
+        self.estimator = estimator
+        kernels = estimator.kernels()
+        self.space = space
+    }
+
+    /// `map` (σ/50 per plane and pixel) replaced by the reading of `noisy` (planes of `shape`).
+    func replace(_ map: UnsafeMutablePointer<Float>, readingFrom noisy: UnsafePointer<Float>, shape: FeatureShape) {
+        let image = FloatImage(width: shape.w, height: shape.h, channels: shape.c, data: Array(UnsafeBufferPointer(start: noisy, count: shape.count)))
+        let sigmas = NoiseLevelFunction.measure(with: estimator, image: image, space: space, kernels: kernels)
+            .map(BandDenoiser.mapSigmas) ?? [Float](repeating: 0, count: shape.c)
+        let plane = shape.h * shape.w
+        for c in 0..<shape.c { (map + c * plane).update(repeating: sigmas[c] / 50, count: plane) }
     }
 }

@@ -69,6 +69,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "conv-dae --noise-map --rgb, noise-estimator --rgb: what the noise map's planes measure: rgb (each channel's σ) or opponent (the σ of luma and two chroma components, which says how the noise is correlated across channels).") var mapSpace: String = "rgb"
     @Flag(help: "noise-estimator --rgb --correlated-white: the grey-correlated patches' targets are each channel's σ times √(1 + 2ρ), the σ of their luma: what the per-channel denoiser, which never trained on such noise, does best told.") var sharedNoiseAsLuma = false
     @Flag(help: "conv-dae (noise map): camera-like patches are given their noise map's mean per channel, the same at every pixel (what `latent denoise` gives the model), not the map pixel by pixel.") var flatCameraMaps = false
+    @Option(help: ArgumentHelp("conv-dae --noise-map --rgb: every patch's map is what this file's noise estimator (an estimator file, or a colour model that bundles one) reads on the noisy patch, flat, as `latent denoise` gives it, not the noise's exact σ.", valueName: "FILE")) var estimatedMaps: String?
     @Flag(help: "conv-dae, noise-estimator: --coarse-noise, and half of the camera patches get a luma component correlated 2-10 pixels away with 5-50% of the noise's variance and chroma noise cut to 10-60% (real photos' noise: correlated far and across channels).") var correlatedNoise = false
     @Flag(help: "conv-dae, noise-estimator: --coarse-noise, and half of the camera patches get chroma noise blurred over 2-4.5 pixels and scaled to 4-80% of luma's variance (real photos' chroma noise after the camera's noise reduction: weak and smooth).") var reducedChroma = false
     @Option(help: "noise-estimator: channels of its layers.") var estWidth: Int = 32
@@ -131,6 +132,9 @@ struct TrainCommand: ParsableCommand {
             guard !flatCameraMaps || (model == "conv-dae" && noiseMap && cameraNoise > 0) else {
                 throw ValidationError("--flat-camera-maps is for a conv-dae with --noise-map and --camera-noise.")
             }
+            guard estimatedMaps == nil || (model == "conv-dae" && noiseMap && rgb && mapSpace == "rgb") else {
+                throw ValidationError("--estimated-maps is for a conv-dae with --noise-map and --rgb (rgb map space).")
+            }
             guard (1...256).contains(estWidth), (1...8).contains(estDepth) else { throw ValidationError("--est-width must be 1-256 and --est-depth 1-8.") }
             guard estAlpha > 0 && estAlpha < 1 else { throw ValidationError("--est-alpha must be between 0 and 1.") }
             guard epochs >= 1, batch >= 1, stepsPerEpoch >= 1 else { throw ValidationError("--epochs, --batch and --steps-per-epoch must be at least 1.") }
@@ -186,6 +190,11 @@ struct TrainCommand: ParsableCommand {
         opts.cameraToe = cameraToe
         opts.cameraProcessing = reducedChroma ? .reducedChroma : correlatedNoise ? .correlated : coarseNoise ? .coarse : cameraProcessing ? .standard : .none
         opts.flatCameraMaps = flatCameraMaps
+        if let estimatedMaps {
+            let estimator = try Exit.setUp { try NoiseMapEstimator.load(path: estimatedMaps) }
+            guard estimator.channels == 3 else { throw ValidationError("--estimated-maps: \(estimatedMaps) holds a \(estimator.channels)-channel estimator, not an RGB one.") }
+            opts.estimatedMaps = EstimatedMaps(estimator: estimator, space: .rgb)
+        }
         opts.logLoss = logLoss
         opts.sigmaPower = sigmaPower
         opts.correlatedWhite = correlatedWhite
