@@ -544,6 +544,9 @@ public final class PatchTrainer {
 /// pixel (`BandDenoiser.mapSigmas`). With exact maps the network learns what to do when told the
 /// truth, and at inference it is told the estimator's reading, which is off in known ways (low on
 /// noise the channels share, high on texture): trained on the readings, it learns to act on them.
+/// That needs an estimator that reads the synthetic noise as it reads real photos: with the
+/// shipped one (session 24) the network learnt to discount its high readings of synthetic camera
+/// noise and left real photos' noise in (docs/colour-model.md).
 public struct EstimatedMaps: @unchecked Sendable {
     let estimator: NoiseMapEstimator
     let kernels: NoiseMapEstimator.Kernels
