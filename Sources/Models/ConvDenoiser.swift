@@ -651,7 +651,7 @@ public enum ConvModelFile {
         var estimator: (Int, Int)?
         if let e = meta["estimator"] {
             let v = e.split(separator: ",").compactMap { Int($0) }
-            guard noiseMap, v.count == 2, (1...256).contains(v[0]), (1...8).contains(v[1]) else {
+            guard noiseMap, v.count == 2, NoiseMapEstimator.widths.contains(v[0]), NoiseMapEstimator.depths.contains(v[1]) else {
                 throw ModelFileError.badMetadata(file: file, reason: "metadata 'estimator' = '\(e)' is not WIDTH,DEPTH of a noise-map model's estimator")
             }
             estimator = (v[0], v[1])

@@ -223,16 +223,23 @@ public final class NoiseMapEstimator {
         try importTensors(tensors, file: path, prefix: prefix)
     }
 
-    /// The estimator a model file holds (an estimator file, or a colour model that bundles one),
-    /// of the shape the file gives. Refused, naming the file, when it holds none.
+    /// The widths and depths an estimator may have (what files and `train`'s options are held to).
+    public static let widths = 1...256, depths = 1...8
+
+    /// The estimator a model file holds: an estimator file, or a colour model that bundles one
+    /// (loaded and checked as a model). Refused, naming the file, when it holds none.
     public static func load(path: String) throws -> NoiseMapEstimator {
         let (tensors, meta) = try SafeTensors.read(path: path)
-        let shape = try stored(meta, path: path).widthDepth.split(separator: ",").compactMap { Int($0) }
-        guard shape.count == 2, (1...256).contains(shape[0]), (1...8).contains(shape[1]),
+        let prefix = try stored(meta, path: path).prefix
+        if !prefix.isEmpty, let bundled = try ConvModelFile.make(ConvModelFile.shape(metadata: meta, file: path), tensors: tensors, file: path,
+                                                                  metadata: meta).estimator {
+            return bundled
+        }
+        guard let w = meta["est_width"].flatMap({ Int($0) }), let d = meta["est_depth"].flatMap({ Int($0) }), widths.contains(w), depths.contains(d),
               let ch = meta["channels"].flatMap({ Int($0) }), ch == 1 || ch == 3 else {
             throw ModelFileError.badMetadata(file: path, reason: "its estimator's width,depth and channels are not those of a noise estimator")
         }
-        let estimator = NoiseMapEstimator(channels: ch, width: shape[0], depth: shape[1], seed: 0)
+        let estimator = NoiseMapEstimator(channels: ch, width: w, depth: d, seed: 0)
         try estimator.initialise(from: tensors, meta, path: path)
         return estimator
     }

@@ -135,7 +135,7 @@ struct TrainCommand: ParsableCommand {
             guard estimatedMaps == nil || (model == "conv-dae" && noiseMap && rgb && mapSpace == "rgb") else {
                 throw ValidationError("--estimated-maps is for a conv-dae with --noise-map and --rgb (rgb map space).")
             }
-            guard (1...256).contains(estWidth), (1...8).contains(estDepth) else { throw ValidationError("--est-width must be 1-256 and --est-depth 1-8.") }
+            guard NoiseMapEstimator.widths.contains(estWidth), NoiseMapEstimator.depths.contains(estDepth) else { throw ValidationError("--est-width must be 1-256 and --est-depth 1-8.") }
             guard estAlpha > 0 && estAlpha < 1 else { throw ValidationError("--est-alpha must be between 0 and 1.") }
             guard epochs >= 1, batch >= 1, stepsPerEpoch >= 1 else { throw ValidationError("--epochs, --batch and --steps-per-epoch must be at least 1.") }
             guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive.") }
