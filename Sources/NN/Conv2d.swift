@@ -168,32 +168,7 @@ public final class Conv2d {
         precondition(ho >= 1 && wo >= 1, "\(weight.name): a \(h)x\(w) input is smaller than the \(k)x\(k) kernel")
         outShape = FeatureShape(c: outChannels, h: ho, w: wo)
         if output.cols != outShape.count { output = Matrix(rows: x.n, cols: outShape.count) } else { output.setRows(x.n) }
-        if exactInference && isSame {
-            let p = k / 2, hp = h + k - 1, wp = w + k - 1
-            if padded.count < inChannels * hp * wp { padded = [Float](repeating: 0, count: inChannels * hp * wp) }
-            for b in 0..<x.n {
-                padded.withUnsafeMutableBufferPointer { pb in
-                    let base = pb.baseAddress!
-                    base.update(repeating: 0, count: inChannels * hp * wp)
-                    for c in 0..<inChannels {
-                        for y in 0..<h {
-                            (base + (c * hp + y + p) * wp + p).update(from: x.data.data + b * x.shape.count + (c * h + y) * w, count: w)
-                        }
-                    }
-                    let act = activation == .relu ? Int32(LK_RELU) : Int32(LK_IDENTITY), y = output.data + b * outShape.count
-                    if film != nil {
-                        let (ew, eb) = effectiveWeights(filmRow(b))
-                        lk_conv_exact(base, inChannels, h, w, k, ew, eb, outChannels, act, y)
-                    } else {
-                        lk_conv_exact(base, inChannels, h, w, k, weight.value.data, bias.value.data, outChannels, act, y)
-                    }
-                }
-                if activation != .relu && activation != .identity {
-                    activation.forward(output.data + b * outShape.count, count: outShape.count)
-                }
-            }
-            return FeatureMaps(data: output, shape: outShape)
-        }
+        if exactInference && isSame { return forwardExact(x) }
         let kdim = inChannels * k * k
         if cols.count < kdim * hw { cols = [Float](repeating: 0, count: kdim * hw) }
         cols.withUnsafeMutableBufferPointer { cb in
@@ -219,6 +194,37 @@ public final class Conv2d {
             }
         }
         activation.forward(output.data, count: output.count)
+        return FeatureMaps(data: output, shape: outShape)
+    }
+
+    /// The inference path of `forward` (`exactInference`, stride-1 "same" layers): each image
+    /// padded with zeros and convolved by `lk_conv_exact`, whose every output pixel takes the same
+    /// instruction sequence whatever the image size (see the type's doc).
+    private func forwardExact(_ x: FeatureMaps) -> FeatureMaps {
+        let (h, w) = (x.shape.h, x.shape.w), k = kernel
+        let p = k / 2, hp = h + k - 1, wp = w + k - 1
+        if padded.count < inChannels * hp * wp { padded = [Float](repeating: 0, count: inChannels * hp * wp) }
+        for b in 0..<x.n {
+            padded.withUnsafeMutableBufferPointer { pb in
+                let base = pb.baseAddress!
+                base.update(repeating: 0, count: inChannels * hp * wp)
+                for c in 0..<inChannels {
+                    for y in 0..<h {
+                        (base + (c * hp + y + p) * wp + p).update(from: x.data.data + b * x.shape.count + (c * h + y) * w, count: w)
+                    }
+                }
+                let act = activation == .relu ? Int32(LK_RELU) : Int32(LK_IDENTITY), y = output.data + b * outShape.count
+                if film != nil {
+                    let (ew, eb) = effectiveWeights(filmRow(b))
+                    lk_conv_exact(base, inChannels, h, w, k, ew, eb, outChannels, act, y)
+                } else {
+                    lk_conv_exact(base, inChannels, h, w, k, weight.value.data, bias.value.data, outChannels, act, y)
+                }
+            }
+            if activation != .relu && activation != .identity {
+                activation.forward(output.data + b * outShape.count, count: outShape.count)
+            }
+        }
         return FeatureMaps(data: output, shape: outShape)
     }
 

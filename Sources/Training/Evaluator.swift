@@ -37,7 +37,6 @@ public enum Evaluator {
         let x1 = Matrix(rows: 0, cols: data.dim)
         let xs = Matrix(rows: 0, cols: data.dim)
         let z = Matrix(rows: 0, cols: zDim)
-        var logRowLik = [Float]()
         let log2pi = Float(log(2 * Double.pi))
         var total = 0.0
         var i = 0
@@ -69,16 +68,8 @@ public enum Evaluator {
                     }
                     lq[r] = Double(q); lp[r] = Double(p)
                 }
-                logRowLik = [Float](repeating: 0, count: rows)
-                let out = vae.decoderOutput(z)
-                switch vae.config.decoder {
-                case .bernoulli: _ = Loss.bceWithLogits(logits: out, target: xs, grad: nil, rowLoss: &logRowLik)
-                case .gaussian:
-                    _ = Loss.squaredError(output: out, target: xs, grad: nil, rowLoss: &logRowLik)
-                    let c = Float(data.dim) * 0.5 * log2pi
-                    for r in 0..<rows { logRowLik[r] = 0.5 * logRowLik[r] + c }
-                }
-                for r in 0..<rows { logW[row + r] = -Double(logRowLik[r]) + lp[r] - lq[r] }
+                let nll = negativeLogLikelihood(vae, latents: z, images: xs)
+                for r in 0..<rows { logW[row + r] = -Double(nll[r]) + lp[r] - lq[r] }
                 row += rows
             }
             for j in 0..<nImg {
@@ -90,6 +81,21 @@ public enum Evaluator {
             progress?(i, data.count)
         }
         return total / Double(data.count)
+    }
+
+    /// −log p(x|z) of each row of `images` under the decoder, given the row's latent in `latents`.
+    static func negativeLogLikelihood(_ vae: VAE, latents z: Matrix, images xs: Matrix) -> [Float] {
+        var nll = [Float](repeating: 0, count: xs.rows)
+        let out = vae.decoderOutput(z)
+        switch vae.config.decoder {
+        case .bernoulli: _ = Loss.bceWithLogits(logits: out, target: xs, grad: nil, rowLoss: &nll)
+        case .gaussian:
+            // A unit-variance Gaussian: half the squared error plus the normaliser per pixel.
+            _ = Loss.squaredError(output: out, target: xs, grad: nil, rowLoss: &nll)
+            let c = Float(xs.cols) * 0.5 * Float(log(2 * Double.pi))
+            for r in 0..<xs.rows { nll[r] = 0.5 * nll[r] + c }
+        }
+        return nll
     }
 
     /// Mean over images of 10·log10(1 / MSE), pixels in [0, 1].

@@ -172,13 +172,8 @@ struct TrainCommand: ParsableCommand {
         return (v[0], v[1], v[2])
     }
 
-    func runConv() throws {
-        if let threads { BLAS.setThreads(threads) }
-        let channels = rgb ? 3 : 1
-        let split = try Exit.setUp { try PatchTrainer.loadSplit(data, validation: valData, channels: channels, patch: patch, seed: seed) }
-        for f in split.failures { printError(f) }
-        let some = limit.map { Array(split.train.prefix($0)) } ?? split.train, val = split.validation
-        let train = halvedCopies ? PatchTrainer.withHalvedCopies(some, patch: patch) : some
+    /// The patch trainer's options as the command line gives them (validated by `validate`).
+    func patchOptions() throws -> PatchTrainingOptions {
         var opts = PatchTrainingOptions()
         opts.patch = patch
         opts.batch = batch
@@ -209,13 +204,28 @@ struct TrainCommand: ParsableCommand {
         opts.seed = seed
         opts.workers = workers ?? threads ?? ProcessInfo.processInfo.activeProcessorCount
         opts.checkpointPath = Checkpoint.path(for: output)
-        let model: PatchModel
-        if self.model == "noise-estimator" {
-            model = NoiseMapEstimator(channels: channels, width: estWidth, depth: estDepth, seed: seed)
-        } else {
-            let w = Self.parseWidths(widths)!
-            model = ConvDenoiser(channels: channels, widths: w, blocks: blocks, fineBlocks: fineBlocks, noiseInput: noiseInput, noiseMap: noiseMap, seed: seed)
+        return opts
+    }
+
+    /// A new network of the kind `--model` names (a noise-estimator or a conv-dae), before any
+    /// `--init-from` or `--resume`.
+    func patchModel(channels: Int) -> PatchModel {
+        if model == "noise-estimator" {
+            return NoiseMapEstimator(channels: channels, width: estWidth, depth: estDepth, seed: seed)
         }
+        return ConvDenoiser(channels: channels, widths: Self.parseWidths(widths)!, blocks: blocks, fineBlocks: fineBlocks,
+                            noiseInput: noiseInput, noiseMap: noiseMap, seed: seed)
+    }
+
+    func runConv() throws {
+        if let threads { BLAS.setThreads(threads) }
+        let channels = rgb ? 3 : 1
+        let split = try Exit.setUp { try PatchTrainer.loadSplit(data, validation: valData, channels: channels, patch: patch, seed: seed) }
+        for f in split.failures { printError(f) }
+        let some = limit.map { Array(split.train.prefix($0)) } ?? split.train, val = split.validation
+        let train = halvedCopies ? PatchTrainer.withHalvedCopies(some, patch: patch) : some
+        let opts = try patchOptions()
+        let model = patchModel(channels: channels)
         let trainer = PatchTrainer(model: model, options: opts)
         if let note = try Exit.setUp({ try trainer.prepare(resume: resume, initFrom: initFrom) }), !quiet { printError(note) }
         if !quiet {
