@@ -37,7 +37,7 @@ public enum Evaluator {
         let x1 = Matrix(rows: 0, cols: data.dim)
         let xs = Matrix(rows: 0, cols: data.dim)
         let z = Matrix(rows: 0, cols: zDim)
-        let log2pi = Float(log(2 * Double.pi))
+        let log2pi = Self.log2pi
         var total = 0.0
         var i = 0
         while i < data.count {
@@ -83,6 +83,8 @@ public enum Evaluator {
         return total / Double(data.count)
     }
 
+    static let log2pi = Float(log(2 * Double.pi))
+
     /// −log p(x|z) of each row of `images` under the decoder, given the row's latent in `latents`.
     static func negativeLogLikelihood(_ vae: VAE, latents z: Matrix, images xs: Matrix) -> [Float] {
         var nll = [Float](repeating: 0, count: xs.rows)
@@ -92,7 +94,7 @@ public enum Evaluator {
         case .gaussian:
             // A unit-variance Gaussian: half the squared error plus the normaliser per pixel.
             _ = Loss.squaredError(output: out, target: xs, grad: nil, rowLoss: &nll)
-            let c = Float(xs.cols) * 0.5 * Float(log(2 * Double.pi))
+            let c = Float(xs.cols) * 0.5 * log2pi
             for r in 0..<xs.rows { nll[r] = 0.5 * nll[r] + c }
         }
         return nll
