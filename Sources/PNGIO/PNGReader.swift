@@ -184,6 +184,31 @@ public final class PNGReader {
         try finish()
         return image
     }
+
+    /// The rectangle of `width` x `height` pixels at column `x`, row `y` of the image (which must
+    /// lie inside it, at or below `nextRow`), converted to `layout` / `depth` when given. Read
+    /// band by band, keeping only the rectangle's samples: a crop of a large file costs memory
+    /// for the crop, not for the file. The rows after the rectangle are not read. `bandRows`: rows
+    /// read at a time (default: about 4 MB of the file's rows).
+    public func readRegion(x: Int, y: Int, width: Int, height: Int, layout: PixelLayout? = nil, depth: Int? = nil,
+                           bandRows band: Int? = nil) throws -> PNGImage {
+        precondition(x >= 0 && width >= 0 && x + width <= header.width && y >= nextRow && height >= 0 && y + height <= header.height,
+                     "readRegion: the rectangle must lie inside the rows left")
+        let outLayout = layout ?? header.layout
+        let outDepth = depth ?? header.depth
+        let pixelBytes = outLayout.channels * outDepth / 8
+        var region = PNGImage(width: width, height: 0, layout: outLayout, depth: outDepth, bytes: [])
+        region.bytes.reserveCapacity(width * height * pixelBytes)
+        while region.height < height, let band = try readBand(rows: min(band ?? bandRows(), y + height - nextRow), layout: outLayout, depth: outDepth) {
+            let first = nextRow - band.height
+            for r in max(first, y)..<max(y, nextRow) {   // none while the band ends above the rectangle
+                let start = ((r - first) * header.width + x) * pixelBytes
+                region.bytes.append(contentsOf: band.bytes[start..<(start + width * pixelBytes)])
+                region.height += 1
+            }
+        }
+        return region
+    }
 }
 
 extension PNGError {

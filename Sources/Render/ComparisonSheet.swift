@@ -82,31 +82,40 @@ public enum ComparisonSheet {
         }
     }
 
-    /// A sheet of (input, output) pairs, two to a row, for the first `limit` items that
-    /// succeeded (or whose output exists), written to `path` (denoise and reconstruct `--sheet`).
-    public static func writePairs(to path: String, items: [InputItem], outcomes: [ItemOutcome], outDir: String, limit: Int = 32) throws {
+    /// A sheet of (input, output) pairs for the first `limit` items that succeeded (or whose
+    /// output exists), written to `path` (denoise and reconstruct `--sheet`). An image larger
+    /// than `crop` a side is shown as its centred crop of at most `crop` x `crop` pixels, 1:1 so
+    /// that noise and detail stay visible (and a folder of large photos costs memory for the
+    /// crops, not the photos). Small images (digits) go two pairs to a row, scaled up.
+    public static func writePairs(to path: String, items: [InputItem], outcomes: [ItemOutcome], outDir: String, limit: Int = 32,
+                                  crop: Int = 256) throws {
         var rows: [[FloatImage?]] = []
         for (item, o) in zip(items, outcomes) where rows.count < limit {
-            guard o != .skipped || FileManager.default.fileExists(atPath: (outDir as NSString).appendingPathComponent(item.relativeOutput)) else { continue }
+            let output = (outDir as NSString).appendingPathComponent(item.relativeOutput)
+            guard o != .skipped || FileManager.default.fileExists(atPath: output) else { continue }
             if case .failed = o { continue }
-            guard let a = try? PNGReader.read(path: item.path),
-                  let b = try? PNGReader.read(path: (outDir as NSString).appendingPathComponent(item.relativeOutput)) else { continue }
+            guard let a = try? centreCrop(item.path, side: crop), let b = try? centreCrop(output, side: crop) else { continue }
             rows.append([FloatImage(a), FloatImage(b)])
         }
         guard !rows.isEmpty else { return }
-        // Two pairs per sheet row keeps small images readable.
-        var paired: [[FloatImage?]] = []
-        var i = 0
-        while i < rows.count {
-            paired.append(rows[i] + [nil] + (i + 1 < rows.count ? rows[i + 1] : []))
-            i += 2
-        }
         let tiles = rows.flatMap { $0 }.compactMap { $0 }
         let cellW = tiles.map(\.width).max()!, cellH = tiles.map(\.height).max()!
+        // Two pairs per sheet row (a blank cell between) keeps small images readable.
+        let perRow = max(cellW, cellH) <= 64 ? 2 : 1
+        let paired = stride(from: 0, to: rows.count, by: perRow).map { i in
+            rows[i..<min(rows.count, i + perRow)].enumerated().flatMap { k, pair in (k > 0 ? [nil] : []) + pair }
+        }
         let grid = Grid(tileWidth: cellW, tileHeight: cellH, channels: tiles.contains { $0.channels >= 3 } ? 3 : 1, rows: paired.count,
                         cols: paired.map(\.count).max()!, scale: max(1, min(8, 112 / max(cellW, cellH))), gutter: 2)
         let sheet = grid.render(paired)
         try AtomicOutput.writePNG(sheet.pngImage(layout: sheet.channels == 3 ? .rgb : .gray, depth: 8), to: path,
-                                  texts: [LatentInfo.software, ("Comment", "left: input, right: output")])
+                                  texts: [LatentInfo.software, ("Comment", "left: input, right: output (centred crops of at most \(crop)x\(crop) pixels)")])
+    }
+
+    /// The file's centred crop of at most `side` x `side` pixels (the whole image when smaller).
+    static func centreCrop(_ path: String, side: Int) throws -> PNGImage {
+        let reader = try PNGReader(path: path)
+        let (w, h) = (min(side, reader.header.width), min(side, reader.header.height))
+        return try reader.readRegion(x: (reader.header.width - w) / 2, y: (reader.header.height - h) / 2, width: w, height: h)
     }
 }

@@ -49,6 +49,30 @@ struct PipelineCommandTests {
         #expect(try CLI.run(["info", dir + "/auto/sub/d00003.png"]).stdout.contains("latent:chain: denoise mnist-dae"))
     }
 
+    @Test func aSheetOfPhotosShowsCentredCropsOnePairARow() throws {
+        let dir = makeTempDir("photo-sheet")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try writeImage(dir + "/in/a-large.png", width: 600, height: 400, layout: .rgb)
+        try writeImage(dir + "/in/b-small.png", width: 100, height: 80, layout: .rgb, seed: 2)
+        let r = try CLI.run(["denoise", dir + "/in", "-o", dir + "/out", "--sheet", dir + "/sheet.png", "--quiet"])
+        #expect(r.status == 0, "\(r.stderr)")
+        // Cells of at most 256x256 shown 1:1, one (input | output) pair a row, gutters of 2.
+        let sheet = try PNGReader.read(path: dir + "/sheet.png")
+        #expect(sheet.width == 2 + 2 * (256 + 2) && sheet.height == 2 + 2 * (256 + 2), "\(sheet.width)x\(sheet.height)")
+        // The first row: the large input's centred 256x256 crop, then the output's.
+        let input = try PNGReader.read(path: dir + "/in/a-large.png"), output = try PNGReader.read(path: dir + "/out/a-large.png")
+        var inputOK = true, outputOK = true
+        for y in stride(from: 0, to: 256, by: 5) {
+            for x in stride(from: 0, to: 256, by: 7) {
+                for c in 0..<3 {
+                    if sheet.sample(x: 2 + x, y: 2 + y, c: c) != input.sample(x: 172 + x, y: 72 + y, c: c) { inputOK = false }
+                    if sheet.sample(x: 2 + 258 + x, y: 2 + y, c: c) != output.sample(x: 172 + x, y: 72 + y, c: c) { outputOK = false }
+                }
+            }
+        }
+        #expect(inputOK && outputOK)
+    }
+
     @Test func killDashNineLeavesNoPartialFileAndARerunCompletesExactlyTheRest() throws {
         let dir = makeTempDir("kill")
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -95,6 +95,31 @@ struct RoundTripTests {
     }
 
     @Test(arguments: combos)
+    func aRegionIsThoseSamplesOfTheWholeImage(_ c: Combo) throws {
+        let dir = makeTempDir("region")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/img.png"
+        let (width, height) = (37, 23)
+        let (layout, depth, expected) = try Self.writeRandom(c, width: width, height: height, to: path)
+        let ch = layout.channels
+        let rectangles: [(x: Int, y: Int, w: Int, h: Int)] = [(5, 7, 11, 9), (0, 0, width, height), (36, 22, 1, 1), (3, 0, 30, 1), (0, 10, 5, 0)]
+        for (x, y, w, h) in rectangles {
+            // Bands of 4 rows: a rectangle starts and ends inside bands and spans several.
+            let region = try PNGReader(path: path).readRegion(x: x, y: y, width: w, height: h, bandRows: 4)
+            #expect(region.width == w && region.height == h && region.layout == layout && region.depth == depth)
+            var want: [Int] = []
+            for r in y..<(y + h) { want += expected[((r * width + x) * ch)..<((r * width + x + w) * ch)] }
+            #expect(region.samples == want, "region \(w)x\(h) at \(x),\(y)")
+        }
+        // Converted on the way, as a band is.
+        let grey = try PNGReader(path: path).readRegion(x: 2, y: 3, width: 4, height: 5, layout: .gray, depth: 8)
+        let whole = try PNGReader.read(path: path, layout: .gray, depth: 8)
+        var want: [Int] = []
+        for r in 3..<8 { want += whole.samples[(r * width + 2)..<(r * width + 6)] }
+        #expect(grey.samples == want)
+    }
+
+    @Test(arguments: combos)
     func libpngDecodesWhatWeWrite(_ c: Combo) throws {
         let dir = makeTempDir("roundtrip-libpng")
         defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -15,7 +15,7 @@ struct ModelOptions: ParsableArguments {
 
     @Option(name: [.customLong("batch"), .customLong("batch-size")], help: "Rows (images or tiles) per model batch.") var batchSize: Int = 256
 
-    @Option(help: ArgumentHelp("Also write a comparison sheet (input | output, up to 32 rows) to this PNG.", valueName: "FILE.png"))
+    @Option(help: ArgumentHelp("Also write a comparison sheet to this PNG: input | output, up to 32 pairs; an image larger than 256 pixels a side as its centred 256x256 crop, 1:1.", valueName: "FILE.png"))
     var sheet: String?
 
     func validate() throws {
