@@ -8,11 +8,14 @@ LATENT := .build/release/latent
 .PHONY: demo test build setup bench-convert gallery clean sanitize fuzz install
 
 ## Installs system packages if missing, builds, and runs the main job on samples/: denoises the
-## noisy digits with the built-in model and writes a side-by-side comparison.
+## photos with real camera noise with the built-in colour model (the default for RGB images) and
+## the noisy digits with the built-in MNIST model, each with a side-by-side comparison.
 demo: setup build
 	rm -rf out/demo
+	$(LATENT) denoise samples/noisy-photos -o out/demo/photos --sheet out/demo/photos.png
 	$(LATENT) denoise samples/noisy-digits -o out/demo/denoised --model mnist-dae --sheet out/demo/comparison.png
-	@echo "open out/demo/comparison.png  (left: noisy input, right: denoised by mnist-dae)"
+	@echo "open out/demo/photos.png      (left: a real noisy photo, right: denoised by photo-color)"
+	@echo "open out/demo/comparison.png  (left: noisy digit, right: denoised by mnist-dae)"
 
 ## Runs the test suite (needs no ../shared).
 test: setup

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Makes the PNGs in samples/ (run from the repository root). Uses numpy and the independent
 zlib/struct encoder of Tests/PNGIOTests/Fixtures/make_fixtures.py; MNIST digits come from
-../shared/data/mnist when it is there."""
+../shared/data/mnist and the noisy photos (real camera noise, 256x256 crops of two polyu-val
+shots: one Sony A7 II frame at ISO 3200, one Canon 5D Mark II frame at ISO 6400, as the cameras
+saved them) from ../shared/data/denoise/polyu-val when they are there."""
 import gzip, os, struct, sys
 import numpy as np
 
@@ -30,6 +32,14 @@ def main():
             imgs = np.frombuffer(f.read(), np.uint8).reshape(n, h, w)
         for i in range(8):
             save("samples/digits/digit-%d.png" % i, imgs[i], 0, 8)
+    polyu = "../shared/data/denoise/polyu-val/noisy/"
+    if os.path.isdir(polyu):
+        from PIL import Image
+        os.makedirs("samples/noisy-photos", exist_ok=True)
+        for name, (x0, y0), out in [("Sony_4-5_125_3200_plant_10", (256, 0), "sony-a7ii-iso3200-leaves"),
+                                     ("Canon5D2_5_160_6400_circuit_3", (0, 0), "canon-5d2-iso6400-circuit")]:
+            a = np.asarray(Image.open(polyu + name + ".png").convert("RGB"))[y0:y0 + 256, x0:x0 + 256]
+            save("samples/noisy-photos/%s.png" % out, a, 2, 8)
     y, x = np.mgrid[0:64, 0:96].astype(np.float64)
     rgb = np.stack([x / 95 * 255, y / 63 * 255, (np.sin(x / 7) * np.cos(y / 9) * 0.5 + 0.5) * 255], -1)
     save("samples/gradient-rgb.png", rgb.round().astype(np.uint8), 2, 8)
