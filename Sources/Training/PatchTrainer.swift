@@ -54,6 +54,8 @@ public struct PatchTrainingOptions: Sendable {
     /// R, G and B noise correlate about 0.7) and coarser than one pixel. The map stays each
     /// channel's σ, exact.
     public var correlatedWhite: Float = 0
+    /// Share of those patches whose noise is also blurred over 1-3 pixels (correlated in space).
+    public var correlatedWhiteBlur: Float = 0.5
     /// Noise-estimator training with an RGB map: the grey-correlated white patches' targets are
     /// each channel's σ times √(1 + 2ρ), the σ of their luma (for equal σ), instead of the σ:
     /// the level a per-channel denoiser that never trained on such noise does best told (on the
@@ -97,6 +99,7 @@ public struct PatchTrainingOptions: Sendable {
             ("train_loss", logLoss ? "log-mse-per-patch" : nil),
             ("train_sigma_power", sigmaPower != 1 ? "\(sigmaPower)" : nil),
             ("train_correlated_white", correlatedWhite > 0 ? "\(correlatedWhite)" : nil),
+            ("train_correlated_white_blur", correlatedWhite > 0 && correlatedWhiteBlur != 0.5 ? "\(correlatedWhiteBlur)" : nil),
             ("train_camera_toe", cameraToe > 0 ? "\(cameraToe)" : nil),
             ("noise_map_space", mapSpace != .rgb ? mapSpace.rawValue : nil),
             ("train_est_alpha", estimatorAlpha != NoiseMapEstimator.alpha ? "\(estimatorAlpha)" : nil),
@@ -387,7 +390,7 @@ public final class PatchTrainer {
         let perChannel = rng.uniform() < 0.3
         let quantise = options.pngNoiseFraction > 0 && rng.uniform() < options.pngNoiseFraction
         let unit = shape.c == 3 && options.correlatedWhite > 0 && rng.uniform() < options.correlatedWhite
-            ? correlatedUnitNoise(h: shape.h, w: shape.w, rng: &rng) : nil
+            ? correlatedUnitNoise(h: shape.h, w: shape.w, blurFraction: options.correlatedWhiteBlur, rng: &rng) : nil
         var s255 = [Float](repeating: common, count: shape.c)
         let told: Float = options.sharedNoiseAsLuma && options.mapSpace == .rgb ? (1 + 2 * (unit?.rho ?? 0)).squareRoot() : 1
         for c in 0..<shape.c {
@@ -425,11 +428,11 @@ public final class PatchTrainer {
     /// with a share ρ, 0-0.9, of the variance) and, half the time, over neighbouring pixels (a
     /// Gaussian blur of σ 0.5-1.5 pixels, divided by the kernel's norm, so the variance stays
     /// one away from the borders).
-    static func correlatedUnitNoise(h: Int, w: Int, rng: inout RandomGenerator) -> (noise: [Float], rho: Float) {
+    static func correlatedUnitNoise(h: Int, w: Int, blurFraction: Float = 0.5, rng: inout RandomGenerator) -> (noise: [Float], rho: Float) {
         let plane = h * w
         let rho = 0.9 * rng.uniform()
         let a = rho.squareRoot(), b = (1 - rho).squareRoot()
-        let blur: Float? = rng.uniform() < 0.5 ? 0.5 + rng.uniform() : nil
+        let blur: Float? = rng.uniform() < blurFraction ? 0.5 + rng.uniform() : nil
         var common = [Float](repeating: 0, count: plane)
         for i in 0..<plane { common[i] = rng.normal() }
         var out = [Float](repeating: 0, count: 3 * plane)

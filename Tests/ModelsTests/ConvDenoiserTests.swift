@@ -284,6 +284,13 @@ struct ConvDenoiserTests {
         #expect(abs(meanCross - 0.45) < 0.06 && cross.allSatisfy { $0 > -0.35 && $0 < 0.99 }, "cross-channel correlation \(meanCross)")
         let white = lag1.filter { abs($0) < 0.12 }.count, smooth = lag1.filter { $0 > 0.2 }.count
         #expect(white > 70 && smooth > 70 && white + smooth == lag1.count, "lag-1 correlations: \(white) white, \(smooth) smooth")
+        // --correlated-white-blur 0: correlated across channels only, white in space.
+        for _ in 0..<40 {
+            let n = PatchTrainer.correlatedUnitNoise(h: h, w: w, blurFraction: 0, rng: &rng).noise
+            var l1 = 0.0, v = 0.0
+            for y in 0..<h { for x in 0..<(w - 1) { l1 += Double(n[plane + y * w + x] * n[plane + y * w + x + 1]); v += Double(n[plane + y * w + x] * n[plane + y * w + x]) } }
+            #expect(abs(l1 / v) < 0.12, "lag-1 correlation \(l1 / v) without blur")
+        }
 
         var opts = PatchTrainingOptions()
         opts.sigmaRange = 10...10

@@ -66,6 +66,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "--camera-noise patches: the largest σ (pixels) of a Gaussian blur drawn per patch and applied to its clean image before the noise, so that input and target are both that soft (a camera's own image is softer than a scanned photo). 0: off.") var cameraSoftness: Float = 0
     @Option(help: "conv-dae --camera-noise: what a camera-noise patch is trained towards: clean (its image before the noise), mean-of-shots (the mean of the noisy patch over the noise, as real photographs' references are made: the tone curve and clipping shift the noise's mean, and the reference keeps that shift) or mean-of-processed-shots (the mean of 4 more shots, each through 8 bits and the patch's JPEG: detail a single shot's JPEG loses stays in the target).") var cameraTarget: String = "clean"
     @Option(help: "conv-dae --noise-map --rgb, noise-estimator --rgb: share of white-noise patches whose noise is correlated across channels (a grey part with 0-90% of the variance) and, in half of them, over 1-3 pixels, as camera noise is.") var correlatedWhite: Float = 0
+    @Option(help: "With --correlated-white: the share of those patches whose noise is also correlated over 1-3 pixels (the rest: across channels only).") var correlatedWhiteBlur: Float = 0.5
     @Option(help: "conv-dae --noise-map --rgb, noise-estimator --rgb: what the noise map's planes measure: rgb (each channel's σ) or opponent (the σ of luma and two chroma components, which says how the noise is correlated across channels).") var mapSpace: String = "rgb"
     @Flag(help: "noise-estimator --rgb --correlated-white: the grey-correlated patches' targets are each channel's σ times √(1 + 2ρ), the σ of their luma: what the per-channel denoiser, which never trained on such noise, does best told.") var sharedNoiseAsLuma = false
     @Flag(help: "conv-dae (noise map): camera-like patches are given their noise map's mean per channel, the same at every pixel (what `latent denoise` gives the model), not the map pixel by pixel.") var flatCameraMaps = false
@@ -87,7 +88,7 @@ struct TrainCommand: ParsableCommand {
     func validateColourNoise() throws {
         guard cameraSoftness >= 0 && cameraSoftness <= 3 else { throw ValidationError("--camera-softness is a blur σ in pixels, 0-3.") }
         if cameraSoftness > 0 && cameraNoise == 0 { throw ValidationError("--camera-softness softens the camera-noise patches: give --camera-noise too.") }
-        guard (0...1).contains(correlatedWhite) else { throw ValidationError("--correlated-white is a fraction between 0 and 1.") }
+        guard (0...1).contains(correlatedWhite), (0...1).contains(correlatedWhiteBlur) else { throw ValidationError("--correlated-white and --correlated-white-blur are fractions between 0 and 1.") }
         guard (0...1).contains(cameraToe) else { throw ValidationError("--camera-toe is a fraction between 0 and 1.") }
         let mapsRGB = rgb && ((model == "conv-dae" && noiseMap) || model == "noise-estimator")
         if correlatedWhite > 0 && !mapsRGB { throw ValidationError("--correlated-white is for a conv-dae with --noise-map and --rgb, or a noise-estimator with --rgb.") }
@@ -193,6 +194,7 @@ struct TrainCommand: ParsableCommand {
         opts.logLoss = logLoss
         opts.sigmaPower = sigmaPower
         opts.correlatedWhite = correlatedWhite
+        opts.correlatedWhiteBlur = correlatedWhiteBlur
         opts.mapSpace = NoiseMapSpace(rawValue: mapSpace) ?? .rgb
         opts.estimatorAlpha = estAlpha
         opts.cameraSoftness = cameraSoftness
