@@ -88,7 +88,9 @@ struct TrainCommand: ParsableCommand {
     func validateColourNoise() throws {
         guard cameraSoftness >= 0 && cameraSoftness <= 3 else { throw ValidationError("--camera-softness is a blur σ in pixels, 0-3.") }
         if cameraSoftness > 0 && cameraNoise == 0 { throw ValidationError("--camera-softness softens the camera-noise patches: give --camera-noise too.") }
-        guard (0...1).contains(correlatedWhite), (0...1).contains(correlatedWhiteBlur) else { throw ValidationError("--correlated-white and --correlated-white-blur are fractions between 0 and 1.") }
+        guard (0...1).contains(correlatedWhite) else { throw ValidationError("--correlated-white is a fraction between 0 and 1.") }
+        guard (0...1).contains(correlatedWhiteBlur) else { throw ValidationError("--correlated-white-blur is a fraction between 0 and 1.") }
+        if correlatedWhiteBlur != 0.5 && correlatedWhite == 0 { throw ValidationError("--correlated-white-blur sets how many --correlated-white patches are blurred: give --correlated-white too.") }
         guard (0...1).contains(cameraToe) else { throw ValidationError("--camera-toe is a fraction between 0 and 1.") }
         let mapsRGB = rgb && ((model == "conv-dae" && noiseMap) || model == "noise-estimator")
         if correlatedWhite > 0 && !mapsRGB { throw ValidationError("--correlated-white is for a conv-dae with --noise-map and --rgb, or a noise-estimator with --rgb.") }
