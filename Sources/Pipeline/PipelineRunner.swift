@@ -56,12 +56,12 @@ public final class PipelineRunner: @unchecked Sendable {
     private let segments: [[any FrameStage]]
     private let batchStages: [any BatchStage]
 
-    public init(plan: PipelinePlan, options: PipelineOptions, initialShape: ChainShape = ChainShape()) throws {
+    public init(plan: PipelinePlan, options: PipelineOptions) throws {
         self.plan = plan
         self.options = options
         var segs: [[any FrameStage]] = [[]]
         var batches: [any BatchStage] = []
-        var shape = initialShape
+        var shape = ChainShape()   // unknown until the files are read; stages that fix a size or planes say so
         for s in plan.stages {
             shape = try s.shape(after: shape)
             if let f = s as? any FrameStage {
