@@ -55,6 +55,10 @@ public enum TrainingEvent: Sendable {
 /// seeded by (seed, epoch), so a run resumed from the checkpoint of epoch e continues exactly as
 /// the uninterrupted run would have.
 public final class Trainer {
+    /// The generator of the held-out loss (the VAE's samples, the corruption): one seed per run,
+    /// so each epoch's validation loss and the saved model's are measured on the same draws.
+    static func heldOutGenerator(seed: UInt64) -> RandomGenerator { RandomGenerator(seed: seed ^ 0xE7A1) }
+
     public let model: LatentModel
     public let optimizer: Adam
     public let options: TrainingOptions
@@ -102,7 +106,7 @@ public final class Trainer {
             let seconds = Date().timeIntervalSince(start)
             var valLoss: Double?
             if let validation, validation.count > 0 {
-                var vrng = RandomGenerator(seed: options.seed ^ 0xE7A1)
+                var vrng = Trainer.heldOutGenerator(seed: options.seed)
                 valLoss = Evaluator.meanLoss(model, validation, batch: 500, rng: &vrng).total
             }
             completedEpochs = epoch

@@ -115,7 +115,7 @@ extension Trainer {
         extra["train_data"] = dataName
         extra["train_images"] = "\(trainImages)"
         if let heldOut {
-            var rng = RandomGenerator(seed: seed ^ 0xE7A1)
+            var rng = Trainer.heldOutGenerator(seed: seed)
             let l = Evaluator.meanLoss(model, heldOut, rng: &rng)
             extra[heldOutIsTest ? "test_loss" : "val_loss"] = String(format: "%.3f", l.total)
             if model.config.kind == .vae { extra["test_kl"] = String(format: "%.3f", l.kl) }
