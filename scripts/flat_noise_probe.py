@@ -10,7 +10,7 @@ chroma components (opponent): σ·√(1 + 2ρ) and σ·√(1 − ρ).
 
 MODEL: a built-in name or a .safetensors file (default photo-color). LATENT: the binary
 (default .build/release/latent). Needs numpy and pillow."""
-import argparse, json, math, os, subprocess, sys, tempfile
+import argparse, json, math, os, re, subprocess, sys, tempfile
 import numpy as np
 from PIL import Image
 
@@ -50,7 +50,14 @@ def main():
         print("map space: %s; σ %g per channel at level %g" % ("opponent (luma, chroma, chroma)" if opponent else "rgb (per channel)",
                                                               a.sigma, a.level))
         for i, rho in enumerate(rhos):
+            # The JSON summary gives each channel's σ; a model of another map space says its own
+            # planes in the output's provenance: "noise level function, mean (opponent map a,b,c) r,g,b".
             read = files["rho%d.png" % i].get("sigma")
+            if opponent:
+                info = subprocess.run([latent, "info", "--json", files["rho%d.png" % i]["output"]], capture_output=True, text=True)
+                text = json.loads(info.stdout)["text"].get("latent:sigma", "")
+                m = re.search(r"\(opponent map ([0-9.,]+)\)", text)
+                read = [float(v) for v in m.group(1).split(",")] if m else None
             truth = ([a.sigma * math.sqrt(1 + 2 * rho)] + [a.sigma * math.sqrt(1 - rho)] * 2) if opponent else [a.sigma] * 3
             print("ρ %.2f  truth %s  read %s" % (rho, " ".join("%5.1f" % t for t in truth),
                                                  " ".join("%5.1f" % s for s in read) if read else "-"))
