@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Bundles a noise-map estimator with a noise-map conv-dae in one model file: the denoiser's
 tensors and metadata, the estimator's tensors as estimator.*, metadata estimator=WIDTH,DEPTH
-(and the estimator's training settings as estimator_train_*). Either input may be a checkpoint
+(estimator_features when its input is not raw pixels, and the estimator's training settings as
+estimator_train_*). Either input may be a checkpoint
 (optim.* tensors and the checkpoint keys are dropped). Written atomically.
   python3 scripts/bundle_estimator.py DENOISER ESTIMATOR OUT [key=value ...]"""
 import sys
@@ -19,6 +20,10 @@ assert emeta.get("channels") == meta.get("channels"), "channel counts differ"
 space, espace = meta.get("noise_map_space", "rgb"), emeta.get("noise_map_space", "rgb")
 assert space == espace, f"the denoiser's noise map is {space}, the estimator reads {espace}"
 meta["estimator"] = f'{emeta["est_width"]},{emeta["est_depth"]}'
+# Its input (raw pixels, or with fine-scale statistics and a log output): absent means raw.
+meta.pop("estimator_features", None)
+if "est_features" in emeta:
+    meta["estimator_features"] = emeta["est_features"]
 for k, v in emeta.items():
     if k.startswith("train_"):
         meta["estimator_" + k] = v

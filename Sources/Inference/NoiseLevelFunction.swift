@@ -221,7 +221,7 @@ public struct NoiseLevelFunction: Sendable, Equatable {
                             let qy = (by - ra) / 4, qx = (bx - ca) / 4
                             block.read(x.baseAddress!, rows: ra, rh, columns: ca, cw, block: by, bx)
                             for q in 0..<ch {
-                                let est = max(0, m[(q * (rh / 4) + qy) * qw + qx]) * 50
+                                let est = estimator.sigmaOver50(m[(q * (rh / 4) + qy) * qw + qx]) * 50
                                 acc.add(channel: q, brightness: block.brightness[q], sigma: est, spread: block.spreads[q])
                             }
                         }

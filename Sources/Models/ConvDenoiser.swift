@@ -630,12 +630,14 @@ public enum ConvModelFile {
         var mapSpace: NoiseMapSpace = .rgb
         /// The bundled noise-map estimator's width and depth (metadata `estimator` = "W,D").
         var estimator: (width: Int, depth: Int)?
+        /// Its input (metadata `estimator_features`).
+        var estimatorFeatures: NoiseMapEstimator.InputFeatures = .raw
         var parameterCount: Int? {
             guard let n = ConvDenoiser.parameterCount(channels: channels, widths: widths, blocks: blocks, fineBlocks: fineBlocks, noiseInput: noiseInput,
                                                       noiseMap: noiseMap)
             else { return nil }
             guard let e = estimator else { return n }
-            return n + NoiseMapEstimator.parameterCount(channels: channels, width: e.width, depth: e.depth)
+            return n + NoiseMapEstimator.parameterCount(channels: channels, width: e.width, depth: e.depth, features: estimatorFeatures)
         }
     }
 
@@ -662,7 +664,7 @@ public enum ConvModelFile {
             throw ModelFileError.badMetadata(file: file, reason: "noise_map_space '\(space)' is for an RGB model that takes a noise map")
         }
         return Shape(channels: ch, widths: (w[0], w[1], w[2]), blocks: blocks, fineBlocks: fineBlocks, noiseInput: noiseInput, noiseMap: noiseMap,
-                     mapSpace: mapSpace, estimator: estimator)
+                     mapSpace: mapSpace, estimator: estimator, estimatorFeatures: try NoiseMapEstimator.storedFeatures(meta, path: file))
     }
 
     /// Tensors of a bundled estimator carry this prefix in the file.
@@ -675,7 +677,7 @@ public enum ConvModelFile {
         let own = tensors.filter { !$0.key.hasPrefix(estimatorPrefix) }
         try model.importTensors(s.estimator == nil ? tensors : own, file: file)
         if let e = s.estimator {
-            let est = NoiseMapEstimator(channels: s.channels, width: e.width, depth: e.depth, seed: 0)
+            let est = NoiseMapEstimator(channels: s.channels, width: e.width, depth: e.depth, features: s.estimatorFeatures, seed: 0)
             try est.importTensors(tensors, file: file, prefix: estimatorPrefix)
             model.estimator = est
         }

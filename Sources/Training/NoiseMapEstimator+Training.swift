@@ -15,9 +15,9 @@ extension NoiseMapEstimator: PatchModel {
         return backward(target: Self.blockMeans(maps, shape: noisy.shape))
     }
 
-    public var architectureKeys: [String] { ["kind", "channels", "est_width", "est_depth"] }
+    public var architectureKeys: [String] { ["kind", "channels", "est_width", "est_depth", "est_features"] }
     public var summary: String {
-        "noise-estimator width \(width), depth \(depth) (\(parameters.reduce(0) { $0 + $1.count }) parameters)"
+        "noise-estimator width \(width), depth \(depth)\(features == .raw ? "" : ", \(features.rawValue) input") (\(parameters.reduce(0) { $0 + $1.count }) parameters)"
     }
 
     /// Mean absolute error (0-255 scale) of the estimated σ over the 4x4 blocks of held-out
@@ -40,7 +40,7 @@ extension NoiseMapEstimator: PatchModel {
             }
             let est = forward(FeatureMaps(data: noisy, shape: shape))
             let target = Self.blockMeans(map, shape: shape)
-            for j in 0..<target.count { total += Double(abs(max(0, est.data.data[j]) - target.data[j])) * 50; count += 1 }
+            for j in 0..<target.count { total += Double(abs(sigmaOver50(est.data.data[j]) - target.data[j])) * 50; count += 1 }
         }
         return count > 0 ? total / Double(count) : 0
     }

@@ -672,15 +672,17 @@ struct ConvModelFileTests {
 
 struct NoiseMapEstimatorTests {
     /// Central differences against backward for the asymmetric loss (targets on both sides of
-    /// the outputs, so both weights are exercised).
-    @Test func gradientMatchesFiniteDifferences() {
-        let est = NoiseMapEstimator(channels: 3, width: 5, depth: 2, seed: 9)
+    /// the outputs, so both weights are exercised), with either input (for `energy`, the loss
+    /// on the log of σ/50).
+    @Test(arguments: NoiseMapEstimator.InputFeatures.allCases)
+    func gradientMatchesFiniteDifferences(features: NoiseMapEstimator.InputFeatures) {
+        let est = NoiseMapEstimator(channels: 3, width: 5, depth: 2, features: features, seed: 9)
         var rng = RandomGenerator(seed: 10)
         let s = FeatureShape(c: 3, h: 8, w: 12)
         let x = Matrix(rows: 2, cols: s.count)
         for i in 0..<x.count { x.data[i] = rng.uniform() }
         let t = Matrix(rows: 2, cols: 3 * 2 * 3)
-        for i in 0..<t.count { t.data[i] = rng.uniform() * 0.4 - 0.1 }
+        for i in 0..<t.count { t.data[i] = features == .raw ? rng.uniform() * 0.4 - 0.1 : expf(rng.uniform() * 4 - 2) }
         func run() -> Double {
             _ = est.forward(FeatureMaps(data: x, shape: s))
             return est.backward(target: t)
@@ -692,8 +694,9 @@ struct NoiseMapEstimatorTests {
 
     /// The inference path (exact kernels, Winograd for the wide layers, as measuring runs it)
     /// computes the training path's function: the same maps up to rounding.
-    @Test func inferenceMatchesTheTrainingPath() {
-        let est = NoiseMapEstimator(channels: 3, width: 16, depth: 3, seed: 12)
+    @Test(arguments: NoiseMapEstimator.InputFeatures.allCases)
+    func inferenceMatchesTheTrainingPath(features: NoiseMapEstimator.InputFeatures) {
+        let est = NoiseMapEstimator(channels: 3, width: 16, depth: 3, features: features, seed: 12)
         var rng = RandomGenerator(seed: 13)
         for p in est.parameters { for i in 0..<p.count { p.value.data[i] = (rng.uniform() * 2 - 1) * 0.3 } }
         let s = FeatureShape(c: 3, h: 84, w: 92)
@@ -728,7 +731,8 @@ struct NoiseMapEstimatorTests {
     /// patches): the σ error on held-out images falls to under half an untrained estimator's,
     /// and the trainer resumes it from its checkpoint. (Camera-like noise is learnt too slowly
     /// for a test; the training run's validation figure follows it.)
-    @Test func learnsToReadTheNoiseLevel() throws {
+    @Test(arguments: NoiseMapEstimator.InputFeatures.allCases)
+    func learnsToReadTheNoiseLevel(features: NoiseMapEstimator.InputFeatures) throws {
         let images: [FloatImage] = (0..<8).map { i in
             var img = FloatImage(width: 40, height: 40, channels: 3)
             for c in 0..<3 { for y in 0..<40 { for x in 0..<40 {
@@ -739,11 +743,11 @@ struct NoiseMapEstimatorTests {
         var opts = PatchTrainingOptions()
         opts.patch = 32; opts.batch = 8; opts.stepsPerEpoch = 100; opts.epochs = 6; opts.learningRate = 1e-3; opts.sigmaRange = 0...60
         opts.workers = 2
-        let dir = NSTemporaryDirectory() + "latent-est-\(getpid())"
+        let dir = NSTemporaryDirectory() + "latent-est-\(getpid())-\(features.rawValue)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         opts.checkpointPath = dir + "/est.ckpt.safetensors"
-        let est = NoiseMapEstimator(channels: 3, width: 16, depth: 3, seed: 5)
+        let est = NoiseMapEstimator(channels: 3, width: 16, depth: 3, features: features, seed: 5)
         let before = est.validation(Array(images.prefix(3)), options: opts)
         let trainer = PatchTrainer(model: est, options: opts)
         var reports: [PatchEpochReport] = []
@@ -751,10 +755,88 @@ struct NoiseMapEstimatorTests {
         let after = reports.last!.validation!
         #expect(after < 0.5 * before, "σ error \(before) before training, \(reports.map(\.validation!)) after each epoch")
         // Resuming the checkpoint gives the same weights and epoch count.
-        let again = PatchTrainer(model: NoiseMapEstimator(channels: 3, width: 16, depth: 3, seed: 99), options: opts)
+        let again = PatchTrainer(model: NoiseMapEstimator(channels: 3, width: 16, depth: 3, features: features, seed: 99), options: opts)
         try again.resume(from: opts.checkpointPath!)
         #expect(again.completedEpochs == 6)
         #expect(again.model.parameters.map { $0.value.array } == est.parameters.map { $0.value.array })
+    }
+
+    /// The `energy` statistics: on white noise of σ each of a plane's four reads σ on average
+    /// (per channel and, as the opponent basis is orthonormal, per component too); texture
+    /// raises them; and each channel's mean plane is the block's mean − ½. Checked against
+    /// the pixels directly, for a grey and a colour estimator.
+    @Test(arguments: [1, 3])
+    func energyStatisticsReadWhiteNoise(channels: Int) {
+        let est = NoiseMapEstimator(channels: channels, width: 4, depth: 1, features: .energy, seed: 1)
+        let (h, w) = (64, 64), np = channels == 3 ? 6 : 1
+        let inputs = NoiseMapEstimator.inputChannels(channels: channels, features: .energy)
+        #expect(inputs == 16 * channels + 4 * np + channels)
+        func statistics(_ image: [Float]) -> [Float] {
+            let s = FeatureShape(c: channels, h: h, w: w), s2 = FeatureShape(c: 4 * channels, h: h / 2, w: w / 2)
+            var half = [Float](repeating: 0, count: s2.count), q = [Float](repeating: 0, count: inputs * (h / 4) * (w / 4))
+            PixelShuffle.unshuffle(image, s, &half)
+            q.withUnsafeMutableBufferPointer { q in
+                PixelShuffle.unshuffle(half, s2, q.baseAddress!)
+                for i in 0..<(16 * channels * (h / 4) * (w / 4)) { q[i] -= 0.5 }
+                est.addStatistics(q.baseAddress!, row: w / 4, plane: (h / 4) * (w / 4), h: h / 4, w: w / 4)
+            }
+            return q
+        }
+        var rng = RandomGenerator(seed: 4)
+        for sigma: Float in [5, 20] {
+            let image = (0..<(channels * h * w)).map { i in 0.45 + Float((i % (h * w)) / w) / Float(32 * h) + sigma / 255 * rng.normal() }
+            let q = statistics(image)
+            let n = (h / 4) * (w / 4)
+            for p in 0..<np {
+                for j in 0..<4 {
+                    let plane = q[((16 * channels + 4 * p + j) * n)..<((16 * channels + 4 * p + j + 1) * n)]
+                    let read = plane.map { (expf(1.5 * $0 + 2) - 0.5) }.reduce(0, +) / Float(n)
+                    // Each block's statistic is a root of a few squares: its mean runs a little low.
+                    #expect(read > 0.75 * sigma && read < 1.1 * sigma, "σ \(sigma), plane \(p), statistic \(j): \(read)")
+                }
+            }
+            // The mean planes: block (0, 0) of channel 0.
+            var sum: Float = 0
+            for y in 0..<4 { for x in 0..<4 { sum += image[y * w + x] } }
+            #expect(abs(q[(16 * channels + 4 * np) * n] - (sum / 16 - 0.5)) < 1e-5)
+        }
+        // Stripes (texture) read far above the noise.
+        let stripes = (0..<(channels * h * w)).map { i in Float(0.3 + 0.4 * Float(i % w % 2)) }
+        let q = statistics(stripes)
+        let read = expf(1.5 * q[16 * channels * (h / 4) * (w / 4)] + 2) - 0.5
+        #expect(read > 50, "\(read)")
+    }
+
+    /// An `energy` estimator's input goes with it through files: saved alone or bundled, it loads
+    /// with its input; one of the other input is refused, naming the file and both inputs.
+    @Test func energyInputRoundTripsThroughFiles() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("est-energy-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let est = NoiseMapEstimator(channels: 3, width: 5, depth: 2, features: .energy, seed: 2)
+        #expect(est.metadata["est_features"] == "energy" && NoiseMapEstimator(channels: 3, width: 5, depth: 2, seed: 2).metadata["est_features"] == nil)
+        try SafeTensors.write(est.exportTensors(), metadata: est.metadata, to: dir + "/est.safetensors")
+        let alone = try NoiseMapEstimator.load(path: dir + "/est.safetensors")
+        #expect(alone.features == .energy && alone.parameters.map { $0.value.array } == est.parameters.map { $0.value.array })
+        let model = ConvDenoiser(channels: 3, widths: (4, 4, 4), noiseMap: true, seed: 1)
+        var meta = model.metadata
+        meta["estimator"] = "5,2"
+        meta["estimator_features"] = "energy"
+        try SafeTensors.write(model.exportTensors() + est.exportTensors().map {
+            NamedTensor(name: ConvModelFile.estimatorPrefix + $0.name, shape: $0.shape, values: $0.values)
+        }, metadata: meta, to: dir + "/bundle.safetensors")
+        let (loaded, _) = try ConvModelFile.load(path: dir + "/bundle.safetensors")
+        #expect(loaded.estimator?.features == .energy)
+        #expect(loaded.estimator?.parameters.map { $0.value.array } == est.parameters.map { $0.value.array })
+        let raw = NoiseMapEstimator(channels: 3, width: 5, depth: 2, seed: 3)
+        #expect(throws: ModelFileError.badMetadata(file: dir + "/est.safetensors", reason: "its estimator's input is energy, this one's raw")) {
+            try raw.initialise(from: dir + "/est.safetensors")
+        }
+        meta["estimator_features"] = "sparkle"
+        try SafeTensors.write(model.exportTensors(), metadata: meta, to: dir + "/bad.safetensors")
+        #expect(throws: ModelFileError.badMetadata(file: dir + "/bad.safetensors", reason: "unknown estimator_features 'sparkle'")) {
+            try ConvModelFile.load(path: dir + "/bad.safetensors")
+        }
     }
 
     /// The targets are 4x4 block means, and `estimate` spreads each block's value over its pixels.

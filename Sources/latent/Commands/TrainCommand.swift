@@ -75,6 +75,7 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "conv-dae, noise-estimator: --coarse-noise, and half of the camera patches get chroma noise blurred over 2-4.5 pixels and scaled to 4-80% of luma's variance (real photos' chroma noise after the camera's noise reduction: weak and smooth).") var reducedChroma = false
     @Option(help: "noise-estimator: channels of its layers.") var estWidth: Int = 32
     @Option(help: "noise-estimator: 3x3 layers before its output layer (at quarter resolution).") var estDepth: Int = 4
+    @Option(help: "noise-estimator: what its first layer sees: raw (each 4x4 block's pixels) or energy (those and, per plane of R, G, B and the opponent components, four fine-scale noise statistics of the block, with the output and loss on log σ).") var estFeatures: String = "raw"
     @Option(help: "noise-estimator: α of its asymmetric loss, 0-1 (an underestimate weighs 1 - α, an overestimate α; 0.5 is the plain squared error).") var estAlpha: Float = 0.3
     @Option(help: "conv-dae: fraction of patches whose noisy input is rounded to 8 bits and clipped to 0-255, as in a saved noisy PNG.")
     var pngNoise: Float = 0
@@ -139,6 +140,7 @@ struct TrainCommand: ParsableCommand {
                 throw ValidationError("--estimated-maps is for a conv-dae with --noise-map and --rgb (rgb map space).")
             }
             guard NoiseMapEstimator.widths.contains(estWidth), NoiseMapEstimator.depths.contains(estDepth) else { throw ValidationError("--est-width must be 1-256 and --est-depth 1-8.") }
+            guard NoiseMapEstimator.InputFeatures(rawValue: estFeatures) != nil else { throw ValidationError("--est-features must be raw or energy.") }
             guard estAlpha > 0 && estAlpha < 1 else { throw ValidationError("--est-alpha must be between 0 and 1.") }
             guard epochs >= 1, batch >= 1, stepsPerEpoch >= 1 else { throw ValidationError("--epochs, --batch and --steps-per-epoch must be at least 1.") }
             guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive.") }
@@ -215,7 +217,7 @@ struct TrainCommand: ParsableCommand {
     /// `--init-from` or `--resume`.
     func patchModel(channels: Int) -> PatchModel {
         if model == "noise-estimator" {
-            return NoiseMapEstimator(channels: channels, width: estWidth, depth: estDepth, seed: seed)
+            return NoiseMapEstimator(channels: channels, width: estWidth, depth: estDepth, features: NoiseMapEstimator.InputFeatures(rawValue: estFeatures)!, seed: seed)
         }
         return ConvDenoiser(channels: channels, widths: Self.parseWidths(widths)!, blocks: blocks, fineBlocks: fineBlocks,
                             noiseInput: noiseInput, noiseMap: noiseMap, seed: seed)
