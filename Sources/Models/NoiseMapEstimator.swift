@@ -195,16 +195,22 @@ public final class NoiseMapEstimator {
         let input = FeatureShape(c: Self.inputChannels(channels: channels, features: features), h: s4.h, w: s4.w)
         if half.cols != s2.count || half.rows != x.n { half = Matrix(rows: x.n, cols: s2.count) }
         if q.cols != input.count || q.rows != x.n { q = Matrix(rows: x.n, cols: input.count) }
-        for b in 0..<x.n {
-            PixelShuffle.unshuffle(x.data.data + b * s.count, s, half.data + b * s2.count)
-            PixelShuffle.unshuffle(half.data + b * s2.count, s2, q.data + b * input.count)
-            for i in 0..<s4.count { q.data[b * input.count + i] -= Self.inputOffset }
-            addStatistics(q.data + b * input.count, row: s4.w, plane: s4.h * s4.w, h: s4.h, w: s4.w)
-        }
+        for b in 0..<x.n { blockInput(x.data.data + b * s.count, s, half: half.data + b * s2.count, into: q.data + b * input.count) }
         var h = FeatureMaps(data: q, shape: input)
         for l in layers { h = l.forward(h) }
         out = h
         return h
+    }
+
+    /// The first layer's input for one image `s` (c, H, W), as the training path builds it: its
+    /// 4x4 blocks' pixels − ½ (unshuffled twice; `half` is scratch of 4c·H/2·W/2 floats) and,
+    /// with `energy`, their statistics.
+    func blockInput(_ x: UnsafePointer<Float>, _ s: FeatureShape, half: UnsafeMutablePointer<Float>, into q: UnsafeMutablePointer<Float>) {
+        let s2 = FeatureShape(c: 4 * s.c, h: s.h / 2, w: s.w / 2), s4 = FeatureShape(c: 16 * s.c, h: s.h / 4, w: s.w / 4)
+        PixelShuffle.unshuffle(x, s, half)
+        PixelShuffle.unshuffle(half, s2, q)
+        for i in 0..<s4.count { q[i] -= Self.inputOffset }
+        addStatistics(q, row: s4.w, plane: s4.h * s4.w, h: s4.h, w: s4.w)
     }
 
     /// The block means of full-resolution maps (n, c·H·W): the training targets.

@@ -772,14 +772,8 @@ struct NoiseMapEstimatorTests {
         let inputs = NoiseMapEstimator.inputChannels(channels: channels, features: .energy)
         #expect(inputs == 16 * channels + 4 * np + channels)
         func statistics(_ image: [Float]) -> [Float] {
-            let s = FeatureShape(c: channels, h: h, w: w), s2 = FeatureShape(c: 4 * channels, h: h / 2, w: w / 2)
-            var half = [Float](repeating: 0, count: s2.count), q = [Float](repeating: 0, count: inputs * (h / 4) * (w / 4))
-            PixelShuffle.unshuffle(image, s, &half)
-            q.withUnsafeMutableBufferPointer { q in
-                PixelShuffle.unshuffle(half, s2, q.baseAddress!)
-                for i in 0..<(16 * channels * (h / 4) * (w / 4)) { q[i] -= 0.5 }
-                est.addStatistics(q.baseAddress!, row: w / 4, plane: (h / 4) * (w / 4), h: h / 4, w: w / 4)
-            }
+            var half = [Float](repeating: 0, count: channels * h * w), q = [Float](repeating: 0, count: inputs * (h / 4) * (w / 4))
+            est.blockInput(image, FeatureShape(c: channels, h: h, w: w), half: &half, into: &q)
             return q
         }
         var rng = RandomGenerator(seed: 4)
