@@ -35,9 +35,15 @@ public enum CameraNoise {
     /// 4-80% of luma's: in real photos the camera's chroma noise reduction leaves chroma noise
     /// weak and smooth (polyu-val's 41 photos, YCbCr, detail finer than 31 pixels: chroma
     /// variance 8-38% of luma's, chroma correlated 0.5 four pixels away, luma 0.13), where the
-    /// other modes' chroma noise is as strong as luma's or stronger).
+    /// other modes' chroma noise is as strong as luma's or stronger); smoothChroma (coarse, and in
+    /// half of the camera patches luma noise as the demosaic leaves it, fine, with a part
+    /// correlated 3-10 pixels away carrying about 0-30% of its variance, and chroma noise blurred over
+    /// 2.5-4.5 pixels at 12-50% of luma's variance: what real noise is where the scene is flat,
+    /// measured on polyu-val's flat areas, which no reference softness reaches: luma correlated
+    /// 0.55-0.7 one pixel away and 0.05-0.26 eight away, chroma 0.57-0.65 four away at 21-39% of
+    /// luma's variance).
     public enum Processing: String, Sendable, CaseIterable {
-        case none, standard, coarse, correlated, reducedChroma = "reduced-chroma"
+        case none, standard, coarse, correlated, reducedChroma = "reduced-chroma", smoothChroma = "smooth-chroma"
     }
 
     /// One camera's settings, drawn per patch.
@@ -125,6 +131,17 @@ public enum CameraNoise {
                     st.lumaCoarseGain = b / (1 - a)
                     st.chromaBlur = 1 + 4 * rng.uniform()
                     st.chromaScale = 0.1 + 0.5 * rng.uniform()
+                }
+                if processing == .smoothChroma && rng.uniform() < 0.5 {
+                    // Luma = √(1−f)·fine + √f·(blurred, scaled back to the fine noise's variance).
+                    let f = 0.15 * rng.uniform()   // the demosaiced noise's blur keeps about twice f: 0-30%
+                    st.lumaBlur = 3 + 7 * rng.uniform()
+                    let keep = gaussian(st.lumaBlur).reduce(0) { $0 + $1 * $1 }
+                    let a = (1 - f).squareRoot(), b = f.squareRoot() / keep
+                    st.lumaMix = 1 - a
+                    st.lumaCoarseGain = a < 1 ? b / (1 - a) : 1
+                    st.chromaBlur = 2.5 + 2 * rng.uniform()
+                    st.chromaToLuma = exp(log(Float(0.12)) + rng.uniform() * (log(Float(0.5)) - log(Float(0.12))))
                 }
                 if processing == .reducedChroma && rng.uniform() < 0.5 {
                     st.chromaBlur = 2 + 2.5 * rng.uniform()

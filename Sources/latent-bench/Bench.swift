@@ -164,7 +164,7 @@ struct NoiseStats: ParsableCommand {
     @Option(help: "Patches (96x96, mid-grey with a gentle gradient).") var patches = 60
     @Option(help: "Share of patches JPEG-compressed.") var jpeg: Float = 0.5
     @Option(help: "Seed.") var seed: UInt64 = 3
-    @Option(help: "In-camera processing: none, standard (train --camera-processing), coarse (train --coarse-noise), correlated (train --correlated-noise) or reduced-chroma (train --reduced-chroma).") var processing: CameraNoise.Processing = .none
+    @Option(help: "In-camera processing: none, standard (train --camera-processing), coarse (train --coarse-noise), correlated (train --correlated-noise), reduced-chroma (train --reduced-chroma) or smooth-chroma (train --smooth-chroma).") var processing: CameraNoise.Processing = .none
 
     func run() {
         let h = 96, w = 96, n = h * w, lags = [1, 2, 3, 4, 6, 8]

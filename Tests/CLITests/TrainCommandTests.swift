@@ -78,7 +78,7 @@ struct TrainCommandTests {
          "--sigma-power must be a positive number"),
         (["train", "--model", "dae", "--noise", "gaussian:0.3", "--sigma-power", "2", "--data", "x", "-o", "m"], "--sigma-power is for a conv-dae"),
         (["train", "--model", "conv-dae", "--rgb", "--noise-map", "--camera-noise", "0.5", "--noise", "gaussian:0-60/255", "--reduced-chroma",
-          "--correlated-noise", "--data", "x", "-o", "m"], "--reduced-chroma and --correlated-noise are two different noise mixes"),
+          "--correlated-noise", "--data", "x", "-o", "m"], "--correlated-noise, --reduced-chroma and --smooth-chroma are different noise mixes"),
         (["train", "--model", "conv-dae", "--rgb", "--noise", "gaussian:0-60/255", "--correlated-white", "0.5", "--data", "x", "-o", "m"],
          "--correlated-white is for a conv-dae with --noise-map and --rgb"),
         (["train", "--model", "conv-dae", "--rgb", "--noise-map", "--noise", "gaussian:0-60/255", "--correlated-white", "1.5", "--data", "x", "-o", "m"],

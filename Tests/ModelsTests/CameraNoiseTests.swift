@@ -188,17 +188,20 @@ struct CameraNoiseTests {
         #expect(correlated.cross > coarse.cross + 0.05, "cross-channel correlation \(correlated.cross) vs coarse \(coarse.cross)")
     }
 
-    /// The reduced-chroma mode: in the patches where it draws a chroma share, the noise's chroma
-    /// (YCbCr) variance is that share of luma's (within 25%; a grey patch, so the tone curve
-    /// scales every channel alike), chroma is smooth (correlated 0.3 or more four pixels away),
-    /// and the other half of the patches keep chroma at least as strong as luma, as the coarse
+    /// The reduced- and smooth-chroma modes: in the patches where they draw a chroma share, the
+    /// noise's chroma (YCbCr) variance is that share of luma's (within 25%; a grey patch, so the
+    /// tone curve scales every channel alike), chroma is smooth (correlated 0.3 or more four pixels
+    /// away; 0.4 for smooth-chroma, blurred over 2.5 pixels or more), smooth-chroma's luma is
+    /// finer than its chroma (four pixels away, correlated at least 0.2 less on average, as in
+    /// real photos' flat areas), and the other half of the patches keep chroma at least as strong as luma, as the coarse
     /// mode has it.
-    @Test func reducedChromaModeHitsItsShare() {
+    @Test(arguments: [CameraNoise.Processing.reducedChroma, .smoothChroma])
+    func chromaModesHitTheirShare(mode: CameraNoise.Processing) {
         let h = 96, w = 96, n = h * w
         var rng = RandomGenerator(seed: 6)
-        var reduced = 0, kept = 0
+        var reduced = 0, kept = 0, lumaLag4 = 0.0, chromaLag4 = 0.0
         for _ in 0..<24 {
-            var st = CameraNoise.Settings.random(&rng, jpegFraction: 0, processing: .reducedChroma)
+            var st = CameraNoise.Settings.random(&rng, jpegFraction: 0, processing: mode)
             st.shot = 0.01; st.read = 2e-5   // well above 8-bit rounding's noise
             let clean = [Float](repeating: 0.45, count: 3 * n)
             var noisy = clean, map = clean
@@ -209,18 +212,25 @@ struct CameraNoiseTests {
             }
             let (y, cb, cr) = (planes[0], planes[1], planes[2])
             func variance(_ p: [Double]) -> Double { p.map { $0 * $0 }.reduce(0, +) / Double(n) }
+            func lag4(_ p: [Double]) -> Double {
+                var sum = 0.0
+                for row in 0..<h { for x in 0..<(w - 4) { sum += p[row * w + x] * p[row * w + x + 4] } }
+                return sum / Double(h * (w - 4)) / variance(p)
+            }
             let share = (variance(cb) + variance(cr)) / 2 / variance(y)
             if let target = st.chromaToLuma {
                 reduced += 1
                 #expect(abs(share / Double(target) - 1) < 0.25, "chroma share \(share), drawn \(target)")
-                var lag4 = 0.0
-                for row in 0..<h { for x in 0..<(w - 4) { lag4 += cb[row * w + x] * cb[row * w + x + 4] } }
-                #expect(lag4 / Double(h * (w - 4)) / variance(cb) > 0.3, "chroma not smooth")
+                #expect(lag4(cb) > (mode == .smoothChroma ? 0.4 : 0.3), "chroma not smooth: \(lag4(cb))")
+                lumaLag4 += lag4(y); chromaLag4 += lag4(cb)
             } else {
                 kept += 1
             }
         }
         #expect(reduced >= 6 && kept >= 6, "\(reduced) reduced, \(kept) kept")
+        if mode == .smoothChroma {
+            #expect(chromaLag4 - lumaLag4 > 0.2 * Double(reduced), "four pixels away: luma \(lumaLag4 / Double(reduced)), chroma \(chromaLag4 / Double(reduced))")
+        }
     }
 
     /// JPEG's lossy step: quality 100 changes an image by at most a grey level or two, lower

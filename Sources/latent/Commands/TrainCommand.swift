@@ -73,6 +73,7 @@ struct TrainCommand: ParsableCommand {
     @Option(help: ArgumentHelp("conv-dae --noise-map --rgb: every patch's map is what this file's noise estimator (an estimator file, or a colour model that bundles one) reads on the noisy patch, flat, as `latent denoise` gives it, not the noise's exact σ.", valueName: "FILE")) var estimatedMaps: String?
     @Flag(help: "conv-dae, noise-estimator: --coarse-noise, and half of the camera patches get a luma component correlated 2-10 pixels away with 5-50% of the noise's variance and chroma noise cut to 10-60% (real photos' noise: correlated far and across channels).") var correlatedNoise = false
     @Flag(help: "conv-dae, noise-estimator: --coarse-noise, and half of the camera patches get chroma noise blurred over 2-4.5 pixels and scaled to 4-80% of luma's variance (real photos' chroma noise after the camera's noise reduction: weak and smooth).") var reducedChroma = false
+    @Flag(help: "conv-dae, noise-estimator: --coarse-noise, and half of the camera patches get fine luma noise (as the demosaic leaves it) with a part correlated 3-10 pixels away, and chroma noise blurred over 2.5-4.5 pixels at 12-50% of luma's variance (real noise where a photo is flat).") var smoothChroma = false
     @Option(help: "noise-estimator: channels of its layers.") var estWidth: Int = 32
     @Option(help: "noise-estimator: 3x3 layers before its output layer (at quarter resolution).") var estDepth: Int = 4
     @Option(help: "noise-estimator: what its first layer sees: raw (each 4x4 block's pixels) or energy (those and, per plane of R, G, B and the opponent components, four fine-scale noise statistics of the block, with the output and loss on log σ).") var estFeatures: String = "raw"
@@ -113,7 +114,9 @@ struct TrainCommand: ParsableCommand {
         if halvedCopies && model != "conv-dae" { throw ValidationError("--halved-copies is for a conv-dae.") }
         if logLoss && model != "conv-dae" { throw ValidationError("--log-loss is for a conv-dae.") }
         if initFrom != nil && model != "conv-dae" && model != "noise-estimator" { throw ValidationError("--init-from is for a conv-dae or a noise-estimator.") }
-        if reducedChroma && correlatedNoise { throw ValidationError("--reduced-chroma and --correlated-noise are two different noise mixes: give one.") }
+        if [correlatedNoise, reducedChroma, smoothChroma].filter({ $0 }).count > 1 {
+            throw ValidationError("--correlated-noise, --reduced-chroma and --smooth-chroma are different noise mixes: give one.")
+        }
         guard sigmaPower > 0 && sigmaPower.isFinite else { throw ValidationError("--sigma-power must be a positive number.") }
         if sigmaPower != 1 && model != "conv-dae" && model != "noise-estimator" { throw ValidationError("--sigma-power is for a conv-dae or a noise-estimator.") }
         try validateColourNoise()
@@ -188,7 +191,7 @@ struct TrainCommand: ParsableCommand {
         opts.jpegFraction = jpeg
         opts.jpegQualities = Self.parseQualities(jpegQuality) ?? CameraNoise.Settings.defaultJPEGQualities
         opts.cameraToe = cameraToe
-        opts.cameraProcessing = reducedChroma ? .reducedChroma : correlatedNoise ? .correlated : coarseNoise ? .coarse : cameraProcessing ? .standard : .none
+        opts.cameraProcessing = smoothChroma ? .smoothChroma : reducedChroma ? .reducedChroma : correlatedNoise ? .correlated : coarseNoise ? .coarse : cameraProcessing ? .standard : .none
         opts.flatCameraMaps = flatCameraMaps
         if let estimatedMaps {
             let estimator = try Exit.setUp { try NoiseMapEstimator.load(path: estimatedMaps) }
