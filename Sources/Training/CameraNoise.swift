@@ -121,35 +121,38 @@ public enum CameraNoise {
                     }
                 }
                 if processing == .correlated && rng.uniform() < 0.5 {
-                    // Luma = √(1−f)·fine + √f·(blurred, scaled back to the fine noise's variance).
-                    let f = 0.05 + 0.45 * rng.uniform()
-                    st.lumaBlur = 2 + 8 * rng.uniform()
-                    let k = gaussian(st.lumaBlur)
-                    let keep = k.reduce(0) { $0 + $1 * $1 }   // one axis; the 2-D share is keep²
-                    let a = (1 - f).squareRoot(), b = f.squareRoot() / keep
-                    st.lumaMix = 1 - a
-                    st.lumaCoarseGain = b / (1 - a)
+                    st.addCoarseLuma(share: 0.05 + 0.45 * rng.uniform(), blur: 2 + 8 * rng.uniform())
                     st.chromaBlur = 1 + 4 * rng.uniform()
                     st.chromaScale = 0.1 + 0.5 * rng.uniform()
                 }
                 if processing == .smoothChroma && rng.uniform() < 0.5 {
-                    // Luma = √(1−f)·fine + √f·(blurred, scaled back to the fine noise's variance).
-                    let f = 0.15 * rng.uniform()   // the demosaiced noise's blur keeps about twice f: 0-30%
-                    st.lumaBlur = 3 + 7 * rng.uniform()
-                    let keep = gaussian(st.lumaBlur).reduce(0) { $0 + $1 * $1 }
-                    let a = (1 - f).squareRoot(), b = f.squareRoot() / keep
-                    st.lumaMix = 1 - a
-                    st.lumaCoarseGain = a < 1 ? b / (1 - a) : 1
+                    // The demosaiced noise's blur keeps about twice the share: 0-30% of luma's variance.
+                    st.addCoarseLuma(share: 0.15 * rng.uniform(), blur: 3 + 7 * rng.uniform())
                     st.chromaBlur = 2.5 + 2 * rng.uniform()
-                    st.chromaToLuma = exp(log(Float(0.12)) + rng.uniform() * (log(Float(0.5)) - log(Float(0.12))))
+                    st.chromaToLuma = logUniform(&rng, 0.12, 0.5)
                 }
                 if processing == .reducedChroma && rng.uniform() < 0.5 {
                     st.chromaBlur = 2 + 2.5 * rng.uniform()
-                    st.chromaToLuma = exp(log(Float(0.04)) + rng.uniform() * (log(Float(0.8)) - log(Float(0.04))))
+                    st.chromaToLuma = logUniform(&rng, 0.04, 0.8)
                 }
             }
             if toeFraction > 0 && rng.uniform() < toeFraction { st.toe = 0.05 + 0.25 * rng.uniform() }
             return st
+        }
+
+        /// Luma = √(1−f)·fine + √f·(a Gaussian blur of σ `blur` pixels, scaled back to the fine
+        /// noise's variance): a component correlated far that carries the share f of a white
+        /// noise's variance (more of the smoother demosaiced noise's).
+        mutating func addCoarseLuma(share f: Float, blur: Float) {
+            lumaBlur = blur
+            let keep = gaussian(blur).reduce(0) { $0 + $1 * $1 }   // one axis; the 2-D share is keep²
+            let a = (1 - f).squareRoot(), b = f.squareRoot() / keep
+            lumaMix = 1 - a
+            lumaCoarseGain = a < 1 ? b / (1 - a) : 1
+        }
+
+        static func logUniform(_ rng: inout RandomGenerator, _ lo: Float, _ hi: Float) -> Float {
+            exp(log(lo) + rng.uniform() * (log(hi) - log(lo)))
         }
     }
 

@@ -29,9 +29,7 @@ struct CameraNoiseTests {
                 st.shot = processed == 2 ? 0.004 : 0.01; st.read = 2e-5; st.blur = blur
                 if processed == 1 { st.lumaMix = 0.6; st.lumaBlur = 2; st.chromaBlur = 1.5; st.chromaScale = 0.3 }
                 if processed == 2 {
-                    let keep = CameraNoise.gaussian(4).reduce(0) { $0 + $1 * $1 }
-                    let a = Float(0.7).squareRoot(), b = Float(0.3).squareRoot() / keep
-                    st.lumaBlur = 4; st.lumaMix = 1 - a; st.lumaCoarseGain = b / (1 - a); st.chromaBlur = 2; st.chromaScale = 0.3
+                    st.addCoarseLuma(share: 0.3, blur: 4); st.chromaBlur = 2; st.chromaScale = 0.3
                 }
                 if processed == 3 { st.chromaBlur = 2.5; st.chromaToLuma = 0.1 }
                 if processed == 4 { st.toe = 0.25 }
