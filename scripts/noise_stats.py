@@ -52,8 +52,8 @@ for n in sorted(os.listdir(os.path.join(d, "noisy"))):
     a = np.asarray(Image.open(os.path.join(d, "noisy", n)).convert("RGB"), dtype=np.float64)
     b = np.asarray(Image.open(os.path.join(d, "clean", n)).convert("RGB"), dtype=np.float64)
     m = flat_mask(b)
-    if m.sum() < 2000:
-        continue   # too little flat area to measure
+    if flat_t is not None and m.sum() < 2000:
+        continue   # too little flat area to measure (the count of pairs printed says how many were)
     e = a - b
     e -= mean(e, m)
     v = np.maximum(1e-9, mean(e ** 2, m))
