@@ -57,7 +57,7 @@ static void dense_generic(const float *x, size_t rows, size_t in, const float *w
 void lk_dense_forward_exact(const float *x, size_t rows, size_t in, const float *w, const float *b, size_t out,
                             float *y) {
 #if defined(__x86_64__)
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    if (lk_simd_level() >= LK_SIMD_AVX2) {
         dense_avx2(x, rows, in, w, b, out, y);
         return;
     }

@@ -77,11 +77,25 @@ __attribute__((target("avx,f16c"))) static void from_half_f16c(const uint16_t *x
     from_half_plain(x + i, y + i, n - i);
 }
 
-static int has_f16c(void) { return __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c"); }
+__attribute__((target("avx512f"))) static void to_half_avx512(const float *x, uint16_t *y, size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm256_storeu_si256((__m256i *)(y + i), _mm512_cvtps_ph(_mm512_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    to_half_plain(x + i, y + i, n - i);
+}
+
+__attribute__((target("avx512f"))) static void from_half_avx512(const uint16_t *x, float *y, size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(x + i))));
+    from_half_plain(x + i, y + i, n - i);
+}
+
+static int has_f16c(void) { return lk_simd_level() >= LK_SIMD_AVX2 && __builtin_cpu_supports("f16c"); }
 #endif
 
 void lk_to_half(const float *x, uint16_t *y, size_t n) {
 #if defined(__x86_64__)
+    if (lk_simd_level() >= LK_SIMD_AVX512) { to_half_avx512(x, y, n); return; }
     if (has_f16c()) { to_half_f16c(x, y, n); return; }
 #endif
     to_half_plain(x, y, n);
@@ -89,6 +103,7 @@ void lk_to_half(const float *x, uint16_t *y, size_t n) {
 
 void lk_from_half(const uint16_t *x, float *y, size_t n) {
 #if defined(__x86_64__)
+    if (lk_simd_level() >= LK_SIMD_AVX512) { from_half_avx512(x, y, n); return; }
     if (has_f16c()) { from_half_f16c(x, y, n); return; }
 #endif
     from_half_plain(x, y, n);

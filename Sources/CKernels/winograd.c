@@ -223,6 +223,9 @@ typedef struct {
     void (*out_plain)(const float *m, size_t ms, float b, int act, float *y);
     void (*in_vector)(const float *const r[], size_t nt, size_t cols, float *v, size_t es);
     void (*out_vector)(const float *m, float b, int act, float *dst, size_t orow, size_t rows);
+    // AVX-512 (NULL where there are none): a strip of tiles 16 at a time, and 16 whole tiles.
+    void (*in_wide)(const float *const r[], size_t nt, size_t cols, float *v, size_t es);
+    void (*out_wide)(const float *m, float b, int act, float *dst, size_t orow, size_t rows);
 } variant;
 
 // One product of the plain path: Σ over the input channels of weight × transformed input, one
@@ -307,6 +310,60 @@ __attribute__((target("avx2,fma"))) static inline void products_6x16(const float
     _mm256_store_ps(me + 48, a30); _mm256_store_ps(me + 56, a31);
     _mm256_store_ps(me + 64, a40); _mm256_store_ps(me + 72, a41);
     _mm256_store_ps(me + 80, a50); _mm256_store_ps(me + 88, a51);
+}
+
+// All E products of one 6-channel block for nh runs of 16 tiles (V at the first tile), into
+// M[h][e][o][16] (runs E · 96 floats apart). The AVX2 kernel takes one run at a time (nh = 1).
+typedef void (*products_fn)(const float *u, const float *V, size_t E, size_t nb, size_t blk, size_t C, size_t TB, size_t nh,
+                            float *M);
+
+__attribute__((target("avx2,fma"))) static void products_avx2(const float *u, const float *V, size_t E, size_t nb, size_t blk,
+                                                             size_t C, size_t TB, size_t nh, float *M) {
+    (void)nh;
+    for (size_t e = 0; e < E; e++) products_6x16(u + (e * nb + blk) * C * 6, V + e * C * TB, C, TB, M + e * 96);
+}
+
+// AVX-512F, every product the same fma sequence as products_6x16's lanes: 6 channels x 32 tiles
+// (two runs, 12 accumulators, 8 loads for 12 fmas), or for one run two transform elements at a
+// time (6 channels x 16 tiles each).
+__attribute__((target("avx512f"))) static void products_avx512(const float *u, const float *V, size_t E, size_t nb, size_t blk,
+                                                              size_t C, size_t TB, size_t nh, float *M) {
+    if (nh == 2) {
+        for (size_t e = 0; e < E; e++) {
+            const float *ue = u + (e * nb + blk) * C * 6, *ve = V + e * C * TB;
+            __m512 a[6][2];
+            for (int o = 0; o < 6; o++) a[o][0] = a[o][1] = _mm512_setzero_ps();
+            for (size_t ci = 0; ci < C; ci++, ue += 6, ve += TB) {
+                const __m512 v0 = _mm512_loadu_ps(ve), v1 = _mm512_loadu_ps(ve + 16);
+                for (int o = 0; o < 6; o++) {
+                    const __m512 w = _mm512_set1_ps(ue[o]);
+                    a[o][0] = _mm512_fmadd_ps(w, v0, a[o][0]);
+                    a[o][1] = _mm512_fmadd_ps(w, v1, a[o][1]);
+                }
+            }
+            for (int o = 0; o < 6; o++) {
+                _mm512_store_ps(M + e * 96 + o * 16, a[o][0]);
+                _mm512_store_ps(M + (E + e) * 96 + o * 16, a[o][1]);
+            }
+        }
+        return;
+    }
+    for (size_t e = 0; e < E; e += 2) {
+        const size_t n = e + 1 < E ? 2 : 1;
+        const float *ue[2] = {u + (e * nb + blk) * C * 6, u + ((e + n - 1) * nb + blk) * C * 6};
+        const float *ve[2] = {V + e * C * TB, V + (e + n - 1) * C * TB};
+        __m512 a[2][6];
+        for (int p = 0; p < 2; p++)
+            for (int o = 0; o < 6; o++) a[p][o] = _mm512_setzero_ps();
+        for (size_t ci = 0; ci < C; ci++) {
+            for (int p = 0; p < 2; p++) {
+                const __m512 v = _mm512_loadu_ps(ve[p] + ci * TB);
+                for (int o = 0; o < 6; o++) a[p][o] = _mm512_fmadd_ps(_mm512_set1_ps(ue[p][ci * 6 + o]), v, a[p][o]);
+            }
+        }
+        for (size_t p = 0; p < n; p++)
+            for (int o = 0; o < 6; o++) _mm512_store_ps(M + (e + p) * 96 + o * 16, a[p][o]);
+    }
 }
 
 // F(2x2): 8 tiles at a time, columns 2t..2t+17 of each row split into the tiles' columns 0-3.
@@ -452,12 +509,95 @@ __attribute__((target("avx2,fma"))) static void out_tiles4_avx2(const float *m, 
     }
 }
 
-__attribute__((target("avx2,fma"))) static int run_avx2(const variant *f, const float *xp, size_t xrow, size_t xplane, size_t C, size_t H,
+#define Z_ADD(a, b) _mm512_add_ps(a, b)
+#define Z_SUB(a, b) _mm512_sub_ps(a, b)
+#define Z_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define Z_K(x) _mm512_set1_ps((float)(x))
+
+// AVX-512F: 16 tiles at a time (columns 4t ... 4t + 65 of each row), the rest on AVX2. Column j
+// of tiles 0-7 picked from the first 32 floats, of tiles 8-15 from the next 32; columns 4 and 5
+// are columns 0 and 1 moved down a tile, with columns 64 and 65 in the top lane.
+__attribute__((target("avx512f"))) static void in_strip4_avx512(const float *const r[], size_t nt, size_t cols, float *v, size_t es) {
+    size_t t = 0;
+    const __m512i next = _mm512_setr_epi32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
+    __m512i col[4];
+    for (int j = 0; j < 4; j++)
+        col[j] = _mm512_setr_epi32(j, j + 4, j + 8, j + 12, j + 16, j + 20, j + 24, j + 28, j, j + 4, j + 8, j + 12, j + 16, j + 20,
+                                   j + 24, j + 28);
+    for (; t + 16 <= nt && 4 * t + 66 <= cols; t += 16) {
+        __m512 s[6][6];
+        {
+            __m512 d[6][6];
+            for (int k = 0; k < 6; k++) {
+                const float *p = r[k] + 4 * t;
+                const __m512 l0 = _mm512_loadu_ps(p), l1 = _mm512_loadu_ps(p + 16);
+                const __m512 l2 = _mm512_loadu_ps(p + 32), l3 = _mm512_loadu_ps(p + 48);
+                for (int j = 0; j < 4; j++)
+                    d[k][j] = _mm512_mask_blend_ps(0xFF00, _mm512_permutex2var_ps(l0, col[j], l1), _mm512_permutex2var_ps(l2, col[j], l3));
+                d[k][4] = _mm512_permutex2var_ps(d[k][0], next, _mm512_set1_ps(p[64]));
+                d[k][5] = _mm512_permutex2var_ps(d[k][1], next, _mm512_set1_ps(p[65]));
+            }
+            for (int j = 0; j < 6; j++) {
+                __m512 c[6];
+                W4_IN(__m512, Z_ADD, Z_SUB, Z_FMA, Z_K, d[0][j], d[1][j], d[2][j], d[3][j], d[4][j], d[5][j], c);
+                for (int i = 0; i < 6; i++) s[i][j] = c[i];
+            }
+        }
+        for (int i = 0; i < 6; i++) {
+            __m512 c[6];
+            W4_IN(__m512, Z_ADD, Z_SUB, Z_FMA, Z_K, s[i][0], s[i][1], s[i][2], s[i][3], s[i][4], s[i][5], c);
+            for (int j = 0; j < 6; j++) _mm512_storeu_ps(v + (6 * i + j) * es + t, c[j]);
+        }
+    }
+    const float *q[6] = {r[0] + 4 * t, r[1] + 4 * t, r[2] + 4 * t, r[3] + 4 * t, r[4] + 4 * t, r[5] + 4 * t};
+    in_strip4_avx2(q, nt - t, cols - 4 * t, v + t, es);
+}
+
+// The output transform of 16 tiles of one output channel (as out_tiles4_avx2), stored as 4 rows
+// of 64 columns: each 128-bit lane's 4 tiles transposed in place, then the lanes put in order.
+__attribute__((target("avx512f"))) static void out_tiles4_avx512(const float *m, float b, int act, float *dst, size_t orow,
+                                                                size_t rows) {
+    __m512 r[4][6];
+    for (int j = 0; j < 6; j++) {
+        __m512 c[4];
+        W4_OUT(__m512, Z_ADD, Z_SUB, Z_FMA, Z_K, _mm512_load_ps(m + j * 96), _mm512_load_ps(m + (6 + j) * 96),
+               _mm512_load_ps(m + (12 + j) * 96), _mm512_load_ps(m + (18 + j) * 96), _mm512_load_ps(m + (24 + j) * 96),
+               _mm512_load_ps(m + (30 + j) * 96), c);
+        for (int i = 0; i < 4; i++) r[i][j] = c[i];
+    }
+    const __m512 bv = _mm512_set1_ps(b), zv = _mm512_setzero_ps();
+    for (size_t i = 0; i < rows; i++) {
+        __m512 y[4];
+        W4_OUT(__m512, Z_ADD, Z_SUB, Z_FMA, Z_K, r[i][0], r[i][1], r[i][2], r[i][3], r[i][4], r[i][5], y);
+        for (int j = 0; j < 4; j++) {
+            y[j] = _mm512_add_ps(y[j], bv);
+            if (act == LK_RELU) y[j] = _mm512_max_ps(y[j], zv);
+        }
+        const __m512 t0 = _mm512_unpacklo_ps(y[0], y[1]), t1 = _mm512_unpackhi_ps(y[0], y[1]);
+        const __m512 t2 = _mm512_unpacklo_ps(y[2], y[3]), t3 = _mm512_unpackhi_ps(y[2], y[3]);
+        const __m512 z0 = _mm512_shuffle_ps(t0, t2, 0x44), z1 = _mm512_shuffle_ps(t0, t2, 0xEE);
+        const __m512 z2 = _mm512_shuffle_ps(t1, t3, 0x44), z3 = _mm512_shuffle_ps(t1, t3, 0xEE);
+        // z0 ... z3: tiles 4L, 4L + 1, 4L + 2, 4L + 3 in lane L.
+        const __m512 p0 = _mm512_shuffle_f32x4(z0, z1, 0x44), q0 = _mm512_shuffle_f32x4(z2, z3, 0x44);
+        const __m512 p1 = _mm512_shuffle_f32x4(z0, z1, 0xEE), q1 = _mm512_shuffle_f32x4(z2, z3, 0xEE);
+        float *d = dst + i * orow;
+        _mm512_storeu_ps(d, _mm512_shuffle_f32x4(p0, q0, 0x88));
+        _mm512_storeu_ps(d + 16, _mm512_shuffle_f32x4(p0, q0, 0xDD));
+        _mm512_storeu_ps(d + 32, _mm512_shuffle_f32x4(p1, q1, 0x88));
+        _mm512_storeu_ps(d + 48, _mm512_shuffle_f32x4(p1, q1, 0xDD));
+    }
+}
+
+__attribute__((target("avx2,fma"))) static int run_avx2(const variant *f, int wide, const float *xp, size_t xrow, size_t xplane, size_t C, size_t H,
                                                        size_t W, const float *u, const float *b, size_t Cout, int act, float *out,
                                                        size_t orow, size_t oplane) {
-    const size_t m = f->m, E = f->E, nb = (Cout + 5) / 6, ntx = (W + m - 1) / m, nty = (H + m - 1) / m, TB = tiles_per_block(f, C);
+    // AVX-512 takes blocks of twice the tiles (its products run on 32; L2 holds them).
+    const products_fn products = wide ? products_avx512 : products_avx2;
+    void (*in_vector)(const float *const r[], size_t nt, size_t cols, float *v, size_t es) = wide && f->in_wide ? f->in_wide : f->in_vector;
+    const size_t runs = wide ? 2 : 1;
+    const size_t m = f->m, E = f->E, nb = (Cout + 5) / 6, ntx = (W + m - 1) / m, nty = (H + m - 1) / m, TB = runs * tiles_per_block(f, C);
     float *V = aligned_alloc(64, E * C * TB * sizeof(float));
-    float *M = aligned_alloc(64, E * 96 * sizeof(float));   // M[e][o][16]: 6 output channels, 16 tiles
+    float *M = aligned_alloc(64, runs * E * 96 * sizeof(float));   // M[h][e][o][16]: runs of 6 output channels x 16 tiles
     float *zero = calloc(W + 40, sizeof(float));
     if (V == NULL || M == NULL || zero == NULL) { free(V); free(M); free(zero); return -1; }
     for (size_t ty = 0; ty < nty; ty++) {
@@ -468,26 +608,34 @@ __attribute__((target("avx2,fma"))) static int run_avx2(const variant *f, const 
                 const float *r[6];
                 tile_rows(f, xp + ci * xplane, xrow, H, ty, m * tx0, zero, r);
                 float *vc = V + ci * TB;
-                f->in_vector(r, nt, W + 2 - m * tx0, vc, C * TB);
+                in_vector(r, nt, W + 2 - m * tx0, vc, C * TB);
                 for (size_t e = 0; e < E; e++) memset(vc + e * C * TB + nt, 0, (nt16 - nt) * sizeof(float));
             }
             for (size_t blk = 0; blk < nb; blk++) {
                 const size_t co0 = blk * 6, nco = least(Cout - co0, 6);
-                for (size_t t0 = 0; t0 < nt; t0 += 16) {
-                    for (size_t e = 0; e < E; e++) products_6x16(u + (e * nb + blk) * C * 6, V + e * C * TB + t0, C, TB, M + e * 96);
-                    const size_t ntiles = least(nt - t0, 16);
-                    for (size_t o = 0; o < nco; o++) {
-                        const size_t co = co0 + o;
-                        float *dst = out + co * oplane + m * ty * orow + m * (tx0 + t0);
-                        for (size_t h = 0; h < ntiles; h += 8) {
-                            if (h + 8 <= ntiles && m * (tx0 + t0 + h + 8) <= W) {
-                                f->out_vector(M + o * 16 + h, b[co], act, dst + m * h, orow, rows);
+                for (size_t t00 = 0; t00 < nt; t00 += 16 * runs) {
+                    const size_t nh = least(runs, (nt - t00 + 15) / 16);
+                    products(u, V + t00, E, nb, blk, C, TB, nh, M);
+                    for (size_t run = 0; run < nh; run++) {
+                        const size_t t0 = t00 + 16 * run, ntiles = least(nt - t0, 16);
+                        const float *Mr = M + run * E * 96;
+                        for (size_t o = 0; o < nco; o++) {
+                            const size_t co = co0 + o;
+                            float *dst = out + co * oplane + m * ty * orow + m * (tx0 + t0);
+                            if (wide && f->out_wide != NULL && ntiles == 16 && m * (tx0 + t0 + 16) <= W) {
+                                f->out_wide(Mr + o * 16, b[co], act, dst, orow, rows);
                                 continue;
                             }
-                            for (size_t i = h; i < h + 8 && i < ntiles; i++) {
-                                float y[16];
-                                f->out_plain(M + o * 16 + i, 96, b[co], act, y);
-                                store_tile(y, m, dst + m * i, orow, rows, least(m, W - m * (tx0 + t0 + i)));
+                            for (size_t h = 0; h < ntiles; h += 8) {
+                                if (h + 8 <= ntiles && m * (tx0 + t0 + h + 8) <= W) {
+                                    f->out_vector(Mr + o * 16 + h, b[co], act, dst + m * h, orow, rows);
+                                    continue;
+                                }
+                                for (size_t i = h; i < h + 8 && i < ntiles; i++) {
+                                    float y[16];
+                                    f->out_plain(Mr + o * 16 + i, 96, b[co], act, y);
+                                    store_tile(y, m, dst + m * i, orow, rows, least(m, W - m * (tx0 + t0 + i)));
+                                }
                             }
                         }
                     }
@@ -507,8 +655,9 @@ __attribute__((target("avx2,fma"))) static int run_avx2(const variant *f, const 
 #else
 #define VECTOR(f) NULL
 #endif
-static const variant F2 = {2, 16, 64, 128, in_strip2_plain, out_tile2, VECTOR(in_strip2_avx2), VECTOR(out_tiles2_avx2)};
-static const variant F4 = {4, 36, 32, 96, in_strip4_plain, out_tile4, VECTOR(in_strip4_avx2), VECTOR(out_tiles4_avx2)};
+static const variant F2 = {2, 16, 64, 128, in_strip2_plain, out_tile2, VECTOR(in_strip2_avx2), VECTOR(out_tiles2_avx2), NULL, NULL};
+static const variant F4 = {4, 36, 32, 96, in_strip4_plain, out_tile4, VECTOR(in_strip4_avx2), VECTOR(out_tiles4_avx2),
+                           VECTOR(in_strip4_avx512), VECTOR(out_tiles4_avx512)};
 
 // No memory for the block buffers (a smaller block cannot help either): NaN, so that a failure
 // cannot pass for a result.
@@ -522,8 +671,9 @@ static void fill_nan(float *out, size_t Cout, size_t H, size_t W, size_t orow, s
 static void dispatch(const variant *f, int plain_only, const float *xp, size_t xrow, size_t xplane, size_t C, size_t H, size_t W,
                      const float *u, const float *b, size_t Cout, int act, float *out, size_t orow, size_t oplane) {
 #if defined(__x86_64__)
-    if (!plain_only && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
-        if (run_avx2(f, xp, xrow, xplane, C, H, W, u, b, Cout, act, out, orow, oplane) == 0) return;
+    const int level = lk_simd_level();
+    if (!plain_only && level >= LK_SIMD_AVX2) {
+        if (run_avx2(f, level >= LK_SIMD_AVX512, xp, xrow, xplane, C, H, W, u, b, Cout, act, out, orow, oplane) == 0) return;
     }
 #endif
     if (run_plain(f, xp, xrow, xplane, C, H, W, u, b, Cout, act, out, orow, oplane) != 0) fill_nan(out, Cout, H, W, orow, oplane);

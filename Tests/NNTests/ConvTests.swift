@@ -4,6 +4,17 @@ import Tensor
 import CKernels
 
 struct ConvTests {
+    /// Runs `body` once per vector path this CPU has (AVX2, AVX-512), capped to it on this thread,
+    /// so that each path is checked against the plain one, not only the widest; at least once.
+    static func eachVectorPath(_ body: (String) -> Void) {
+        let best = Int(lk_simd_level())
+        for level in Int(LK_SIMD_AVX2)...max(best, Int(LK_SIMD_AVX2)) {
+            lk_simd_cap(Int32(level))
+            defer { lk_simd_cap(-1) }
+            body(level == Int(LK_SIMD_AVX512) ? "avx512" : level <= best ? "avx2" : "plain")
+        }
+    }
+
     static func maps(_ n: Int, _ s: FeatureShape, _ rng: inout RandomGenerator) -> FeatureMaps {
         FeatureMaps(data: Matrix(rows: n, cols: s.count, values: (0..<(n * s.count)).map { _ in rng.uniform() * 2 - 1 }), shape: s)
     }
@@ -84,22 +95,26 @@ struct ConvTests {
         }
     }
 
-    /// The vector kernel (16-pixel blocks, the last block of a row overlapping the one before,
-    /// rows split into chunks; 32-pixel blocks for layers of up to 3 output channels) must give
-    /// every pixel exactly the plain one-at-a-time sum.
+    /// The vector kernels (AVX2: 16-pixel blocks, the last block of a row overlapping the one
+    /// before, rows split into chunks, 32-pixel blocks for layers of up to 3 output channels;
+    /// AVX-512: 32-pixel blocks for 1x1 layers, 64 for the narrow ones, AVX2 below those widths)
+    /// must give every pixel exactly the plain one-at-a-time sum.
     @Test(arguments: [(3, 7, 3), (5, 13, 3), (16, 20, 1), (2, 1, 3), (5, 3, 3)])
     func vectorKernelEqualsPlainSumsBitForBit(_ arg: (Int, Int, Int)) {
         let (cin, cout, k) = arg
         var rng = RandomGenerator(seed: 11)
-        for (h, w) in [(5, 4), (3, 16), (4, 17), (2, 31), (3, 133), (2, 300)] {
+        for (h, w) in [(5, 4), (3, 16), (4, 17), (2, 31), (3, 47), (2, 64), (3, 133), (2, 300)] {
             let hp = h + k - 1, wp = w + k - 1
             let x = (0..<(cin * hp * wp)).map { _ in rng.uniform() * 2 - 1 }
             let wt = (0..<(cout * cin * k * k)).map { _ in rng.uniform() - 0.5 }
             let b = (0..<cout).map { _ in rng.uniform() - 0.5 }
-            var fast = [Float](repeating: .nan, count: cout * h * w), plain = fast
-            lk_conv_exact(x, cin, h, w, k, wt, b, cout, Int32(LK_RELU), &fast)
+            var plain = [Float](repeating: .nan, count: cout * h * w)
             lk_conv_reference(x, cin, h, w, k, wt, b, cout, Int32(LK_RELU), &plain)
-            #expect(fast.map(\.bitPattern) == plain.map(\.bitPattern), "\(cin)->\(cout) k\(k) \(h)x\(w)")
+            Self.eachVectorPath { path in
+                var fast = [Float](repeating: .nan, count: cout * h * w)
+                lk_conv_exact(x, cin, h, w, k, wt, b, cout, Int32(LK_RELU), &fast)
+                #expect(fast.map(\.bitPattern) == plain.map(\.bitPattern), "\(path) \(cin)->\(cout) k\(k) \(h)x\(w)")
+            }
         }
     }
 
@@ -108,7 +123,7 @@ struct ConvTests {
     /// widths with and without whole 8-tile vector blocks); computing the rows in two calls split
     /// at the end of a tile row, or the columns at a multiple of 16, changes nothing; and it
     /// agrees with the direct convolution up to float rounding.
-    @Test(arguments: [(2, 16, 16), (2, 16, 20), (2, 24, 17), (4, 16, 16), (4, 16, 20), (4, 24, 17), (4, 48, 48), (4, 6, 48)])
+    @Test(arguments: [(2, 16, 16), (2, 16, 20), (2, 24, 17), (4, 16, 16), (4, 16, 20), (4, 24, 17), (4, 48, 48), (4, 6, 48), (4, 96, 20)])
     func winogradIsExactAndAgreesWithDirect(_ arg: (Int, Int, Int)) {
         let (tile, cin, cout) = arg
         #expect((tile == 2 ? lk_wino_applies(cin, cout) : lk_wino4_applies(cin, cout)) != 0)
@@ -136,27 +151,30 @@ struct ConvTests {
             let wt = (0..<(cout * cin * 9)).map { _ in rng.uniform() - 0.5 }
             let b = (0..<cout).map { _ in rng.uniform() - 0.5 }
             let u = pack(wt)
-            var fast = [Float](repeating: .nan, count: cout * h * w), plain = fast, direct = fast, split = fast
-            layer(x, wp, hp, h, w, u, b, &fast, w, h * w)
+            var plain = [Float](repeating: .nan, count: cout * h * w), direct = plain
             layer(x, wp, hp, h, w, u, b, &plain, w, h * w, plain: true)
             lk_conv_exact(x, cin, h, w, 3, wt, b, cout, relu, &direct)
-            #expect(fast.map(\.bitPattern) == plain.map(\.bitPattern), "F\(tile) \(cin)->\(cout) \(h)x\(w)")
-            let worst = zip(fast, direct).map { abs($0 - $1) }.max()!
+            let worst = zip(plain, direct).map { abs($0 - $1) }.max()!
             #expect(worst < 1e-4 * Float(cin).squareRoot(), "F\(tile) \(cin)->\(cout) \(h)x\(w): Winograd vs direct \(worst)")
-            // Rows [0, tile) and [tile, h) in two calls, or columns [0, 16) and [16, w).
-            x.withUnsafeBufferPointer { xb in
-                split.withUnsafeMutableBufferPointer { sb in
-                    let xp = xb.baseAddress!, o = sb.baseAddress!
-                    if h > tile {
-                        layer(xp, wp, hp, tile, w, u, b, o, w, h * w)
-                        layer(xp + tile * wp, wp, hp, h - tile, w, u, b, o + tile * w, w, h * w)
-                    } else {
-                        layer(xp, wp, hp, h, 16, u, b, o, w, h * w)
-                        layer(xp + 16, wp, hp, h, w - 16, u, b, o + 16, w, h * w)
+            Self.eachVectorPath { path in
+                var fast = [Float](repeating: .nan, count: cout * h * w), split = fast
+                layer(x, wp, hp, h, w, u, b, &fast, w, h * w)
+                #expect(fast.map(\.bitPattern) == plain.map(\.bitPattern), "\(path) F\(tile) \(cin)->\(cout) \(h)x\(w)")
+                // Rows [0, tile) and [tile, h) in two calls, or columns [0, 16) and [16, w).
+                x.withUnsafeBufferPointer { xb in
+                    split.withUnsafeMutableBufferPointer { sb in
+                        let xp = xb.baseAddress!, o = sb.baseAddress!
+                        if h > tile {
+                            layer(xp, wp, hp, tile, w, u, b, o, w, h * w)
+                            layer(xp + tile * wp, wp, hp, h - tile, w, u, b, o + tile * w, w, h * w)
+                        } else {
+                            layer(xp, wp, hp, h, 16, u, b, o, w, h * w)
+                            layer(xp + 16, wp, hp, h, w - 16, u, b, o + 16, w, h * w)
+                        }
                     }
                 }
+                #expect(split.map(\.bitPattern) == fast.map(\.bitPattern), "\(path) F\(tile) \(cin)->\(cout) \(h)x\(w) split")
             }
-            #expect(split.map(\.bitPattern) == fast.map(\.bitPattern), "F\(tile) \(cin)->\(cout) \(h)x\(w) split")
         }
     }
 
@@ -201,14 +219,16 @@ struct ConvTests {
                                            significand: Float.random(in: 1..<2, using: &rng))) }
         let n = x.count
         var fast = [UInt16](repeating: 0, count: n), plain = fast
-        lk_to_half(x, &fast, n)
         lk_to_half_reference(x, &plain, n)
-        #expect(fast == plain)
         #expect(plain == x.map { Float16($0).bitPattern }, "Swift's Float16 rounds the same way")
         var back = [Float](repeating: 0, count: n), backPlain = back
-        lk_from_half(fast, &back, n)
-        lk_from_half_reference(fast, &backPlain, n)
-        #expect(back.map(\.bitPattern) == backPlain.map(\.bitPattern))
+        lk_from_half_reference(plain, &backPlain, n)
+        Self.eachVectorPath { path in
+            lk_to_half(x, &fast, n)
+            #expect(fast == plain, "\(path)")
+            lk_from_half(fast, &back, n)
+            #expect(back.map(\.bitPattern) == backPlain.map(\.bitPattern), "\(path)")
+        }
         #expect(back.map(\.bitPattern) == x.map { Float(Float16($0)).bitPattern })
         var rounded = x
         lk_round_half(&rounded, n)

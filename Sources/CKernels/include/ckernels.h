@@ -97,6 +97,15 @@ void lk_im2col_strided(const float *x, size_t C, size_t H, size_t W, size_t k, s
 void lk_col2im_add_strided(const float *cols, size_t C, size_t H, size_t W, size_t k, size_t stride, size_t pad, size_t Ho,
                            size_t Wo, float *dx);
 
+/// The widest vector path the exact kernels (convolutions, Winograd, dense rows, halves) take:
+/// the CPU's best (AVX-512F, else AVX2 + FMA, else plain C), lowered by the environment variable
+/// LATENT_SIMD=avx2 or LATENT_SIMD=plain (read once; for benchmarks side by side) and by
+/// lk_simd_cap on the calling thread (tests). Every path gives the same bits.
+enum { LK_SIMD_PLAIN = 0, LK_SIMD_AVX2 = 1, LK_SIMD_AVX512 = 2 };
+int lk_simd_level(void);
+/// Caps lk_simd_level on the calling thread at `level`; −1 lifts the cap.
+void lk_simd_cap(int level);
+
 /// Direct k x k convolution (stride 1) for inference, bit-exact whatever the image size or
 /// where a tile starts: out[co, y, x] = act(b[co] + Σ_ci Σ_ky Σ_kx w[co, ci, ky, kx] ·
 /// xp[ci, y + ky, x + kx]), accumulated with fused multiply-adds in that order for every pixel.
