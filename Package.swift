@@ -46,7 +46,7 @@ let package = Package(
         // 0 FileIO, Tensor; 1 PNGIO, NN; 2 Imaging, Models; 3 Inference; 4 Training, Pipeline, Render; 5 the executables.
         .target(name: "FileIO", dependencies: ["CFileIO"], exclude: ["README.md"]),
         .target(name: "PNGIO", dependencies: ["CPNG", "FileIO"], exclude: ["README.md"]),
-        .target(name: "Tensor", dependencies: ["COpenBLAS"], exclude: ["README.md"]),
+        .target(name: "Tensor", dependencies: ["COpenBLAS", "CKernels"], exclude: ["README.md"]),
         .target(name: "NN", dependencies: ["Tensor", "CKernels"], exclude: ["README.md"]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Models", dependencies: ["NN", "Tensor", "CKernels", "FileIO"], exclude: ["README.md"], resources: [.copy("Builtin")]),
@@ -64,7 +64,7 @@ let package = Package(
 
         .executableTarget(
             name: "latent-bench",
-            dependencies: ["Tensor", "NN", "Models", "Imaging", "PNGIO", "Training", "CKernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["FileIO", "Tensor", "NN", "Models", "Imaging", "PNGIO", "Training", "CKernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Fuzz targets (see fuzz/README.md): libFuzzer entry points under -DFUZZING, else replayers.
         .target(name: "FuzzSupport"),

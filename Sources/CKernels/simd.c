@@ -36,3 +36,13 @@ int lk_simd_level(void) {
 }
 
 void lk_simd_cap(int level) { thread_cap = level; }
+
+int lk_cpu_has(int level) {
+#if defined(__x86_64__)
+    if (level == LK_SIMD_AVX512)
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512cd") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
+    if (level == LK_SIMD_AVX2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+    return level == LK_SIMD_PLAIN;
+}

@@ -1,4 +1,6 @@
+import CKernels
 import COpenBLAS
+import Foundation
 
 /// The one door to OpenBLAS: every matrix product in latent goes through `gemm`.
 public enum BLAS {
@@ -35,10 +37,35 @@ public enum BLAS {
     /// The number of threads OpenBLAS will use.
     public static var threads: Int { Int(openblas_get_num_threads()) }
 
+    /// The kernel set OpenBLAS picked for this CPU (its name for it: "Haswell", "SkylakeX", ...).
+    public static var coreName: String { openblas_get_corename().map { String(cString: $0) } ?? "?" }
+
+    /// The kernel set OpenBLAS should be told to use (through OPENBLAS_CORETYPE, which it reads
+    /// when it loads) because the one it picked is older than the CPU: OpenBLAS 0.3.21, Debian
+    /// 12's, does not recognise processors newer than itself (Intel's Emerald Rapids, for one)
+    /// and falls back to its SSE3 kernels ("Prescott"), with which training runs 2.4x slower
+    /// than with its AVX-512 ones. nil when OpenBLAS picked a vector kernel set, or when
+    /// OPENBLAS_CORETYPE already says which.
+    public static func upgradedCoreType() -> String? {
+        upgradedCoreType(core: coreName, environment: ProcessInfo.processInfo.environment,
+                         avx512: lk_cpu_has(Int32(LK_SIMD_AVX512)) != 0, avx2: lk_cpu_has(Int32(LK_SIMD_AVX2)) != 0)
+    }
+
+    /// OpenBLAS's x86-64 kernel sets that use AVX or wider vectors (lowercased).
+    static let vectorCores: Set<String> = ["sandybridge", "haswell", "skylakex", "cooperlake", "sapphirerapids", "zen",
+                                           "bulldozer", "piledriver", "steamroller", "excavator"]
+
+    /// The decision of `upgradedCoreType()` on given facts: "SkylakeX" on a CPU with AVX-512,
+    /// "Haswell" on one with AVX2 and FMA, when OpenBLAS runs a set without AVX and the
+    /// environment does not choose.
+    public static func upgradedCoreType(core: String, environment: [String: String], avx512: Bool, avx2: Bool) -> String? {
+        guard environment["OPENBLAS_CORETYPE"] == nil, !vectorCores.contains(core.lowercased()) else { return nil }
+        return avx512 ? "SkylakeX" : avx2 ? "Haswell" : nil
+    }
+
     /// OpenBLAS's own description of its build and the CPU kernel in use.
     public static var configuration: String {
-        let core = openblas_get_corename().map { String(cString: $0) } ?? "?"
         let cfg = openblas_get_config().map { String(cString: $0) } ?? "?"
-        return "\(cfg) [\(core)]"
+        return "\(cfg) [\(coreName)]"
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CKernels
+import FileIO
 import Foundation
 import Models
 import Imaging
@@ -15,6 +16,12 @@ struct Bench: ParsableCommand {
         commandName: "latent-bench",
         abstract: "Measure sgemm peak and the FLOP rate of a training step.",
         subcommands: [Gemm.self, Recon.self, Conv.self, Infer.self, NoiseStats.self, HeldOut.self, RowMemory.self])
+
+    /// As `latent`: OpenBLAS on the kernels the CPU has (see `BLAS.upgradedCoreType`).
+    static func main() {
+        if let core = BLAS.upgradedCoreType() { Relaunch.withEnvironment("OPENBLAS_CORETYPE", core) }
+        main(nil)
+    }
 }
 
 struct Gemm: ParsableCommand {

@@ -76,3 +76,20 @@ struct GemmTests {
         #expect(abs(variance - 1) < 0.02)
     }
 }
+
+/// Which OpenBLAS kernels latent asks for when OpenBLAS picked kernels older than the CPU.
+struct CoreTypeTests {
+    @Test(arguments: [
+        ("Prescott", [String: String](), true, true, "SkylakeX"),
+        ("Prescott", [:], false, true, "Haswell"),
+        ("Core2", [:], false, true, "Haswell"),
+        ("Prescott", [:], false, false, nil),
+        ("Haswell", [:], true, true, nil),
+        ("SkylakeX", [:], true, true, nil),
+        ("Zen", [:], false, true, nil),
+        ("Prescott", ["OPENBLAS_CORETYPE": "Prescott"], true, true, nil),
+    ] as [(String, [String: String], Bool, Bool, String?)])
+    func upgradesOnlyAFallbackTheEnvironmentDidNotChoose(_ c: (String, [String: String], Bool, Bool, String?)) {
+        #expect(BLAS.upgradedCoreType(core: c.0, environment: c.1, avx512: c.2, avx2: c.3) == c.4, "\(c)")
+    }
+}

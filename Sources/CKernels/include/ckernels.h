@@ -105,6 +105,9 @@ enum { LK_SIMD_PLAIN = 0, LK_SIMD_AVX2 = 1, LK_SIMD_AVX512 = 2 };
 int lk_simd_level(void);
 /// Caps lk_simd_level on the calling thread at `level`; −1 lifts the cap.
 void lk_simd_cap(int level);
+/// Whether the CPU has a level's instructions, whatever LATENT_SIMD says (for AVX-512: F, CD, BW,
+/// DQ and VL, what Skylake-SP and later have and OpenBLAS's "SkylakeX" kernels use).
+int lk_cpu_has(int level);
 
 /// Direct k x k convolution (stride 1) for inference, bit-exact whatever the image size or
 /// where a tile starts: out[co, y, x] = act(b[co] + Σ_ci Σ_ky Σ_kx w[co, ci, ky, kx] ·

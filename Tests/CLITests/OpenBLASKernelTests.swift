@@ -1,0 +1,34 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `latent` runs OpenBLAS on kernels the CPU has: where OpenBLAS fell back to kernels without AVX
+/// (a processor newer than the library), the process runs itself once more with
+/// OPENBLAS_CORETYPE naming better ones; a choice the user made through the variable stands.
+/// (OPENBLAS_VERBOSE=2 makes OpenBLAS print the kernels it loads, "Core: NAME", on stderr.)
+struct OpenBLASKernelTests {
+    static func cores(_ environment: [String: String]) throws -> (CLIResult, [String]) {
+        let r = try CLI.run(["--version"], environment: environment.merging(["OPENBLAS_VERBOSE": "2"]) { $1 })
+        let cores = r.stderr.split(separator: "\n").filter { $0.hasPrefix("Core: ") }.map { String($0.dropFirst(6)) }
+        return (r, cores)
+    }
+
+    @Test func runsOnVectorKernelsWhereTheCPUHasThem() throws {
+        let (r, cores) = try Self.cores([:])
+        #expect(r.status == 0 && r.stdout.contains("."), "\(r.stderr)")
+        #expect((1...2).contains(cores.count), "at most one relaunch: \(cores)")
+        let flags = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let words = Set(flags.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).map(String.init))
+        if words.contains("avx2") && words.contains("fma") {
+            let vector: Set<String> = ["sandybridge", "haswell", "skylakex", "cooperlake", "sapphirerapids", "zen", "bulldozer",
+                                       "piledriver", "steamroller", "excavator"]
+            #expect(vector.contains(cores.last?.lowercased() ?? ""), "OpenBLAS kernels in use: \(cores)")
+        }
+    }
+
+    @Test func aChoiceInTheEnvironmentStands() throws {
+        let (r, cores) = try Self.cores(["OPENBLAS_CORETYPE": "Prescott"])
+        #expect(r.status == 0)
+        #expect(cores == ["Prescott"], "\(cores)")
+    }
+}
