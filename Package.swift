@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "ImagingTests", dependencies: ["TestSupport", "Imaging", "PNGIO"]),
         .testTarget(name: "RenderTests", dependencies: ["TestSupport", "Render", "Models", "NN", "Tensor", "Imaging", "Training"]),
         .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline", "Inference", "FileIO", "Models", "NN", "Imaging", "PNGIO", "Tensor"]),
-        .testTarget(name: "CLITests", dependencies: ["latent", "PNGIO", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "CLITests", dependencies: ["latent", "PNGIO", "Tensor", "TestSupport"], exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import Tensor
 import Testing
 import TestSupport
 
@@ -6,7 +7,18 @@ import TestSupport
 /// (a processor newer than the library), the process runs itself once more with
 /// OPENBLAS_CORETYPE naming better ones; a choice the user made through the variable stands.
 /// (OPENBLAS_VERBOSE=2 makes OpenBLAS print the kernels it loads, "Core: NAME", on stderr.)
+/// Whether OpenBLAS here picks x86-64 kernels when it loads (built with DYNAMIC_ARCH, as Debian's).
+private let openBLASPicksKernels: Bool = {
+    #if arch(x86_64)
+    return BLAS.configuration.contains("DYNAMIC_ARCH")
+    #else
+    return false
+    #endif
+}()
+
+@Suite(.enabled(if: openBLASPicksKernels, "needs an x86-64 OpenBLAS built with DYNAMIC_ARCH (it picks kernels at load time)"))
 struct OpenBLASKernelTests {
+
     static func cores(_ environment: [String: String]) throws -> (CLIResult, [String]) {
         let r = try CLI.run(["--version"], environment: environment.merging(["OPENBLAS_VERBOSE": "2"]) { $1 })
         let cores = r.stderr.split(separator: "\n").filter { $0.hasPrefix("Core: ") }.map { String($0.dropFirst(6)) }
