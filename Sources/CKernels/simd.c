@@ -14,7 +14,7 @@ static int process_level(void) {
     if (l >= 0) return l;
     l = LK_SIMD_PLAIN;
 #if defined(__x86_64__)
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+    if (lk_cpu_has(LK_SIMD_AVX2)) {
         l = LK_SIMD_AVX2;
         if (__builtin_cpu_supports("avx512f")) l = LK_SIMD_AVX512;
     }

@@ -52,7 +52,7 @@ public enum BLAS {
     }
 
     /// OpenBLAS's x86-64 kernel sets that use AVX or wider vectors (lowercased).
-    static let vectorCores: Set<String> = ["sandybridge", "haswell", "skylakex", "cooperlake", "sapphirerapids", "zen",
+    public static let vectorCores: Set<String> = ["sandybridge", "haswell", "skylakex", "cooperlake", "sapphirerapids", "zen",
                                            "bulldozer", "piledriver", "steamroller", "excavator"]
 
     /// The decision of `upgradedCoreType()` on given facts: "SkylakeX" on a CPU with AVX-512,
