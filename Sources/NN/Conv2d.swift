@@ -30,8 +30,18 @@ public struct FeatureMaps {
 ///
 /// - Shapes: x (n, Cin·H·W), y (n, Cout·Ho·Wo) with Ho = (H + 2p − k)/s + 1 (likewise Wo);
 ///   W [Cout, Cin, k, k] as PyTorch's `nn.Conv2d`.
-/// - Training path: im2col + one sgemm per image: y_b (Cout, HW) = W (Cout, Cin·k²) · cols_b.
-///   Backward with dz = dy ⊙ f'(y): dW += dz_b · cols_bᵀ, db += Σ dz, dcols = Wᵀ · dz_b, then col2im.
+/// - Training path, by geometry:
+///   - "same" layers of k > 1: the forward on inference's kernels (Winograd F(4x4, 3x3) where
+///     `lk_wino4_applies`, else the direct `lk_conv_exact`) over a zero-padded copy of each image;
+///     with dz = dy ⊙ f'(y), the input gradient is the same convolution of dz with the weights
+///     turned 180° and transposed (Cin and Cout swapped), and dW[·, ·, ky, kx] is one sgemm per
+///     kernel offset: dz against the padded input shifted by (ky, kx), both laid out on the
+///     padded row width (dz's extra columns zero);
+///   - 1x1 layers: y_b (Cout, HW) = W · x_b, dW += dz_b · x_bᵀ, dx_b = Wᵀ · dz_b (sgemm);
+///   - strided and "valid" layers: im2col + sgemm, y_b = W (Cout, Cin·k²) · cols_b, dW += dz_b ·
+///     cols_bᵀ, dcols = Wᵀ · dz_b, then col2im. `im2colTraining = true` puts every layer on this
+///     path (the tests compare the two).
+///   db += Σ dz throughout.
 /// - Inference path (`exactInference`): `lk_conv_exact`, where every output pixel is computed with
 ///   the same instruction sequence whatever the image size: band- or tile-wise inference then
 ///   equals whole-image inference bit for bit. (Stride-1 "same" layers only; others keep the
@@ -55,6 +65,8 @@ public final class Conv2d {
     public var activation: Activation
     public var computesInputGradient: Bool
     public var exactInference = false
+    /// Train every layer on im2col + sgemm (see the type's doc); off by default.
+    public var im2colTraining = false
 
     private var input: FeatureMaps?
     private var output = Matrix(rows: 0, cols: 1)
@@ -63,6 +75,9 @@ public final class Conv2d {
     private var dcols = [Float]()
     private var dInput = Matrix(rows: 0, cols: 1)
     private var padded = [Float]()
+    private var winograd = [Float]()
+    private var paddedDz = [Float]()
+    private var offsetGrads = [Float]()
     private var preFilm = Matrix(rows: 0, cols: 1)
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int? = nil,
@@ -170,14 +185,27 @@ public final class Conv2d {
         if output.cols != outShape.count { output = Matrix(rows: x.n, cols: outShape.count) } else { output.setRows(x.n) }
         if exactInference && isSame { return forwardExact(x) }
         let kdim = inChannels * k * k
-        if cols.count < kdim * hw { cols = [Float](repeating: 0, count: kdim * hw) }
-        cols.withUnsafeMutableBufferPointer { cb in
+        switch trainingPath {
+        case .padded:
+            paddedConv(x.data.data, count: x.n, inputChannels: inChannels, h: h, w: w, weights: weight.value.array,
+                       bias: bias.value.data, outputChannels: outChannels, into: output.data)
+        case .pointwise:
             for b in 0..<x.n {
                 let y = output.data + b * outShape.count
-                im2col(x.data.data + b * x.shape.count, h: h, w: w, ho: ho, wo: wo, cb.baseAddress!)
                 for co in 0..<outChannels { (y + co * hw).update(repeating: bias.value.data[co], count: hw) }
                 BLAS.gemm(transA: false, transB: false, m: outChannels, n: hw, k: kdim, a: weight.value.data, lda: kdim,
-                          b: cb.baseAddress!, ldb: hw, beta: 1, c: y, ldc: hw)
+                          b: x.data.data + b * x.shape.count, ldb: hw, beta: 1, c: y, ldc: hw)
+            }
+        case .im2col:
+            if cols.count < kdim * hw { cols = [Float](repeating: 0, count: kdim * hw) }
+            cols.withUnsafeMutableBufferPointer { cb in
+                for b in 0..<x.n {
+                    let y = output.data + b * outShape.count
+                    im2col(x.data.data + b * x.shape.count, h: h, w: w, ho: ho, wo: wo, cb.baseAddress!)
+                    for co in 0..<outChannels { (y + co * hw).update(repeating: bias.value.data[co], count: hw) }
+                    BLAS.gemm(transA: false, transB: false, m: outChannels, n: hw, k: kdim, a: weight.value.data, lda: kdim,
+                              b: cb.baseAddress!, ldb: hw, beta: 1, c: y, ldc: hw)
+                }
             }
         }
         if film != nil {
@@ -195,6 +223,103 @@ public final class Conv2d {
         }
         activation.forward(output.data, count: output.count)
         return FeatureMaps(data: output, shape: outShape)
+    }
+
+    private enum TrainingPath { case padded, pointwise, im2col }
+    private var trainingPath: TrainingPath {
+        if im2colTraining || !isSame { return .im2col }
+        return kernel == 1 ? .pointwise : .padded
+    }
+
+    /// count maps of `inputChannels` x h x w at `x` (one after another) convolved "same" (the
+    /// layer's kernel size) with `weights` (outputChannels, inputChannels, k, k) plus `bias` (nil:
+    /// none), no activation, into count maps at `out`: each map zero-padded, then inference's
+    /// kernels, Winograd F(4x4, 3x3) where it applies, else the direct one.
+    private func paddedConv(_ x: UnsafePointer<Float>, count: Int, inputChannels c: Int, h: Int, w: Int, weights: [Float],
+                            bias: UnsafePointer<Float>?, outputChannels cout: Int, into out: UnsafeMutablePointer<Float>) {
+        let k = kernel, p = k / 2, hp = h + 2 * p, wp = w + 2 * p
+        let onWinograd = k == 3 && lk_wino4_applies(c, cout) != 0
+        if onWinograd {
+            let size = lk_wino4_packed_size(c, cout)
+            if winograd.count < size { winograd = [Float](repeating: 0, count: size) }
+            lk_wino4_pack(weights, c, cout, &winograd)
+        }
+        if padded.count < c * hp * wp { padded = [Float](repeating: 0, count: c * hp * wp) }
+        let zeros = [Float](repeating: 0, count: cout)
+        padded.withUnsafeMutableBufferPointer { pb in
+            let base = pb.baseAddress!
+            base.update(repeating: 0, count: c * hp * wp)
+            for b in 0..<count {
+                for ci in 0..<c {
+                    for y in 0..<h { (base + (ci * hp + y + p) * wp + p).update(from: x + ((b * c + ci) * h + y) * w, count: w) }
+                }
+                let y = out + b * cout * h * w
+                zeros.withUnsafeBufferPointer { z in
+                    let bias = bias ?? z.baseAddress!
+                    if onWinograd {
+                        lk_conv3_wino4(base, wp, hp * wp, c, h, w, winograd, bias, cout, Int32(LK_IDENTITY), y, w, h * w)
+                    } else {
+                        lk_conv_exact(base, c, h, w, k, weights, bias, cout, Int32(LK_IDENTITY), y)
+                    }
+                }
+            }
+        }
+    }
+
+    /// dW += the weight gradient of a "same" layer of k > 1 (see the type's doc): per image, x
+    /// zero-padded to hp x wp and dz laid out on rows of wp (the extra columns zero), then for
+    /// each kernel offset (ky, kx) the sgemm G[ky, kx] (Cout, Cin) += dz · (x shifted by
+    /// ky·wp + kx)ᵀ over h·wp positions; G scattered into dW's (Cout, Cin, k, k) at the end.
+    private func addOffsetWeightGradients(_ x: FeatureMaps, _ dy: Matrix) {
+        let (h, w) = (x.shape.h, x.shape.w), k = kernel, p = k / 2, hp = h + 2 * p, wp = w + 2 * p, length = h * wp
+        let (c, cout) = (inChannels, outChannels)
+        // The last offset's reads run 2p past the last plane (against dz's zero columns).
+        if padded.count < c * hp * wp + 2 * p { padded = [Float](repeating: 0, count: c * hp * wp + 2 * p) }
+        if paddedDz.count < cout * length { paddedDz = [Float](repeating: 0, count: cout * length) }
+        offsetGrads = [Float](repeating: 0, count: k * k * cout * c)
+        padded.withUnsafeMutableBufferPointer { pb in
+            paddedDz.withUnsafeMutableBufferPointer { zb in
+                offsetGrads.withUnsafeMutableBufferPointer { gb in
+                    let xp = pb.baseAddress!, dz = zb.baseAddress!, g = gb.baseAddress!
+                    xp.update(repeating: 0, count: pb.count)
+                    dz.update(repeating: 0, count: cout * length)
+                    for b in 0..<x.n {
+                        for ci in 0..<c {
+                            for y in 0..<h {
+                                (xp + (ci * hp + y + p) * wp + p).update(from: x.data.data + ((b * c + ci) * h + y) * w, count: w)
+                            }
+                        }
+                        for co in 0..<cout {
+                            for y in 0..<h { (dz + co * length + y * wp).update(from: dy.data + ((b * cout + co) * h + y) * w, count: w) }
+                        }
+                        for ky in 0..<k {
+                            for kx in 0..<k {
+                                BLAS.gemm(transA: false, transB: true, m: cout, n: c, k: length, a: dz, lda: length,
+                                          b: xp + ky * wp + kx, ldb: hp * wp, beta: 1, c: g + (ky * k + kx) * cout * c, ldc: c)
+                            }
+                        }
+                    }
+                    let grad = weight.grad.data
+                    for o in 0..<(k * k) {
+                        for co in 0..<cout {
+                            for ci in 0..<c { grad[(co * c + ci) * k * k + o] += g[(o * cout + co) * c + ci] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The weights for the input gradient: (Cin, Cout, k, k), each kernel turned 180°.
+    private var flippedTransposedWeights: [Float] {
+        var t = [Float](repeating: 0, count: weight.count)
+        let wv = weight.value.data, kk = kernel * kernel
+        for co in 0..<outChannels {
+            for ci in 0..<inChannels {
+                for i in 0..<kk { t[(ci * outChannels + co) * kk + kk - 1 - i] = wv[(co * inChannels + ci) * kk + i] }
+            }
+        }
+        return t
     }
 
     /// The inference path of `forward` (`exactInference`, stride-1 "same" layers): each image
@@ -256,29 +381,52 @@ public final class Conv2d {
         }
         if computesInputGradient {
             if dInput.cols != x.shape.count { dInput = Matrix(rows: x.n, cols: x.shape.count) } else { dInput.setRows(x.n) }
-            dInput.fill(0)
         }
-        if cols.count < kdim * hw { cols = [Float](repeating: 0, count: kdim * hw) }
-        if computesInputGradient && dcols.count < kdim * hw { dcols = [Float](repeating: 0, count: kdim * hw) }
-        cols.withUnsafeMutableBufferPointer { cb in
-            dcols.withUnsafeMutableBufferPointer { db in
-                for b in 0..<x.n {
-                    let dz = dy.data + b * outShape.count
-                    im2col(x.data.data + b * x.shape.count, h: h, w: w, ho: ho, wo: wo, cb.baseAddress!)
-                    // dW (Cout, kdim) += dz (Cout, HW) · colsᵀ (HW, kdim)
-                    BLAS.gemm(transA: false, transB: true, m: outChannels, n: kdim, k: hw, a: dz, lda: hw,
-                              b: cb.baseAddress!, ldb: hw, beta: 1, c: weight.grad.data, ldc: kdim)
-                    for co in 0..<outChannels {
-                        var s: Float = 0
-                        let row = dz + co * hw
-                        for i in 0..<hw { s += row[i] }
-                        bias.grad.data[co] += s
-                    }
-                    if computesInputGradient {
-                        // dcols (kdim, HW) = Wᵀ (kdim, Cout) · dz (Cout, HW)
-                        BLAS.gemm(transA: true, transB: false, m: kdim, n: hw, k: outChannels, a: weight.value.data, lda: kdim,
-                                  b: dz, ldb: hw, beta: 0, c: db.baseAddress!, ldc: hw)
-                        col2imAdd(db.baseAddress!, h: h, w: w, ho: ho, wo: wo, dInput.data + b * x.shape.count)
+        for b in 0..<x.n {
+            let dz = dy.data + b * outShape.count
+            for co in 0..<outChannels {
+                var s: Float = 0
+                let row = dz + co * hw
+                for i in 0..<hw { s += row[i] }
+                bias.grad.data[co] += s
+            }
+        }
+        switch trainingPath {
+        case .padded:
+            if computesInputGradient {
+                paddedConv(dy.data, count: x.n, inputChannels: outChannels, h: h, w: w, weights: flippedTransposedWeights,
+                           bias: nil, outputChannels: inChannels, into: dInput.data)
+            }
+            addOffsetWeightGradients(x, dy)
+        case .pointwise:
+            for b in 0..<x.n {
+                let dz = dy.data + b * outShape.count, xb = x.data.data + b * x.shape.count
+                // dW (Cout, Cin) += dz (Cout, HW) · xᵀ (HW, Cin); dx (Cin, HW) = Wᵀ (Cin, Cout) · dz (Cout, HW)
+                BLAS.gemm(transA: false, transB: true, m: outChannels, n: kdim, k: hw, a: dz, lda: hw,
+                          b: xb, ldb: hw, beta: 1, c: weight.grad.data, ldc: kdim)
+                if computesInputGradient {
+                    BLAS.gemm(transA: true, transB: false, m: kdim, n: hw, k: outChannels, a: weight.value.data, lda: kdim,
+                              b: dz, ldb: hw, beta: 0, c: dInput.data + b * x.shape.count, ldc: hw)
+                }
+            }
+        case .im2col:
+            if computesInputGradient { dInput.fill(0) }
+            if cols.count < kdim * hw { cols = [Float](repeating: 0, count: kdim * hw) }
+            if computesInputGradient && dcols.count < kdim * hw { dcols = [Float](repeating: 0, count: kdim * hw) }
+            cols.withUnsafeMutableBufferPointer { cb in
+                dcols.withUnsafeMutableBufferPointer { db in
+                    for b in 0..<x.n {
+                        let dz = dy.data + b * outShape.count
+                        im2col(x.data.data + b * x.shape.count, h: h, w: w, ho: ho, wo: wo, cb.baseAddress!)
+                        // dW (Cout, kdim) += dz (Cout, HW) · colsᵀ (HW, kdim)
+                        BLAS.gemm(transA: false, transB: true, m: outChannels, n: kdim, k: hw, a: dz, lda: hw,
+                                  b: cb.baseAddress!, ldb: hw, beta: 1, c: weight.grad.data, ldc: kdim)
+                        if computesInputGradient {
+                            // dcols (kdim, HW) = Wᵀ (kdim, Cout) · dz (Cout, HW)
+                            BLAS.gemm(transA: true, transB: false, m: kdim, n: hw, k: outChannels, a: weight.value.data, lda: kdim,
+                                      b: dz, ldb: hw, beta: 0, c: db.baseAddress!, ldc: hw)
+                            col2imAdd(db.baseAddress!, h: h, w: w, ho: ho, wo: wo, dInput.data + b * x.shape.count)
+                        }
                     }
                 }
             }

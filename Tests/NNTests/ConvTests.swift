@@ -38,15 +38,20 @@ struct ConvTests {
         return L
     }
 
-    /// (kernel, stride, padding (nil: k/2), activation): "same" layers, strided down-sampling,
-    /// "valid" (no padding) and an even kernel.
-    @Test(arguments: [(3, 1, nil, Activation.identity), (3, 1, nil, .relu), (1, 1, nil, .relu), (1, 1, nil, .identity),
-                      (3, 2, 1, .relu), (2, 2, 0, .identity), (3, 1, 0, .relu), (4, 2, 1, .identity), (3, 3, 2, .relu)])
-    func conv2dGradients(_ arg: (Int, Int, Int?, Activation)) {
-        let (k, stride, pad, act) = arg
+    /// (kernel, stride, padding (nil: k/2), activation, input and output channels): "same" layers
+    /// (3x3 on the direct kernel, on Winograd in the forward (4 -> 16) and in the input gradient
+    /// (16 -> 4), 5x5), strided down-sampling, "valid" (no padding) and an even kernel; each on
+    /// its own training path and on im2col.
+    @Test(arguments: [(3, 1, nil, Activation.identity, 3, 4), (3, 1, nil, .relu, 3, 4), (1, 1, nil, .relu, 3, 4),
+                      (1, 1, nil, .identity, 3, 4), (3, 1, nil, .relu, 4, 16), (3, 1, nil, .identity, 16, 4),
+                      (5, 1, nil, .relu, 3, 4), (3, 2, 1, .relu, 3, 4), (2, 2, 0, .identity, 3, 4), (3, 1, 0, .relu, 3, 4),
+                      (4, 2, 1, .identity, 3, 4), (3, 3, 2, .relu, 3, 4)], [false, true])
+    func conv2dGradients(_ arg: (Int, Int, Int?, Activation, Int, Int), im2col: Bool) {
+        let (k, stride, pad, act, cin, cout) = arg
         var rng = RandomGenerator(seed: 5)
-        let (cin, cout, h, w, n) = (3, 4, 5, 6, 2)
+        let (h, w, n) = cin * cout > 12 ? (4, 5, 1) : (5, 6, 2)
         let conv = Conv2d(cin, cout, kernel: k, stride: stride, padding: pad, activation: act, name: "c", rng: &rng)
+        conv.im2colTraining = im2col
         let (ho, wo) = conv.outputSize(h: h, w: w)
         let x = Self.maps(n, FeatureShape(c: cin, h: h, w: w), &rng)
         let r = Matrix(rows: n, cols: cout * ho * wo, values: (0..<(n * cout * ho * wo)).map { _ in rng.uniform() - 0.5 })
@@ -77,6 +82,32 @@ struct ConvTests {
         #expect(GradientCheckTests.worst(conv.weight.grad.array, nW) < 1e-4, "dW")
         #expect(GradientCheckTests.worst(conv.bias.grad.array, nB) < 1e-4, "db")
         #expect(GradientCheckTests.worst(dx, nX) < 1e-4, "dx")
+    }
+
+    /// Training on inference's kernels (Winograd F(4x4, 3x3) forward for 8 -> 24 and 24 -> 24,
+    /// and input gradient for 24 -> 8 and 24 -> 24; the direct kernel otherwise) and the
+    /// per-offset weight gradient agree with im2col + sgemm up to float rounding, on sizes that
+    /// end inside a Winograd tile, over a batch of three.
+    @Test(arguments: [(8, 24, 3), (24, 8, 3), (24, 24, 3), (3, 5, 3), (4, 6, 5)])
+    func trainingPathsAgree(_ arg: (Int, Int, Int)) {
+        let (cin, cout, k) = arg
+        var rng = RandomGenerator(seed: 21)
+        let fast = Conv2d(cin, cout, kernel: k, activation: .relu, name: "c", rng: &rng)
+        let reference = Conv2d(sharing: fast)
+        reference.im2colTraining = true
+        for (h, w) in [(16, 16), (13, 22), (7, 5)] {
+            let x = Self.maps(3, FeatureShape(c: cin, h: h, w: w), &rng)
+            let r = Matrix(rows: 3, cols: cout * h * w, values: (0..<(3 * cout * h * w)).map { _ in rng.uniform() - 0.5 })
+            let (a, b) = (fast.forward(x).data.array, reference.forward(x).data.array)
+            let (da, db) = (fast.backward(r.clone())!.array, reference.backward(r.clone())!.array)
+            func worst(_ p: [Float], _ q: [Float]) -> Float { zip(p, q).map { abs($0 - $1) / max(1, abs($1)) }.max()! }
+            #expect(worst(a, b) < 1e-5, "\(cin)->\(cout) k\(k) \(h)x\(w): forward")
+            #expect(worst(da, db) < 1e-5, "\(cin)->\(cout) k\(k) \(h)x\(w): dx")
+            #expect(worst(fast.weight.grad.array, reference.weight.grad.array) < 1e-4, "\(cin)->\(cout) k\(k) \(h)x\(w): dW")
+            #expect(worst(fast.bias.grad.array, reference.bias.grad.array) < 1e-4, "\(cin)->\(cout) k\(k) \(h)x\(w): db")
+            #expect(fast.weight.grad.array.contains { $0 != 0 })
+            for l in [fast, reference] { for p in l.parameters { p.grad.fill(0) } }
+        }
     }
 
     @Test(arguments: [(1, 3, 1), (1, 3, 3), (5, 7, 3), (8, 4, 1)])
