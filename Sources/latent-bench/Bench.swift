@@ -15,7 +15,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "latent-bench",
         abstract: "Measure sgemm peak and the FLOP rate of a training step.",
-        subcommands: [Gemm.self, Recon.self, Conv.self, Infer.self, NoiseStats.self, HeldOut.self, RowMemory.self])
+        subcommands: [Gemm.self, Recon.self, Conv.self, TrainStep.self, Infer.self, NoiseStats.self, HeldOut.self, RowMemory.self])
 
     /// As `latent`: OpenBLAS on the kernels the CPU has (see `BLAS.upgradedCoreType`).
     static func main() {
@@ -161,6 +161,58 @@ struct Conv: ParsableCommand {
         let mp = Double(size * size) / 1e6
         print(String(format: "whole network %dx%d (%d MACs/pixel): exact %.2f CPU-s/MP, im2col+sgemm %.2f CPU-s/MP, ratio %.2fx",
                      size, size, model.macsPerPixel, exact / mp, train / mp, train / exact))
+    }
+}
+
+/// One training step of the colour model (forward and backward of a batch of patches, noise map
+/// included) on the training path as it is (inference's kernels for "same" layers) against
+/// every layer on im2col + sgemm (the path before session 30), alternately, on one thread:
+/// CPU seconds per step and the ratio, and the largest difference between the two paths' weight
+/// gradients (relative to the largest gradient).
+struct TrainStep: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train-step",
+        abstract: "A colour-model training step on inference's kernels vs on im2col+sgemm (1 thread, alternately): CPU-s per step and the ratio.")
+
+    @Option(help: "Channels at full, 1/2 and 1/4 resolution.") var widths: String = "48,64,128"
+    @Option(help: "Residual blocks at 1/4 resolution.") var blocks: Int = 2
+    @Option(help: "Patch side (a multiple of 4).") var patch: Int = 128
+    @Option(help: "Patches per step.") var batch: Int = 4
+    @Option(help: "Steps timed on each path (alternately).") var steps: Int = 3
+
+    func run() throws {
+        BLAS.setThreads(1)
+        let w = widths.split(separator: ",").compactMap { Int($0) }
+        guard w.count == 3, patch % 4 == 0, patch >= 16, batch >= 1, steps >= 1 else {
+            throw ValidationError("--widths: three numbers; --patch: a multiple of 4, at least 16; --batch and --steps at least 1")
+        }
+        let model = ConvDenoiser(channels: 3, widths: (w[0], w[1], w[2]), blocks: blocks, noiseMap: true, seed: 1)
+        var rng = RandomGenerator(seed: 4)
+        for l in model.layers { for p in l.parameters { for i in 0..<p.count { p.value.data[i] = (rng.uniform() - 0.5) * 0.1 } } }
+        let shape = FeatureShape(c: 3, h: patch, w: patch)
+        let values = { (scale: Float) in Matrix(rows: batch, cols: shape.count, values: (0..<(batch * shape.count)).map { _ in rng.uniform() * scale }) }
+        let clean = values(1), noisy = values(1), maps = values(0.5)
+        func step(im2col: Bool) -> (seconds: Double, grads: [Float]) {
+            for l in model.layers { l.im2colTraining = im2col; for p in l.parameters { p.grad.fill(0) } }
+            let t = Conv.cpuSeconds()
+            _ = model.forward(FeatureMaps(data: noisy, shape: shape), maps: maps)
+            _ = model.backward(clean: clean)
+            return (Conv.cpuSeconds() - t, model.layers.flatMap { $0.weight.grad.array })
+        }
+        _ = step(im2col: false)
+        var fast = [Double](), reference = [Double](), worst: Float = 0
+        for _ in 0..<steps {
+            let a = step(im2col: false), b = step(im2col: true)
+            fast.append(a.seconds)
+            reference.append(b.seconds)
+            let scale = max(b.grads.map(abs).max() ?? 1, 1e-30)
+            worst = max(worst, (zip(a.grads, b.grads).map { abs($0 - $1) }.max() ?? 0) / scale)
+        }
+        let f = fast.min()!, r = reference.min()!
+        print(String(format: "colour model %@ +%d blocks (%d MACs/pixel), %d patches of %dx%d, 1 thread, best of %d:",
+                     widths as NSString, blocks, model.macsPerPixel, batch, patch, patch, steps))
+        print(String(format: "  inference kernels %.2f CPU-s/step, im2col+sgemm %.2f CPU-s/step, ratio %.2fx; weight gradients differ by at most %.1e of the largest",
+                     f, r, r / f, worst))
     }
 }
 
