@@ -728,3 +728,128 @@ void lk_conv3_wino4_reference(const float *xp, size_t xrow, size_t xplane, size_
                               const float *b, size_t Cout, int act, float *out, size_t orow, size_t oplane) {
     dispatch(&F4, 1, xp, xrow, xplane, C, H, W, u, b, Cout, act, out, orow, oplane);
 }
+
+// ---- F(4x4, 3x3) weight gradient (training) -----------------------------------------------------
+//
+// The forward is Y = Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A per tile, summed over input channels, so the
+// gradient of the weights is dg = Gᵀ [Σ_tiles (A dY Aᵀ) ⊙ (Bᵀ d B)] G: the input tiles take the
+// forward's transform, dY's 4x4 tiles A · Aᵀ (6x6), and the sum over tiles is, for each of
+// the 36 transform elements, one (Cout x tiles) · (tiles x C) matrix product, which the caller
+// runs on sgemm. A quarter of the direct gradient's multiply-adds.
+
+// A · y of one 4-value column or row of dY's tile (six values out).
+#define W4_GRAD(T, ADD, SUB, FMA, K, y0, y1, y2, y3, e)                        \
+    do {                                                                     \
+        const T p_ = FMA(K(4), y2, y0), q_ = FMA(K(8), y3, ADD(y1, y1));     \
+        const T a_ = ADD(y0, y2), b_ = ADD(y1, y3);                           \
+        e[0] = y0;                                                           \
+        e[1] = ADD(a_, b_);                                                  \
+        e[2] = SUB(a_, b_);                                                  \
+        e[3] = ADD(p_, q_);                                                  \
+        e[4] = SUB(p_, q_);                                                  \
+        e[5] = y3;                                                           \
+    } while (0)
+#define P_FMA(a, b, c) ((a) * (b) + (c))
+
+// A dY Aᵀ of nt tiles side by side (d at the first tile's top left, rows W apart) into o[e · es + t].
+static void grad_tiles_plain(const float *d, size_t W, size_t nt, float *o, size_t es) {
+    for (size_t t = 0; t < nt; t++) {
+        float s[6][4];
+        for (int j = 0; j < 4; j++) {
+            float e[6];
+            const float *c = d + 4 * t + j;
+            W4_GRAD(float, S_ADD, S_SUB, P_FMA, S_K, c[0], c[W], c[2 * W], c[3 * W], e);
+            for (int i = 0; i < 6; i++) s[i][j] = e[i];
+        }
+        for (int i = 0; i < 6; i++) {
+            float e[6];
+            W4_GRAD(float, S_ADD, S_SUB, P_FMA, S_K, s[i][0], s[i][1], s[i][2], s[i][3], e);
+            for (int j = 0; j < 6; j++) o[(6 * i + j) * es + t] = e[j];
+        }
+    }
+}
+
+typedef void (*strip_fn)(const float *const r[], size_t nt, size_t cols, float *v, size_t es);
+typedef void (*grad_tiles_fn)(const float *d, size_t W, size_t nt, float *o, size_t es);
+
+#if defined(__x86_64__)
+// 8 tiles at a time (columns 4t ... 4t + 31 of the tile row), the rest plain.
+__attribute__((target("avx2,fma"))) static void grad_tiles_avx2(const float *d, size_t W, size_t nt, float *o, size_t es) {
+    size_t t = 0;
+    for (; t + 8 <= nt; t += 8) {
+        __m256 c[4][4], s[6][4];
+        for (int k = 0; k < 4; k++) columns4(d + k * W + 4 * t, c[k]);
+        for (int j = 0; j < 4; j++) {
+            __m256 e[6];
+            W4_GRAD(__m256, V_ADD, V_SUB, V_FMA, V_K, c[0][j], c[1][j], c[2][j], c[3][j], e);
+            for (int i = 0; i < 6; i++) s[i][j] = e[i];
+        }
+        for (int i = 0; i < 6; i++) {
+            __m256 e[6];
+            W4_GRAD(__m256, V_ADD, V_SUB, V_FMA, V_K, s[i][0], s[i][1], s[i][2], s[i][3], e);
+            for (int j = 0; j < 6; j++) _mm256_storeu_ps(o + (6 * i + j) * es + t, e[j]);
+        }
+    }
+    grad_tiles_plain(d + 4 * t, W, nt - t, o + t, es);
+}
+#endif
+
+// The widest input strip and dY tile transforms the CPU has (training needs no particular bits).
+static strip_fn grad_strip(void) {
+#if defined(__x86_64__)
+    const int level = lk_simd_level();
+    if (level >= LK_SIMD_AVX512) return in_strip4_avx512;
+    if (level >= LK_SIMD_AVX2) return in_strip4_avx2;
+#endif
+    return in_strip4_plain;
+}
+
+static grad_tiles_fn grad_tiles(void) {
+#if defined(__x86_64__)
+    if (lk_simd_level() >= LK_SIMD_AVX2) return grad_tiles_avx2;
+#endif
+    return grad_tiles_plain;
+}
+
+void lk_wino4_grad_input(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H, size_t W, float *v, size_t ld,
+                         size_t es) {
+    const size_t nty = H / 4, ntx = W / 4;
+    const strip_fn strip = grad_strip();
+    for (size_t ci = 0; ci < C; ci++)
+        for (size_t ty = 0; ty < nty; ty++) {
+            const float *r[6];
+            for (int k = 0; k < 6; k++) r[k] = xp + ci * xplane + (4 * ty + (size_t)k) * xrow;
+            strip(r, ntx, 4 * ntx + 2, v + ci * ld + ty * ntx, es);
+        }
+}
+
+void lk_wino4_grad_output(const float *dy, size_t Cout, size_t H, size_t W, float *u, size_t ld, size_t es) {
+    const size_t nty = H / 4, ntx = W / 4;
+    const grad_tiles_fn tiles = grad_tiles();
+    for (size_t co = 0; co < Cout; co++)
+        for (size_t ty = 0; ty < nty; ty++) tiles(dy + (co * H + 4 * ty) * W, W, ntx, u + co * ld + ty * ntx, es);
+}
+
+void lk_wino4_grad_weights(const float *m, size_t C, size_t Cout, float *dw) {
+    static const double G[6][3] = {{1.0 / 4, 0, 0},           {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                   {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
+    const size_t es = Cout * C;
+    for (size_t co = 0; co < Cout; co++)
+        for (size_t ci = 0; ci < C; ci++) {
+            const float *x = m + co * C + ci;
+            double t[3][6];
+            for (int a = 0; a < 3; a++)   // Gᵀ X
+                for (int j = 0; j < 6; j++) {
+                    double s = 0;
+                    for (int i = 0; i < 6; i++) s += G[i][a] * x[(6 * i + j) * es];
+                    t[a][j] = s;
+                }
+            float *g = dw + (co * C + ci) * 9;
+            for (int a = 0; a < 3; a++)   // (Gᵀ X) G
+                for (int b = 0; b < 3; b++) {
+                    double s = 0;
+                    for (int j = 0; j < 6; j++) s += t[a][j] * G[j][b];
+                    g[3 * a + b] += (float)s;
+                }
+        }
+}

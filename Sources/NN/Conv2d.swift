@@ -34,9 +34,11 @@ public struct FeatureMaps {
 ///   - "same" layers of k > 1: the forward on inference's kernels (Winograd F(4x4, 3x3) where
 ///     `lk_wino4_applies`, else the direct `lk_conv_exact`) over a zero-padded copy of each image;
 ///     with dz = dy ⊙ f'(y), the input gradient is the same convolution of dz with the weights
-///     turned 180° and transposed (Cin and Cout swapped), and dW[·, ·, ky, kx] is one sgemm per
-///     kernel offset: dz against the padded input shifted by (ky, kx), both laid out on the
-///     padded row width (dz's extra columns zero);
+///     turned 180° and transposed (Cin and Cout swapped); dW of a 3x3 layer on maps of sides
+///     that are multiples of 4 on F(4x4, 3x3) too (Gᵀ [Σ_tiles (A dz Aᵀ) ⊙ (Bᵀ x B)] G, one
+///     sgemm per transform element over the batch's tiles), otherwise one sgemm per kernel
+///     offset: dz against the padded input shifted by (ky, kx), both laid out on the padded row
+///     width (dz's extra columns zero);
 ///   - 1x1 layers: y_b (Cout, HW) = W · x_b, dW += dz_b · x_bᵀ, dx_b = Wᵀ · dz_b (sgemm);
 ///   - strided and "valid" layers: im2col + sgemm, y_b = W (Cout, Cin·k²) · cols_b, dW += dz_b ·
 ///     cols_bᵀ, dcols = Wᵀ · dz_b, then col2im. `im2colTraining = true` puts every layer on this
@@ -78,6 +80,8 @@ public final class Conv2d {
     private var winograd = [Float]()
     private var paddedDz = [Float]()
     private var offsetGrads = [Float]()
+    private var tilesIn = [Float]()
+    private var tilesOut = [Float]()
     private var preFilm = Matrix(rows: 0, cols: 1)
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int? = nil,
@@ -266,6 +270,43 @@ public final class Conv2d {
         }
     }
 
+    /// dW += the weight gradient of a 3x3 "same" layer on F(4x4, 3x3), h and w multiples of 4:
+    /// the input's and dz's tiles of the whole batch transformed (`lk_wino4_grad_input`,
+    /// `lk_wino4_grad_output`), one sgemm per transform element summing over the tiles, and
+    /// `lk_wino4_grad_weights` back to 3x3 (a quarter of the per-offset sgemms' multiply-adds).
+    private func addWinogradWeightGradients(_ x: FeatureMaps, _ dy: Matrix) {
+        let (h, w) = (x.shape.h, x.shape.w), hp = h + 2, wp = w + 2, (c, cout) = (inChannels, outChannels)
+        let tiles = (h / 4) * (w / 4), ld = x.n * tiles
+        if padded.count < c * hp * wp { padded = [Float](repeating: 0, count: c * hp * wp) }
+        if tilesIn.count < 36 * c * ld { tilesIn = [Float](repeating: 0, count: 36 * c * ld) }
+        if tilesOut.count < 36 * cout * ld { tilesOut = [Float](repeating: 0, count: 36 * cout * ld) }
+        var products = [Float](repeating: 0, count: 36 * cout * c)
+        padded.withUnsafeMutableBufferPointer { pb in
+            tilesIn.withUnsafeMutableBufferPointer { vb in
+                tilesOut.withUnsafeMutableBufferPointer { ub in
+                    let xp = pb.baseAddress!, v = vb.baseAddress!, u = ub.baseAddress!
+                    xp.update(repeating: 0, count: c * hp * wp)
+                    for b in 0..<x.n {
+                        for ci in 0..<c {
+                            for y in 0..<h {
+                                (xp + (ci * hp + y + 1) * wp + 1).update(from: x.data.data + ((b * c + ci) * h + y) * w, count: w)
+                            }
+                        }
+                        lk_wino4_grad_input(xp, wp, hp * wp, c, h, w, v + b * tiles, ld, c * ld)
+                        lk_wino4_grad_output(dy.data + b * outShape.count, cout, h, w, u + b * tiles, ld, cout * ld)
+                    }
+                    products.withUnsafeMutableBufferPointer { mb in
+                        for e in 0..<36 {
+                            BLAS.gemm(transA: false, transB: true, m: cout, n: c, k: ld, a: u + e * cout * ld, lda: ld,
+                                      b: v + e * c * ld, ldb: ld, beta: 0, c: mb.baseAddress! + e * cout * c, ldc: c)
+                        }
+                    }
+                }
+            }
+        }
+        lk_wino4_grad_weights(products, c, cout, weight.grad.data)
+    }
+
     /// dW += the weight gradient of a "same" layer of k > 1 (see the type's doc): per image, x
     /// zero-padded to hp x wp and dz laid out on rows of wp (the extra columns zero), then for
     /// each kernel offset (ky, kx) the sgemm G[ky, kx] (Cout, Cin) += dz · (x shifted by
@@ -397,7 +438,7 @@ public final class Conv2d {
                 paddedConv(dy.data, count: x.n, inputChannels: outChannels, h: h, w: w, weights: flippedTransposedWeights,
                            bias: nil, outputChannels: inChannels, into: dInput.data)
             }
-            addOffsetWeightGradients(x, dy)
+            if kernel == 3 && h % 4 == 0 && w % 4 == 0 { addWinogradWeightGradients(x, dy) } else { addOffsetWeightGradients(x, dy) }
         case .pointwise:
             for b in 0..<x.n {
                 let dz = dy.data + b * outShape.count, xb = x.data.data + b * x.shape.count

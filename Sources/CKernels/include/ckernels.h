@@ -187,6 +187,17 @@ void lk_conv3_wino4(const float *xp, size_t xrow, size_t xplane, size_t C, size_
 void lk_conv3_wino4_reference(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H, size_t W, const float *u,
                               const float *b, size_t Cout, int act, float *out, size_t orow, size_t oplane);
 
+/// The weight gradient of a 3x3 "same" layer on F(4x4, 3x3) (training; H and W multiples of 4):
+/// dW[co, ci] = Gᵀ [Σ_tiles (A dY Aᵀ) ⊙ (Bᵀ x B)] G. lk_wino4_grad_input transforms the input's
+/// tiles (xp at pixel (−1, −1) as lk_conv3_wino4): tile t of channel ci's element e goes to
+/// v[e · es + ci · ld + t], tiles row by row; lk_wino4_grad_output likewise dY (Cout, H, W) into
+/// u[e · es + co · ld + t]; the caller sums over tiles per element, M[e] (Cout x C) = U[e] · V[e]ᵀ,
+/// and lk_wino4_grad_weights adds Gᵀ M G from m[e · Cout · C + co · C + ci] to dw (Cout, C, 3, 3).
+void lk_wino4_grad_input(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H, size_t W, float *v, size_t ld,
+                         size_t es);
+void lk_wino4_grad_output(const float *dy, size_t Cout, size_t H, size_t W, float *u, size_t ld, size_t es);
+void lk_wino4_grad_weights(const float *m, size_t C, size_t Cout, float *dw);
+
 /// IEEE half precision (binary16) for stored rows: n floats to halves (rounded to nearest even)
 /// and back; lk_round_half does both in place (what a value stored as a half reads back as).
 /// The references are the plain code, which the F16C path equals bit for bit.
