@@ -397,37 +397,16 @@ public final class Conv2d {
     /// dy (n, Cout·Ho·Wo), overwritten; returns dx or nil.
     public func backward(_ dy: Matrix) -> Matrix? {
         guard let x = input else { preconditionFailure("Conv2d.backward before forward") }
-        let (h, w) = (x.shape.h, x.shape.w), k = kernel, kdim = inChannels * k * k
-        let (ho, wo) = (outShape.h, outShape.w), hw = ho * wo
+        let (h, w) = (x.shape.h, x.shape.w), hw = outShape.h * outShape.w
         activation.backward(dy.data, output: output.data, count: dy.count)
-        if let film {
-            // dz is with respect to the modulated pre-activation: gradients of G and V, then
-            // dz ← dz·(1 + φ·G), the gradient with respect to W·x + b.
-            let kf = filmCount
-            for b in 0..<x.n {
-                let phi = filmRow(b)!
-                let (scale, _) = filmScaleShift(phi)
-                for co in 0..<outChannels {
-                    let dz = dy.data + b * outShape.count + co * hw, pre = preFilm.data + b * outShape.count + co * hw
-                    var s0: Float = 0, s1: Float = 0
-                    for i in 0..<hw { s0 += dz[i]; s1 += dz[i] * pre[i] }
-                    for j in 0..<kf {
-                        film.grad.data[j * outChannels + co] += phi[j] * s1
-                        film.grad.data[(kf + j) * outChannels + co] += phi[j] * s0
-                    }
-                    let g = scale[co]
-                    for i in 0..<hw { dz[i] *= g }
-                }
-            }
-        }
+        if film != nil { filmBackward(dy, n: x.n) }
         if computesInputGradient {
             if dInput.cols != x.shape.count { dInput = Matrix(rows: x.n, cols: x.shape.count) } else { dInput.setRows(x.n) }
         }
         for b in 0..<x.n {
-            let dz = dy.data + b * outShape.count
             for co in 0..<outChannels {
                 var s: Float = 0
-                let row = dz + co * hw
+                let row = dy.data + b * outShape.count + co * hw
                 for i in 0..<hw { s += row[i] }
                 bias.grad.data[co] += s
             }
@@ -440,6 +419,7 @@ public final class Conv2d {
             }
             if kernel == 3 && h % 4 == 0 && w % 4 == 0 { addWinogradWeightGradients(x, dy) } else { addOffsetWeightGradients(x, dy) }
         case .pointwise:
+            let kdim = inChannels
             for b in 0..<x.n {
                 let dz = dy.data + b * outShape.count, xb = x.data.data + b * x.shape.count
                 // dW (Cout, Cin) += dz (Cout, HW) · xᵀ (HW, Cin); dx (Cin, HW) = Wᵀ (Cin, Cout) · dz (Cout, HW)
@@ -451,28 +431,55 @@ public final class Conv2d {
                 }
             }
         case .im2col:
-            if computesInputGradient { dInput.fill(0) }
-            if cols.count < kdim * hw { cols = [Float](repeating: 0, count: kdim * hw) }
-            if computesInputGradient && dcols.count < kdim * hw { dcols = [Float](repeating: 0, count: kdim * hw) }
-            cols.withUnsafeMutableBufferPointer { cb in
-                dcols.withUnsafeMutableBufferPointer { db in
-                    for b in 0..<x.n {
-                        let dz = dy.data + b * outShape.count
-                        im2col(x.data.data + b * x.shape.count, h: h, w: w, ho: ho, wo: wo, cb.baseAddress!)
-                        // dW (Cout, kdim) += dz (Cout, HW) · colsᵀ (HW, kdim)
-                        BLAS.gemm(transA: false, transB: true, m: outChannels, n: kdim, k: hw, a: dz, lda: hw,
-                                  b: cb.baseAddress!, ldb: hw, beta: 1, c: weight.grad.data, ldc: kdim)
-                        if computesInputGradient {
-                            // dcols (kdim, HW) = Wᵀ (kdim, Cout) · dz (Cout, HW)
-                            BLAS.gemm(transA: true, transB: false, m: kdim, n: hw, k: outChannels, a: weight.value.data, lda: kdim,
-                                      b: dz, ldb: hw, beta: 0, c: db.baseAddress!, ldc: hw)
-                            col2imAdd(db.baseAddress!, h: h, w: w, ho: ho, wo: wo, dInput.data + b * x.shape.count)
-                        }
+            im2colBackward(x, dy)
+        }
+        return computesInputGradient ? dInput : nil
+    }
+
+    /// With conditioning, dz is with respect to the modulated pre-activation: the gradients of G
+    /// and V, then dz ← dz·(1 + φ·G) in place, the gradient with respect to W·x + b.
+    private func filmBackward(_ dy: Matrix, n: Int) {
+        guard let film else { return }
+        let kf = filmCount, hw = outShape.h * outShape.w
+        for b in 0..<n {
+            let phi = filmRow(b)!
+            let (scale, _) = filmScaleShift(phi)
+            for co in 0..<outChannels {
+                let dz = dy.data + b * outShape.count + co * hw, pre = preFilm.data + b * outShape.count + co * hw
+                var s0: Float = 0, s1: Float = 0
+                for i in 0..<hw { s0 += dz[i]; s1 += dz[i] * pre[i] }
+                for j in 0..<kf {
+                    film.grad.data[j * outChannels + co] += phi[j] * s1
+                    film.grad.data[(kf + j) * outChannels + co] += phi[j] * s0
+                }
+                let g = scale[co]
+                for i in 0..<hw { dz[i] *= g }
+            }
+        }
+    }
+
+    /// dW and dx on im2col + sgemm: dW (Cout, kdim) += dz · colsᵀ, dcols = Wᵀ · dz, col2im.
+    private func im2colBackward(_ x: FeatureMaps, _ dy: Matrix) {
+        let (h, w) = (x.shape.h, x.shape.w), kdim = inChannels * kernel * kernel
+        let (ho, wo) = (outShape.h, outShape.w), hw = ho * wo
+        if computesInputGradient { dInput.fill(0) }
+        if cols.count < kdim * hw { cols = [Float](repeating: 0, count: kdim * hw) }
+        if computesInputGradient && dcols.count < kdim * hw { dcols = [Float](repeating: 0, count: kdim * hw) }
+        cols.withUnsafeMutableBufferPointer { cb in
+            dcols.withUnsafeMutableBufferPointer { db in
+                for b in 0..<x.n {
+                    let dz = dy.data + b * outShape.count
+                    im2col(x.data.data + b * x.shape.count, h: h, w: w, ho: ho, wo: wo, cb.baseAddress!)
+                    BLAS.gemm(transA: false, transB: true, m: outChannels, n: kdim, k: hw, a: dz, lda: hw,
+                              b: cb.baseAddress!, ldb: hw, beta: 1, c: weight.grad.data, ldc: kdim)
+                    if computesInputGradient {
+                        BLAS.gemm(transA: true, transB: false, m: kdim, n: hw, k: outChannels, a: weight.value.data, lda: kdim,
+                                  b: dz, ldb: hw, beta: 0, c: db.baseAddress!, ldc: hw)
+                        col2imAdd(db.baseAddress!, h: h, w: w, ho: ho, wo: wo, dInput.data + b * x.shape.count)
                     }
                 }
             }
         }
-        return computesInputGradient ? dInput : nil
     }
 }
 
