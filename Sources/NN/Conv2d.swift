@@ -254,9 +254,7 @@ public final class Conv2d {
             let base = pb.baseAddress!
             base.update(repeating: 0, count: c * hp * wp)
             for b in 0..<count {
-                for ci in 0..<c {
-                    for y in 0..<h { (base + (ci * hp + y + p) * wp + p).update(from: x + ((b * c + ci) * h + y) * w, count: w) }
-                }
+                Self.copyPadded(x + b * c * h * w, channels: c, h: h, w: w, pad: p, into: base)
                 let y = out + b * cout * h * w
                 zeros.withUnsafeBufferPointer { z in
                     let bias = bias ?? z.baseAddress!
@@ -287,11 +285,7 @@ public final class Conv2d {
                     let xp = pb.baseAddress!, v = vb.baseAddress!, u = ub.baseAddress!
                     xp.update(repeating: 0, count: c * hp * wp)
                     for b in 0..<x.n {
-                        for ci in 0..<c {
-                            for y in 0..<h {
-                                (xp + (ci * hp + y + 1) * wp + 1).update(from: x.data.data + ((b * c + ci) * h + y) * w, count: w)
-                            }
-                        }
+                        Self.copyPadded(x.data.data + b * c * h * w, channels: c, h: h, w: w, pad: 1, into: xp)
                         lk_wino4_grad_input(xp, wp, hp * wp, c, h, w, v + b * tiles, ld, c * ld)
                         lk_wino4_grad_output(dy.data + b * outShape.count, cout, h, w, u + b * tiles, ld, cout * ld)
                     }
@@ -325,11 +319,7 @@ public final class Conv2d {
                     xp.update(repeating: 0, count: pb.count)
                     dz.update(repeating: 0, count: cout * length)
                     for b in 0..<x.n {
-                        for ci in 0..<c {
-                            for y in 0..<h {
-                                (xp + (ci * hp + y + p) * wp + p).update(from: x.data.data + ((b * c + ci) * h + y) * w, count: w)
-                            }
-                        }
+                        Self.copyPadded(x.data.data + b * c * h * w, channels: c, h: h, w: w, pad: p, into: xp)
                         for co in 0..<cout {
                             for y in 0..<h { (dz + co * length + y * wp).update(from: dy.data + ((b * cout + co) * h + y) * w, count: w) }
                         }
@@ -348,6 +338,17 @@ public final class Conv2d {
                     }
                 }
             }
+        }
+    }
+
+    /// Copies `channels` planes of h x w at `src` into the interiors of planes of (h + 2·pad) x
+    /// (w + 2·pad) at `dst`, `pad` rows and columns in; the borders are left as they are (the
+    /// callers zero the buffer once, and every copy writes the same interior).
+    private static func copyPadded(_ src: UnsafePointer<Float>, channels: Int, h: Int, w: Int, pad: Int,
+                                   into dst: UnsafeMutablePointer<Float>) {
+        let hp = h + 2 * pad, wp = w + 2 * pad
+        for c in 0..<channels {
+            for y in 0..<h { (dst + (c * hp + y + pad) * wp + pad).update(from: src + (c * h + y) * w, count: w) }
         }
     }
 
@@ -374,11 +375,7 @@ public final class Conv2d {
             padded.withUnsafeMutableBufferPointer { pb in
                 let base = pb.baseAddress!
                 base.update(repeating: 0, count: inChannels * hp * wp)
-                for c in 0..<inChannels {
-                    for y in 0..<h {
-                        (base + (c * hp + y + p) * wp + p).update(from: x.data.data + b * x.shape.count + (c * h + y) * w, count: w)
-                    }
-                }
+                Self.copyPadded(x.data.data + b * x.shape.count, channels: inChannels, h: h, w: w, pad: p, into: base)
                 let act = activation == .relu ? Int32(LK_RELU) : Int32(LK_IDENTITY), y = output.data + b * outShape.count
                 if film != nil {
                     let (ew, eb) = effectiveWeights(filmRow(b))
