@@ -158,19 +158,39 @@ void lk_wino4_pack(const float *w, size_t C, size_t Cout, float *u) {
 #define S_FMA(a, b, c) fmaf(a, b, c)
 #define S_K(x) ((float)(x))
 
+// Bᵀ d B of one tile: d[k][j] (row k, column j, 6x6 of type T) through W4_IN down the columns,
+// then along the rows; result e = 6i + j handed to PUT(e, value).
+#define W4_IN_2D(T, ADD, SUB, FMA, K, d, PUT)                                                     \
+    do {                                                                                         \
+        T s_[6][6];                                                                              \
+        for (int j_ = 0; j_ < 6; j_++) {                                                          \
+            T c_[6];                                                                             \
+            W4_IN(T, ADD, SUB, FMA, K, d[0][j_], d[1][j_], d[2][j_], d[3][j_], d[4][j_], d[5][j_], c_); \
+            for (int i_ = 0; i_ < 6; i_++) s_[i_][j_] = c_[i_];                                   \
+        }                                                                                        \
+        for (int i_ = 0; i_ < 6; i_++) {                                                          \
+            T c_[6];                                                                             \
+            W4_IN(T, ADD, SUB, FMA, K, s_[i_][0], s_[i_][1], s_[i_][2], s_[i_][3], s_[i_][4], s_[i_][5], c_); \
+            for (int j_ = 0; j_ < 6; j_++) PUT(6 * i_ + j_, c_[j_]);                              \
+        }                                                                                        \
+    } while (0)
+
+// The first half of Aᵀ m A: W4_OUT down the columns of a tile's 36 products, GET(e) the one at
+// e = 6i + j; r[i][j] (4x6 of type T) for the rows' pass, which each caller ends in its own way.
+#define W4_OUT_COLUMNS(T, ADD, SUB, FMA, K, GET, r)                                               \
+    do {                                                                                         \
+        for (int j_ = 0; j_ < 6; j_++) {                                                          \
+            T o_[4];                                                                             \
+            W4_OUT(T, ADD, SUB, FMA, K, GET(j_), GET(6 + j_), GET(12 + j_), GET(18 + j_), GET(24 + j_), GET(30 + j_), o_); \
+            for (int i_ = 0; i_ < 4; i_++) r[i_][j_] = o_[i_];                                    \
+        }                                                                                        \
+    } while (0)
+
 // Bᵀ d B of one 6x6 tile (rows r[0..5] from the tile's column 0), into v[e · es].
 static inline void in_tile4(const float *const r[6], float *v, size_t es) {
-    float s[6][6];
-    for (int j = 0; j < 6; j++) {
-        float c[6];
-        W4_IN(float, S_ADD, S_SUB, S_FMA, S_K, r[0][j], r[1][j], r[2][j], r[3][j], r[4][j], r[5][j], c);
-        for (int i = 0; i < 6; i++) s[i][j] = c[i];
-    }
-    for (int i = 0; i < 6; i++) {
-        float c[6];
-        W4_IN(float, S_ADD, S_SUB, S_FMA, S_K, s[i][0], s[i][1], s[i][2], s[i][3], s[i][4], s[i][5], c);
-        for (int j = 0; j < 6; j++) v[(6 * i + j) * es] = c[j];
-    }
+#define PUT(e, x) v[(e) * es] = (x)
+    W4_IN_2D(float, S_ADD, S_SUB, S_FMA, S_K, r, PUT);
+#undef PUT
 }
 
 // Input transform of nt tiles of one channel: tile t reads columns 4t..4t+5 of rows r[0..5]
@@ -193,12 +213,9 @@ static void in_strip4_plain(const float *const r[], size_t nt, size_t cols, floa
 // Aᵀ m A of one tile's 36 products (m[e · ms]), plus bias and activation: y[4 · i + j].
 static void out_tile4(const float *m, size_t ms, float b, int act, float *y) {
     float r[4][6];
-    for (int j = 0; j < 6; j++) {
-        float c[4];
-        W4_OUT(float, S_ADD, S_SUB, S_FMA, S_K, m[j * ms], m[(6 + j) * ms], m[(12 + j) * ms], m[(18 + j) * ms], m[(24 + j) * ms],
-               m[(30 + j) * ms], c);
-        for (int i = 0; i < 4; i++) r[i][j] = c[i];
-    }
+#define GET(e) m[(e) * ms]
+    W4_OUT_COLUMNS(float, S_ADD, S_SUB, S_FMA, S_K, GET, r);
+#undef GET
     for (int i = 0; i < 4; i++) {
         float c[4];
         W4_OUT(float, S_ADD, S_SUB, S_FMA, S_K, r[i][0], r[i][1], r[i][2], r[i][3], r[i][4], r[i][5], c);
@@ -483,26 +500,16 @@ __attribute__((target("avx2,fma"))) static void in_strip4_avx2(const float *cons
     // next tile's 0 and 1: those vectors moved down a tile, columns 32 and 33 in the top lane.
     const __m256i next = _mm256_setr_epi32(1, 2, 3, 4, 5, 6, 7, 0);
     for (; t + 8 <= nt && 4 * t + 34 <= cols; t += 8) {
-        __m256 s[6][6];
-        {
-            __m256 d[6][6];
-            for (int k = 0; k < 6; k++) {
-                const float *p = r[k] + 4 * t;
-                columns4(p, d[k]);
-                d[k][4] = _mm256_blend_ps(_mm256_permutevar8x32_ps(d[k][0], next), _mm256_broadcast_ss(p + 32), 0x80);
-                d[k][5] = _mm256_blend_ps(_mm256_permutevar8x32_ps(d[k][1], next), _mm256_broadcast_ss(p + 33), 0x80);
-            }
-            for (int j = 0; j < 6; j++) {
-                __m256 c[6];
-                W4_IN(__m256, V_ADD, V_SUB, V_FMA, V_K, d[0][j], d[1][j], d[2][j], d[3][j], d[4][j], d[5][j], c);
-                for (int i = 0; i < 6; i++) s[i][j] = c[i];
-            }
+        __m256 d[6][6];
+        for (int k = 0; k < 6; k++) {
+            const float *p = r[k] + 4 * t;
+            columns4(p, d[k]);
+            d[k][4] = _mm256_blend_ps(_mm256_permutevar8x32_ps(d[k][0], next), _mm256_broadcast_ss(p + 32), 0x80);
+            d[k][5] = _mm256_blend_ps(_mm256_permutevar8x32_ps(d[k][1], next), _mm256_broadcast_ss(p + 33), 0x80);
         }
-        for (int i = 0; i < 6; i++) {
-            __m256 c[6];
-            W4_IN(__m256, V_ADD, V_SUB, V_FMA, V_K, s[i][0], s[i][1], s[i][2], s[i][3], s[i][4], s[i][5], c);
-            for (int j = 0; j < 6; j++) _mm256_storeu_ps(v + (6 * i + j) * es + t, c[j]);
-        }
+#define PUT(e, x) _mm256_storeu_ps(v + (e) * es + t, x)
+        W4_IN_2D(__m256, V_ADD, V_SUB, V_FMA, V_K, d, PUT);
+#undef PUT
     }
     const float *q[6] = {r[0] + 4 * t, r[1] + 4 * t, r[2] + 4 * t, r[3] + 4 * t, r[4] + 4 * t, r[5] + 4 * t};
     in_strip4_plain(q, nt - t, cols - 4 * t, v + t, es);
@@ -513,13 +520,9 @@ __attribute__((target("avx2,fma"))) static void in_strip4_avx2(const float *cons
 __attribute__((target("avx2,fma"))) static void out_tiles4_avx2(const float *m, float b, int act, float *dst, size_t orow,
                                                               size_t rows) {
     __m256 r[4][6];
-    for (int j = 0; j < 6; j++) {
-        __m256 c[4];
-        W4_OUT(__m256, V_ADD, V_SUB, V_FMA, V_K, _mm256_load_ps(m + j * 96), _mm256_load_ps(m + (6 + j) * 96),
-               _mm256_load_ps(m + (12 + j) * 96), _mm256_load_ps(m + (18 + j) * 96), _mm256_load_ps(m + (24 + j) * 96),
-               _mm256_load_ps(m + (30 + j) * 96), c);
-        for (int i = 0; i < 4; i++) r[i][j] = c[i];
-    }
+#define GET(e) _mm256_load_ps(m + (e) * 96)
+    W4_OUT_COLUMNS(__m256, V_ADD, V_SUB, V_FMA, V_K, GET, r);
+#undef GET
     const __m256 bv = _mm256_set1_ps(b), zv = _mm256_setzero_ps();
     for (size_t i = 0; i < rows; i++) {
         __m256 y[4];
@@ -557,29 +560,19 @@ __attribute__((target("avx512f"))) static void in_strip4_avx512(const float *con
         col[j] = _mm512_setr_epi32(j, j + 4, j + 8, j + 12, j + 16, j + 20, j + 24, j + 28, j, j + 4, j + 8, j + 12, j + 16, j + 20,
                                    j + 24, j + 28);
     for (; t + 16 <= nt && 4 * t + 66 <= cols; t += 16) {
-        __m512 s[6][6];
-        {
-            __m512 d[6][6];
-            for (int k = 0; k < 6; k++) {
-                const float *p = r[k] + 4 * t;
-                const __m512 l0 = _mm512_loadu_ps(p), l1 = _mm512_loadu_ps(p + 16);
-                const __m512 l2 = _mm512_loadu_ps(p + 32), l3 = _mm512_loadu_ps(p + 48);
-                for (int j = 0; j < 4; j++)
-                    d[k][j] = _mm512_mask_blend_ps(0xFF00, _mm512_permutex2var_ps(l0, col[j], l1), _mm512_permutex2var_ps(l2, col[j], l3));
-                d[k][4] = _mm512_permutex2var_ps(d[k][0], next, _mm512_set1_ps(p[64]));
-                d[k][5] = _mm512_permutex2var_ps(d[k][1], next, _mm512_set1_ps(p[65]));
-            }
-            for (int j = 0; j < 6; j++) {
-                __m512 c[6];
-                W4_IN(__m512, Z_ADD, Z_SUB, Z_FMA, Z_K, d[0][j], d[1][j], d[2][j], d[3][j], d[4][j], d[5][j], c);
-                for (int i = 0; i < 6; i++) s[i][j] = c[i];
-            }
+        __m512 d[6][6];
+        for (int k = 0; k < 6; k++) {
+            const float *p = r[k] + 4 * t;
+            const __m512 l0 = _mm512_loadu_ps(p), l1 = _mm512_loadu_ps(p + 16);
+            const __m512 l2 = _mm512_loadu_ps(p + 32), l3 = _mm512_loadu_ps(p + 48);
+            for (int j = 0; j < 4; j++)
+                d[k][j] = _mm512_mask_blend_ps(0xFF00, _mm512_permutex2var_ps(l0, col[j], l1), _mm512_permutex2var_ps(l2, col[j], l3));
+            d[k][4] = _mm512_permutex2var_ps(d[k][0], next, _mm512_set1_ps(p[64]));
+            d[k][5] = _mm512_permutex2var_ps(d[k][1], next, _mm512_set1_ps(p[65]));
         }
-        for (int i = 0; i < 6; i++) {
-            __m512 c[6];
-            W4_IN(__m512, Z_ADD, Z_SUB, Z_FMA, Z_K, s[i][0], s[i][1], s[i][2], s[i][3], s[i][4], s[i][5], c);
-            for (int j = 0; j < 6; j++) _mm512_storeu_ps(v + (6 * i + j) * es + t, c[j]);
-        }
+#define PUT(e, x) _mm512_storeu_ps(v + (e) * es + t, x)
+        W4_IN_2D(__m512, Z_ADD, Z_SUB, Z_FMA, Z_K, d, PUT);
+#undef PUT
     }
     const float *q[6] = {r[0] + 4 * t, r[1] + 4 * t, r[2] + 4 * t, r[3] + 4 * t, r[4] + 4 * t, r[5] + 4 * t};
     in_strip4_avx2(q, nt - t, cols - 4 * t, v + t, es);
@@ -590,13 +583,9 @@ __attribute__((target("avx512f"))) static void in_strip4_avx512(const float *con
 __attribute__((target("avx512f"))) static void out_tiles4_avx512(const float *m, float b, int act, float *dst, size_t orow,
                                                                 size_t rows) {
     __m512 r[4][6];
-    for (int j = 0; j < 6; j++) {
-        __m512 c[4];
-        W4_OUT(__m512, Z_ADD, Z_SUB, Z_FMA, Z_K, _mm512_load_ps(m + j * 96), _mm512_load_ps(m + (6 + j) * 96),
-               _mm512_load_ps(m + (12 + j) * 96), _mm512_load_ps(m + (18 + j) * 96), _mm512_load_ps(m + (24 + j) * 96),
-               _mm512_load_ps(m + (30 + j) * 96), c);
-        for (int i = 0; i < 4; i++) r[i][j] = c[i];
-    }
+#define GET(e) _mm512_load_ps(m + (e) * 96)
+    W4_OUT_COLUMNS(__m512, Z_ADD, Z_SUB, Z_FMA, Z_K, GET, r);
+#undef GET
     const __m512 bv = _mm512_set1_ps(b), zv = _mm512_setzero_ps();
     for (size_t i = 0; i < rows; i++) {
         __m512 y[4];
@@ -751,21 +740,30 @@ void lk_conv3_wino4_reference(const float *xp, size_t xrow, size_t xplane, size_
     } while (0)
 #define P_FMA(a, b, c) ((a) * (b) + (c))
 
+// A y Aᵀ of one tile: y[k][j] (4x4 of type T) through W4_GRAD down the columns, then along the
+// rows; result e = 6i + j handed to PUT(e, value).
+#define W4_GRAD_2D(T, ADD, SUB, FMA, K, y, PUT)                                                   \
+    do {                                                                                         \
+        T s_[6][4];                                                                              \
+        for (int j_ = 0; j_ < 4; j_++) {                                                          \
+            T e_[6];                                                                             \
+            W4_GRAD(T, ADD, SUB, FMA, K, y[0][j_], y[1][j_], y[2][j_], y[3][j_], e_);             \
+            for (int i_ = 0; i_ < 6; i_++) s_[i_][j_] = e_[i_];                                   \
+        }                                                                                        \
+        for (int i_ = 0; i_ < 6; i_++) {                                                          \
+            T e_[6];                                                                             \
+            W4_GRAD(T, ADD, SUB, FMA, K, s_[i_][0], s_[i_][1], s_[i_][2], s_[i_][3], e_);         \
+            for (int j_ = 0; j_ < 6; j_++) PUT(6 * i_ + j_, e_[j_]);                              \
+        }                                                                                        \
+    } while (0)
+
 // A dY Aᵀ of nt tiles side by side (d at the first tile's top left, rows W apart) into o[e · es + t].
 static void grad_tiles_plain(const float *d, size_t W, size_t nt, float *o, size_t es) {
     for (size_t t = 0; t < nt; t++) {
-        float s[6][4];
-        for (int j = 0; j < 4; j++) {
-            float e[6];
-            const float *c = d + 4 * t + j;
-            W4_GRAD(float, S_ADD, S_SUB, P_FMA, S_K, c[0], c[W], c[2 * W], c[3 * W], e);
-            for (int i = 0; i < 6; i++) s[i][j] = e[i];
-        }
-        for (int i = 0; i < 6; i++) {
-            float e[6];
-            W4_GRAD(float, S_ADD, S_SUB, P_FMA, S_K, s[i][0], s[i][1], s[i][2], s[i][3], e);
-            for (int j = 0; j < 6; j++) o[(6 * i + j) * es + t] = e[j];
-        }
+        const float *c = d + 4 * t, *y[4] = {c, c + W, c + 2 * W, c + 3 * W};
+#define PUT(e, x) o[(e) * es + t] = (x)
+        W4_GRAD_2D(float, S_ADD, S_SUB, P_FMA, S_K, y, PUT);
+#undef PUT
     }
 }
 
@@ -777,18 +775,11 @@ typedef void (*grad_tiles_fn)(const float *d, size_t W, size_t nt, float *o, siz
 __attribute__((target("avx2,fma"))) static void grad_tiles_avx2(const float *d, size_t W, size_t nt, float *o, size_t es) {
     size_t t = 0;
     for (; t + 8 <= nt; t += 8) {
-        __m256 c[4][4], s[6][4];
+        __m256 c[4][4];
         for (int k = 0; k < 4; k++) columns4(d + k * W + 4 * t, c[k]);
-        for (int j = 0; j < 4; j++) {
-            __m256 e[6];
-            W4_GRAD(__m256, V_ADD, V_SUB, V_FMA, V_K, c[0][j], c[1][j], c[2][j], c[3][j], e);
-            for (int i = 0; i < 6; i++) s[i][j] = e[i];
-        }
-        for (int i = 0; i < 6; i++) {
-            __m256 e[6];
-            W4_GRAD(__m256, V_ADD, V_SUB, V_FMA, V_K, s[i][0], s[i][1], s[i][2], s[i][3], e);
-            for (int j = 0; j < 6; j++) _mm256_storeu_ps(o + (6 * i + j) * es + t, e[j]);
-        }
+#define PUT(e, x) _mm256_storeu_ps(o + (e) * es + t, x)
+        W4_GRAD_2D(__m256, V_ADD, V_SUB, V_FMA, V_K, c, PUT);
+#undef PUT
     }
     grad_tiles_plain(d + 4 * t, W, nt - t, o + t, es);
 }
