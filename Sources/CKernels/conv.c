@@ -125,130 +125,63 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void store_6x16
         _mm256_storeu_ps(dst + o * oplane + 8, r1);
     }
 }
-// A layer of at most 3 output channels (the photo models' tail), k x k, W >= 32: 3 channels x 32
-// pixels per block instead of 6 x 16 with half the channels padding. The same fma sequence per
-// pixel (ci, ky, kx order, from zero, then the bias), so the same values as the 6 x 16 blocks.
-__attribute__((target("avx2,fma"))) static void conv_narrow_avx2(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H,
-                                                                size_t W, size_t k, const float *wr, const float *b, size_t Cout,
-                                                                int act, float *out, size_t orow, size_t oplane) {
-    for (size_t y = 0; y < H; y++) {
-        for (size_t x = 0, bx; x < W; x = bx + 32) {
-            bx = x + 32 <= W ? x : W - 32;   // the last block overlaps the one before: the same values again
-            __m256 a00 = _mm256_setzero_ps(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-            __m256 a20 = a00, a21 = a00, a22 = a00, a23 = a00;
-            const float *wt = wr;
-            for (size_t ci = 0; ci < C; ci++) {
-                const float *plane = xp + ci * xplane + y * xrow + bx;
-                for (size_t ky = 0; ky < k; ky++) {
-                    const float *row = plane + ky * xrow;
-                    for (size_t kx = 0; kx < k; kx++, wt += 6) {
-                        const __m256 v0 = _mm256_loadu_ps(row + kx), v1 = _mm256_loadu_ps(row + kx + 8);
-                        const __m256 v2 = _mm256_loadu_ps(row + kx + 16), v3 = _mm256_loadu_ps(row + kx + 24);
-                        const __m256 w0 = _mm256_broadcast_ss(wt), w1 = _mm256_broadcast_ss(wt + 1), w2 = _mm256_broadcast_ss(wt + 2);
-                        a00 = _mm256_fmadd_ps(w0, v0, a00); a01 = _mm256_fmadd_ps(w0, v1, a01);
-                        a02 = _mm256_fmadd_ps(w0, v2, a02); a03 = _mm256_fmadd_ps(w0, v3, a03);
-                        a10 = _mm256_fmadd_ps(w1, v0, a10); a11 = _mm256_fmadd_ps(w1, v1, a11);
-                        a12 = _mm256_fmadd_ps(w1, v2, a12); a13 = _mm256_fmadd_ps(w1, v3, a13);
-                        a20 = _mm256_fmadd_ps(w2, v0, a20); a21 = _mm256_fmadd_ps(w2, v1, a21);
-                        a22 = _mm256_fmadd_ps(w2, v2, a22); a23 = _mm256_fmadd_ps(w2, v3, a23);
-                    }
-                }
-            }
-            const __m256 a[3][4] = {{a00, a01, a02, a03}, {a10, a11, a12, a13}, {a20, a21, a22, a23}};
-            for (size_t o = 0; o < Cout; o++) {
-                const __m256 bv = _mm256_set1_ps(b[o]);
-                for (int j = 0; j < 4; j++) {
-                    __m256 r = _mm256_add_ps(a[o][j], bv);
-                    if (act == LK_RELU) r = _mm256_max_ps(r, _mm256_setzero_ps());
-                    _mm256_storeu_ps(out + o * oplane + y * orow + bx + 8 * j, r);
-                }
-            }
-        }
-    }
-}
+#define SUFFIX avx2
+#define TARGET __attribute__((target("avx2,fma")))
+#define V __m256
+#define L 8
+#define V_ZERO() _mm256_setzero_ps()
+#define V_LOAD(p) _mm256_load_ps(p)
+#define V_LOADU(p) _mm256_loadu_ps(p)
+#define V_STORE(p, v) _mm256_store_ps(p, v)
+#define V_STOREU(p, v) _mm256_storeu_ps(p, v)
+#define V_SET1(x) _mm256_set1_ps(x)
+#define V_FMADD(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define V_ADD(a, b) _mm256_add_ps(a, b)
+#define V_MAX(a, b) _mm256_max_ps(a, b)
+#include "conv_blocks.h"
+#undef SUFFIX
+#undef TARGET
+#undef V
+#undef L
+#undef V_ZERO
+#undef V_LOAD
+#undef V_LOADU
+#undef V_STORE
+#undef V_STOREU
+#undef V_SET1
+#undef V_FMADD
+#undef V_ADD
+#undef V_MAX
 
 // AVX-512F: the same blocks twice as wide (6 channels x 32 pixels for 1x1 layers, 3 x 64 for
-// the narrow ones), each pixel's fma sequence unchanged, so the same bits as the AVX2 blocks.
-// Rows narrower than a block take the AVX2 kernel.
-__attribute__((target("avx512f"))) static int conv1x1_avx512(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H,
-                                                            size_t W, const float *wr, const float *b, size_t Cout, int act,
-                                                            float *out, size_t orow, size_t oplane) {
-    const size_t nblk = (Cout + 5) / 6;
-    float *pk = aligned_alloc(64, C * 32 * sizeof(float));
-    if (pk == NULL) return -1;
-    for (size_t y = 0; y < H; y++) {
-        for (size_t x = 0, bx; x < W; x = bx + 32) {
-            bx = x + 32 <= W ? x : W - 32;
-            for (size_t ci = 0; ci < C; ci++) {
-                const float *src = xp + ci * xplane + y * xrow + bx;
-                _mm512_store_ps(pk + ci * 32, _mm512_loadu_ps(src));
-                _mm512_store_ps(pk + ci * 32 + 16, _mm512_loadu_ps(src + 16));
-            }
-            for (size_t blk = 0; blk < nblk; blk++) {
-                const size_t co0 = blk * 6, nco = Cout - co0 < 6 ? Cout - co0 : 6;
-                const float *wt = wr + blk * C * 6;
-                __m512 a[6][2];
-                for (int o = 0; o < 6; o++) a[o][0] = a[o][1] = _mm512_setzero_ps();
-                const float *v = pk;
-                for (size_t ci = 0; ci < C; ci++, wt += 6, v += 32) {
-                    const __m512 v0 = _mm512_load_ps(v), v1 = _mm512_load_ps(v + 16);
-                    for (int o = 0; o < 6; o++) {
-                        const __m512 wv = _mm512_set1_ps(wt[o]);
-                        a[o][0] = _mm512_fmadd_ps(wv, v0, a[o][0]);
-                        a[o][1] = _mm512_fmadd_ps(wv, v1, a[o][1]);
-                    }
-                }
-                for (size_t o = 0; o < nco; o++) {
-                    const __m512 bv = _mm512_set1_ps(b[co0 + o]);
-                    float *dst = out + (co0 + o) * oplane + y * orow + bx;
-                    for (int j = 0; j < 2; j++) {
-                        __m512 r = _mm512_add_ps(a[o][j], bv);
-                        if (act == LK_RELU) r = _mm512_max_ps(r, _mm512_setzero_ps());
-                        _mm512_storeu_ps(dst + 16 * j, r);
-                    }
-                }
-            }
-        }
-    }
-    free(pk);
-    return 0;
-}
-
-__attribute__((target("avx512f"))) static void conv_narrow_avx512(const float *xp, size_t xrow, size_t xplane, size_t C, size_t H,
-                                                                 size_t W, size_t k, const float *wr, const float *b, size_t Cout,
-                                                                 int act, float *out, size_t orow, size_t oplane) {
-    for (size_t y = 0; y < H; y++) {
-        for (size_t x = 0, bx; x < W; x = bx + 64) {
-            bx = x + 64 <= W ? x : W - 64;
-            __m512 a[3][4];
-            for (int o = 0; o < 3; o++)
-                for (int j = 0; j < 4; j++) a[o][j] = _mm512_setzero_ps();
-            const float *wt = wr;
-            for (size_t ci = 0; ci < C; ci++) {
-                const float *plane = xp + ci * xplane + y * xrow + bx;
-                for (size_t ky = 0; ky < k; ky++) {
-                    const float *row = plane + ky * xrow;
-                    for (size_t kx = 0; kx < k; kx++, wt += 6) {
-                        __m512 v[4];
-                        for (int j = 0; j < 4; j++) v[j] = _mm512_loadu_ps(row + kx + 16 * j);
-                        for (int o = 0; o < 3; o++) {
-                            const __m512 wv = _mm512_set1_ps(wt[o]);
-                            for (int j = 0; j < 4; j++) a[o][j] = _mm512_fmadd_ps(wv, v[j], a[o][j]);
-                        }
-                    }
-                }
-            }
-            for (size_t o = 0; o < Cout; o++) {
-                const __m512 bv = _mm512_set1_ps(b[o]);
-                for (int j = 0; j < 4; j++) {
-                    __m512 r = _mm512_add_ps(a[o][j], bv);
-                    if (act == LK_RELU) r = _mm512_max_ps(r, _mm512_setzero_ps());
-                    _mm512_storeu_ps(out + o * oplane + y * orow + bx + 16 * j, r);
-                }
-            }
-        }
-    }
-}
+// the narrow ones). Rows narrower than a block take the AVX2 kernels.
+#define SUFFIX avx512
+#define TARGET __attribute__((target("avx512f")))
+#define V __m512
+#define L 16
+#define V_ZERO() _mm512_setzero_ps()
+#define V_LOAD(p) _mm512_load_ps(p)
+#define V_LOADU(p) _mm512_loadu_ps(p)
+#define V_STORE(p, v) _mm512_store_ps(p, v)
+#define V_STOREU(p, v) _mm512_storeu_ps(p, v)
+#define V_SET1(x) _mm512_set1_ps(x)
+#define V_FMADD(a, b, c) _mm512_fmadd_ps(a, b, c)
+#define V_ADD(a, b) _mm512_add_ps(a, b)
+#define V_MAX(a, b) _mm512_max_ps(a, b)
+#include "conv_blocks.h"
+#undef SUFFIX
+#undef TARGET
+#undef V
+#undef L
+#undef V_ZERO
+#undef V_LOAD
+#undef V_LOADU
+#undef V_STORE
+#undef V_STOREU
+#undef V_SET1
+#undef V_FMADD
+#undef V_ADD
+#undef V_MAX
 
 /// The kernel on weights already packed by lk_conv_pack (wr); w is still read by the scalar
 /// tail. Returns 0, or -1 (output unwritten) when its buffer cannot be allocated.
@@ -257,36 +190,7 @@ __attribute__((target("avx2,fma"))) static int conv_avx2(const float *xp, size_t
                                                         int act, float *out, size_t orow, size_t oplane) {
     const size_t kk = k * k, taps = C * kk;
     const size_t nblk = (Cout + 5) / 6;
-    if (k == 1 && W >= 16) {
-        // 1x1: a GEMM. Each 16-pixel column block of the input is packed once (C x 16 floats,
-        // contiguous, in L1) and then read sequentially by every output-channel block.
-        float *pk = aligned_alloc(64, ((C * 16 * sizeof(float)) + 63) / 64 * 64);
-        if (pk == NULL) return -1;
-        for (size_t y = 0; y < H; y++) {
-            for (size_t x = 0, bx; x < W; x = bx + 16) {
-                bx = x + 16 <= W ? x : W - 16;
-                for (size_t ci = 0; ci < C; ci++) {
-                    const float *src = xp + ci * xplane + y * xrow + bx;
-                    _mm256_store_ps(pk + ci * 16, _mm256_loadu_ps(src));
-                    _mm256_store_ps(pk + ci * 16 + 8, _mm256_loadu_ps(src + 8));
-                }
-                for (size_t blk = 0; blk < nblk; blk++) {
-                    const size_t co0 = blk * 6, nco = Cout - co0 < 6 ? Cout - co0 : 6;
-                    const float *wt = wr + blk * taps * 6;
-                    __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
-                    __m256 a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
-                    const float *v = pk;
-                    for (size_t ci = 0; ci < C; ci++, wt += 6, v += 16) {
-                        TAP_6x16(_mm256_load_ps(v), _mm256_load_ps(v + 8), wt);
-                    }
-                    const __m256 acc[6][2] = {{a00, a01}, {a10, a11}, {a20, a21}, {a30, a31}, {a40, a41}, {a50, a51}};
-                    store_6x16(acc, nco, b + co0, act, out + co0 * oplane + y * orow + bx, oplane);
-                }
-            }
-        }
-        free(pk);
-        return 0;
-    }
+    if (k == 1 && W >= 16) return conv1x1_avx2(xp, xrow, xplane, C, H, W, wr, b, Cout, act, out, orow, oplane);
     if (Cout <= 3 && W >= 32) {
         conv_narrow_avx2(xp, xrow, xplane, C, H, W, k, wr, b, Cout, act, out, orow, oplane);
         return 0;
