@@ -114,19 +114,25 @@ void lk_wino4_pack(const float *w, size_t C, size_t Cout, float *u) {
     static const double G[6][3] = {{1.0 / 4, 0, 0},           {-1.0 / 6, -1.0 / 6, -1.0 / 6}, {-1.0 / 6, 1.0 / 6, -1.0 / 6},
                                    {1.0 / 24, 1.0 / 12, 1.0 / 6}, {1.0 / 24, -1.0 / 12, 1.0 / 6}, {0, 0, 1}};
     const size_t nb = (Cout + 5) / 6;
-    memset(u, 0, lk_wino4_packed_size(C, Cout) * sizeof(float));
-    for (size_t co = 0; co < Cout; co++)
-        for (size_t ci = 0; ci < C; ci++) {
-            const float *g = w + (co * C + ci) * 9;
-            double t[6][3];
-            for (int i = 0; i < 6; i++)   // G g
-                for (int j = 0; j < 3; j++) t[i][j] = G[i][0] * g[j] + G[i][1] * g[3 + j] + G[i][2] * g[6 + j];
-            for (int i = 0; i < 6; i++)   // (G g) Gᵀ
-                for (int j = 0; j < 6; j++) {
-                    const double v = t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2];
-                    u[(((size_t)(6 * i + j) * nb + co / 6) * C + ci) * 6 + co % 6] = (float)v;
+    // Block by block and input channel by input channel, so that each element's six output
+    // channels are written side by side (training packs every step); the last block's padding
+    // channels are written as zeros.
+    for (size_t blk = 0; blk < nb; blk++)
+        for (size_t ci = 0; ci < C; ci++)
+            for (size_t o = 0; o < 6; o++) {
+                const size_t co = blk * 6 + o;
+                float *ue = u + (blk * C + ci) * 6 + o, *const end = ue + 36 * nb * C * 6;   // element e at e · nb · C · 6
+                if (co >= Cout) {
+                    for (; ue < end; ue += nb * C * 6) *ue = 0;
+                    continue;
                 }
-        }
+                const float *g = w + (co * C + ci) * 9;
+                double t[6][3];
+                for (int i = 0; i < 6; i++)   // G g
+                    for (int j = 0; j < 3; j++) t[i][j] = G[i][0] * g[j] + G[i][1] * g[3 + j] + G[i][2] * g[6 + j];
+                for (int i = 0; i < 6; i++)   // (G g) Gᵀ
+                    for (int j = 0; j < 6; j++, ue += nb * C * 6) *ue = (float)(t[i][0] * G[j][0] + t[i][1] * G[j][1] + t[i][2] * G[j][2]);
+            }
 }
 
 // The 1-D transforms, written once for floats and once for vectors with the same operations:
@@ -630,7 +636,8 @@ __attribute__((target("avx2,fma"))) static int run_avx2(const variant *f, int wi
                 tile_rows(f, xp + ci * xplane, xrow, H, ty, m * tx0, zero, r);
                 float *vc = V + ci * TB;
                 in_vector(r, nt, W + 2 - m * tx0, vc, C * TB);
-                for (size_t e = 0; e < E; e++) memset(vc + e * C * TB + nt, 0, (nt16 - nt) * sizeof(float));
+                if (nt16 > nt)
+                    for (size_t e = 0; e < E; e++) memset(vc + e * C * TB + nt, 0, (nt16 - nt) * sizeof(float));
             }
             for (size_t blk = 0; blk < nb; blk++) {
                 const size_t co0 = blk * 6, nco = least(Cout - co0, 6);
