@@ -61,6 +61,11 @@ public final class ConvDenoiser {
     private var s1 = Matrix(rows: 0, cols: 1), s0 = Matrix(rows: 0, cols: 1)
     private var e0: FeatureMaps?, e1: FeatureMaps?
     private var out = Matrix(rows: 0, cols: 1)
+    // backward's buffers, kept from step to step: the loss's gradient, the skip connections'
+    // copies of dS0 and dS1 and the shuffles' adjoints, and the residual blocks' skips.
+    private var dNoise = Matrix(rows: 0, cols: 1), dE0 = Matrix(rows: 0, cols: 1), dE1 = Matrix(rows: 0, cols: 1)
+    private var dt0 = Matrix(rows: 0, cols: 1), dt1 = Matrix(rows: 0, cols: 1)
+    private var resSkips = [Matrix](), fineSkips = [Matrix]()
     private var shapes: [FeatureShape] = []
 
     /// Rows and columns an output pixel of the default network depends on, each side (a safe
@@ -289,16 +294,24 @@ public final class ConvDenoiser {
 
     /// The adjoint of `residualForward`: the gradient at the blocks' input from the one at
     /// their output (parameter gradients accumulated).
-    private func residualBackward(_ blocks: [Conv2d], _ dy: Matrix, outputs: [Matrix]) -> Matrix {
+    private func residualBackward(_ blocks: [Conv2d], _ dy: Matrix, outputs: [Matrix], skips: inout [Matrix]) -> Matrix {
         var d = dy
+        while skips.count < blocks.count { skips.append(Matrix(rows: 0, cols: 1)) }
         for (i, block) in blocks.enumerated().reversed() {
             Activation.relu.backward(d.data, output: outputs[i].data, count: d.count)
-            let skip = d.clone()
+            let skip = Self.copy(d, into: &skips[i])
             let dIn = block.backward(d)!
             for j in 0..<skip.count { skip.data[j] += dIn.data[j] }
             d = skip
         }
         return d
+    }
+
+    /// m = a copy of x (m reallocated only when the shape changes).
+    private static func copy(_ x: Matrix, into m: inout Matrix) -> Matrix {
+        if m.cols != x.cols { m = Matrix(rows: x.rows, cols: x.cols) }
+        m.copy(from: x)
+        return m
     }
 
     /// The loss `backward` takes the gradient of.
@@ -321,7 +334,7 @@ public final class ConvDenoiser {
         let n = x.n, s = x.shape
         var loss = 0.0
         // d out = out − clean; d noise = −(out − clean)
-        let dNoise = Matrix(rows: n, cols: s.count)
+        resize(&dNoise, rows: n, cols: s.count)
         for b in 0..<n {
             var patch = 0.0
             for i in (b * s.count)..<((b + 1) * s.count) {
@@ -338,19 +351,17 @@ public final class ConvDenoiser {
                 loss += Double(s.count) * Self.logLossScale * log(mse + Self.logLossFloor)
             }
         }
-        let dd0 = residualBackward(fine, tail.backward(dNoise)!, outputs: fineOut)
+        let dd0 = residualBackward(fine, tail.backward(dNoise)!, outputs: fineOut, skips: &fineSkips)
         let dS0 = dec0.backward(dd0)!
         Activation.relu.backward(dS0.data, output: s0.data, count: dS0.count)
-        let dE0 = dS0.clone()                                   // skip into e0
-        var dt0 = Matrix(rows: 0, cols: 1)
+        let dE0 = Self.copy(dS0, into: &self.dE0)               // skip into e0
         _ = Self.unshuffle(dS0, e0.shape, into: &dt0)           // shuffle's adjoint
         let dd1 = up0.backward(dt0)!
         let dS1 = dec1.backward(dd1)!
         Activation.relu.backward(dS1.data, output: s1.data, count: dS1.count)
-        let dE1 = dS1.clone()
-        var dt1 = Matrix(rows: 0, cols: 1)
+        let dE1 = Self.copy(dS1, into: &self.dE1)
         _ = Self.unshuffle(dS1, e1.shape, into: &dt1)
-        let de2 = residualBackward(res, up1.backward(dt1)!, outputs: resOut)
+        let de2 = residualBackward(res, up1.backward(dt1)!, outputs: resOut, skips: &resSkips)
         let dU1 = down2.backward(mid1.backward(mid2.backward(de2)!)!)!
         Self.shuffleAdd(dU1, onto: dE1, e1.shape)               // unshuffle's adjoint
         let dU0 = down1.backward(enc1.backward(dE1)!)!

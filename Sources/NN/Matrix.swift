@@ -66,7 +66,11 @@ public final class Matrix: @unchecked Sendable {
     }
 
     /// A new matrix with the same contents.
-    public func clone() -> Matrix { Matrix(rows: rows, cols: cols, values: array) }
+    public func clone() -> Matrix {
+        let m = Matrix(rows: rows, cols: cols)
+        m.data.update(from: data, count: count)
+        return m
+    }
 }
 
 /// A trainable tensor and its gradient (same shape). `name` is the safetensors tensor name;
