@@ -221,7 +221,7 @@ struct ConvDenoiserTests {
             opts.pngNoiseFraction = fraction
             var rng = RandomGenerator(seed: 3)
             var out = [Float](repeating: 0, count: clean.count)
-            out.withUnsafeMutableBufferPointer { PatchTrainer.addNoise(clean, into: $0.baseAddress!, count: clean.count, options: opts, rng: &rng) }
+            out.withUnsafeMutableBufferPointer { _ = PatchTrainer.addNoise(clean, into: $0.baseAddress!, count: clean.count, options: opts, rng: &rng) }
             return out
         }
         let float = noisy(0), png = noisy(1)

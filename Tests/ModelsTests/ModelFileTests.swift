@@ -48,7 +48,7 @@ struct ModelFileTests {
 
     func expectError(_ data: Data, _ check: (ModelFileError) -> Bool) {
         let path = dir + "/bad-\(UUID().uuidString.prefix(6)).safetensors"
-        FileManager.default.createFile(atPath: path, contents: data)
+        #expect(FileManager.default.createFile(atPath: path, contents: data), "could not write \(path)")
         do {
             _ = try ModelFile.load(path: path)
             Issue.record("loaded a bad file")
@@ -218,7 +218,7 @@ struct ModelFileTests {
         ]
         for json in files {
             let path = dir + "/huge-\(UUID().uuidString.prefix(6)).safetensors"
-            FileManager.default.createFile(atPath: path, contents: headerOnly(json))
+            #expect(FileManager.default.createFile(atPath: path, contents: headerOnly(json)), "could not write \(path)")
             #expect(throws: ModelFileError.self) { try ModelLoader.load(path: path) }
             do { _ = try ModelLoader.load(path: path) } catch {
                 #expect("\(error)".contains("the metadata describes a model of"), "\(error)")
