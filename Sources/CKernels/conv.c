@@ -139,19 +139,6 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void store_6x16
 #define V_ADD(a, b) _mm256_add_ps(a, b)
 #define V_MAX(a, b) _mm256_max_ps(a, b)
 #include "conv_blocks.h"
-#undef SUFFIX
-#undef TARGET
-#undef V
-#undef L
-#undef V_ZERO
-#undef V_LOAD
-#undef V_LOADU
-#undef V_STORE
-#undef V_STOREU
-#undef V_SET1
-#undef V_FMADD
-#undef V_ADD
-#undef V_MAX
 
 // AVX-512F: the same blocks twice as wide (6 channels x 32 pixels for 1x1 layers, 3 x 64 for
 // the narrow ones). Rows narrower than a block take the AVX2 kernels.
@@ -169,19 +156,6 @@ __attribute__((target("avx2,fma"), always_inline)) static inline void store_6x16
 #define V_ADD(a, b) _mm512_add_ps(a, b)
 #define V_MAX(a, b) _mm512_max_ps(a, b)
 #include "conv_blocks.h"
-#undef SUFFIX
-#undef TARGET
-#undef V
-#undef L
-#undef V_ZERO
-#undef V_LOAD
-#undef V_LOADU
-#undef V_STORE
-#undef V_STOREU
-#undef V_SET1
-#undef V_FMADD
-#undef V_ADD
-#undef V_MAX
 
 /// The kernel on weights already packed by lk_conv_pack (wr); w is still read by the scalar
 /// tail. Returns 0, or -1 (output unwritten) when its buffer cannot be allocated.

@@ -1,5 +1,6 @@
 // The 1x1 and narrow convolution blocks of conv.c, written once over the vector width. conv.c
-// includes this file once per width (no include guard), with these defined:
+// includes this file once per width (no include guard), with these defined (the file undefines
+// them at its end, ready for the next width):
 //   SUFFIX               the functions' name suffix (conv1x1_SUFFIX, conv_narrow_SUFFIX)
 //   TARGET               their attribute, e.g. __attribute__((target("avx2,fma")))
 //   V, L                 the vector type and how many floats it holds
@@ -100,3 +101,16 @@ TARGET static void CB_CAT(conv_narrow_, SUFFIX)(const float *xp, size_t xrow, si
 
 #undef CB_CAT
 #undef CB_CAT_
+#undef SUFFIX
+#undef TARGET
+#undef V
+#undef L
+#undef V_ZERO
+#undef V_LOAD
+#undef V_LOADU
+#undef V_STORE
+#undef V_STOREU
+#undef V_SET1
+#undef V_FMADD
+#undef V_ADD
+#undef V_MAX

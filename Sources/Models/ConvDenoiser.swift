@@ -299,7 +299,7 @@ public final class ConvDenoiser {
         while skips.count < blocks.count { skips.append(Matrix(rows: 0, cols: 1)) }
         for (i, block) in blocks.enumerated().reversed() {
             Activation.relu.backward(d.data, output: outputs[i].data, count: d.count)
-            let skip = Self.copy(d, into: &skips[i])
+            let skip = copy(d, into: &skips[i])
             let dIn = block.backward(d)!
             for j in 0..<skip.count { skip.data[j] += dIn.data[j] }
             d = skip
@@ -308,8 +308,8 @@ public final class ConvDenoiser {
     }
 
     /// m = a copy of x (m reallocated only when the shape changes).
-    private static func copy(_ x: Matrix, into m: inout Matrix) -> Matrix {
-        if m.cols != x.cols { m = Matrix(rows: x.rows, cols: x.cols) }
+    private func copy(_ x: Matrix, into m: inout Matrix) -> Matrix {
+        resize(&m, rows: x.rows, cols: x.cols)
         m.copy(from: x)
         return m
     }
@@ -354,12 +354,12 @@ public final class ConvDenoiser {
         let dd0 = residualBackward(fine, tail.backward(dNoise)!, outputs: fineOut, skips: &fineSkips)
         let dS0 = dec0.backward(dd0)!
         Activation.relu.backward(dS0.data, output: s0.data, count: dS0.count)
-        let dE0 = Self.copy(dS0, into: &self.dE0)               // skip into e0
+        let dE0 = copy(dS0, into: &self.dE0)               // skip into e0
         _ = Self.unshuffle(dS0, e0.shape, into: &dt0)           // shuffle's adjoint
         let dd1 = up0.backward(dt0)!
         let dS1 = dec1.backward(dd1)!
         Activation.relu.backward(dS1.data, output: s1.data, count: dS1.count)
-        let dE1 = Self.copy(dS1, into: &self.dE1)
+        let dE1 = copy(dS1, into: &self.dE1)
         _ = Self.unshuffle(dS1, e1.shape, into: &dt1)
         let de2 = residualBackward(res, up1.backward(dt1)!, outputs: resOut, skips: &resSkips)
         let dU1 = down2.backward(mid1.backward(mid2.backward(de2)!)!)!
