@@ -71,8 +71,8 @@ struct BatchSafetyTests {
         let dir = makeTempDir("nonpng")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try writeImage(dir + "/in/a.png", width: 9, height: 7, layout: .rgb)
-        for name in ["notes.txt", "photo.jpg", "raw.dng"] { FileManager.default.createFile(atPath: dir + "/in/" + name, contents: Data("x".utf8)) }
-        FileManager.default.createFile(atPath: dir + "/in/fake.png", contents: Data([0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10] + Array("JFIF".utf8) + [0, 1]))
+        for name in ["notes.txt", "photo.jpg", "raw.dng"] { try writeFile(dir + "/in/" + name, Data("x".utf8)) }
+        try writeFile(dir + "/in/fake.png", Data([0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10] + Array("JFIF".utf8) + [0, 1]))
         let r = try CLI.run(["convert", dir + "/in", "-o", dir + "/out", "--json"])
         #expect(r.status == 1)
         #expect(r.stderr.contains("skipped 3 files that are not PNG by name"), "\(r.stderr)")
@@ -90,7 +90,7 @@ struct BatchSafetyTests {
         let dir = makeTempDir("outfile")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         for i in 0..<3 { try writeImage(dir + "/in/\(i).png", width: 9, height: 7, layout: .gray, seed: i) }
-        FileManager.default.createFile(atPath: dir + "/taken", contents: Data("x".utf8))
+        try writeFile(dir + "/taken", Data("x".utf8))
         for cmd in [["convert"], ["denoise", "--model", "photo"]] {
             let r = try CLI.run(cmd + [dir + "/in", "-o", dir + "/taken"])
             #expect(r.status == 2, "\(r.stderr)")
@@ -230,7 +230,7 @@ struct BatchSafetyTests {
         let out = try CLI.run(["convert", dir + "/a.png", "-o", "-", "--gray"])
         #expect(out.status == 0)
         let path = dir + "/from-stdout.png"
-        FileManager.default.createFile(atPath: path, contents: out.stdoutData)
+        try writeFile(path, out.stdoutData)
         let h = try PNGReader(path: path).header
         #expect(h.width == 40 && h.layout == .gray)
         #expect(!FileManager.default.fileExists(atPath: dir + "/-"))
@@ -240,7 +240,7 @@ struct BatchSafetyTests {
             let piped = try CLI.run(args + ["-o", "-", "--quiet"])
             #expect(piped.status == 0, "\(args[0]): \(piped.stderr)")
             let p = dir + "/piped-\(args[0]).png"
-            FileManager.default.createFile(atPath: p, contents: piped.stdoutData)
+            try writeFile(p, piped.stdoutData)
             #expect((try? PNGReader(path: p).header.width) == (args[0] == "denoise" ? 40 : 28), "\(args[0]) wrote \(piped.stdoutData.count) bytes")
         }
         let same = try CLI.run(["convert", dir + "/a.png", "-o", dir + "/a.png"])

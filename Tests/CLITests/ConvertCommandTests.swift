@@ -12,8 +12,8 @@ struct ConvertCommandTests {
         try writeImage(dir + "/in/sub/b.png", width: 16, height: 16, layout: .rgba, depth: 16, seed: 2)
         try writeImage(dir + "/in/sub/deeper/c.png", width: 9, height: 31, layout: .gray, seed: 3)
         let good = FileManager.default.contents(atPath: dir + "/in/a.png")!
-        FileManager.default.createFile(atPath: dir + "/in/m-broken.png", contents: good.prefix(good.count / 2))
-        FileManager.default.createFile(atPath: dir + "/in/notes.txt", contents: Data("not an image".utf8))
+        try writeFile(dir + "/in/m-broken.png", good.prefix(good.count / 2))
+        try writeFile(dir + "/in/notes.txt", Data("not an image".utf8))
         return dir
     }
 
@@ -121,7 +121,7 @@ struct ConvertCommandTests {
         try FileManager.default.createDirectory(atPath: dir + "/out", withIntermediateDirectories: true)
         // pid 999999999 cannot be running.
         let stale = dir + "/out/.a.png.latent-tmp-999999999-1"
-        FileManager.default.createFile(atPath: stale, contents: Data([0x89, 0x50]))
+        try writeFile(stale, Data([0x89, 0x50]))
         _ = try CLI.run(["convert", dir + "/in/a.png", "-o", dir + "/out"])
         #expect(!FileManager.default.fileExists(atPath: stale))
         #expect(listFiles(dir + "/out") == ["a.png"])

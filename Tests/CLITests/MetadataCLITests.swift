@@ -83,7 +83,7 @@ struct MetadataCLITests {
         let twice = try CLI.run(["convert", "-", "-", "-o", dir + "/x"], stdin: src)
         #expect(twice.status == 2 && twice.stderr.contains("can be given once"), "\(twice.stderr)")
         let empty = dir + "/empty"
-        FileManager.default.createFile(atPath: empty, contents: Data())
+        try writeFile(empty, Data())
         let e = try CLI.run(["convert", "-", "-o", dir + "/e.png"], stdin: empty)
         #expect(e.status != 0 && e.stderr.contains("stdin.png") && e.stderr.contains("empty"), "\(e.stderr)")
     }

@@ -21,7 +21,7 @@ struct PipelineCommandTests {
         let dir = makeTempDir("denoise")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try makeDigits(dir, count: 30)
-        FileManager.default.createFile(atPath: dir + "/in/d00015.png", contents: Data("broken".utf8))
+        try writeFile(dir + "/in/d00015.png", Data("broken".utf8))
         try writeImage(dir + "/in/wide.png", width: 40, height: 28, layout: .rgba)
         let r = try CLI.run(["denoise", dir + "/in", "-o", dir + "/out", "--model", "mnist-dae", "--json", "--sheet", dir + "/sheet.png"])
         #expect(r.status == 1)
@@ -191,7 +191,7 @@ struct PipelineCommandTests {
         // A truncated photo model: one line, the file and the truncation, no build path.
         let photo = try #require(BuiltinModels.path(of: "photo"))
         let bytes = try #require(FileManager.default.contents(atPath: photo))
-        FileManager.default.createFile(atPath: dir + "/cut.safetensors", contents: bytes.prefix(bytes.count / 2))
+        try writeFile(dir + "/cut.safetensors", bytes.prefix(bytes.count / 2))
         for args in [["run", "read \(dir)/in | denoise \(dir)/cut.safetensors | write \(dir)/x"],
                      ["denoise", dir + "/in", "-o", dir + "/x", "--model", dir + "/cut.safetensors"]] {
             let bad = try CLI.run(args)

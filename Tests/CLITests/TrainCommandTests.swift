@@ -111,7 +111,7 @@ struct TrainCommandTests {
     @Test func wrongModelFileIsAClearError() throws {
         let dir = makeTempDir("badmodel")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        FileManager.default.createFile(atPath: dir + "/m.safetensors", contents: Data("garbage!".utf8))
+        try writeFile(dir + "/m.safetensors", Data("garbage!".utf8))
         let r = try CLI.run(["eval", "--model", dir + "/m.safetensors", "--data", dir])
         #expect(r.status == 2)
         #expect(r.stderr.contains("m.safetensors: not a valid safetensors file"))

@@ -11,24 +11,24 @@ import TestSupport
 struct DataTests {
     let dir = makeTempDir("data")
 
-    func writeIDX(_ path: String, shape: [Int], bytes: [UInt8], magicType: UInt8 = 8, gzip: Bool = true) {
+    func writeIDX(_ path: String, shape: [Int], bytes: [UInt8], magicType: UInt8 = 8, gzip: Bool = true) throws {
         var raw: [UInt8] = [0, 0, magicType, UInt8(shape.count)]
         for s in shape { raw += [UInt8(s >> 24 & 255), UInt8(s >> 16 & 255), UInt8(s >> 8 & 255), UInt8(s & 255)] }
         raw += bytes
         if gzip {
-            let gz = gzopen(path, "wb")!
-            _ = raw.withUnsafeBufferPointer { gzwrite(gz, $0.baseAddress, UInt32($0.count)) }
-            gzclose(gz)
+            let gz = try #require(gzopen(path, "wb"), "cannot create \(path)")
+            let written = raw.withUnsafeBufferPointer { gzwrite(gz, $0.baseAddress, UInt32($0.count)) }
+            #expect(gzclose(gz) == Z_OK && written == Int32(raw.count), "wrote \(written) of \(raw.count) bytes to \(path)")
         } else {
-            FileManager.default.createFile(atPath: path, contents: Data(raw))
+            try writeFile(path, Data(raw))
         }
     }
 
     @Test func readsMNISTFolders() throws {
         let imgs = (0..<(5 * 4 * 3)).map { UInt8($0 * 4) }
-        writeIDX(dir + "/train-images-idx3-ubyte.gz", shape: [5, 4, 3], bytes: imgs)
-        writeIDX(dir + "/train-labels-idx1-ubyte.gz", shape: [5], bytes: [1, 2, 3, 4, 5])
-        writeIDX(dir + "/t10k-images-idx3-ubyte", shape: [2, 4, 3], bytes: Array(imgs[0..<24]), gzip: false)
+        try writeIDX(dir + "/train-images-idx3-ubyte.gz", shape: [5, 4, 3], bytes: imgs)
+        try writeIDX(dir + "/train-labels-idx1-ubyte.gz", shape: [5], bytes: [1, 2, 3, 4, 5])
+        try writeIDX(dir + "/t10k-images-idx3-ubyte", shape: [2, 4, 3], bytes: Array(imgs[0..<24]), gzip: false)
         #expect(MNIST.isMNISTFolder(dir))
         let (train, test) = try MNIST.load(folder: dir)
         #expect(train.count == 5 && train.width == 3 && train.height == 4)
@@ -37,10 +37,10 @@ struct DataTests {
         #expect(test.count == 2)
     }
 
-    @Test func badIDXFiles() {
-        writeIDX(dir + "/bad.gz", shape: [2, 2], bytes: [1, 2, 3, 4], magicType: 0x0D)
+    @Test func badIDXFiles() throws {
+        try writeIDX(dir + "/bad.gz", shape: [2, 2], bytes: [1, 2, 3, 4], magicType: 0x0D)
         #expect(throws: DatasetError.self) { try MNIST.load(images: dir + "/bad.gz") }
-        writeIDX(dir + "/short.gz", shape: [3, 2, 2], bytes: [1, 2, 3])
+        try writeIDX(dir + "/short.gz", shape: [3, 2, 2], bytes: [1, 2, 3])
         do {
             _ = try MNIST.load(images: dir + "/short.gz")
             Issue.record("accepted a short file")
@@ -55,7 +55,7 @@ struct DataTests {
             let img = PNGImage(width: 16, height: 12, layout: .rgb, depth: 8, samples: (0..<(16 * 12 * 3)).map { ($0 * 7 + i) % 256 })
             try PNGWriter.write(img, to: dir + "/img\(i).png")
         }
-        FileManager.default.createFile(atPath: dir + "/broken.png", contents: Data([0x89, 0x50, 0x4E, 0x47]))
+        try writeFile(dir + "/broken.png", Data([0x89, 0x50, 0x4E, 0x47]))
         let (d, failures) = try PNGFolderDataset.load(folder: dir, width: 8, height: 6, channels: 3)
         #expect(d.count == 5)
         #expect(d.dim == 8 * 6 * 3)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Pipeline
 @testable import FileIO
 
@@ -14,7 +15,7 @@ struct InputWalkerTests {
         var expected: [String] = []
         for i in 0..<2000 {
             let name = String(repeating: "n", count: 1 + i % 200) + "-\(i).png"
-            FileManager.default.createFile(atPath: dir + "/" + name, contents: Data())
+            try writeFile(dir + "/" + name, Data())
             expected.append(name)
         }
         let items = try InputWalker.expand([dir], excluding: nil)

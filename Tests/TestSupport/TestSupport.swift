@@ -26,7 +26,7 @@ public func writeImage(_ path: String, width: Int, height: Int, layout: PixelLay
 /// Every regular file under `dir`, relative, sorted.
 public func listFiles(_ dir: String) -> [String] {
     (FileManager.default.enumerator(atPath: dir)?.allObjects as? [String] ?? [])
-        .filter { var d: ObjCBool = false; FileManager.default.fileExists(atPath: dir + "/" + $0, isDirectory: &d); return !d.boolValue }
+        .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: dir + "/" + $0, isDirectory: &d) && !d.boolValue }
         .sorted()
 }
 
@@ -77,4 +77,10 @@ public enum CLI {
         return CLIResult(status: p.terminationStatus, exited: p.terminationReason == .exit, stdout: String(decoding: o, as: UTF8.self),
                          stderr: String(decoding: e, as: UTF8.self), stdoutData: o)
     }
+}
+
+/// Writes `data` to `path`, throwing if it cannot (a test's setup that silently failed would
+/// make the test check something else).
+public func writeFile(_ path: String, _ data: Data) throws {
+    try data.write(to: URL(fileURLWithPath: path))
 }
