@@ -487,6 +487,18 @@ __attribute__((target("avx2,fma"))) static void out_tiles2_avx2(const float *m, 
 #define V_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define V_K(x) _mm256_set1_ps((float)(x))
 
+// The columns 4t ... 4t + n - 1 of rows r[0..5] copied into buf (72 a row), zero from `cols` on
+// (as in_strip4_plain reads a tile that passes the row's end), and rows[k] pointed at them: the
+// vector transforms' last tiles, which may not read past `cols`.
+static void tail_columns(const float *const r[], size_t t, size_t cols, size_t n, float buf[][72], const float *rows[6]) {
+    const size_t have = cols > 4 * t ? least(n, cols - 4 * t) : 0;
+    for (int k = 0; k < 6; k++) {
+        for (size_t j = 0; j < have; j++) buf[k][j] = r[k][4 * t + j];
+        for (size_t j = have; j < 72; j++) buf[k][j] = 0;
+        rows[k] = buf[k];
+    }
+}
+
 // Columns j ... j + 3 of 8 tiles (row pointer at tile 0's column 0; tile t at 4t): the in-lane
 // transpose of the four 4-column chunks, tiles 0-3 in the low lanes and 4-7 in the high ones.
 __attribute__((target("avx2,fma"))) static inline void columns4(const float *p, __m256 c[4]) {
@@ -501,24 +513,29 @@ __attribute__((target("avx2,fma"))) static inline void columns4(const float *p, 
 }
 
 __attribute__((target("avx2,fma"))) static void in_strip4_avx2(const float *const r[], size_t nt, size_t cols, float *v, size_t es) {
-    size_t t = 0;
     // 8 tiles at a time: columns 4t ... 4t + 33 of each row. A tile's columns 4 and 5 are the
     // next tile's 0 and 1: those vectors moved down a tile, columns 32 and 33 in the top lane.
+    // The last tiles (fewer than 8, or past the row's end) from a copy of their columns with
+    // zeros after `cols`, as the plain path reads them, stored under a mask.
     const __m256i next = _mm256_setr_epi32(1, 2, 3, 4, 5, 6, 7, 0);
-    for (; t + 8 <= nt && 4 * t + 34 <= cols; t += 8) {
+    for (size_t t = 0; t < nt; t += 8) {
+        const size_t n = least(8, nt - t);
+        float buf[6][72];
+        const float *rows[6];
+        for (int k = 0; k < 6; k++) rows[k] = r[k] + 4 * t;
+        if (n < 8 || 4 * t + 34 > cols) tail_columns(r, t, cols, 34, buf, rows);
         __m256 d[6][6];
         for (int k = 0; k < 6; k++) {
-            const float *p = r[k] + 4 * t;
+            const float *p = rows[k];
             columns4(p, d[k]);
             d[k][4] = _mm256_blend_ps(_mm256_permutevar8x32_ps(d[k][0], next), _mm256_broadcast_ss(p + 32), 0x80);
             d[k][5] = _mm256_blend_ps(_mm256_permutevar8x32_ps(d[k][1], next), _mm256_broadcast_ss(p + 33), 0x80);
         }
-#define PUT(e, x) _mm256_storeu_ps(v + (e) * es + t, x)
+        const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+#define PUT(e, x) _mm256_maskstore_ps(v + (e) * es + t, mask, x)
         W4_IN_2D(__m256, V_ADD, V_SUB, V_FMA, V_K, d, PUT);
 #undef PUT
     }
-    const float *q[6] = {r[0] + 4 * t, r[1] + 4 * t, r[2] + 4 * t, r[3] + 4 * t, r[4] + 4 * t, r[5] + 4 * t};
-    in_strip4_plain(q, nt - t, cols - 4 * t, v + t, es);
 }
 
 // The output transform of 8 tiles of one output channel (m at tile 0's product 0, products
@@ -555,20 +572,25 @@ __attribute__((target("avx2,fma"))) static void out_tiles4_avx2(const float *m, 
 #define Z_FMA(a, b, c) _mm512_fmadd_ps(a, b, c)
 #define Z_K(x) _mm512_set1_ps((float)(x))
 
-// AVX-512F: 16 tiles at a time (columns 4t ... 4t + 65 of each row), the rest on AVX2. Column j
+// AVX-512F: 16 tiles at a time (columns 4t ... 4t + 65 of each row), the last ones as
+// in_strip4_avx2 takes its last ones. Column j
 // of tiles 0-7 picked from the first 32 floats, of tiles 8-15 from the next 32; columns 4 and 5
 // are columns 0 and 1 moved down a tile, with columns 64 and 65 in the top lane.
 __attribute__((target("avx512f"))) static void in_strip4_avx512(const float *const r[], size_t nt, size_t cols, float *v, size_t es) {
-    size_t t = 0;
     const __m512i next = _mm512_setr_epi32(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16);
     __m512i col[4];
     for (int j = 0; j < 4; j++)
         col[j] = _mm512_setr_epi32(j, j + 4, j + 8, j + 12, j + 16, j + 20, j + 24, j + 28, j, j + 4, j + 8, j + 12, j + 16, j + 20,
                                    j + 24, j + 28);
-    for (; t + 16 <= nt && 4 * t + 66 <= cols; t += 16) {
+    for (size_t t = 0; t < nt; t += 16) {
+        const size_t n = least(16, nt - t);
+        float buf[6][72];
+        const float *rows[6];
+        for (int k = 0; k < 6; k++) rows[k] = r[k] + 4 * t;
+        if (n < 16 || 4 * t + 66 > cols) tail_columns(r, t, cols, 66, buf, rows);
         __m512 d[6][6];
         for (int k = 0; k < 6; k++) {
-            const float *p = r[k] + 4 * t;
+            const float *p = rows[k];
             const __m512 l0 = _mm512_loadu_ps(p), l1 = _mm512_loadu_ps(p + 16);
             const __m512 l2 = _mm512_loadu_ps(p + 32), l3 = _mm512_loadu_ps(p + 48);
             for (int j = 0; j < 4; j++)
@@ -576,12 +598,11 @@ __attribute__((target("avx512f"))) static void in_strip4_avx512(const float *con
             d[k][4] = _mm512_permutex2var_ps(d[k][0], next, _mm512_set1_ps(p[64]));
             d[k][5] = _mm512_permutex2var_ps(d[k][1], next, _mm512_set1_ps(p[65]));
         }
-#define PUT(e, x) _mm512_storeu_ps(v + (e) * es + t, x)
+        const __mmask16 mask = (__mmask16)((1u << n) - 1);
+#define PUT(e, x) _mm512_mask_storeu_ps(v + (e) * es + t, mask, x)
         W4_IN_2D(__m512, Z_ADD, Z_SUB, Z_FMA, Z_K, d, PUT);
 #undef PUT
     }
-    const float *q[6] = {r[0] + 4 * t, r[1] + 4 * t, r[2] + 4 * t, r[3] + 4 * t, r[4] + 4 * t, r[5] + 4 * t};
-    in_strip4_avx2(q, nt - t, cols - 4 * t, v + t, es);
 }
 
 // The output transform of 16 tiles of one output channel (as out_tiles4_avx2), stored as 4 rows
@@ -650,19 +671,27 @@ __attribute__((target("avx2,fma"))) static int run_avx2(const variant *f, int wi
                         for (size_t o = 0; o < nco; o++) {
                             const size_t co = co0 + o;
                             float *dst = out + co * oplane + m * ty * orow + m * (tx0 + t0);
-                            if (wide && f->out_wide != NULL && ntiles == 16 && m * (tx0 + t0 + 16) <= W) {
-                                f->out_wide(Mr + o * 16, b[co], act, dst, orow, rows);
+                            const size_t cols = least(m * ntiles, W - m * (tx0 + t0));
+                            if (wide && f->out_wide != NULL) {
+                                if (cols == 16 * m) {
+                                    f->out_wide(Mr + o * 16, b[co], act, dst, orow, rows);
+                                } else {
+                                    // The last tiles of the row: all 16 transformed (the
+                                    // products of the ones past it are there, unused), `cols` kept.
+                                    float y[4 * 64];
+                                    f->out_wide(Mr + o * 16, b[co], act, y, 64, rows);
+                                    store_tile(y, 64, dst, orow, rows, cols);
+                                }
                                 continue;
                             }
                             for (size_t h = 0; h < ntiles; h += 8) {
                                 if (h + 8 <= ntiles && m * (tx0 + t0 + h + 8) <= W) {
                                     f->out_vector(Mr + o * 16 + h, b[co], act, dst + m * h, orow, rows);
-                                    continue;
-                                }
-                                for (size_t i = h; i < h + 8 && i < ntiles; i++) {
-                                    float y[16];
-                                    f->out_plain(Mr + o * 16 + i, 96, b[co], act, y);
-                                    store_tile(y, m, dst + m * i, orow, rows, least(m, W - m * (tx0 + t0 + i)));
+                                } else {
+                                    // The row's last tiles, as above.
+                                    float y[4 * 32];   // 8 tiles' rows (m ≤ 4) as out_vector stores them
+                                    f->out_vector(Mr + o * 16 + h, b[co], act, y, 8 * m, rows);
+                                    store_tile(y, 8 * m, dst + m * h, orow, rows, least(8 * m, cols - m * h));
                                 }
                             }
                         }

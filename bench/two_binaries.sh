@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Two `latent` binaries side by side (before and after a change): the same `latent denoise --jobs 1`
+# run on a folder with each, alternately ROUNDS times (this machine's speed drifts by ±20% from
+# run to run), with the outputs compared byte for byte. Prints CPU-s per megapixel of each run,
+# the median of each and their ratio.
+# Usage: bench/two_binaries.sh OLD NEW [DIR] [ROUNDS] [-- EXTRA denoise FLAGS]
+#   (default DIR ../shared/data/denoise/polyu-val/noisy, ROUNDS 5)
+# e.g. git worktree add /tmp/old HEAD~1 && (cd /tmp/old && swift build -c release --product latent)
+#      bench/two_binaries.sh /tmp/old/.build/release/latent .build/release/latent DIR 7
+set -euo pipefail
+old=${1:?usage: bench/two_binaries.sh OLD NEW [DIR] [ROUNDS] [-- FLAGS]}; new=${2:?NEW binary}; shift 2
+dir=${1:-../shared/data/denoise/polyu-val/noisy}; [ $# -gt 0 ] && shift
+rounds=${1:-5}; [ $# -gt 0 ] && shift
+[ $# -gt 0 ] && [ "$1" = -- ] && shift
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+for r in $(seq "$rounds"); do
+  for which in old new; do
+    bin=$old; [ "$which" = new ] && bin=$new
+    rm -rf "${work:?}/$which"
+    /usr/bin/time -f "%U %S %M" -o "$work/$which.$r.time" "$bin" denoise "$dir" -o "$work/$which" --jobs 1 --quiet "$@"
+  done
+done
+same=yes
+for f in "$work"/old/*.png; do cmp -s "$f" "$work/new/$(basename "$f")" || same=no; done
+python3 - "$work" "$rounds" "$dir" "$same" <<'PY'
+import os, statistics, sys
+from PIL import Image
+work, rounds, folder, same = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+mp = sum(Image.open(os.path.join(folder, f)).size[0] * Image.open(os.path.join(folder, f)).size[1]
+         for f in os.listdir(os.path.join(work, "old"))) / 1e6
+print(f"# {folder}: {mp:.2f} MP in {len(os.listdir(os.path.join(work, 'old')))} files")
+runs = {"old": [], "new": []}
+for r in range(1, rounds + 1):
+    for name in ("old", "new"):
+        u, s, m = open(f"{work}/{name}.{r}.time").read().split()
+        runs[name].append((float(u) + float(s)) / mp)
+        print(f"round {r} {name} {runs[name][-1]:.2f} CPU-s/MP  peak {int(m) / 1024:.1f} MB")
+o, n = statistics.median(runs["old"]), statistics.median(runs["new"])
+print(f"median of {rounds}: old {o:.2f} CPU-s/MP, new {n:.2f}: new takes {n / o:.2f}x the time of old; outputs identical: {same}")
+PY
