@@ -118,7 +118,8 @@ public final class ConvDenoiser {
     /// The exact kernel inference runs `l` with, `weights`' conditioning folded in (`infer` and
     /// `ConvRowStream` both take their kernels from here).
     func kernel(_ l: Conv2d, _ weights: InferenceWeights?) -> ConvKernel {
-        ConvKernel(l, weights, tile4: usesWinograd4(l), rowOffset: tileRowOffset(l))
+        let make = { ConvKernel(l, weights, tile4: self.usesWinograd4(l), rowOffset: self.tileRowOffset(l)) }
+        return weights?.kernels.kernel(l, make: make) ?? make()
     }
     public var blocks: Int { res.count }
     public var fineBlocks: Int { fine.count }
@@ -443,8 +444,14 @@ struct Planes {
 extension ConvDenoiser {
     /// Layer weights as inference uses them: the layer's own, or with the noise-level
     /// conditioning folded in (one set per image, whatever the tile: tiles stay exact).
+    ///
+    /// They also keep each layer's kernel once it is packed (`kernel(_:_:)`), so that streams
+    /// that share one value (a batch's files, for a model whose weights do not depend on σ:
+    /// `dependsOnSigma`) pack every layer once. The model's weights must not change while a
+    /// value is in use (inference only; a trainer makes a new one after each step).
     public struct InferenceWeights: @unchecked Sendable {
         let folded: [ObjectIdentifier: (weight: [Float], bias: [Float])]
+        let kernels = KernelCache()
         public init(_ model: ConvDenoiser, sigma: Float?) {
             guard model.noiseInput else { folded = [:]; return }
             guard let sigma else { preconditionFailure("a noise-conditioned ConvDenoiser needs σ") }
@@ -452,6 +459,27 @@ extension ConvDenoiser {
             var f: [ObjectIdentifier: (weight: [Float], bias: [Float])] = [:]
             for l in model.layers { f[ObjectIdentifier(l)] = l.effectiveWeights(phi) }
             folded = f
+        }
+        /// Whether the weights differ from one σ to another (σ folded into them: FiLM), so that
+        /// one value cannot serve images of different noise.
+        public static func dependsOnSigma(_ model: ConvDenoiser) -> Bool { model.noiseInput }
+        /// Kernels packed so far (for tests).
+        public var packedKernels: Int { kernels.count }
+    }
+
+    /// Packed kernels by layer and by whether the CPU path in use takes packed direct weights
+    /// (`lk_conv_uses_packed`, which a thread's SIMD cap can change).
+    final class KernelCache: @unchecked Sendable {
+        private let lock = NSLock()
+        private var kernels: [Key: ConvKernel] = [:]
+        private struct Key: Hashable { let layer: ObjectIdentifier, packed: Bool }
+        var count: Int { lock.withLock { kernels.count } }
+        func kernel(_ l: Conv2d, make: () -> ConvKernel) -> ConvKernel {
+            let key = Key(layer: ObjectIdentifier(l), packed: lk_conv_uses_packed() != 0)
+            if let k = lock.withLock({ kernels[key] }) { return k }
+            let k = make()
+            lock.withLock { kernels[key] = k }
+            return k
         }
     }
 

@@ -30,6 +30,40 @@ struct BandDenoiserTests {
         return model
     }
 
+    /// `bd.run` over `img` fed 7 rows at a time, its bands joined.
+    static func streamed(_ bd: BandDenoiser, _ img: FloatImage, sigmas: [Float]?) throws -> [Float] {
+        var out: [Float] = [], next = 0
+        try bd.run(width: img.width, height: img.height, colorPlanes: img.channels, sigmas: sigmas, nextRows: {
+            guard next < img.height else { return nil }
+            let n = min(7, img.height - next)
+            defer { next += n }
+            return img.rows(next..<(next + n))
+        }, emit: { out += $0.data })
+        return out
+    }
+
+    /// A batch's files share one BandDenoiser. For a model whose weights do not depend on σ (a
+    /// noise-map model), every layer is packed once, for all files of every size and noise, and
+    /// each file comes out as a fresh BandDenoiser makes it, bit for bit; a FiLM-conditioned
+    /// model (σ folded into its weights) gets weights of its own for each σ.
+    @Test func kernelsArePackedOncePerBatch() throws {
+        let model = ConvDenoiser(channels: 3, widths: (16, 16, 16), noiseMap: true, seed: 7)
+        let shared = BandDenoiser(model: model)
+        #expect(shared.inferenceWeights(sigma: 5).packedKernels == 0)
+        for (i, (w, h, sigma)) in [(37, 29, Float(10)), (70, 77, 25), (18, 66, 5), (37, 29, 40)].enumerated() {
+            let img = Self.image(w, h, channels: 3, seed: UInt64(10 + i))
+            let sigmas = [sigma, sigma * 0.8, sigma * 1.2]
+            let fresh = try Self.streamed(BandDenoiser(model: model), img, sigmas: sigmas)
+            #expect(try Self.streamed(shared, img, sigmas: sigmas) == fresh, "\(w)x\(h) σ \(sigma)")
+            #expect(shared.wholeImage(img, sigmas: sigmas).data == BandDenoiser(model: model).wholeImage(img, sigmas: sigmas).data,
+                    "\(w)x\(h) σ \(sigma) whole image")
+        }
+        #expect(shared.inferenceWeights(sigma: 5).packedKernels == model.layers.count)
+        #expect(shared.inferenceWeights(sigma: 5).kernels === shared.inferenceWeights(sigma: 30).kernels)
+        let film = BandDenoiser(model: Self.conditionedModel())
+        #expect(film.inferenceWeights(sigma: 10).kernels !== film.inferenceWeights(sigma: 10).kernels)
+    }
+
     @Test(arguments: [(37, 29), (61, 45), (16, 100), (90, 9), (70, 77), (300, 21)], [false, true])
     func bandStreamingEqualsWholeImage(_ size: (Int, Int), conditioned: Bool) throws {
         let model = conditioned ? Self.conditionedModel() : ConvDenoiser(channels: 1, widths: (4, 6, 8), seed: 5)
