@@ -4,7 +4,9 @@
 # run to run), with the outputs compared byte for byte. Prints CPU-s per megapixel of each run,
 # the median of each and their ratio.
 # Usage: bench/two_binaries.sh OLD NEW [DIR] [ROUNDS] [-- EXTRA denoise FLAGS]
-#   (default DIR ../shared/data/denoise/polyu-val/noisy, ROUNDS 5)
+#   (default DIR ../shared/data/denoise/polyu-val/noisy, ROUNDS 5). OLD and NEW are commands,
+#   split at spaces: a binary, or e.g. "env LATENT_SIMD=avx2 .build/release/latent"
+#   (bench/simd_paths.sh).
 # e.g. git worktree add /tmp/old HEAD~1 && (cd /tmp/old && swift build -c release --product latent)
 #      bench/two_binaries.sh /tmp/old/.build/release/latent .build/release/latent DIR 7
 set -euo pipefail
@@ -17,8 +19,9 @@ trap 'rm -rf "$work"' EXIT
 for r in $(seq "$rounds"); do
   for which in old new; do
     bin=$old; [ "$which" = new ] && bin=$new
+    read -r -a cmd <<< "$bin"
     rm -rf "${work:?}/$which"
-    /usr/bin/time -f "%U %S %M" -o "$work/$which.$r.time" "$bin" denoise "$dir" -o "$work/$which" --jobs 1 --quiet "$@"
+    /usr/bin/time -f "%U %S %M" -o "$work/$which.$r.time" "${cmd[@]}" denoise "$dir" -o "$work/$which" --jobs 1 --quiet "$@"
   done
 done
 same=yes

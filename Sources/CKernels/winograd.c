@@ -487,16 +487,23 @@ __attribute__((target("avx2,fma"))) static void out_tiles2_avx2(const float *m, 
 #define V_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
 #define V_K(x) _mm256_set1_ps((float)(x))
 
-// The columns 4t ... 4t + n - 1 of rows r[0..5] copied into buf (72 a row), zero from `cols` on
-// (as in_strip4_plain reads a tile that passes the row's end), and rows[k] pointed at them: the
-// vector transforms' last tiles, which may not read past `cols`.
-static void tail_columns(const float *const r[], size_t t, size_t cols, size_t n, float buf[][72], const float *rows[6]) {
-    const size_t have = cols > 4 * t ? least(n, cols - 4 * t) : 0;
+// The rows a vector input transform reads for its `tiles` tiles from tile t (columns 4t ... 4t +
+// 4·tiles + 1): r[k] + 4t where the strip has them all, else a copy in buf (72 a row) with zeros
+// from `cols` on, as in_strip4_plain reads a tile that passes the row's end (the strip's last
+// tiles: the vector transforms may not read past `cols`). Returns how many of the tiles the
+// strip has (nt − t at the end).
+static size_t strip_rows(const float *const r[], size_t t, size_t nt, size_t cols, size_t tiles, float buf[][72],
+                         const float *rows[6]) {
+    const size_t n = least(tiles, nt - t), span = 4 * tiles + 2;
+    const size_t have = cols > 4 * t ? least(span, cols - 4 * t) : 0;
     for (int k = 0; k < 6; k++) {
+        rows[k] = r[k] + 4 * t;
+        if (n == tiles && have == span) continue;
         for (size_t j = 0; j < have; j++) buf[k][j] = r[k][4 * t + j];
         for (size_t j = have; j < 72; j++) buf[k][j] = 0;
         rows[k] = buf[k];
     }
+    return n;
 }
 
 // Columns j ... j + 3 of 8 tiles (row pointer at tile 0's column 0; tile t at 4t): the in-lane
@@ -515,15 +522,13 @@ __attribute__((target("avx2,fma"))) static inline void columns4(const float *p, 
 __attribute__((target("avx2,fma"))) static void in_strip4_avx2(const float *const r[], size_t nt, size_t cols, float *v, size_t es) {
     // 8 tiles at a time: columns 4t ... 4t + 33 of each row. A tile's columns 4 and 5 are the
     // next tile's 0 and 1: those vectors moved down a tile, columns 32 and 33 in the top lane.
-    // The last tiles (fewer than 8, or past the row's end) from a copy of their columns with
-    // zeros after `cols`, as the plain path reads them, stored under a mask.
+    // The last tiles (fewer than 8, or past the row's end) from a copy (strip_rows), stored
+    // under a mask.
     const __m256i next = _mm256_setr_epi32(1, 2, 3, 4, 5, 6, 7, 0);
     for (size_t t = 0; t < nt; t += 8) {
-        const size_t n = least(8, nt - t);
         float buf[6][72];
         const float *rows[6];
-        for (int k = 0; k < 6; k++) rows[k] = r[k] + 4 * t;
-        if (n < 8 || 4 * t + 34 > cols) tail_columns(r, t, cols, 34, buf, rows);
+        const size_t n = strip_rows(r, t, nt, cols, 8, buf, rows);
         __m256 d[6][6];
         for (int k = 0; k < 6; k++) {
             const float *p = rows[k];
@@ -583,11 +588,9 @@ __attribute__((target("avx512f"))) static void in_strip4_avx512(const float *con
         col[j] = _mm512_setr_epi32(j, j + 4, j + 8, j + 12, j + 16, j + 20, j + 24, j + 28, j, j + 4, j + 8, j + 12, j + 16, j + 20,
                                    j + 24, j + 28);
     for (size_t t = 0; t < nt; t += 16) {
-        const size_t n = least(16, nt - t);
         float buf[6][72];
         const float *rows[6];
-        for (int k = 0; k < 6; k++) rows[k] = r[k] + 4 * t;
-        if (n < 16 || 4 * t + 66 > cols) tail_columns(r, t, cols, 66, buf, rows);
+        const size_t n = strip_rows(r, t, nt, cols, 16, buf, rows);
         __m512 d[6][6];
         for (int k = 0; k < 6; k++) {
             const float *p = rows[k];
