@@ -1,6 +1,8 @@
 import CPNG
 import Foundation
 @testable import PNGIO
+import Testing
+import TestSupport
 
 
 /// CRC-32 as PNG uses it (ISO 3309), for building damaged files.
@@ -57,8 +59,10 @@ func bytes32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), U
 
 func readBytes(_ path: String) -> [UInt8] { Array(FileManager.default.contents(atPath: path)!) }
 
+/// `TestSupport.writeFile` for the tests that build damaged files byte by byte: a file that could
+/// not be written is recorded as the test's failure.
 func writeBytes(_ bytes: [UInt8], _ path: String) {
-    _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+    #expect(throws: Never.self, "could not write \(path)") { try writeFile(path, Data(bytes)) }
 }
 
 /// A deterministic pseudo-random sequence for test images.
