@@ -496,9 +496,9 @@ static size_t strip_rows(const float *const r[], size_t t, size_t nt, size_t col
                          const float *rows[6]) {
     const size_t n = least(tiles, nt - t), span = 4 * tiles + 2;
     const size_t have = cols > 4 * t ? least(span, cols - 4 * t) : 0;
+    const int whole = n == tiles && have == span;
     for (int k = 0; k < 6; k++) {
-        rows[k] = r[k] + 4 * t;
-        if (n == tiles && have == span) continue;
+        if (whole) { rows[k] = r[k] + 4 * t; continue; }
         for (size_t j = 0; j < have; j++) buf[k][j] = r[k][4 * t + j];
         for (size_t j = have; j < 72; j++) buf[k][j] = 0;
         rows[k] = buf[k];

@@ -463,8 +463,6 @@ extension ConvDenoiser {
         /// Whether the weights differ from one σ to another (σ folded into them: FiLM), so that
         /// one value cannot serve images of different noise.
         public static func dependsOnSigma(_ model: ConvDenoiser) -> Bool { model.noiseInput }
-        /// Kernels packed so far (for tests).
-        public var packedKernels: Int { kernels.count }
     }
 
     /// Packed kernels by layer and by whether the CPU path in use takes packed direct weights

@@ -49,7 +49,7 @@ struct BandDenoiserTests {
     @Test func kernelsArePackedOncePerBatch() throws {
         let model = ConvDenoiser(channels: 3, widths: (16, 16, 16), noiseMap: true, seed: 7)
         let shared = BandDenoiser(model: model)
-        #expect(shared.inferenceWeights(sigma: 5).packedKernels == 0)
+        #expect(shared.inferenceWeights(sigma: 5).kernels.count == 0)
         for (i, (w, h, sigma)) in [(37, 29, Float(10)), (70, 77, 25), (18, 66, 5), (37, 29, 40)].enumerated() {
             let img = Self.image(w, h, channels: 3, seed: UInt64(10 + i))
             let sigmas = [sigma, sigma * 0.8, sigma * 1.2]
@@ -58,7 +58,7 @@ struct BandDenoiserTests {
             #expect(shared.wholeImage(img, sigmas: sigmas).data == BandDenoiser(model: model).wholeImage(img, sigmas: sigmas).data,
                     "\(w)x\(h) σ \(sigma) whole image")
         }
-        #expect(shared.inferenceWeights(sigma: 5).packedKernels == model.layers.count)
+        #expect(shared.inferenceWeights(sigma: 5).kernels.count == model.layers.count)
         #expect(shared.inferenceWeights(sigma: 5).kernels === shared.inferenceWeights(sigma: 30).kernels)
         let film = BandDenoiser(model: Self.conditionedModel())
         #expect(film.inferenceWeights(sigma: 10).kernels !== film.inferenceWeights(sigma: 10).kernels)
