@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "PNGIOTests", dependencies: ["PNGIO", "CPNG", "TestSupport"], exclude: ["Fixtures/make_fixtures.py", "Fixtures/make_metadata_fixtures.py"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TensorTests", dependencies: ["TestSupport", "Tensor"]),
         .testTarget(name: "NNTests", dependencies: ["TestSupport", "NN", "Tensor", "CKernels"]),
-        .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "NN", "Tensor", "Training", "Inference", "Imaging"]),
+        .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "NN", "Tensor", "Training", "Inference", "Imaging", "PNGIO"]),
         .testTarget(name: "ImagingTests", dependencies: ["TestSupport", "Imaging", "PNGIO"]),
         .testTarget(name: "RenderTests", dependencies: ["TestSupport", "Render", "Models", "NN", "Tensor", "Imaging", "Training"]),
         .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline", "Inference", "FileIO", "Models", "NN", "Imaging", "PNGIO", "Tensor"]),

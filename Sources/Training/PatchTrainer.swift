@@ -78,6 +78,11 @@ public struct PatchTrainingOptions: Sendable {
     /// it (`CameraNoise.apply`'s expected value, or the mean of a few whole shots), the reference
     /// real photographs' pairs have.
     public var cameraTarget: CameraTarget = .clean
+    /// Noise-map RGB models: pairs whose target is given (a teacher model's output on noisy
+    /// inputs of known σ, `TargetPairs`), and the share of patches drawn from them instead of a
+    /// clean photo with fresh noise.
+    public var targetPairs: TargetPairs?
+    public var targetPairFraction: Float = 0.5
     /// σ (0-255) of the validation PSNR each epoch.
     public var validationSigma: Float = 25
     public var seed: UInt64 = 1
@@ -106,6 +111,7 @@ public struct PatchTrainingOptions: Sendable {
             ("train_camera_softness", cameraSoftness > 0 ? "\(cameraSoftness)" : nil),
             ("train_camera_target", cameraTarget != .clean ? cameraTarget.rawValue : nil),
             ("train_shared_noise_as_luma", sharedNoiseAsLuma ? "true" : nil),
+            ("train_teacher_pairs", targetPairs.map { "\($0.pairs.count) pairs, σ \(Set($0.pairs.map(\.sigma)).sorted().map { String(format: "%g", $0) }.joined(separator: ",")), fraction \(targetPairFraction)" }),
             ("train_jpeg_quality", jpegQualities != CameraNoise.Settings.defaultJPEGQualities
                 ? "\(jpegQualities.lowerBound)-\(jpegQualities.upperBound)" : nil),
         ]
@@ -335,6 +341,26 @@ public final class PatchTrainer {
         }
     }
 
+    /// One training patch: its target, its noisy input and (`maps`, a noise-map model) its map,
+    /// planes of `shape`. Drawn from the options' target pairs for their share of a noise-map
+    /// model's patches; otherwise a random crop of `images` with fresh noise. Returns the white
+    /// noise's σ (0-255) a σ-conditioned model is given (0 with maps).
+    static func trainingPatch(_ images: [FloatImage], shape: FeatureShape, options: PatchTrainingOptions, maps: Bool, rng: inout RandomGenerator,
+                              target: UnsafeMutablePointer<Float>, noisy: UnsafeMutablePointer<Float>, map: UnsafeMutablePointer<Float>?) -> Float {
+        guard maps, let map else {
+            samplePatch(images, size: shape.w, rng: &rng, into: target)
+            return addNoise(target, into: noisy, count: shape.count, options: options, rng: &rng)
+        }
+        if let pairs = options.targetPairs, rng.uniform() < options.targetPairFraction {
+            pairs.sample(size: shape.w, rng: &rng, noisy: noisy, target: target, map: map)
+            return 0
+        }
+        samplePatch(images, size: shape.w, rng: &rng, into: target)
+        addNoiseWithMap(target, into: noisy, map: map, shape: shape, options: options, rng: &rng)
+        options.estimatedMaps?.replace(map, readingFrom: noisy, shape: shape)
+        return 0
+    }
+
     /// A training input: clean + σ·N(0,1) with σ drawn from the options' range, rounded to 8 bits
     /// and clipped for the options' fraction of patches. Returns σ (0-255 scale).
     @discardableResult
@@ -474,14 +500,8 @@ public final class PatchTrainer {
                                       work: { _, k, rng in
                 let c = clean[k], x = noisy[k]
                 sigmas[k] = (0..<shares[k]).map { b in
-                    Self.samplePatch(train, size: p, rng: &rng, into: c.data + b * shape.count)
-                    if model.trainsOnMaps {
-                        Self.addNoiseWithMap(c.data + b * shape.count, into: x.data + b * shape.count, map: maps[k].data + b * shape.count,
-                                             shape: shape, options: options, rng: &rng)
-                        options.estimatedMaps?.replace(maps[k].data + b * shape.count, readingFrom: x.data + b * shape.count, shape: shape)
-                        return 0
-                    }
-                    return Self.addNoise(c.data + b * shape.count, into: x.data + b * shape.count, count: shape.count, options: options, rng: &rng)
+                    Self.trainingPatch(train, shape: shape, options: options, maps: model.trainsOnMaps, rng: &rng, target: c.data + b * shape.count,
+                                       noisy: x.data + b * shape.count, map: model.trainsOnMaps ? maps[k].data + b * shape.count : nil)
                 }
                 var l = StepLosses()
                 l.total = replicas[k].trainStep(noisy: FeatureMaps(data: x, shape: shape), clean: c, maps: model.trainsOnMaps ? maps[k] : nil, sigmas: sigmas[k],

@@ -99,6 +99,14 @@ struct TrainCommandTests {
           "--data", "x", "-o", "m"], "--jpeg-quality wants LO-HI, two JPEG qualities 1-100 with LO ≤ HI (got '90-70')"),
         (["train", "--model", "noise-estimator", "--rgb", "--noise", "gaussian:0-60/255", "--shared-noise-as-luma", "--data", "x", "-o", "m"],
          "--shared-noise-as-luma sets a noise-estimator's targets for --correlated-white patches"),
+        (["train", "--model", "conv-dae", "--rgb", "--noise", "gaussian:0-60/255", "--teacher-pairs", "d:15", "--data", "x", "-o", "m"],
+         "--teacher-pairs is for a conv-dae with --noise-map and --rgb"),
+        (["train", "--model", "conv-dae", "--rgb", "--noise-map", "--noise", "gaussian:0-60/255", "--teacher-pairs", "d", "--data", "x", "-o", "m"],
+         "--teacher-pairs wants DIR:SIGMA"),
+        (["train", "--model", "conv-dae", "--rgb", "--noise-map", "--noise", "gaussian:0-60/255", "--teacher-pairs", "d:300", "--data", "x", "-o", "m"],
+         "--teacher-pairs wants DIR:SIGMA"),
+        (["train", "--model", "conv-dae", "--rgb", "--noise-map", "--noise", "gaussian:0-60/255", "--teacher-fraction", "0.3", "--data", "x", "-o", "m"],
+         "--teacher-fraction sets the share of --teacher-pairs patches: give --teacher-pairs too"),
         (["eval", "--model", "m", "--data", "x", "--sigma", "300"], "--sigma wants one σ between 0 and"),
         (["eval", "--model", "m", "--data", "x", "--iwae", "0"], "--iwae must be at least 1"),
     ])
@@ -204,5 +212,34 @@ extension TrainCommandTests {
         #expect(tile.status == 2 && tile.stderr.contains("takes images of any size"), "\(tile.stderr)")
         let mlpSigma = try CLI.run(["run", "read \(dir)/in | denoise mnist-dae sigma=3 | write \(dir)/out9"])
         #expect(mlpSigma.status == 2 && mlpSigma.stderr.contains("not conditioned on a noise level"), "\(mlpSigma.stderr)")
+    }
+}
+
+extension TrainCommandTests {
+    /// `--teacher-pairs DIR:SIGMA`: a colour model trains on given pairs beside its clean photos,
+    /// says so, records it in the model file, names the files it could not use, and a folder
+    /// without pairs is a clear error.
+    @Test func convDaeTrainsOnTeacherPairs() throws {
+        let dir = makeTempDir("teacher")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        for i in 0..<3 {
+            try writeImage(dir + "/train/\(i).png", width: 24, height: 20, layout: .rgb, seed: i)
+            try writeImage(dir + "/pairs/noisy/\(i).png", width: 24, height: 20, layout: .rgb, seed: i + 10)
+            try writeImage(dir + "/pairs/teacher/\(i).png", width: 24, height: 20, layout: .rgb, seed: i)
+        }
+        try writeImage(dir + "/pairs/noisy/lonely.png", width: 24, height: 20, layout: .rgb)
+        let base = ["train", "--model", "conv-dae", "--rgb", "--noise-map", "--data", dir + "/train", "--noise", "gaussian:0-50/255", "--patch", "16",
+                    "--batch", "4", "--steps-per-epoch", "3", "--epochs", "1", "--widths", "4,4,8", "--val-data", dir + "/train"]
+        let r = try CLI.run(base + ["--teacher-pairs", dir + "/pairs:20", "--teacher-fraction", "0.75", "-o", dir + "/m.safetensors"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.contains("3 teacher pairs for 75.0% of the patches"), "\(r.stderr)")
+        #expect(r.stderr.contains("pairs/noisy/lonely.png: no teacher/lonely.png beside it"), "\(r.stderr)")
+        // The safetensors header (an 8-byte little-endian length, then JSON) records the pairs.
+        let file = try Data(contentsOf: URL(fileURLWithPath: dir + "/m.safetensors"))
+        let length = file.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        let header = String(decoding: file.dropFirst(8).prefix(length), as: UTF8.self)
+        #expect(header.contains("\"train_teacher_pairs\":\"3 pairs, σ 20, fraction 0.75\""), "\(header)")
+        let missing = try CLI.run(base + ["--teacher-pairs", dir + "/train:20", "-o", dir + "/n.safetensors"])
+        #expect(missing.status == 2 && missing.stderr.contains("train: needs the subfolders noisy/ and teacher/"), "\(missing.stderr)")
     }
 }

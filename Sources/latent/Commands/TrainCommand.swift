@@ -74,6 +74,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "conv-dae, noise-estimator: --coarse-noise, and half of the camera patches get a luma component correlated 2-10 pixels away with 5-50% of the noise's variance and chroma noise cut to 10-60% (real photos' noise: correlated far and across channels).") var correlatedNoise = false
     @Flag(help: "conv-dae, noise-estimator: --coarse-noise, and half of the camera patches get chroma noise blurred over 2-4.5 pixels and scaled to 4-80% of luma's variance (real photos' chroma noise after the camera's noise reduction: weak and smooth).") var reducedChroma = false
     @Flag(help: "conv-dae, noise-estimator: --coarse-noise, and half of the camera patches get fine luma noise (as the demosaic leaves it) with a part correlated 3-10 pixels away, and chroma noise blurred over 2.5-4.5 pixels at 12-50% of luma's variance (real noise where a photo is flat).") var smoothChroma = false
+    @Option(help: ArgumentHelp("conv-dae --noise-map --rgb: also train on given pairs (distillation): DIR holds noisy/ and teacher/ with PNGs of the same names, the noisy inputs at white-noise σ SIGMA (0-255) and the targets a teacher model's output on them (scripts/make_teacher_targets.sh makes them). Repeat for several folders. The pairs are kept in memory at 8 bits.", valueName: "DIR:SIGMA")) var teacherPairs: [String] = []
+    @Option(help: "With --teacher-pairs: the share of patches drawn from the pairs (the rest: clean photos with fresh noise, as without).") var teacherFraction: Float = 0.5
     @Option(help: "noise-estimator: channels of its layers.") var estWidth: Int = 32
     @Option(help: "noise-estimator: 3x3 layers before its output layer (at quarter resolution).") var estDepth: Int = 4
     @Option(help: "noise-estimator: what its first layer sees: raw (each 4x4 block's pixels) or energy (those and, per plane of R, G, B and the opponent components, four fine-scale noise statistics of the block, with the output and loss on log σ).") var estFeatures: String = "raw"
@@ -103,6 +105,14 @@ struct TrainCommand: ParsableCommand {
         }
         guard let target = CameraTarget(rawValue: cameraTarget) else { throw ValidationError("--camera-target is clean, mean-of-shots or mean-of-processed-shots, not '\(cameraTarget)'.") }
         if target != .clean && (model != "conv-dae" || !mapsRGB || cameraNoise == 0) { throw ValidationError("--camera-target sets the camera-noise patches' target: give a conv-dae --noise-map --rgb with --camera-noise.") }
+        if !teacherPairs.isEmpty {
+            guard model == "conv-dae" && noiseMap && rgb && mapSpace == "rgb" else { throw ValidationError("--teacher-pairs is for a conv-dae with --noise-map and --rgb (rgb map space).") }
+            for spec in teacherPairs where Self.parsePairs(spec) == nil {
+                throw ValidationError("--teacher-pairs wants DIR:SIGMA, a folder and its noisy inputs' σ on the 0-255 scale, 0-255 (got '\(spec)').")
+            }
+        }
+        guard (0...1).contains(teacherFraction) else { throw ValidationError("--teacher-fraction is a fraction between 0 and 1.") }
+        if teacherFraction != 0.5 && teacherPairs.isEmpty { throw ValidationError("--teacher-fraction sets the share of --teacher-pairs patches: give --teacher-pairs too.") }
         guard let space = NoiseMapSpace(rawValue: mapSpace) else { throw ValidationError("--map-space is rgb or opponent, not '\(mapSpace)'.") }
         if space != .rgb && !mapsRGB { throw ValidationError("--map-space opponent is for a conv-dae with --noise-map and --rgb, or a noise-estimator with --rgb.") }
     }
@@ -174,6 +184,13 @@ struct TrainCommand: ParsableCommand {
         return lo...hi
     }
 
+    /// `DIR:SIGMA` (the last colon splits, so DIR may hold colons).
+    static func parsePairs(_ s: String) -> (folder: String, sigma: Float)? {
+        guard let colon = s.lastIndex(of: ":"), let sigma = Float(s[s.index(after: colon)...]), sigma >= 0, sigma <= 255 else { return nil }
+        let folder = String(s[..<colon])
+        return folder.isEmpty ? nil : (folder, sigma)
+    }
+
     static func parseWidths(_ s: String) -> (Int, Int, Int)? {
         let v = s.split(separator: ",").compactMap { Int($0) }
         guard v.count == 3, v.allSatisfy({ $0 > 0 && $0 <= 1024 }) else { return nil }
@@ -207,6 +224,16 @@ struct TrainCommand: ParsableCommand {
         opts.cameraSoftness = cameraSoftness
         opts.cameraTarget = CameraTarget(rawValue: cameraTarget) ?? .clean
         opts.sharedNoiseAsLuma = sharedNoiseAsLuma
+        if !teacherPairs.isEmpty {
+            var pairs = TargetPairs()
+            for spec in teacherPairs {
+                let (folder, sigma) = Self.parsePairs(spec)!
+                try Exit.setUp { try pairs.add(folder: folder, sigma: sigma, minSide: patch) }
+            }
+            for f in pairs.failures { printError(f) }
+            opts.targetPairs = pairs
+            opts.targetPairFraction = teacherFraction
+        }
         opts.epochs = epochs
         opts.learningRate = lr
         opts.sigmaRange = try NoiseLevel.trainingRange(noise!)
@@ -239,7 +266,8 @@ struct TrainCommand: ParsableCommand {
         if let note = try Exit.setUp({ try trainer.prepare(resume: resume, initFrom: initFrom) }), !quiet { printError(note) }
         if !quiet {
             printError("training \(model.summary)\(cameraNoise > 0 ? " camera noise \(cameraNoise)" : "") on \(train.count) images, "
-                + "\(val.count) for validation, patches \(patch)x\(patch), σ \(opts.sigmaRange.lowerBound)-\(opts.sigmaRange.upperBound)" + (opts.sigmaPower != 1 ? " (power \(opts.sigmaPower))" : "") + ", " + (opts.workers > 1 ? "\(opts.workers) data-parallel workers" : "\(BLAS.threads) BLAS threads"))
+                + "\(val.count) for validation, patches \(patch)x\(patch), σ \(opts.sigmaRange.lowerBound)-\(opts.sigmaRange.upperBound)" + (opts.sigmaPower != 1 ? " (power \(opts.sigmaPower))" : "")
+                + (opts.targetPairs.map { ", \($0.pairs.count) teacher pairs for \(opts.targetPairFraction * 100)% of the patches" } ?? "") + ", " + (opts.workers > 1 ? "\(opts.workers) data-parallel workers" : "\(BLAS.threads) BLAS threads"))
         }
         let tty = !quiet && isatty(2) != 0
         let isEstimator = model is NoiseMapEstimator
