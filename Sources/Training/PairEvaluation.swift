@@ -24,18 +24,19 @@ public enum PairEvaluation {
         }
     }
 
-    /// The names present in both `noisy/` and `clean/` (sorted), and the noisy ones without a clean partner.
-    public static func pairs(in folder: String) throws -> (names: [String], unmatched: [String]) {
+    /// The names present in both `noisy/` and `partner/` (`clean/`, or a teacher's outputs; sorted),
+    /// and the noisy ones without a partner.
+    public static func pairs(in folder: String, partner: String = "clean") throws -> (names: [String], unmatched: [String]) {
         let fm = FileManager.default
-        let noisyDir = folder + "/noisy", cleanDir = folder + "/clean"
-        guard let noisy = try? fm.contentsOfDirectory(atPath: noisyDir), let clean = try? fm.contentsOfDirectory(atPath: cleanDir) else {
-            throw PairError.layout(folder: folder, reason: "needs the subfolders noisy/ and clean/ with PNGs of the same names")
+        let noisyDir = folder + "/noisy", partnerDir = folder + "/" + partner
+        guard let noisy = try? fm.contentsOfDirectory(atPath: noisyDir), let others = try? fm.contentsOfDirectory(atPath: partnerDir) else {
+            throw PairError.layout(folder: folder, reason: "needs the subfolders noisy/ and \(partner)/ with PNGs of the same names")
         }
-        let cleanSet = Set(clean)
+        let have = Set(others)
         let png = noisy.filter { $0.lowercased().hasSuffix(".png") && !$0.hasPrefix(".") }.sorted()
-        let names = png.filter { cleanSet.contains($0) }
-        guard !names.isEmpty else { throw PairError.layout(folder: folder, reason: "no PNG in noisy/ has a partner of the same name in clean/") }
-        return (names, png.filter { !cleanSet.contains($0) })
+        let names = png.filter { have.contains($0) }
+        guard !names.isEmpty else { throw PairError.layout(folder: folder, reason: "no PNG in noisy/ has a partner of the same name in \(partner)/") }
+        return (names, png.filter { !have.contains($0) })
     }
 
     /// The noise level function of the actual noise (noisy − clean) of a pair, the σ each pixel's

@@ -323,6 +323,17 @@ public final class PatchTrainer {
         }
     }
 
+    /// Where pixel (x, y) of a `size`² patch in orientation `t` (0-7: bit 0 mirrors x, bit 1
+    /// mirrors y, bit 2 transposes) comes from in the unturned crop.
+    @inline(__always)
+    static func orientedSource(x: Int, y: Int, orientation t: Int, size p: Int) -> (x: Int, y: Int) {
+        var sx = x, sy = y
+        if t & 1 != 0 { sx = p - 1 - sx }
+        if t & 2 != 0 { sy = p - 1 - sy }
+        if t & 4 != 0 { swap(&sx, &sy) }
+        return (sx, sy)
+    }
+
     /// One random patch (with a random flip/rotation) of a random image into dst.
     static func samplePatch(_ images: [FloatImage], size p: Int, rng: inout RandomGenerator, into dst: UnsafeMutablePointer<Float>) {
         let img = images[Int(rng.next() % UInt64(images.count))]
@@ -331,10 +342,7 @@ public final class PatchTrainer {
         for c in 0..<img.channels {
             for y in 0..<p {
                 for x in 0..<p {
-                    var sx = x, sy = y
-                    if t & 1 != 0 { sx = p - 1 - sx }
-                    if t & 2 != 0 { sy = p - 1 - sy }
-                    if t & 4 != 0 { swap(&sx, &sy) }
+                    let (sx, sy) = orientedSource(x: x, y: y, orientation: t, size: p)
                     dst[(c * p + y) * p + x] = img.data[(c * img.height + y0 + sy) * img.width + x0 + sx]
                 }
             }

@@ -20,13 +20,6 @@ public struct TargetPairs: Sendable {
         public var sigma: Float
     }
 
-    public enum PairsError: Error, CustomStringConvertible {
-        case layout(folder: String, reason: String)
-        public var description: String {
-            switch self { case .layout(let f, let r): return "\(f): \(r)" }
-        }
-    }
-
     public private(set) var pairs: [Pair] = []
     /// Files that could not be used (named, with the reason); the others load.
     public private(set) var failures: [String] = []
@@ -35,16 +28,11 @@ public struct TargetPairs: Sendable {
 
     /// Adds every pair of `folder` (σ of its noisy inputs), at least `minSide` pixels a side.
     public mutating func add(folder: String, sigma: Float, minSide: Int) throws {
-        let fm = FileManager.default
         let noisyDir = folder + "/noisy", targetDir = folder + "/teacher"
-        guard let noisy = try? fm.contentsOfDirectory(atPath: noisyDir), let targets = try? fm.contentsOfDirectory(atPath: targetDir) else {
-            throw PairsError.layout(folder: folder, reason: "needs the subfolders noisy/ and teacher/ with PNGs of the same names")
-        }
-        let have = Set(targets)
-        let names = noisy.filter { $0.lowercased().hasSuffix(".png") && !$0.hasPrefix(".") }.sorted()
+        let (names, unmatched) = try PairEvaluation.pairs(in: folder, partner: "teacher")
+        failures += unmatched.map { "\(noisyDir)/\($0): no teacher/\($0) beside it" }
         var added = 0
         for name in names {
-            guard have.contains(name) else { failures.append("\(noisyDir)/\(name): no teacher/\(name) beside it"); continue }
             do {
                 let x = try PNGReader.read(path: noisyDir + "/" + name, layout: .rgb, depth: 8)
                 let t = try PNGReader.read(path: targetDir + "/" + name, layout: .rgb, depth: 8)
@@ -58,7 +46,7 @@ public struct TargetPairs: Sendable {
                 added += 1
             } catch { failures.append("\(error)") }
         }
-        guard added > 0 else { throw PairsError.layout(folder: folder, reason: "no usable pair of noisy/ and teacher/ PNGs") }
+        guard added > 0 else { throw PairEvaluation.PairError.layout(folder: folder, reason: "no usable pair of noisy/ and teacher/ PNGs") }
     }
 
     /// One random crop of a random pair, with one of the 8 flips/rotations, into planes of
@@ -71,10 +59,7 @@ public struct TargetPairs: Sendable {
         let t = Int(rng.next() % 8)
         for y in 0..<p {
             for x in 0..<p {
-                var sx = x, sy = y
-                if t & 1 != 0 { sx = p - 1 - sx }
-                if t & 2 != 0 { sy = p - 1 - sy }
-                if t & 4 != 0 { swap(&sx, &sy) }
+                let (sx, sy) = PatchTrainer.orientedSource(x: x, y: y, orientation: t, size: p)
                 let s = ((y0 + sy) * pair.width + x0 + sx) * 3
                 for c in 0..<3 {
                     noisy[(c * p + y) * p + x] = Float(pair.noisy[s + c]) / 255

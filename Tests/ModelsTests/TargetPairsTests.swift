@@ -98,7 +98,7 @@ struct TargetPairsTests {
         let dir = makeTempDir("pairbad")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         var pairs = TargetPairs()
-        #expect(throws: TargetPairs.PairsError.self) { try pairs.add(folder: dir, sigma: 25, minSide: 8) }
+        #expect(throws: PairEvaluation.PairError.self) { try pairs.add(folder: dir, sigma: 25, minSide: 8) }
         try Self.writePair(dir, "ok.png", width: 16, height: 16, tag: 1)
         try Self.writePair(dir, "alone.png", width: 16, height: 16, tag: 1, teacher: false)
         try Self.writePair(dir, "small.png", width: 6, height: 16, tag: 1)
