@@ -349,13 +349,13 @@ public final class PatchTrainer {
         }
     }
 
-    /// One training patch: its target, its noisy input and (`maps`, a noise-map model) its map,
-    /// planes of `shape`. Drawn from the options' target pairs for their share of a noise-map
-    /// model's patches; otherwise a random crop of `images` with fresh noise. Returns the white
-    /// noise's σ (0-255) a σ-conditioned model is given (0 with maps).
-    static func trainingPatch(_ images: [FloatImage], shape: FeatureShape, options: PatchTrainingOptions, maps: Bool, rng: inout RandomGenerator,
+    /// One training patch: its target, its noisy input and (`map` given: a noise-map model) its
+    /// map, planes of `shape`. Drawn from the options' target pairs for their share of a
+    /// noise-map model's patches; otherwise a random crop of `images` with fresh noise. Returns
+    /// the white noise's σ (0-255) a σ-conditioned model is given (0 with a map).
+    static func trainingPatch(_ images: [FloatImage], shape: FeatureShape, options: PatchTrainingOptions, rng: inout RandomGenerator,
                               target: UnsafeMutablePointer<Float>, noisy: UnsafeMutablePointer<Float>, map: UnsafeMutablePointer<Float>?) -> Float {
-        guard maps, let map else {
+        guard let map else {
             samplePatch(images, size: shape.w, rng: &rng, into: target)
             return addNoise(target, into: noisy, count: shape.count, options: options, rng: &rng)
         }
@@ -508,7 +508,7 @@ public final class PatchTrainer {
                                       work: { _, k, rng in
                 let c = clean[k], x = noisy[k]
                 sigmas[k] = (0..<shares[k]).map { b in
-                    Self.trainingPatch(train, shape: shape, options: options, maps: model.trainsOnMaps, rng: &rng, target: c.data + b * shape.count,
+                    Self.trainingPatch(train, shape: shape, options: options, rng: &rng, target: c.data + b * shape.count,
                                        noisy: x.data + b * shape.count, map: model.trainsOnMaps ? maps[k].data + b * shape.count : nil)
                 }
                 var l = StepLosses()

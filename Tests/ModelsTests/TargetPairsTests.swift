@@ -45,7 +45,7 @@ struct TargetPairsTests {
         var rng = RandomGenerator(seed: 3)
         var tagsSeen = Set<Int>(), orientations = Set<[Int]>()
         for _ in 0..<200 {
-            let sigma = PatchTrainer.trainingPatch([], shape: shape, options: options, maps: true, rng: &rng, target: &t, noisy: &x, map: &m)
+            let sigma = PatchTrainer.trainingPatch([], shape: shape, options: options, rng: &rng, target: &t, noisy: &x, map: &m)
             #expect(sigma == 0)
             func at(_ c: Int, _ y: Int, _ xx: Int) -> Int { Int((x[(c * p + y) * p + xx] * 255).rounded()) }
             let tag = at(2, 0, 0) / 40
@@ -83,13 +83,13 @@ struct TargetPairsTests {
         var rng = RandomGenerator(seed: 9)
         var fromPairs = 0
         for _ in 0..<400 {
-            _ = PatchTrainer.trainingPatch(clean, shape: shape, options: options, maps: true, rng: &rng, target: &t, noisy: &x, map: &m)
+            _ = PatchTrainer.trainingPatch(clean, shape: shape, options: options, rng: &rng, target: &t, noisy: &x, map: &m)
             if t.allSatisfy({ $0 != 0.5 }) { fromPairs += 1 } else { #expect(t.allSatisfy { $0 == 0.5 }) }
         }
         #expect((70...130).contains(fromPairs), "\(fromPairs) of 400 patches from the pairs at a share of 0.25")
         // A model without maps never draws from them.
         for _ in 0..<50 {
-            _ = PatchTrainer.trainingPatch(clean, shape: shape, options: options, maps: false, rng: &rng, target: &t, noisy: &x, map: nil)
+            _ = PatchTrainer.trainingPatch(clean, shape: shape, options: options, rng: &rng, target: &t, noisy: &x, map: nil)
             #expect(t.allSatisfy { $0 == 0.5 })
         }
     }
