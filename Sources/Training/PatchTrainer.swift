@@ -360,7 +360,7 @@ public final class PatchTrainer {
             return addNoise(target, into: noisy, count: shape.count, options: options, rng: &rng)
         }
         if let pairs = options.targetPairs, rng.uniform() < options.targetPairFraction {
-            pairs.sample(size: shape.w, rng: &rng, noisy: noisy, target: target, map: map)
+            pairs.sample(shape: shape, rng: &rng, noisy: noisy, target: target, map: map)
             return 0
         }
         samplePatch(images, size: shape.w, rng: &rng, into: target)

@@ -1,4 +1,5 @@
 import Foundation
+import NN
 import PNGIO
 import Tensor
 
@@ -49,11 +50,13 @@ public struct TargetPairs: Sendable {
         guard added > 0 else { throw PairEvaluation.PairError.layout(folder: folder, reason: "no usable pair of noisy/ and teacher/ PNGs") }
     }
 
-    /// One random crop of a random pair, with one of the 8 flips/rotations, into planes of
-    /// `size`² per channel: the noisy crop into `noisy`, the target's into `target`, σ/50 into
-    /// every value of `map`.
-    func sample(size p: Int, rng: inout RandomGenerator, noisy: UnsafeMutablePointer<Float>, target: UnsafeMutablePointer<Float>,
+    /// One random crop of a random pair, with one of the 8 flips/rotations, into the planes of
+    /// `shape` (three, square): the noisy crop into `noisy`, the target's into `target`, σ/50
+    /// into every value of `map`.
+    func sample(shape: FeatureShape, rng: inout RandomGenerator, noisy: UnsafeMutablePointer<Float>, target: UnsafeMutablePointer<Float>,
                 map: UnsafeMutablePointer<Float>) {
+        precondition(shape.c == 3 && shape.h == shape.w, "teacher pairs are RGB: they train a 3-channel model on square patches, not \(shape)")
+        let p = shape.w
         let pair = pairs[Int(rng.next() % UInt64(pairs.count))]
         let x0 = Int(rng.next() % UInt64(pair.width - p + 1)), y0 = Int(rng.next() % UInt64(pair.height - p + 1))
         let t = Int(rng.next() % 8)
