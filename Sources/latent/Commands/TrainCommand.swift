@@ -108,7 +108,7 @@ struct TrainCommand: ParsableCommand {
         if !teacherPairs.isEmpty {
             guard model == "conv-dae" && noiseMap && rgb && mapSpace == "rgb" else { throw ValidationError("--teacher-pairs is for a conv-dae with --noise-map and --rgb (rgb map space).") }
             for spec in teacherPairs where Self.parsePairs(spec) == nil {
-                throw ValidationError("--teacher-pairs wants DIR:SIGMA, a folder and its noisy inputs' σ on the 0-255 scale, 0-255 (got '\(spec)').")
+                throw ValidationError("--teacher-pairs wants DIR:SIGMA, a folder and its noisy inputs' σ from 0 to 255 (got '\(spec)').")
             }
         }
         guard (0...1).contains(teacherFraction) else { throw ValidationError("--teacher-fraction is a fraction between 0 and 1.") }
