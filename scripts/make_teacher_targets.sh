@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Distillation targets (session 32; nothing trains on them yet): the cbsd432 photos a colour model
+# Distillation targets (session 32; the shipped photo-color trained on them since session 34,
+# `latent train --teacher-pairs OUT/sS:S`): the cbsd432 photos a colour model
 # trains on (all but scripts/heldout_photos.py's 43, seed 11), white noise of σ S saved as 8-bit
 # PNGs (scripts/make_noisy_pairs.py, seed 100 + S), and TEACHER's output in ENSEMBLE orientations
-# told the true σ: OUT/sS/{noisy,clean,teacher}. Resumes: finished noise sets are kept, and
-# `latent denoise` skips outputs that exist.
+# told the true σ: OUT/sS/{noisy,clean,teacher}. Resumes: a noise set is made in OUT/sS.tmp and
+# renamed when complete (an unfinished one is made again), and `latent denoise` skips outputs
+# that exist.
 #   scripts/make_teacher_targets.sh TEACHER OUT [SIGMAS] [ENSEMBLE]
 #   (default SIGMAS "15 25 50 5 35 10 20 40", ENSEMBLE 4; about 9 minutes per σ for session 30's
 #   wide4 on 2 cores of an AVX-512 Xeon)
@@ -24,6 +26,10 @@ if [ ! -d "$out/train" ]; then
   mv "$out/train.tmp" "$out/train"
 fi
 for s in $sigmas; do
-  [ -d "$out/s$s" ] || python3 scripts/make_noisy_pairs.py "$out/train" "$s" "$out/s$s" $((100 + s))
+  if [ ! -d "$out/s$s" ]; then
+    rm -rf "$out/s$s.tmp"
+    python3 scripts/make_noisy_pairs.py "$out/train" "$s" "$out/s$s.tmp" $((100 + s))
+    mv "$out/s$s.tmp" "$out/s$s"
+  fi
   "$latent" denoise "$out/s$s/noisy" -o "$out/s$s/teacher" --model "$teacher" --ensemble "$ensemble" --sigma "$s" --jobs 2 -q
 done
