@@ -25,9 +25,20 @@ def main():
     if run.returncode != 0:
         sys.exit(f"heldout_photos.py: latent-bench heldout failed: {run.stderr.strip()}")
     picked = run.stdout.split("\n")[:-1]
-    os.makedirs(out, exist_ok=True)
+    # Made in OUT.tmp and moved into place when complete: the scripts that call this skip OUT
+    # when it exists, so a half-copied OUT would pass for the whole held-out set (and the photos
+    # missing from it would be trained on).
+    tmp = out.rstrip("/") + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
     for p in picked:
-        shutil.copyfile(p, os.path.join(out, os.path.basename(p)))
+        shutil.copyfile(p, os.path.join(tmp, os.path.basename(p)))
+    if os.path.isdir(out):
+        for name in os.listdir(tmp):
+            os.replace(os.path.join(tmp, name), os.path.join(out, name))
+        os.rmdir(tmp)
+    else:
+        os.replace(tmp, out)
     print(f"{len(picked)} photos held out with seed {seed}: copied to {out}")
 
 
