@@ -21,7 +21,8 @@ mkdir -p "$out"
 held=$out/heldout43
 [ -d "$held" ] || python3 scripts/heldout_photos.py $data 11 "$held" >&2
 if [ ! -d "$out/train" ]; then
-  mkdir -p "$out/train.tmp"
+  rm -rf "$out/train.tmp"
+  mkdir "$out/train.tmp"
   for f in "$(realpath $data)"/*.png; do [ -e "$held/$(basename "$f")" ] || ln -s "$f" "$out/train.tmp/"; done
   mv "$out/train.tmp" "$out/train"
 fi
