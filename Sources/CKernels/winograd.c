@@ -536,6 +536,14 @@ __attribute__((target("avx2,fma"))) static void in_strip4_avx2(const float *cons
             d[k][4] = _mm256_blend_ps(_mm256_permutevar8x32_ps(d[k][0], next), _mm256_broadcast_ss(p + 32), 0x80);
             d[k][5] = _mm256_blend_ps(_mm256_permutevar8x32_ps(d[k][1], next), _mm256_broadcast_ss(p + 33), 0x80);
         }
+        // Whole groups with plain stores: AMD's Zen cores run a masked store as microcode (36 a
+        // group), which took this transform from 8% to 13% of a colour photo's time on a Zen 3.
+        if (n == 8) {
+#define PUT(e, x) _mm256_storeu_ps(v + (e) * es + t, x)
+            W4_IN_2D(__m256, V_ADD, V_SUB, V_FMA, V_K, d, PUT);
+#undef PUT
+            continue;
+        }
         const __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32((int)n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 #define PUT(e, x) _mm256_maskstore_ps(v + (e) * es + t, mask, x)
         W4_IN_2D(__m256, V_ADD, V_SUB, V_FMA, V_K, d, PUT);
