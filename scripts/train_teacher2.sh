@@ -5,11 +5,8 @@
 # teacher pairs. Run it again after an interruption: finetune_colour.sh passes --resume when
 # the checkpoint exists (one is written every epoch). Log and files in /root/latent-runs/t2/.
 #   scripts/train_teacher2.sh
-# Then, once the log says "wrote": bundle the estimator, score t2 in 4 orientations
-# (scripts/eval_suite.sh T2 "h43s15 h43s25" -- --ensemble 4; go on only if it beats wide4's
-# 33.47 / 30.80), make its targets (scripts/make_teacher_targets.sh T2 /root/latent-runs/distill2)
-# and distil the shipped network towards them (README's recipe, its last step, with INIT the
-# shipped network and the new folders).
+# It grows the network shipped at the time it first runs (wh2 since session 36); a file already
+# in /root/latent-runs/t2/ is kept. Then, once the log says "wrote": scripts/distil_teacher2.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 run=/root/latent-runs/t2
