@@ -8,8 +8,10 @@
 #   3. its targets: scripts/make_teacher_targets.sh, 8 noise levels, 4 orientations, in
 #      /root/latent-runs/distill2/ (the longest step: roughly 10-20 minutes a level on 2 cores)
 #   4. the shipped network (48,128,128) distilled towards them 10 epochs, as its own last step
-#      was (README's recipe), in /root/latent-runs/wh3/.
-# Then score wh3 (scripts/eval_suite.sh on the bundled file) against the shipped model.
+#      was (README's recipe), in /root/latent-runs/wh3/ (in the background: run this script
+#      again when it has finished)
+#   5. wh3 bundled with the shipped estimator (/root/latent-runs/wh3/wh3.safetensors) and scored
+#      blind beside the shipped model (scripts/eval_suite.sh; /root/latent-runs/wh3/eval-*.txt).
 #   scripts/distil_teacher2.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,6 +37,22 @@ if [ "$good" != yes ] && [ "${FORCE:-0}" != 1 ]; then
 fi
 out=/root/latent-runs/distill2
 scripts/make_teacher_targets.sh "$teacher" "$out"
-T=(); for s in 5 10 15 20 25 35 40 50; do T+=(--teacher-pairs "$out/s$s:$s"); done
-INIT=shipped EPOCHS=10 LR=1.5e-4 PATCH=128 BATCH=7 scripts/finetune_colour.sh wh3 --log-loss --widths 48,128,128 \
-  --camera-target mean-of-shots "${T[@]}"
+wh3=/root/latent-runs/wh3
+if [ ! -f "$wh3/colour.safetensors" ]; then
+  if pgrep -f "$wh3/latent-train-bin" > /dev/null; then
+    echo "distil_teacher2.sh: wh3 is training (tail -f $wh3/train.log); run this again when it has finished" >&2
+    exit 0
+  fi
+  T=(); for s in 5 10 15 20 25 35 40 50; do T+=(--teacher-pairs "$out/s$s:$s"); done
+  INIT=shipped EPOCHS=10 LR=1.5e-4 PATCH=128 BATCH=7 scripts/finetune_colour.sh wh3 --log-loss --widths 48,128,128 \
+    --camera-target mean-of-shots "${T[@]}"
+  echo "distil_teacher2.sh: run this again when wh3 has finished, to score it" >&2
+  exit 0
+fi
+# 5. wh3 bundled with the shipped estimator and scored blind beside the shipped model.
+[ -f "$wh3/wh3.safetensors" ] || python3 scripts/bundle_estimator.py "$wh3/colour.safetensors" Sources/Models/Builtin/photo-color.safetensors "$wh3/wh3.safetensors"
+for m in "$wh3/wh3.safetensors" photo-color; do
+  tag=$(basename "$m" .safetensors)
+  [ -s "$wh3/eval-$tag.txt" ] || { scripts/eval_suite.sh "$m" "h43s15 h43s25 sony canon dnh h43s5" > "$wh3/eval-$tag.txt.tmp"; mv "$wh3/eval-$tag.txt.tmp" "$wh3/eval-$tag.txt"; }
+  echo "== $tag"; cat "$wh3/eval-$tag.txt"
+done
