@@ -9,6 +9,9 @@
 #   (bench/simd_paths.sh).
 # e.g. git worktree add /tmp/old HEAD~1 && (cd /tmp/old && swift build -c release --product latent)
 #      bench/two_binaries.sh /tmp/old/.build/release/latent .build/release/latent DIR 7
+# OLD_FLAGS and NEW_FLAGS (split at spaces) go to one side only: two models through one binary,
+#      OLD_FLAGS="--model photo-color" NEW_FLAGS="--model new.safetensors" \
+#        bench/two_binaries.sh .build/release/latent .build/release/latent DIR 5
 set -euo pipefail
 old=${1:?usage: bench/two_binaries.sh OLD NEW [DIR] [ROUNDS] [-- FLAGS]}; new=${2:?NEW binary}; shift 2
 dir=${1:-../shared/data/denoise/polyu-val/noisy}; [ $# -gt 0 ] && shift
@@ -18,10 +21,11 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 for r in $(seq "$rounds"); do
   for which in old new; do
-    bin=$old; [ "$which" = new ] && bin=$new
+    bin=$old; flags=${OLD_FLAGS:-}; [ "$which" = new ] && { bin=$new; flags=${NEW_FLAGS:-}; }
     read -r -a cmd <<< "$bin"
+    read -r -a side <<< "$flags"
     rm -rf "${work:?}/$which"
-    /usr/bin/time -f "%U %S %M" -o "$work/$which.$r.time" "${cmd[@]}" denoise "$dir" -o "$work/$which" --jobs 1 --quiet "$@"
+    /usr/bin/time -f "%U %S %M" -o "$work/$which.$r.time" "${cmd[@]}" denoise "$dir" -o "$work/$which" --jobs 1 --quiet ${side[@]+"${side[@]}"} "$@"
   done
 done
 same=yes
