@@ -4,6 +4,7 @@
 #   scripts/eval_suite.sh MODEL [SETS] [-- EXTRA eval FLAGS]
 # MODEL: a built-in name or a .safetensors file. SETS (default all), space separated:
 #   sony, canon  polyu-val's two cameras (12 and 29 pairs), real noise
+#   real12       polyu-val's first 12 pairs (the figures; all of them Canon's)
 #   dnh          "do no harm": polyu-val's first 12 clean photos (means of many shots) as their
 #                own noisy inputs
 #   h43s5 h43s15 h43s25 h43s50   white noise on the 43 photos (scripts/make_noisy_pairs.py,
@@ -33,6 +34,11 @@ make_set() {
       local pat=Sony_; [ "$s" = canon ] && pat=Canon
       mkdir -p "$d.tmp/noisy" "$d.tmp/clean"
       for f in "$(realpath $data/polyu-val)"/noisy/$pat*.png; do
+        ln -s "$f" "$d.tmp/noisy/"; ln -s "${f/\/noisy\//\/clean\/}" "$d.tmp/clean/"
+      done ;;
+    real12)
+      mkdir -p "$d.tmp/noisy" "$d.tmp/clean"
+      for f in $(ls "$(realpath $data/polyu-val)"/noisy/*.png | head -12); do
         ln -s "$f" "$d.tmp/noisy/"; ln -s "${f/\/noisy\//\/clean\/}" "$d.tmp/clean/"
       done ;;
     dnh)
