@@ -30,15 +30,16 @@ make_set() {
   local s=$1 d=$ev/$1
   [ -d "$d" ] && return
   case $s in
-    sony|canon)
-      local pat=Sony_; [ "$s" = canon ] && pat=Canon
+    sony|canon|real12)
+      local noisy list
+      noisy=$(realpath $data/polyu-val)/noisy
+      case $s in
+        sony) list=$(ls "$noisy"/Sony_*.png) ;;
+        canon) list=$(ls "$noisy"/Canon*.png) ;;
+        real12) list=$(ls "$noisy"/*.png | head -12) ;;
+      esac
       mkdir -p "$d.tmp/noisy" "$d.tmp/clean"
-      for f in "$(realpath $data/polyu-val)"/noisy/$pat*.png; do
-        ln -s "$f" "$d.tmp/noisy/"; ln -s "${f/\/noisy\//\/clean\/}" "$d.tmp/clean/"
-      done ;;
-    real12)
-      mkdir -p "$d.tmp/noisy" "$d.tmp/clean"
-      for f in $(ls "$(realpath $data/polyu-val)"/noisy/*.png | head -12); do
+      for f in $list; do
         ln -s "$f" "$d.tmp/noisy/"; ln -s "${f/\/noisy\//\/clean\/}" "$d.tmp/clean/"
       done ;;
     dnh)

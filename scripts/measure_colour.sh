@@ -12,7 +12,7 @@
 #   ensemble  latent eval --ensemble 1, 2, 4, 8 on h43s5 h43s15 h43s25 real12 dnh
 #   speed     bench/two_binaries.sh, the shipped photo-color against MODEL through one binary, on
 #             the 43 held-out photos (5 rounds) and polyu-val's 41 shots (3 rounds)
-#   big       a 4000x3000 RGB photo, --jobs 1: peak RSS and CPU time, MODEL then photo-color
+#   big       a 4000x3000 RGB photo, --jobs 1: peak RSS and CPU time beside photo-color's (2 rounds)
 # Run it on a quiet machine: the speed steps time the whole process. The README's crop
 # (scripts/make_polyu_crop.py) uses the built-in model, so it is made after shipping.
 # Needs: pip install bm3d numpy pillow scipy; swift build -c release (LATENT overrides the binary).
@@ -27,7 +27,7 @@ cache=${CBM3D_CACHE:-/root/latent-runs/cbm3d-cache}
 ev=${EVAL_DIR:-/root/latent-runs/eval}
 data=../shared/data/denoise
 mkdir -p "$out"
-[ -d "$ev/heldout43" ] || EVAL_DIR=$ev scripts/eval_suite.sh "$model" h43s25 > /dev/null
+[ -d "$ev/heldout43" ] || python3 scripts/heldout_photos.py $data/cbsd432 11 "$ev/heldout43" >&2
 # step NAME COMMAND...: runs COMMAND into OUT/NAME.txt unless that file exists, then shows it.
 step() {
   local name=$1; shift
@@ -52,22 +52,17 @@ for s in $steps; do
     ensemble)
       for n in 1 2 4 8; do step "ensemble$n" scripts/eval_suite.sh "$model" "h43s5 h43s15 h43s25 real12 dnh" -- --ensemble "$n"; done ;;
     speed)
+      # eval_suite.sh makes the h43s25 set (scoring the model on it) when it is missing.
+      [ -d "$ev/h43s25" ] || EVAL_DIR=$ev scripts/eval_suite.sh "$model" h43s25 > /dev/null
       step speed-h43 env OLD_FLAGS="--model photo-color" NEW_FLAGS="--model $model" \
         bench/two_binaries.sh "$latent" "$latent" "$ev/h43s25/noisy" 5
       step speed-real41 env OLD_FLAGS="--model photo-color" NEW_FLAGS="--model $model" \
         bench/two_binaries.sh "$latent" "$latent" $data/polyu-val/noisy 3 ;;
     big)
-      big=/tmp/latent-measure-big.png
-      [ -f "$big" ] || python3 bench/make_big_png.py "$big" 4000 3000 --rgb > /dev/null
-      bigrun() {
-        for m in "$model" photo-color; do
-          /usr/bin/time -f "%U %S %M" -o "$out/big.time" "$latent" denoise "$big" -o /tmp/latent-measure-big-out.png --jobs 1 -q --model "$m"
-          read -r u sy k < "$out/big.time"
-          python3 -c "import sys; u, s, k = map(float, sys.argv[2:]); print('%s: %.1f CPU-s, %.2f CPU-s/MP, peak %.1f MB' % (sys.argv[1], u + s, (u + s) / 12, k / 1024))" "$m" "$u" "$sy" "$k"
-        done
-        rm -f "$out/big.time" /tmp/latent-measure-big-out.png
-      }
-      step big bigrun ;;
+      big=/tmp/latent-measure-big
+      [ -f "$big/big.png" ] || { mkdir -p "$big"; python3 bench/make_big_png.py "$big/big.png" 4000 3000 --rgb > /dev/null; }
+      step big env OLD_FLAGS="--model photo-color" NEW_FLAGS="--model $model" \
+        bench/two_binaries.sh "$latent" "$latent" "$big" 2 ;;
     *) echo "measure_colour.sh: unknown step $s" >&2; exit 2 ;;
   esac
 done
