@@ -12,6 +12,9 @@
 #      again when it has finished)
 #   5. wh3 bundled with the shipped estimator (/root/latent-runs/wh3/wh3.safetensors) and scored
 #      blind beside the shipped model (scripts/eval_suite.sh; /root/latent-runs/wh3/eval-*.txt).
+#   6. wh4: wh3 trained 6 epochs more towards the same targets, cosine from 5e-5 (session 39), in
+#      /root/latent-runs/wh4/ (in the background again), then bundled
+#      (/root/latent-runs/wh4/wh4.safetensors, shipped as photo-color in session 39) and scored.
 #   scripts/distil_teacher2.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -56,3 +59,19 @@ for m in "$wh3/wh3.safetensors" photo-color; do
   [ -s "$wh3/eval-$tag.txt" ] || { scripts/eval_suite.sh "$m" "h43s15 h43s25 sony canon dnh h43s5" > "$wh3/eval-$tag.txt.tmp"; mv "$wh3/eval-$tag.txt.tmp" "$wh3/eval-$tag.txt"; }
   echo "== $tag"; cat "$wh3/eval-$tag.txt"
 done
+# 6. wh4: 6 epochs more from wh3, a new cosine schedule from 5e-5; bundled and scored.
+wh4=/root/latent-runs/wh4
+if [ ! -f "$wh4/colour.safetensors" ]; then
+  if pgrep -f "$wh4/latent-train-bin" > /dev/null; then
+    echo "distil_teacher2.sh: wh4 is training (tail -f $wh4/train.log); run this again when it has finished" >&2
+    exit 0
+  fi
+  T=(); for s in 5 10 15 20 25 35 40 50; do T+=(--teacher-pairs "$out/s$s:$s"); done
+  INIT=$wh3/colour.safetensors EPOCHS=6 LR=5e-5 PATCH=128 BATCH=7 scripts/finetune_colour.sh wh4 --log-loss --widths 48,128,128 \
+    --camera-target mean-of-shots "${T[@]}"
+  echo "distil_teacher2.sh: run this again when wh4 has finished, to score it" >&2
+  exit 0
+fi
+[ -f "$wh4/wh4.safetensors" ] || python3 scripts/bundle_estimator.py "$wh4/colour.safetensors" "$wh3/wh3.safetensors" "$wh4/wh4.safetensors"
+[ -s "$wh4/eval-wh4.txt" ] || { scripts/eval_suite.sh "$wh4/wh4.safetensors" "h43s15 h43s25 sony canon dnh h43s5" > "$wh4/eval-wh4.txt.tmp"; mv "$wh4/eval-wh4.txt.tmp" "$wh4/eval-wh4.txt"; }
+echo "== wh4"; cat "$wh4/eval-wh4.txt"
