@@ -40,38 +40,35 @@ if [ "$good" != yes ] && [ "${FORCE:-0}" != 1 ]; then
 fi
 out=/root/latent-runs/distill2
 scripts/make_teacher_targets.sh "$teacher" "$out"
-wh3=/root/latent-runs/wh3
-if [ ! -f "$wh3/colour.safetensors" ]; then
-  if pgrep -f "$wh3/latent-train-bin" > /dev/null; then
-    echo "distil_teacher2.sh: wh3 is training (tail -f $wh3/train.log); run this again when it has finished" >&2
+T=(); for s in 5 10 15 20 25 35 40 50; do T+=(--teacher-pairs "$out/s$s:$s"); done
+# distil NAME INIT EPOCHS LR: the shipped shape (48,128,128) trained towards t2's targets in
+# /root/latent-runs/NAME/, in the background; returns once NAME has finished, else exits.
+distil() {
+  local run=/root/latent-runs/$1
+  [ -f "$run/colour.safetensors" ] && return
+  if pgrep -f "$run/latent-train-bin" > /dev/null; then
+    echo "distil_teacher2.sh: $1 is training (tail -f $run/train.log); run this again when it has finished" >&2
     exit 0
   fi
-  T=(); for s in 5 10 15 20 25 35 40 50; do T+=(--teacher-pairs "$out/s$s:$s"); done
-  INIT=shipped EPOCHS=10 LR=1.5e-4 PATCH=128 BATCH=7 scripts/finetune_colour.sh wh3 --log-loss --widths 48,128,128 \
+  INIT=$2 EPOCHS=$3 LR=$4 PATCH=128 BATCH=7 scripts/finetune_colour.sh "$1" --log-loss --widths 48,128,128 \
     --camera-target mean-of-shots "${T[@]}"
-  echo "distil_teacher2.sh: run this again when wh3 has finished, to score it" >&2
+  echo "distil_teacher2.sh: run this again when $1 has finished, to score it" >&2
   exit 0
-fi
-# 5. wh3 bundled with the shipped estimator and scored blind beside the shipped model.
+}
+# score MODEL DIR: MODEL scored blind on the held-out and real sets into DIR/eval-TAG.txt (once).
+score() {
+  local tag; tag=$(basename "$1" .safetensors)
+  [ -s "$2/eval-$tag.txt" ] || { scripts/eval_suite.sh "$1" "h43s15 h43s25 sony canon dnh h43s5" > "$2/eval-$tag.txt.tmp"; mv "$2/eval-$tag.txt.tmp" "$2/eval-$tag.txt"; }
+  echo "== $tag"; cat "$2/eval-$tag.txt"
+}
+wh3=/root/latent-runs/wh3
+distil wh3 shipped 10 1.5e-4
+# 5. wh3 bundled with the shipped estimator and scored blind beside the shipped model (wh2 when
+#    this step first ran; its scores are kept in eval-photo-color.txt).
 [ -f "$wh3/wh3.safetensors" ] || python3 scripts/bundle_estimator.py "$wh3/colour.safetensors" Sources/Models/Builtin/photo-color.safetensors "$wh3/wh3.safetensors"
-for m in "$wh3/wh3.safetensors" photo-color; do
-  tag=$(basename "$m" .safetensors)
-  [ -s "$wh3/eval-$tag.txt" ] || { scripts/eval_suite.sh "$m" "h43s15 h43s25 sony canon dnh h43s5" > "$wh3/eval-$tag.txt.tmp"; mv "$wh3/eval-$tag.txt.tmp" "$wh3/eval-$tag.txt"; }
-  echo "== $tag"; cat "$wh3/eval-$tag.txt"
-done
+for m in "$wh3/wh3.safetensors" photo-color; do score "$m" "$wh3"; done
 # 6. wh4: 6 epochs more from wh3, a new cosine schedule from 5e-5; bundled and scored.
 wh4=/root/latent-runs/wh4
-if [ ! -f "$wh4/colour.safetensors" ]; then
-  if pgrep -f "$wh4/latent-train-bin" > /dev/null; then
-    echo "distil_teacher2.sh: wh4 is training (tail -f $wh4/train.log); run this again when it has finished" >&2
-    exit 0
-  fi
-  T=(); for s in 5 10 15 20 25 35 40 50; do T+=(--teacher-pairs "$out/s$s:$s"); done
-  INIT=$wh3/colour.safetensors EPOCHS=6 LR=5e-5 PATCH=128 BATCH=7 scripts/finetune_colour.sh wh4 --log-loss --widths 48,128,128 \
-    --camera-target mean-of-shots "${T[@]}"
-  echo "distil_teacher2.sh: run this again when wh4 has finished, to score it" >&2
-  exit 0
-fi
+distil wh4 "$wh3/colour.safetensors" 6 5e-5
 [ -f "$wh4/wh4.safetensors" ] || python3 scripts/bundle_estimator.py "$wh4/colour.safetensors" "$wh3/wh3.safetensors" "$wh4/wh4.safetensors"
-[ -s "$wh4/eval-wh4.txt" ] || { scripts/eval_suite.sh "$wh4/wh4.safetensors" "h43s15 h43s25 sony canon dnh h43s5" > "$wh4/eval-wh4.txt.tmp"; mv "$wh4/eval-wh4.txt.tmp" "$wh4/eval-wh4.txt"; }
-echo "== wh4"; cat "$wh4/eval-wh4.txt"
+score "$wh4/wh4.safetensors" "$wh4"
