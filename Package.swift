@@ -51,7 +51,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Models", dependencies: ["NN", "Tensor", "CKernels", "FileIO"], exclude: ["README.md"], resources: [.copy("Builtin")]),
         .target(name: "Imaging", dependencies: ["PNGIO"], exclude: ["README.md"]),
-        .target(name: "Inference", dependencies: ["Models", "NN", "Tensor", "Imaging", "PNGIO", "FileIO"], exclude: ["README.md"]),
+        .target(name: "Inference", dependencies: ["Models", "NN", "Tensor", "CKernels", "Imaging", "PNGIO", "FileIO"], exclude: ["README.md"]),
         .target(name: "Training", dependencies: ["Models", "NN", "Tensor", "CKernels", "Imaging", "PNGIO", "FileIO", "Inference", "CZlib"], exclude: ["README.md"]),
         .target(name: "Pipeline", dependencies: ["PNGIO", "Imaging", "Models", "NN", "Tensor", "FileIO", "Inference"], exclude: ["README.md"]),
         .target(name: "Render", dependencies: ["Models", "NN", "Tensor", "Imaging", "PNGIO", "FileIO"], exclude: ["README.md"]),
@@ -64,7 +64,7 @@ let package = Package(
 
         .executableTarget(
             name: "latent-bench",
-            dependencies: ["FileIO", "Tensor", "NN", "Models", "Imaging", "PNGIO", "Training", "CKernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["FileIO", "Tensor", "NN", "Models", "Imaging", "PNGIO", "Training", "Inference", "CKernels", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Fuzz targets (see fuzz/README.md): libFuzzer entry points under -DFUZZING, else replayers.
         .target(name: "FuzzSupport"),
@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["TestSupport", "Models", "NN", "Tensor", "Training", "Inference", "Imaging", "PNGIO"]),
         .testTarget(name: "ImagingTests", dependencies: ["TestSupport", "Imaging", "PNGIO"]),
         .testTarget(name: "RenderTests", dependencies: ["TestSupport", "Render", "Models", "NN", "Tensor", "Imaging", "Training"]),
-        .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline", "Inference", "FileIO", "Models", "NN", "Imaging", "PNGIO", "Tensor"]),
+        .testTarget(name: "PipelineTests", dependencies: ["TestSupport", "Pipeline", "Inference", "FileIO", "Models", "NN", "Imaging", "PNGIO", "Tensor", "CKernels"]),
         .testTarget(name: "CLITests", dependencies: ["latent", "PNGIO", "Tensor", "TestSupport"], exclude: ["Golden"]),
     ],
     swiftLanguageModes: [.v6]

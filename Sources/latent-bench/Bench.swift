@@ -4,6 +4,7 @@ import FileIO
 import Foundation
 import Models
 import Imaging
+import Inference
 import PNGIO
 import Training
 import NN
@@ -15,7 +16,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "latent-bench",
         abstract: "Measure sgemm peak and the FLOP rate of a training step.",
-        subcommands: [Gemm.self, Recon.self, Conv.self, TrainStep.self, Infer.self, NoiseStats.self, HeldOut.self, RowMemory.self])
+        subcommands: [Gemm.self, Recon.self, Conv.self, TrainStep.self, Infer.self, NoiseStats.self, HeldOut.self, RowMemory.self, GroupFilter.self])
 
     /// As `latent`: OpenBLAS on the kernels the CPU has (see `BLAS.upgradedCoreType`).
     static func main() {
@@ -367,5 +368,64 @@ struct RowMemory: ParsableCommand {
         let f = stream.footprint
         print(String(format: "%@ at %d columns: %.1f MB of rolling rows", model, width, Double(f.bytes) / 1e6))
         print("maps (channels x rows held): " + f.maps.map { "\($0.c)x\($0.rows)" }.joined(separator: " "))
+    }
+}
+
+struct GroupFilter: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "group-wiener",
+        abstract: "GroupWiener on a folder: each noisy PNG filtered with the same-named PNG of PILOTS as its pilot, at σ = FACTOR × the mean of the given per-file σs (or --sigma), written to OUT; prints CPU seconds per megapixel.")
+    @Argument var noisy: String
+    @Argument var pilots: String
+    @Argument var out: String
+    @Option(help: "A fixed σ (0-255).") var sigma: Float = 25
+    @Option var step = 3
+    @Option var radius = 19
+    @Option var group = 32
+    @Option var tau: Float = 400
+    @Option(name: .customLong("stride")) var searchStride = 1
+    @Option(help: "Band height for streaming (0: the whole image).") var band = 0
+    @Option(help: "`latent eval --pairs DIR --json` output: each file's σ reading, times --factor, instead of --sigma.") var readings: String?
+    @Option(help: "With --readings: σ = factor × the mean of the file's per-channel reading.") var factor: Float = 5.5
+
+    func run() throws {
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let names = try FileManager.default.contentsOfDirectory(atPath: noisy).filter { $0.hasSuffix(".png") }.sorted()
+        var cpu = 0.0, mp = 0.0
+        var read: [String: Float] = [:]
+        if let readings {
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: readings))) as! [String: Any]
+            for im in json["per_image"] as! [[String: Any]] {
+                let s = (im["sigma"] as! String).split(separator: ",").compactMap { Float(String($0)) }
+                read[im["name"] as! String] = s.reduce(0, +) / Float(s.count)
+            }
+        }
+        for n in names {
+            let sigma = readings == nil ? sigma : factor * read[n]!
+            let z = FloatImage(try PNGReader.read(path: noisy + "/" + n, layout: .rgb, depth: 8))
+            let y = FloatImage(try PNGReader.read(path: pilots + "/" + n, layout: .rgb, depth: 8))
+            let t0 = clock()
+            let st = GroupWiener.Settings(step: step, radius: radius, group: group, tau: tau, stride: searchStride)
+            var o: FloatImage
+            if band == 0 {
+                o = try GroupWiener.filter(noisy: z, pilot: y, sigma: [sigma, sigma, sigma], settings: st)
+            } else {
+                var res = FloatImage(width: z.width, height: z.height, channels: 3)
+                var top = 0
+                let gw = GroupWiener(width: z.width, height: z.height, channels: 3, sigma: [sigma, sigma, sigma], settings: st) { b in
+                    res.setRows(b, at: top, planes: 3); top += b.height
+                }
+                for r in stride(from: 0, to: z.height, by: band) {
+                    let rr = r..<min(z.height, r + band)
+                    try gw.push(noisy: z.rows(rr), pilot: y.rows(rr))
+                }
+                try gw.finish()
+                o = res
+            }
+            cpu += Double(clock() - t0) / Double(CLOCKS_PER_SEC)
+            mp += Double(z.width * z.height) / 1e6
+            try PNGWriter.write(o.pngImage(layout: .rgb, depth: 8), to: out + "/" + n)
+        }
+        print(String(format: "%d files, %.2f CPU-s/MP", names.count, cpu / mp))
     }
 }

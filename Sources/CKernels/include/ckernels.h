@@ -216,6 +216,28 @@ void lk_shuffle_add_relu_rows_half(const float *t, size_t trow, size_t tplane, c
 
 /// out = max(0, a + b), n values (a residual block's output).
 void lk_add_relu(const float *a, const float *b, float *out, size_t n);
+/// Collaborative Wiener filtering of noisy planes guided by a pilot (BM3D's second stage; see
+/// bmwiener.c). Plane 0 is the one blocks are matched on.
+typedef struct {
+    int width, height, planes;  // image size; planes 1-3
+    int step;                   // spacing of the reference blocks (8x8)
+    int radius;                 // search window ±radius around a reference
+    int stride;                 // candidates every `stride` pixels of the window (1: all)
+    int group;                  // most blocks in a group (≤ 32; a power of two is used)
+    float tau;                  // match threshold: mean squared difference per pixel on plane 0
+    float sigma[3];             // the noise σ of each plane
+} lk_bmw_params;
+
+/// Filters the reference blocks of row `ref_y`: z, y, num, den are tables of row pointers,
+/// entry plane * height + row (num/den: accumulators of the weighted estimates and weights, to
+/// be divided). Reads rows ref_y − radius ..< ref_y + radius + 8 of z and y and adds into the same
+/// rows of num and den. Call for ref rows in the order lk_bmw_next_ref_row gives, from 0.
+void lk_bmw_row(const lk_bmw_params *p, int ref_y, const float *const *z, const float *const *y,
+                float *const *num, float *const *den);
+
+/// The reference row after `ref_y` (−1 after the last).
+int lk_bmw_next_ref_row(const lk_bmw_params *p, int ref_y);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,178 @@
+import CKernels
+import Imaging
+
+/// Collaborative Wiener filtering of a noisy image guided by the network's output (BM3D's
+/// second stage with our output as its pilot; the kernel is `lk_bmw_row` in CKernels): similar
+/// 8x8 blocks of the pilot are grouped, and each group of noisy blocks is shrunk in a 3-D
+/// transform by the Wiener weights that the pilot's own group gives. Real camera noise is
+/// spatially correlated, so the network alone leaves a fine mottle that looks like detail to
+/// it; averaging across similar blocks from around the image removes it where the scene
+/// repeats, and keeps edges the pilot has.
+///
+/// Colour images are filtered in the opponent space (mean, R − B, and R − 2G + B, as BM3D's
+/// colour version), blocks matched on the mean plane. Rows stream through: `push` takes bands of
+/// the noisy image and of the pilot, `finish` after the last, and each finished band goes to
+/// `emit` in order. The result does not depend on how the image is cut into bands.
+public final class GroupWiener {
+    /// The kernel's settings: reference spacing, search window ±radius, most blocks per group,
+    /// and the match threshold (mean squared difference per pixel on the 0-255 scale).
+    public struct Settings: Sendable, Equatable {
+        public var step: Int
+        public var radius: Int
+        public var group: Int
+        public var tau: Float
+        public var stride: Int
+        public init(step: Int = 3, radius: Int = 19, group: Int = 32, tau: Float = 400, stride: Int = 1) {
+            self.step = step; self.radius = radius; self.group = group; self.tau = tau; self.stride = stride
+        }
+    }
+
+    public let width: Int, height: Int, channels: Int
+    let settings: Settings
+    var params = lk_bmw_params()
+    let planes: Int
+    // Row tables indexed plane * height + row; a row is allocated when it arrives and freed
+    // once no reference row still to come can read (z, y) or write (num, den) it.
+    var z: [UnsafeMutablePointer<Float>?], y: [UnsafeMutablePointer<Float>?]
+    var num: [UnsafeMutablePointer<Float>?], den: [UnsafeMutablePointer<Float>?]
+    var pilotKept: [UnsafeMutablePointer<Float>?]
+    var received = 0, emitted = 0, freed = 0, nextRef: Int32 = 0
+    let emit: (FloatImage) throws -> Void
+
+    /// Opponent transform rows (BM3D's 'opp'), and the scale of σ each plane gets from equal,
+    /// independent noise in R, G and B.
+    static let opp: [[Float]] = [[1.0 / 3, 1.0 / 3, 1.0 / 3], [0.5, 0, -0.5], [0.25, -0.5, 0.25]]
+    static let inv: [[Float]] = [[1, 1, 2.0 / 3], [1, 0, -4.0 / 3], [1, -1, 2.0 / 3]]
+
+    /// `sigma`: the σ (0-255 scale) the filter is told for each of the image's colour channels.
+    public init(width: Int, height: Int, channels: Int, sigma: [Float], settings: Settings = Settings(),
+                emit: @escaping (FloatImage) throws -> Void) {
+        precondition(channels == 1 || channels == 3, "GroupWiener: 1 or 3 colour planes")
+        self.width = width; self.height = height; self.channels = channels
+        self.settings = settings; self.emit = emit
+        planes = channels
+        let n = planes * height
+        z = [UnsafeMutablePointer<Float>?](repeating: nil, count: n)
+        y = z; num = z; den = z; pilotKept = z
+        params.width = Int32(width); params.height = Int32(height); params.planes = Int32(planes)
+        params.step = Int32(settings.step); params.radius = Int32(settings.radius); params.stride = Int32(settings.stride)
+        params.group = Int32(settings.group); params.tau = settings.tau / (255 * 255)
+        let s = sigma.map { $0 / 255 }
+        if planes == 1 {
+            params.sigma.0 = s[0]
+        } else {
+            // Each opponent plane's σ from the channels' σs (independent noise).
+            var o = [Float](repeating: 0, count: 3)
+            for p in 0..<3 { o[p] = (0..<3).map { Self.opp[p][$0] * Self.opp[p][$0] * s[$0] * s[$0] }.reduce(0, +).squareRoot() }
+            params.sigma = (o[0], o[1], o[2])
+        }
+    }
+
+    deinit {
+        for t in [z, y, num, den, pilotKept] { for p in t { p?.deallocate() } }
+    }
+
+    /// The next rows of the noisy image and of the pilot (bands of the same rows, values 0-1).
+    public func push(noisy: FloatImage, pilot: FloatImage) throws {
+        precondition(noisy.width == width && pilot.width == width && noisy.height == pilot.height)
+        let rows = noisy.height
+        for r in 0..<rows {
+            let row = received + r
+            for p in 0..<planes {
+                let zr = UnsafeMutablePointer<Float>.allocate(capacity: width)
+                let yr = UnsafeMutablePointer<Float>.allocate(capacity: width)
+                let pk = UnsafeMutablePointer<Float>.allocate(capacity: width)
+                for x in 0..<width {
+                    if planes == 1 {
+                        zr[x] = noisy[x: x, y: r, c: 0]; yr[x] = pilot[x: x, y: r, c: 0]
+                    } else {
+                        let m = Self.opp[p]
+                        zr[x] = m[0] * noisy[x: x, y: r, c: 0] + m[1] * noisy[x: x, y: r, c: 1] + m[2] * noisy[x: x, y: r, c: 2]
+                        yr[x] = m[0] * pilot[x: x, y: r, c: 0] + m[1] * pilot[x: x, y: r, c: 1] + m[2] * pilot[x: x, y: r, c: 2]
+                    }
+                    pk[x] = pilot[x: x, y: r, c: p]
+                }
+                z[p * height + row] = zr; y[p * height + row] = yr; pilotKept[p * height + row] = pk
+                let nr = UnsafeMutablePointer<Float>.allocate(capacity: width); nr.initialize(repeating: 0, count: width)
+                let dr = UnsafeMutablePointer<Float>.allocate(capacity: width); dr.initialize(repeating: 0, count: width)
+                num[p * height + row] = nr; den[p * height + row] = dr
+            }
+        }
+        received += rows
+        try advance()
+    }
+
+    /// Call after the last band: emits what is left.
+    public func finish() throws {
+        precondition(received == height, "GroupWiener: \(received) of \(height) rows pushed")
+        try advance()
+    }
+
+    private func advance() throws {
+        let R = settings.radius
+        while nextRef >= 0 && (received == height || Int(nextRef) + R + 8 <= received) {
+            z.withUnsafeBufferPointer { zb in y.withUnsafeBufferPointer { yb in
+                num.withUnsafeBufferPointer { nb in den.withUnsafeBufferPointer { db in
+                    withUnsafePointer(to: &params) { pp in
+                        zb.withMemoryRebound(to: UnsafePointer<Float>?.self) { zc in
+                            yb.withMemoryRebound(to: UnsafePointer<Float>?.self) { yc in
+                                lk_bmw_row(pp, nextRef, zc.baseAddress!, yc.baseAddress!, nb.baseAddress!, db.baseAddress!)
+                            }
+                        }
+                    }
+                } }
+            } }
+            nextRef = lk_bmw_next_ref_row(&params, nextRef)
+        }
+        // Rows no reference still to come reaches are final.
+        let done = nextRef < 0 ? received : max(0, min(received, Int(nextRef) - R))
+        if done > emitted { try emitRows(emitted..<done) }
+    }
+
+    private func emitRows(_ range: Range<Int>) throws {
+        var band = FloatImage(width: width, height: range.count, channels: channels)
+        var o = [Float](repeating: 0, count: planes)
+        for row in range {
+            for x in 0..<width {
+                for p in 0..<planes {
+                    let d = den[p * height + row]![x]
+                    // A pixel no block covered (an image narrower or shorter than a block) keeps the pilot.
+                    o[p] = d > 0 ? num[p * height + row]![x] / d : .nan
+                }
+                for c in 0..<channels {
+                    var v: Float
+                    if planes == 1 { v = o[0] } else { v = Self.inv[c][0] * o[0] + Self.inv[c][1] * o[1] + Self.inv[c][2] * o[2] }
+                    if v.isNaN { v = pilotKept[c * height + row]![x] }
+                    band[x: x, y: row - range.lowerBound, c: c] = v
+                }
+            }
+            for p in 0..<planes {
+                for t in [num, den, pilotKept] { t[p * height + row]?.deallocate() }
+                num[p * height + row] = nil; den[p * height + row] = nil; pilotKept[p * height + row] = nil
+            }
+        }
+        emitted = range.upperBound
+        // z and y rows below the next reference's window are no longer read.
+        let keep = nextRef < 0 ? height : max(0, Int(nextRef) - settings.radius)
+        while freed < min(keep, received) {
+            for p in 0..<planes {
+                z[p * height + freed]?.deallocate(); y[p * height + freed]?.deallocate()
+                z[p * height + freed] = nil; y[p * height + freed] = nil
+            }
+            freed += 1
+        }
+        try emit(band)
+    }
+
+    /// The whole image at once (the same code path as streaming).
+    public static func filter(noisy: FloatImage, pilot: FloatImage, sigma: [Float], settings: Settings = Settings()) throws -> FloatImage {
+        var out = FloatImage(width: noisy.width, height: noisy.height, channels: noisy.channels)
+        var top = 0
+        let gw = GroupWiener(width: noisy.width, height: noisy.height, channels: noisy.channels, sigma: sigma, settings: settings) { band in
+            out.setRows(band, at: top, planes: band.channels); top += band.height
+        }
+        try gw.push(noisy: noisy, pilot: pilot)
+        try gw.finish()
+        return out
+    }
+}
