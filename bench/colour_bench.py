@@ -51,10 +51,11 @@ def cbm3d(args, cache):
     return d
 
 
-def latent_denoise(noisy_dir, out_dir, model, names, ensemble=1):
+def latent_denoise(noisy_dir, out_dir, model, names, ensemble=1, real_noise=False):
     """`latent denoise` on the folder, one job; its CPU time from the child's rusage."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    r = subprocess.run([LATENT, "denoise", noisy_dir, "-o", out_dir, "--model", model, "--jobs", "1", "--overwrite", "--quiet", "--ensemble", str(ensemble)],
+    r = subprocess.run([LATENT, "denoise", noisy_dir, "-o", out_dir, "--model", model, "--jobs", "1", "--overwrite", "--quiet", "--ensemble", str(ensemble)]
+                       + (["--real-noise"] if real_noise else []),
                        capture_output=True, text=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if r.returncode != 0:
@@ -75,10 +76,11 @@ def main():
     ap.add_argument("--model", default="photo")
     ap.add_argument("--cache")
     ap.add_argument("--ensemble", type=int, default=1)
+    ap.add_argument("--real-noise", action="store_true", help="latent denoise --real-noise (the block-matching Wiener stage after the network)")
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="latent-colour-bench-")
     rows = []
-    print(f"latent: {LATENT} --model {a.model} --ensemble {a.ensemble}; CBM3D: {CBM3D}; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
+    print(f"latent: {LATENT} --model {a.model} --ensemble {a.ensemble}{' --real-noise' if a.real_noise else ''}; CBM3D: {CBM3D}; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
     if a.mode == "awgn":
         files = sorted(glob.glob(os.path.join(a.folder, "*.png")))[: a.limit or None]
         names = [os.path.basename(f) for f in files]
@@ -87,7 +89,7 @@ def main():
             noisy = os.path.join(work, f"noisy-{s:g}")
             ref = cbm3d([a.folder, "--sigma", f"{s:g}", "--seed", str(a.seed), "--write-noisy", noisy] + (["--limit", str(a.limit)] if a.limit else []), a.cache)
             out = os.path.join(work, f"out-{s:g}")
-            cpu = latent_denoise(noisy, out, a.model, names, a.ensemble)
+            cpu = latent_denoise(noisy, out, a.model, names, a.ensemble, a.real_noise)
             ours = float(np.mean([psnr(load(os.path.join(out, n)), load(os.path.join(a.folder, n))) for n in names]))
             row = dict(sigma=s, images=len(names), noisy_psnr=ref["noisy_psnr"], cbm3d_psnr=ref["cbm3d_psnr"], latent_psnr=round(ours, 3),
                        diff_db=round(ours - ref["cbm3d_psnr"], 3), cbm3d_cpu_s_per_mp=ref["cbm3d_cpu_s_per_mp"], latent_cpu_s_per_mp=round(cpu, 2),
@@ -104,7 +106,7 @@ def main():
             os.symlink(os.path.abspath(os.path.join(a.folder, "noisy", n)), os.path.join(noisy, n))
         ref = cbm3d(["--pairs", a.folder, "--sigmas", a.cbm3d_sigmas] + (["--limit", str(a.limit)] if a.limit else []), a.cache)
         out = os.path.join(work, "out")
-        cpu = latent_denoise(noisy, out, a.model, names, a.ensemble)
+        cpu = latent_denoise(noisy, out, a.model, names, a.ensemble, a.real_noise)
         ours = [psnr(load(os.path.join(out, n)), load(os.path.join(a.folder, "clean", n))) for n in names]
         row = dict(images=len(names), noisy_psnr=ref["noisy_psnr"], cbm3d_psnr=ref["cbm3d_psnr"], cbm3d_best_sigma=ref["cbm3d_best_sigma"],
                    cbm3d_psnr_by_sigma=ref["cbm3d_psnr_by_sigma"], latent_psnr=round(float(np.mean(ours)), 3),
@@ -117,7 +119,7 @@ def main():
               f"{row['diff_db']:+.2f} vs CBM3D)" + (f"  (CBM3D cached {ref['cached_from']})" if ref.get("cached_from") else ""))
         print(f"CPU-s/MP: CBM3D {row['cbm3d_cpu_s_per_mp']:.1f} (per sigma tried), latent denoise {row['latent_cpu_s_per_mp']:.2f}, "
               f"latent {row['speedup']:.1f}x faster")
-    print(json.dumps(dict(mode=a.mode, folder=a.folder, model=a.model, ensemble=a.ensemble, rows=rows)))
+    print(json.dumps(dict(mode=a.mode, folder=a.folder, model=a.model, ensemble=a.ensemble, real_noise=a.real_noise, rows=rows)))
 
 
 if __name__ == "__main__":

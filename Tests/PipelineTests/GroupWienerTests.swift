@@ -185,3 +185,34 @@ struct GroupWienerTests {
         return zip(num, den).map { $0 / $1 }
     }
 }
+
+/// `BandDenoiser.realNoise`: the network's output is the pilot of the stage, streamed or whole.
+struct RealNoiseStageTests {
+    /// Streamed in bands (the rows the network emits paired with the noisy rows read), the
+    /// result is the whole-image reference's bit for bit, and the stage changes the output.
+    @Test func streamedEqualsWholeImage() throws {
+        let model = BandDenoiserTests.conditionedModel()
+        let (_, noisy, _) = GroupWienerTests.scene(41, 35, channels: 3, sigma: 10, seed: 8)
+        var reference = BandDenoiser(model: model)
+        reference.realNoise = true
+        let sigmas: [Float] = [10, 10, 10]
+        let whole = reference.wholeImage(noisy, sigmas: sigmas)
+        var plain = reference
+        plain.realNoise = false
+        #expect(plain.wholeImage(noisy, sigmas: sigmas).data != whole.data)
+        for (band, read) in [(4, 3), (16, 70), (64, 1)] {
+            var bd = BandDenoiser(model: model, bandRows: band)
+            bd.realNoise = true
+            var out = FloatImage(width: noisy.width, height: noisy.height, channels: 3)
+            var next = 0, top = 0
+            try bd.run(width: noisy.width, height: noisy.height, colorPlanes: 3, sigmas: sigmas, nextRows: {
+                guard next < noisy.height else { return nil }
+                let rows = next..<min(noisy.height, next + read)
+                next = rows.upperBound
+                return noisy.rows(rows)
+            }, emit: { b in out.setRows(b, at: top, planes: 3); top += b.height })
+            #expect(top == noisy.height)
+            #expect(out.data == whole.data, "band \(band), \(read) rows read at a time")
+        }
+    }
+}

@@ -46,7 +46,7 @@ struct CompareCommand: ParsableCommand {
             if case .conv(let conv) = loaded {
                 // The same stage as `denoise --model NAME` (photo sends colour images to photo-color).
                 let stage = try ModelVerbs.make(verb: "denoise", model: options.model, sigma: sigma.flatMap(ConvStage.parseSigma),
-                                                 strength: convOptions.strength, ensemble: convOptions.ensemble)
+                                                 strength: convOptions.strength, ensemble: convOptions.ensemble, realNoise: convOptions.realNoise)
                 guard let stage = stage as? ConvStage else { throw Exit.cannotRun("\(options.model): not a convolutional model") }
                 let sheet = try ComparisonSheet.denoiser(paths: paths, rgb: conv.channels == 3, corruption: corruption, seed: options.seed, crop: crop ?? 160,
                                                          scale: options.scale, gutter: options.gutter) { img, planes, file in

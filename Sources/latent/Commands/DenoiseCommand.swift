@@ -58,7 +58,7 @@ struct DenoiseCommand: ParsableCommand {
                     return ([try makeModelStage(verb: "denoise", model: g.model, options: modelOptions)], g.indices)
                 }
                 return ([try makeModelStage(verb: "denoise", model: g.model, options: modelOptions, sigma: sigmaValues,
-                                            strength: conv.strength, ensemble: conv.ensemble)], g.indices)
+                                            strength: conv.strength, ensemble: conv.ensemble, realNoise: conv.realNoise)], g.indices)
             }
         }
         if let sheet = modelOptions.sheet, !batch.processing.dryRun { try writeComparisonSheet(sheet, items: items, outcomes: outcomes, outDir: batch.output) }

@@ -34,6 +34,7 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "--pairs with a noise-map model, a diagnostic: give it the noise level function of each pair's actual noise (noisy minus clean), what a perfect estimator would read.") var oracleNoise = false
     @Option(help: "--pairs, a diagnostic: multiply the noise level the model is told (measured, or the oracle's) by this.") var noiseScale: Float = 1
     @Option(help: ArgumentHelp(ConvOptions.ensembleHelp, valueName: "N")) var ensemble: Int = 1
+    @Flag(help: ArgumentHelp(ConvOptions.realNoiseHelp)) var realNoise = false
 
     func validate() throws {
         if data.isEmpty && pairs == nil { throw ValidationError("give --data (a test set) or --pairs (a folder of noisy/ and clean/ pairs).") }
@@ -56,7 +57,7 @@ struct EvalCommand: ParsableCommand {
     /// Options of the other family are refused, not ignored.
     func checkFamily(conv: Bool) throws {
         let convOnly = [("--sigma", sigma != nil), ("--noisy-png", noisyPng), ("--given-sigma", givenSigma), ("--oracle-noise", oracleNoise),
-                        ("--noise-scale", noiseScale != 1), ("--ensemble", ensemble != 1)].filter(\.1).map(\.0)
+                        ("--noise-scale", noiseScale != 1), ("--ensemble", ensemble != 1), ("--real-noise", realNoise)].filter(\.1).map(\.0)
         if !conv, let first = convOnly.first { throw Exit.cannotRun("\(first) applies to convolutional (conv-dae) models; \(model) is not one") }
         if conv, iwae != nil { throw Exit.cannotRun("--iwae applies to VAEs; \(model) is a convolutional model") }
         if conv, resize { throw Exit.cannotRun("--resize applies to fixed-size models; \(model) is convolutional and takes images of any size") }
@@ -74,6 +75,7 @@ struct EvalCommand: ParsableCommand {
         let images = limit.map { Array(all.prefix($0)) } ?? all
         var band = BandDenoiser(model: model)
         band.ensemble = ensemble
+        band.realNoise = realNoise
         if givenSigma { band.sigma = [sigma] }
         let report = DenoisingProtocol.run(band, images: images, sigma: sigma, seed: seed, quantized: noisyPng)
         show(report.evaluation(name: self.model, model: model, images: images.count, sigma: sigma, noisyPNG: noisyPng, given: givenSigma))
@@ -88,6 +90,7 @@ struct EvalCommand: ParsableCommand {
         if !found.unmatched.isEmpty { printError("latent: \(found.unmatched.count) noisy images without a clean partner skipped: \(found.unmatched.prefix(3).joined(separator: ", "))") }
         var band = BandDenoiser(model: model)
         band.ensemble = ensemble
+        band.realNoise = realNoise
         if givenSigma { band.sigma = [try convSigma()] }
         band.strength = noiseScale
         let report = PairEvaluation.run(names, folder: folder, denoiser: band, oracle: oracleNoise)

@@ -28,10 +28,11 @@ struct ModelOptions: ParsableArguments {
     var geometry: ModelGeometry { tile ? .tile : resizeToModel ? .resizeToModel : .exact }
 }
 
-func makeModelStage(verb: String, model: String, options: ModelOptions, sigma: [Float]? = nil, strength: Float = 1, ensemble: Int = 1) throws -> any Stage {
+func makeModelStage(verb: String, model: String, options: ModelOptions, sigma: [Float]? = nil, strength: Float = 1, ensemble: Int = 1,
+                    realNoise: Bool = false) throws -> any Stage {
     try Exit.setUp {
         try ModelVerbs.make(verb: verb, model: model, geometry: options.geometry, overlap: options.overlap, batch: options.batchSize, sigma: sigma,
-                            strength: strength, ensemble: ensemble)
+                            strength: strength, ensemble: ensemble, realNoise: realNoise)
     }
 }
 
@@ -44,10 +45,14 @@ struct ConvOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp(ConvOptions.ensembleHelp, valueName: "N")) var ensemble: Int = 1
 
+    @Flag(help: ArgumentHelp(ConvOptions.realNoiseHelp)) var realNoise = false
+
+    static let realNoiseHelp = "Noise-conditioned models (photo): for photos with real camera noise, add a block-matching Wiener stage after the network, guided by its output (about 1 CPU-s per megapixel more). Not for white (synthetic) noise, where it smooths away detail."
+
     static let ensembleHelp = "Convolutional models (photo): denoise each image in N orientations (1, 2, 4 or 8: as it is, mirrored, upside down, transposed) and average the results: a little cleaner, N times the CPU time; 4 and 8 hold the image in memory instead of streaming it."
 
     /// The options given that only convolutional models take.
-    var given: [String] { [("--strength", strength != 1), ("--ensemble", ensemble != 1)].filter(\.1).map(\.0) }
+    var given: [String] { [("--strength", strength != 1), ("--ensemble", ensemble != 1), ("--real-noise", realNoise)].filter(\.1).map(\.0) }
 
     func validate() throws {
         guard ConvStage.strengthRange.contains(Double(strength)) else { throw ValidationError("--strength must be between 0 and \(Int(ConvStage.strengthRange.upperBound)).") }
