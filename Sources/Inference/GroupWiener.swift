@@ -76,28 +76,34 @@ public final class GroupWiener {
     public func push(noisy: FloatImage, pilot: FloatImage) throws {
         precondition(noisy.width == width && pilot.width == width && noisy.height == pilot.height)
         let rows = noisy.height
-        for r in 0..<rows {
-            let row = received + r
-            for p in 0..<planes {
-                let zr = UnsafeMutablePointer<Float>.allocate(capacity: width)
-                let yr = UnsafeMutablePointer<Float>.allocate(capacity: width)
-                let pk = UnsafeMutablePointer<Float>.allocate(capacity: width)
-                for x in 0..<width {
+        noisy.data.withUnsafeBufferPointer { zb in pilot.data.withUnsafeBufferPointer { yb in
+            for r in 0..<rows {
+                let row = received + r
+                // Row r of colour plane c in each band.
+                func zr(_ c: Int) -> UnsafePointer<Float> { zb.baseAddress! + (c * rows + r) * width }
+                func yr(_ c: Int) -> UnsafePointer<Float> { yb.baseAddress! + (c * pilot.height + r) * width }
+                for p in 0..<planes {
+                    let zo = UnsafeMutablePointer<Float>.allocate(capacity: width)
+                    let yo = UnsafeMutablePointer<Float>.allocate(capacity: width)
+                    let pk = UnsafeMutablePointer<Float>.allocate(capacity: width)
                     if planes == 1 {
-                        zr[x] = noisy[x: x, y: r, c: 0]; yr[x] = pilot[x: x, y: r, c: 0]
+                        zo.update(from: zr(0), count: width); yo.update(from: yr(0), count: width)
                     } else {
                         let m = Self.opp[p]
-                        zr[x] = m[0] * noisy[x: x, y: r, c: 0] + m[1] * noisy[x: x, y: r, c: 1] + m[2] * noisy[x: x, y: r, c: 2]
-                        yr[x] = m[0] * pilot[x: x, y: r, c: 0] + m[1] * pilot[x: x, y: r, c: 1] + m[2] * pilot[x: x, y: r, c: 2]
+                        let (z0, z1, z2, y0, y1, y2) = (zr(0), zr(1), zr(2), yr(0), yr(1), yr(2))
+                        for x in 0..<width {
+                            zo[x] = m[0] * z0[x] + m[1] * z1[x] + m[2] * z2[x]
+                            yo[x] = m[0] * y0[x] + m[1] * y1[x] + m[2] * y2[x]
+                        }
                     }
-                    pk[x] = pilot[x: x, y: r, c: p]
+                    pk.update(from: yr(p), count: width)
+                    z[p * height + row] = zo; y[p * height + row] = yo; pilotKept[p * height + row] = pk
+                    let nr = UnsafeMutablePointer<Float>.allocate(capacity: width); nr.initialize(repeating: 0, count: width)
+                    let dr = UnsafeMutablePointer<Float>.allocate(capacity: width); dr.initialize(repeating: 0, count: width)
+                    num[p * height + row] = nr; den[p * height + row] = dr
                 }
-                z[p * height + row] = zr; y[p * height + row] = yr; pilotKept[p * height + row] = pk
-                let nr = UnsafeMutablePointer<Float>.allocate(capacity: width); nr.initialize(repeating: 0, count: width)
-                let dr = UnsafeMutablePointer<Float>.allocate(capacity: width); dr.initialize(repeating: 0, count: width)
-                num[p * height + row] = nr; den[p * height + row] = dr
             }
-        }
+        } }
         received += rows
         try advance()
     }
@@ -131,21 +137,30 @@ public final class GroupWiener {
 
     private func emitRows(_ range: Range<Int>) throws {
         var band = FloatImage(width: width, height: range.count, channels: channels)
-        var o = [Float](repeating: 0, count: planes)
-        for row in range {
-            for x in 0..<width {
+        let inv = Self.inv
+        band.data.withUnsafeMutableBufferPointer { out in
+            for row in range {
+                let r = row - range.lowerBound
+                var o = [UnsafePointer<Float>](), d = [UnsafePointer<Float>](), pk = [UnsafePointer<Float>]()
                 for p in 0..<planes {
-                    let d = den[p * height + row]![x]
-                    // A pixel no block covered (an image narrower or shorter than a block) keeps the pilot.
-                    o[p] = d > 0 ? num[p * height + row]![x] / d : .nan
+                    o.append(UnsafePointer(num[p * height + row]!)); d.append(UnsafePointer(den[p * height + row]!))
+                    pk.append(UnsafePointer(pilotKept[p * height + row]!))
                 }
-                for c in 0..<channels {
-                    var v: Float
-                    if planes == 1 { v = o[0] } else { v = Self.inv[c][0] * o[0] + Self.inv[c][1] * o[1] + Self.inv[c][2] * o[2] }
-                    if v.isNaN { v = pilotKept[c * height + row]![x] }
-                    band[x: x, y: row - range.lowerBound, c: c] = v
+                for x in 0..<width {
+                    if planes == 1 {
+                        // A pixel no block covered (an image narrower or shorter than a block) keeps the pilot.
+                        out[r * width + x] = d[0][x] > 0 ? o[0][x] / d[0][x] : pk[0][x]
+                        continue
+                    }
+                    let covered = d[0][x] > 0 && d[1][x] > 0 && d[2][x] > 0
+                    let v0 = o[0][x] / d[0][x], v1 = o[1][x] / d[1][x], v2 = o[2][x] / d[2][x]
+                    for c in 0..<3 {
+                        out[(c * range.count + r) * width + x] = covered ? inv[c][0] * v0 + inv[c][1] * v1 + inv[c][2] * v2 : pk[c][x]
+                    }
                 }
             }
+        }
+        for row in range {
             for p in 0..<planes {
                 for t in [num, den, pilotKept] { t[p * height + row]?.deallocate() }
                 num[p * height + row] = nil; den[p * height + row] = nil; pilotKept[p * height + row] = nil
