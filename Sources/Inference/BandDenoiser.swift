@@ -169,7 +169,7 @@ public struct BandDenoiser {
             [("latent:sigma", (sigma != nil ? "given " : "measured ") + planesText(v, channels: rgbRead) + toldNote)]
         } ?? []
         var reading = NoiseReading(sigmas: sigmas, levels: levels, texts: texts)
-        if let stage = realNoiseSigma(sigmas, planes: planes), width >= 8, height >= 8 {
+        if let stage = realNoiseSigma(sigmas, planes: planes, width: width, height: height) {
             reading.texts.append(("latent:real-noise", String(format: "block-matching Wiener stage told σ %.2f (%g times the mean level told)", stage[0], Self.realNoiseFactor)))
         }
         // The image's own noise (before `strength`), per channel, against the model's training range.
@@ -234,7 +234,7 @@ public struct BandDenoiser {
     public func run(width: Int, height: Int, colorPlanes: Int, sigmas: [Float]? = nil,
                     nextRows: () throws -> FloatImage?, emit: @escaping (FloatImage) throws -> Void,
                     progress: ((Double) -> Void)? = nil) throws {
-        guard let sigma = realNoiseSigma(sigmas, planes: colorPlanes), width >= 8, height >= 8 else {
+        guard let sigma = realNoiseSigma(sigmas, planes: colorPlanes, width: width, height: height) else {
             return try runNetwork(width: width, height: height, colorPlanes: colorPlanes, sigmas: sigmas, nextRows: nextRows, emit: emit, progress: progress)
         }
         let stage = GroupWiener(width: width, height: height, channels: colorPlanes, sigma: sigma, settings: Self.realNoiseSettings, emit: emit)
@@ -252,9 +252,10 @@ public struct BandDenoiser {
     }
 
     /// The σ per colour plane the real-noise stage is told: `realNoiseFactor` times the mean of
-    /// what the network was told, per channel (nil: no stage).
-    func realNoiseSigma(_ sigmas: [Float]?, planes: Int) -> [Float]? {
-        guard realNoise, let sigmas, sigmas.count >= planes else { return nil }
+    /// what the network was told, per channel (nil: no stage, also for an image smaller than a
+    /// block, 8 pixels, either way).
+    func realNoiseSigma(_ sigmas: [Float]?, planes: Int, width: Int, height: Int) -> [Float]? {
+        guard realNoise, let sigmas, sigmas.count >= planes, width >= 8, height >= 8 else { return nil }
         let perChannel = planes == 3 ? channelSigmas(Array(sigmas.prefix(3))) : [sigmas[0]]
         return [Float](repeating: Self.realNoiseFactor * perChannel.reduce(0, +) / Float(perChannel.count), count: planes)
     }
@@ -523,7 +524,7 @@ public struct BandDenoiser {
     public func wholeImage(_ img: FloatImage, sigmas given: [Float]? = nil) -> FloatImage {
         let sigmas = given ?? sigmas(for: img)
         let out = networkWholeImage(img, sigmas: sigmas)
-        guard let sigma = realNoiseSigma(sigmas, planes: img.channels), img.width >= 8, img.height >= 8 else { return out }
+        guard let sigma = realNoiseSigma(sigmas, planes: img.channels, width: img.width, height: img.height) else { return out }
         // GroupWiener.filter throws only through its emit, which here does not.
         return try! GroupWiener.filter(noisy: img, pilot: out, sigma: sigma, settings: Self.realNoiseSettings)
     }
