@@ -7,7 +7,8 @@ import Foundation
 ///      "stale":N,"command":"converted","output":"out/","failures":[{"file":F,"reason":R}],
 ///      "warnings":[{"file":F,"reason":R}],
 ///      "files":[{"file":F,"output":O,"outcome":"done|replaced-stale|skipped|failed|warned",
-///                "sigma":[...],"sigma_from":"measured|given|noise-level-function"}]}
+///                "sigma":[...],"sigma_from":"measured|given|noise-level-function",
+///                "real_noise":{"stage":B,"correlation":C,"sigma":S}}]}
 ///
 /// (the count under the command's own word, "converted", "denoised", ..., and "stale_replaced"
 /// are the names of earlier versions; "processed" and "stale" are the same numbers under names
@@ -169,12 +170,16 @@ public struct FileRecord: Sendable {
     /// The output's `latent:sigma` ("measured 3.1,2.2,2.9", "given 25", "noise level function,
     /// mean ..."), when a noise-conditioned model ran.
     public var sigma: String?
+    /// The output's `latent:real-noise` ("auto: noise correlation 0.271, above 0.17;
+    /// block-matching Wiener stage told σ 9.80 ...", "... no stage"), when it was decided.
+    public var realNoise: String?
 
-    public init(input: String, output: String?, outcome: ItemOutcome, sigma: String?) {
+    public init(input: String, output: String?, outcome: ItemOutcome, sigma: String?, realNoise: String? = nil) {
         self.input = input
         self.output = output
         self.outcome = outcome
         self.sigma = sigma
+        self.realNoise = realNoise
     }
 
     public var json: String {
@@ -186,7 +191,20 @@ public struct FileRecord: Sendable {
         case .warned: "warned"
         }
         return "{\"file\":\(jsonQuote(input)),\"output\":\(output.map(jsonQuote) ?? "null"),\"outcome\":\"\(word)\""
-            + (sigmaJSON.map { "," + $0 } ?? "") + "}"
+            + (sigmaJSON.map { "," + $0 } ?? "") + (realNoiseJSON.map { "," + $0 } ?? "") + "}"
+    }
+
+    /// "real_noise":{"stage":true|false,"correlation":number|null,"sigma":number|null}: whether
+    /// the real-noise stage ran, the gate's reading (auto) and the σ the stage was told.
+    var realNoiseJSON: String? {
+        guard let realNoise else { return nil }
+        func number(after marker: String) -> String {
+            guard let r = realNoise.range(of: marker) else { return "null" }
+            let digits = realNoise[r.upperBound...].prefix { $0.isNumber || $0 == "." || $0 == "-" }
+            return Double(digits).map { String(format: "%.3f", $0) } ?? "null"
+        }
+        let stage = realNoise.hasSuffix("no stage") ? "false" : "true"
+        return "\"real_noise\":{\"stage\":\(stage),\"correlation\":\(number(after: "noise correlation ")),\"sigma\":\(number(after: "told σ "))}"
     }
 
     /// "sigma":[numbers],"sigma_from":"measured|given|noise-level-function" (the mean over

@@ -10,6 +10,12 @@ import PNGIO
 /// still need), and the output is written band by band. Nothing is computed twice and memory
 /// depends on the width, not the image's height; the result equals whole-image inference exactly.
 /// Grey models denoise each colour plane of an RGB image; alpha is carried through.
+/// Whether `BandDenoiser` adds its real-noise stage: always, never, or where the image's noise
+/// is correlated as a camera's is (`BandDenoiser.realNoise`).
+public enum RealNoiseMode: String, CaseIterable, Sendable {
+    case auto, on, off
+}
+
 public struct BandDenoiser {
     public let model: ConvDenoiser
     /// Output rows handed to `emit` at a time.
@@ -43,8 +49,13 @@ public struct BandDenoiser {
     /// `realNoiseFactor` times the mean noise level the network was told. Real noise is
     /// spatially correlated and the network, trained mostly towards white noise, leaves a fine
     /// mottle that grouping similar blocks from around the image takes out. Not for white noise:
-    /// told that much more than the noise, it smooths away detail there.
-    public var realNoise = false
+    /// told that much more than the noise, it smooths away detail there. `auto` runs it on an
+    /// image whose fine noise is correlated between neighbours (`NoiseCorrelation` above
+    /// `realNoiseGate`), read in the noise-reading pass.
+    public var realNoise = RealNoiseMode.off
+    /// White noise reads below 0.13 (σ 5-50 on 43 colour photos and Set12), real camera noise
+    /// and JPEG above 0.21 (polyu-val's two cameras, 12 more real photos, 8 JPEGs): the middle.
+    public static let realNoiseGate = 0.17
     /// Chosen on polyu-val's 41 real pairs (4.5 made 38.06 dB; 3.5 / 4 / 5.5 / 6.5 made 38.02 /
     /// 38.05 / 38.05 / 38.01; docs/colour-model.md, session 40).
     public static let realNoiseFactor: Float = 4.5
@@ -119,6 +130,10 @@ public struct BandDenoiser {
         /// Set when the noise is above what the model was trained on (it will remove less than
         /// it should): the image's file, its level, and the model's range.
         public var warning: String?
+        /// The real-noise gate's reading (`NoiseCorrelation`), when it was taken (`auto`).
+        public var correlation: Double?
+        /// σ per colour plane the real-noise stage is told; nil: no stage for this image.
+        public var stage: [Float]?
     }
 
     /// One pass over an image's rows, top to bottom: `next` hands out bands (nil at the end),
@@ -132,16 +147,29 @@ public struct BandDenoiser {
         if let sigma, sigma.count != 1 && sigma.count != planes {
             throw InferenceError.image(file: file, reason: "\(sigma.count) noise levels given for an image of \(planes) colour plane\(planes == 1 ? "" : "s")")
         }
+        // The real-noise gate, fed the rows of whichever pass reads the noise.
+        let gate = realNoise == .auto && (model.noiseInput || model.noiseMap) && width >= 8 && height >= 8
+            ? NoiseCorrelation(width: width, planes: planes) : nil
+        var correlation: Double?
+        var gateRead = false
+        func gated(_ pass: RowPass) -> RowPass {
+            guard let gate else { return pass }
+            return ({ try pass.next().map { band -> FloatImage in gate.add(band); return band } },
+                    { while let band = try pass.next() { gate.add(band) }   // rows the measurement left
+                      try pass.finish()
+                      correlation = gate.value()
+                      gateRead = true })
+        }
         var levels: NoiseLevelFunction?
         if let estimator = levelEstimator(planes: planes) {
-            let pass = try openPass()
+            let pass = gated(try openPass())
             levels = try NoiseLevelFunction.measure(with: estimator, width: width, height: height, space: model.mapSpace,
                                                     nextRows: pass.next)
             try pass.finish()
         }
         // σ per channel as given or measured, before any conversion into the model's map space.
         let rgbRead: [Float]? = levels != nil ? nil : try channelRead(planes) {
-            let pass = try openPass()
+            let pass = gated(try openPass())
             let stride = NoiseEstimator.stride(forPixels: width * height)
             let estimators = (0..<planes).map { _ in NoiseEstimator(width: width, stride: stride) }
             while let band = try pass.next() {
@@ -169,9 +197,16 @@ public struct BandDenoiser {
             [("latent:sigma", (sigma != nil ? "given " : "measured ") + planesText(v, channels: rgbRead) + toldNote)]
         } ?? []
         var reading = NoiseReading(sigmas: sigmas, levels: levels, texts: texts)
-        if let stage = realNoiseSigma(sigmas, planes: planes, width: width, height: height) {
-            reading.texts.append(("latent:real-noise", String(format: "block-matching Wiener stage told σ %.2f (%g times the mean level told)", stage[0], Self.realNoiseFactor)))
+        if !gateRead, let gate {
+            // Nothing was measured (σ given): a pass of its own.
+            let pass = try openPass()
+            while let band = try pass.next() { gate.add(band) }
+            try pass.finish()
+            correlation = gate.value()
         }
+        reading.correlation = correlation
+        reading.stage = stageSigma(sigmas, planes: planes, width: width, height: height, correlation: correlation)
+        if let text = realNoiseText(stage: reading.stage, correlation: correlation) { reading.texts.append(("latent:real-noise", text)) }
         // The image's own noise (before `strength`), per channel, against the model's training range.
         let bins = levels.map { f in (0..<NoiseLevelFunction.brightnessBins).map { b in f.table.map { $0[b] } } }
         let highest = bins?.flatMap(channelSigmas).max() ?? rgbRead?.max()
@@ -213,7 +248,7 @@ public struct BandDenoiser {
         var out = img
         var y0 = 0
         let source = Self.memoryPass(img)
-        try run(width: img.width, height: img.height, colorPlanes: planes, sigmas: noise.sigmas,
+        try run(width: img.width, height: img.height, colorPlanes: planes, sigmas: noise.sigmas, stage: noise.stage,
                 nextRows: source.next, emit: { band in
             out.setRows(band, at: y0, planes: planes)
             y0 += band.height
@@ -229,12 +264,12 @@ public struct BandDenoiser {
     /// tiled), the rows are gathered first and the image streamed in each orientation.
     /// `progress` hears how far it has got (0...1): the rows emitted, or the passes over the
     /// gathered image.
-    /// With `realNoise`, the network's output is the pilot of a `GroupWiener` stage that the
-    /// rows go through on their way to `emit`.
-    public func run(width: Int, height: Int, colorPlanes: Int, sigmas: [Float]? = nil,
+    /// With a `stage` σ (`NoiseReading.stage`), the network's output is the pilot of a
+    /// `GroupWiener` stage that the rows go through on their way to `emit`.
+    public func run(width: Int, height: Int, colorPlanes: Int, sigmas: [Float]? = nil, stage: [Float]? = nil,
                     nextRows: () throws -> FloatImage?, emit: @escaping (FloatImage) throws -> Void,
                     progress: ((Double) -> Void)? = nil) throws {
-        guard let sigma = realNoiseSigma(sigmas, planes: colorPlanes, width: width, height: height) else {
+        guard let sigma = stage, width >= 8, height >= 8 else {
             return try runNetwork(width: width, height: height, colorPlanes: colorPlanes, sigmas: sigmas, nextRows: nextRows, emit: emit, progress: progress)
         }
         let stage = GroupWiener(width: width, height: height, channels: colorPlanes, sigma: sigma, settings: Self.realNoiseSettings, emit: emit)
@@ -252,12 +287,34 @@ public struct BandDenoiser {
     }
 
     /// The σ per colour plane the real-noise stage is told: `realNoiseFactor` times the mean of
-    /// what the network was told, per channel (nil: no stage, also for an image smaller than a
-    /// block, 8 pixels, either way).
-    func realNoiseSigma(_ sigmas: [Float]?, planes: Int, width: Int, height: Int) -> [Float]? {
-        guard realNoise, let sigmas, sigmas.count >= planes, width >= 8, height >= 8 else { return nil }
+    /// what the network was told, per channel; nil (no stage) when `realNoise` is off, or
+    /// `auto` and `correlation` is not above the gate, for an image smaller than a block
+    /// (8 pixels) either way, and when that σ is under `realNoiseMinimum`.
+    func stageSigma(_ sigmas: [Float]?, planes: Int, width: Int, height: Int, correlation: Double?) -> [Float]? {
+        guard let sigmas, sigmas.count >= planes, width >= 8, height >= 8 else { return nil }
+        switch realNoise {
+        case .off: return nil
+        case .auto: guard let correlation, correlation > Self.realNoiseGate else { return nil }
+        case .on: break
+        }
         let perChannel = planes == 3 ? channelSigmas(Array(sigmas.prefix(3))) : [sigmas[0]]
-        return [Float](repeating: Self.realNoiseFactor * perChannel.reduce(0, +) / Float(perChannel.count), count: planes)
+        let sigma = Self.realNoiseFactor * perChannel.reduce(0, +) / Float(perChannel.count)
+        // Under half a grey level there is nothing for it to take out (and at 0 nothing to go on).
+        return sigma >= Self.realNoiseMinimum ? [Float](repeating: sigma, count: planes) : nil
+    }
+
+    /// The least σ (0-255) the real-noise stage is run with.
+    public static let realNoiseMinimum: Float = 0.5
+
+    /// The provenance of the real-noise stage's decision: "on: " or the gate's reading, then the
+    /// σ the stage was told or "no stage" (nil when it is off, or the model takes no σ).
+    func realNoiseText(stage: [Float]?, correlation: Double?) -> String? {
+        guard realNoise != .off, model.noiseInput || model.noiseMap else { return nil }
+        let how = realNoise == .on ? "on; "
+            : correlation.map { String(format: "auto: noise correlation %.3f, ", $0) + ($0 > Self.realNoiseGate ? "above " : "not above ") + "\(Self.realNoiseGate); " }
+            ?? "auto: noise correlation not measurable; "
+        guard let stage else { return how + "no stage" }
+        return how + String(format: "block-matching Wiener stage told σ %.2f (%g times the mean level told)", stage[0], Self.realNoiseFactor)
     }
 
     /// `run` without the real-noise stage.
@@ -524,9 +581,15 @@ public struct BandDenoiser {
     public func wholeImage(_ img: FloatImage, sigmas given: [Float]? = nil) -> FloatImage {
         let sigmas = given ?? sigmas(for: img)
         let out = networkWholeImage(img, sigmas: sigmas)
-        guard let sigma = realNoiseSigma(sigmas, planes: img.channels, width: img.width, height: img.height) else { return out }
+        guard let sigma = stageSigma(for: img, sigmas: sigmas) else { return out }
         // GroupWiener.filter throws only through its emit, which here does not.
         return try! GroupWiener.filter(noisy: img, pilot: out, sigma: sigma, settings: Self.realNoiseSettings)
+    }
+
+    /// The real-noise stage's σ for `img` (as `readNoise` decides it), given the network's σs.
+    public func stageSigma(for img: FloatImage, sigmas: [Float]?) -> [Float]? {
+        let correlation = realNoise == .auto && sigmas != nil ? NoiseCorrelation.measure(img, planes: img.channels) : nil
+        return stageSigma(sigmas, planes: img.channels, width: img.width, height: img.height, correlation: correlation)
     }
 
     /// `wholeImage` without the real-noise stage.
@@ -590,7 +653,7 @@ public struct BandDenoiser {
                 let writer = try PNGWriter(path: tmp, width: h.width, height: h.height, format: format)
                 // Alpha is carried through as the file's own bytes, a row at a time.
                 var alphaRows: [[UInt8]] = []
-                try run(width: h.width, height: h.height, colorPlanes: planes, sigmas: noise.sigmas, nextRows: {
+                try run(width: h.width, height: h.height, colorPlanes: planes, sigmas: noise.sigmas, stage: noise.stage, nextRows: {
                     guard let band = try Self.nextRows(reader) else { return nil }
                     if layout.hasAlpha { alphaRows += Self.alphaRows(of: band, colorPlanes: planes) }
                     return FloatImage(band)

@@ -45,6 +45,9 @@ public final class GroupWiener {
     static let inv: [[Float]] = [[1, 1, 2.0 / 3], [1, 0, -4.0 / 3], [1, -1, 2.0 / 3]]
 
     /// `sigma`: the σ (0-255 scale) the filter is told for each of the image's colour channels.
+    /// The least σ (0-255) the filter works with; a smaller one is taken as this.
+    public static let minimumSigma: Float = 0.01
+
     public init(width: Int, height: Int, channels: Int, sigma: [Float], settings: Settings = Settings(),
                 emit: @escaping (FloatImage) throws -> Void) {
         precondition(channels == 1 || channels == 3, "GroupWiener: 1 or 3 colour planes")
@@ -57,7 +60,8 @@ public final class GroupWiener {
         params.width = Int32(width); params.height = Int32(height); params.planes = Int32(planes)
         params.step = Int32(settings.step); params.radius = Int32(settings.radius); params.stride = Int32(settings.stride)
         params.group = Int32(settings.group); params.tau = settings.tau / (255 * 255)
-        let s = sigma.map { $0 / 255 }
+        // σ 0 would make every Wiener weight 0/0: a hundredth of a grey level at least.
+        let s = sigma.map { max($0, Self.minimumSigma) / 255 }
         if planes == 1 {
             params.sigma.0 = s[0]
         } else {

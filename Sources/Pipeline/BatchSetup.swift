@@ -115,6 +115,7 @@ public enum BatchSetup {
             }
             parts.append(chain)
             if let sigma = report.texts.first(where: { $0.key == "latent:sigma" }) { parts.append("σ " + sigma.text) }
+            if let stage = report.texts.first(where: { $0.key == "latent:real-noise" }) { parts.append("real noise: " + stage.text) }
             if case .replacedStale = outcome { parts.append("replaced a stale output") }
             if case .warned(let w) = outcome { parts.append("warning: " + w) }
             if let seconds = report.seconds { parts.append(String(format: "%.2f s", seconds)) }
@@ -127,7 +128,8 @@ public enum BatchSetup {
                                    runner: PipelineRunner) -> [FileRecord] {
         zip(items, outcomes).map { item, outcome in
             FileRecord(input: item.path, output: runner.outputPath(for: item), outcome: outcome,
-                       sigma: texts[item.path]?.first { $0.key == "latent:sigma" }?.text)
+                       sigma: texts[item.path]?.first { $0.key == "latent:sigma" }?.text,
+                       realNoise: texts[item.path]?.first { $0.key == "latent:real-noise" }?.text)
         }
     }
 }

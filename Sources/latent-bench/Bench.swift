@@ -16,7 +16,7 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "latent-bench",
         abstract: "Measure sgemm peak and the FLOP rate of a training step.",
-        subcommands: [Gemm.self, Recon.self, Conv.self, TrainStep.self, Infer.self, NoiseStats.self, HeldOut.self, RowMemory.self, GroupFilter.self])
+        subcommands: [Gemm.self, Recon.self, Conv.self, TrainStep.self, Infer.self, NoiseStats.self, HeldOut.self, RowMemory.self, GroupFilter.self, Correlation.self])
 
     /// As `latent`: OpenBLAS on the kernels the CPU has (see `BLAS.upgradedCoreType`).
     static func main() {
@@ -427,5 +427,38 @@ struct GroupFilter: ParsableCommand {
             try PNGWriter.write(o.pngImage(layout: .rgb, depth: 8), to: out + "/" + n)
         }
         print(String(format: "%d files, %.2f CPU-s/MP", names.count, cpu / mp))
+    }
+}
+
+struct Correlation: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "noise-correlation",
+        abstract: "NoiseCorrelation (the real-noise gate's statistic) of every PNG in each folder (a pairs folder: its noisy/): the range per folder, each file with --each, and the CPU seconds per megapixel.")
+    @Argument var folders: [String]
+    @Flag var each = false
+
+    func run() throws {
+        var cpu = 0.0, mp = 0.0
+        for folder in folders {
+            let dir = FileManager.default.fileExists(atPath: folder + "/noisy") ? folder + "/noisy" : folder
+            let names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".png") }.sorted()
+            var values: [Double] = []
+            for n in names {
+                let png = try PNGReader.read(path: dir + "/" + n)
+                let planes = png.layout.colorChannels
+                let img = FloatImage(png)
+                let t0 = clock()
+                let v = NoiseCorrelation.measure(img, planes: planes)
+                cpu += Double(clock() - t0) / Double(CLOCKS_PER_SEC)
+                mp += Double(img.width * img.height) / 1e6
+                if each { print(n, v.map { String(format: "%.3f", $0) } ?? "-") }
+                if let v { values.append(v) }
+            }
+            values.sort()
+            guard !values.isEmpty else { print(folder, "no values"); continue }
+            print((folder as NSString).lastPathComponent + String(format: " n=%d min %.3f median %.3f max %.3f", values.count,
+                         values.first!, values[values.count / 2], values.last!))
+        }
+        print(String(format: "%.3f CPU-s/MP", cpu / max(mp, 1e-9)))
     }
 }

@@ -194,18 +194,18 @@ struct RealNoiseStageTests {
         let model = BandDenoiserTests.conditionedModel()
         let (_, noisy, _) = GroupWienerTests.scene(41, 35, channels: 3, sigma: 10, seed: 8)
         var reference = BandDenoiser(model: model)
-        reference.realNoise = true
+        reference.realNoise = .on
         let sigmas: [Float] = [10, 10, 10]
         let whole = reference.wholeImage(noisy, sigmas: sigmas)
+        let stage = try #require(reference.stageSigma(for: noisy, sigmas: sigmas))
         var plain = reference
-        plain.realNoise = false
+        plain.realNoise = .off
         #expect(plain.wholeImage(noisy, sigmas: sigmas).data != whole.data)
         for (band, read) in [(4, 3), (16, 70), (64, 1)] {
-            var bd = BandDenoiser(model: model, bandRows: band)
-            bd.realNoise = true
+            let bd = BandDenoiser(model: model, bandRows: band)
             var out = FloatImage(width: noisy.width, height: noisy.height, channels: 3)
             var next = 0, top = 0
-            try bd.run(width: noisy.width, height: noisy.height, colorPlanes: 3, sigmas: sigmas, nextRows: {
+            try bd.run(width: noisy.width, height: noisy.height, colorPlanes: 3, sigmas: sigmas, stage: stage, nextRows: {
                 guard next < noisy.height else { return nil }
                 let rows = next..<min(noisy.height, next + read)
                 next = rows.upperBound
@@ -214,5 +214,70 @@ struct RealNoiseStageTests {
             #expect(top == noisy.height)
             #expect(out.data == whole.data, "band \(band), \(read) rows read at a time")
         }
+    }
+
+    /// A scene with camera-like (spatially correlated) noise or with white noise, colour or grey.
+    static func scene(correlated: Bool, planes: Int) -> FloatImage {
+        var rng = RandomGenerator(seed: correlated ? 21 : 22)
+        let w = 120, h = 70
+        var n = [Float](repeating: 0, count: planes * (w + 2) * (h + 2))
+        for i in n.indices { n[i] = rng.normal() * 6 }
+        var img = FloatImage(width: w, height: h, channels: planes)
+        let k: [Float] = [0.25, 0.5, 0.25]
+        for c in 0..<planes { for y in 0..<h { for x in 0..<w {
+            var v: Float
+            if correlated {
+                v = 0
+                for dy in 0..<3 { for dx in 0..<3 { v += k[dy] * k[dx] * n[(c * (h + 2) + y + dy) * (w + 2) + x + dx] } }
+                v *= 2.8
+            } else {
+                v = n[(c * (h + 2) + y + 1) * (w + 2) + x + 1]
+            }
+            let base: Float = x < 70 ? 80 + 0.2 * Float(x) + 15 * Float(c) : ((x / 4 + y / 5) % 2 == 0 ? 50 : 190)
+            img[x: x, y: y, c: c] = min(1, max(0, (base + v).rounded() / 255))
+        } } }
+        return img
+    }
+
+    /// `auto`: the noise-reading pass reads the correlation, the stage runs on camera-like noise
+    /// (the output that of `on`) and not on white noise (that of `off`), colour and grey; the
+    /// reading and its provenance say which; in memory and whole-image give the same.
+    @Test(arguments: [3, 1])
+    func autoRunsTheStageOnCorrelatedNoiseOnly(planes: Int) throws {
+        let model = BandDenoiserTests.conditionedModel()
+        for correlated in [true, false] {
+            let img = Self.scene(correlated: correlated, planes: planes)
+            func run(_ mode: RealNoiseMode) throws -> (image: FloatImage, noise: BandDenoiser.NoiseReading) {
+                var bd = BandDenoiser(model: model, bandRows: 16)
+                bd.realNoise = mode
+                return try bd.denoise(img, colorPlanes: planes, file: "x.png")
+            }
+            let auto = try run(.auto), on = try run(.on), off = try run(.off)
+            #expect(on.image != off.image)
+            let correlation = try #require(auto.noise.correlation)
+            #expect((correlation > BandDenoiser.realNoiseGate) == correlated, "correlation \(correlation)")
+            #expect(auto.image == (correlated ? on.image : off.image))
+            #expect((auto.noise.stage != nil) == correlated)
+            let text = try #require(auto.noise.texts.first { $0.key == "latent:real-noise" }?.text)
+            #expect(text.hasPrefix(String(format: "auto: noise correlation %.3f", correlation)), "\(text)")
+            #expect(text.hasSuffix(correlated ? "(4.5 times the mean level told)" : "no stage"), "\(text)")
+            #expect(off.noise.texts.allSatisfy { $0.key != "latent:real-noise" } && off.noise.correlation == nil)
+            var whole = BandDenoiser(model: model)
+            whole.realNoise = .auto
+            #expect(whole.wholeImage(img, sigmas: auto.noise.sigmas) == auto.image)
+        }
+    }
+
+    /// A σ of 0 (a clean image's reading) runs no stage, even when it is on; the filter itself
+    /// takes σ 0 as its least σ instead of dividing by it.
+    @Test func noStageAtSigmaZero() throws {
+        let model = BandDenoiserTests.conditionedModel()
+        let (_, noisy, pilot) = GroupWienerTests.scene(30, 30, channels: 3, sigma: 5, seed: 4)
+        var bd = BandDenoiser(model: model)
+        bd.realNoise = .on
+        #expect(bd.stageSigma(for: noisy, sigmas: [0, 0, 0]) == nil)
+        #expect(bd.stageSigma(for: noisy, sigmas: [1, 1, 1]) != nil)
+        let out = try GroupWiener.filter(noisy: noisy, pilot: pilot, sigma: [0, 0, 0])
+        #expect(out.data.allSatisfy { $0.isFinite })
     }
 }

@@ -45,7 +45,7 @@ public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
     /// The self-ensemble (`BandDenoiser.ensemble`): 1, 2, 4 or 8 orientations.
     public let ensemble: Int
     /// The real-noise stage after the network (`BandDenoiser.realNoise`).
-    public let realNoise: Bool
+    public let realNoise: RealNoiseMode
     public let denoiser: BandDenoiser
     /// A second model for colour images (the photo family: a grey model for grey images, a colour
     /// one for RGB and RGBA); nil: `denoiser` for every image.
@@ -61,7 +61,7 @@ public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
     public var settings: [(key: String, value: String)] {
         (sigma.map { [("sigma", $0.map { String(format: "%g", $0) }.joined(separator: ","))] } ?? [])
             + (strength == 1 ? [] : [("strength", String(format: "%g", strength))]) + (ensemble == 1 ? [] : [("ensemble", "\(ensemble)")])
-            + (realNoise ? [("realnoise", "on")] : [])
+            + (realNoise == .auto ? [] : [("realnoise", realNoise.rawValue)])
     }
     /// The `latent:model` provenance line.
     public var modelDescription: String {
@@ -80,7 +80,7 @@ public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
     public static let ensembleSizes = BandDenoiser.ensembleSizes
 
     public init(verb: String, model: ConvDenoiser, name: String, hash: String, sigma: [Float]? = nil, strength: Float = 1,
-                ensemble: Int = 1, realNoise: Bool = false, colour: (model: ConvDenoiser, name: String, hash: String)? = nil) throws {
+                ensemble: Int = 1, realNoise: RealNoiseMode = .auto, colour: (model: ConvDenoiser, name: String, hash: String)? = nil) throws {
         guard verb == "denoise" || verb == "reconstruct" else { throw PipelineError.unknownStage(verb) }
         if let sigma {
             guard sigma.count == 1 || sigma.count == 3 else {

@@ -1,5 +1,6 @@
 import Foundation
 import Models
+import Inference
 
 /// `denoise` and `reconstruct`: one verb for both model families. The model file is loaded once
 /// (by the one loader) and its family picks the stage: `ModelStage` for fixed-size MLP
@@ -16,8 +17,8 @@ public enum ModelVerbs {
                 "noise-conditioned convolutional models: a factor on the noise level the model is told (measured or given); above 1 removes more, below 1 keeps more detail"),
          .named("ensemble", .choice(ConvStage.ensembleSizes.map(String.init)), default: "1",
                 "convolutional models: denoise each image in N orientations (mirrored, upside down, transposed) and average; N times the work; 4 and 8 hold the image in memory"),
-         .named("realnoise", .choice(["on", "off"]), default: "off",
-                "noise-conditioned convolutional models: for photos with real camera noise, a block-matching Wiener stage after the network, guided by its output (about 1 CPU-s per megapixel more); not for white noise")]
+         .named("realnoise", .choice(RealNoiseMode.allCases.map(\.rawValue)), default: "auto",
+                "noise-conditioned convolutional models: a block-matching Wiener stage after the network, guided by its output, for photos with real camera noise; auto: where the image's noise is correlated between neighbouring pixels as a camera's is (not white noise, where it would smooth away detail)")]
     }
 
     public static let denoise = StageDescriptor(
@@ -35,7 +36,7 @@ public enum ModelVerbs {
     /// use are refused: tile, resize-to-model and overlap are for fixed-size (MLP) models, sigma
     /// and strength for noise-conditioned convolutional ones, ensemble for convolutional ones.
     public static func make(verb: String, model name: String, geometry: ModelGeometry = .exact, overlap: Double? = nil,
-                                  batch: Int = 256, sigma: [Float]? = nil, strength: Float = 1, ensemble: Int = 1, realNoise: Bool = false) throws -> any Stage {
+                                  batch: Int = 256, sigma: [Float]? = nil, strength: Float = 1, ensemble: Int = 1, realNoise: RealNoiseMode = .auto) throws -> any Stage {
         let resolved: (model: AnyModel, metadata: [String: String], path: String)
         do { resolved = try BuiltinModels.resolveAny(name) } catch { throw PipelineError.badParameter(stage: verb, reason: "\(error)") }
         let hash = ModelFile.contentHash(path: resolved.path) ?? "?"
@@ -44,7 +45,7 @@ public enum ModelVerbs {
             if geometry != .exact || overlap != nil {
                 throw PipelineError.badParameter(stage: verb, reason: "\(name) is convolutional and takes images of any size: \(geometry != .exact ? geometry.rawValue : "overlap") does not apply")
             }
-            if (sigma != nil || strength != 1 || realNoise) && !(c.noiseInput || c.noiseMap) {
+            if (sigma != nil || strength != 1 || realNoise == .on) && !(c.noiseInput || c.noiseMap) {
                 throw PipelineError.badParameter(stage: verb, reason: "\(name) is a blind model: it takes no \(sigma != nil ? "sigma" : strength != 1 ? "strength" : "realnoise")")
             }
             // The photo family: the colour model, when installed, takes the colour images.
@@ -62,7 +63,7 @@ public enum ModelVerbs {
             if sigma != nil || strength != 1 {
                 throw PipelineError.badParameter(stage: verb, reason: "\(name) is not conditioned on a noise level: \(sigma != nil ? "sigma" : "strength") applies to convolutional models such as photo")
             }
-            if ensemble != 1 || realNoise {
+            if ensemble != 1 || realNoise == .on {
                 throw PipelineError.badParameter(stage: verb, reason: "\(name) is a fixed-size model: \(ensemble != 1 ? "ensemble" : "realnoise") applies to convolutional models such as photo")
             }
             return try ModelStage(verb: verb, model: m, name: name, hash: hash, geometry: geometry, overlap: overlap ?? 0.5, batch: batch)
@@ -75,7 +76,7 @@ public enum ModelVerbs {
         let geometry = a.positional.dropFirst().compactMap(ModelGeometry.init(rawValue:)).last ?? .exact
         return try make(verb: verb, model: a.positional[0], geometry: geometry, overlap: a.named["overlap"].flatMap(Double.init),
                         batch: batch, sigma: a.named["sigma"].flatMap(ConvStage.parseSigma), strength: a.named["strength"].flatMap(Float.init) ?? 1,
-                        ensemble: a.named["ensemble"].flatMap(Int.init) ?? 1, realNoise: a.named["realnoise"] == "on")
+                        ensemble: a.named["ensemble"].flatMap(Int.init) ?? 1, realNoise: a.named["realnoise"].flatMap(RealNoiseMode.init(rawValue:)) ?? .auto)
     }
 
 }

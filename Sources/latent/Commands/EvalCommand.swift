@@ -34,7 +34,7 @@ struct EvalCommand: ParsableCommand {
     @Flag(help: "--pairs with a noise-map model, a diagnostic: give it the noise level function of each pair's actual noise (noisy minus clean), what a perfect estimator would read.") var oracleNoise = false
     @Option(help: "--pairs, a diagnostic: multiply the noise level the model is told (measured, or the oracle's) by this.") var noiseScale: Float = 1
     @Option(help: ArgumentHelp(ConvOptions.ensembleHelp, valueName: "N")) var ensemble: Int = 1
-    @Flag(help: ArgumentHelp(ConvOptions.realNoiseHelp)) var realNoise = false
+    @Option(help: ArgumentHelp(ConvOptions.realNoiseHelp, valueName: "auto|on|off")) var realNoise = RealNoiseMode.auto
 
     func validate() throws {
         if data.isEmpty && pairs == nil { throw ValidationError("give --data (a test set) or --pairs (a folder of noisy/ and clean/ pairs).") }
@@ -57,7 +57,7 @@ struct EvalCommand: ParsableCommand {
     /// Options of the other family are refused, not ignored.
     func checkFamily(conv: Bool) throws {
         let convOnly = [("--sigma", sigma != nil), ("--noisy-png", noisyPng), ("--given-sigma", givenSigma), ("--oracle-noise", oracleNoise),
-                        ("--noise-scale", noiseScale != 1), ("--ensemble", ensemble != 1), ("--real-noise", realNoise)].filter(\.1).map(\.0)
+                        ("--noise-scale", noiseScale != 1), ("--ensemble", ensemble != 1), ("--real-noise on", realNoise == .on)].filter(\.1).map(\.0)
         if !conv, let first = convOnly.first { throw Exit.cannotRun("\(first) applies to convolutional (conv-dae) models; \(model) is not one") }
         if conv, iwae != nil { throw Exit.cannotRun("--iwae applies to VAEs; \(model) is a convolutional model") }
         if conv, resize { throw Exit.cannotRun("--resize applies to fixed-size models; \(model) is convolutional and takes images of any size") }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Inference
 import Pipeline
 import Render
 import FileIO
@@ -29,7 +30,7 @@ struct ModelOptions: ParsableArguments {
 }
 
 func makeModelStage(verb: String, model: String, options: ModelOptions, sigma: [Float]? = nil, strength: Float = 1, ensemble: Int = 1,
-                    realNoise: Bool = false) throws -> any Stage {
+                    realNoise: RealNoiseMode = .auto) throws -> any Stage {
     try Exit.setUp {
         try ModelVerbs.make(verb: verb, model: model, geometry: options.geometry, overlap: options.overlap, batch: options.batchSize, sigma: sigma,
                             strength: strength, ensemble: ensemble, realNoise: realNoise)
@@ -45,14 +46,14 @@ struct ConvOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp(ConvOptions.ensembleHelp, valueName: "N")) var ensemble: Int = 1
 
-    @Flag(help: ArgumentHelp(ConvOptions.realNoiseHelp)) var realNoise = false
+    @Option(help: ArgumentHelp(ConvOptions.realNoiseHelp, valueName: "auto|on|off")) var realNoise = RealNoiseMode.auto
 
-    static let realNoiseHelp = "Noise-conditioned models (photo): for photos with real camera noise, add a block-matching Wiener stage after the network, guided by its output (about 1 CPU-s per megapixel more). Not for white (synthetic) noise, where it smooths away detail."
+    static let realNoiseHelp = "Noise-conditioned models (photo): a block-matching Wiener stage after the network, guided by its output, for photos with real camera noise. auto: on an image whose noise is correlated between neighbouring pixels, as a camera's is; not on white (synthetic) noise, where it would smooth away detail."
 
     static let ensembleHelp = "Convolutional models (photo): denoise each image in N orientations (1, 2, 4 or 8: as it is, mirrored, upside down, transposed) and average the results: a little cleaner, N times the CPU time; 4 and 8 hold the image in memory instead of streaming it."
 
     /// The options given that only convolutional models take.
-    var given: [String] { [("--strength", strength != 1), ("--ensemble", ensemble != 1), ("--real-noise", realNoise)].filter(\.1).map(\.0) }
+    var given: [String] { [("--strength", strength != 1), ("--ensemble", ensemble != 1), ("--real-noise on", realNoise == .on)].filter(\.1).map(\.0) }
 
     func validate() throws {
         guard ConvStage.strengthRange.contains(Double(strength)) else { throw ValidationError("--strength must be between 0 and \(Int(ConvStage.strengthRange.upperBound)).") }
@@ -78,3 +79,5 @@ func validateSigmaOption(_ sigma: String?) throws {
         throw ValidationError("--sigma must be one number or three (R,G,B), each between 0 and \(Int(ConvStage.maxSigma)) grey levels (or A/B, e.g. 25/255).")
     }
 }
+
+extension RealNoiseMode: ExpressibleByArgument {}
