@@ -20,8 +20,11 @@
 #define MAXG 32
 
 static float dct_c[BB];      // orthonormal DCT-II matrix, row i = frequency i
-static float dct_ct[BB];     // its transpose
 static float kaiser_w[BB];   // Kaiser window (β = 2), outer product
+// The factors of the fast DCT (even/odd split of dct_c): C[0][0], C[4][0], C[2][0], C[2][1],
+// C[6][0], C[6][1], then the odd rows' first four columns C[1|3|5|7][0..3].
+static float dct_e[6];
+static float dct_o[16];
 static int tables_ready = 0;
 
 static double bessel_i0(double x) {
@@ -32,14 +35,12 @@ static double bessel_i0(double x) {
 
 static void make_tables(void) {
     if (__atomic_load_n(&tables_ready, __ATOMIC_ACQUIRE)) return;
-    float c[BB], ct[BB], kw[BB];
+    float c[BB], kw[BB];
     for (int i = 0; i < BS; i++)
         for (int j = 0; j < BS; j++) {
             double a = i == 0 ? sqrt(1.0 / BS) : sqrt(2.0 / BS);
             c[i * BS + j] = (float)(a * cos(M_PI * (2 * j + 1) * i / (2.0 * BS)));
         }
-    for (int i = 0; i < BS; i++)
-        for (int j = 0; j < BS; j++) ct[i * BS + j] = c[j * BS + i];
     double k1[BS];
     for (int n = 0; n < BS; n++) {
         double r = 2.0 * n / (BS - 1) - 1;
@@ -48,45 +49,14 @@ static void make_tables(void) {
     for (int i = 0; i < BS; i++)
         for (int j = 0; j < BS; j++) kw[i * BS + j] = (float)(k1[i] * k1[j]);
     memcpy(dct_c, c, sizeof c);
-    memcpy(dct_ct, ct, sizeof ct);
     memcpy(kaiser_w, kw, sizeof kw);
+    const float e[6] = {c[0], c[4 * BS], c[2 * BS], c[2 * BS + 1], c[6 * BS], c[6 * BS + 1]};
+    memcpy(dct_e, e, sizeof e);
+    for (int i = 0; i < 4; i++)
+        for (int k = 0; k < 4; k++) dct_o[i * 4 + k] = c[(2 * i + 1) * BS + k];
     __atomic_store_n(&tables_ready, 1, __ATOMIC_RELEASE);
 }
 
-
-// (d, i) pairs ordered by d, then i: a total order, so the group does not depend on how a
-// selection happened to run.
-static inline int pair_less(float da, int ia, float db, int ib) { return da < db || (da == db && ia < ib); }
-
-static void sort_pairs(float *d, int *i, int n) {
-    for (int a = 1; a < n; a++) {
-        float dv = d[a]; int iv = i[a]; int b = a;
-        while (b > 0 && pair_less(dv, iv, d[b - 1], i[b - 1])) { d[b] = d[b - 1]; i[b] = i[b - 1]; b--; }
-        d[b] = dv; i[b] = iv;
-    }
-}
-
-// Moves the k smallest pairs (in pair order) to the front, in any order (quickselect).
-static void select_smallest(float *d, int *i, int n, int k) {
-    int lo = 0, hi = n - 1;
-    while (lo < hi) {
-        const int mid = lo + (hi - lo) / 2;
-        const float pd = d[mid]; const int pi = i[mid];
-        int a = lo, b = hi;
-        while (a <= b) {
-            while (pair_less(d[a], i[a], pd, pi)) a++;
-            while (pair_less(pd, pi, d[b], i[b])) b--;
-            if (a <= b) {
-                float td = d[a]; d[a] = d[b]; d[b] = td;
-                int ti = i[a]; i[a] = i[b]; i[b] = ti;
-                a++; b--;
-            }
-        }
-        if (k - 1 <= b) hi = b;
-        else if (k - 1 >= a) lo = a;
-        else break;
-    }
-}
 
 // Squared distance of the 8x8 block at (cy, cx) of plane 0 to `ref`: each lane sums its column
 // over the rows, then the lanes are added as ((0+4)+(2+6))+((1+5)+(3+7)).
@@ -112,40 +82,6 @@ __attribute__((target("avx2,fma"))) static inline float dist_avx2(const float *c
     return _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 0x55)));
 }
 
-// out = m · x (8x8, row-major): row i = Σ_k m[i][k] x[k], k in order, one fma each.
-__attribute__((target("avx2,fma"))) static inline void mm8_avx2(float *out, const float *m, const float *x) {
-    __m256 xr[BS];
-    for (int k = 0; k < BS; k++) xr[k] = _mm256_loadu_ps(x + k * BS);
-    for (int i = 0; i < BS; i++) {
-        __m256 acc = _mm256_mul_ps(_mm256_set1_ps(m[i * BS]), xr[0]);
-        for (int k = 1; k < BS; k++) acc = _mm256_fmadd_ps(_mm256_set1_ps(m[i * BS + k]), xr[k], acc);
-        _mm256_storeu_ps(out + i * BS, acc);
-    }
-}
-#endif
-
-static inline void mm8_plain(float *out, const float *m, const float *x) {
-    for (int i = 0; i < BS; i++) {
-        float acc[BS];
-        for (int j = 0; j < BS; j++) acc[j] = m[i * BS] * x[j];
-        for (int k = 1; k < BS; k++)
-            for (int j = 0; j < BS; j++) acc[j] = __builtin_fmaf(m[i * BS + k], x[k * BS + j], acc[j]);
-        for (int j = 0; j < BS; j++) out[i * BS + j] = acc[j];
-    }
-}
-
-#if defined(__x86_64__)
-// out = m · X where X's row k is rows[k] + x (an 8x8 block read in place).
-__attribute__((target("avx2,fma"))) static inline void mm8_rows_avx2(float *out, const float *m, const float *const *rows, int x) {
-    __m256 xr[BS];
-    for (int k = 0; k < BS; k++) xr[k] = _mm256_loadu_ps(rows[k] + x);
-    for (int i = 0; i < BS; i++) {
-        __m256 acc = _mm256_mul_ps(_mm256_set1_ps(m[i * BS]), xr[0]);
-        for (int k = 1; k < BS; k++) acc = _mm256_fmadd_ps(_mm256_set1_ps(m[i * BS + k]), xr[k], acc);
-        _mm256_storeu_ps(out + i * BS, acc);
-    }
-}
-
 // num += w·kaiser·blk, den += w·kaiser over the block at (rows[r] + x).
 __attribute__((target("avx2,fma"))) static inline void agg_avx2(float *const *nrows, float *const *drows, int x, const float *blk, float w, const float *kaiser) {
     const __m256 wv = _mm256_set1_ps(w);
@@ -157,12 +93,6 @@ __attribute__((target("avx2,fma"))) static inline void agg_avx2(float *const *nr
     }
 }
 #endif
-
-static inline void mm8_rows_plain(float *out, const float *m, const float *const *rows, int x) {
-    float blk[BB];
-    for (int k = 0; k < BS; k++) memcpy(blk + k * BS, rows[k] + x, sizeof(float) * BS);
-    mm8_plain(out, m, blk);
-}
 
 static inline void agg_plain(float *const *nrows, float *const *drows, int x, const float *blk, float w, const float *kaiser) {
     for (int r = 0; r < BS; r++) {
@@ -176,69 +106,165 @@ static inline void agg_plain(float *const *nrows, float *const *drows, int x, co
 }
 
 
-// The orthonormal Haar transform along a group of m (a power of two) blocks, in place: each
-// level splits the first `len` rows into sums and differences (times 1/√2).
 static const float haar_h = 0.70710678118654752f;
-static inline void haar_forward(float (*g)[BB], float (*tmp)[BB], int m) {
-    for (int len = m; len > 1; len /= 2) {
-        for (int i = 0; i < len / 2; i++)
-            for (int j = 0; j < BB; j++) {
-                tmp[i][j] = (g[2 * i][j] + g[2 * i + 1][j]) * haar_h;
-                tmp[len / 2 + i][j] = (g[2 * i][j] - g[2 * i + 1][j]) * haar_h;
-            }
-        memcpy(g, tmp, sizeof(float) * BB * len);
-    }
-}
 
-static inline void haar_inverse(float (*g)[BB], float (*tmp)[BB], int m) {
-    for (int len = 2; len <= m; len *= 2) {
-        for (int i = 0; i < len / 2; i++)
-            for (int j = 0; j < BB; j++) {
-                tmp[2 * i][j] = (g[i][j] + g[len / 2 + i][j]) * haar_h;
-                tmp[2 * i + 1][j] = (g[i][j] - g[len / 2 + i][j]) * haar_h;
-            }
-        memcpy(g, tmp, sizeof(float) * BB * len);
+// The 2-D DCT of an 8x8 block as two passes of a fast 1-D DCT over eight row vectors (each pass
+// transforms along the rows' index: even/odd split, 36 operations instead of 64 multiply-adds)
+// with a transpose between. The coefficients come out transposed (C·X·Cᵀ)ᵀ; the Wiener weights
+// and the Haar transform treat coefficients one by one, and the inverse takes them in that
+// layout, so nothing else depends on it. The AVX2 and plain versions do the same operations in
+// the same order (every fused multiply-add an fmaf).
+#define DCT_PASSES(SUF, ATTR, V, LOADR, LOAD, STORE, ADD, SUB, MUL, FMA, SET1, TRANSPOSE)                       \
+    ATTR static inline void dct1_##SUF(V *x) {                                                            \
+        V s0 = ADD(x[0], x[7]), s1 = ADD(x[1], x[6]), s2 = ADD(x[2], x[5]), s3 = ADD(x[3], x[4]);       \
+        V d0 = SUB(x[0], x[7]), d1 = SUB(x[1], x[6]), d2 = SUB(x[2], x[5]), d3 = SUB(x[3], x[4]);       \
+        V e0 = ADD(s0, s3), e1 = ADD(s1, s2), f0 = SUB(s0, s3), f1 = SUB(s1, s2);                       \
+        x[0] = MUL(SET1(dct_e[0]), ADD(e0, e1));                                                        \
+        x[4] = MUL(SET1(dct_e[1]), SUB(e0, e1));                                                        \
+        x[2] = FMA(SET1(dct_e[3]), f1, MUL(SET1(dct_e[2]), f0));                                        \
+        x[6] = FMA(SET1(dct_e[5]), f1, MUL(SET1(dct_e[4]), f0));                                        \
+        for (int i = 0; i < 4; i++) {                                                                   \
+            const float *o = dct_o + 4 * i;                                                             \
+            V a = MUL(SET1(o[0]), d0);                                                                  \
+            a = FMA(SET1(o[1]), d1, a); a = FMA(SET1(o[2]), d2, a); a = FMA(SET1(o[3]), d3, a);        \
+            x[2 * i + 1] = a;                                                                           \
+        }                                                                                               \
+    }                                                                                                   \
+    ATTR static inline void idct1_##SUF(V *x) {                                                           \
+        V a = MUL(SET1(dct_e[0]), x[0]), b = MUL(SET1(dct_e[1]), x[4]);                                 \
+        V g0 = ADD(a, b), g1 = SUB(a, b);                                                               \
+        V h0 = FMA(SET1(dct_e[4]), x[6], MUL(SET1(dct_e[2]), x[2]));                                    \
+        V h1 = FMA(SET1(dct_e[5]), x[6], MUL(SET1(dct_e[3]), x[2]));                                    \
+        V ev[4] = {ADD(g0, h0), ADD(g1, h1), SUB(g1, h1), SUB(g0, h0)};                                 \
+        V od[4];                                                                                        \
+        for (int k = 0; k < 4; k++) {                                                                   \
+            V t = MUL(SET1(dct_o[k]), x[1]);                                                            \
+            t = FMA(SET1(dct_o[4 + k]), x[3], t); t = FMA(SET1(dct_o[8 + k]), x[5], t);                 \
+            od[k] = FMA(SET1(dct_o[12 + k]), x[7], t);                                                  \
+        }                                                                                               \
+        for (int k = 0; k < 4; k++) { x[k] = ADD(ev[k], od[k]); x[7 - k] = SUB(ev[k], od[k]); }         \
+    }                                                                                                   \
+    /* out = the block at (rows[r] + x), transformed (transposed layout). */                            \
+    ATTR static inline void fdct_rows_##SUF(float *out, const float *const *rows, int x) {                 \
+        V v[BS];                                                                                        \
+        for (int r = 0; r < BS; r++) v[r] = LOADR(rows[r] + x);                                         \
+        dct1_##SUF(v); TRANSPOSE(v); dct1_##SUF(v);                                                     \
+        for (int r = 0; r < BS; r++) STORE(out + r * BS, v[r]);                                         \
+    }                                                                                                   \
+    /* blk = the pixels of coefficients c (transposed layout). */                                       \
+    ATTR static inline void idct_##SUF(float *blk, const float *c) {                                     \
+        V v[BS];                                                                                        \
+        for (int r = 0; r < BS; r++) v[r] = LOAD(c + r * BS);                                           \
+        idct1_##SUF(v); TRANSPOSE(v); idct1_##SUF(v);                                                   \
+        for (int r = 0; r < BS; r++) STORE(blk + r * BS, v[r]);                                         \
+    }                                                                                                   \
+    /* The orthonormal Haar transform along a group of m (a power of two) blocks, in place, eight */    \
+    /* coefficients at a time: each level splits the first `len` into sums and differences (times */   \
+    /* 1/√2); the differences are final as they come, the sums go on in registers. */                   \
+    ATTR static inline void haar_fwd_##SUF(float (*g)[BB], int m) {                                      \
+        const V h = SET1(haar_h);                                                                       \
+        for (int j = 0; j < BB; j += BS) {                                                              \
+            V a[MAXG];                                                                                  \
+            for (int i = 0; i < m; i++) a[i] = LOAD(g[i] + j);                                          \
+            for (int len = m; len > 1; len /= 2)                                                        \
+                for (int i = 0; i < len / 2; i++) {                                                     \
+                    STORE(g[len / 2 + i] + j, MUL(SUB(a[2 * i], a[2 * i + 1]), h));                     \
+                    a[i] = MUL(ADD(a[2 * i], a[2 * i + 1]), h);                                         \
+                }                                                                                       \
+            STORE(g[0] + j, a[0]);                                                                      \
+        }                                                                                               \
+    }                                                                                                   \
+    ATTR static inline void haar_inv_##SUF(float (*g)[BB], int m) {                                      \
+        const V h = SET1(haar_h);                                                                       \
+        for (int j = 0; j < BB; j += BS) {                                                              \
+            V a[MAXG];                                                                                  \
+            a[0] = LOAD(g[0] + j);                                                                      \
+            for (int len = 2; len <= m; len *= 2)                                                       \
+                for (int i = len / 2 - 1; i >= 0; i--) {                                                \
+                    const V d = LOAD(g[len / 2 + i] + j);                                               \
+                    const V s = a[i];                                                                   \
+                    a[2 * i] = MUL(ADD(s, d), h);                                                       \
+                    a[2 * i + 1] = MUL(SUB(s, d), h);                                                   \
+                }                                                                                       \
+            for (int i = 0; i < m; i++) STORE(g[i] + j, a[i]);                                          \
+        }                                                                                               \
     }
+
+#if defined(__x86_64__)
+#define AVX_ATTR __attribute__((target("avx2,fma")))
+AVX_ATTR static inline void transpose8_avx2(__m256 *v) {
+    const __m256 t0 = _mm256_unpacklo_ps(v[0], v[1]), t1 = _mm256_unpackhi_ps(v[0], v[1]);
+    const __m256 t2 = _mm256_unpacklo_ps(v[2], v[3]), t3 = _mm256_unpackhi_ps(v[2], v[3]);
+    const __m256 t4 = _mm256_unpacklo_ps(v[4], v[5]), t5 = _mm256_unpackhi_ps(v[4], v[5]);
+    const __m256 t6 = _mm256_unpacklo_ps(v[6], v[7]), t7 = _mm256_unpackhi_ps(v[6], v[7]);
+    const __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    const __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    const __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    const __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    v[0] = _mm256_permute2f128_ps(u0, u4, 0x20); v[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    v[2] = _mm256_permute2f128_ps(u2, u6, 0x20); v[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    v[4] = _mm256_permute2f128_ps(u0, u4, 0x31); v[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    v[6] = _mm256_permute2f128_ps(u2, u6, 0x31); v[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
 }
+#define AVX_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+DCT_PASSES(avx2, AVX_ATTR, __m256, _mm256_loadu_ps, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_add_ps, _mm256_sub_ps,
+           _mm256_mul_ps, AVX_FMA, _mm256_set1_ps, transpose8_avx2)
+#endif
+
+typedef struct { float l[BS]; } v8;
+static inline v8 v8_load(const float *p) { v8 r; memcpy(r.l, p, sizeof r.l); return r; }
+static inline void v8_store(float *p, v8 a) { memcpy(p, a.l, sizeof a.l); }
+static inline v8 v8_set1(float a) { v8 r; for (int j = 0; j < BS; j++) r.l[j] = a; return r; }
+static inline v8 v8_add(v8 a, v8 b) { v8 r; for (int j = 0; j < BS; j++) r.l[j] = a.l[j] + b.l[j]; return r; }
+static inline v8 v8_sub(v8 a, v8 b) { v8 r; for (int j = 0; j < BS; j++) r.l[j] = a.l[j] - b.l[j]; return r; }
+static inline v8 v8_mul(v8 a, v8 b) { v8 r; for (int j = 0; j < BS; j++) r.l[j] = a.l[j] * b.l[j]; return r; }
+static inline v8 v8_fma(v8 a, v8 b, v8 c) { v8 r; for (int j = 0; j < BS; j++) r.l[j] = __builtin_fmaf(a.l[j], b.l[j], c.l[j]); return r; }
+static inline void transpose8_plain(v8 *v) {
+    for (int i = 0; i < BS; i++)
+        for (int j = i + 1; j < BS; j++) { const float t = v[i].l[j]; v[i].l[j] = v[j].l[i]; v[j].l[i] = t; }
+}
+DCT_PASSES(plain, , v8, v8_load, v8_load, v8_store, v8_add, v8_sub, v8_mul, v8_fma, v8_set1, transpose8_plain)
 
 // The body, compiled twice (AVX2+FMA and plain); `NAME` is the function's name.
-#define BMW_BODY(NAME, ATTR, DIST, MM8, MMROWS, AGG)                                                                          \
+#define BMW_BODY(NAME, ATTR, DIST, FDCT, IDCT, HAARF, HAARI, AGG)                                                   \
     ATTR static void NAME(const lk_bmw_params *p, int ref_y, const float *const *z, const float *const *y, \
                           float *const *num, float *const *den) {                                    \
-        const int W = p->width, H = p->height, R = p->radius, S = p->step, SR = p->stride;                            \
+        const int W = p->width, H = p->height, R = p->radius, S = p->step, SR = p->stride < 1 ? 1 : p->stride;            \
         const int G = p->group < 1 ? 1 : (p->group > MAXG ? MAXG : p->group);                         \
         const float tau = p->tau * BB;                                                                \
-        float refb[BB], blk[BB], t1[BB];                                                      \
-        float zg[MAXG][BB], yg[MAXG][BB], tmp[MAXG][BB];                                              \
+        float refb[BB], blk[BB];                                                                      \
+        float zg[MAXG][BB], yg[MAXG][BB];                                                             \
         int gx[MAXG], gy[MAXG];                                                                       \
-        float gd[MAXG];                                                                               \
-        float *cd = malloc(sizeof(float) * (2 * R + 1) * (2 * R + 1));                                \
-        int *ci = malloc(sizeof(int) * (2 * R + 1) * (2 * R + 1));                                    \
+        float cd[MAXG]; int ci[MAXG];                                                                 \
         const int y0 = ref_y - R < 0 ? 0 : ref_y - R;                                                 \
         const int y1 = ref_y + R > H - BS ? H - BS : ref_y + R;                                       \
+        const int want = G - 1;                                                                       \
         for (int ref_x = 0;; ref_x += S) {                                                            \
             if (ref_x > W - BS) ref_x = W - BS;                                                       \
             for (int r = 0; r < BS; r++) memcpy(refb + r * BS, y[ref_y + r] + ref_x, sizeof(float) * BS); \
-            int n = 1;                                                                                \
-            gx[0] = ref_x; gy[0] = ref_y; gd[0] = 0;                                                  \
             const int x0 = ref_x - R < 0 ? 0 : ref_x - R;                                             \
             const int x1 = ref_x + R > W - BS ? W - BS : ref_x + R;                                   \
+            /* The `want` closest candidates under tau, kept sorted by (distance, index). They   */  \
+            /* come in index order, so a newcomer goes after its equals and displaces the last */    \
+            /* only when strictly closer. */                                                          \
             int nc = 0;                                                                               \
-            for (int cy = y0; cy <= y1; cy++) {                                                       \
-                if (SR > 1 && (cy - ref_y) % SR) continue;                                            \
-                for (int cx = x0; cx <= x1; cx++) {                                                   \
+            float worst = tau;                                                                        \
+            /* Candidates every SR pixels from the reference: the first at or after y0, x0. */       \
+            for (int cy = y0 + (ref_y - y0) % SR; cy <= y1; cy += SR) {                               \
+                for (int cx = x0 + (ref_x - x0) % SR; cx <= x1; cx += SR) {                           \
                     if (cy == ref_y && cx == ref_x) continue;                                         \
-                    if (SR > 1 && (cx - ref_x) % SR) continue;                                        \
                     const float d = DIST(y, cy, cx, refb);                                            \
-                    if (d < tau) { cd[nc] = d; ci[nc] = (cy - y0) * (x1 - x0 + 1) + (cx - x0); nc++; } \
+                    if (!(d < worst) || want == 0) continue;                                          \
+                    int k = nc < want ? nc++ : want - 1;                                              \
+                    while (k > 0 && d < cd[k - 1]) { cd[k] = cd[k - 1]; ci[k] = ci[k - 1]; k--; }     \
+                    cd[k] = d; ci[k] = (cy - y0) * (x1 - x0 + 1) + (cx - x0);                         \
+                    if (nc == want) worst = cd[want - 1] < tau ? cd[want - 1] : tau;                  \
                 }                                                                                     \
             }                                                                                         \
-            const int want = G - 1;                                                                   \
-            if (nc > want) select_smallest(cd, ci, nc, want);                                         \
-            const int take = nc < want ? nc : want;                                                   \
-            sort_pairs(cd, ci, take);                                                                 \
-            for (int k = 0; k < take; k++) {                                                          \
-                gd[n] = cd[k]; gy[n] = y0 + ci[k] / (x1 - x0 + 1); gx[n] = x0 + ci[k] % (x1 - x0 + 1); n++; \
+            int n = 1;                                                                                \
+            gx[0] = ref_x; gy[0] = ref_y;                                                             \
+            for (int k = 0; k < nc; k++) {                                                            \
+                gy[n] = y0 + ci[k] / (x1 - x0 + 1); gx[n] = x0 + ci[k] % (x1 - x0 + 1); n++;          \
             }                                                                                         \
             int m = 1;                                                                                \
             while (m * 2 <= n) m *= 2;                                                                \
@@ -247,11 +273,11 @@ static inline void haar_inverse(float (*g)[BB], float (*tmp)[BB], int m) {
                 const float *const *zp = z + (size_t)pl * H;                                          \
                 const float *const *yp = y + (size_t)pl * H;                                          \
                 for (int g = 0; g < m; g++) {                                                         \
-                    MMROWS(t1, dct_c, yp + gy[g], gx[g]); MM8(yg[g], t1, dct_ct);                      \
-                    MMROWS(t1, dct_c, zp + gy[g], gx[g]); MM8(zg[g], t1, dct_ct);                      \
+                    FDCT(yg[g], yp + gy[g], gx[g]);                                                   \
+                    FDCT(zg[g], zp + gy[g], gx[g]);                                                   \
                 }                                                                                     \
-                haar_forward(yg, tmp, m);                                                             \
-                haar_forward(zg, tmp, m);                                                             \
+                HAARF(yg, m);                                                                         \
+                HAARF(zg, m);                                                                         \
                 float wsum[BB];                                                                       \
                 for (int j = 0; j < BB; j++) wsum[j] = 0;                                             \
                 for (int g = 0; g < m; g++)                                                           \
@@ -264,23 +290,22 @@ static inline void haar_inverse(float (*g)[BB], float (*tmp)[BB], int m) {
                 float ws = 0;                                                                         \
                 for (int j = 0; j < BB; j++) ws += wsum[j];                                           \
                 const float weight = 1.0f / (s2 * (ws > 1e-12f ? ws : 1e-12f));                       \
-                haar_inverse(zg, tmp, m);                                                             \
+                HAARI(zg, m);                                                                         \
                 float *const *np_ = num + (size_t)pl * H;                                             \
                 float *const *dp_ = den + (size_t)pl * H;                                             \
                 for (int g = 0; g < m; g++) {                                                         \
-                    MM8(t1, dct_ct, zg[g]); MM8(blk, t1, dct_c);         \
+                    IDCT(blk, zg[g]);                                                                 \
                     AGG(np_ + gy[g], dp_ + gy[g], gx[g], blk, weight, kaiser_w);                       \
                 }                                                                                     \
             }                                                                                         \
             if (ref_x == W - BS) break;                                                               \
         }                                                                                             \
-        free(cd); free(ci);                                                                           \
     }
 
 #if defined(__x86_64__)
-BMW_BODY(bmw_row_avx2, __attribute__((target("avx2,fma"))), dist_avx2, mm8_avx2, mm8_rows_avx2, agg_avx2)
+BMW_BODY(bmw_row_avx2, __attribute__((target("avx2,fma"))), dist_avx2, fdct_rows_avx2, idct_avx2, haar_fwd_avx2, haar_inv_avx2, agg_avx2)
 #endif
-BMW_BODY(bmw_row_plain, , dist_plain, mm8_plain, mm8_rows_plain, agg_plain)
+BMW_BODY(bmw_row_plain, , dist_plain, fdct_rows_plain, idct_plain, haar_fwd_plain, haar_inv_plain, agg_plain)
 
 void lk_bmw_row(const lk_bmw_params *p, int ref_y, const float *const *z, const float *const *y,
                 float *const *num, float *const *den) {
