@@ -12,6 +12,7 @@
 // multiply-add is an fmaf, sums run in the same order).
 #include "ckernels.h"
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,7 +26,7 @@ static float kaiser_w[BB];   // Kaiser window (β = 2), outer product
 // C[6][0], C[6][1], then the odd rows' first four columns C[1|3|5|7][0..3].
 static float dct_e[6];
 static float dct_o[16];
-static int tables_ready = 0;
+static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
 static double bessel_i0(double x) {
     double s = 1, t = 1;
@@ -33,8 +34,8 @@ static double bessel_i0(double x) {
     return s;
 }
 
-static void make_tables(void) {
-    if (__atomic_load_n(&tables_ready, __ATOMIC_ACQUIRE)) return;
+// Filled once, before any use, whichever thread comes first (pthread_once: the others wait).
+static void fill_tables(void) {
     float c[BB], kw[BB];
     for (int i = 0; i < BS; i++)
         for (int j = 0; j < BS; j++) {
@@ -54,57 +55,71 @@ static void make_tables(void) {
     memcpy(dct_e, e, sizeof e);
     for (int i = 0; i < 4; i++)
         for (int k = 0; k < 4; k++) dct_o[i * 4 + k] = c[(2 * i + 1) * BS + k];
-    __atomic_store_n(&tables_ready, 1, __ATOMIC_RELEASE);
 }
+
+static void make_tables(void) { pthread_once(&tables_once, fill_tables); }
 
 
 // Squared distance of the 8x8 block at (cy, cx) of plane 0 to `ref`: each lane sums its column
-// over the rows, then the lanes are added as ((0+4)+(2+6))+((1+5)+(3+7)).
-static inline float dist_plain(const float *const *y, int cy, int cx, const float *ref) {
+// over the rows, then the lanes are added as ((0+4)+(2+6))+((1+5)+(3+7)). When the first four
+// rows' sum already exceeds `limit`, that partial sum is returned: the whole one could only be
+// larger (every term is non-negative and each rounding monotone), so the block is refused
+// either way, and a distance under `limit` is always the whole sum.
+static inline float lanes_plain(const float *acc) {
+    return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+}
+static inline float dist_plain(const float *const *y, int cy, int cx, const float *ref, float limit) {
     float acc[BS] = {0, 0, 0, 0, 0, 0, 0, 0};
     for (int r = 0; r < BS; r++) {
+        if (r == BS / 2) { const float part = lanes_plain(acc); if (part > limit) return part; }
         const float *row = y[cy + r] + cx;
         for (int j = 0; j < BS; j++) { const float d = row[j] - ref[r * BS + j]; acc[j] = __builtin_fmaf(d, d, acc[j]); }
     }
-    return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
+    return lanes_plain(acc);
 }
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-__attribute__((target("avx2,fma"))) static inline float dist_avx2(const float *const *y, int cy, int cx, const float *ref) {
-    __m256 acc = _mm256_setzero_ps();
-    for (int r = 0; r < BS; r++) {
-        const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(y[cy + r] + cx), _mm256_loadu_ps(ref + r * BS));
-        acc = _mm256_fmadd_ps(d, d, acc);
-    }
+__attribute__((target("avx2,fma"))) static inline float lanes_avx2(__m256 acc) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));  // (0+4, 1+5, 2+6, 3+7)
     __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));                                      // ((0+4)+(2+6), (1+5)+(3+7))
     return _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 0x55)));
 }
+__attribute__((target("avx2,fma"))) static inline float dist_avx2(const float *const *y, int cy, int cx, const float *ref, float limit) {
+    __m256 acc = _mm256_setzero_ps();
+    for (int r = 0; r < BS / 2; r++) {
+        const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(y[cy + r] + cx), _mm256_loadu_ps(ref + r * BS));
+        acc = _mm256_fmadd_ps(d, d, acc);
+    }
+    const float part = lanes_avx2(acc);
+    if (part > limit) return part;
+    for (int r = BS / 2; r < BS; r++) {
+        const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(y[cy + r] + cx), _mm256_loadu_ps(ref + r * BS));
+        acc = _mm256_fmadd_ps(d, d, acc);
+    }
+    return lanes_avx2(acc);
+}
 
-// num += w·kaiser·blk, den += w·kaiser over the block at (rows[r] + x).
-__attribute__((target("avx2,fma"))) static inline void agg_avx2(float *const *nrows, float *const *drows, int x, const float *blk, float w, const float *kaiser) {
-    const __m256 wv = _mm256_set1_ps(w);
+// num += kw·blk, den += kw over the block at (rows[r] + x), kw the block's weights.
+__attribute__((target("avx2,fma"))) static inline void agg_avx2(float *const *nrows, float *const *drows, int x, const float *blk, const float *kw) {
     for (int r = 0; r < BS; r++) {
-        const __m256 kw = _mm256_mul_ps(wv, _mm256_loadu_ps(kaiser + r * BS));
+        const __m256 k = _mm256_loadu_ps(kw + r * BS);
         float *nr = nrows[r] + x, *dr = drows[r] + x;
-        _mm256_storeu_ps(nr, _mm256_fmadd_ps(kw, _mm256_loadu_ps(blk + r * BS), _mm256_loadu_ps(nr)));
-        _mm256_storeu_ps(dr, _mm256_add_ps(_mm256_loadu_ps(dr), kw));
+        _mm256_storeu_ps(nr, _mm256_fmadd_ps(k, _mm256_loadu_ps(blk + r * BS), _mm256_loadu_ps(nr)));
+        _mm256_storeu_ps(dr, _mm256_add_ps(_mm256_loadu_ps(dr), k));
     }
 }
 #endif
 
-static inline void agg_plain(float *const *nrows, float *const *drows, int x, const float *blk, float w, const float *kaiser) {
+static inline void agg_plain(float *const *nrows, float *const *drows, int x, const float *blk, const float *kw) {
     for (int r = 0; r < BS; r++) {
         float *nr = nrows[r] + x, *dr = drows[r] + x;
         for (int j = 0; j < BS; j++) {
-            const float kw = w * kaiser[r * BS + j];
-            nr[j] = __builtin_fmaf(kw, blk[r * BS + j], nr[j]);
-            dr[j] += kw;
+            nr[j] = __builtin_fmaf(kw[r * BS + j], blk[r * BS + j], nr[j]);
+            dr[j] += kw[r * BS + j];
         }
     }
 }
-
 
 static const float haar_h = 0.70710678118654752f;
 
@@ -253,7 +268,7 @@ DCT_PASSES(plain, , v8, v8_load, v8_load, v8_store, v8_add, v8_sub, v8_mul, v8_f
             for (int cy = y0 + (ref_y - y0) % SR; cy <= y1; cy += SR) {                               \
                 for (int cx = x0 + (ref_x - x0) % SR; cx <= x1; cx += SR) {                           \
                     if (cy == ref_y && cx == ref_x) continue;                                         \
-                    const float d = DIST(y, cy, cx, refb);                                            \
+                    const float d = DIST(y, cy, cx, refb, worst);                                            \
                     if (!(d < worst) || want == 0) continue;                                          \
                     int k = nc < want ? nc++ : want - 1;                                              \
                     while (k > 0 && d < cd[k - 1]) { cd[k] = cd[k - 1]; ci[k] = ci[k - 1]; k--; }     \
@@ -290,12 +305,14 @@ DCT_PASSES(plain, , v8, v8_load, v8_load, v8_store, v8_add, v8_sub, v8_mul, v8_f
                 float ws = 0;                                                                         \
                 for (int j = 0; j < BB; j++) ws += wsum[j];                                           \
                 const float weight = 1.0f / (s2 * (ws > 1e-12f ? ws : 1e-12f));                       \
+                float kw[BB];                                                                         \
+                for (int j = 0; j < BB; j++) kw[j] = weight * kaiser_w[j];                            \
                 HAARI(zg, m);                                                                         \
                 float *const *np_ = num + (size_t)pl * H;                                             \
                 float *const *dp_ = den + (size_t)pl * H;                                             \
                 for (int g = 0; g < m; g++) {                                                         \
                     IDCT(blk, zg[g]);                                                                 \
-                    AGG(np_ + gy[g], dp_ + gy[g], gx[g], blk, weight, kaiser_w);                       \
+                    AGG(np_ + gy[g], dp_ + gy[g], gx[g], blk, kw);                       \
                 }                                                                                     \
             }                                                                                         \
             if (ref_x == W - BS) break;                                                               \

@@ -39,24 +39,6 @@ public struct FloatImage: Sendable, Equatable {
         return out
     }
 
-    /// Appends the rows of the first `planes` planes of `band` below the last row.
-    public mutating func appendRows(_ band: FloatImage, planes: Int) {
-        precondition(band.width == width && planes == channels && band.channels >= planes)
-        var merged = [Float](); merged.reserveCapacity((height + band.height) * width * channels)
-        for c in 0..<channels {
-            merged += data[(c * height * width)..<((c + 1) * height * width)]
-            merged += band.data[(c * band.height * width)..<((c + 1) * band.height * width)]
-        }
-        data = merged
-        height += band.height
-    }
-
-    /// Drops the first `n` rows of every plane.
-    public mutating func dropRows(_ n: Int) {
-        precondition(n <= height)
-        self = rows(n..<height)
-    }
-
     /// Puts the first `planes` planes of `band` in place at row `top` (the other planes kept).
     public mutating func setRows(_ band: FloatImage, at top: Int, planes: Int) {
         precondition(band.width == width && top + band.height <= height && planes <= min(channels, band.channels))

@@ -273,15 +273,22 @@ public struct BandDenoiser {
             return try runNetwork(width: width, height: height, colorPlanes: colorPlanes, sigmas: sigmas, nextRows: nextRows, emit: emit, progress: progress)
         }
         let stage = GroupWiener(width: width, height: height, channels: colorPlanes, sigma: sigma, settings: Self.realNoiseSettings, emit: emit)
-        // The noisy rows read, kept until the network's output for them comes.
-        var noisy = FloatImage(width: width, height: 0, channels: colorPlanes)
+        // The bands read, kept until the network's output for their rows comes (`used` rows of
+        // the first already went to the stage).
+        var queue: [FloatImage] = [], used = 0
         try runNetwork(width: width, height: height, colorPlanes: colorPlanes, sigmas: sigmas, nextRows: {
             guard let band = try nextRows() else { return nil }
-            noisy.appendRows(band, planes: colorPlanes)
+            queue.append(band)
             return band
         }, emit: { out in
-            try stage.push(noisy: noisy.rows(0..<out.height), pilot: out)
-            noisy.dropRows(out.height)
+            var done = 0
+            while done < out.height {
+                let rows = min(out.height - done, queue[0].height - used)
+                let noisy = used == 0 && rows == queue[0].height ? queue[0] : queue[0].rows(used..<(used + rows))
+                try stage.push(noisy: noisy, pilot: rows == out.height ? out : out.rows(done..<(done + rows)))
+                done += rows; used += rows
+                if used == queue[0].height { queue.removeFirst(); used = 0 }
+            }
         }, progress: progress)
         try stage.finish()
     }

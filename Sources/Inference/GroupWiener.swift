@@ -35,8 +35,12 @@ public final class GroupWiener {
     // once no reference row still to come can read (z, y) or write (num, den) it.
     var z: [UnsafeMutablePointer<Float>?], y: [UnsafeMutablePointer<Float>?]
     var num: [UnsafeMutablePointer<Float>?], den: [UnsafeMutablePointer<Float>?]
-    var pilotKept: [UnsafeMutablePointer<Float>?]
     var received = 0, emitted = 0, freed = 0, nextRef: Int32 = 0
+    /// An image narrower or shorter than a block (8 pixels) has no blocks: it is the pilot.
+    let blockless: Bool
+    /// Rows taken in at a time before the references they complete are filtered: what is held
+    /// is the search window's rows plus these, whatever the bands pushed.
+    static let chunkRows = 8
     let emit: (FloatImage) throws -> Void
 
     /// Opponent transform rows (BM3D's 'opp'), and the scale of σ each plane gets from equal,
@@ -56,7 +60,8 @@ public final class GroupWiener {
         planes = channels
         let n = planes * height
         z = [UnsafeMutablePointer<Float>?](repeating: nil, count: n)
-        y = z; num = z; den = z; pilotKept = z
+        y = z; num = z; den = z
+        blockless = width < 8 || height < 8
         params.width = Int32(width); params.height = Int32(height); params.planes = Int32(planes)
         params.step = Int32(settings.step); params.radius = Int32(settings.radius); params.stride = Int32(settings.stride)
         params.group = Int32(settings.group); params.tau = settings.tau / (255 * 255)
@@ -73,23 +78,38 @@ public final class GroupWiener {
     }
 
     deinit {
-        for t in [z, y, num, den, pilotKept] { for p in t { p?.deallocate() } }
+        for t in [z, y, num, den] { for p in t { p?.deallocate() } }
     }
 
     /// The next rows of the noisy image and of the pilot (bands of the same rows, values 0-1).
     public func push(noisy: FloatImage, pilot: FloatImage) throws {
-        precondition(noisy.width == width && pilot.width == width && noisy.height == pilot.height)
-        let rows = noisy.height
+        precondition(noisy.width == width && pilot.width == width && noisy.height == pilot.height && received + noisy.height <= height)
+        if blockless {
+            received += pilot.height; emitted = received
+            // Planes are channel-major: the colour planes are the data's first ones.
+            return try emit(pilot.channels == channels ? pilot
+                            : FloatImage(width: width, height: pilot.height, channels: channels, data: Array(pilot.data.prefix(channels * pilot.planeSize))))
+        }
+        var top = 0
+        while top < noisy.height {
+            let rows = min(Self.chunkRows, noisy.height - top)
+            take(noisy, pilot, rows: top..<(top + rows))
+            top += rows
+            try advance()
+        }
+    }
+
+    /// Converts rows `band` of the bands into the row tables (opponent planes for colour).
+    private func take(_ noisy: FloatImage, _ pilot: FloatImage, rows band: Range<Int>) {
         noisy.data.withUnsafeBufferPointer { zb in pilot.data.withUnsafeBufferPointer { yb in
-            for r in 0..<rows {
-                let row = received + r
+            for r in band {
+                let row = received + r - band.lowerBound
                 // Row r of colour plane c in each band.
-                func zr(_ c: Int) -> UnsafePointer<Float> { zb.baseAddress! + (c * rows + r) * width }
+                func zr(_ c: Int) -> UnsafePointer<Float> { zb.baseAddress! + (c * noisy.height + r) * width }
                 func yr(_ c: Int) -> UnsafePointer<Float> { yb.baseAddress! + (c * pilot.height + r) * width }
                 for p in 0..<planes {
                     let zo = UnsafeMutablePointer<Float>.allocate(capacity: width)
                     let yo = UnsafeMutablePointer<Float>.allocate(capacity: width)
-                    let pk = UnsafeMutablePointer<Float>.allocate(capacity: width)
                     if planes == 1 {
                         zo.update(from: zr(0), count: width); yo.update(from: yr(0), count: width)
                     } else {
@@ -100,22 +120,20 @@ public final class GroupWiener {
                             yo[x] = m[0] * y0[x] + m[1] * y1[x] + m[2] * y2[x]
                         }
                     }
-                    pk.update(from: yr(p), count: width)
-                    z[p * height + row] = zo; y[p * height + row] = yo; pilotKept[p * height + row] = pk
+                    z[p * height + row] = zo; y[p * height + row] = yo
                     let nr = UnsafeMutablePointer<Float>.allocate(capacity: width); nr.initialize(repeating: 0, count: width)
                     let dr = UnsafeMutablePointer<Float>.allocate(capacity: width); dr.initialize(repeating: 0, count: width)
                     num[p * height + row] = nr; den[p * height + row] = dr
                 }
             }
         } }
-        received += rows
-        try advance()
+        received += band.count
     }
 
     /// Call after the last band: emits what is left.
     public func finish() throws {
         precondition(received == height, "GroupWiener: \(received) of \(height) rows pushed")
-        try advance()
+        if !blockless { try advance() }
     }
 
     private func advance() throws {
@@ -145,29 +163,28 @@ public final class GroupWiener {
         band.data.withUnsafeMutableBufferPointer { out in
             for row in range {
                 let r = row - range.lowerBound
-                var o = [UnsafePointer<Float>](), d = [UnsafePointer<Float>](), pk = [UnsafePointer<Float>]()
+                var o = [UnsafePointer<Float>](), d = [UnsafePointer<Float>]()
                 for p in 0..<planes {
                     o.append(UnsafePointer(num[p * height + row]!)); d.append(UnsafePointer(den[p * height + row]!))
-                    pk.append(UnsafePointer(pilotKept[p * height + row]!))
                 }
+                // Every pixel is in a reference block (references reach both last rows and
+                // columns), so every weight sum is positive.
                 for x in 0..<width {
                     if planes == 1 {
-                        // A pixel no block covered (an image narrower or shorter than a block) keeps the pilot.
-                        out[r * width + x] = d[0][x] > 0 ? o[0][x] / d[0][x] : pk[0][x]
+                        out[r * width + x] = o[0][x] / d[0][x]
                         continue
                     }
-                    let covered = d[0][x] > 0 && d[1][x] > 0 && d[2][x] > 0
                     let v0 = o[0][x] / d[0][x], v1 = o[1][x] / d[1][x], v2 = o[2][x] / d[2][x]
                     for c in 0..<3 {
-                        out[(c * range.count + r) * width + x] = covered ? inv[c][0] * v0 + inv[c][1] * v1 + inv[c][2] * v2 : pk[c][x]
+                        out[(c * range.count + r) * width + x] = inv[c][0] * v0 + inv[c][1] * v1 + inv[c][2] * v2
                     }
                 }
             }
         }
         for row in range {
             for p in 0..<planes {
-                for t in [num, den, pilotKept] { t[p * height + row]?.deallocate() }
-                num[p * height + row] = nil; den[p * height + row] = nil; pilotKept[p * height + row] = nil
+                for t in [num, den] { t[p * height + row]?.deallocate() }
+                num[p * height + row] = nil; den[p * height + row] = nil
             }
         }
         emitted = range.upperBound

@@ -87,10 +87,13 @@ public enum PairEvaluation {
 
     /// Scores one pair with `denoiser` (its `sigma` set to give σ, nil to measure it; `oracle`:
     /// the noise level function of the pair's actual noise instead, see `oracleLevels`; either
-    /// times its `strength`).
-    public static func score(_ name: String, folder: String, denoiser: BandDenoiser, oracle: Bool = false) throws -> Score {
+    /// times its `strength`). `colour`: the denoiser colour images get instead, when the model is
+    /// a family's grey one (as `latent denoise` gives the photo family's colour model colour
+    /// images).
+    public static func score(_ name: String, folder: String, denoiser grey: BandDenoiser, colour: BandDenoiser? = nil, oracle: Bool = false) throws -> Score {
         // Colour files stay colour (a grey model denoises each plane, as `latent denoise` does).
         let noisyFile = try PNGReader.read(path: folder + "/noisy/" + name)
+        let denoiser = noisyFile.layout.colorChannels == 3 ? colour ?? grey : grey
         let layout: PixelLayout = denoiser.model.channels == 3 || noisyFile.layout.colorChannels == 3 ? .rgb : .gray
         let noisyPNG = noisyFile.converted(to: layout, depth: 8)
         let cleanPNG = try PNGReader.read(path: folder + "/clean/" + name, layout: layout, depth: 8)
@@ -117,11 +120,11 @@ public enum PairEvaluation {
         public var cpuSecondsPerMegapixel: Double { cpuSeconds / max(1e-9, Double(scores.reduce(0) { $0 + $1.pixels }) / 1e6) }
     }
 
-    public static func run(_ names: [String], folder: String, denoiser: BandDenoiser, oracle: Bool = false) -> Report {
+    public static func run(_ names: [String], folder: String, denoiser: BandDenoiser, colour: BandDenoiser? = nil, oracle: Bool = false) -> Report {
         var r = Report()
         for name in names {
             let t0 = CPUClock.seconds()
-            do { r.scores.append(try score(name, folder: folder, denoiser: denoiser, oracle: oracle)) } catch { r.failures.append("\(error)") }
+            do { r.scores.append(try score(name, folder: folder, denoiser: denoiser, colour: colour, oracle: oracle)) } catch { r.failures.append("\(error)") }
             r.cpuSeconds += CPUClock.seconds() - t0
         }
         return r

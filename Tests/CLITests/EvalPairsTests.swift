@@ -7,7 +7,8 @@ import TestSupport
 struct EvalPairsTests {
     /// `eval --pairs`: a smooth clean image and a noisy copy; the noisy PSNR is the one computed
     /// here, the photo model improves on it, SSIM rises; a clean image scored against itself is
-    /// lossless; a folder without noisy/ and clean/ is refused with the reason.
+    /// lossless; the photo family scores colour pairs as photo-color; a folder without noisy/ and
+    /// clean/ is refused with the reason.
     @Test func scoresRealPairs() throws {
         let dir = makeTempDir("pairs")
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -42,6 +43,10 @@ struct EvalPairsTests {
         #expect(pd > pn + 3, "denoised \(pd) vs noisy \(pn)")
         #expect((obj["ssim_denoised"] as! Double) > (obj["ssim_noisy"] as! Double))
         #expect(obj["pairs"] as? Int == 1)
+        // The photo family scores colour pairs with its colour model, as `latent denoise` runs it.
+        let colour = try CLI.run(["eval", "--model", "photo-color", "--pairs", dir + "/p", "--json"])
+        let co = try JSONSerialization.jsonObject(with: Data(colour.stdout.utf8)) as! [String: Any]
+        #expect(co["psnr_denoised"] as! Double == pd)
         // The self-ensemble of 8 orientations scores the same pair higher.
         let e = try CLI.run(["eval", "--model", "photo", "--pairs", dir + "/p", "--json", "--ensemble", "8"])
         #expect(e.status == 0, "\(e.stderr)")

@@ -88,12 +88,24 @@ struct EvalCommand: ParsableCommand {
         let found = try Exit.setUp { try PairEvaluation.pairs(in: folder) }
         let names = limit.map { Array(found.names.prefix($0)) } ?? found.names
         if !found.unmatched.isEmpty { printError("latent: \(found.unmatched.count) noisy images without a clean partner skipped: \(found.unmatched.prefix(3).joined(separator: ", "))") }
-        var band = BandDenoiser(model: model)
-        band.ensemble = ensemble
-        band.realNoise = realNoise
-        if givenSigma { band.sigma = [try convSigma()] }
-        band.strength = noiseScale
-        let report = PairEvaluation.run(names, folder: folder, denoiser: band, oracle: oracleNoise)
+        let given = givenSigma ? [try convSigma()] : nil
+        func configured(_ m: ConvDenoiser) -> BandDenoiser {
+            var band = BandDenoiser(model: m)
+            band.ensemble = ensemble
+            band.realNoise = realNoise
+            band.sigma = given
+            band.strength = noiseScale
+            return band
+        }
+        // The photo family, as `latent denoise` runs it: its colour model for colour pairs.
+        let colour = try self.model == BuiltinModels.photoFamily
+            ? BuiltinModels.path(of: BuiltinModels.photoColour).map { path -> BandDenoiser in
+                guard case .conv(let c) = try Exit.setUp({ try ModelLoader.load(path: path).model }) else {
+                    throw Exit.cannotRun("\(BuiltinModels.photoColour): not a convolutional model")
+                }
+                return configured(c)
+            } : nil
+        let report = PairEvaluation.run(names, folder: folder, denoiser: configured(model), colour: colour, oracle: oracleNoise)
         for f in report.failures { printError("latent: \(f)") }
         guard !report.scores.isEmpty else { throw ExitCode(1) }
         show(report.evaluation(model: self.model))
