@@ -59,9 +59,12 @@ public struct BandDenoiser {
     /// Chosen on polyu-val's 41 real pairs (4.5 made 38.06 dB; 3.5 / 4 / 5.5 / 6.5 made 38.02 /
     /// 38.05 / 38.05 / 38.01; docs/colour-model.md, session 40).
     public static let realNoiseFactor: Float = 4.5
-    /// The stage's block matching: references every 5 pixels, candidates every 2 within ±19,
-    /// groups of up to 16 (as good there as BM3D's own 3 / 1 / 32, for a fifth of the work).
-    public static let realNoiseSettings = GroupWiener.Settings(step: 5, radius: 19, group: 16, tau: 400, stride: 2)
+    /// The stage's block matching: references every 7 pixels, candidates every 3 within ±21,
+    /// groups of up to 16. On polyu-val's 41 pairs (`latent-bench group-wiener`, session 41):
+    /// 38.029 dB at 0.31 CPU-s/MP, against 38.059 at 0.62 for session 40's 5 / 19 / 16 / 2
+    /// (which made what BM3D's own 3 / 19 / 32 / 1 makes there, for a fifth of its work) and
+    /// 38.043 at 0.46 for 6 / 19 / 16 / 2.
+    public static let realNoiseSettings = GroupWiener.Settings(step: 7, radius: 21, group: 16, tau: 400, stride: 3)
     private let pool = WorkspacePool()
     /// A model whose weights do not depend on σ: one `InferenceWeights` for every file, so each
     /// layer's kernel is packed once per batch (it was 5% of the time on 481x321 photos).
@@ -276,7 +279,11 @@ public struct BandDenoiser {
         // The bands read, kept until the network's output for their rows comes (`used` rows of
         // the first already went to the stage).
         var queue: [FloatImage] = [], used = 0
-        try runNetwork(width: width, height: height, colorPlanes: colorPlanes, sigmas: sigmas, nextRows: {
+        // The network's output in bands of 16 rows at most: the bands read wait for it, so
+        // smaller bands hold fewer (a 4000x3000 photo: 112 rows of 3 planes at 64, 64 at 16).
+        var network = self
+        network.bandRows = min(bandRows, Self.stageBandRows)
+        try network.runNetwork(width: width, height: height, colorPlanes: colorPlanes, sigmas: sigmas, nextRows: {
             guard let band = try nextRows() else { return nil }
             queue.append(band)
             return band
@@ -309,6 +316,9 @@ public struct BandDenoiser {
         // Under half a grey level there is nothing for it to take out (and at 0 nothing to go on).
         return sigma >= Self.realNoiseMinimum ? [Float](repeating: sigma, count: planes) : nil
     }
+
+    /// The network's output bands with the real-noise stage (see `run`).
+    static let stageBandRows = 16
 
     /// The least σ (0-255) the real-noise stage is run with.
     public static let realNoiseMinimum: Float = 0.5
