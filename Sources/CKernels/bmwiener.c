@@ -15,6 +15,15 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+
+// An IEEE half as a float (exact).
+static inline float half_to_float(uint16_t h) {
+    const uint32_t sign = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 0x1f, m = h & 0x3ff;
+    if (e == 0) { const float f = (float)m * 0x1p-24f; return sign ? -f : f; }   // zero, subnormal
+    const uint32_t bits = sign | (e == 31 ? 0x7f800000u | (m << 13) : ((e + 112) << 23) | (m << 13));
+    float f; memcpy(&f, &bits, sizeof f); return f;
+}
 
 #define BS 8
 #define BB 64
@@ -68,40 +77,44 @@ static void make_tables(void) { pthread_once(&tables_once, fill_tables); }
 static inline float lanes_plain(const float *acc) {
     return ((acc[0] + acc[4]) + (acc[2] + acc[6])) + ((acc[1] + acc[5]) + (acc[3] + acc[7]));
 }
-static inline float dist_plain(const float *const *y, int cy, int cx, const float *ref, float limit) {
+static inline float dist_plain(const uint16_t *const *y, int cy, int cx, const float *ref, float limit) {
     float acc[BS] = {0, 0, 0, 0, 0, 0, 0, 0};
     for (int r = 0; r < BS; r++) {
         if (r == BS / 2) { const float part = lanes_plain(acc); if (part > limit) return part; }
-        const float *row = y[cy + r] + cx;
-        for (int j = 0; j < BS; j++) { const float d = row[j] - ref[r * BS + j]; acc[j] = __builtin_fmaf(d, d, acc[j]); }
+        const uint16_t *row = y[cy + r] + cx;
+        for (int j = 0; j < BS; j++) { const float d = half_to_float(row[j]) - ref[r * BS + j]; acc[j] = __builtin_fmaf(d, d, acc[j]); }
     }
     return lanes_plain(acc);
 }
 
 #if defined(__x86_64__)
 #include <immintrin.h>
-__attribute__((target("avx2,fma"))) static inline float lanes_avx2(__m256 acc) {
+__attribute__((target("avx2,fma,f16c"))) static inline float lanes_avx2(__m256 acc) {
     __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));  // (0+4, 1+5, 2+6, 3+7)
     __m128 t = _mm_add_ps(s, _mm_movehl_ps(s, s));                                      // ((0+4)+(2+6), (1+5)+(3+7))
     return _mm_cvtss_f32(_mm_add_ss(t, _mm_shuffle_ps(t, t, 0x55)));
 }
-__attribute__((target("avx2,fma"))) static inline float dist_avx2(const float *const *y, int cy, int cx, const float *ref, float limit) {
+// Eight halves as floats.
+__attribute__((target("avx2,fma,f16c"))) static inline __m256 load_half_avx2(const uint16_t *p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
+}
+__attribute__((target("avx2,fma,f16c"))) static inline float dist_avx2(const uint16_t *const *y, int cy, int cx, const float *ref, float limit) {
     __m256 acc = _mm256_setzero_ps();
     for (int r = 0; r < BS / 2; r++) {
-        const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(y[cy + r] + cx), _mm256_loadu_ps(ref + r * BS));
+        const __m256 d = _mm256_sub_ps(load_half_avx2(y[cy + r] + cx), _mm256_loadu_ps(ref + r * BS));
         acc = _mm256_fmadd_ps(d, d, acc);
     }
     const float part = lanes_avx2(acc);
     if (part > limit) return part;
     for (int r = BS / 2; r < BS; r++) {
-        const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(y[cy + r] + cx), _mm256_loadu_ps(ref + r * BS));
+        const __m256 d = _mm256_sub_ps(load_half_avx2(y[cy + r] + cx), _mm256_loadu_ps(ref + r * BS));
         acc = _mm256_fmadd_ps(d, d, acc);
     }
     return lanes_avx2(acc);
 }
 
 // num += kw·blk, den += kw over the block at (rows[r] + x), kw the block's weights.
-__attribute__((target("avx2,fma"))) static inline void agg_avx2(float *const *nrows, float *const *drows, int x, const float *blk, const float *kw) {
+__attribute__((target("avx2,fma,f16c"))) static inline void agg_avx2(float *const *nrows, float *const *drows, int x, const float *blk, const float *kw) {
     for (int r = 0; r < BS; r++) {
         const __m256 k = _mm256_loadu_ps(kw + r * BS);
         float *nr = nrows[r] + x, *dr = drows[r] + x;
@@ -160,7 +173,7 @@ static const float haar_h = 0.70710678118654752f;
         for (int k = 0; k < 4; k++) { x[k] = ADD(ev[k], od[k]); x[7 - k] = SUB(ev[k], od[k]); }         \
     }                                                                                                   \
     /* out = the block at (rows[r] + x), transformed (transposed layout). */                            \
-    ATTR static inline void fdct_rows_##SUF(float *out, const float *const *rows, int x) {                 \
+    ATTR static inline void fdct_rows_##SUF(float *out, const uint16_t *const *rows, int x) {              \
         V v[BS];                                                                                        \
         for (int r = 0; r < BS; r++) v[r] = LOADR(rows[r] + x);                                         \
         dct1_##SUF(v); TRANSPOSE(v); dct1_##SUF(v);                                                     \
@@ -206,7 +219,7 @@ static const float haar_h = 0.70710678118654752f;
     }
 
 #if defined(__x86_64__)
-#define AVX_ATTR __attribute__((target("avx2,fma")))
+#define AVX_ATTR __attribute__((target("avx2,fma,f16c")))
 AVX_ATTR static inline void transpose8_avx2(__m256 *v) {
     const __m256 t0 = _mm256_unpacklo_ps(v[0], v[1]), t1 = _mm256_unpackhi_ps(v[0], v[1]);
     const __m256 t2 = _mm256_unpacklo_ps(v[2], v[3]), t3 = _mm256_unpackhi_ps(v[2], v[3]);
@@ -222,12 +235,13 @@ AVX_ATTR static inline void transpose8_avx2(__m256 *v) {
     v[6] = _mm256_permute2f128_ps(u2, u6, 0x31); v[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
 }
 #define AVX_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
-DCT_PASSES(avx2, AVX_ATTR, __m256, _mm256_loadu_ps, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_add_ps, _mm256_sub_ps,
+DCT_PASSES(avx2, AVX_ATTR, __m256, load_half_avx2, _mm256_loadu_ps, _mm256_storeu_ps, _mm256_add_ps, _mm256_sub_ps,
            _mm256_mul_ps, AVX_FMA, _mm256_set1_ps, transpose8_avx2)
 #endif
 
 typedef struct { float l[BS]; } v8;
 static inline v8 v8_load(const float *p) { v8 r; memcpy(r.l, p, sizeof r.l); return r; }
+static inline v8 v8_load_half(const uint16_t *p) { v8 r; for (int j = 0; j < BS; j++) r.l[j] = half_to_float(p[j]); return r; }
 static inline void v8_store(float *p, v8 a) { memcpy(p, a.l, sizeof a.l); }
 static inline v8 v8_set1(float a) { v8 r; for (int j = 0; j < BS; j++) r.l[j] = a; return r; }
 static inline v8 v8_add(v8 a, v8 b) { v8 r; for (int j = 0; j < BS; j++) r.l[j] = a.l[j] + b.l[j]; return r; }
@@ -238,11 +252,11 @@ static inline void transpose8_plain(v8 *v) {
     for (int i = 0; i < BS; i++)
         for (int j = i + 1; j < BS; j++) { const float t = v[i].l[j]; v[i].l[j] = v[j].l[i]; v[j].l[i] = t; }
 }
-DCT_PASSES(plain, , v8, v8_load, v8_load, v8_store, v8_add, v8_sub, v8_mul, v8_fma, v8_set1, transpose8_plain)
+DCT_PASSES(plain, , v8, v8_load_half, v8_load, v8_store, v8_add, v8_sub, v8_mul, v8_fma, v8_set1, transpose8_plain)
 
 // The body, compiled twice (AVX2+FMA and plain); `NAME` is the function's name.
 #define BMW_BODY(NAME, ATTR, DIST, FDCT, IDCT, HAARF, HAARI, AGG)                                                   \
-    ATTR static void NAME(const lk_bmw_params *p, int ref_y, const float *const *z, const float *const *y, \
+    ATTR static void NAME(const lk_bmw_params *p, int ref_y, const uint16_t *const *z, const uint16_t *const *y, \
                           float *const *num, float *const *den) {                                    \
         const int W = p->width, H = p->height, R = p->radius, S = p->step, SR = p->stride < 1 ? 1 : p->stride;            \
         const int G = p->group < 1 ? 1 : (p->group > MAXG ? MAXG : p->group);                         \
@@ -256,7 +270,8 @@ DCT_PASSES(plain, , v8, v8_load, v8_load, v8_store, v8_add, v8_sub, v8_mul, v8_f
         const int want = G - 1;                                                                       \
         for (int ref_x = 0;; ref_x += S) {                                                            \
             if (ref_x > W - BS) ref_x = W - BS;                                                       \
-            for (int r = 0; r < BS; r++) memcpy(refb + r * BS, y[ref_y + r] + ref_x, sizeof(float) * BS); \
+            for (int r = 0; r < BS; r++)                                                              \
+                for (int j = 0; j < BS; j++) refb[r * BS + j] = half_to_float(y[ref_y + r][ref_x + j]);  \
             const int x0 = ref_x - R < 0 ? 0 : ref_x - R;                                             \
             const int x1 = ref_x + R > W - BS ? W - BS : ref_x + R;                                   \
             /* The `want` closest candidates under tau, kept sorted by (distance, index). They   */  \
@@ -285,8 +300,8 @@ DCT_PASSES(plain, , v8, v8_load, v8_load, v8_store, v8_add, v8_sub, v8_mul, v8_f
             while (m * 2 <= n) m *= 2;                                                                \
             for (int pl = 0; pl < p->planes; pl++) {                                                  \
                 const float sg = p->sigma[pl], s2 = sg * sg;                                          \
-                const float *const *zp = z + (size_t)pl * H;                                          \
-                const float *const *yp = y + (size_t)pl * H;                                          \
+                const uint16_t *const *zp = z + (size_t)pl * H;                                       \
+                const uint16_t *const *yp = y + (size_t)pl * H;                                       \
                 for (int g = 0; g < m; g++) {                                                         \
                     FDCT(yg[g], yp + gy[g], gx[g]);                                                   \
                     FDCT(zg[g], zp + gy[g], gx[g]);                                                   \
@@ -320,16 +335,16 @@ DCT_PASSES(plain, , v8, v8_load, v8_load, v8_store, v8_add, v8_sub, v8_mul, v8_f
     }
 
 #if defined(__x86_64__)
-BMW_BODY(bmw_row_avx2, __attribute__((target("avx2,fma"))), dist_avx2, fdct_rows_avx2, idct_avx2, haar_fwd_avx2, haar_inv_avx2, agg_avx2)
+BMW_BODY(bmw_row_avx2, __attribute__((target("avx2,fma,f16c"))), dist_avx2, fdct_rows_avx2, idct_avx2, haar_fwd_avx2, haar_inv_avx2, agg_avx2)
 #endif
 BMW_BODY(bmw_row_plain, , dist_plain, fdct_rows_plain, idct_plain, haar_fwd_plain, haar_inv_plain, agg_plain)
 
-void lk_bmw_row(const lk_bmw_params *p, int ref_y, const float *const *z, const float *const *y,
+void lk_bmw_row(const lk_bmw_params *p, int ref_y, const uint16_t *const *z, const uint16_t *const *y,
                 float *const *num, float *const *den) {
     make_tables();
     if (p->width < BS || p->height < BS || ref_y < 0 || ref_y > p->height - BS) return;
 #if defined(__x86_64__)
-    if (lk_simd_level() >= LK_SIMD_AVX2) { bmw_row_avx2(p, ref_y, z, y, num, den); return; }
+    if (lk_simd_level() >= LK_SIMD_AVX2 && __builtin_cpu_supports("f16c")) { bmw_row_avx2(p, ref_y, z, y, num, den); return; }
 #endif
     bmw_row_plain(p, ref_y, z, y, num, den);
 }

@@ -229,10 +229,10 @@ typedef struct {
 } lk_bmw_params;
 
 /// Filters the reference blocks of row `ref_y`: z, y, num, den are tables of row pointers,
-/// entry plane * height + row (num/den: accumulators of the weighted estimates and weights, to
-/// be divided). Reads rows ref_y − radius ..< ref_y + radius + 8 of z and y and adds into the same
+/// entry plane * height + row (z, y: the noisy image and the pilot as IEEE halves; num/den:
+/// accumulators of the weighted estimates and weights, to be divided). Reads rows ref_y − radius ..< ref_y + radius + 8 of z and y and adds into the same
 /// rows of num and den. Call for ref rows in the order lk_bmw_next_ref_row gives, from 0.
-void lk_bmw_row(const lk_bmw_params *p, int ref_y, const float *const *z, const float *const *y,
+void lk_bmw_row(const lk_bmw_params *p, int ref_y, const uint16_t *const *z, const uint16_t *const *y,
                 float *const *num, float *const *den);
 
 /// The reference row after `ref_y` (−1 after the last).
