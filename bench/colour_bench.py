@@ -51,11 +51,11 @@ def cbm3d(args, cache):
     return d
 
 
-def latent_denoise(noisy_dir, out_dir, model, names, ensemble=1, real_noise=False):
+def latent_denoise(noisy_dir, out_dir, model, names, ensemble=1, real_noise="auto"):
     """`latent denoise` on the folder, one job; its CPU time from the child's rusage."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     r = subprocess.run([LATENT, "denoise", noisy_dir, "-o", out_dir, "--model", model, "--jobs", "1", "--overwrite", "--quiet", "--ensemble", str(ensemble)]
-                       + (["--real-noise"] if real_noise else []),
+                       + ["--real-noise", real_noise],
                        capture_output=True, text=True)
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if r.returncode != 0:
@@ -76,11 +76,11 @@ def main():
     ap.add_argument("--model", default="photo")
     ap.add_argument("--cache")
     ap.add_argument("--ensemble", type=int, default=1)
-    ap.add_argument("--real-noise", action="store_true", help="latent denoise --real-noise (the block-matching Wiener stage after the network)")
+    ap.add_argument("--real-noise", choices=["auto", "on", "off"], default="auto", help="latent denoise --real-noise: the block-matching Wiener stage after the network where the noise is a camera's (auto, the default), always, or never")
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="latent-colour-bench-")
     rows = []
-    print(f"latent: {LATENT} --model {a.model} --ensemble {a.ensemble}{' --real-noise' if a.real_noise else ''}; CBM3D: {CBM3D}; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
+    print(f"latent: {LATENT} --model {a.model} --ensemble {a.ensemble}{' --real-noise ' + a.real_noise}; CBM3D: {CBM3D}; OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
     if a.mode == "awgn":
         files = sorted(glob.glob(os.path.join(a.folder, "*.png")))[: a.limit or None]
         names = [os.path.basename(f) for f in files]
