@@ -37,7 +37,6 @@ public final class NoiseCorrelation {
     private var previousBins: [Int] = []   // the bins of the previous row tested (−1: not counted)
     private var previousResidual: [Float] = []
     private var rowsSeen = 0
-    private var column = [Float]()
     // Per bin: pairs, Σab, Σa², Σb² (horizontal pairs, then vertical).
     private var sums = [Double](repeating: 0, count: NoiseCorrelation.binCount * 8)
 
@@ -75,29 +74,37 @@ public final class NoiseCorrelation {
         rowsSeen += 1
         guard luma.count == n else { return }
         // The blur of the middle row, inside the image only (x in r..<width-r).
-        if column.count != width { column = [Float](repeating: 0, count: width) }
-        for x in 0..<width {
-            var s: Float = 0
-            for k in 0..<n { s += kernel[k] * luma[k][x] }
-            column[x] = s
+        // Each sum takes its terms in the order of the kernel (rows, then columns, from the top
+        // left), the loops running over x innermost.
+        var column = [Float](repeating: 0, count: width)
+        column.withUnsafeMutableBufferPointer { col in
+            for k in 0..<n {
+                let w = kernel[k]
+                luma[k].withUnsafeBufferPointer { src in for x in 0..<width { col[x] += w * src[x] } }
+            }
         }
         var blur = [Float](repeating: 0, count: width)
         var res = [Float](repeating: 0, count: width)
-        let middle = luma[r]
-        for x in r..<(width - r) {
-            var s: Float = 0
-            for k in 0..<n { s += kernel[k] * column[x - r + k] }
-            blur[x] = s
-            res[x] = middle[x] - s
-        }
+        kernel.withUnsafeBufferPointer { kw in column.withUnsafeBufferPointer { col in luma[r].withUnsafeBufferPointer { middle in
+            blur.withUnsafeMutableBufferPointer { bl in res.withUnsafeMutableBufferPointer { rs in
+                for x in r..<(width - r) {
+                    var s: Float = 0
+                    for k in 0..<n { s += kw[k] * col[x - r + k] }
+                    bl[x] = s
+                    rs[x] = middle[x] - s
+                }
+            } }
+        } } }
         // Horizontal 9-sums of the blur (x in r+box..<width-r-box).
         let b = Self.box
         var hs = [Double](repeating: 0, count: width), hq = [Double](repeating: 0, count: width)
-        for x in (r + b)..<(width - r - b) {
-            var s = 0.0, q = 0.0
-            for k in -b...b { let v = Double(blur[x + k]); s += v; q += v * v }
-            hs[x] = s; hq[x] = q
-        }
+        blur.withUnsafeBufferPointer { bl in hs.withUnsafeMutableBufferPointer { hsb in hq.withUnsafeMutableBufferPointer { hqb in
+            for x in (r + b)..<(width - r - b) {
+                var s = 0.0, q = 0.0
+                for k in -b...b { let v = Double(bl[x + k]); s += v; q += v * v }
+                hsb[x] = s; hqb[x] = q
+            }
+        } } }
         blurred.append(blur); residual.append(res); boxSums.append(hs); boxSquares.append(hq)
         let m = 2 * b + 1
         if blurred.count > m { blurred.removeFirst(); residual.removeFirst(); boxSums.removeFirst(); boxSquares.removeFirst() }
@@ -110,9 +117,17 @@ public final class NoiseCorrelation {
         let lo = Self.radius + Self.box, hi = width - Self.radius - Self.box
         var bins = [Int](repeating: -1, count: width)
         let count = Double((2 * Self.box + 1) * (2 * Self.box + 1))
+        // The window's sums, its rows added top to bottom.
+        var sum = [Double](repeating: 0, count: width), square = sum
+        sum.withUnsafeMutableBufferPointer { sb in square.withUnsafeMutableBufferPointer { qb in
+            for k in 0..<boxSums.count {
+                boxSums[k].withUnsafeBufferPointer { h in boxSquares[k].withUnsafeBufferPointer { hq in
+                    for x in lo..<hi { sb[x] += h[x]; qb[x] += hq[x] }
+                } }
+            }
+        } }
         for x in lo..<hi {
-            var s = 0.0, q = 0.0
-            for k in 0..<boxSums.count { s += boxSums[k][x]; q += boxSquares[k][x] }
+            let s = sum[x], q = square[x]
             let mean = s / count
             guard Self.brightness.contains(mean) else { continue }
             let deviation = max(0, q / count - mean * mean).squareRoot()
