@@ -81,6 +81,15 @@ public struct BandDenoiser {
         sharedWeights = ConvDenoiser.InferenceWeights.dependsOnSigma(model) ? nil : ConvDenoiser.InferenceWeights(model, sigma: nil)
     }
 
+    /// A denoiser with the settings a command or a stage gives it.
+    public init(model: ConvDenoiser, sigma: [Float]?, strength: Float = 1, ensemble: Int = 1, realNoise: RealNoiseMode = .off) {
+        self.init(model: model)
+        self.sigma = sigma
+        self.strength = strength
+        self.ensemble = ensemble
+        self.realNoise = realNoise
+    }
+
     /// The weights a stream for colour planes of noise σ runs with.
     func inferenceWeights(sigma: Float?) -> ConvDenoiser.InferenceWeights {
         sharedWeights ?? ConvDenoiser.InferenceWeights(model, sigma: sigma)

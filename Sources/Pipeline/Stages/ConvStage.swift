@@ -104,12 +104,7 @@ public final class ConvStage: FrameStage, StreamingStage, @unchecked Sendable {
         self.ensemble = ensemble
         self.realNoise = realNoise
         func told(_ m: ConvDenoiser) -> BandDenoiser {
-            var d = BandDenoiser(model: m)
-            d.sigma = sigma
-            d.strength = strength
-            d.ensemble = ensemble
-            d.realNoise = realNoise
-            return d
+            BandDenoiser(model: m, sigma: sigma, strength: strength, ensemble: ensemble, realNoise: realNoise)
         }
         denoiser = told(model)
         self.colour = colour.map { (told($0.model), $0.name, $0.hash) }

@@ -73,10 +73,7 @@ struct EvalCommand: ParsableCommand {
         let (all, failures) = try Exit.setUp { try PatchTrainer.loadImages(data, channels: model.channels, minSide: 4) }
         for f in failures { printError(f) }
         let images = limit.map { Array(all.prefix($0)) } ?? all
-        var band = BandDenoiser(model: model)
-        band.ensemble = ensemble
-        band.realNoise = realNoise
-        if givenSigma { band.sigma = [sigma] }
+        let band = BandDenoiser(model: model, sigma: givenSigma ? [sigma] : nil, ensemble: ensemble, realNoise: realNoise)
         let report = DenoisingProtocol.run(band, images: images, sigma: sigma, seed: seed, quantized: noisyPng)
         show(report.evaluation(name: self.model, model: model, images: images.count, sigma: sigma, noisyPNG: noisyPng, given: givenSigma))
     }
@@ -90,12 +87,7 @@ struct EvalCommand: ParsableCommand {
         if !found.unmatched.isEmpty { printError("latent: \(found.unmatched.count) noisy images without a clean partner skipped: \(found.unmatched.prefix(3).joined(separator: ", "))") }
         let given = givenSigma ? [try convSigma()] : nil
         func configured(_ m: ConvDenoiser) -> BandDenoiser {
-            var band = BandDenoiser(model: m)
-            band.ensemble = ensemble
-            band.realNoise = realNoise
-            band.sigma = given
-            band.strength = noiseScale
-            return band
+            BandDenoiser(model: m, sigma: given, strength: noiseScale, ensemble: ensemble, realNoise: realNoise)
         }
         // The photo family, as `latent denoise` runs it: its colour model for colour pairs.
         let colour = try self.model == BuiltinModels.photoFamily
