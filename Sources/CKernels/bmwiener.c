@@ -11,27 +11,19 @@
 // order however the image is banded. The AVX2 clone and the plain one give the same bits (every
 // multiply-add is an fmaf, sums run in the same order).
 #include "ckernels.h"
+#include "half_scalar.h"
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdint.h>
-
-// An IEEE half as a float (exact).
-static inline float half_to_float(uint16_t h) {
-    const uint32_t sign = (uint32_t)(h & 0x8000) << 16, e = (h >> 10) & 0x1f, m = h & 0x3ff;
-    if (e == 0) { const float f = (float)m * 0x1p-24f; return sign ? -f : f; }   // zero, subnormal
-    const uint32_t bits = sign | (e == 31 ? 0x7f800000u | (m << 13) : ((e + 112) << 23) | (m << 13));
-    float f; memcpy(&f, &bits, sizeof f); return f;
-}
 
 #define BS 8
 #define BB 64
 #define MAXG 32
 
-static float dct_c[BB];      // orthonormal DCT-II matrix, row i = frequency i
 static float kaiser_w[BB];   // Kaiser window (β = 2), outer product
-// The factors of the fast DCT (even/odd split of dct_c): C[0][0], C[4][0], C[2][0], C[2][1],
+// The factors of the fast DCT (even/odd split of the orthonormal DCT-II matrix C, row i =
+// frequency i): C[0][0], C[4][0], C[2][0], C[2][1],
 // C[6][0], C[6][1], then the odd rows' first four columns C[1|3|5|7][0..3].
 static float dct_e[6];
 static float dct_o[16];
@@ -58,7 +50,6 @@ static void fill_tables(void) {
     }
     for (int i = 0; i < BS; i++)
         for (int j = 0; j < BS; j++) kw[i * BS + j] = (float)(k1[i] * k1[j]);
-    memcpy(dct_c, c, sizeof c);
     memcpy(kaiser_w, kw, sizeof kw);
     const float e[6] = {c[0], c[4 * BS], c[2 * BS], c[2 * BS + 1], c[6 * BS], c[6 * BS + 1]};
     memcpy(dct_e, e, sizeof e);
@@ -82,7 +73,7 @@ static inline float dist_plain(const uint16_t *const *y, int cy, int cx, const f
     for (int r = 0; r < BS; r++) {
         if (r == BS / 2) { const float part = lanes_plain(acc); if (part > limit) return part; }
         const uint16_t *row = y[cy + r] + cx;
-        for (int j = 0; j < BS; j++) { const float d = half_to_float(row[j]) - ref[r * BS + j]; acc[j] = __builtin_fmaf(d, d, acc[j]); }
+        for (int j = 0; j < BS; j++) { const float d = from_half(row[j]) - ref[r * BS + j]; acc[j] = __builtin_fmaf(d, d, acc[j]); }
     }
     return lanes_plain(acc);
 }
@@ -241,7 +232,7 @@ DCT_PASSES(avx2, AVX_ATTR, __m256, load_half_avx2, _mm256_loadu_ps, _mm256_store
 
 typedef struct { float l[BS]; } v8;
 static inline v8 v8_load(const float *p) { v8 r; memcpy(r.l, p, sizeof r.l); return r; }
-static inline v8 v8_load_half(const uint16_t *p) { v8 r; for (int j = 0; j < BS; j++) r.l[j] = half_to_float(p[j]); return r; }
+static inline v8 v8_load_half(const uint16_t *p) { v8 r; for (int j = 0; j < BS; j++) r.l[j] = from_half(p[j]); return r; }
 static inline void v8_store(float *p, v8 a) { memcpy(p, a.l, sizeof a.l); }
 static inline v8 v8_set1(float a) { v8 r; for (int j = 0; j < BS; j++) r.l[j] = a; return r; }
 static inline v8 v8_add(v8 a, v8 b) { v8 r; for (int j = 0; j < BS; j++) r.l[j] = a.l[j] + b.l[j]; return r; }
@@ -271,7 +262,7 @@ DCT_PASSES(plain, , v8, v8_load_half, v8_load, v8_store, v8_add, v8_sub, v8_mul,
         for (int ref_x = 0;; ref_x += S) {                                                            \
             if (ref_x > W - BS) ref_x = W - BS;                                                       \
             for (int r = 0; r < BS; r++)                                                              \
-                for (int j = 0; j < BS; j++) refb[r * BS + j] = half_to_float(y[ref_y + r][ref_x + j]);  \
+                for (int j = 0; j < BS; j++) refb[r * BS + j] = from_half(y[ref_y + r][ref_x + j]);  \
             const int x0 = ref_x - R < 0 ? 0 : ref_x - R;                                             \
             const int x1 = ref_x + R > W - BS ? W - BS : ref_x + R;                                   \
             /* The `want` closest candidates under tau, kept sorted by (distance, index). They   */  \
@@ -344,7 +335,7 @@ void lk_bmw_row(const lk_bmw_params *p, int ref_y, const uint16_t *const *z, con
     make_tables();
     if (p->width < BS || p->height < BS || ref_y < 0 || ref_y > p->height - BS) return;
 #if defined(__x86_64__)
-    if (lk_simd_level() >= LK_SIMD_AVX2 && __builtin_cpu_supports("f16c")) { bmw_row_avx2(p, ref_y, z, y, num, den); return; }
+    if (has_f16c()) { bmw_row_avx2(p, ref_y, z, y, num, den); return; }
 #endif
     bmw_row_plain(p, ref_y, z, y, num, den);
 }
