@@ -36,7 +36,6 @@ public final class NoiseCorrelation {
     private var boxSquares: [[Double]] = []
     private var previousBins: [Int] = []   // the bins of the previous row tested (−1: not counted)
     private var previousResidual: [Float] = []
-    private var rowsSeen = 0
     // Per bin: pairs, Σab, Σa², Σb² (horizontal pairs, then vertical).
     private var sums = [Double](repeating: 0, count: NoiseCorrelation.binCount * 8)
 
@@ -71,7 +70,6 @@ public final class NoiseCorrelation {
         let r = Self.radius, n = 2 * r + 1
         luma.append(row)
         if luma.count > n { luma.removeFirst() }
-        rowsSeen += 1
         guard luma.count == n else { return }
         // The blur of the middle row, inside the image only (x in r..<width-r).
         // Each sum takes its terms in the order of the kernel (rows, then columns, from the top

@@ -5,17 +5,17 @@ import Models
 import FileIO
 import PNGIO
 
-/// Streamed inference of a convolutional denoiser: the PNG is read in row bands and fed, row by
-/// row, through a `ConvRowStream` (every layer keeps a rolling window of the rows its consumers
-/// still need), and the output is written band by band. Nothing is computed twice and memory
-/// depends on the width, not the image's height; the result equals whole-image inference exactly.
-/// Grey models denoise each colour plane of an RGB image; alpha is carried through.
 /// Whether `BandDenoiser` adds its real-noise stage: always, never, or where the image's noise
 /// is correlated as a camera's is (`BandDenoiser.realNoise`).
 public enum RealNoiseMode: String, CaseIterable, Sendable {
     case auto, on, off
 }
 
+/// Streamed inference of a convolutional denoiser: the PNG is read in row bands and fed, row by
+/// row, through a `ConvRowStream` (every layer keeps a rolling window of the rows its consumers
+/// still need), and the output is written band by band. Nothing is computed twice and memory
+/// depends on the width, not the image's height; the result equals whole-image inference exactly.
+/// Grey models denoise each colour plane of an RGB image; alpha is carried through.
 public struct BandDenoiser {
     public let model: ConvDenoiser
     /// Output rows handed to `emit` at a time.
@@ -209,12 +209,9 @@ public struct BandDenoiser {
             [("latent:sigma", (sigma != nil ? "given " : "measured ") + planesText(v, channels: rgbRead) + toldNote)]
         } ?? []
         var reading = NoiseReading(sigmas: sigmas, levels: levels, texts: texts)
-        if !gateRead, let gate {
-            // Nothing was measured (σ given): a pass of its own.
-            let pass = try openPass()
-            while let band = try pass.next() { gate.add(band) }
-            try pass.finish()
-            correlation = gate.value()
+        if !gateRead && gate != nil {
+            // Nothing was measured (σ given): a pass of its own, all of it read at its finish.
+            try gated(try openPass()).finish()
         }
         reading.correlation = correlation
         reading.stage = stageSigma(sigmas, planes: planes, width: width, height: height, correlation: correlation)

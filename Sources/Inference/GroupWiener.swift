@@ -52,10 +52,10 @@ public final class GroupWiener {
     static let opp: [[Float]] = [[1.0 / 3, 1.0 / 3, 1.0 / 3], [0.5, 0, -0.5], [0.25, -0.5, 0.25]]
     static let inv: [[Float]] = [[1, 1, 2.0 / 3], [1, 0, -4.0 / 3], [1, -1, 2.0 / 3]]
 
-    /// `sigma`: the σ (0-255 scale) the filter is told for each of the image's colour channels.
     /// The least σ (0-255) the filter works with; a smaller one is taken as this.
     public static let minimumSigma: Float = 0.01
 
+    /// `sigma`: the σ (0-255 scale) the filter is told for each of the image's colour channels.
     public init(width: Int, height: Int, channels: Int, sigma: [Float], settings: Settings = Settings(),
                 emit: @escaping (FloatImage) throws -> Void) {
         precondition(channels == 1 || channels == 3, "GroupWiener: 1 or 3 colour planes")

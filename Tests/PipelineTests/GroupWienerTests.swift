@@ -244,7 +244,8 @@ struct RealNoiseStageTests {
 
     /// `auto`: the noise-reading pass reads the correlation, the stage runs on camera-like noise
     /// (the output that of `on`) and not on white noise (that of `off`), colour and grey; the
-    /// reading and its provenance say which; in memory and whole-image give the same.
+    /// reading and its provenance say which (the same reading with σ given); in memory and
+    /// whole-image give the same.
     @Test(arguments: [3, 1])
     func autoRunsTheStageOnCorrelatedNoiseOnly(planes: Int) throws {
         let model = BandDenoiserTests.conditionedModel()
@@ -265,6 +266,9 @@ struct RealNoiseStageTests {
             #expect(text.hasPrefix(String(format: "auto: noise correlation %.3f", correlation)), "\(text)")
             #expect(text.hasSuffix(correlated ? "(4.5 times the mean level told)" : "no stage"), "\(text)")
             #expect(off.noise.texts.allSatisfy { $0.key != "latent:real-noise" } && off.noise.correlation == nil)
+            // With σ given nothing else reads the image: the gate takes a pass of its own.
+            let given = try BandDenoiser(model: model, sigma: [6], realNoise: .auto).denoise(img, colorPlanes: planes, file: "x.png")
+            #expect(given.noise.correlation == correlation)
             var whole = BandDenoiser(model: model)
             whole.realNoise = .auto
             #expect(whole.wholeImage(img, sigmas: auto.noise.sigmas) == auto.image)
