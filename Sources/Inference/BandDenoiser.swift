@@ -445,33 +445,26 @@ public struct BandDenoiser {
 
     /// One full-width stream per unit of planes (a grey model on an RGB image: three, each with
     /// its own σ folded into its weights), two with `mirror`; each queues its output rows until
-    /// every stream has them, and they go out in bands.
+    /// every stream has them, and they go out in bands. A single stream's rows go into the band
+    /// as they come (so an image's last step, which releases the network's whole lag at once,
+    /// does not queue some 50 rows first).
     private func streamFullWidth(_ planes: Planes, mirror: Bool, nextRows: () throws -> FloatImage?,
                                  emit: (FloatImage) throws -> Void) throws {
+        // The streams' row callback, which may emit a band, does not outlive this call.
+        try withoutActuallyEscaping(emit) { emit in try streamFullWidth(planes, mirror: mirror, nextRows: nextRows, escapingEmit: emit) }
+    }
+
+    private func streamFullWidth(_ planes: Planes, mirror: Bool, nextRows: () throws -> FloatImage?,
+                                 escapingEmit emit: @escaping (FloatImage) throws -> Void) throws {
         let source = planes.source, units = planes.units, mc = planes.mc
         let (width, height, w4, h4) = (source.width, source.height, source.w4, source.h4)
-        let copies = mirror ? 2 : 1
+        let copies = mirror ? 2 : 1, count = units.count * copies
         let weights = units.map { inferenceWeights(sigma: planes.sigmas?[$0]) }
-        let queues = RowQueues(count: units.count * copies)
-        let streams = (0..<(units.count * copies)).map { e in
-            let s = ConvRowStream(model: model, weights: weights[e / copies], width: w4, height: h4,
-                                  stepRows: streamStepRows) { y, out in
-                if y < height { queues.push(e, Array(UnsafeBufferPointer(start: out, count: mc * w4))) }
-            }
-            s.jobs = jobs
-            return s
-        }
+        let queues = RowQueues(count: count)
         var band = FloatImage(width: width, height: min(bandRows, height), channels: source.planes)
-        var filled = 0, emitted = 0, fed = 0
-        while fed < h4 {
-            let k = min(streams[0].stepRows, h4 - fed)
-            source.drop(below: fed)
-            try source.ensure(upTo: fed + k, nextRows: nextRows)
-            for (u, unit) in units.enumerated() {
-                streams[u * copies].feed(k) { y, p, dst in planes.fill(unit, p, y, region: (0, h4, 0, w4), into: dst) }
-                if mirror { streams[u * copies + 1].feed(k) { y, p, dst in planes.fillMirrored(unit, p, y, into: dst) } }
-            }
-            fed += k
+        var filled = 0, emitted = 0
+        // Every row that all streams have, into the band; a full band goes out.
+        func drain() throws {
             while emitted < height, let rows = queues.popAll() {
                 let planeSize = band.planeSize
                 band.data.withUnsafeMutableBufferPointer { b in
@@ -497,6 +490,33 @@ public struct BandDenoiser {
                     if emitted < height { band = FloatImage(width: width, height: min(bandRows, height - emitted), channels: source.planes) }
                 }
             }
+        }
+        // A failure of `emit` inside a stream's row callback, rethrown once the feed returns.
+        var failure: Error?
+        let streams = (0..<count).map { e in
+            let s = ConvRowStream(model: model, weights: weights[e / copies], width: w4, height: h4,
+                                  stepRows: streamStepRows) { y, out in
+                guard y < height, failure == nil else { return }
+                queues.push(e, Array(UnsafeBufferPointer(start: out, count: mc * w4)))
+                if count == 1 {
+                    do { try drain() } catch { failure = error }
+                }
+            }
+            s.jobs = jobs
+            return s
+        }
+        var fed = 0
+        while fed < h4 {
+            let k = min(streams[0].stepRows, h4 - fed)
+            source.drop(below: fed)
+            try source.ensure(upTo: fed + k, nextRows: nextRows)
+            for (u, unit) in units.enumerated() {
+                streams[u * copies].feed(k) { y, p, dst in planes.fill(unit, p, y, region: (0, h4, 0, w4), into: dst) }
+                if mirror { streams[u * copies + 1].feed(k) { y, p, dst in planes.fillMirrored(unit, p, y, into: dst) } }
+            }
+            if let failure { throw failure }
+            fed += k
+            try drain()
         }
         precondition(emitted == height, "ConvRowStream emitted \(emitted) of \(height) rows")
     }

@@ -340,7 +340,7 @@ public final class ConvRowStream {
     /// Columns a 3x3 or 1x1 layer computes per kernel call: each call's input rows are converted
     /// from halves into a thread's buffer, and its output goes to floats there too, so both stay
     /// small and in cache whatever the width.
-    static let chunkColumns = 512
+    static let chunkColumns = 256
 
     /// Layer `l` over rows [y0, y0 + n) of `x` (a Winograd layer's ending on a tile row or the
     /// map's end), in chunks of columns: each chunk's input rows (with its halo) are converted to
@@ -430,31 +430,38 @@ public final class ConvRowStream {
                 Self.put(output, out, y0, n, c0, c1, oplane: oplane)
             }
         case .down(let l):
-            // A row at a time (its two source rows sit side by side even in a ring), unshuffled
-            // into the scratch row and through the 1x1 layer.
-            let w = out.w
-            withScratch(4 * x.c * w + 2 * x.w + out.c * w) { s in
-                let row = s + 4 * x.c * w, result = row + 2 * x.w
+            // A row at a time (its two source rows sit side by side even in a ring), in chunks of
+            // `chunkColumns` output columns (so the scratch stays small whatever the width):
+            // unshuffled into the scratch and through the 1x1 layer.
+            let chunk = Self.chunkColumns
+            withScratch(4 * x.c * chunk + 4 * chunk + out.c * chunk) { s in
+                let row = s + 4 * x.c * chunk, result = row + 4 * chunk
                 for y in y0..<(y0 + n) {
-                    lk_unshuffle_rows_half(x.halfAt(2 * y), x.row, x.plane, x.c, x.w, 1, s, w, w, row)
-                    packed[l].run(s, xrow: w, xplane: w, rows: 1, cols: w, relu: true, into: result, orow: w, oplane: w, jobs: jobs)
-                    Self.put(result, out, y, 1, 0, w)
+                    for c0 in stride(from: 0, to: out.w, by: chunk) {
+                        let cw = min(chunk, out.w - c0)
+                        lk_unshuffle_rows_half(x.halfAt(2 * y) + 2 * c0, x.row, x.plane, x.c, 2 * cw, 1, s, cw, cw, row)
+                        packed[l].run(s, xrow: cw, xplane: cw, rows: 1, cols: cw, relu: true, into: result, orow: cw, oplane: cw, jobs: jobs)
+                        Self.put(result, out, y, 1, c0, c0 + cw)
+                    }
                 }
             }
         case .up(let l):
-            // The 1x1 layer's row for each lower-resolution row (once for a pair of output rows),
-            // then shuffled into the join.
-            let skip = maps[node.inputs[1]], w = x.w
-            withScratch(4 * skip.c * w + skip.w + x.c * w + out.c * out.w) { s in
-                let row = s + 4 * skip.c * w, source = row + skip.w, joined = source + x.c * w
-                for y in y0..<(y0 + n) {
-                    if y == y0 || y % 2 == 0 {
-                        for c in 0..<x.c { lk_from_half(x.halfAt(y / 2) + c * x.plane, source + c * w, w) }
-                        packed[l].run(source, xrow: w, xplane: w, rows: 1, cols: w, relu: false, into: s, orow: w, oplane: w, jobs: jobs)
+            // In chunks of `chunkColumns` lower-resolution columns: the 1x1 layer's row for each
+            // lower-resolution row (once for a pair of output rows), then shuffled into the join.
+            let skip = maps[node.inputs[1]], chunk = Self.chunkColumns
+            withScratch(4 * skip.c * chunk + 2 * chunk + x.c * chunk + 2 * out.c * chunk) { s in
+                let row = s + 4 * skip.c * chunk, source = row + 2 * chunk, joined = source + x.c * chunk
+                for c0 in stride(from: 0, to: x.w, by: chunk) {
+                    let cw = min(chunk, x.w - c0)
+                    for y in y0..<(y0 + n) {
+                        if y == y0 || y % 2 == 0 {
+                            for c in 0..<x.c { lk_from_half(x.halfAt(y / 2) + c * x.plane + c0, source + c * cw, cw) }
+                            packed[l].run(source, xrow: cw, xplane: cw, rows: 1, cols: cw, relu: false, into: s, orow: cw, oplane: cw, jobs: jobs)
+                        }
+                        lk_shuffle_add_relu_rows_half(s, cw, cw, skip.halfAt(y) + 2 * c0, skip.row, skip.plane, skip.c, 2 * cw, y, 1,
+                                                      joined, 2 * cw, 2 * cw, row)
+                        Self.put(joined, out, y, 1, 2 * c0, 2 * (c0 + cw))
                     }
-                    lk_shuffle_add_relu_rows_half(s, w, w, skip.halfAt(y), skip.row, skip.plane, skip.c, skip.w, y, 1,
-                                                  joined, out.w, out.w, row)
-                    Self.put(joined, out, y, 1, 0, out.w)
                 }
             }
         case .tail(let l):
@@ -479,6 +486,8 @@ public final class ConvRowStream {
 /// `infer` and `ConvRowStream` run layers through it, so they compute the same values bit for bit.
 struct ConvKernel: @unchecked Sendable {
     let cin, cout, k: Int
+    /// The weights as the direct kernel reads them (empty on Winograd: a 128-channel layer's
+    /// 590 KB, which only `winograd` is read from, is not kept), and the bias.
     let w, b: [Float]
     /// Weights packed for the direct vector kernel (nil on CPUs where it is not used).
     let packed: [Float]?
@@ -494,16 +503,19 @@ struct ConvKernel: @unchecked Sendable {
     /// when `tile4` and the layer is a wide 3x3 one, its tiles then starting on rows ≡
     /// `rowOffset` (mod 4).
     init(_ l: Conv2d, _ weights: ConvDenoiser.InferenceWeights? = nil, tile4: Bool = false, rowOffset: Int = 0) {
-        (w, b) = weights?.folded[ObjectIdentifier(l)] ?? (l.weight.value.array, l.bias.value.array)
+        let weight: [Float]
+        (weight, b) = weights?.folded[ObjectIdentifier(l)] ?? (l.weight.value.array, l.bias.value.array)
         (cin, cout, k) = (l.inChannels, l.outChannels, l.kernel)
         if k == 3 && (tile4 ? lk_wino4_applies(cin, cout) : lk_wino_applies(cin, cout)) != 0 {
             tile = tile4 ? 4 : 2
             self.rowOffset = tile4 ? rowOffset : 0
             var u = [Float](repeating: 0, count: tile4 ? lk_wino4_packed_size(cin, cout) : lk_wino_packed_size(cin, cout))
-            if tile4 { lk_wino4_pack(w, cin, cout, &u) } else { lk_wino_pack(w, cin, cout, &u) }
+            if tile4 { lk_wino4_pack(weight, cin, cout, &u) } else { lk_wino_pack(weight, cin, cout, &u) }
             winograd = u
             packed = nil
+            w = []
         } else {
+            w = weight
             tile = 1
             self.rowOffset = 0
             winograd = nil
