@@ -59,6 +59,24 @@ void lk_from_half(const uint16_t *x, float *y, size_t n) {
     from_half_plain(x, y, n);
 }
 
+void lk_to_half_planes(const float *x, size_t xplane, uint16_t *y, size_t yplane, size_t n, size_t planes) {
+    void (*f)(const float *, uint16_t *, size_t) = to_half_plain;
+#if defined(__x86_64__)
+    if (lk_simd_level() >= LK_SIMD_AVX512) f = to_half_avx512;
+    else if (has_f16c()) f = to_half_f16c;
+#endif
+    for (size_t p = 0; p < planes; p++) f(x + p * xplane, y + p * yplane, n);
+}
+
+void lk_from_half_planes(const uint16_t *x, size_t xplane, float *y, size_t yplane, size_t n, size_t planes) {
+    void (*f)(const uint16_t *, float *, size_t) = from_half_plain;
+#if defined(__x86_64__)
+    if (lk_simd_level() >= LK_SIMD_AVX512) f = from_half_avx512;
+    else if (has_f16c()) f = from_half_f16c;
+#endif
+    for (size_t p = 0; p < planes; p++) f(x + p * xplane, y + p * yplane, n);
+}
+
 void lk_to_half_reference(const float *x, uint16_t *y, size_t n) { to_half_plain(x, y, n); }
 
 void lk_from_half_reference(const uint16_t *x, float *y, size_t n) { from_half_plain(x, y, n); }

@@ -364,16 +364,14 @@ public final class ConvRowStream {
             let input = buffers[part]
             for i in stride(from: part, to: chunks, by: parts) {
                 let c0 = i * chunk, c1 = min(x.w, c0 + chunk), cw = c1 - c0 + 2 * pad, ow = c1 - c0
-                for ch in 0..<x.c {
-                    for r in 0..<rows {
-                        let dst = input + (ch * rows + r) * cw
-                        if top + r < -1 {
-                            dst.update(repeating: 0, count: cw)
-                        } else if x.half {
-                            lk_from_half(x.halfAt(top + r) + ch * x.plane + c0 - pad, dst, cw)
-                        } else {
-                            dst.update(from: x.at(top + r) + ch * x.plane + c0 - pad, count: cw)
-                        }
+                for r in 0..<rows {
+                    let dst = input + r * cw
+                    if top + r < -1 {
+                        for ch in 0..<x.c { (dst + ch * rows * cw).update(repeating: 0, count: cw) }
+                    } else if x.half {
+                        lk_from_half_planes(x.halfAt(top + r) + c0 - pad, x.plane, dst, rows * cw, cw, x.c)
+                    } else {
+                        for ch in 0..<x.c { (dst + ch * rows * cw).update(from: x.at(top + r) + ch * x.plane + c0 - pad, count: cw) }
                     }
                 }
                 let output = input + x.c * rows * cw
@@ -388,14 +386,12 @@ public final class ConvRowStream {
     /// packed) into rows [y0, y0 + n), columns [c0, c1) of `out`, as halves or floats.
     private static func put(_ output: UnsafePointer<Float>, _ out: Rows, _ y0: Int, _ n: Int, _ c0: Int, _ c1: Int, oplane: Int? = nil) {
         let w = c1 - c0, oplane = oplane ?? n * w
-        for ch in 0..<out.c {
-            for r in 0..<n {
-                let src = output + ch * oplane + r * w
-                if out.half {
-                    lk_to_half(src, out.halfAt(y0 + r) + ch * out.plane + c0, w)
-                } else {
-                    (out.at(y0 + r) + ch * out.plane + c0).update(from: src, count: w)
-                }
+        for r in 0..<n {
+            let src = output + r * w
+            if out.half {
+                lk_to_half_planes(src, oplane, out.halfAt(y0 + r) + c0, out.plane, w, out.c)
+            } else {
+                for ch in 0..<out.c { (out.at(y0 + r) + ch * out.plane + c0).update(from: src + ch * oplane, count: w) }
             }
         }
     }
@@ -455,7 +451,7 @@ public final class ConvRowStream {
                     let cw = min(chunk, x.w - c0)
                     for y in y0..<(y0 + n) {
                         if y == y0 || y % 2 == 0 {
-                            for c in 0..<x.c { lk_from_half(x.halfAt(y / 2) + c * x.plane + c0, source + c * cw, cw) }
+                            lk_from_half_planes(x.halfAt(y / 2) + c0, x.plane, source, cw, cw, x.c)
                             packed[l].run(source, xrow: cw, xplane: cw, rows: 1, cols: cw, relu: false, into: s, orow: cw, oplane: cw, jobs: jobs)
                         }
                         lk_shuffle_add_relu_rows_half(s, cw, cw, skip.halfAt(y) + 2 * c0, skip.row, skip.plane, skip.c, 2 * cw, y, 1,

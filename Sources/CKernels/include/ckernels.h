@@ -203,6 +203,10 @@ void lk_wino4_grad_weights(const float *m, size_t C, size_t Cout, float *dw);
 /// The references are the plain code, which the F16C path equals bit for bit.
 void lk_to_half(const float *x, uint16_t *y, size_t n);
 void lk_from_half(const uint16_t *x, float *y, size_t n);
+/// The same for `planes` rows of n values, planes xplane apart in x and yplane apart in y (one
+/// call for a row of every channel of a feature map: the path is chosen once).
+void lk_to_half_planes(const float *x, size_t xplane, uint16_t *y, size_t yplane, size_t n, size_t planes);
+void lk_from_half_planes(const uint16_t *x, size_t xplane, float *y, size_t yplane, size_t n, size_t planes);
 void lk_to_half_reference(const float *x, uint16_t *y, size_t n);
 void lk_from_half_reference(const uint16_t *x, float *y, size_t n);
 void lk_round_half(float *x, size_t n);
