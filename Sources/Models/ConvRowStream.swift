@@ -18,18 +18,14 @@ import NN
 /// layer's columns (the kernel's sums do not depend on where a column range starts).
 public final class ConvRowStream {
     /// One feature map's rolling rows: `c` planes of `w` columns (plus a zero column each side);
-    /// image rows [base, end) are held, row y at storage row 1 + y − base. Storage row 0 is zero
-    /// (row −1 while base is 0) and the row after the last is zeroed when the map is complete,
-    /// so a 3x3 layer reads its zero padding like whole-image inference does.
-    ///
-    /// A `ring` map (the skip connections, read a row or a row pair at a time, never by a 3x3
-    /// layer) keeps row y in slot y mod cap instead, so the rows it holds through the network's
-    /// lag are never moved; writes are cut where the ring wraps, and cap is even so that rows 2y
-    /// and 2y + 1 sit side by side.
+    /// image rows [base, end) are held, row y in slot y mod cap, so the rows a map holds are never
+    /// moved as the window rolls (session 42: moving the windows of the maps a 3x3 layer reads
+    /// was 2% of a denoise). Everything reads and writes a row at a time; the rows above and
+    /// below the map (a 3x3 layer's zero padding) are not stored, `layerRows` reads them as
+    /// zeros. Cap is even so that rows 2y and 2y + 1 sit side by side (a pair read at once).
     final class Rows {
         let c, w, h: Int
         let row: Int
-        let ring: Bool
         /// Values stored as IEEE halves (every feature map): `halfAt` instead of `at`.
         let half: Bool
         private(set) var cap = 0
@@ -42,11 +38,10 @@ public final class ConvRowStream {
         /// values); else with a zeroed store of `capacity` rows.
         let dry: Bool
 
-        init(c: Int, w: Int, h: Int, ring: Bool = false, half: Bool = false, dry: Bool = false, capacity: Int = 0) {
+        init(c: Int, w: Int, h: Int, half: Bool = false, dry: Bool = false, capacity: Int = 0) {
             self.c = c
             self.w = w
             self.h = h
-            self.ring = ring
             self.half = half
             self.dry = dry
             row = w + 2
@@ -55,14 +50,14 @@ public final class ConvRowStream {
         }
 
         /// A map like this one (a dry run's) with storage for the window the run reached.
-        func allocated() -> Rows { Rows(c: c, w: w, h: h, ring: ring, half: half, capacity: cap) }
+        func allocated() -> Rows { Rows(c: c, w: w, h: h, half: half, capacity: cap) }
 
         deinit { store.deallocate() }
 
         var plane: Int { cap * row }
 
-        /// Storage row of image row y.
-        private func slot(_ y: Int) -> Int { ring ? y % cap : 1 + y - base }
+        /// Storage row of image row y (one of [base, end)).
+        private func slot(_ y: Int) -> Int { y % cap }
 
         /// Channel 0, image row y, column 0.
         func at(_ y: Int) -> UnsafeMutablePointer<Float> {
@@ -76,15 +71,14 @@ public final class ConvRowStream {
             return store.assumingMemoryBound(to: UInt16.self) + slot(y) * row + 1
         }
 
-        /// A zeroed store of `newCap` rows holding rows [base, end) (ring: row y in slot y mod newCap).
+        /// A zeroed store of `newCap` rows holding rows [base, end), row y in slot y mod newCap.
         private func regrow(_ newCap: Int) {
             if dry { cap = newCap; return }
             let fresh = UnsafeMutableRawPointer.allocate(byteCount: c * newCap * row * bytes, alignment: 64)
             fresh.initializeMemory(as: UInt8.self, repeating: 0, count: c * newCap * row * bytes)
             for ch in 0..<c {
                 for y in base..<end {
-                    let to = ring ? y % newCap : 1 + y - base
-                    (fresh + ((ch * newCap + to) * row) * bytes).copyMemory(from: store + (ch * plane + slot(y) * row) * bytes, byteCount: row * bytes)
+                    (fresh + ((ch * newCap + y % newCap) * row) * bytes).copyMemory(from: store + (ch * plane + slot(y) * row) * bytes, byteCount: row * bytes)
                 }
             }
             store.deallocate()
@@ -92,34 +86,15 @@ public final class ConvRowStream {
             cap = newCap
         }
 
-        /// Room for rows [end, end + n) (and the zero row after them), dropping rows before `keep`.
+        /// Room for rows [end, end + n), dropping rows before `keep`.
         func reserve(_ n: Int, keep: Int) {
-            let keep = min(max(keep, base), end)
-            if ring {
-                base = keep
-                if end + n - base <= cap { return }
-                regrow((end + n - base + 1) / 2 * 2 + 2)
-                return
-            }
-            if 2 + end + n - base <= cap { return }
-            if keep > base {
-                for ch in 0..<c where !dry {
-                    let p = store + ch * plane * bytes
-                    (p + row * bytes).copyMemory(from: p + (1 + keep - base) * row * bytes, byteCount: (end - keep) * row * bytes)
-                }
-                base = keep
-                if 2 + end + n - base <= cap { return }
-            }
-            regrow(2 + end + n - base + 1)   // growth stops once the window reaches its steady size
+            base = min(max(keep, base), end)
+            if end + n - base <= cap { return }
+            regrow((end + n - base + 1) / 2 * 2 + 2)   // growth stops once the window reaches its steady size
         }
 
         /// Rows [end, end + n) have been written.
-        func produced(_ n: Int) {
-            end += n
-            if end == h && !ring && !dry {
-                for ch in 0..<c { (store + (ch * plane + slot(h) * row) * bytes).initializeMemory(as: UInt8.self, repeating: 0, count: row * bytes) }
-            }
-        }
+        func produced(_ n: Int) { end += n }
 
         /// Bytes held.
         var footprint: Int { c * plane * bytes }
@@ -187,8 +162,8 @@ public final class ConvRowStream {
         let (c0, c1, c2) = model.widths
         // Feature maps are stored as halves (`infer` rounds them the same way); the input
         // planes and the predicted noise, which the output is computed from, as floats.
-        func map(_ c: Int, _ d: Int, ring: Bool = false, half: Bool = true) -> Int {
-            maps.append(Rows(c: c, w: width / d, h: height / d, ring: ring, half: half, dry: true))
+        func map(_ c: Int, _ d: Int, half: Bool = true) -> Int {
+            maps.append(Rows(c: c, w: width / d, h: height / d, half: half, dry: true))
             return maps.count - 1
         }
         func layer(_ l: Conv2d) -> Int {
@@ -198,10 +173,10 @@ public final class ConvRowStream {
         func add(_ kind: Kind, _ inputs: [Int], _ output: Int) { nodes.append(Node(kind: kind, inputs: inputs, output: output)) }
         let xin = map(model.inputPlanes, 1, half: false)
         if model.inputPlanes > model.channels { imageMap = map(model.channels, 1, half: false) }
-        let a0 = map(c0, 1), e0 = map(c0, 1, ring: true)
+        let a0 = map(c0, 1), e0 = map(c0, 1)
         add(.conv(layer(model.head0), relu: true), [xin], a0)
         add(.conv(layer(model.head1), relu: true), [a0], e0)
-        let d = map(c1, 2), e1 = map(c1, 2, ring: true)
+        let d = map(c1, 2), e1 = map(c1, 2)
         add(.down(layer(model.down1)), [e0], d)
         add(.conv(layer(model.enc1), relu: true), [d], e1)
         let m0 = map(c2, 4), m1 = map(c2, 4)
@@ -366,7 +341,7 @@ public final class ConvRowStream {
                 let c0 = i * chunk, c1 = min(x.w, c0 + chunk), cw = c1 - c0 + 2 * pad, ow = c1 - c0
                 for r in 0..<rows {
                     let dst = input + r * cw
-                    if top + r < -1 {
+                    if top + r < 0 || top + r >= x.h {
                         for ch in 0..<x.c { (dst + ch * rows * cw).update(repeating: 0, count: cw) }
                     } else if x.half {
                         lk_from_half_planes(x.halfAt(top + r) + c0 - pad, x.plane, dst, rows * cw, cw, x.c)
@@ -426,7 +401,7 @@ public final class ConvRowStream {
                 Self.put(output, out, y0, n, c0, c1, oplane: oplane)
             }
         case .down(let l):
-            // A row at a time (its two source rows sit side by side even in a ring), in chunks of
+            // A row at a time (its two source rows sit side by side), in chunks of
             // `chunkColumns` output columns (so the scratch stays small whatever the width):
             // unshuffled into the scratch and through the 1x1 layer.
             let chunk = Self.chunkColumns
