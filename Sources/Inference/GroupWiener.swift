@@ -210,15 +210,22 @@ public final class GroupWiener {
         try emit(band)
     }
 
-    /// The whole image at once (the same code path as streaming).
-    public static func filter(noisy: FloatImage, pilot: FloatImage, sigma: [Float], settings: Settings = Settings()) throws -> FloatImage {
+    /// A whole image through the stream (the same code path): pushed at once, or in bands of
+    /// `bandRows` rows (the output does not depend on them).
+    public static func filter(noisy: FloatImage, pilot: FloatImage, sigma: [Float], settings: Settings = Settings(),
+                              bandRows: Int? = nil) throws -> FloatImage {
         var out = FloatImage(width: noisy.width, height: noisy.height, channels: noisy.channels)
         var top = 0
         let gw = GroupWiener(width: noisy.width, height: noisy.height, channels: noisy.channels, sigma: sigma, settings: settings) { band in
             out.setRows(band, at: top, planes: band.channels); top += band.height
         }
-        try gw.push(noisy: noisy, pilot: pilot)
+        let band = max(1, bandRows ?? noisy.height)
+        for r in stride(from: 0, to: noisy.height, by: band) {
+            let rows = r..<min(noisy.height, r + band)
+            try gw.push(noisy: rows.count == noisy.height ? noisy : noisy.rows(rows), pilot: rows.count == noisy.height ? pilot : pilot.rows(rows))
+        }
         try gw.finish()
+        precondition(top == noisy.height, "GroupWiener emitted \(top) of \(noisy.height) rows")
         return out
     }
 }

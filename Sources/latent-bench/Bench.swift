@@ -406,22 +406,7 @@ struct GroupFilter: ParsableCommand {
             let y = FloatImage(try PNGReader.read(path: pilots + "/" + n, layout: .rgb, depth: 8))
             let t0 = clock()
             let st = GroupWiener.Settings(step: step, radius: radius, group: group, tau: tau, stride: searchStride)
-            var o: FloatImage
-            if band == 0 {
-                o = try GroupWiener.filter(noisy: z, pilot: y, sigma: [sigma, sigma, sigma], settings: st)
-            } else {
-                var res = FloatImage(width: z.width, height: z.height, channels: 3)
-                var top = 0
-                let gw = GroupWiener(width: z.width, height: z.height, channels: 3, sigma: [sigma, sigma, sigma], settings: st) { b in
-                    res.setRows(b, at: top, planes: 3); top += b.height
-                }
-                for r in stride(from: 0, to: z.height, by: band) {
-                    let rr = r..<min(z.height, r + band)
-                    try gw.push(noisy: z.rows(rr), pilot: y.rows(rr))
-                }
-                try gw.finish()
-                o = res
-            }
+            let o = try GroupWiener.filter(noisy: z, pilot: y, sigma: [sigma, sigma, sigma], settings: st, bandRows: band == 0 ? nil : band)
             cpu += Double(clock() - t0) / Double(CLOCKS_PER_SEC)
             mp += Double(z.width * z.height) / 1e6
             try PNGWriter.write(o.pngImage(layout: .rgb, depth: 8), to: out + "/" + n)
