@@ -43,21 +43,9 @@ __attribute__((target("avx512f"))) static void from_half_avx512(const uint16_t *
 
 #endif
 
-void lk_to_half(const float *x, uint16_t *y, size_t n) {
-#if defined(__x86_64__)
-    if (lk_simd_level() >= LK_SIMD_AVX512) { to_half_avx512(x, y, n); return; }
-    if (has_f16c()) { to_half_f16c(x, y, n); return; }
-#endif
-    to_half_plain(x, y, n);
-}
+void lk_to_half(const float *x, uint16_t *y, size_t n) { lk_to_half_planes(x, 0, y, 0, n, 1); }
 
-void lk_from_half(const uint16_t *x, float *y, size_t n) {
-#if defined(__x86_64__)
-    if (lk_simd_level() >= LK_SIMD_AVX512) { from_half_avx512(x, y, n); return; }
-    if (has_f16c()) { from_half_f16c(x, y, n); return; }
-#endif
-    from_half_plain(x, y, n);
-}
+void lk_from_half(const uint16_t *x, float *y, size_t n) { lk_from_half_planes(x, 0, y, 0, n, 1); }
 
 void lk_to_half_planes(const float *x, size_t xplane, uint16_t *y, size_t yplane, size_t n, size_t planes) {
     void (*f)(const float *, uint16_t *, size_t) = to_half_plain;
