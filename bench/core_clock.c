@@ -1,8 +1,8 @@
 // The clock this core runs at now, measured: a chain of dependent integer additions (one cycle
 // each on every x86-64 core) timed five times for about 0.07 s, the fastest kept. Prints GHz, or
-// "n/a" on other CPUs. The machines here are virtual and their clock moves with the host's load
-// (2.4 to 3.5 GHz on the AMD EPYC of sessions 37-44), which moves every CPU-seconds figure with
-// it: bench/two_binaries.sh prints it beside each run.
+// "n/a" on other CPUs. The machines here are virtual and their clock can move with the host's
+// load (2.81-3.07 GHz read on the AMD EPYC in session 44); bench/two_binaries.sh prints it beside
+// each run, so that a change of clock is not taken for a change of speed.
 // Build: cc -O2 -o core_clock bench/core_clock.c
 #include <stdio.h>
 #include <time.h>
